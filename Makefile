@@ -1,0 +1,57 @@
+# The two quick-start commands: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# `make test` runs the event-log tests a second time on this PostgreSQL server.
+POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/chat
+
+.PHONY: run test lint browser nginx bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+run: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createroom demo --title "Demo room" --exist-ok
+	$(BIN)/python -m config.serve --host $(HOST) --port $(PORT)
+
+# Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+# The reverse-proxy test runs Debian's nginx in front of daphne (deploy/nginx.conf).
+nginx:
+	@test -x /usr/sbin/nginx || { \
+		echo "Installing Debian's nginx for the reverse-proxy test"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends nginx; }
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+test: $(VENV)/.dev browser nginx lint
+	$(BIN)/pytest
+	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -m db_backends
+
+# Starts its own servers; about seven minutes; rewrites the generated part of docs/BENCHMARKS.md.
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.run --write docs/BENCHMARKS.md default
+
+clean:
+	rm -rf $(VENV) .test-db.sqlite3* .pytest_cache .mypy_cache .ruff_cache

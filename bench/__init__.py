@@ -1,0 +1,1 @@
+"""Load generator and benchmark scenarios: `python -m bench.run --help`."""

@@ -1,0 +1,207 @@
+"""Run benchmark scenarios against a server this command starts itself.
+
+    .venv/bin/python -m bench.run default --write docs/BENCHMARKS.md   # what `make bench` runs
+    .venv/bin/python -m bench.run fanout --transport ws --viewers 500,1000,2000 --rates 50,100,200
+    .venv/bin/python -m bench.run peers --viewers 500 --rates 200,1000
+    .venv/bin/python -m bench.run idle --connections 1000,5000,10000
+    .venv/bin/python -m bench.run rooms --rooms 1000 --per-room 5 --rates 100,200
+    .venv/bin/python -m bench.run redis --viewers 500 --rates 100,200
+    .venv/bin/python -m bench.run full --write docs/BENCHMARKS.md      # every size and rate (long)
+
+Each scenario starts its own daphne (`python -m config.serve`, production settings, a fresh
+SQLite database, the flood limit raised with CHAT_MESSAGE_RATE), connects its viewers from
+worker processes, posts at the given rate and prints a Markdown table; `--json` keeps the raw
+rows. `peers` runs the same fan-out against this project, Node.js socket.io and
+python-socketio in one run (installing the peers under the system's temporary directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .load import raise_fd_limit
+from .peers import PEERS
+from .report import command_line, section, write_section
+from .scenarios import Bench, Settings
+
+Job = tuple[str, Callable[[Bench], dict[str, Any]]]
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part]
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part]
+
+
+def default_jobs() -> list[Job]:
+    """`make bench`: a few minutes, one of each scenario at sizes the machine can hold."""
+    return [
+        ("ws 500 @ 20/s", lambda b: b.fanout("ws", 500, 20)),
+        ("ws 500 @ 200/s", lambda b: b.fanout("ws", 500, 200)),
+        ("socket.io 500 @ 200/s", lambda b: b.peer_fanout("socketio", 500, 200)),
+        ("python-socketio 500 @ 200/s", lambda b: b.peer_fanout("python-socketio", 500, 200)),
+        ("sse 500 @ 20/s", lambda b: b.fanout("sse", 500, 20)),
+        ("sse 500 @ 200/s", lambda b: b.fanout("sse", 500, 200)),
+        ("poll 200 @ 5/s", lambda b: b.fanout("poll", 200, 5)),
+        ("rooms 1000 x 5 @ 100/s", lambda b: b.small_rooms(1000, 5, 100)),
+        ("redis 500 @ 20/s", lambda b: b.redis_pair(500, 20)),
+        ("idle 1000", lambda b: b.idle(1000)),
+        ("idle 5000", lambda b: b.idle(5000)),
+    ]
+
+
+def full_jobs() -> list[Job]:
+    """Every size the issue names, at rising rates: expect the better part of an hour."""
+    jobs: list[Job] = []
+    for transport in ("ws", "sse"):
+        for viewers in (500, 1000, 2000):
+            for rate in (10, 20, 50, 100, 200):
+                jobs.append((f"{transport} {viewers} @ {rate}/s", _fanout(transport, viewers, rate)))
+    for viewers in (200, 500):
+        for rate in (1, 5, 20):
+            jobs.append((f"poll {viewers} @ {rate}/s", _fanout("poll", viewers, rate)))
+    for rate in (200, 1000):
+        for kind in PEERS:
+            jobs.append((f"{kind} 500 @ {rate}/s", _peer(kind, 500, rate)))
+    for rate in (50, 100, 200):
+        jobs.append((f"rooms 1000 x 5 @ {rate}/s", _rooms(1000, 5, rate)))
+    for rate in (20, 50, 100):
+        jobs.append((f"redis 500 @ {rate}/s", _redis(500, rate)))
+    for connections in (1000, 5000, 10000):
+        jobs.append((f"idle {connections}", _idle(connections)))
+    return jobs
+
+
+def _fanout(transport: str, viewers: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.fanout(transport, viewers, rate)
+
+
+def _peer(kind: str, viewers: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.peer_fanout(kind, viewers, rate)
+
+
+def _rooms(rooms: int, per_room: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.small_rooms(rooms, per_room, rate)
+
+
+def _redis(viewers: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.redis_pair(viewers, rate)
+
+
+def _idle(connections: int) -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.idle(connections)
+
+
+def jobs_for(args: argparse.Namespace) -> list[Job]:
+    if args.command == "default":
+        return default_jobs()
+    if args.command == "full":
+        return full_jobs()
+    if args.command == "fanout":
+        return [
+            (f"{args.transport} {v} @ {r:g}/s", _fanout(args.transport, v, r))
+            for v in _ints(args.viewers)
+            for r in _numbers(args.rates)
+        ]
+    if args.command == "peers":
+        kinds = [kind for kind in args.peers.split(",") if kind]
+        jobs: list[Job] = []
+        for viewers in _ints(args.viewers):
+            for rate in _numbers(args.rates):
+                jobs.append((f"ws {viewers} @ {rate:g}/s", _fanout("ws", viewers, rate)))
+                jobs += [(f"{kind} {viewers} @ {rate:g}/s", _peer(kind, viewers, rate)) for kind in kinds]
+        return jobs
+    if args.command == "idle":
+        return [(f"idle {n}", _idle(n)) for n in _ints(args.connections)]
+    if args.command == "rooms":
+        return [
+            (f"rooms {args.rooms} x {args.per_room} @ {r:g}/s", _rooms(args.rooms, args.per_room, r))
+            for r in _numbers(args.rates)
+        ]
+    if args.command == "redis":
+        return [
+            (f"redis {v} @ {r:g}/s", _redis(v, r)) for v in _ints(args.viewers) for r in _numbers(args.rates)
+        ]
+    raise ValueError(args.command)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="how long the writer posts (default 10)")
+    parser.add_argument(
+        "--drain", type=float, default=15, help="seconds to wait for late deliveries (default 15)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="viewer worker processes (default 2)")
+    parser.add_argument("--json", type=Path, help="also write the raw rows here")
+    parser.add_argument("--write", type=Path, help="rewrite the generated section of this Markdown file")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("default", help="the set `make bench` runs (a few minutes)")
+    commands.add_parser("full", help="every size and rate (long)")
+    fanout = commands.add_parser("fanout", help="one room, N viewers, rising rates")
+    fanout.add_argument("--transport", choices=("ws", "sse", "poll"), default="ws")
+    fanout.add_argument("--viewers", default="500")
+    fanout.add_argument("--rates", default="20,200")
+    peers = commands.add_parser("peers", help="the WebSocket fan-out here and on the peers, in one run")
+    peers.add_argument("--viewers", default="500")
+    peers.add_argument("--rates", default="200")
+    peers.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated, from {', '.join(PEERS)}")
+    idle = commands.add_parser("idle", help="idle WebSocket connections: memory per connection")
+    idle.add_argument("--connections", default="1000,5000,10000")
+    rooms = commands.add_parser("rooms", help="many small rooms")
+    rooms.add_argument("--rooms", type=int, default=1000)
+    rooms.add_argument("--per-room", type=int, default=5)
+    rooms.add_argument("--rates", default="100")
+    redis = commands.add_parser("redis", help="two daphne processes on the local Redis")
+    redis.add_argument("--viewers", default="500")
+    redis.add_argument("--rates", default="20")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    raise_fd_limit()
+    jobs = jobs_for(args)
+    small_rooms = args.rooms if args.command == "rooms" else 1000
+    rows: list[dict[str, Any]] = []
+    failures = 0
+    started = time.monotonic()
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with tempfile.TemporaryDirectory(prefix="chat-bench-") as folder:
+        bench = Bench(Path(folder), Settings(args.workers, args.seconds, args.drain), small_rooms)
+        for name, job in jobs:
+            print(f"[{time.monotonic() - started:6.0f} s] {name} ...", file=sys.stderr, flush=True)
+            try:
+                row = job(bench)
+            except Exception:
+                failures += 1
+                print(f"{name} failed:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+                continue
+            row["job"] = name
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+        versions = dict(bench.versions)
+    generated = section(rows, command_line(), date, versions)
+    print(generated)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    if args.write:
+        write_section(args.write, generated)
+    print(f"{len(rows)} scenarios in {time.monotonic() - started:.0f} s, {failures} failed", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

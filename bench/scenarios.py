@@ -1,0 +1,381 @@
+"""The benchmark scenarios. Each starts its own server(s), measures, stops them, returns a row.
+
+Every delivery scenario works the same way: viewer workers connect and wait; one signed-in
+writer (one connection per room) posts `rate` messages a second for `seconds`, message n into
+room n % rooms, each carrying its number and send time; the workers record each arrival. A
+row reports deliveries/s (deliveries / time from the first post to the last arrival), latency
+percentiles, lost (never arrived before the cut-off) and duplicated posts, the server's CPU
+(100% = one core) and resident memory, and the generator's own CPU, so a saturated generator
+shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import resource
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from .clients import ChatViewerConnection, Tally, Viewer, WriterConnection, open_writers, post_at_rate
+from .histogram import Histogram
+from .load import LoadGenerator, ViewerGroup, WorkerSpec, merge_reports, split_groups
+from .peers import PEER_TITLES, PeerServer, install
+from .server import MAIN_ROOM, BenchDatabase, ChatServer, ProcessSample, small_room_slug
+
+HOST = "127.0.0.1"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+SETTLE_SECS = 1.0  # after connecting: let presence broadcasts and handshakes finish
+IDLE_SETTLE_SECS = 5.0
+IDLE_CPU_WINDOW_SECS = 5.0
+WRITER_OPEN_BATCH = 50
+FD_MARGIN = 200  # files a server needs besides its connections
+
+
+class Sampled(Protocol):
+    def sample(self) -> ProcessSample: ...
+
+
+def main_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Settings:
+    workers: int = 2
+    seconds: float = 10.0
+    drain: float = 15.0
+
+
+class Bench:
+    """Runs scenarios in one working folder (databases, server logs)."""
+
+    def __init__(self, folder: Path, settings: Settings, small_rooms: int = 1000) -> None:
+        self.folder = folder
+        self.settings = settings
+        self.database = BenchDatabase(folder, small_rooms)
+        self.database.build()
+        self._logs = 0
+        self.versions: dict[str, str] = {}
+
+    def _log(self, name: str) -> Path:
+        self._logs += 1
+        return self.folder / f"{self._logs:02d}-{name}.log"
+
+    @contextlib.contextmanager
+    def chat_servers(
+        self, count: int = 1, extra_env: dict[str, str] | None = None
+    ) -> Iterator[list[ChatServer]]:
+        database = self.database.fresh_copy()
+        servers = [ChatServer(database, self._log(f"daphne{i}"), extra_env) for i in range(count)]
+        try:
+            for server in servers:
+                server.start()
+            yield servers
+        finally:
+            for server in servers:
+                server.stop()
+
+    # Scenarios.
+
+    def fanout(self, transport: str, viewers: int, rate: float) -> dict[str, Any]:
+        """N viewers of one room over one transport, one writer."""
+        with self.chat_servers() as (server,):
+            groups = [ViewerGroup(transport, server.port, MAIN_ROOM, 0, viewers)]
+            cookie = server.login()
+            row = self._measure(
+                split_groups(groups, self.settings.workers),
+                [server],
+                lambda: open_writers(
+                    HOST, server.port, [f"/ws/rooms/{MAIN_ROOM}/"], {"Cookie": cookie}, "chat"
+                ),
+                rate,
+                rooms=1,
+            )
+            problems = server.log_problems()
+        return {
+            "scenario": "fanout",
+            "server": "this project (daphne)",
+            "transport": transport,
+            "viewers": viewers,
+            **row,
+            "log_problems": problems[:5],
+            "log_problem_count": len(problems),
+        }
+
+    def peer_fanout(self, kind: str, viewers: int, rate: float) -> dict[str, Any]:
+        """The fan-out scenario against a peer server over socket.io's WebSocket transport."""
+        if kind not in self.versions:
+            self.versions[kind] = install(kind)
+        peer = PeerServer(kind, self._log(kind)).start()
+        try:
+            groups = [ViewerGroup("socketio", peer.port, MAIN_ROOM, 0, viewers)]
+            path = "/socket.io/?EIO=4&transport=websocket"
+            row = self._measure(
+                split_groups(groups, self.settings.workers),
+                [peer],
+                lambda: open_writers(HOST, peer.port, [path], {}, "socketio"),
+                rate,
+                rooms=1,
+            )
+        finally:
+            peer.stop()
+        return {
+            "scenario": "fanout",
+            "server": f"{PEER_TITLES[kind]} {self.versions[kind]}",
+            "transport": "ws",
+            "viewers": viewers,
+            **row,
+        }
+
+    def small_rooms(self, rooms: int, per_room: int, rate: float) -> dict[str, Any]:
+        """Many small rooms: `per_room` viewers each, one writer connection per room."""
+        with self.chat_servers() as (server,):
+            groups = [ViewerGroup("ws", server.port, small_room_slug(i), i, per_room) for i in range(rooms)]
+            cookie = server.login()
+            paths = [f"/ws/rooms/{small_room_slug(i)}/" for i in range(rooms)]
+
+            async def writers() -> list[WriterConnection]:
+                opened: list[WriterConnection] = []
+                for start in range(0, rooms, WRITER_OPEN_BATCH):
+                    batch = paths[start : start + WRITER_OPEN_BATCH]
+                    chunks = [open_writers(HOST, server.port, [p], {"Cookie": cookie}, "chat") for p in batch]
+                    for chunk in await asyncio.gather(*chunks):
+                        opened.extend(chunk)
+                return opened
+
+            row = self._measure(split_groups(groups, self.settings.workers), [server], writers, rate, rooms)
+            problems = server.log_problems()
+        return {
+            "scenario": "rooms",
+            "server": "this project (daphne)",
+            "transport": "ws",
+            "viewers": rooms * per_room,
+            "rooms": rooms,
+            **row,
+            "log_problems": problems[:5],
+            "log_problem_count": len(problems),
+        }
+
+    def redis_pair(self, viewers: int, rate: float) -> dict[str, Any]:
+        """Two daphne processes on Redis, viewers split between them, the writer on the first."""
+        prefix = f"bench-{uuid.uuid4().hex[:10]}"
+        try:
+            with self.chat_servers(2, {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix}) as servers:
+                one, two = servers
+                workers = max(2, self.settings.workers)
+                specs = [WorkerSpec() for _ in range(workers)]
+                for index, spec in enumerate(specs):
+                    server = servers[index % 2]
+                    share = viewers // workers + (index < viewers % workers)
+                    spec.groups.append(ViewerGroup("ws", server.port, MAIN_ROOM, 0, share))
+                cookie = one.login()
+                row = self._measure(
+                    specs,
+                    servers,
+                    lambda: open_writers(
+                        HOST, one.port, [f"/ws/rooms/{MAIN_ROOM}/"], {"Cookie": cookie}, "chat"
+                    ),
+                    rate,
+                    rooms=1,
+                    per_worker_label=lambda index: "writer's process" if index % 2 == 0 else "other process",
+                )
+                problems = one.log_problems() + two.log_problems()
+        finally:
+            _delete_redis_keys(prefix)
+        return {
+            "scenario": "redis",
+            "server": "this project, 2 daphne processes on Redis",
+            "transport": "ws",
+            "viewers": viewers,
+            **row,
+            "log_problems": problems[:5],
+            "log_problem_count": len(problems),
+        }
+
+    def idle(self, connections: int) -> dict[str, Any]:
+        """`connections` idle WebSocket viewers of one room: the server's memory per connection."""
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if connections + FD_MARGIN > hard:
+            raise RuntimeError(f"{connections} connections need a hard limit on open files above {hard}")
+        with self.chat_servers() as (server,):
+            row = asyncio.run(self._idle(server, connections))
+            problems = server.log_problems()
+        return {
+            "scenario": "idle",
+            "server": "this project (daphne)",
+            "transport": "ws",
+            "viewers": connections,
+            **row,
+            "log_problems": problems[:5],
+            "log_problem_count": len(problems),
+        }
+
+    async def _idle(self, server: ChatServer, connections: int) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        # A few connections first, so the hub, the room's feed and presence exist before the
+        # baseline: the delta is then what the N connections themselves cost.
+        warm_tally = Tally()
+        warm: list[ChatViewerConnection] = []
+        for _ in range(10):
+            viewer = Viewer(warm_tally, 0)
+            connection = ChatViewerConnection(viewer, HOST, server.port, f"/ws/rooms/{MAIN_ROOM}/")
+            await loop.create_connection(lambda c=connection: c, HOST, server.port)  # type: ignore[misc]
+            await asyncio.wait_for(viewer.ready.wait(), 30)
+            warm.append(connection)
+        await asyncio.sleep(IDLE_SETTLE_SECS)
+        before = server.sample()
+        specs = split_groups(
+            [ViewerGroup("ws", server.port, MAIN_ROOM, 0, connections)], self.settings.workers
+        )
+        generator = LoadGenerator(specs)
+        await loop.run_in_executor(None, generator.__enter__)
+        try:
+            connected = await loop.run_in_executor(None, generator.wait_connected)
+            connected_sample = server.sample()
+            await asyncio.sleep(IDLE_SETTLE_SECS)
+            settled = server.sample()
+            await asyncio.sleep(IDLE_CPU_WINDOW_SECS)
+            after = server.sample()
+            status = await loop.run_in_executor(None, generator.status)
+        finally:
+            await loop.run_in_executor(None, generator.__exit__, None, None, None)
+            for connection in warm:
+                connection.close()
+        ready = sum(s["ready"] for s in status)
+        delta = after.rss_bytes - before.rss_bytes
+        return {
+            "connected": ready,
+            "connect_s": round(connected["connect_s"], 1),
+            "connects_per_s": round(connections / max(connected["connect_s"], 1e-9)),
+            "connect_cpu_pct": round(
+                100 * (connected_sample.cpu_s - before.cpu_s) / max(connected["connect_s"], 1e-9)
+            ),
+            "rss_before_mb": round(before.rss_bytes / 2**20, 1),
+            "server_rss_mb": round(after.rss_bytes / 2**20, 1),
+            "kb_per_connection": round(delta / connections / 1024, 1),
+            "server_fds": after.fds,
+            "server_threads": after.threads,
+            "idle_cpu_pct": round(100 * (after.cpu_s - settled.cpu_s) / IDLE_CPU_WINDOW_SECS, 1),
+            "reconnects": sum(s["reconnects"] for s in status),
+            "errors": {**connected["errors"], **_merge_counts(s["errors"] for s in status)},
+        }
+
+    # The measurement shared by the delivery scenarios.
+
+    def _measure(
+        self,
+        specs: list[WorkerSpec],
+        servers: Sequence[Sampled],
+        open_writers_: Callable[[], Awaitable[list[WriterConnection]]],
+        rate: float,
+        rooms: int,
+        per_worker_label: Callable[[int], str] | None = None,
+    ) -> dict[str, Any]:
+        total = int(rate * self.settings.seconds)
+        with LoadGenerator(specs) as generator:
+            connected = generator.wait_connected()
+
+            async def drive() -> tuple[
+                dict[str, Any], list[dict[str, Any]], list[ProcessSample], float, float, float
+            ]:
+                loop = asyncio.get_running_loop()
+                writers = await open_writers_()
+                await asyncio.sleep(SETTLE_SECS)
+                await loop.run_in_executor(None, generator.go, total, rooms)
+                before = [server.sample() for server in servers]
+                main_before = main_cpu_seconds()
+                wall_before = time.time()
+                posting = await post_at_rate(writers, rate, self.settings.seconds, self.settings.drain)
+                reports = await loop.run_in_executor(None, generator.collect, self.settings.drain)
+                after = [server.sample() for server in servers]
+                wall = time.time() - wall_before
+                main_cpu = main_cpu_seconds() - main_before
+                for writer in writers:
+                    writer.close()
+                server_cpu = sum(a.cpu_s - b.cpu_s for a, b in zip(after, before, strict=True))
+                return posting, reports, after, server_cpu / wall, main_cpu / wall, wall
+
+            posting, reports, after, server_cpu_share, main_cpu_share, wall = asyncio.run(drive())
+        merged = merge_reports(reports)
+        histogram: Histogram = merged["histogram"]
+        # Loss counts only posts the server took: acknowledged, or delivered to anyone. A post
+        # still queued unanswered when the writer gave up was never written, so never lost.
+        counts: list[int] = merged["counts"]
+        accepted = posting["acked"] | {number for number, count in enumerate(counts) if count}
+        room_viewers = [0] * rooms
+        for spec in specs:
+            for group in spec.groups:
+                room_viewers[group.room] += group.count
+        expected = sum(room_viewers[number % rooms] for number in accepted)
+        delivered = sum(counts[number] for number in accepted)
+        span = max(merged["last_arrival"] - posting["started"], 1e-9)
+        row: dict[str, Any] = {
+            "rooms": rooms,
+            "rate": rate,
+            "seconds": self.settings.seconds,
+            "posted": posting["posted"],
+            "acked": len(posting["acked"]),
+            "unanswered": posting["posted"] - len(accepted),
+            "refused": posting["refused"],
+            "post_rate": round(
+                len(posting["acked"]) / max(posting["last_ack"] - posting["started"], 1e-9), 1
+            ),
+            "expected": expected,
+            "delivered": delivered,
+            "deliveries_per_s": round(merged["delivered"] / span),
+            "lost": expected - delivered,
+            "still_arriving": merged["still_arriving"],
+            "duplicates": merged["duplicates"],
+            "reordered": merged["reordered"],
+            "resets": merged["resets"],
+            "reconnects": merged["reconnects"],
+            "p50_ms": histogram.percentile(0.50),
+            "p99_ms": histogram.percentile(0.99),
+            "max_ms": round(histogram.max_ms, 1),
+            "server_cpu_pct": round(100 * server_cpu_share, 1),
+            "server_rss_mb": round(sum(s.rss_bytes for s in after) / 2**20, 1),
+            "generator_cpu_pct": round(100 * (merged["cpu_s"] / wall + main_cpu_share), 1),
+            "generator_processes": len(specs) + 1,
+            "connect_s": round(connected["connect_s"], 1),
+            "errors": {**connected["errors"], **merged["errors"]},
+            "other_frames": merged["other_frames"],
+        }
+        if per_worker_label is not None:
+            parts: dict[str, Histogram] = {}
+            for index, report in enumerate(reports):
+                parts.setdefault(per_worker_label(index), Histogram()).merge(
+                    Histogram.from_sparse(report["histogram"])
+                )
+            row["p99_by_part"] = {label: h.percentile(0.99) for label, h in parts.items()}
+        return row
+
+
+def _merge_counts(counts: Iterator[dict[str, int]] | Any) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for part in counts:
+        for key, value in part.items():
+            merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+def _delete_redis_keys(prefix: str) -> None:
+    """Remove what the run left in Redis (its layer groups, presence, rate-limit counters)."""
+    try:
+        import redis
+    except ImportError:
+        return
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()

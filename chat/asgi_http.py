@@ -1,0 +1,125 @@
+"""Plain ASGI plumbing for the long-lived HTTP transports (SSE, long-poll).
+
+They are routed in config/asgi.py ahead of Django: Django runs each request's middleware
+through `sync_to_async` in a thread of its own that lives as long as the request, so a
+thousand waiting polls would hold a thousand threads. Here a waiting request is a coroutine,
+its database calls share the process's one sync thread, and its user comes from Channels'
+session and auth middleware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+
+from .errors import ChatError, room_not_found
+from .models import Room
+from .presence import presence_identity
+from .wire import dumps
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Handler = Callable[[Scope, Send], Coroutine[Any, Any, None]]
+
+
+def query_param(scope: Scope, name: str) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
+    return values[-1] if values else None
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def send_json(
+    send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    payload = dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"cache-control", b"no-store"),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def send_error(send: Send, error: ChatError) -> None:
+    headers = []
+    if error.extra.get("retry_after") is not None:
+        headers.append((b"retry-after", str(error.extra["retry_after"]).encode()))
+    await send_json(send, error.status, error.as_dict(), headers)
+
+
+@database_sync_to_async
+def load_room(slug: str) -> Room | None:
+    return Room.objects.filter(slug=slug).first()
+
+
+async def route_room(scope: Scope) -> Room:
+    """The room named by the route's slug, or ChatError("room_not_found")."""
+    slug = scope["url_route"]["kwargs"]["slug"]
+    room = await load_room(slug)
+    if room is None:
+        raise room_not_found(slug)
+    return room
+
+
+def scope_presence(scope: Scope) -> tuple[str, str]:
+    """Presence key and name of the connection's user (Channels' auth and session middleware)."""
+    return presence_identity(scope.get("user"), getattr(scope.get("session"), "session_key", None))
+
+
+class GetEndpoint:
+    """An ASGI app for one GET endpoint: runs `handler` until it finishes or the client leaves."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The request body (none expected for GET) arrives before anything else.
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            if not message.get("more_body"):
+                break
+        if scope["method"] not in ("GET", "HEAD"):
+            await send_json(
+                send, 405, {"code": "method_not_allowed", "message": "Use GET."}, [(b"allow", b"GET")]
+            )
+            return
+        work = asyncio.ensure_future(self.handler(scope, send))
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Done, or the client left, or the server is stopping: cancel what still runs;
+            # the handler's `finally` blocks release its subscription.
+            for task in (work, gone):
+                task.cancel()
+            outcome, _ = await asyncio.gather(work, gone, return_exceptions=True)
+        if isinstance(outcome, Exception):
+            raise outcome
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass

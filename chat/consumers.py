@@ -1,0 +1,137 @@
+"""The WebSocket transport: decode a frame, call a domain function, answer. See docs/PROTOCOL.md."""
+
+from __future__ import annotations
+
+import logging
+from enum import IntEnum
+from typing import Any
+
+from autobahn.exception import Disconnected  # daphne's WebSocket layer, on a write after a close
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from .asgi_http import load_room, query_param, scope_presence
+from .errors import ChatError
+from .eventlog import current_last_seq
+from .hub import Batch
+from .messages import submit_message
+from .models import Room
+from .params import FRAME_MAX_BYTES, clean_nonce, parse_cursor, parse_json_object
+from .stream import Subscription, resume_point
+from .wire import dumps, hello_payload
+
+logger = logging.getLogger(__name__)
+
+
+class CloseCode(IntEnum):
+    MESSAGE_TOO_BIG = 1009  # sent by daphne itself for frames over FRAME_MAX_BYTES
+    # Not 1011: a server may send only 1000 and 3000-4999 (autobahn refuses anything else).
+    SERVER_ERROR = 4500
+    BAD_REQUEST = 4400
+    ROOM_NOT_FOUND = 4404
+
+
+# Channels gives every consumer its own layer channel (and, on Redis, a blocking receive)
+# unless its alias names no configured layer. Connections never receive from the layer:
+# the process's hub does, for all of them.
+NO_CHANNEL_LAYER = "connections-use-the-hub"
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    """One room over WebSocket: hello, backlog after `after`, then live events; posts in."""
+
+    channel_layer_alias = NO_CHANNEL_LAYER
+
+    room: Room
+    subscription: Subscription | None = None
+
+    async def connect(self) -> None:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        try:
+            after = parse_cursor(query_param(self.scope, "after"))
+        except ChatError as error:
+            await self.accept()
+            await self.send_error(error)
+            await self.close(code=int(CloseCode.BAD_REQUEST))  # autobahn rejects non-int codes
+            return
+        room = await load_room(slug)
+        await self.accept()
+        if room is None:
+            await self.close(code=int(CloseCode.ROOM_NOT_FOUND))  # autobahn rejects non-int codes
+            return
+        self.room = room
+        key, name = scope_presence(self.scope)
+        self.subscription = Subscription(room.pk, self, key, name)
+        try:
+            await self.start_stream(room, after)
+        except Disconnected:
+            # The client left while the stream was being set up: nothing went wrong here.
+            self.release()
+        except Exception:
+            logger.exception("room %s: could not start the stream", slug)
+            self.release()
+            await self.close(code=int(CloseCode.SERVER_ERROR))  # autobahn rejects non-int codes
+        except BaseException:
+            # Cancelled: Channels will not call disconnect() for a connect that never finished.
+            self.release()
+            raise
+
+    async def start_stream(self, room: Room, after: int | None) -> None:
+        """hello, then a reset or the backlog after `after`, then live."""
+        assert self.subscription is not None
+        await self.subscription.open()
+        last_seq = await database_sync_to_async(current_last_seq)(room.pk)
+        presence = self.subscription.greeting_presence()
+        await self.send(text_data=dumps(hello_payload(room, last_seq, self.scope.get("user"), presence)))
+        cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX)
+        if reset is not None:
+            await self.send(text_data=dumps({"type": "reset", "last_seq": last_seq, "reason": reset}))
+        await self.subscription.start(cursor)
+
+    def release(self) -> None:
+        if self.subscription is not None:
+            self.subscription.close()
+            self.subscription = None
+
+    async def disconnect(self, code: int) -> None:
+        self.release()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_error(ChatError("invalid", "Binary frames are not accepted; send JSON text."))
+            return
+        if len(text_data) > FRAME_MAX_BYTES:  # daphne started some other way than config/serve.py
+            await self.send_error(ChatError("too_long", "Frames are limited to 64 KiB.", status=413))
+            return
+        try:
+            frame = parse_json_object(text_data)
+            nonce = clean_nonce(frame.get("nonce"))
+        except ChatError as error:
+            await self.send_error(error)
+            return
+        kind = frame.get("type")
+        try:
+            if kind == "message":
+                await self.receive_message(frame, nonce)
+            elif kind == "ping":
+                await self.send(text_data=dumps({"type": "pong"}))
+            else:
+                raise ChatError("unknown_type", "type must be one of: message, ping.")
+        except ChatError as error:
+            await self.send_error(error, nonce)
+
+    async def receive_message(self, frame: dict[str, Any], nonce: Any) -> None:
+        event = await database_sync_to_async(submit_message)(self.room, self.scope["user"], frame)
+        await self.send(text_data=dumps({"type": "ack", "nonce": nonce, "seq": event.seq, "id": event.pk}))
+
+    async def send_error(self, error: ChatError, nonce: Any = None) -> None:
+        await self.send(text_data=dumps({"type": "error", "nonce": nonce, **error.as_dict()}))
+
+    # Sink protocol (called by the subscription).
+
+    async def write_batch(self, batch: Batch) -> None:
+        await self.send(text_data=batch.ws_frame)
+
+    async def write_presence(self, frame: str) -> None:
+        await self.send(text_data=frame)

@@ -1,0 +1,57 @@
+"""Integer parameters from query strings and headers: one parser for every transport."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import ChatError
+
+# The largest WebSocket frame or HTTP body a client may send: a chat message is at most 500
+# characters, so anything near this is not one. daphne enforces it on frames (config/serve.py).
+FRAME_MAX_BYTES = 64 * 1024
+SEQ_MAX = 2**62  # far beyond any room's log; keeps absurd values out of queries
+_DIGITS_MAX = 19
+
+
+def parse_int(raw: str | None, name: str, *, low: int, high: int) -> int | None:
+    """`raw` as an integer within [low, high]; None when absent or empty; ChatError("invalid")."""
+    if raw is None or raw == "":
+        return None
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not digits.isascii() or not digits.isdigit() or len(digits) > _DIGITS_MAX:
+        raise ChatError("invalid", f"{name} must be an integer.")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ChatError("invalid", f"{name} must be between {low} and {high}.")
+    return value
+
+
+def parse_cursor(raw: str | None, name: str = "after") -> int | None:
+    """A client's cursor: the last seq it has, a non-negative integer, or None."""
+    return parse_int(raw, name, low=0, high=SEQ_MAX)
+
+
+NONCE_MAX_CHARS = 100
+
+
+def clean_nonce(value: object) -> str | int | None:
+    """A client's nonce, echoed in the answer: a short string or a safe integer."""
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) <= NONCE_MAX_CHARS:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53:
+        return value
+    raise ChatError("invalid", "nonce must be a string of at most 100 characters or an integer.")
+
+
+def parse_json_object(raw: str | bytes) -> dict[str, Any]:
+    """A client frame or body: a JSON object, or ChatError("invalid")."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
+        raise ChatError("invalid", "Send a JSON object.") from None
+    if not isinstance(value, dict):
+        raise ChatError("invalid", "Send a JSON object.")
+    return value

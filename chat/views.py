@@ -1,0 +1,163 @@
+"""HTTP pages and JSON endpoints of the chat app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import login
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .errors import ChatError, room_not_found
+from .eventlog import HISTORY_MAX_LIMIT, history_before
+from .messages import submit_message
+from .models import Room, validate_room_slug
+from .params import FRAME_MAX_BYTES, SEQ_MAX, clean_nonce, parse_int, parse_json_object
+from .wire import dumps
+
+HISTORY_DEFAULT_LIMIT = 50
+
+
+def error_response(error: ChatError) -> JsonResponse:
+    response = JsonResponse(error.as_dict(), status=error.status)
+    retry_after = error.extra.get("retry_after")
+    if retry_after is not None:
+        response["Retry-After"] = str(max(1, int(retry_after)))
+    return response
+
+
+@require_POST
+def post_message_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """`POST /rooms/<slug>/messages` {"text", "nonce"}: the WebSocket's message frame over HTTP,
+    answered with the same ack or error."""
+    nonce: str | int | None = None
+    try:
+        room = Room.objects.filter(slug=slug).first()
+        if room is None:
+            raise room_not_found(slug)
+        frame = json_body(request)
+        nonce = clean_nonce(frame.get("nonce"))
+        event = submit_message(room, request.user, frame)
+    except ChatError as error:
+        response = error_response(error)
+        response.content = dumps({"type": "error", "nonce": nonce, **error.as_dict()}).encode()
+        return response
+    return JsonResponse({"type": "ack", "nonce": nonce, "seq": event.seq, "id": event.pk})
+
+
+def json_body(request: HttpRequest) -> dict[str, Any]:
+    """The request's JSON object body, refusing oversized bodies before reading them."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > FRAME_MAX_BYTES:
+        raise ChatError("too_long", "Request bodies are limited to 64 KiB.", status=413)
+    if request.content_type != "application/json":
+        raise ChatError("invalid", "Send JSON with Content-Type: application/json.")
+    body = request.body
+    if len(body) > FRAME_MAX_BYTES:
+        raise ChatError("too_long", "Request bodies are limited to 64 KiB.", status=413)
+    return parse_json_object(body)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF refusals: JSON with a stable code for API calls, Django's page for forms."""
+    if request.content_type == "application/json" or "json" in request.headers.get("Accept", ""):
+        return JsonResponse(
+            {
+                "type": "error",
+                "nonce": None,
+                "code": "csrf_failed",
+                "message": f"CSRF check failed: {reason}",
+            },
+            status=403,
+        )
+    return django_csrf_failure(request, reason)
+
+
+def safe_next(request: HttpRequest) -> str | None:
+    """The `next` parameter if it points into this site (never an open redirect)."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    rooms = Room.objects.order_by("-last_seq", "slug")[:200]
+    return render(request, "chat/home.html", {"rooms": rooms, "form": RoomForm()})
+
+
+class RoomForm(forms.Form):
+    slug = forms.CharField(max_length=50, validators=[validate_room_slug], label="Address")
+    title = forms.CharField(max_length=200)
+
+    def clean_slug(self) -> str:
+        slug: str = self.cleaned_data["slug"]
+        if Room.objects.filter(slug=slug).exists():
+            raise ValidationError("A room with this address already exists.", code="taken")
+        return slug
+
+
+@require_http_methods(["GET", "POST"])
+def create_room(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect(f"/accounts/login/?next={request.path}")
+    form = RoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        room = Room.objects.create(
+            slug=form.cleaned_data["slug"], title=form.cleaned_data["title"], owner=request.user
+        )
+        return redirect("room", slug=room.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "chat/create_room.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(safe_next(request) or "home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+@require_GET
+@ensure_csrf_cookie  # the page posts over HTTP when WebSocket is unavailable
+def room_page(request: HttpRequest, slug: str) -> HttpResponse:
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return render(request, "chat/room_missing.html", {"slug": slug}, status=404)
+    me: dict[str, Any] | None = None
+    if request.user.is_authenticated:
+        me = {"id": request.user.pk, "name": request.user.get_username()}
+    return render(request, "chat/room.html", {"room": room, "me": me})
+
+
+@require_GET
+def history(request: HttpRequest, slug: str) -> JsonResponse:
+    """Older messages for scrollback: `?before=<seq>&limit=<n>`, newest last."""
+    try:
+        room = Room.objects.filter(slug=slug).only("pk", "last_seq").first()
+        if room is None:
+            raise room_not_found(slug)
+        before = parse_int(request.GET.get("before"), "before", low=1, high=SEQ_MAX)
+        limit = parse_int(request.GET.get("limit"), "limit", low=1, high=HISTORY_MAX_LIMIT)
+    except ChatError as error:
+        return error_response(error)
+    events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT)
+    return JsonResponse({"events": events, "last_seq": room.last_seq, "has_more": has_more})

@@ -1,0 +1,160 @@
+// The message list of a room page: renders events, keeps them in seq order, no duplicates.
+// User text only ever goes in through textContent.
+
+const RENDERED_KINDS = new Set(["message", "system", "danmaku"]);
+// How close to the bottom (px) still counts as "at the bottom" for auto-scrolling.
+const BOTTOM_SLACK_PX = 48;
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function renderTime(ts) {
+  const moment = new Date(ts);
+  if (Number.isNaN(moment.getTime())) return null;
+  const node = element("time", "msg-time", timeFormat.format(moment));
+  node.dateTime = ts;
+  node.title = dateTimeFormat.format(moment);
+  return node;
+}
+
+export class MessageList {
+  /**
+   * @param {HTMLElement} list the <ol> holding one <li> per event
+   * @param {HTMLElement} scroller the scrolling container around it
+   * @param {{meId?: number|null, onChange?: () => void}} [options]
+   */
+  constructor(list, scroller, { meId = null, onChange = () => {} } = {}) {
+    this.list = list;
+    this.scroller = scroller;
+    this.meId = meId;
+    this.onChange = onChange;
+    this.bySeq = new Map(); // seq -> <li>
+    this.byId = new Map(); // message id -> <li>
+    this.deletedIds = new Set(); // deleted before (or while) we saw them
+    this.clearedThrough = 0; // a `clear` hides everything up to its seq
+  }
+
+  get size() {
+    return this.bySeq.size;
+  }
+
+  /** The smallest seq shown, or null when the list is empty. */
+  get oldestSeq() {
+    const first = this.list.firstElementChild;
+    return first ? Number(first.dataset.seq) : null;
+  }
+
+  /** Apply live events in order: add content, remove deleted messages, empty on clear. */
+  apply(events) {
+    this._keepingBottom(() => {
+      for (const event of events) {
+        if (event.kind === "delete") this.remove(event.target);
+        else if (event.kind === "clear") this.clear(event.seq);
+        else this.add(event);
+      }
+    });
+  }
+
+  /** Add history (any order) at its place, keeping the view on what the reader was looking at. */
+  addHistory(events, { older = false } = {}) {
+    if (!older) {
+      this._keepingBottom(() => events.forEach((event) => this.add(event)));
+      return;
+    }
+    const before = this.scroller.scrollHeight;
+    const top = this.scroller.scrollTop;
+    events.forEach((event) => this.add(event));
+    this.scroller.scrollTop = top + (this.scroller.scrollHeight - before);
+  }
+
+  /** Render one content event; ignored if already shown, deleted or cleared. */
+  add(event) {
+    if (!RENDERED_KINDS.has(event.kind) || this.bySeq.has(event.seq)) return;
+    if (event.deleted || this.deletedIds.has(event.id) || event.seq <= this.clearedThrough) return;
+    const item = this._render(event);
+    this._insert(item, event.seq);
+    this.bySeq.set(event.seq, item);
+    if (event.id !== undefined && event.id !== null) this.byId.set(event.id, item);
+    this.onChange();
+  }
+
+  /** Remove the message with this id (a moderator deleted it). */
+  remove(messageId) {
+    this.deletedIds.add(messageId);
+    const item = this.byId.get(messageId);
+    if (!item) return;
+    this.byId.delete(messageId);
+    this.bySeq.delete(Number(item.dataset.seq));
+    item.remove();
+    this.onChange();
+  }
+
+  /** Empty the list; with a seq, also refuse anything older that shows up later. */
+  clear(throughSeq = 0) {
+    this.clearedThrough = Math.max(this.clearedThrough, throughSeq);
+    this.list.replaceChildren();
+    this.bySeq.clear();
+    this.byId.clear();
+    this.onChange();
+  }
+
+  /** Forget everything (before reloading history after a reset). */
+  reset() {
+    this.deletedIds.clear();
+    this.clearedThrough = 0;
+    this.clear();
+  }
+
+  isAtBottom() {
+    const { scrollHeight, scrollTop, clientHeight } = this.scroller;
+    return scrollHeight - scrollTop - clientHeight <= BOTTOM_SLACK_PX;
+  }
+
+  scrollToBottom() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  _keepingBottom(change) {
+    const stick = this.isAtBottom();
+    change();
+    if (stick) this.scrollToBottom();
+  }
+
+  _insert(item, seq) {
+    const last = this.list.lastElementChild;
+    if (!last || Number(last.dataset.seq) < seq) {
+      this.list.append(item);
+      return;
+    }
+    let next = last;
+    while (next.previousElementSibling && Number(next.previousElementSibling.dataset.seq) > seq) {
+      next = next.previousElementSibling;
+    }
+    next.before(item);
+  }
+
+  _render(event) {
+    const item = element("li", `msg msg-${event.kind}`);
+    item.dataset.seq = String(event.seq);
+    item.dataset.kind = event.kind;
+    if (event.id !== undefined && event.id !== null) item.dataset.id = String(event.id);
+    if (event.kind === "system" || !event.user) {
+      item.append(element("span", "msg-text", event.text ?? ""));
+    } else {
+      if (this.meId !== null && event.user.id === this.meId) item.classList.add("msg-mine");
+      const author = element("span", "msg-author", event.user.name);
+      author.dataset.userId = String(event.user.id);
+      item.append(author, element("span", "msg-text", event.text ?? ""));
+    }
+    const time = renderTime(event.ts);
+    if (time) item.append(time);
+    return item;
+  }
+}

@@ -1,0 +1,23 @@
+// The "who is online" panel: an exact count, the (bounded) list of names, the guests.
+
+export function renderPresence({ count, users, guests }, presence) {
+  count.textContent = String(presence.count ?? 0);
+  const names = (presence.users ?? []).map((user) => {
+    const item = document.createElement("li");
+    item.textContent = user.name;
+    item.dataset.userId = String(user.id);
+    return item;
+  });
+  const listed = names.length;
+  const unlisted = (presence.count ?? 0) - (presence.guests ?? 0) - listed;
+  if (unlisted > 0) {
+    const more = document.createElement("li");
+    more.className = "muted";
+    more.textContent = `and ${unlisted} more`;
+    names.push(more);
+  }
+  users.replaceChildren(...names);
+  const guestCount = presence.guests ?? 0;
+  guests.hidden = guestCount === 0;
+  guests.textContent = guestCount === 1 ? "1 guest" : `${guestCount} guests`;
+}

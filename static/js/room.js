@@ -1,0 +1,222 @@
+// The room page: history first, then the live feed from its last seq, plus posting.
+// ?transport=ws|sse|poll forces one transport (no fallback), for people and tests.
+
+import { Backoff } from "./backoff.js";
+import { MessageList } from "./messages.js";
+import { renderPresence } from "./presence.js";
+import { ConnectionState, RoomClient } from "./realtime.js";
+import { transportsFor } from "./transport.js";
+
+const HISTORY_PAGE = 50;
+const HISTORY_ATTEMPTS = 5;
+
+const root = document.getElementById("room");
+const slug = root.dataset.slug;
+const historyUrl = root.dataset.historyUrl || `/rooms/${encodeURIComponent(slug)}/history`;
+const meId = root.dataset.meId ? Number(root.dataset.meId) : null;
+const part = (role) => root.querySelector(`[data-role="${role}"]`);
+
+const stateLabel = root.querySelector('[data-testid="connection-state"]');
+const loadOlderButton = part("load-older");
+const emptyNote = part("empty");
+const composer = part("composer");
+const input = part("input");
+const sendError = part("send-error");
+const presenceParts = {
+  count: part("online-count"),
+  users: part("online-users"),
+  guests: part("online-guests"),
+};
+
+const messages = new MessageList(part("messages"), part("scroll"), {
+  meId,
+  onChange: () => {
+    emptyNote.hidden = messages.size > 0;
+  },
+});
+
+class HistoryError extends Error {}
+
+async function fetchHistory({ before = null } = {}) {
+  const params = new URLSearchParams({ limit: String(HISTORY_PAGE) });
+  if (before !== null) params.set("before", String(before));
+  const response = await fetch(`${historyUrl}?${params}`, {
+    headers: { Accept: "application/json" },
+    credentials: "same-origin",
+  });
+  if (!response.ok) throw new HistoryError(`history: HTTP ${response.status}`);
+  return response.json();
+}
+
+async function fetchHistoryRetrying() {
+  const backoff = new Backoff();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchHistory();
+    } catch (error) {
+      if (attempt >= HISTORY_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 + backoff.next()));
+    }
+  }
+}
+
+function showHasMore(hasMore) {
+  loadOlderButton.hidden = !hasMore;
+  loadOlderButton.disabled = false;
+}
+
+// Connection state.
+
+const STATE_LABELS = {
+  [ConnectionState.IDLE]: "Connecting…",
+  [ConnectionState.CONNECTING]: "Connecting…",
+  [ConnectionState.RECONNECTING]: "Reconnecting…",
+  [ConnectionState.OFFLINE]: "Offline",
+  [ConnectionState.NOT_FOUND]: "Room not found",
+  [ConnectionState.FAILED]: "Disconnected",
+  [ConnectionState.CLOSED]: "Disconnected",
+};
+
+function showState({ state, transport, delayMs, reason }) {
+  stateLabel.dataset.state = state;
+  stateLabel.dataset.transport = transport ?? "";
+  stateLabel.textContent =
+    state === ConnectionState.LIVE ? `Live (${transport})` : STATE_LABELS[state] ?? state;
+  if (delayMs !== undefined) {
+    stateLabel.title = `${transport} failed; next attempt in ${(delayMs / 1000).toFixed(1)} s`;
+  } else if (state === ConnectionState.CONNECTING || state === ConnectionState.RECONNECTING) {
+    stateLabel.title = `Trying ${transport}`;
+  } else {
+    stateLabel.title = reason ?? "";
+  }
+}
+
+// Posting.
+
+function describeSendError(error) {
+  switch (error.code) {
+    case "login_required":
+      return "Log in to post.";
+    case "empty":
+      return "The message is empty.";
+    case "too_long":
+      return error.limit ? `Message too long: the limit is ${error.limit} characters.` : "Message too long.";
+    case "rate_limited":
+      return error.retry_after
+        ? `You are sending too fast; try again in ${Math.ceil(error.retry_after)} s.`
+        : "You are sending too fast; wait a moment.";
+    case "not_connected":
+    case "disconnected":
+      return "Not connected: the message was not sent. Try again in a moment.";
+    case "timeout":
+      return "No answer from the server: the message may not have been sent.";
+    default:
+      return error.message || "The message could not be sent.";
+  }
+}
+
+function showSendError(error) {
+  if (error === null) {
+    sendError.hidden = true;
+    sendError.replaceChildren();
+    return;
+  }
+  sendError.textContent = describeSendError(error);
+  if (error.code === "login_required") {
+    const link = document.createElement("a");
+    link.href = `/accounts/login/?next=${encodeURIComponent(window.location.pathname)}`;
+    link.textContent = "Log in";
+    sendError.append(" ", link);
+  }
+  sendError.hidden = false;
+}
+
+function wireComposer(client) {
+  if (!composer) return;
+  let sending = false;
+  composer.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (sending || text.trim() === "") return;
+    sending = true;
+    composer.setAttribute("aria-busy", "true");
+    try {
+      await client.send(text);
+      showSendError(null);
+      if (input.value === text) input.value = "";
+      messages.scrollToBottom();
+    } catch (error) {
+      showSendError(error);
+    } finally {
+      sending = false;
+      composer.removeAttribute("aria-busy");
+      input.focus();
+    }
+  });
+  input.addEventListener("input", () => {
+    if (!sendError.hidden) showSendError(null);
+  });
+}
+
+// History and the live feed.
+
+let resetToken = 0;
+
+async function reloadLatest() {
+  const token = ++resetToken;
+  messages.reset();
+  loadOlderButton.hidden = true;
+  try {
+    const page = await fetchHistoryRetrying();
+    if (token !== resetToken) return;
+    messages.addHistory(page.events);
+    showHasMore(page.has_more);
+    messages.scrollToBottom();
+  } catch (error) {
+    console.error(error);
+  }
+}
+
+async function loadOlder() {
+  const before = messages.oldestSeq;
+  if (before === null) return;
+  loadOlderButton.disabled = true;
+  try {
+    const page = await fetchHistory({ before });
+    messages.addHistory(page.events, { older: true });
+    showHasMore(page.has_more);
+  } catch (error) {
+    console.error(error);
+    loadOlderButton.disabled = false;
+  }
+}
+
+async function start() {
+  let after = null;
+  try {
+    const page = await fetchHistoryRetrying();
+    messages.addHistory(page.events);
+    showHasMore(page.has_more);
+    messages.scrollToBottom();
+    after = page.last_seq;
+  } catch (error) {
+    console.error("could not load history; starting live", error);
+  }
+  emptyNote.hidden = messages.size > 0;
+
+  const transports = transportsFor(new URLSearchParams(window.location.search).get("transport"));
+  const client = new RoomClient(slug, { after, transports });
+  client.on("state", showState);
+  client.on("events", ({ events }) => {
+    messages.apply(events);
+    if (events.some((event) => event.kind === "clear")) loadOlderButton.hidden = true;
+  });
+  client.on("presence", (presence) => renderPresence(presenceParts, presence));
+  client.on("reset", () => reloadLatest());
+  client.on("notice", (error) => console.warn("room:", error.code, error.message));
+  loadOlderButton.addEventListener("click", loadOlder);
+  wireComposer(client);
+  client.connect();
+}
+
+start();

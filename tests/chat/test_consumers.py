@@ -1,0 +1,445 @@
+"""The WebSocket contract through the full ASGI stack (origin check, sessions, routing)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client as HttpClient
+
+from chat.hub import Hub
+from chat.messages import post_message
+from chat.models import Room, RoomEvent
+from config.asgi import application
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
+
+ORIGIN = (b"origin", b"http://testserver")
+HOST = (b"host", b"testserver")
+
+
+def session_cookie(user: AbstractBaseUser | None) -> list[tuple[bytes, bytes]]:
+    if user is None:
+        return []
+    client = HttpClient()
+    client.force_login(user)
+    return [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+
+
+class Client:
+    """A communicator that keeps frames it skipped, so a helper never loses one."""
+
+    def __init__(self, comm: WebsocketCommunicator) -> None:
+        self.comm = comm
+        self.frames: list[dict[str, Any]] = []
+
+    async def _read(self, timeout: float) -> dict[str, Any]:
+        # Poll rather than `receive_from(timeout)`: asgiref cancels the application when a
+        # receive times out, and "nothing more arrives" is something these tests check.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.comm.output_queue.empty():
+            if loop.time() >= deadline:
+                raise TimeoutError
+            await asyncio.sleep(0.005)
+        frame: dict[str, Any] = json.loads(await self.comm.receive_from(timeout=1))
+        return frame
+
+    async def next_frame(self, frame_type: str, timeout: float = 5) -> dict[str, Any]:
+        """The next frame of `frame_type`; others stay queued for later calls."""
+        for index, frame in enumerate(self.frames):
+            if frame["type"] == frame_type:
+                return self.frames.pop(index)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            frame = await self._read(max(0.01, deadline - loop.time()))
+            if frame["type"] == frame_type:
+                return frame
+            self.frames.append(frame)
+
+    async def receive_events(self, count: int, timeout: float = 5) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        while len(events) < count:
+            events.extend((await self.next_frame("events", timeout))["events"])
+        return events
+
+    async def assert_silent(self, frame_type: str, wait: float = 0.3) -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await self.next_frame(frame_type, timeout=wait)
+
+    async def send(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a frame; the answer to it (ack, error or pong)."""
+        await self.comm.send_to(text_data=json.dumps(payload))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while True:
+            frame = await self._read(max(0.01, deadline - loop.time()))
+            if frame["type"] in {"ack", "error", "pong"}:
+                return frame
+            self.frames.append(frame)
+
+    async def send_raw(self, **data: Any) -> None:
+        await self.comm.send_to(**data)
+
+    async def disconnect(self) -> None:
+        await self.comm.disconnect()
+
+
+async def connect(
+    path: str, user: AbstractBaseUser | None = None, headers: list[tuple[bytes, bytes]] | None = None
+) -> Client:
+    cookie = await database_sync_to_async(session_cookie)(user)
+    comm = WebsocketCommunicator(application, path, headers=[HOST, ORIGIN, *cookie, *(headers or [])])
+    connected, _ = await comm.connect(timeout=5)
+    assert connected
+    return Client(comm)
+
+
+post = database_sync_to_async(post_message)
+
+
+async def test_hello_then_live_events(hub: Hub, room: Room, alice: AbstractBaseUser) -> None:
+    comm = await connect("/ws/rooms/lobby/", alice)
+    hello = await comm.next_frame("hello")
+    assert hello["room"] == {"slug": "lobby", "title": "Lobby"}
+    assert hello["last_seq"] == 0
+    assert hello["me"] == {"id": alice.pk, "name": "alice"}
+    assert hello["presence"]["count"] == 1
+    assert hello["presence"]["users"] == [{"id": alice.pk, "name": "alice"}]
+
+    ack = await comm.send({"type": "message", "text": "hi there", "nonce": "n1"})
+    assert ack["type"] == "ack"
+    assert ack["nonce"] == "n1"
+    assert ack["seq"] == 1
+    (event,) = await comm.receive_events(1)
+    assert event["seq"] == 1
+    assert event["kind"] == "message"
+    assert event["text"] == "hi there"
+    assert event["user"] == {"id": alice.pk, "name": "alice"}
+    assert event["id"] == ack["id"]
+    await comm.disconnect()
+
+
+async def test_one_post_reaches_every_local_connection_once(
+    hub: Hub, room: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    viewers = [await connect("/ws/rooms/lobby/") for _ in range(5)]
+    author = await connect("/ws/rooms/lobby/", bob)
+    for comm in [*viewers, author]:
+        await comm.next_frame("hello")
+    for n in range(3):
+        await post(room, alice, f"m{n}")
+    for comm in [*viewers, author]:
+        events = await comm.receive_events(3)
+        assert [e["seq"] for e in events] == [1, 2, 3]
+        assert [e["text"] for e in events] == ["m0", "m1", "m2"]
+        await comm.assert_silent("events")
+    # One group membership for the room in this process, whatever the connection count.
+    assert len(hub.feeds) == 1
+    assert len(hub.feeds[room.pk].subscribers) == 6
+    layer_groups = getattr(hub.layer, "groups", {})
+    assert list(layer_groups.get(f"room.{room.pk}", {})) == [hub.channel_name]
+    for comm in [*viewers, author]:
+        await comm.disconnect()
+
+
+async def test_resume_after_disconnect_gets_exactly_the_missed_events(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    comm = await connect("/ws/rooms/lobby/?after=0", alice)
+    await comm.next_frame("hello")
+    for n in range(3):
+        await comm.send({"type": "message", "text": f"before {n}"})
+    seen = await comm.receive_events(3)
+    last_seen = seen[-1]["seq"]
+    await comm.disconnect()
+
+    for n in range(4):
+        await post(room, alice, f"missed {n}")
+
+    comm = await connect(f"/ws/rooms/lobby/?after={last_seen}", alice)
+    hello = await comm.next_frame("hello")
+    assert hello["last_seq"] == 7
+    missed = await comm.receive_events(4)
+    assert [e["seq"] for e in missed] == [4, 5, 6, 7]
+    assert [e["text"] for e in missed] == [f"missed {n}" for n in range(4)]
+    await post(room, alice, "live")
+    (live,) = await comm.receive_events(1)
+    assert live["seq"] == 8
+    await comm.assert_silent("events")
+    await comm.disconnect()
+
+
+async def test_events_committed_during_backlog_are_delivered_once_in_order(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    for n in range(600):  # more than one backlog page
+        await post(room, alice, f"old {n}")
+
+    async def writer() -> None:
+        for n in range(50):
+            await post(room, alice, f"new {n}")
+
+    comm = await connect("/ws/rooms/lobby/?after=0", alice)
+    await comm.next_frame("hello")
+    task = asyncio.create_task(writer())
+    events = await comm.receive_events(650, timeout=20)
+    await task
+    assert [e["seq"] for e in events] == list(range(1, 651))
+    await comm.assert_silent("events")
+    await comm.disconnect()
+
+
+async def test_without_after_the_stream_starts_live(hub: Hub, room: Room, alice: AbstractBaseUser) -> None:
+    await post(room, alice, "old")
+    comm = await connect("/ws/rooms/lobby/")
+    hello = await comm.next_frame("hello")
+    assert hello["last_seq"] == 1
+    assert hello["me"] is None
+    await comm.assert_silent("events")
+    await post(room, alice, "new")
+    (event,) = await comm.receive_events(1)
+    assert event["text"] == "new"
+    await comm.disconnect()
+
+
+async def test_cursor_older_than_backlog_or_ahead_gets_reset(
+    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "CHAT_BACKLOG_MAX", 5)
+    for n in range(8):
+        await post(room, alice, f"m{n}")
+    comm = await connect("/ws/rooms/lobby/?after=1", alice)
+    await comm.next_frame("hello")
+    reset = await comm.next_frame("reset")
+    assert reset == {"type": "reset", "last_seq": 8, "reason": "backlog_exceeded"}
+    await comm.assert_silent("events")
+    await post(room, alice, "after reset")
+    (event,) = await comm.receive_events(1)
+    assert event["seq"] == 9
+    await comm.disconnect()
+
+    comm = await connect("/ws/rooms/lobby/?after=500", alice)
+    await comm.next_frame("hello")
+    reset = await comm.next_frame("reset")
+    assert reset["reason"] == "cursor_ahead"
+    assert reset["last_seq"] == 9
+    await comm.disconnect()
+
+
+async def test_guest_reads_but_cannot_post(hub: Hub, room: Room) -> None:
+    comm = await connect("/ws/rooms/lobby/")
+    await comm.next_frame("hello")
+    error = await comm.send({"type": "message", "text": "hi", "nonce": 7})
+    assert error == {
+        "type": "error",
+        "nonce": 7,
+        "code": "login_required",
+        "message": "Log in to post in this room.",
+    }
+    assert await database_sync_to_async(RoomEvent.objects.count)() == 0
+    await comm.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("not json", "invalid"),
+        ("[1, 2]", "invalid"),
+        ('"text"', "invalid"),
+        ("{}", "unknown_type"),
+        ('{"type": "shout", "text": "x"}', "unknown_type"),
+        ('{"type": ["message"]}', "unknown_type"),
+        ('{"type": "message"}', "invalid"),
+        ('{"type": "message", "text": 5}', "invalid"),
+        ('{"type": "message", "text": null}', "invalid"),
+        ('{"type": "message", "text": "   "}', "empty"),
+        ('{"type": "message", "text": "\\u0000\\u0007"}', "empty"),
+        ('{"type": "message", "text": "' + "x" * 501 + '"}', "too_long"),
+        ('{"type": "message", "text": "hi", "nonce": {"a": 1}}', "invalid"),
+        ('{"type": "message", "text": "hi", "nonce": "' + "n" * 101 + '"}', "invalid"),
+        ("[" * 30_000 + "]" * 30_000, "invalid"),  # nesting deeper than the parser allows
+        ('{"type": "message", "text": "hi", "nonce": ' + "9" * 5000 + "}", "invalid"),
+    ],
+)
+async def test_bad_frames_get_error_and_connection_survives(
+    hub: Hub, room: Room, alice: AbstractBaseUser, frame: str, code: str
+) -> None:
+    comm = await connect("/ws/rooms/lobby/", alice)
+    await comm.next_frame("hello")
+    await comm.send_raw(text_data=frame)
+    error = await comm.next_frame("error")
+    assert error["code"] == code
+    assert error["message"]
+    assert await database_sync_to_async(RoomEvent.objects.count)() == 0
+    ack = await comm.send({"type": "message", "text": "still here", "nonce": "ok"})
+    assert ack["type"] == "ack"
+    await comm.disconnect()
+
+
+async def test_binary_and_oversized_frames_are_refused(hub: Hub, room: Room, alice: AbstractBaseUser) -> None:
+    comm = await connect("/ws/rooms/lobby/", alice)
+    await comm.next_frame("hello")
+    await comm.send_raw(bytes_data=b"\x00\x01binary")
+    assert (await comm.next_frame("error"))["code"] == "invalid"
+    await comm.send_raw(text_data=json.dumps({"type": "message", "text": "x" * 70_000}))
+    assert (await comm.next_frame("error"))["code"] == "too_long"
+    assert (await comm.send({"type": "ping"}))["type"] == "pong"
+    await comm.disconnect()
+
+
+async def test_control_characters_are_stripped(hub: Hub, room: Room, alice: AbstractBaseUser) -> None:
+    comm = await connect("/ws/rooms/lobby/", alice)
+    await comm.next_frame("hello")
+    await comm.send({"type": "message", "text": "a\u0000b\u001b[2Jc\u0085d"})
+    (event,) = await comm.receive_events(1)
+    assert event["text"] == "ab[2Jc d"
+    await comm.disconnect()
+
+
+async def test_unknown_room_closes_4404(hub: Hub, db: None) -> None:
+    comm = WebsocketCommunicator(application, "/ws/rooms/nowhere/", headers=[HOST, ORIGIN])
+    connected, _ = await comm.connect(timeout=5)
+    assert connected
+    closed = await comm.receive_output(timeout=5)
+    assert closed["type"] == "websocket.close"
+    assert closed["code"] == 4404
+
+
+async def test_bad_cursor_closes_4400(hub: Hub, room: Room) -> None:
+    comm = WebsocketCommunicator(application, "/ws/rooms/lobby/?after=-3", headers=[HOST, ORIGIN])
+    await comm.connect(timeout=5)
+    error = json.loads(await comm.receive_from(timeout=5))
+    assert error["code"] == "invalid"
+    closed = await comm.receive_output(timeout=5)
+    assert closed["code"] == 4400
+
+
+@pytest.mark.parametrize(
+    "origin", [b"http://evil.example", b"null", b"http://testserver.evil.example", b"ftp://testserver"]
+)
+async def test_cross_site_origin_is_refused(hub: Hub, room: Room, origin: bytes) -> None:
+    comm = WebsocketCommunicator(application, "/ws/rooms/lobby/", headers=[HOST, (b"origin", origin)])
+    connected, _ = await comm.connect(timeout=5)
+    assert not connected
+
+
+async def test_presence_counts_a_user_once_and_sees_leaves(
+    hub: Hub, room: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    watcher = await connect("/ws/rooms/lobby/", bob)
+    await watcher.next_frame("hello")
+    tab1 = await connect("/ws/rooms/lobby/", alice)
+    tab2 = await connect("/ws/rooms/lobby/", alice)
+    hello = await tab2.next_frame("hello")
+    assert hello["presence"]["count"] == 2
+
+    async def presence_until(count: int) -> dict[str, Any]:
+        while True:
+            frame = await watcher.next_frame("presence", timeout=4)
+            if frame["count"] == count:
+                return frame
+
+    both = await presence_until(2)
+    assert sorted(u["name"] for u in both["users"]) == ["alice", "bob"]
+    await tab1.disconnect()
+    await asyncio.sleep(1.5)
+    await watcher.assert_silent("presence", wait=1.2)  # alice still has a tab open
+    await tab2.disconnect()
+    alone = await presence_until(1)
+    assert alone["users"] == [{"id": bob.pk, "name": "bob"}]
+    await watcher.disconnect()
+
+
+async def test_presence_frames_are_throttled(hub: Hub, room: Room, alice: AbstractBaseUser) -> None:
+    watcher = await connect("/ws/rooms/lobby/", alice)
+    await watcher.next_frame("hello")
+    guests = [await connect("/ws/rooms/lobby/") for _ in range(20)]
+    frames = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2.5
+    while loop.time() < deadline:
+        try:
+            frames.append(await watcher.next_frame("presence", timeout=deadline - loop.time()))
+        except TimeoutError:
+            break
+    assert 1 <= len(frames) <= 3  # about one a second, not one per join
+    assert frames[-1]["count"] == 21
+    assert frames[-1]["guests"] == 20
+    for comm in [watcher, *guests]:
+        await comm.disconnect()
+
+
+async def test_last_subscriber_leaving_releases_the_room(hub: Hub, room: Room, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("chat.hub.FEED_LINGER_SECS", 0.05)
+    comms = [await connect("/ws/rooms/lobby/") for _ in range(3)]
+    for comm in comms:
+        await comm.next_frame("hello")
+    assert hub.subscriber_count() == 3
+    for comm in comms:
+        await comm.disconnect()
+    await asyncio.sleep(0.3)
+    assert hub.subscriber_count() == 0
+    assert room.pk not in hub.feeds
+    assert not getattr(hub.layer, "groups", {}).get(f"room.{room.pk}")
+
+
+async def test_hub_repairs_a_dropped_layer_message_from_the_log(
+    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    comm = await connect("/ws/rooms/lobby/", alice)
+    await comm.next_frame("hello")
+    real_publish = __import__("chat.publish", fromlist=["_publish"])._publish
+    dropped: list[int] = []
+
+    def lossy_publish(room_id: int, event: dict[str, Any]) -> None:
+        if event["seq"] in (2, 3):
+            dropped.append(event["seq"])
+            return
+        real_publish(room_id, event)
+
+    monkeypatch.setattr("chat.publish._publish", lossy_publish)
+    for n in range(4):
+        await post(room, alice, f"m{n}")
+    events = await comm.receive_events(4)
+    assert dropped == [2, 3]
+    assert [e["seq"] for e in events] == [1, 2, 3, 4]
+    await comm.disconnect()
+
+
+async def test_hub_repairs_a_dropped_final_event_by_its_periodic_check(
+    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("chat.hub.GAP_CHECK_SECS", 0.2)
+    await hub.stop()  # restart so the maintenance loop picks up the shorter period
+    comm = await connect("/ws/rooms/lobby/", alice)
+    await comm.next_frame("hello")
+    monkeypatch.setattr("chat.publish._publish", lambda room_id, event: None)
+    await post(room, alice, "never published")
+    (event,) = await comm.receive_events(1, timeout=3)
+    assert event["text"] == "never published"
+    await comm.disconnect()
+
+
+async def test_a_stream_that_fails_to_start_is_released_and_closed_4500(
+    hub: Hub, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken_start(self: object, cursor: int) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("chat.stream.Subscription.start", broken_start)
+    comm = WebsocketCommunicator(application, "/ws/rooms/lobby/?after=0", headers=[HOST, ORIGIN])
+    connected, _ = await comm.connect(timeout=5)
+    assert connected
+    frames = [await comm.receive_output(timeout=5) for _ in range(2)]
+    assert frames[0]["type"] == "websocket.send"  # hello
+    assert frames[1]["type"] == "websocket.close"
+    assert frames[1]["code"] == 4500
+    assert hub.subscriber_count() == 0

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from chat.errors import ChatError
+from chat.text import MESSAGE_MAX_CHARS, clean_text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  hello  ", "hello"),
+        ("a\x00b\x07c\x1b[31m", "abc[31m"),
+        ("line one\nline two\r\n", "line one line two"),
+        ("tab\there", "tab here"),
+        ("del\x7fand c1\x85\x9bend", "deland c1 end"),
+        ("lone \ud800 surrogate", "lone  surrogate"),
+        ("e\u0301", "\u00e9"),  # NFC
+        ("<script>alert(1)</script>", "<script>alert(1)</script>"),  # escaping is the renderer's job
+        ("\u202eevil\u200b", "\u202eevil\u200b"),  # shown inert, not stripped
+    ],
+)
+def test_clean_text_strips_controls_and_trims(raw: str, expected: str) -> None:
+    assert clean_text(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\x00\x01", "\n\t "])
+def test_empty_text_is_refused(raw: str) -> None:
+    with pytest.raises(ChatError) as info:
+        clean_text(raw)
+    assert info.value.code == "empty"
+
+
+def test_limit_counts_characters_after_trimming() -> None:
+    assert clean_text(" " * 50 + "x" * MESSAGE_MAX_CHARS + " " * 50) == "x" * MESSAGE_MAX_CHARS
+    with pytest.raises(ChatError) as info:
+        clean_text("\U0001f600" * (MESSAGE_MAX_CHARS + 1))
+    assert info.value.code == "too_long"
+    assert info.value.status == 413
+
+
+@pytest.mark.parametrize("raw", [None, 5, ["hi"], {"text": "hi"}, True])
+def test_non_string_is_invalid(raw: object) -> None:
+    with pytest.raises(ChatError) as info:
+        clean_text(raw)
+    assert info.value.code == "invalid"

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from chat.messages import post_message
+from chat.models import Room
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_rooms_and_offers_creation_only_to_members(
+    client: Client, alice: AbstractBaseUser
+) -> None:
+    Room.objects.create(slug="news", title="Evening <b>news</b>")
+    page = client.get("/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "/rooms/news/" in body
+    assert "Evening &lt;b&gt;news&lt;/b&gt;" in body  # escaped by Jinja2
+    assert 'action="/rooms/new"' not in body
+    client.force_login(alice)
+    assert 'action="/rooms/new"' in client.get("/").content.decode()
+
+
+def test_signup_logs_in_and_login_logout_work(client: Client) -> None:
+    answer = client.post(
+        "/accounts/signup/",
+        {"username": "newbie", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9"},
+    )
+    assert answer.status_code == 302
+    assert get_user_model().objects.filter(username="newbie").exists()
+    assert "newbie" in client.get("/").content.decode()
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/rooms/new").status_code == 302  # back to the login page
+    login = client.post("/accounts/login/", {"username": "newbie", "password": "a-long-pass-phrase-9"})
+    assert login.status_code == 302
+    bad = client.post("/accounts/login/", {"username": "newbie", "password": "wrong"})
+    assert bad.status_code == 200  # the form again, with an error
+
+
+@pytest.mark.parametrize(
+    ("next_url", "landing"),
+    [("/rooms/new", "/rooms/new"), ("https://evil.example/", "/"), ("//evil.example/x", "/")],
+)
+def test_signup_redirects_only_within_the_site(client: Client, next_url: str, landing: str) -> None:
+    answer = client.post(
+        f"/accounts/signup/?next={next_url}",
+        {"username": "newbie", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9"},
+    )
+    assert answer.status_code == 302
+    assert answer["Location"] == landing
+
+
+def test_signup_rejects_mismatched_passwords(client: Client) -> None:
+    answer = client.post(
+        "/accounts/signup/", {"username": "x", "password1": "a-long-pass-1", "password2": "other-pass-2"}
+    )
+    assert answer.status_code == 400
+    assert not get_user_model().objects.filter(username="x").exists()
+
+
+def test_logged_in_user_creates_a_room(client: Client, alice: AbstractBaseUser) -> None:
+    assert client.post("/rooms/new", {"slug": "mine", "title": "Mine"}).status_code == 302  # login first
+    client.force_login(alice)
+    answer = client.post("/rooms/new", {"slug": "mine", "title": "Mine"})
+    assert answer.status_code == 302
+    assert answer["Location"] == "/rooms/mine/"
+    room = Room.objects.get(slug="mine")
+    assert room.owner == alice
+    assert client.post("/rooms/new", {"slug": "mine", "title": "Again"}).status_code == 400
+    assert client.post("/rooms/new", {"slug": "Bad Slug!", "title": "x"}).status_code == 400
+    assert Room.objects.count() == 1
+
+
+def test_room_page_and_unknown_room(client: Client, room: Room) -> None:
+    page = client.get("/rooms/lobby/")
+    assert page.status_code == 200
+    assert 'data-slug="lobby"' in page.content.decode()
+    assert client.get("/rooms/nope/").status_code == 404
+
+
+def test_history_validates_parameters(client: Client, room: Room, alice: AbstractBaseUser) -> None:
+    for n in range(3):
+        post_message(room, alice, f"m{n}")
+    ok = client.get("/rooms/lobby/history?limit=2").json()
+    assert [e["text"] for e in ok["events"]] == ["m1", "m2"]
+    assert ok["last_seq"] == 3
+    assert ok["has_more"] is True
+    for query in ["limit=0", "limit=201", "limit=abc", "before=-1", "before=1e9", "limit=" + "9" * 40]:
+        answer = client.get(f"/rooms/lobby/history?{query}")
+        assert answer.status_code == 400, query
+        assert answer.json()["code"] == "invalid"
+    missing = client.get("/rooms/nope/history")
+    assert missing.status_code == 404
+    assert missing.json() == {"code": "room_not_found", "message": "There is no room 'nope'."}
+
+
+def test_admin_lists_rooms_and_events(client: Client, room: Room, alice: AbstractBaseUser) -> None:
+    post_message(room, alice, "<script>alert(1)</script>")
+    staff = get_user_model().objects.create_superuser("root", password="pw")
+    client.force_login(staff)
+    assert client.get("/admin/chat/room/").status_code == 200
+    events = client.get("/admin/chat/roomevent/")
+    assert events.status_code == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in events.content.decode()
+
+
+def test_createroom_command(alice: AbstractBaseUser) -> None:
+    call_command("createroom", "launch", "--title", "Launch party", "--owner", "alice")
+    room = Room.objects.get(slug="launch")
+    assert (room.title, room.owner) == ("Launch party", alice)
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("createroom", "launch")
+    call_command("createroom", "launch", "--exist-ok")
+    with pytest.raises(CommandError, match="invalid slug"):
+        call_command("createroom", "Not OK")
+    with pytest.raises(CommandError, match="no user"):
+        call_command("createroom", "other", "--owner", "ghost")
+    assert Room.objects.count() == 1

@@ -1,0 +1,57 @@
+"""Shared fixtures: real services (Redis, PostgreSQL) fail under CI rather than skip."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+
+
+def service_reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        default_port = 5432 if parts.scheme.startswith("postgres") else 6379
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str) -> None:
+    """Skip locally, fail under CI, when a real server the test needs is not running."""
+    if service_reachable(url):
+        return
+    message = f"{name} is not reachable at {url}"
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI requires it)")
+    pytest.skip(message)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """`DATABASE_URL=postgres://...` runs need that server: stop early with a clear reason."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")) and not service_reachable(url):
+        message = f"PostgreSQL is not reachable at {url}"
+        if os.environ.get("CI"):
+            pytest.exit(message + " (CI requires it)", returncode=1)
+        pytest.exit(message + "; skipping the PostgreSQL run", returncode=0)
+
+
+@pytest.fixture(autouse=True)
+def _relaxed_message_rate(settings: Any) -> None:
+    """Tests post hundreds of messages as one user; rate-limit tests set their own rate."""
+    settings.CHAT_MESSAGE_RATE = "100000/1"
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_service("Redis", REDIS_TEST_URL)
+    return REDIS_TEST_URL

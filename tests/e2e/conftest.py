@@ -1,0 +1,161 @@
+"""Real daphne processes on free ports, over a throwaway database, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct-horse-battery-staple"
+USERS = ("alice", "bob", "carol", *(f"writer{n}" for n in range(10)))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+class DaphneServer:
+    """`python -m config.serve` (the same entry point `make run` uses) on a free port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.port = free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> DaphneServer:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "config.serve", "--port", str(self.port)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited early:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(self.base_url + "/", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"daphne did not come up:\n{self.log_path.read_text()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for server processes: a migrated SQLite file with room `demo` and users."""
+    folder = tmp_path_factory.mktemp("e2e")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="1",
+        PYTHONUNBUFFERED="1",
+        CHAT_MESSAGE_RATE="100000/1",  # tests post fast; rate-limit tests pass their own
+    )
+    manage(env, "migrate", "--noinput")
+    manage(env, "createroom", "demo", "--title", "Demo room")
+    script = (
+        "from django.contrib.auth import get_user_model\n"
+        "User = get_user_model()\n"
+        f"for name in {USERS!r}:\n"
+        f"    User.objects.create_user(name, password={PASSWORD!r})\n"
+    )
+    manage(env, "shell", "-c", script)
+    env["E2E_TMP"] = str(folder)
+    return env
+
+
+@pytest.fixture
+def start_server(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[object]:
+    """Factory: start_server(**extra_env) -> a running DaphneServer, stopped after the test."""
+    servers: list[DaphneServer] = []
+
+    def start(**extra: str) -> DaphneServer:
+        env = {**e2e_env, **extra}
+        server = DaphneServer(env, tmp_path / f"daphne-{len(servers)}.log").start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server) -> DaphneServer:  # type: ignore[no-untyped-def]
+    return start_server()  # type: ignore[no-any-return]
+
+
+def login(base_url: str, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Log in through /accounts/login/ like a browser; returns the cookies (session, csrftoken)."""
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        page = client.get("/accounts/login/")
+        page.raise_for_status()
+        token = client.cookies["csrftoken"]
+        answer = client.post(
+            "/accounts/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+            headers={"Referer": base_url + "/accounts/login/"},
+        )
+        if answer.status_code != 302:
+            raise AssertionError(f"login failed for {username}: {answer.status_code}")
+        return dict(client.cookies)
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{key}={value}" for key, value in cookies.items())
+
+
+def unique_prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"

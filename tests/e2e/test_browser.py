@@ -1,0 +1,328 @@
+"""The room page in a real Chromium against a real daphne: login, live chat, presence,
+hostile text shown as text, scrollback, and reconnecting (resume and reset) across a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Error as PageError
+from websockets.sync.client import connect
+
+from .conftest import PASSWORD, DaphneServer, cookie_header, login, unique_prefix
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; playwright never downloads a browser here
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROOM = "demo"
+# Live delivery and presence (broadcast about once a second) must show within this.
+LIVE_MS = 5_000
+# Page loads, the first connection, a reconnect after a restart (backoff grows to a few s).
+SLOW_MS = 15_000
+HISTORY_PAGE = 50
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI requires it")
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Contexts(list[BrowserContext]):
+    """Browser contexts (separate cookie jars) made by a test, and the script errors they hit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page_errors: list[PageError] = []
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[Contexts]:
+    made = Contexts()
+    yield made
+    for context in made:
+        context.close()
+    assert not made.page_errors, f"uncaught errors in the page: {made.page_errors}"
+
+
+def new_context(browser: Browser, contexts: Contexts, server: DaphneServer) -> BrowserContext:
+    context = browser.new_context(base_url=server.base_url)
+    context.set_default_timeout(SLOW_MS)
+    context.on("page", lambda page: page.on("pageerror", lambda error: contexts.page_errors.append(error)))
+    contexts.append(context)
+    return context
+
+
+def open_room(context: BrowserContext) -> Page:
+    """Open the demo room and wait until its live feed is connected."""
+    page = context.new_page()
+    page.goto(f"/rooms/{ROOM}/")
+    expect_live(page)
+    return page
+
+
+def expect_live(page: Page, timeout: float = SLOW_MS) -> None:
+    expect(page.get_by_test_id("connection-state")).to_have_text("Live (WebSocket)", timeout=timeout)
+
+
+def log_in_from_room(context: BrowserContext, username: str, password: str) -> Page:
+    """As a guest in the room, follow "Log in to post", fill the real form, land back live."""
+    page = context.new_page()
+    page.goto(f"/rooms/{ROOM}/")
+    page.get_by_test_id("login-notice").get_by_role("link", name="Log in to post").click()
+    page.wait_for_url("**/accounts/login/**")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**/rooms/{ROOM}/")
+    expect(page.get_by_test_id("message-input")).to_be_visible()
+    expect_live(page)
+    return page
+
+
+def send(page: Page, text: str) -> None:
+    """Type a message and press Enter; the input clears once the server acknowledged it."""
+    box = page.get_by_test_id("message-input")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("", timeout=LIVE_MS)
+
+
+def message(page: Page, text: str) -> Locator:
+    """The message element whose text is exactly `text`."""
+    exact = re.compile(f"^{re.escape(text)}$")
+    return page.locator(".msg").filter(has=page.locator(".msg-text", has_text=exact))
+
+
+def post_over_websocket(server: DaphneServer, username: str, texts: list[str]) -> None:
+    """Post quickly as `username` over a raw WebSocket, waiting for each ack."""
+    headers = {"Cookie": cookie_header(login(server.base_url, username)), "Origin": server.base_url}
+    with connect(f"{server.ws_url}/ws/rooms/{ROOM}/", additional_headers=headers) as socket:
+        assert json.loads(socket.recv(timeout=10))["type"] == "hello"
+        for nonce, text in enumerate(texts):
+            socket.send(json.dumps({"type": "message", "text": text, "nonce": nonce}))
+            while True:
+                frame = json.loads(socket.recv(timeout=10))
+                if frame.get("type") in {"ack", "error"} and frame.get("nonce") == nonce:
+                    break
+            assert frame["type"] == "ack", frame
+
+
+def texts_with_prefix(page: Page, prefix: str) -> list[str]:
+    texts = page.locator(".msg .msg-text").all_text_contents()
+    return [text for text in texts if text.startswith(prefix)]
+
+
+def test_two_users_chat_live_and_see_each_other(
+    browser: Browser, contexts: Contexts, server: DaphneServer
+) -> None:
+    alice = log_in_from_room(new_context(browser, contexts, server), "alice", PASSWORD)
+    bob = log_in_from_room(new_context(browser, contexts, server), "bob", PASSWORD)
+
+    for page, other in ((alice, "bob"), (bob, "alice")):
+        expect(page.get_by_test_id("online-count")).to_have_text("2", timeout=LIVE_MS)
+        expect(page.get_by_test_id("online-users")).to_contain_text(other)
+    expect(alice.get_by_test_id("current-user")).to_have_text("alice")
+
+    hello = f"{unique_prefix()} hello from alice"
+    send(alice, hello)
+    seen = message(bob, hello)
+    expect(seen).to_have_count(1, timeout=LIVE_MS)
+    expect(seen.locator(".msg-author")).to_have_text("alice")
+    expect(message(alice, hello)).to_have_count(1)
+
+    reply = f"{unique_prefix()} bob answers"
+    send(bob, reply)
+    expect(message(alice, reply).locator(".msg-author")).to_have_text("bob", timeout=LIVE_MS)
+    # In order, each once, on both sides.
+    for page in (alice, bob):
+        shown = page.locator(".msg .msg-text").all_text_contents()
+        assert shown.count(hello) == 1
+        assert shown.count(reply) == 1
+        assert shown.index(hello) < shown.index(reply)
+
+    alice.close()
+    expect(bob.get_by_test_id("online-count")).to_have_text("1", timeout=LIVE_MS)
+    expect(bob.get_by_test_id("online-users")).not_to_contain_text("alice")
+
+
+def test_guest_reads_but_cannot_post(browser: Browser, contexts: Contexts, server: DaphneServer) -> None:
+    text = f"{unique_prefix()} for the guests"
+    post_over_websocket(server, "carol", [text])
+
+    guest = open_room(new_context(browser, contexts, server))
+    expect(message(guest, text).locator(".msg-author")).to_have_text("carol")
+    notice = guest.get_by_test_id("login-notice")
+    expect(notice).to_contain_text("Log in to post")
+    expect(notice.get_by_role("link", name="Log in to post")).to_have_attribute(
+        "href", f"/accounts/login/?next=/rooms/{ROOM}/"
+    )
+    expect(guest.get_by_test_id("message-input")).to_have_count(0)
+    expect(guest.locator("textarea, .composer")).to_have_count(0)
+
+    # A live message reaches the guest too.
+    later = f"{unique_prefix()} live for the guests"
+    post_over_websocket(server, "carol", [later])
+    expect(message(guest, later)).to_have_count(1, timeout=LIVE_MS)
+
+
+def test_hostile_text_is_shown_as_text(browser: Browser, contexts: Contexts, server: DaphneServer) -> None:
+    prefix = unique_prefix()
+    hostile = [
+        f'{prefix} <img src=x onerror="window.__pwned=1">',
+        f"{prefix} <script>window.__pwned=1</script>",
+        f'{prefix} <b onmouseover="window.__pwned=1">bold?</b> &amp; &lt;',
+    ]
+    alice = log_in_from_room(new_context(browser, contexts, server), "alice", PASSWORD)
+    bob = open_room(new_context(browser, contexts, server))
+
+    for text in hostile:
+        send(alice, text)
+    # Live, then again from history in a fresh page.
+    fresh = open_room(new_context(browser, contexts, server))
+    for page in (bob, fresh, alice):
+        for text in hostile:
+            expect(message(page, text).locator(".msg-text")).to_have_text(text, timeout=LIVE_MS)
+        assert page.locator(".message-list img, .message-list script, .message-list b").count() == 0
+        page.locator(".message-list .msg").last.hover()
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_rejected_message_shows_the_reason(
+    browser: Browser, contexts: Contexts, server: DaphneServer
+) -> None:
+    alice = log_in_from_room(new_context(browser, contexts, server), "alice", PASSWORD)
+    box = alice.get_by_test_id("message-input")
+    too_long = unique_prefix() + "x" * 600
+    box.fill(too_long)
+    box.press("Enter")
+    expect(alice.get_by_test_id("send-error")).to_contain_text("too long", timeout=LIVE_MS)
+    expect(box).to_have_value(too_long)  # kept, so the writer can shorten it
+    expect(message(alice, too_long)).to_have_count(0)
+
+    box.fill("fine now " + unique_prefix())
+    expect(alice.get_by_test_id("send-error")).to_be_hidden()
+    box.press("Enter")
+    expect(box).to_have_value("", timeout=LIVE_MS)
+
+
+def test_scrollback_loads_older_messages_in_order(
+    browser: Browser, contexts: Contexts, server: DaphneServer
+) -> None:
+    prefix = unique_prefix()
+    texts = [f"{prefix} #{index:02d}" for index in range(60)]
+    post_over_websocket(server, "alice", texts)
+
+    page = open_room(new_context(browser, contexts, server))
+    expect(message(page, texts[-1])).to_be_in_viewport()  # starts at the bottom
+    assert texts_with_prefix(page, prefix) == texts[-HISTORY_PAGE:]
+    assert page.locator(".msg").count() == HISTORY_PAGE
+
+    older = page.get_by_test_id("load-older")
+    expect(older).to_be_visible()
+    older.click()  # scrolls up to the button first, so the oldest shown is in view
+    expect(message(page, texts[0])).to_have_count(1, timeout=LIVE_MS)
+    assert texts_with_prefix(page, prefix) == texts
+    seqs = [int(seq) for seq in page.locator(".msg").evaluate_all("items => items.map(i => i.dataset.seq)")]
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == len(seqs)
+    # Prepending keeps the reader where they were: what was the oldest message stays in view.
+    expect(message(page, texts[-HISTORY_PAGE])).to_be_in_viewport()
+
+
+@contextmanager
+def restarted(server: DaphneServer, tmp_path: Path, **env: str) -> Iterator[DaphneServer]:
+    """A new server on the stopped one's port and database (the fixture picks a free port)."""
+    replacement = DaphneServer({**server.env, **env}, tmp_path / "daphne-restarted.log")
+    replacement.port = server.port
+    try:
+        yield replacement.start()
+    finally:
+        replacement.stop()
+
+
+def go_away(server: DaphneServer, context: BrowserContext, page: Page) -> None:
+    """Stop the server under an open page, then take the browser offline so it stops retrying."""
+    state = page.get_by_test_id("connection-state")
+    server.stop()
+    expect(state).to_have_text("Reconnecting…", timeout=LIVE_MS)
+    context.set_offline(True)
+    expect(state).to_have_text("Offline", timeout=LIVE_MS)
+
+
+def test_reconnects_and_resumes_after_a_restart(
+    browser: Browser, contexts: Contexts, server: DaphneServer, tmp_path: Path
+) -> None:
+    before = f"{unique_prefix()} before the restart"
+    post_over_websocket(server, "carol", [before])
+    context = new_context(browser, contexts, server)
+    page = open_room(context)
+    expect(message(page, before)).to_have_count(1)
+
+    go_away(server, context, page)
+    with restarted(server, tmp_path) as replacement:
+        # Posted while the page is away: it must arrive by resuming from the page's cursor.
+        missed = f"{unique_prefix()} posted while the page was away"
+        post_over_websocket(replacement, "carol", [missed])
+        expect(page.get_by_test_id("connection-state")).to_have_text("Offline")
+        context.set_offline(False)
+        expect_live(page, timeout=LIVE_MS)
+        expect(message(page, missed)).to_have_count(1, timeout=LIVE_MS)
+
+        live = f"{unique_prefix()} after the reconnect"
+        post_over_websocket(replacement, "carol", [live])
+        expect(message(page, live)).to_have_count(1, timeout=LIVE_MS)
+        expect(message(page, before)).to_have_count(1)
+        shown = texts_with_prefix(page, "test-")
+        assert shown.index(before) < shown.index(missed) < shown.index(live)
+
+
+def test_reset_reloads_history_when_too_far_behind(
+    browser: Browser, contexts: Contexts, server: DaphneServer, tmp_path: Path
+) -> None:
+    before = f"{unique_prefix()} before the reset"
+    post_over_websocket(server, "carol", [before])
+    context = new_context(browser, contexts, server)
+    page = open_room(context)
+    expect(message(page, before)).to_have_count(1)
+
+    go_away(server, context, page)
+    # More missed events than the server replays: it answers the resume with a reset.
+    with restarted(server, tmp_path, CHAT_BACKLOG_MAX="3") as replacement:
+        prefix = unique_prefix()
+        missed = [f"{prefix} missed #{index}" for index in range(5)]
+        post_over_websocket(replacement, "carol", missed)
+        context.set_offline(False)
+        expect_live(page, timeout=LIVE_MS)
+        expect(message(page, missed[-1])).to_have_count(1, timeout=LIVE_MS)
+        assert texts_with_prefix(page, prefix) == missed
+        expect(message(page, before)).to_have_count(1)
+
+        live = f"{prefix} live after the reset"
+        post_over_websocket(replacement, "carol", [live])
+        expect(message(page, live)).to_have_count(1, timeout=LIVE_MS)
+        assert texts_with_prefix(page, prefix) == [*missed, live]

@@ -1,0 +1,95 @@
+"""Two daphne processes on one database and the real Redis server."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from .conftest import DaphneServer, unique_prefix
+from .test_websocket import Peer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.timeout(120)]
+
+PRESENCE_TTL = 6  # seconds; shortened from the default so the test is quick
+
+
+@pytest.fixture
+def pair(start_server: Callable[..., DaphneServer], redis_url: str) -> tuple[DaphneServer, DaphneServer, str]:
+    prefix = unique_prefix()
+    env = {"REDIS_URL": redis_url, "REDIS_PREFIX": prefix, "CHAT_PRESENCE_TTL": str(PRESENCE_TTL)}
+    return start_server(**env), start_server(**env), prefix
+
+
+def wait_presence(peer: Peer, predicate: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = peer.next("presence", timeout=max(0.01, deadline - time.monotonic()))
+        if predicate(frame):
+            return frame
+
+
+def test_message_crosses_processes_and_presence_counts_both(
+    pair: tuple[DaphneServer, DaphneServer, str], redis_url: str
+) -> None:
+    one, two, prefix = pair
+    for server in (one, two):  # the health check exercises the database and the Redis layer
+        assert httpx.get(f"{server.base_url}/healthz").json() == {
+            "status": "ok",
+            "database": "ok",
+            "channel_layer": "ok",
+        }
+    alice = Peer(one, "alice")
+    bob = Peer(two, "bob")
+    viewers = [Peer(two, None) for _ in range(3)]
+
+    ack = alice.post("hello from process one", nonce="x")
+    assert ack["type"] == "ack"
+    (event,) = bob.events(1)
+    assert event["seq"] == ack["seq"]
+    assert event["text"] == "hello from process one"
+    for viewer in viewers:
+        assert viewer.events(1)[0]["seq"] == ack["seq"]
+
+    assert alice.events(1)[0]["seq"] == ack["seq"]  # her own message, through the hub too
+    reply = bob.post("hello back from process two", nonce="y")
+    (back,) = alice.events(1)
+    assert back["seq"] == reply["seq"] == ack["seq"] + 1
+
+    both = wait_presence(alice, lambda f: f["count"] == 5, timeout=5)
+    assert sorted(u["name"] for u in both["users"]) == ["alice", "bob"]
+    assert both["guests"] == 3
+    assert wait_presence(bob, lambda f: f["count"] == 5, timeout=5)["guests"] == 3
+
+    # One group membership per process for the room, whatever the number of sockets.
+    client = redis.Redis.from_url(redis_url)
+    group_keys = [key for key in client.scan_iter(f"{prefix}:layer:*group*")]
+    assert len(group_keys) == 1
+    members = client.zrange(group_keys[0], 0, -1)
+    assert len(members) == 2, (group_keys, members)
+    client.close()
+
+    for peer in [alice, bob, *viewers]:
+        peer.close()
+
+
+def test_users_of_a_killed_process_drop_out(pair: tuple[DaphneServer, DaphneServer, str]) -> None:
+    one, two, _ = pair
+    alice = Peer(one, "alice")
+    bob = Peer(two, "bob")
+    if bob.hello["presence"]["count"] != 2:
+        wait_presence(bob, lambda f: f["count"] == 2, timeout=5)
+
+    one.stop(signal.SIGKILL)  # no goodbye: only the TTL can remove alice
+    killed_at = time.monotonic()
+    alone = wait_presence(bob, lambda f: f["count"] == 1, timeout=PRESENCE_TTL * 3)
+    assert alone["users"][0]["name"] == "bob"
+    assert time.monotonic() - killed_at <= PRESENCE_TTL * 2
+    assert bob.post("still here", nonce="z")["type"] == "ack"
+    bob.close()
+    alice.ws.close_socket()
