@@ -15,7 +15,7 @@ from .asgi_http import load_room, query_param, scope_presence
 from .errors import ChatError
 from .eventlog import current_last_seq
 from .hub import Batch
-from .messages import submit_message
+from .messages import submit_frame, writer_types
 from .models import Room
 from .params import FRAME_MAX_BYTES, clean_nonce, parse_cursor, parse_json_object
 from .stream import Subscription, resume_point
@@ -110,19 +110,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except ChatError as error:
             await self.send_error(error)
             return
-        kind = frame.get("type")
         try:
-            if kind == "message":
-                await self.receive_message(frame, nonce)
-            elif kind == "ping":
+            if frame.get("type") == "ping":
                 await self.send(text_data=dumps({"type": "pong"}))
+            elif frame.get("type") in writer_types():
+                await self.receive_write(frame, nonce)
             else:
-                raise ChatError("unknown_type", "type must be one of: message, ping.")
+                raise ChatError(
+                    "unknown_type", f"type must be one of: {', '.join([*writer_types(), 'ping'])}."
+                )
         except ChatError as error:
             await self.send_error(error, nonce)
 
-    async def receive_message(self, frame: dict[str, Any], nonce: Any) -> None:
-        event = await database_sync_to_async(submit_message)(self.room, self.scope["user"], frame)
+    async def receive_write(self, frame: dict[str, Any], nonce: Any) -> None:
+        event = await database_sync_to_async(submit_frame)(self.room, self.scope["user"], frame)
         await self.send(text_data=dumps({"type": "ack", "nonce": nonce, "seq": event.seq, "id": event.pk}))
 
     async def send_error(self, error: ChatError, nonce: Any = None) -> None:

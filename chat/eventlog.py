@@ -21,6 +21,7 @@ def append_event(
     user: AbstractBaseUser | AnonymousUser | None = None,
     text: str = "",
     data: dict[str, Any] | None = None,
+    video_ms: int | None = None,
 ) -> RoomEvent:
     """Write one event with the room's next seq; it is published once the transaction commits.
 
@@ -39,24 +40,47 @@ def append_event(
             user_name=author.get_username() if author is not None else "",
             text=text,
             data=data or {},
+            video_ms=video_ms,
         )
         publish_after_commit(room.pk, event_to_wire(event))
     room.last_seq = seq
     return event
 
 
-def _next_seq(room_id: int) -> int:
-    # One statement instead of SELECT ... FOR UPDATE plus UPDATE: this runs on every post.
-    # RETURNING needs SQLite 3.35+ or PostgreSQL.
+def append_events_bulk(room: Room, events: list[RoomEvent], batch_size: int = 1000) -> int:
+    """Append many unsaved events (an import) in one transaction: seqs in list order, one
+    counter bump, batched inserts. Live viewers get them through the hub's gap repair (the
+    log is the truth); returns the last seq."""
+    if not events:
+        return room.last_seq
+    with transaction.atomic():
+        last = _next_seq(room.pk, len(events))
+        for offset, event in enumerate(events):
+            event.room_id = room.pk
+            event.seq = last - len(events) + 1 + offset
+        RoomEvent.objects.bulk_create(events, batch_size=batch_size)
+        # One small publish: the hub sees the jump and reads the new events from the log.
+        tail = events[-1]
+        publish_after_commit(room.pk, event_to_wire(tail))
+    room.last_seq = last
+    return last
+
+
+def _next_seq(room_id: int, count: int = 1) -> int:
+    """Reserve `count` seqs; returns the last. The row stays locked until the transaction ends.
+
+    One statement instead of SELECT ... FOR UPDATE plus UPDATE: this runs on every post.
+    RETURNING needs SQLite 3.35+ or PostgreSQL.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(_NEXT_SEQ_SQL, [room_id])
+        cursor.execute(_NEXT_SEQ_SQL, [count, room_id])
         row = cursor.fetchone()
     if row is None:
         raise Room.DoesNotExist(f"room {room_id} does not exist")
     return int(row[0])
 
 
-_NEXT_SEQ_SQL = f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq"
+_NEXT_SEQ_SQL = f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s WHERE id = %s RETURNING last_seq"
 
 
 def events_after(room_id: int, after: int, limit: int) -> list[WireEvent]:

@@ -60,6 +60,10 @@ COALESCE_SECS = 0.02
 PROBE_KIND = "_probe"
 
 
+# Events read from the log per query when repairing a gap.
+GAP_PAGE = 500
+
+
 def probe(seq: int) -> WireEvent:
     return {"seq": seq, "kind": PROBE_KIND}
 
@@ -171,12 +175,16 @@ class RoomFeed:
             return
         if len(by_seq) == newest - self.last_seq:
             events = [by_seq[seq] for seq in range(self.last_seq + 1, newest + 1)]
-        else:
-            # A gap: everything up to `newest` is committed, so the log has it.
-            events = await database_sync_to_async(events_between)(self.room_id, self.last_seq, newest)
+            await self.broadcast(Batch(events))
+            return
+        # A gap: everything up to `newest` is committed, so the log has it. Read it in pages, so a
+        # bulk import of 100,000 comments becomes many ordinary batches, not one huge frame.
+        while self.last_seq < newest:
+            upto = min(newest, self.last_seq + GAP_PAGE)
+            events = await database_sync_to_async(events_between)(self.room_id, self.last_seq, upto)
             if not events:
                 return
-        await self.broadcast(Batch(events))
+            await self.broadcast(Batch(events))
 
     async def broadcast(self, batch: Batch) -> None:
         self.last_seq = batch.last_seq

@@ -68,6 +68,9 @@ class RoomEvent(models.Model):
     user_name = models.CharField(max_length=150, blank=True)
     text = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)  # kind-specific fields
+    # Danmaku on a recorded video: the position in the video it belongs to (null on live).
+    # A column, not a field of `data`, so the time-window query is an index range scan.
+    video_ms = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -75,6 +78,13 @@ class RoomEvent(models.Model):
         ordering = ["room", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["room", "seq"], name="room_event_unique_seq"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["room", "video_ms", "seq"],
+                name="room_event_video_time",
+                condition=models.Q(video_ms__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,4 @@
-"""Refuse WebSocket handshakes from other sites (browsers always send Origin)."""
+"""Refuse requests from other sites by their Origin header (browsers always send it)."""
 
 from __future__ import annotations
 
@@ -16,22 +16,26 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
     return None
 
 
-def origin_allowed(scope: dict[str, Any]) -> bool:
-    """Same origin as the Host the client connected to, or listed in CSRF_TRUSTED_ORIGINS.
+def same_site(origin: str | None, host: str | None) -> bool:
+    """`origin` (an Origin header) names the site at `host`, or one in CSRF_TRUSTED_ORIGINS.
 
-    A handshake without Origin comes from a non-browser client (a bot, a load generator):
-    it carries no ambient browser credentials for another site to abuse, so it is allowed.
+    No Origin at all comes from a non-browser client (browsers send it on every WebSocket
+    handshake and every POST): it carries no ambient browser credentials for another site to
+    abuse, so it is allowed.
     """
-    origin = _header(scope, b"origin")
     if origin is None:
         return True
     if origin in settings.CSRF_TRUSTED_ORIGINS:
         return True
-    host = _header(scope, b"host")
     parts = urlsplit(origin)
     if host is None or parts.scheme not in {"http", "https"} or not parts.netloc:
         return False
     return parts.netloc.lower() == host.lower()
+
+
+def origin_allowed(scope: dict[str, Any]) -> bool:
+    """A WebSocket handshake from this site (see same_site)."""
+    return same_site(_header(scope, b"origin"), _header(scope, b"host"))
 
 
 class SameOriginMiddleware:

@@ -18,8 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .errors import ChatError, room_not_found
 from .eventlog import HISTORY_MAX_LIMIT, history_before
-from .messages import submit_message
+from .messages import submit_frame
 from .models import Room, validate_room_slug
+from .moderation import delete_event
 from .params import FRAME_MAX_BYTES, SEQ_MAX, clean_nonce, parse_int, parse_json_object
 from .wire import dumps
 
@@ -36,8 +37,8 @@ def error_response(error: ChatError) -> JsonResponse:
 
 @require_POST
 def post_message_view(request: HttpRequest, slug: str) -> JsonResponse:
-    """`POST /rooms/<slug>/messages` {"text", "nonce"}: the WebSocket's message frame over HTTP,
-    answered with the same ack or error."""
+    """`POST /rooms/<slug>/messages` {"type", "text", "nonce", ...}: the WebSocket's write frames
+    over HTTP (`type` defaults to "message"), answered with the same ack or error."""
     nonce: str | int | None = None
     try:
         room = Room.objects.filter(slug=slug).first()
@@ -45,7 +46,7 @@ def post_message_view(request: HttpRequest, slug: str) -> JsonResponse:
             raise room_not_found(slug)
         frame = json_body(request)
         nonce = clean_nonce(frame.get("nonce"))
-        event = submit_message(room, request.user, frame)
+        event = submit_frame(room, request.user, frame, default_type="message")
     except ChatError as error:
         response = error_response(error)
         response.content = dumps({"type": "error", "nonce": nonce, **error.as_dict()}).encode()
@@ -161,3 +162,21 @@ def history(request: HttpRequest, slug: str) -> JsonResponse:
         return error_response(error)
     events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT)
     return JsonResponse({"events": events, "last_seq": room.last_seq, "has_more": has_more})
+
+
+def room_or_404(slug: str) -> Room:
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        raise room_not_found(slug)
+    return room
+
+
+@require_POST
+def mod_delete(request: HttpRequest, slug: str) -> JsonResponse:
+    """`POST /rooms/<slug>/mod/delete {"id": <event id>}` (room owner or staff)."""
+    try:
+        room = room_or_404(slug)
+        event = delete_event(room, request.user, json_body(request).get("id"))
+    except ChatError as error:
+        return error_response(error)
+    return JsonResponse({"seq": event.seq, "kind": event.kind, "id": event.pk})

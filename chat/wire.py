@@ -32,6 +32,8 @@ def event_to_wire(event: RoomEvent) -> WireEvent:
         wire.update(user=None, text="", deleted=True)
         return wire
     wire.update(event.data)
+    if event.kind == "danmaku":
+        wire["video_ms"] = event.video_ms
     return wire
 
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "chat",
+    "danmaku",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,10 @@ else:
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Bilibili XML imports (manage.py import_danmaku): larger files or more comments are refused.
+DANMAKU_IMPORT_MAX_BYTES = env_int("DANMAKU_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+DANMAKU_IMPORT_MAX_COMMENTS = env_int("DANMAKU_IMPORT_MAX_COMMENTS", 200_000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

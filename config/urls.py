@@ -18,4 +18,6 @@ urlpatterns = [
     path("rooms/<slug:slug>/history", views.history, name="history"),
     # rooms/<slug>/events (SSE) and rooms/<slug>/poll (long-poll) are routed in config/asgi.py.
     path("rooms/<slug:slug>/messages", views.post_message_view, name="room_messages"),
+    path("rooms/<slug:slug>/mod/delete", views.mod_delete, name="mod_delete"),
+    path("", include("danmaku.urls")),
 ]

@@ -21,9 +21,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--exist-ok", action="store_true", help="succeed quietly if the room already exists"
         )
+        parser.add_argument("--video-url", help="http(s) address of the room's video")
+        parser.add_argument("--video-title", default="", help="the video's title")
+        parser.add_argument("--duration-ms", type=int, help="length of a recorded video in ms")
+        parser.add_argument("--live", action="store_true", help="the video is a live stream")
 
     def handle(
-        self, *args: Any, slug: str, title: str | None, owner: str | None, exist_ok: bool, **options: Any
+        self,
+        *args: Any,
+        slug: str,
+        title: str | None,
+        owner: str | None,
+        exist_ok: bool,
+        video_url: str | None,
+        video_title: str,
+        duration_ms: int | None,
+        live: bool,
+        **options: Any,
     ) -> None:
         try:
             validate_room_slug(slug)
@@ -42,5 +56,15 @@ class Command(BaseCommand):
         title = (title or slug).strip()
         if not title or len(title) > 200:
             raise CommandError("the title must be 1 to 200 characters")
-        Room.objects.create(slug=slug, title=title, owner=owner_user)
+        if video_url is not None and not video_url.lower().startswith(("http://", "https://")):
+            raise CommandError("--video-url must be an http or https address")
+        if duration_ms is not None and duration_ms < 0:
+            raise CommandError("--duration-ms must not be negative")
+        room = Room.objects.create(slug=slug, title=title, owner=owner_user)
+        if video_url:
+            from danmaku.models import RoomVideo
+
+            RoomVideo.objects.create(
+                room=room, url=video_url, title=video_title, duration_ms=duration_ms, live=live
+            )
         self.stdout.write(self.style.SUCCESS(f"Created room {slug!r}: /rooms/{slug}/"))

@@ -1,0 +1,119 @@
+"""Danmaku comments: validation and posting, shared by every write path.
+
+A comment is a room event of kind `danmaku`: the text, plus `mode`, `color` and `size` in the
+event's data and the position in the video in the indexed `video_ms` column. Every write path
+(WebSocket, `POST /rooms/<slug>/messages`, DPlayer's API, the XML import) goes through
+`clean_comment`, so a value refused on one is refused on all with the same code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from chat.errors import ChatError
+from chat.eventlog import append_event
+from chat.messages import AnyUser, check_post_rate, require_author
+from chat.models import EventKind, Room, RoomEvent
+from chat.text import clean_text
+
+from .models import RoomVideo
+
+DANMAKU_MAX_CHARS = 100
+MODES = ("scroll", "top", "bottom", "reverse")
+SIZES = ("small", "medium", "large")
+DEFAULT_MODE = "scroll"
+DEFAULT_COLOR = "#ffffff"
+DEFAULT_SIZE = "medium"
+# A recorded video of unknown length: positions up to a week are accepted.
+VIDEO_MS_MAX = 7 * 24 * 3600 * 1000
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}\Z")
+
+
+@dataclass(frozen=True)
+class Comment:
+    text: str
+    mode: str = DEFAULT_MODE
+    color: str = DEFAULT_COLOR
+    size: str = DEFAULT_SIZE
+    video_ms: int | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return {"mode": self.mode, "color": self.color, "size": self.size}
+
+
+def _choice(value: object, allowed: tuple[str, ...], default: str, field: str) -> str:
+    if value is None:
+        return default
+    if isinstance(value, str) and value in allowed:
+        return value
+    raise ChatError(f"invalid_{field}", f"{field} must be one of: {', '.join(allowed)}.", field=field)
+
+
+def clean_color(value: object) -> str:
+    if value is None:
+        return DEFAULT_COLOR
+    if isinstance(value, str) and _COLOR.match(value):
+        return value.lower()
+    raise ChatError("invalid_color", 'color must be "#rrggbb".', field="color")
+
+
+def clean_video_ms(value: object, video: RoomVideo | None) -> int | None:
+    """The comment's position: required on a recorded video (0..duration), null on live."""
+    recorded = video is not None and video.recorded
+    if value is None:
+        if recorded:
+            raise ChatError(
+                "invalid_video_ms", "This room plays a recorded video: send video_ms.", field="video_ms"
+            )
+        return None
+    if not recorded:
+        raise ChatError("invalid_video_ms", "This room is live: video_ms must be null.", field="video_ms")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ChatError("invalid_video_ms", "video_ms must be a number of milliseconds.", field="video_ms")
+    position = round(value)
+    high = video.duration_ms if video is not None and video.duration_ms is not None else VIDEO_MS_MAX
+    if not 0 <= position <= high:
+        raise ChatError(
+            "invalid_video_ms", f"video_ms must be between 0 and {high}.", field="video_ms", limit=high
+        )
+    return position
+
+
+def clean_comment(fields: dict[str, object], video: RoomVideo | None) -> Comment:
+    """A comment from a client's fields, or ChatError with the first refused field's code."""
+    if "text" not in fields:
+        raise ChatError("invalid", "A comment needs text.", field="text")
+    return Comment(
+        text=clean_text(fields["text"], max_chars=DANMAKU_MAX_CHARS),
+        mode=_choice(fields.get("mode"), MODES, DEFAULT_MODE, "mode"),
+        color=clean_color(fields.get("color")),
+        size=_choice(fields.get("size"), SIZES, DEFAULT_SIZE, "size"),
+        video_ms=clean_video_ms(fields.get("video_ms"), video),
+    )
+
+
+def room_video(room: Room) -> RoomVideo | None:
+    return RoomVideo.objects.filter(room_id=room.pk).first()
+
+
+def append_comment(room: Room, user: AnyUser | None, comment: Comment) -> RoomEvent:
+    return append_event(
+        room, EventKind.DANMAKU, user=user, text=comment.text, data=comment.data, video_ms=comment.video_ms
+    )
+
+
+def post_danmaku(room: Room, user: AnyUser, fields: dict[str, object]) -> RoomEvent:
+    """Validate and append a comment written by `user`; raises ChatError with a stable code."""
+    require_author(user)
+    comment = clean_comment(fields, room_video(room))
+    check_post_rate(user)
+    return append_comment(room, user, comment)
+
+
+def submit_danmaku(room: Room, user: AnyUser, frame: dict[str, object]) -> RoomEvent:
+    """A `{"type": "danmaku", ...}` frame from any transport."""
+    return post_danmaku(room, user, frame)

@@ -1,0 +1,145 @@
+"""DPlayer's danmaku API (v3), so a site using the DPlayer player can use this server as its backend.
+
+- `GET /dplayer/v3/?id=<slug>&max=<n>` → `{"code": 0, "data": [[time_s, type, color_int, author, text]]}`
+  (type 0 scroll, 1 top, 2 bottom; reverse comments are sent as scroll, which DPlayer lacks).
+- `POST /dplayer/v3/` with DPlayer's JSON body `{id|player, author, time, text, color, type, token}`:
+  the same validation, rate limit and moderation rules as every other write path. The poster is the
+  signed-in user (DPlayer's `author` field is ignored: anyone could claim any name).
+
+Errors keep DPlayer's shape (`code` non-zero, `msg`) and add our stable `error` code; HTTP statuses
+mean what they do elsewhere (400, 401, 404, 413, 429 with Retry-After).
+
+DPlayer posts JSON with axios and cannot send Django's CSRF token, so this endpoint checks the
+Origin header instead (the same rule as the WebSocket handshake) and accepts only
+`application/json`, which another site's page cannot send here without a CORS preflight that this
+server never answers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from chat.errors import ChatError, room_not_found
+from chat.models import Room
+from chat.origin import same_site
+from chat.params import parse_int
+from chat.views import json_body
+
+from .comments import post_danmaku
+from .models import RoomVideo
+from .timeline import current_video, timeline
+
+DPLAYER_TYPES = {0: "scroll", 1: "top", 2: "bottom"}
+DPLAYER_NAMED_TYPES = {"right": "scroll", "top": "top", "bottom": "bottom"}
+MODE_TO_TYPE = {"scroll": 0, "reverse": 0, "top": 1, "bottom": 2}
+READ_DEFAULT_MAX = 1000
+READ_MAX = 10_000
+
+
+def _error(error: ChatError) -> JsonResponse:
+    response = JsonResponse({"code": 1, "msg": error.message, "error": error.code}, status=error.status)
+    retry_after = error.extra.get("retry_after")
+    if retry_after is not None:
+        response["Retry-After"] = str(max(1, int(retry_after)))
+    return response
+
+
+def _room(slug: object) -> Room:
+    if not isinstance(slug, str) or not slug:
+        raise ChatError("invalid", "id must name a room.", field="id")
+    room = Room.objects.filter(slug=slug[:50]).first()
+    if room is None:
+        raise room_not_found(slug[:50])
+    return room
+
+
+@csrf_exempt
+def endpoint(request: HttpRequest) -> JsonResponse:
+    try:
+        if request.method == "GET":
+            return read(request)
+        if request.method == "POST":
+            return send(request)
+        raise ChatError("method_not_allowed", "Use GET or POST.", status=405)
+    except ChatError as error:
+        return _error(error)
+
+
+def read(request: HttpRequest) -> JsonResponse:
+    room = _room(request.GET.get("id"))
+    limit = parse_int(request.GET.get("max"), "max", low=1, high=READ_MAX) or READ_DEFAULT_MAX
+    # DPlayer draws what it gets: the newest `max` comments, in video order.
+    newest = list(
+        timeline(room, current_video(room))
+        .order_by("-seq")
+        .values_list("video_ms", "data", "user_name", "text", "seq")[:limit]
+    )
+    newest.sort(key=lambda row: (row[0], row[4]))
+    data = [
+        [
+            (video_ms or 0) / 1000,
+            MODE_TO_TYPE.get(fields.get("mode", "scroll"), 0),
+            int(str(fields.get("color", "#ffffff"))[1:], 16),
+            user_name,
+            text,
+        ]
+        for video_ms, fields, user_name, text, _seq in newest
+    ]
+    return JsonResponse({"code": 0, "data": data})
+
+
+def _color(value: object) -> object:
+    """DPlayer sends an integer, or a "#rgb"/"#rrggbb" string from its colour picker."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= 0xFFFFFF:
+            raise ChatError("invalid_color", "color must be between 0 and 16777215.", field="color")
+        return f"#{value:06x}"
+    if isinstance(value, str) and len(value) == 4 and value.startswith("#"):
+        return "#" + "".join(digit * 2 for digit in value[1:])
+    return value
+
+
+def _mode(value: object) -> object:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value in DPLAYER_TYPES:
+        return DPLAYER_TYPES[value]
+    if isinstance(value, str) and value in DPLAYER_NAMED_TYPES:
+        return DPLAYER_NAMED_TYPES[value]
+    if value is None:
+        return None
+    raise ChatError("invalid_mode", "type must be 0 (scroll), 1 (top) or 2 (bottom).", field="mode")
+
+
+def _video_ms(value: object, video: RoomVideo | None) -> object:
+    if video is None or not video.recorded:
+        return None  # a live room: DPlayer's position means nothing here
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ChatError("invalid_video_ms", "time must be a number of seconds.", field="video_ms")
+    if abs(value) > 2**40:
+        raise ChatError("invalid_video_ms", "time is out of range.", field="video_ms")
+    return round(value * 1000)
+
+
+def send(request: HttpRequest) -> JsonResponse:
+    if not same_site(request.headers.get("Origin"), request.get_host()):
+        raise ChatError("csrf_failed", "Cross-site requests are refused.", status=403)
+    body: dict[str, Any] = json_body(request)
+    room = _room(body.get("id", body.get("player")))
+    fields = {
+        "text": body.get("text"),
+        "mode": _mode(body.get("type")),
+        "color": _color(body.get("color")),
+        "video_ms": _video_ms(body.get("time"), current_video(room)),
+    }
+    event = post_danmaku(room, request.user, fields)
+    return JsonResponse(
+        {
+            "code": 0,
+            "data": {"id": event.pk, "seq": event.seq, "text": event.text},
+        }
+    )

@@ -1,0 +1,154 @@
+"""Viewer settings (saved per user) and overlay options (from the overlay URL): validated here."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from chat.errors import ChatError
+
+AREAS = (0.25, 0.5, 0.75, 1.0)
+HIDEABLE_MODES = ("scroll", "top", "bottom", "reverse", "color")
+BLOCK_LIST_MAX = 200
+BLOCK_ENTRY_MAX_CHARS = 100
+
+
+def _invalid(message: str, key: str) -> ChatError:
+    return ChatError("invalid_settings", message, field=key)
+
+
+def _number(value: object, key: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _invalid(f"{key} must be a number.", key)
+    if not low <= value <= high:
+        raise _invalid(f"{key} must be between {low:g} and {high:g}.", key)
+    return float(value)
+
+
+def _area(value: object, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or float(value) not in AREAS:
+        raise _invalid(f"{key} must be one of 0.25, 0.5, 0.75, 1.", key)
+    return float(value)
+
+
+def _strings(value: object, key: str) -> list[str]:
+    if not isinstance(value, list) or len(value) > BLOCK_LIST_MAX:
+        raise _invalid(f"{key} must be a list of at most {BLOCK_LIST_MAX} strings.", key)
+    cleaned: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip() or len(item) > BLOCK_ENTRY_MAX_CHARS:
+            raise _invalid(f"each of {key} must be 1 to {BLOCK_ENTRY_MAX_CHARS} characters.", key)
+        if item.strip() not in cleaned:
+            cleaned.append(item.strip())
+    return cleaned
+
+
+def _keywords(value: object, key: str) -> list[str]:
+    keywords = _strings(value, key)
+    for word in keywords:
+        if len(word) > 2 and word.startswith("/") and word.endswith("/"):
+            try:
+                re.compile(word[1:-1])
+            except re.error as error:
+                raise _invalid(f"{word} is not a valid regular expression: {error}.", key) from None
+    return keywords
+
+
+def _modes(value: object, key: str) -> list[str]:
+    if not isinstance(value, list) or any(mode not in HIDEABLE_MODES for mode in value):
+        raise _invalid(f"{key} must be a list of: {', '.join(HIDEABLE_MODES)}.", key)
+    return [mode for mode in HIDEABLE_MODES if mode in value]
+
+
+def _bool(value: object, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise _invalid(f"{key} must be true or false.", key)
+    return value
+
+
+_VIEWER_FIELDS: dict[str, Any] = {
+    "show": _bool,
+    "opacity": lambda v, k: _number(v, k, 0.1, 1),
+    "speed": lambda v, k: _number(v, k, 0.25, 4),
+    "scale": lambda v, k: _number(v, k, 0.5, 3),
+    "area": _area,
+    "hidden_modes": _modes,
+    "blocked_keywords": _keywords,
+    "blocked_users": _strings,
+}
+
+
+def clean_viewer_settings(value: object) -> dict[str, Any]:
+    """A viewer's settings object: known keys only, each validated; ChatError("invalid_settings")."""
+    if not isinstance(value, dict):
+        raise ChatError("invalid_settings", "settings must be a JSON object.")
+    unknown = sorted(set(value) - set(_VIEWER_FIELDS))
+    if unknown:
+        raise ChatError("invalid_settings", f"unknown settings: {', '.join(unknown)}.", field=unknown[0])
+    return {key: _VIEWER_FIELDS[key](item, key) for key, item in value.items()}
+
+
+# Overlay URL options: name -> (default, parser of the raw query string value).
+OVERLAY_DEFAULTS: dict[str, Any] = {
+    "speed": 1.0,
+    "opacity": 1.0,
+    "scale": 1.0,
+    "area": 1.0,
+    "density": 120,
+    "fps": 60,
+    "chat": False,
+}
+
+
+def _query_number(raw: str, key: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ChatError("invalid", f"{key} must be a number.", field=key) from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ChatError("invalid", f"{key} must be between {low:g} and {high:g}.", field=key)
+    return value
+
+
+def _query_int(raw: str, key: str, low: int, high: int) -> int:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or not low <= int(raw) <= high:
+        raise ChatError("invalid", f"{key} must be a whole number from {low} to {high}.", field=key)
+    return int(raw)
+
+
+def _query_bool(raw: str, key: str) -> bool:
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ChatError("invalid", f"{key} must be 1 or 0.", field=key)
+
+
+def _query_area(raw: str, key: str) -> float:
+    value = _query_number(raw, key, 0.25, 1)
+    if value not in AREAS:
+        raise ChatError("invalid", f"{key} must be one of 0.25, 0.5, 0.75, 1.", field=key)
+    return value
+
+
+_OVERLAY_PARSERS: dict[str, Any] = {
+    "speed": lambda raw, k: _query_number(raw, k, 0.25, 4),
+    "opacity": lambda raw, k: _query_number(raw, k, 0, 1),
+    "scale": lambda raw, k: _query_number(raw, k, 0.25, 4),
+    "area": _query_area,
+    "density": lambda raw, k: _query_int(raw, k, 1, 1000),
+    "fps": lambda raw, k: _query_int(raw, k, 1, 240),
+    "chat": _query_bool,
+}
+
+
+def parse_overlay_options(query: Mapping[str, str]) -> dict[str, Any]:
+    """The overlay's options from its URL; unknown names are ignored (OBS adds none, people may)."""
+    options = dict(OVERLAY_DEFAULTS)
+    for key, parse in _OVERLAY_PARSERS.items():
+        raw = query.get(key)
+        if raw is not None:
+            options[key] = parse(raw.strip(), key)
+    return options

@@ -1,0 +1,211 @@
+"""Server side of the pages: overlay key and options, viewer settings, the owner's video page,
+and the moderator's delete."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
+
+from chat.errors import ChatError
+from chat.models import Room, RoomEvent
+from danmaku.comments import post_danmaku
+from danmaku.models import RoomVideo, ViewerSettings
+from danmaku.options import OVERLAY_DEFAULTS, clean_viewer_settings, parse_overlay_options
+
+pytestmark = pytest.mark.django_db
+
+
+def test_overlay_options_parse_and_refuse() -> None:
+    assert parse_overlay_options({}) == OVERLAY_DEFAULTS
+    parsed = parse_overlay_options(
+        {
+            "speed": "1.5",
+            "opacity": "0.4",
+            "scale": "2",
+            "area": "0.5",
+            "density": "30",
+            "fps": "30",
+            "chat": "1",
+        }
+    )
+    assert parsed == {
+        "speed": 1.5,
+        "opacity": 0.4,
+        "scale": 2.0,
+        "area": 0.5,
+        "density": 30,
+        "fps": 30,
+        "chat": True,
+    }
+    assert parse_overlay_options({"unknown": "x"}) == OVERLAY_DEFAULTS
+    for bad in [
+        {"speed": "fast"},
+        {"speed": "nan"},
+        {"speed": "inf"},
+        {"speed": "9"},
+        {"opacity": "-0.1"},
+        {"area": "0.3"},
+        {"density": "0"},
+        {"density": "1.5"},
+        {"fps": "999999999"},
+        {"chat": "maybe"},
+    ]:
+        with pytest.raises(ChatError) as refused:
+            parse_overlay_options(bad)
+        assert getattr(refused.value, "code", None) == "invalid", bad
+
+
+def test_overlay_key_guards_the_overlay_and_bad_options_are_400(client: Client, room: Room) -> None:
+    video = RoomVideo.objects.create(room=room, url="", overlay_key="s3cret-key")
+    assert client.get("/rooms/lobby/overlay").status_code == 403
+    assert client.get("/rooms/lobby/overlay", {"key": "guess"}).status_code == 403
+    assert client.get("/rooms/lobby/overlay", {"key": "s3cret-key", "speed": "fast"}).status_code == 400
+    assert client.get("/rooms/nowhere/overlay").status_code == 404
+    video.overlay_key = ""
+    video.save()
+    assert client.get("/rooms/lobby/overlay", {"speed": "fast"}).status_code == 400
+
+
+def test_viewer_settings_are_validated() -> None:
+    good = {
+        "show": False,
+        "opacity": 0.5,
+        "speed": 2,
+        "scale": 1.25,
+        "area": 0.75,
+        "hidden_modes": ["color", "top"],
+        "blocked_keywords": ["spoiler", "/sp[o0]iler/", "spoiler"],
+        "blocked_users": ["troll"],
+    }
+    cleaned = clean_viewer_settings(good)
+    assert cleaned["hidden_modes"] == ["top", "color"]
+    assert cleaned["blocked_keywords"] == ["spoiler", "/sp[o0]iler/"]
+    assert cleaned["speed"] == 2.0
+    for bad in [
+        [],
+        {"colour": "red"},
+        {"show": "yes"},
+        {"opacity": 0},
+        {"speed": float("nan")},
+        {"area": 0.3},
+        {"hidden_modes": ["sideways"]},
+        {"blocked_keywords": ["/([/"]},
+        {"blocked_keywords": ["x" * 101]},
+        {"blocked_users": ["u"] * 201},
+        {"blocked_users": [5]},
+    ]:
+        with pytest.raises(ChatError) as refused:
+            clean_viewer_settings(bad)
+        assert getattr(refused.value, "code", None) == "invalid_settings", bad
+
+
+def put_settings(client: Client, settings: Any) -> Any:
+    return client.put(
+        "/danmaku/settings", data=json.dumps({"settings": settings}), content_type="application/json"
+    )
+
+
+def test_viewer_settings_api(client: Client, alice: AbstractBaseUser, bob: AbstractBaseUser) -> None:
+    assert client.get("/danmaku/settings").status_code == 401
+    assert put_settings(client, {"show": False}).status_code == 401
+    client.force_login(alice)
+    assert client.get("/danmaku/settings").json() == {"settings": {}}
+    saved = put_settings(client, {"opacity": 0.6, "blocked_users": ["bob"]})
+    assert saved.status_code == 200
+    assert client.get("/danmaku/settings").json() == {"settings": {"opacity": 0.6, "blocked_users": ["bob"]}}
+    refused = put_settings(client, {"opacity": 7})
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid_settings"
+    assert ViewerSettings.objects.get(user=alice).data["opacity"] == 0.6  # unchanged by the refusal
+    other = Client()
+    other.force_login(bob)
+    assert other.get("/danmaku/settings").json() == {"settings": {}}
+
+
+def test_viewer_settings_put_needs_csrf(alice: AbstractBaseUser) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    answer = put_settings(client, {"show": False})
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "csrf_failed"
+    assert not ViewerSettings.objects.exists()
+
+
+def test_owner_sets_the_video_and_rotates_the_overlay_key(
+    client: Client, room: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    room.owner = alice
+    room.save()
+    assert client.get("/rooms/lobby/video").status_code == 302  # to the login page
+    client.force_login(bob)
+    assert client.get("/rooms/lobby/video").status_code == 403
+    assert client.post("/rooms/lobby/video", {"url": "https://evil.example/x.mp4"}).status_code == 403
+    assert not RoomVideo.objects.exists()
+    client.force_login(alice)
+    assert client.get("/rooms/lobby/video").status_code == 200
+    bad = client.post("/rooms/lobby/video", {"url": "javascript:alert(1)", "title": "t"})
+    assert bad.status_code == 400
+    saved = client.post(
+        "/rooms/lobby/video", {"url": "https://videos.example/a.mp4", "title": "A", "duration_ms": "60000"}
+    )
+    assert saved.status_code == 302
+    video = RoomVideo.objects.get(room=room)
+    assert (video.url, video.duration_ms, video.live, video.overlay_key) == (
+        "https://videos.example/a.mp4",
+        60000,
+        False,
+        "",
+    )
+    client.post("/rooms/lobby/video", {"action": "rotate-key"})
+    first_key = RoomVideo.objects.get(room=room).overlay_key
+    assert len(first_key) >= 20
+    assert first_key in client.get("/rooms/lobby/video").content.decode()
+    client.post("/rooms/lobby/video", {"action": "rotate-key"})
+    assert RoomVideo.objects.get(room=room).overlay_key not in {"", first_key}
+    client.post("/rooms/lobby/video", {"action": "clear-key"})
+    assert RoomVideo.objects.get(room=room).overlay_key == ""
+
+
+def mod_delete(client: Client, event_id: Any) -> Any:
+    return client.post(
+        "/rooms/lobby/mod/delete", data=json.dumps({"id": event_id}), content_type="application/json"
+    )
+
+
+def test_mod_delete_by_owner_or_staff_only(
+    client: Client, recorded: RoomVideo, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    room = recorded.room
+    room.owner = alice
+    room.save()
+    target = post_danmaku(room, bob, {"text": "rude", "video_ms": 10})
+    assert mod_delete(client, target.pk).status_code == 401
+    client.force_login(bob)  # the author is no moderator
+    refused = mod_delete(client, target.pk)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"
+    assert RoomEvent.objects.get(pk=target.pk).deleted_at is None
+    client.force_login(alice)
+    for bad, status, code in [("x", 400, "invalid"), (True, 400, "invalid"), (999_999, 404, "not_found")]:
+        answer = mod_delete(client, bad)
+        assert (answer.status_code, answer.json()["code"]) == (status, code)
+    done = mod_delete(client, target.pk)
+    assert done.status_code == 200
+    assert done.json()["kind"] == "delete"
+    delete = RoomEvent.objects.get(seq=done.json()["seq"], room=room)
+    assert delete.data == {"target": target.pk, "target_seq": target.seq}
+    assert RoomEvent.objects.get(pk=target.pk).deleted_at is not None
+    assert mod_delete(client, target.pk).json()["code"] == "already_deleted"
+    assert mod_delete(client, delete.pk).status_code == 404  # only content can be deleted
+    history = client.get("/rooms/lobby/history").json()["events"]
+    assert target.pk not in [e["id"] for e in history]
+    staff = bob
+    staff.is_staff = True  # type: ignore[attr-defined]
+    staff.save()
+    client.force_login(staff)
+    other = post_danmaku(room, alice, {"text": "also", "video_ms": 20})
+    assert mod_delete(client, other.pk).status_code == 200
