@@ -142,6 +142,19 @@ SCENARIO_COLUMNS: dict[str, list[Column]] = {
         ("idle CPU", lambda r: f"{r['idle_cpu_pct']:.1f}%"),
         ("anomalies", _anomalies),
     ],
+    "window": [
+        ("comments on the video", lambda r: _int(r["comments"])),
+        ("window", lambda r: f"{r['window_s']} s"),
+        ("concurrent clients", lambda r: _int(r["clients"])),
+        ("queries/s", lambda r: f"{r['queries_per_s']:,.0f}"),
+        ("comments per answer", lambda r: f"{r['comments_per_answer']:,.0f}"),
+        ("p50 ms", lambda r: _ms(r["p50_ms"])),
+        ("p99 ms", lambda r: _ms(r["p99_ms"])),
+        ("max ms", lambda r: _ms(r["max_ms"])),
+        ("server CPU", lambda r: f"{r['server_cpu_pct']:.0f}%"),
+        ("server RSS", lambda r: f"{r['server_rss_mb']:.0f} MB"),
+        ("anomalies", _anomalies),
+    ],
 }
 
 TITLES = {
@@ -149,6 +162,7 @@ TITLES = {
     "rooms": "Many small rooms",
     "redis": "Two daphne processes on Redis (cross-process delivery)",
     "idle": "Idle WebSocket connections: server memory",
+    "window": "Danmaku time-window query on a recorded video (`GET /rooms/<slug>/danmaku`)",
 }
 
 
@@ -207,7 +221,7 @@ def section(rows: list[dict[str, Any]], command: str, date: str, versions: dict[
             f"{PEER_NAMES.get(name, name)} {version}" for name, version in sorted(versions.items())
         )
         parts += ["", f"Peers: {names}."]
-    for scenario in ("fanout", "rooms", "redis", "idle"):
+    for scenario in ("fanout", "rooms", "redis", "idle", "window"):
         chosen = [row for row in rows if row["scenario"] == scenario]
         if not chosen:
             continue

@@ -6,6 +6,7 @@
     .venv/bin/python -m bench.run idle --connections 1000,5000,10000
     .venv/bin/python -m bench.run rooms --rooms 1000 --per-room 5 --rates 100,200
     .venv/bin/python -m bench.run redis --viewers 500 --rates 100,200
+    .venv/bin/python -m bench.run window --comments 100000 --clients 1,8
     .venv/bin/python -m bench.run full --write docs/BENCHMARKS.md      # every size and rate (long)
 
 Each scenario starts its own daphne (`python -m config.serve`, production settings, a fresh
@@ -58,6 +59,8 @@ def default_jobs() -> list[Job]:
         ("redis 500 @ 20/s", lambda b: b.redis_pair(500, 20)),
         ("idle 1000", lambda b: b.idle(1000)),
         ("idle 5000", lambda b: b.idle(5000)),
+        ("window 100000 x 1", lambda b: b.time_window(100_000, 1)),
+        ("window 100000 x 8", lambda b: b.time_window(100_000, 8)),
     ]
 
 
@@ -80,6 +83,8 @@ def full_jobs() -> list[Job]:
         jobs.append((f"redis 500 @ {rate}/s", _redis(500, rate)))
     for connections in (1000, 5000, 10000):
         jobs.append((f"idle {connections}", _idle(connections)))
+    for clients in (1, 8):
+        jobs.append((f"window 100000 x {clients}", _window(100_000, clients)))
     return jobs
 
 
@@ -101,6 +106,10 @@ def _redis(viewers: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
 
 def _idle(connections: int) -> Callable[[Bench], dict[str, Any]]:
     return lambda b: b.idle(connections)
+
+
+def _window(comments: int, clients: int) -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.time_window(comments, clients)
 
 
 def jobs_for(args: argparse.Namespace) -> list[Job]:
@@ -129,6 +138,8 @@ def jobs_for(args: argparse.Namespace) -> list[Job]:
             (f"rooms {args.rooms} x {args.per_room} @ {r:g}/s", _rooms(args.rooms, args.per_room, r))
             for r in _numbers(args.rates)
         ]
+    if args.command == "window":
+        return [(f"window {args.comments} x {c}", _window(args.comments, c)) for c in _ints(args.clients)]
     if args.command == "redis":
         return [
             (f"redis {v} @ {r:g}/s", _redis(v, r)) for v in _ints(args.viewers) for r in _numbers(args.rates)
@@ -164,6 +175,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     rooms.add_argument("--rooms", type=int, default=1000)
     rooms.add_argument("--per-room", type=int, default=5)
     rooms.add_argument("--rates", default="100")
+    window = commands.add_parser("window", help="time-window queries on a video with many comments")
+    window.add_argument("--comments", type=int, default=100_000)
+    window.add_argument("--clients", default="1,8", help="concurrent HTTP clients, comma-separated")
     redis = commands.add_parser("redis", help="two daphne processes on the local Redis")
     redis.add_argument("--viewers", default="500")
     redis.add_argument("--rates", default="20")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from . import timewindow
 from .clients import ChatViewerConnection, Tally, Viewer, WriterConnection, open_writers, post_at_rate
 from .histogram import Histogram
 from .load import LoadGenerator, ViewerGroup, WorkerSpec, merge_reports, split_groups
@@ -197,6 +198,19 @@ class Bench:
             "log_problems": problems[:5],
             "log_problem_count": len(problems),
         }
+
+    def time_window(self, comments: int, clients: int, window_s: int = 30) -> dict[str, Any]:
+        """Random time-window queries on a recorded video holding `comments` comments."""
+        database = self.database.fresh_copy()
+        seed_s = timewindow.seed(database, comments)
+        server = ChatServer(database, self._log("window")).start()
+        try:
+            row = timewindow.measure(server, comments, clients, window_s, self.settings.seconds)
+            row["seed_s"] = round(seed_s, 1)
+            problems = server.log_problems()
+        finally:
+            server.stop()
+        return {**row, "log_problems": problems[:5], "log_problem_count": len(problems)}
 
     def idle(self, connections: int) -> dict[str, Any]:
         """`connections` idle WebSocket viewers of one room: the server's memory per connection."""

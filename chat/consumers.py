@@ -132,7 +132,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # Sink protocol (called by the subscription).
 
     async def write_batch(self, batch: Batch) -> None:
-        await self.send(text_data=batch.ws_frame)
+        for frame in batch.ws_frames:
+            await self.send(text_data=frame)
 
     async def write_presence(self, frame: str) -> None:
         await self.send(text_data=frame)

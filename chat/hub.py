@@ -30,6 +30,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .eventlog import current_last_seq, events_between
 from .groups import room_group_name
 from .models import Room
+from .params import FRAME_MAX_BYTES
 from .presence import Members, PresenceSnapshot, PresenceStore, make_presence_store
 from .publish import ROOM_EVENT_MESSAGE, use_event_loop
 from .wire import WireEvent, dumps, events_frame, sse_events
@@ -60,6 +61,9 @@ COALESCE_SECS = 0.02
 PROBE_KIND = "_probe"
 
 
+# The largest `events` frame sent over WebSocket, in bytes: under daphne's message limit
+# (FRAME_MAX_BYTES, both directions) with room for the frame's envelope.
+WS_FRAME_BUDGET = FRAME_MAX_BYTES - 1024
 # Events read from the log per query when repairing a gap.
 GAP_PAGE = 500
 
@@ -71,11 +75,12 @@ def probe(seq: int) -> WireEvent:
 class Batch:
     """Consecutive events of one room, encoded at most once per wire format."""
 
-    __slots__ = ("_sse_frame", "_ws_frame", "events")
+    __slots__ = ("_sse_frame", "_ws_frame", "_ws_frames", "events")
 
     def __init__(self, events: list[WireEvent]) -> None:
         self.events = events
         self._ws_frame: str | None = None
+        self._ws_frames: list[str] | None = None
         self._sse_frame: str | None = None
 
     @property
@@ -93,6 +98,19 @@ class Batch:
         return self._ws_frame
 
     @property
+    def ws_frames(self) -> list[str]:
+        """`ws_frame`, split into several `events` frames when it is larger than a WebSocket
+        message may be (daphne's limit, config/serve.py, holds for sending too): a backlog page or
+        a repaired gap of hundreds of long messages would otherwise fail to send."""
+        if self._ws_frames is None:
+            frame = self.ws_frame
+            if len(frame) * 4 <= WS_FRAME_BUDGET or len(frame.encode()) <= WS_FRAME_BUDGET:
+                self._ws_frames = [frame]
+            else:
+                self._ws_frames = _split_events(self.events)
+        return self._ws_frames
+
+    @property
     def sse_frame(self) -> str:
         if self._sse_frame is None:
             self._sse_frame = sse_events(self.events)
@@ -100,6 +118,22 @@ class Batch:
 
     def since(self, cursor: int) -> Batch:
         return Batch([event for event in self.events if event["seq"] > cursor])
+
+
+def _split_events(events: list[WireEvent]) -> list[str]:
+    frames: list[str] = []
+    chunk: list[WireEvent] = []
+    size = 0
+    for event in events:
+        encoded = len(dumps(event).encode()) + 1
+        if chunk and size + encoded > WS_FRAME_BUDGET:
+            frames.append(events_frame(chunk))
+            chunk, size = [], 0
+        chunk.append(event)
+        size += encoded
+    if chunk:
+        frames.append(events_frame(chunk))
+    return frames
 
 
 class Subscriber(Protocol):

@@ -19,7 +19,7 @@ from chat.models import Room
 from chat.moderation import can_moderate
 from chat.params import parse_int
 from chat.views import error_response, json_body, room_or_404
-from chat.wire import user_ref
+from chat.wire import dumps, user_ref
 
 from .models import RoomVideo, ViewerSettings, new_overlay_key
 from .options import clean_viewer_settings, parse_overlay_options
@@ -85,7 +85,7 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def window(request: HttpRequest, slug: str) -> JsonResponse:
+def window(request: HttpRequest, slug: str) -> HttpResponse:
     """`GET /rooms/<slug>/danmaku?from_ms=&to_ms=&limit=`: comments of the current video whose
     position is in [from_ms, to_ms), ordered by position (then seq)."""
     try:
@@ -100,15 +100,8 @@ def window(request: HttpRequest, slug: str) -> JsonResponse:
     except ChatError as error:
         return error_response(error)
     events, more = comments_in_window(room, from_ms, to_ms, limit or WINDOW_DEFAULT_LIMIT)
-    return JsonResponse(
-        {
-            "events": events,
-            "from_ms": from_ms,
-            "to_ms": to_ms,
-            "more": more,
-            "last_seq": current_last_seq(room.pk),
-        }
-    )
+    body = {"events": events, "from_ms": from_ms, "to_ms": to_ms, "more": more, "last_seq": room.last_seq}
+    return HttpResponse(dumps(body).encode(), content_type="application/json")
 
 
 @require_http_methods(["GET", "PUT"])

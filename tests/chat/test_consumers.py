@@ -443,3 +443,15 @@ async def test_a_stream_that_fails_to_start_is_released_and_closed_4500(
     assert frames[1]["type"] == "websocket.close"
     assert frames[1]["code"] == 4500
     assert hub.subscriber_count() == 0
+
+
+def test_large_batches_are_split_into_frames_daphne_can_send() -> None:
+    from chat.hub import WS_FRAME_BUDGET, Batch
+
+    events = [{"seq": n, "kind": "message", "text": "字" * 500} for n in range(1, 301)]
+    frames = Batch(events).ws_frames
+    assert len(frames) > 1
+    assert all(len(frame.encode()) <= WS_FRAME_BUDGET for frame in frames)
+    assert [e for frame in frames for e in json.loads(frame)["events"]] == events
+    small = Batch(events[:3])
+    assert small.ws_frames == [small.ws_frame]

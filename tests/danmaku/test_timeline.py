@@ -16,6 +16,7 @@ from django.test import Client
 
 from chat.models import Room, RoomEvent
 from chat.moderation import delete_event
+from chat.wire import event_to_wire
 from danmaku.bilibili import XmlRefused, import_xml
 from danmaku.comments import post_danmaku
 from danmaku.models import RoomVideo
@@ -43,6 +44,8 @@ def test_window_returns_comments_in_video_order(
     same_time = [e for e in body["events"] if e["video_ms"] == 3000]
     assert same_time[0]["seq"] < same_time[1]["seq"]
     assert body["more"] is False
+    for event in body["events"]:  # the same JSON as on every transport
+        assert event == event_to_wire(RoomEvent.objects.get(pk=event["id"]))
     assert (body["from_ms"], body["to_ms"]) == (1000, 7000)
     assert body["last_seq"] == len(positions)
     limited = client.get("/rooms/lobby/danmaku", {"from_ms": 0, "to_ms": 10_000, "limit": 3}).json()

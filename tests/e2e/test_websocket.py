@@ -48,7 +48,11 @@ class Peer:
         return taken
 
     def post(self, text: str, nonce: str = "n") -> dict[str, Any]:
-        self.ws.send(json.dumps({"type": "message", "text": text, "nonce": nonce}))
+        return self.send({"type": "message", "text": text}, nonce)
+
+    def send(self, frame: dict[str, Any], nonce: str = "n") -> dict[str, Any]:
+        """Send a write frame; its ack or error."""
+        self.ws.send(json.dumps({**frame, "nonce": nonce}))
         deadline = time.monotonic() + 5
         while True:
             frame = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
@@ -89,6 +93,21 @@ def test_post_receive_disconnect_resume(server: DaphneServer) -> None:
         bob.next("events", timeout=0.5)  # nothing twice
     alice.close()
     bob.close()
+
+
+def test_backlog_of_long_messages_arrives_in_frames_daphne_can_send(server: DaphneServer) -> None:
+    """A backlog page of 500 long messages is far over the 64 KiB message limit daphne applies
+    to what it sends as well as what it receives: the server splits it into several frames."""
+    alice = Peer(server, "alice")
+    start = alice.hello["last_seq"]
+    text = "长" * 490  # about 1,500 bytes of UTF-8
+    for n in range(150):
+        assert alice.post(f"{n} {text}", nonce=str(n))["type"] == "ack"
+    late = Peer(server, "bob", after=start)
+    caught_up = late.events(150, timeout=10)
+    assert [e["seq"] for e in caught_up] == list(range(start + 1, start + 151))
+    alice.close()
+    late.close()
 
 
 def test_history_endpoint_pages_back(server: DaphneServer) -> None:
