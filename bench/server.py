@@ -93,6 +93,10 @@ def base_env(database: Path) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1",
         LOG_LEVEL="WARNING",
         CHAT_MESSAGE_RATE=MESSAGE_RATE,
+        CHAT_MESSAGE_RATE_IP=MESSAGE_RATE,
+        CHAT_CONNECT_RATE_IP=MESSAGE_RATE,  # thousands of viewers connect from one address here
+        CHAT_HTTP_WRITE_RATE_IP=MESSAGE_RATE,
+        CHAT_DUPLICATE_SECONDS="0",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -1,15 +1,35 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
-from .models import Room, RoomEvent
+from .models import AuditEntry, HeldMessage, Room, RoomEvent, RoomRole, Sanction
+
+
+class RoomRoleInline(admin.TabularInline):
+    model = RoomRole
+    raw_id_fields = ["user"]
+    extra = 0
 
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ["slug", "title", "owner", "last_seq", "created_at"]
+    list_display = [
+        "slug",
+        "title",
+        "owner",
+        "private",
+        "posting",
+        "slow_mode_seconds",
+        "last_seq",
+        "created_at",
+    ]
+    list_filter = ["private", "posting", "review"]
     search_fields = ["slug", "title"]
     readonly_fields = ["last_seq", "created_at"]
+    raw_id_fields = ["owner"]
+    inlines = [RoomRoleInline]
 
 
 @admin.register(RoomEvent)
@@ -21,6 +41,43 @@ class RoomEventAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     readonly_fields = ["room", "seq", "kind", "user", "user_name", "created_at"]
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: Any) -> bool:
         # Events enter the log only through the domain functions, which allocate seq.
+        return False
+
+
+@admin.register(Sanction)
+class SanctionAdmin(admin.ModelAdmin):
+    list_display = ["room", "user", "kind", "until", "reason", "created_by", "created_at", "lifted_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "room__slug", "reason"]
+    raw_id_fields = ["user", "created_by", "room"]
+
+
+@admin.register(HeldMessage)
+class HeldMessageAdmin(admin.ModelAdmin):
+    list_display = ["room", "user", "kind", "text", "reason", "decision", "created_at", "decided_by"]
+    list_filter = ["decision", "reason", "kind"]
+    search_fields = ["text", "user__username"]
+    raw_id_fields = ["user", "decided_by", "room", "event"]
+    readonly_fields = ["decision", "decided_by", "decided_at", "event"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False  # messages are held by the write path; decide them on the moderator's page
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "room", "actor_name", "action", "target_name", "target_event", "reason"]
+    list_filter = ["action"]
+    search_fields = ["actor_name", "target_name", "reason", "room__slug"]
+    list_select_related = ["room"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # the audit log is append-only
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False

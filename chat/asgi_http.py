@@ -73,13 +73,71 @@ def load_room(slug: str) -> Room | None:
     return Room.objects.filter(slug=slug).first()
 
 
-async def route_room(scope: Scope) -> Room:
-    """The room named by the route's slug, or ChatError("room_not_found")."""
+async def route_room(scope: Scope, *, connecting: bool = False) -> Room:
+    """The room named by the route's slug, if this client may read it; else ChatError:
+    room_not_found, private_room, or rate_limited for too many new connections (`connecting`)."""
     slug = scope["url_route"]["kwargs"]["slug"]
     room = await load_room(slug)
     if room is None:
         raise room_not_found(slug)
+    await admit_reader(scope, room, connecting=connecting)
     return room
+
+
+def client_ip(scope: Scope) -> str:
+    client = scope.get("client") or ("", 0)
+    return str(client[0] or "")
+
+
+async def admit_reader(scope: Scope, room: Room, *, connecting: bool) -> None:
+    """Private rooms are for their members (or an overlay carrying the room's key); a new
+    connection counts against its address's connection rate."""
+    await database_sync_to_async(_admit_reader)(
+        scope.get("user"), room, query_param(scope, "key"), client_ip(scope) if connecting else None
+    )
+
+
+def _admit_reader(user: Any, room: Room, overlay_key: str | None, connecting_ip: str | None) -> None:
+    from django.conf import settings
+    from django.contrib.auth.models import AnonymousUser
+
+    from .moderation import require_reader
+    from .ratelimit import hit, parse_rate
+
+    if connecting_ip:
+        retry_after = hit(f"connect:ip:{connecting_ip}", parse_rate(settings.CHAT_CONNECT_RATE_IP))
+        if retry_after is not None:
+            raise ChatError(
+                "rate_limited",
+                f"Too many new connections from your network; try again in {retry_after} s.",
+                status=429,
+                retry_after=retry_after,
+            )
+    require_reader(user if user is not None else AnonymousUser(), room, overlay_key)
+
+
+async def still_readable(scope: Scope, room_id: int) -> bool:
+    """After a change of the room's settings or members: may this client still read it?"""
+    return bool(
+        await database_sync_to_async(_still_readable)(scope.get("user"), room_id, query_param(scope, "key"))
+    )
+
+
+def _still_readable(user: Any, room_id: int, overlay_key: str | None) -> bool:
+    from django.contrib.auth.models import AnonymousUser
+
+    from .moderation import can_read
+
+    room = Room.objects.filter(pk=room_id).first()
+    return room is not None and can_read(user if user is not None else AnonymousUser(), room, overlay_key)
+
+
+def changes_access(events: list[dict[str, Any]]) -> bool:
+    """Whether a live connection must re-check that it may still read the room: after a
+    `settings` event of a private room (it turned private, or lost a member)."""
+    return any(
+        event.get("kind") == "settings" and (event.get("settings") or {}).get("private") for event in events
+    )
 
 
 def scope_presence(scope: Scope) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from enum import IntEnum
 from typing import Any
@@ -11,12 +12,13 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from .asgi_http import load_room, query_param, scope_presence
+from .asgi_http import admit_reader, changes_access, load_room, query_param, scope_presence, still_readable
 from .errors import ChatError
 from .eventlog import current_last_seq
 from .hub import Batch
-from .messages import submit_frame, writer_types
+from .messages import WriteContext, submit_frame, writer_types
 from .models import Room
+from .moderation import private_room
 from .params import FRAME_MAX_BYTES, clean_nonce, parse_cursor, parse_json_object
 from .stream import Subscription, resume_point
 from .wire import dumps, hello_payload
@@ -29,7 +31,9 @@ class CloseCode(IntEnum):
     # Not 1011: a server may send only 1000 and 3000-4999 (autobahn refuses anything else).
     SERVER_ERROR = 4500
     BAD_REQUEST = 4400
+    FORBIDDEN = 4403  # a private room this client may not read (or no longer may)
     ROOM_NOT_FOUND = 4404
+    TOO_MANY_CONNECTIONS = 4429  # the address opened too many connections; retry_after says when
 
 
 # Channels gives every consumer its own layer channel (and, on Redis, a blocking receive)
@@ -46,6 +50,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
     room: Room
     subscription: Subscription | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_checks: set[asyncio.Task[None]] = set()
+
     async def connect(self) -> None:
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
@@ -59,6 +67,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
         if room is None:
             await self.close(code=int(CloseCode.ROOM_NOT_FOUND))  # autobahn rejects non-int codes
+            return
+        try:
+            await admit_reader(self.scope, room, connecting=True)
+        except ChatError as error:
+            await self.send_error(error)
+            code = CloseCode.TOO_MANY_CONNECTIONS if error.status == 429 else CloseCode.FORBIDDEN
+            await self.close(code=int(code))
             return
         self.room = room
         key, name = scope_presence(self.scope)
@@ -123,8 +138,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_error(error, nonce)
 
     async def receive_write(self, frame: dict[str, Any], nonce: Any) -> None:
-        event = await database_sync_to_async(submit_frame)(self.room, self.scope["user"], frame)
-        await self.send(text_data=dumps({"type": "ack", "nonce": nonce, "seq": event.seq, "id": event.pk}))
+        client = self.scope.get("client") or ("", 0)
+        context = WriteContext(ip=str(client[0] or ""))
+        posted = await database_sync_to_async(submit_frame)(self.room, self.scope["user"], frame, context)
+        await self.send(text_data=dumps(posted.ack(nonce)))
 
     async def send_error(self, error: ChatError, nonce: Any = None) -> None:
         await self.send(text_data=dumps({"type": "error", "nonce": nonce, **error.as_dict()}))
@@ -134,6 +151,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def write_batch(self, batch: Batch) -> None:
         for frame in batch.ws_frames:
             await self.send(text_data=frame)
+        if changes_access(batch.events):
+            # In its own task: the hub is writing this batch to every connection of the room.
+            task = asyncio.create_task(self.recheck_access())
+            self.access_checks.add(task)
+            task.add_done_callback(self.access_checks.discard)
+
+    async def recheck_access(self) -> None:
+        if not await still_readable(self.scope, self.room.pk):
+            await self.send_error(private_room())
+            await self.close(code=int(CloseCode.FORBIDDEN))
 
     async def write_presence(self, frame: str) -> None:
         await self.send(text_data=frame)

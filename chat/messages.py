@@ -1,24 +1,77 @@
 """Writing to a room: the domain functions every transport calls, by frame type.
 
 A frame type (`message`, and `danmaku` from the danmaku app) maps to a writer registered here,
-so the WebSocket consumer and the HTTP endpoint accept the same frames without knowing them.
+so the WebSocket consumer and the HTTP endpoints accept the same frames without knowing them.
+Every writer goes through the same gates, in this order:
+
+1. who may post at all (`check_may_post`): signed in, may read the room, not banned or timed
+   out, not a moderators-only room;
+2. what is posted: the writer's own validation (text, danmaku fields);
+3. how often (`check_flood`): per-user and per-IP rates, the same text again within
+   `CHAT_DUPLICATE_SECONDS`, the room's slow mode (moderators exempt);
+4. whether a moderator must see it first (`hold_reason`): blocked words (refused or held),
+   review of everyone or of new accounts. A held message is acked with `held: true`.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.core.cache import cache
+from django.utils import timezone
 
-from .errors import ChatError, login_required
+from .errors import ChatError
 from .eventlog import append_event
-from .models import EventKind, Room, RoomEvent
-from .ratelimit import hit, parse_rate
+from .models import EventKind, HeldMessage, Room, RoomEvent
+from .moderation import can_moderate, check_may_post, hold_reason
+from .ratelimit import Rate, hit, parse_rate
 from .text import clean_text
 
 AnyUser = AbstractBaseUser | AnonymousUser
-Writer = Callable[[Room, AnyUser, dict[str, object]], RoomEvent]
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """Where a write comes from: the client's address, for per-IP limits."""
+
+    ip: str = ""
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A write's outcome: the event it appended, or the message held for review."""
+
+    event: RoomEvent | None = None
+    held: HeldMessage | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        """A published write reads as its event (`posted.seq`, `posted.pk`, ...)."""
+        event = self.__dict__.get("event")
+        if event is None:
+            raise AttributeError(f"{name}: the write was held for review, no event was published")
+        return getattr(event, name)
+
+    def ack(self, nonce: Any) -> dict[str, Any]:
+        if self.event is not None:
+            return {"type": "ack", "nonce": nonce, "seq": self.event.seq, "id": self.event.pk}
+        assert self.held is not None
+        return {
+            "type": "ack",
+            "nonce": nonce,
+            "seq": None,
+            "id": None,
+            "held": True,
+            "held_id": self.held.pk,
+            "message": "A moderator will review your message before it appears.",
+        }
+
+
+Writer = Callable[[Room, AnyUser, dict[str, object], WriteContext], Posted]
 
 _writers: dict[str, Writer] = {}
 
@@ -32,46 +85,100 @@ def writer_types() -> list[str]:
 
 
 def submit_frame(
-    room: Room, user: AnyUser, frame: dict[str, object], default_type: str | None = None
-) -> RoomEvent:
+    room: Room,
+    user: AnyUser,
+    frame: dict[str, object],
+    context: WriteContext | None = None,
+    default_type: str | None = None,
+) -> Posted:
     """Dispatch a client's write frame by its `type`; ChatError("unknown_type") for others."""
     frame_type = frame.get("type", default_type)
     writer = _writers.get(frame_type) if isinstance(frame_type, str) else None
     if writer is None:
         raise ChatError("unknown_type", f"type must be one of: {', '.join(writer_types())}.")
-    return writer(room, user, frame)
+    return writer(room, user, frame, context or WriteContext())
 
 
-def require_author(user: AnyUser) -> None:
-    if not user.is_authenticated:
-        raise login_required()
+def fresh_room(room: Room) -> Room:
+    """The room with its current settings: a connection's copy may be hours old."""
+    return Room.objects.get(pk=room.pk)
 
 
-def check_post_rate(user: AnyUser) -> None:
-    """The per-user limit shared by messages and danmaku on every transport."""
+def _limited(code: str, message: str, retry_after: int) -> ChatError:
+    return ChatError(code, f"{message} Try again in {retry_after} s.", status=429, retry_after=retry_after)
+
+
+def check_flood(room: Room, user: AnyUser, text: str, context: WriteContext) -> None:
+    """Rates per user and per IP (shared by every transport and, on Redis, every process), the
+    same text twice within CHAT_DUPLICATE_SECONDS, and the room's slow mode."""
     retry_after = hit(f"message:user:{user.pk}", parse_rate(settings.CHAT_MESSAGE_RATE))
     if retry_after is not None:
-        raise ChatError(
-            "rate_limited",
-            f"You are posting too fast; try again in {retry_after} s.",
-            status=429,
-            retry_after=retry_after,
+        raise _limited("rate_limited", "You are posting too fast.", retry_after)
+    if context.ip:
+        retry_after = hit(f"message:ip:{context.ip}", parse_rate(settings.CHAT_MESSAGE_RATE_IP))
+        if retry_after is not None:
+            raise _limited("rate_limited", "Too many messages from your network.", retry_after)
+    duplicate_secs = settings.CHAT_DUPLICATE_SECONDS
+    if duplicate_secs > 0:
+        digest = hashlib.blake2b(text.casefold().encode(), digest_size=12).hexdigest()
+        if not cache.add(f"dup:{room.pk}:{user.pk}:{digest}", 1, timeout=duplicate_secs):
+            raise _limited("duplicate", "You just posted that.", duplicate_secs)
+    if room.slow_mode_seconds and not can_moderate(user, room):
+        retry_after = hit(
+            f"slow:{room.pk}:{user.pk}:{room.slow_mode_seconds}", Rate(1, room.slow_mode_seconds)
         )
+        if retry_after is not None:
+            raise _limited(
+                "slow_mode", f"Slow mode: one message every {room.slow_mode_seconds} s.", retry_after
+            )
 
 
-def post_message(room: Room, user: AnyUser, text: object) -> RoomEvent:
-    """Validate and append a chat message; raises ChatError with a stable code."""
-    require_author(user)
+def publish_content(
+    room: Room,
+    user: AnyUser,
+    kind: EventKind,
+    text: str,
+    context: WriteContext,
+    data: dict[str, Any] | None = None,
+    video_ms: int | None = None,
+) -> Posted:
+    """Gates 3 and 4 for validated content, then append it (or hold it for review)."""
+    check_flood(room, user, text, context)
+    reason = hold_reason(room, user, text)
+    if reason is not None:
+        assert isinstance(user, User)
+        held = HeldMessage.objects.create(
+            room=room, user=user, kind=kind, text=text, data=data or {}, video_ms=video_ms, reason=reason
+        )
+        return Posted(held=held)
+    event = append_event(room, kind, user=user, text=text, data=data, video_ms=video_ms)
+    count_minute(room.pk)
+    return Posted(event=event)
+
+
+def count_minute(room_id: int) -> None:
+    """Messages per minute for the moderator's chart: one counter per room and minute."""
+    key = f"stats:{room_id}:{int(timezone.now().timestamp() // 60)}"
+    if not cache.add(key, 1, timeout=3700):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.add(key, 1, timeout=3700)
+
+
+def post_message(room: Room, user: AnyUser, text: object, context: WriteContext | None = None) -> Posted:
+    """Validate and append (or hold) a chat message; raises ChatError with a stable code."""
+    room = fresh_room(room)
+    check_may_post(room, user)
     cleaned = clean_text(text)
-    check_post_rate(user)
-    return append_event(room, EventKind.MESSAGE, user=user, text=cleaned)
+    return publish_content(room, user, EventKind.MESSAGE, cleaned, context or WriteContext())
 
 
-def submit_message(room: Room, user: AnyUser, frame: dict[str, object]) -> RoomEvent:
+def submit_message(room: Room, user: AnyUser, frame: dict[str, object], context: WriteContext) -> Posted:
     """A `{"type": "message", "text": ...}` frame from any transport."""
     if "text" not in frame:
         raise ChatError("invalid", "A message needs text.")
-    return post_message(room, user, frame["text"])
+    return post_message(room, user, frame["text"], context)
 
 
 register_writer("message", submit_message)

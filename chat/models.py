@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -15,6 +17,22 @@ validate_room_slug = RegexValidator(
 )
 
 
+class Posting(models.TextChoices):
+    OPEN = "open", "Signed-in users"
+    MODERATORS = "moderators", "Moderators only (announcements)"
+
+
+class BlockedAction(models.TextChoices):
+    REFUSE = "refuse", "Refuse the message"
+    HOLD = "hold", "Hold it for review"
+
+
+class Review(models.TextChoices):
+    OFF = "off", "Off"
+    ALL = "all", "Every message"
+    NEW_ACCOUNTS = "new_accounts", "Messages from new accounts"
+
+
 class Room(models.Model):
     slug = models.CharField(max_length=50, unique=True, validators=[validate_room_slug])
     title = models.CharField(max_length=200)
@@ -25,6 +43,16 @@ class Room(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_rooms",
     )
+    # Moderation settings (chat/moderation.py); changed through the moderation API.
+    private = models.BooleanField(default=False, help_text="only members read and write")
+    posting = models.CharField(max_length=16, choices=Posting.choices, default=Posting.OPEN)
+    slow_mode_seconds = models.PositiveIntegerField(default=0, help_text="0: off")
+    blocked_words = models.JSONField(default=list, blank=True, help_text='words, or "/regex/"')
+    blocked_action = models.CharField(
+        max_length=8, choices=BlockedAction.choices, default=BlockedAction.REFUSE
+    )
+    review = models.CharField(max_length=16, choices=Review.choices, default=Review.OFF)
+    review_account_age_hours = models.PositiveIntegerField(default=24)
     # The seq of the newest event; bumped under a row lock in the inserting transaction.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -34,6 +62,20 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Never write `last_seq` from a model instance: only the event log's atomic UPDATE
+        bumps it. A room loaded earlier (a form, the admin, a connection) holds a stale value,
+        and saving it would rewind the counter and make the next seq a duplicate."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "last_seq"
+            ]
+        elif kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = [name for name in kwargs["update_fields"] if name != "last_seq"]
+        super().save(*args, **kwargs)
 
 
 class EventKind(models.TextChoices):
@@ -89,3 +131,108 @@ class RoomEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room_id}#{self.seq} {self.kind}"
+
+
+class RoomRole(models.Model):
+    """A user's role in a room beyond a reader's: a member of a private room, or a moderator."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member"
+        MODERATOR = "moderator"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_roles")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user", "role"], name="room_role_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of {self.room_id}"
+
+
+class Sanction(models.Model):
+    """A timeout (until a moment) or a ban (until lifted) of a user in a room."""
+
+    class Kind(models.TextChoices):
+        TIMEOUT = "timeout"
+        BAN = "ban"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="sanctions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sanctions")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    until = models.DateTimeField(null=True, blank=True, help_text="empty for a ban")
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["room", "user", "lifted_at"], name="sanction_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.user_id} in {self.room_id}"
+
+
+class HeldMessage(models.Model):
+    """A message or comment waiting for a moderator (blocked word with the hold action, or review)."""
+
+    class Reason(models.TextChoices):
+        BLOCKED_WORD = "blocked_word"
+        REVIEW_ALL = "review_all"
+        NEW_ACCOUNT = "new_account"
+
+    class Decision(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="held")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    text = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    video_ms = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    decision = models.CharField(max_length=8, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    event = models.ForeignKey(RoomEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["room", "decision", "id"], name="held_queue")]
+
+    def __str__(self) -> str:
+        return f"held {self.kind} {self.pk} in {self.room_id}"
+
+
+class AuditEntry(models.Model):
+    """Who did what to whom in a room, and why: every moderation action writes one."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="audit")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=32)
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_name = models.CharField(max_length=150, blank=True)
+    target_event = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["room", "-id"], name="audit_by_room")]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_name or '-'} in {self.room_id}"

@@ -1,21 +1,110 @@
-"""Moderation actions: domain functions that append room events, so every viewer sees them."""
+"""Roles, access and moderation actions: domain functions that know nothing of transports.
+
+Every action appends a room event (so every viewer on every transport sees it at once) and an
+audit entry (who, what, to whom, why). Moderation events carry no actor on the wire: their
+`user` is the affected user (a `ban`'s target) or null; the actor is in the audit log.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from .errors import ChatError, login_required
 from .eventlog import append_event
-from .messages import AnyUser
-from .models import CONTENT_KINDS, EventKind, Room, RoomEvent
+from .models import (
+    CONTENT_KINDS,
+    AuditEntry,
+    BlockedAction,
+    EventKind,
+    HeldMessage,
+    Posting,
+    Review,
+    Room,
+    RoomEvent,
+    RoomRole,
+    Sanction,
+)
+from .wire import format_ts
+
+AnyUser = Any  # an authenticated user or AnonymousUser
+
+TIMEOUT_MIN_SECONDS = 10
+TIMEOUT_MAX_SECONDS = 24 * 3600
+REASON_MAX_CHARS = 500
+BLOCKED_WORDS_MAX = 200
+BLOCKED_WORD_MAX_CHARS = 100
+SLOW_MODE_MAX_SECONDS = 3600
+REVIEW_AGE_MAX_HOURS = 24 * 365
+
+
+# Roles and access.
+
+
+def is_staff(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and getattr(user, "is_staff", False))
+
+
+def is_owner(user: AnyUser, room: Room) -> bool:
+    return bool(user.is_authenticated and room.owner_id is not None and room.owner_id == user.pk)
+
+
+def has_role(user: AnyUser, room: Room, role: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    return RoomRole.objects.filter(room_id=room.pk, user_id=user.pk, role=role).exists()
 
 
 def can_moderate(user: AnyUser, room: Room) -> bool:
-    """Site staff moderate everywhere; a room's owner moderates it."""
+    """Site staff moderate everywhere; a room's owner and its appointed moderators moderate it."""
     if not user.is_authenticated:
         return False
-    return bool(getattr(user, "is_staff", False)) or (room.owner_id is not None and room.owner_id == user.pk)
+    return is_staff(user) or is_owner(user, room) or has_role(user, room, RoomRole.Role.MODERATOR)
+
+
+def can_appoint(user: AnyUser, room: Room) -> bool:
+    """The owner (and staff) appoint moderators and invite members."""
+    return is_staff(user) or is_owner(user, room)
+
+
+def can_read(user: AnyUser, room: Room, overlay_key: str | None = None) -> bool:
+    """Anyone reads a public room; a private one, its members and moderators (and an overlay
+    that carries the room's overlay key, for OBS which has no session)."""
+    if not room.private:
+        return True
+    if overlay_key and _overlay_key_matches(room, overlay_key):
+        return True
+    if not user.is_authenticated:
+        return False
+    if is_staff(user) or is_owner(user, room):
+        return True
+    return RoomRole.objects.filter(room_id=room.pk, user_id=user.pk).exists()
+
+
+def _overlay_key_matches(room: Room, key: str) -> bool:
+    import secrets
+
+    from django.apps import apps
+
+    if not apps.is_installed("danmaku"):
+        return False
+    video_model = apps.get_model("danmaku", "RoomVideo")
+    required = video_model.objects.filter(room_id=room.pk).values_list("overlay_key", flat=True).first()
+    return bool(required) and secrets.compare_digest(key.encode(), str(required).encode())
+
+
+def private_room() -> ChatError:
+    return ChatError("private_room", "This room is private: only its members may enter.", status=403)
+
+
+def require_reader(user: AnyUser, room: Room, overlay_key: str | None = None) -> None:
+    if not can_read(user, room, overlay_key):
+        raise private_room()
 
 
 def require_moderator(user: AnyUser, room: Room) -> None:
@@ -25,19 +114,429 @@ def require_moderator(user: AnyUser, room: Room) -> None:
         raise ChatError("forbidden", "Only the room's moderators may do this.", status=403)
 
 
-def delete_event(room: Room, actor: AnyUser, event_id: object) -> RoomEvent:
+def active_sanction(room: Room, user: AnyUser) -> Sanction | None:
+    """The user's ban, or else their timeout with the latest end, if any is in force."""
+    now = timezone.now()
+    sanctions = Sanction.objects.filter(room_id=room.pk, user_id=user.pk, lifted_at=None).exclude(
+        kind=Sanction.Kind.TIMEOUT, until__lte=now
+    )
+    ban = sanctions.filter(kind=Sanction.Kind.BAN).first()
+    return ban or sanctions.order_by("-until").first()
+
+
+def check_may_post(room: Room, user: AnyUser) -> None:
+    """Who may write here at all: raises login_required, private_room, banned, muted or
+    moderators_only. (What they write is checked by the writer, how often by the flood rules.)"""
+    if not user.is_authenticated:
+        raise login_required()
+    require_reader(user, room)
+    sanction = active_sanction(room, user)
+    if sanction is not None and sanction.kind == Sanction.Kind.BAN:
+        raise ChatError("banned", "You are banned from this room.", status=403, until=None)
+    if sanction is not None:
+        assert sanction.until is not None
+        until = format_ts(sanction.until)
+        seconds = max(1, int((sanction.until - timezone.now()).total_seconds()) + 1)
+        raise ChatError(
+            "muted",
+            f"You are timed out in this room until {until} ({seconds} s from now).",
+            status=403,
+            until=until,
+            retry_after=seconds,
+        )
+    if room.posting == Posting.MODERATORS and not can_moderate(user, room):
+        raise ChatError("moderators_only", "Only moderators may post in this room.", status=403)
+
+
+# Blocked words and review.
+
+
+def _word_matches(entry: str, text: str, folded: str) -> bool:
+    if len(entry) > 2 and entry.startswith("/") and entry.endswith("/"):
+        try:
+            return re.search(entry[1:-1], text, re.IGNORECASE) is not None
+        except re.error:
+            return False
+    return entry.casefold() in folded
+
+
+def blocked_word(room: Room, text: str) -> str | None:
+    """The first of the room's blocked words or /regexes/ the text contains, or None."""
+    folded = text.casefold()
+    for entry in room.blocked_words or []:
+        if isinstance(entry, str) and entry and _word_matches(entry, text, folded):
+            return entry
+    return None
+
+
+def hold_reason(room: Room, user: AnyUser, text: str) -> str | None:
+    """Why a message must wait for a moderator (None: publish it now). Raises `blocked`."""
+    if can_moderate(user, room):
+        return None
+    if blocked_word(room, text) is not None:
+        if room.blocked_action == BlockedAction.HOLD:
+            return HeldMessage.Reason.BLOCKED_WORD
+        raise ChatError("blocked", "This room does not allow that message.", status=400)
+    if room.review == Review.ALL:
+        return HeldMessage.Reason.REVIEW_ALL
+    if room.review == Review.NEW_ACCOUNTS:
+        joined: datetime | None = getattr(user, "date_joined", None)
+        if joined is None or joined > timezone.now() - timedelta(hours=room.review_account_age_hours):
+            return HeldMessage.Reason.NEW_ACCOUNT
+    return None
+
+
+def held_to_wire(held: HeldMessage) -> dict[str, Any]:
+    return {
+        "id": held.pk,
+        "user": {"id": held.user_id, "name": held.user.get_username()},
+        "kind": held.kind,
+        "text": held.text,
+        "reason": held.reason,
+        "created": format_ts(held.created_at),
+        **held.data,
+        **({"video_ms": held.video_ms} if held.kind == EventKind.DANMAKU else {}),
+    }
+
+
+# Audit.
+
+
+def audit(
+    room: Room,
+    actor: AnyUser,
+    action: str,
+    *,
+    target: User | None = None,
+    event_id: int | None = None,
+    reason: str = "",
+    **detail: Any,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        room=room,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_name=actor.get_username() if actor is not None and actor.is_authenticated else "",
+        action=action,
+        target_user=target,
+        target_name=target.get_username() if target is not None else "",
+        target_event=event_id,
+        reason=reason,
+        detail=detail,
+    )
+
+
+def audit_to_wire(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "ts": format_ts(entry.created_at),
+        "actor": entry.actor_name or None,
+        "action": entry.action,
+        "target": entry.target_name or None,
+        "target_event": entry.target_event,
+        "reason": entry.reason,
+        "detail": entry.detail,
+    }
+
+
+# Field cleaning for the moderation API.
+
+
+def clean_reason(value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ChatError("invalid", "reason must be a string.", field="reason")
+    from .text import clean_text
+
+    if not value.strip():
+        return ""
+    return clean_text(value, max_chars=REASON_MAX_CHARS)
+
+
+def find_user(name: object) -> User:
+    if not isinstance(name, str) or not name or len(name) > 150:
+        raise ChatError("invalid", "user must be a user name.", field="user")
+    user = User.objects.filter(username=name).first()
+    if user is None:
+        raise ChatError("not_found", f"There is no user {name!r}.", status=404, field="user")
+    return user
+
+
+def _event_id(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**62:
+        raise ChatError("invalid", "id must be the id of a message or comment.", field="id")
+    return value
+
+
+# Actions.
+
+
+def delete_event(room: Room, actor: AnyUser, event_id: object, reason: object = None) -> RoomEvent:
     """Delete a message or a danmaku comment: it keeps its seq but loses its content everywhere
     (history, time-window and export APIs), and a `delete` event tells every live viewer."""
     require_moderator(actor, room)
-    if isinstance(event_id, bool) or not isinstance(event_id, int) or not 0 < event_id < 2**62:
-        raise ChatError("invalid", "id must be the id of a message or comment.", field="id")
+    target_id = _event_id(event_id)
+    why = clean_reason(reason)
     with transaction.atomic():
-        target = RoomEvent.objects.filter(room_id=room.pk, pk=event_id, kind__in=CONTENT_KINDS).first()
+        target = RoomEvent.objects.filter(room_id=room.pk, pk=target_id, kind__in=CONTENT_KINDS).first()
         if target is None:
-            raise ChatError("not_found", f"There is no message {event_id} in this room.", status=404)
+            raise ChatError("not_found", f"There is no message {target_id} in this room.", status=404)
         # The conditional update is the check: of two moderators deleting at once, one wins.
         if not RoomEvent.objects.filter(pk=target.pk, deleted_at=None).update(deleted_at=timezone.now()):
-            raise ChatError("already_deleted", f"Message {event_id} is already deleted.", status=409)
-        return append_event(
-            room, EventKind.DELETE, user=actor, data={"target": target.pk, "target_seq": target.seq}
+            raise ChatError("already_deleted", f"Message {target_id} is already deleted.", status=409)
+        event = append_event(room, EventKind.DELETE, data={"target": target.pk, "target_seq": target.seq})
+        audit(
+            room, actor, "delete", target=target.user, event_id=target.pk, reason=why, text=target.text[:200]
         )
+    return event
+
+
+def clear_room(room: Room, actor: AnyUser, reason: object = None) -> RoomEvent:
+    """Remove every message and comment so far; a `clear` event empties every screen."""
+    require_moderator(actor, room)
+    why = clean_reason(reason)
+    with transaction.atomic():
+        event = append_event(room, EventKind.CLEAR)
+        cleared = RoomEvent.objects.filter(
+            room_id=room.pk, kind__in=CONTENT_KINDS, deleted_at=None, seq__lt=event.seq
+        ).update(deleted_at=timezone.now())
+        audit(room, actor, "clear", event_id=event.pk, reason=why, removed=cleared)
+    return event
+
+
+def sanction_user(room: Room, actor: AnyUser, name: object, seconds: object, reason: object) -> RoomEvent:
+    """Time out (`seconds` 10 s .. 24 h) or, with seconds None, ban a user from posting here."""
+    require_moderator(actor, room)
+    target = find_user(name)
+    why = clean_reason(reason)
+    if seconds is not None and (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int)
+        or not TIMEOUT_MIN_SECONDS <= seconds <= TIMEOUT_MAX_SECONDS
+    ):
+        raise ChatError(
+            "invalid",
+            f"seconds must be a whole number from {TIMEOUT_MIN_SECONDS} to {TIMEOUT_MAX_SECONDS}.",
+            field="seconds",
+        )
+    if can_moderate(target, room):
+        raise ChatError("forbidden", "Moderators cannot be timed out or banned here.", status=403)
+    kind = Sanction.Kind.BAN if seconds is None else Sanction.Kind.TIMEOUT
+    until = None if seconds is None else timezone.now() + timedelta(seconds=seconds)
+    with transaction.atomic():
+        Sanction.objects.create(room=room, user=target, kind=kind, until=until, reason=why, created_by=actor)
+        wire_until = format_ts(until) if until is not None else None
+        event = append_event(
+            room,
+            EventKind.BAN,
+            user=target,
+            data={"sanction": str(kind), "until": wire_until, "reason": why},
+        )
+        audit(room, actor, str(kind), target=target, reason=why, until=wire_until, seconds=seconds)
+    return event
+
+
+def lift_sanctions(room: Room, actor: AnyUser, name: object, reason: object = None) -> RoomEvent:
+    """Lift a user's timeout and ban in this room."""
+    require_moderator(actor, room)
+    target = find_user(name)
+    why = clean_reason(reason)
+    with transaction.atomic():
+        lifted = Sanction.objects.filter(room_id=room.pk, user=target, lifted_at=None).update(
+            lifted_at=timezone.now()
+        )
+        if not lifted:
+            raise ChatError(
+                "not_found", f"{target.get_username()} is not timed out or banned here.", status=404
+            )
+        event = append_event(room, EventKind.UNBAN, user=target)
+        audit(room, actor, "unban", target=target, reason=why)
+    return event
+
+
+PUBLIC_SETTINGS = ("private", "posting", "slow_mode_seconds")
+ALL_SETTINGS = (
+    *PUBLIC_SETTINGS,
+    "blocked_words",
+    "blocked_action",
+    "review",
+    "review_account_age_hours",
+)
+
+
+def room_settings(room: Room) -> dict[str, Any]:
+    return {name: getattr(room, name) for name in ALL_SETTINGS}
+
+
+def _int_setting(value: object, name: str, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        raise ChatError("invalid", f"{name} must be a whole number from 0 to {high}.", field=name)
+    return value
+
+
+def _choice_setting(value: object, name: str, choices: list[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ChatError("invalid", f"{name} must be one of: {', '.join(choices)}.", field=name)
+    return value
+
+
+def _blocked_words(value: object) -> list[str]:
+    if not isinstance(value, list) or len(value) > BLOCKED_WORDS_MAX:
+        raise ChatError(
+            "invalid", f"blocked_words must be a list of at most {BLOCKED_WORDS_MAX}.", field="blocked_words"
+        )
+    words: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or len(item.strip()) > BLOCKED_WORD_MAX_CHARS:
+            raise ChatError(
+                "invalid",
+                f"each blocked word is at most {BLOCKED_WORD_MAX_CHARS} characters.",
+                field="blocked_words",
+            )
+        word = item.strip()
+        if not word or word in words:
+            continue
+        if len(word) > 2 and word.startswith("/") and word.endswith("/"):
+            try:
+                re.compile(word[1:-1])
+            except re.error as error:
+                raise ChatError(
+                    "invalid", f"{word} is not a valid regular expression: {error}.", field="blocked_words"
+                ) from None
+        words.append(word)
+    return words
+
+
+def clean_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(ALL_SETTINGS))
+    if unknown:
+        raise ChatError("invalid", f"unknown settings: {', '.join(unknown)}.", field=unknown[0])
+    cleaned: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "private":
+            if not isinstance(value, bool):
+                raise ChatError("invalid", "private must be true or false.", field=name)
+            cleaned[name] = value
+        elif name == "posting":
+            cleaned[name] = _choice_setting(value, name, list(Posting.values))
+        elif name == "blocked_action":
+            cleaned[name] = _choice_setting(value, name, list(BlockedAction.values))
+        elif name == "review":
+            cleaned[name] = _choice_setting(value, name, list(Review.values))
+        elif name == "slow_mode_seconds":
+            cleaned[name] = _int_setting(value, name, SLOW_MODE_MAX_SECONDS)
+        elif name == "review_account_age_hours":
+            cleaned[name] = _int_setting(value, name, REVIEW_AGE_MAX_HOURS)
+        else:
+            cleaned[name] = _blocked_words(value)
+    return cleaned
+
+
+def update_settings(room: Room, actor: AnyUser, changes: object) -> RoomEvent:
+    """Change the room's moderation settings; a `settings` event tells viewers the public ones."""
+    require_moderator(actor, room)
+    if not isinstance(changes, dict) or not changes:
+        raise ChatError("invalid", "Send the settings to change as a JSON object.")
+    cleaned = clean_settings(changes)
+    with transaction.atomic():
+        fresh = Room.objects.select_for_update().get(pk=room.pk)
+        before = room_settings(fresh)
+        for name, value in cleaned.items():
+            setattr(fresh, name, value)
+        fresh.save(update_fields=list(cleaned))
+        for name, value in cleaned.items():
+            setattr(room, name, value)
+        public = {name: getattr(fresh, name) for name in PUBLIC_SETTINGS}
+        event = append_event(room, EventKind.SETTINGS, data={"settings": public})
+        changed = {name: value for name, value in cleaned.items() if before[name] != value}
+        audit(room, actor, "settings", event_id=event.pk, changed=changed)
+    return event
+
+
+def set_role(room: Room, actor: AnyUser, role: str, changes: object) -> dict[str, Any]:
+    """`{"add": name}` or `{"remove": name}` for moderators (owner/staff) or members."""
+    require_moderator(actor, room)
+    if role == RoomRole.Role.MODERATOR and not can_appoint(actor, room):
+        raise ChatError("forbidden", "Only the room's owner appoints moderators.", status=403)
+    if role == RoomRole.Role.MEMBER and not can_moderate(actor, room):
+        raise ChatError("forbidden", "Only the room's moderators invite members.", status=403)
+    if not isinstance(changes, dict) or len(changes) != 1 or next(iter(changes)) not in {"add", "remove"}:
+        raise ChatError("invalid", 'Send {"add": name} or {"remove": name}.')
+    verb, name = next(iter(changes.items()))
+    target = find_user(name)
+    with transaction.atomic():
+        if verb == "add":
+            RoomRole.objects.get_or_create(room=room, user=target, role=role)
+        else:
+            RoomRole.objects.filter(room=room, user=target, role=role).delete()
+        audit(room, actor, f"{role}_{verb}", target=target)
+        if room.private and verb == "remove":
+            # Tells every process to re-check who may still read this private room.
+            public = {n: getattr(room, n) for n in PUBLIC_SETTINGS}
+            append_event(room, EventKind.SETTINGS, data={"settings": public})
+    return room_state(room)
+
+
+def room_state(room: Room) -> dict[str, Any]:
+    roles = RoomRole.objects.filter(room_id=room.pk).select_related("user").order_by("user__username")
+    now = timezone.now()
+    sanctions = (
+        Sanction.objects.filter(room_id=room.pk, lifted_at=None)
+        .exclude(kind=Sanction.Kind.TIMEOUT, until__lte=now)
+        .select_related("user")
+        .order_by("-created_at")
+    )
+    return {
+        "settings": room_settings(room),
+        "owner": room.owner.get_username() if room.owner is not None else None,
+        "moderators": [r.user.get_username() for r in roles if r.role == RoomRole.Role.MODERATOR],
+        "members": [r.user.get_username() for r in roles if r.role == RoomRole.Role.MEMBER],
+        "sanctions": [
+            {
+                "user": s.user.get_username(),
+                "kind": s.kind,
+                "until": format_ts(s.until) if s.until is not None else None,
+                "reason": s.reason,
+            }
+            for s in sanctions
+        ],
+    }
+
+
+def decide_held(room: Room, actor: AnyUser, held_id: int, approve: object) -> RoomEvent | None:
+    """Approve (publish now, with a new seq) or reject a held message."""
+    require_moderator(actor, room)
+    if not isinstance(approve, bool):
+        raise ChatError("invalid", "approve must be true or false.", field="approve")
+    with transaction.atomic():
+        held = HeldMessage.objects.select_related("user").filter(room_id=room.pk, pk=held_id).first()
+        if held is None:
+            raise ChatError("not_found", f"There is no held message {held_id} in this room.", status=404)
+        decided = HeldMessage.objects.filter(pk=held.pk, decision=HeldMessage.Decision.PENDING).update(
+            decision=HeldMessage.Decision.APPROVED if approve else HeldMessage.Decision.REJECTED,
+            decided_by=actor,
+            decided_at=timezone.now(),
+        )
+        if not decided:
+            raise ChatError("already_decided", "Another moderator has already decided.", status=409)
+        event = None
+        if approve:
+            event = append_event(
+                room,
+                EventKind(held.kind),
+                user=held.user,
+                text=held.text,
+                data=held.data,
+                video_ms=held.video_ms,
+            )
+            HeldMessage.objects.filter(pk=held.pk).update(event=event)
+        audit(
+            room,
+            actor,
+            "approve" if approve else "reject",
+            target=held.user,
+            event_id=event.pk if event is not None else None,
+            text=held.text[:200],
+            reason_held=held.reason,
+        )
+    return event

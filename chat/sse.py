@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from .asgi_http import GetEndpoint, Scope, Send, header, query_param, route_room, scope_presence, send_error
+from .asgi_http import (
+    GetEndpoint,
+    Scope,
+    Send,
+    changes_access,
+    header,
+    query_param,
+    route_room,
+    scope_presence,
+    send_error,
+    still_readable,
+)
 from .errors import ChatError
 from .eventlog import current_last_seq
 from .hub import Batch
@@ -31,9 +43,13 @@ HEADERS = [
 class SseSink:
     """Writes the stream's chunks straight to the response, in order."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, scope: Scope, room_id: int) -> None:
         self.send = send
+        self.scope = scope
+        self.room_id = room_id
         self.last_write = asyncio.get_running_loop().time()
+        self.revoked = asyncio.Event()  # set when the client may no longer read the room
+        self._checks: set[asyncio.Task[None]] = set()
 
     async def write(self, text: str) -> None:
         self.last_write = asyncio.get_running_loop().time()
@@ -41,6 +57,14 @@ class SseSink:
 
     async def write_batch(self, batch: Batch) -> None:
         await self.write(batch.sse_frame)
+        if changes_access(batch.events):
+            task = asyncio.create_task(self._recheck())
+            self._checks.add(task)
+            task.add_done_callback(self._checks.discard)
+
+    async def _recheck(self) -> None:
+        if not await still_readable(self.scope, self.room_id):
+            self.revoked.set()
 
     async def write_presence(self, frame: str) -> None:
         await self.write(sse_block("presence", frame))
@@ -51,13 +75,13 @@ async def room_events(scope: Scope, send: Send) -> None:
     try:
         # EventSource resends the last id it saw when it reconnects: that wins over the URL's.
         after = parse_cursor(header(scope, b"last-event-id") or query_param(scope, "after"))
-        room = await route_room(scope)
+        room = await route_room(scope, connecting=True)
     except ChatError as error:
         await send_error(send, error)
         return
     user: Any = scope.get("user")
     key, name = scope_presence(scope)
-    sink = SseSink(send)
+    sink = SseSink(send, scope, room.pk)
     subscription = Subscription(room.pk, sink, key, name)
     try:
         await subscription.open()
@@ -71,10 +95,16 @@ async def room_events(scope: Scope, send: Send) -> None:
         await sink.write(head)
         await subscription.start(cursor)
         loop = asyncio.get_running_loop()
-        while True:  # live events arrive through the sink; this loop only keeps the line warm
-            await asyncio.sleep(max(0.0, sink.last_write + KEEPALIVE_SECS - loop.time()))
+        while not sink.revoked.is_set():  # live events arrive through the sink; this keeps the line warm
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    sink.revoked.wait(), max(0.0, sink.last_write + KEEPALIVE_SECS - loop.time())
+                )
             if loop.time() - sink.last_write >= KEEPALIVE_SECS:
                 await sink.write(": keep-alive\n\n")
+        # Private now, or no longer a member: say so and end the stream.
+        refusal = {"type": "error", "code": "private_room", "message": "This room is private."}
+        await sink.write(sse_block("error", dumps(refusal)))
     finally:
         subscription.close()
 

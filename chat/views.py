@@ -9,8 +9,10 @@ from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -18,9 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .errors import ChatError, room_not_found
 from .eventlog import HISTORY_MAX_LIMIT, history_before
-from .messages import submit_frame
+from .messages import WriteContext, submit_frame
 from .models import Room, validate_room_slug
-from .moderation import delete_event
+from .moderation import can_read, require_reader
 from .params import FRAME_MAX_BYTES, SEQ_MAX, clean_nonce, parse_int, parse_json_object
 from .wire import dumps
 
@@ -46,12 +48,17 @@ def post_message_view(request: HttpRequest, slug: str) -> JsonResponse:
             raise room_not_found(slug)
         frame = json_body(request)
         nonce = clean_nonce(frame.get("nonce"))
-        event = submit_frame(room, request.user, frame, default_type="message")
+        posted = submit_frame(room, request.user, frame, write_context(request), default_type="message")
     except ChatError as error:
         response = error_response(error)
         response.content = dumps({"type": "error", "nonce": nonce, **error.as_dict()}).encode()
         return response
-    return JsonResponse({"type": "ack", "nonce": nonce, "seq": event.seq, "id": event.pk})
+    return JsonResponse(posted.ack(nonce))
+
+
+def write_context(request: HttpRequest) -> WriteContext:
+    """The client's address (daphne puts the proxy's X-Forwarded-For there with --proxy-headers)."""
+    return WriteContext(ip=str(request.META.get("REMOTE_ADDR") or ""))
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
@@ -97,7 +104,13 @@ def safe_next(request: HttpRequest) -> str | None:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    rooms = Room.objects.order_by("-last_seq", "slug")[:200]
+    """Public rooms, and the private rooms this user belongs to."""
+    visible = Q(private=False)
+    if request.user.is_authenticated:
+        visible |= Q(owner=request.user) | Q(roles__user=request.user)
+        if getattr(request.user, "is_staff", False):
+            visible = Q()
+    rooms = Room.objects.filter(visible).distinct().order_by("-last_seq", "slug")[:200]
     return render(request, "chat/home.html", {"rooms": rooms, "form": RoomForm()})
 
 
@@ -143,6 +156,8 @@ def room_page(request: HttpRequest, slug: str) -> HttpResponse:
     room = Room.objects.filter(slug=slug).first()
     if room is None:
         return render(request, "chat/room_missing.html", {"slug": slug}, status=404)
+    if not can_read(request.user, room):
+        return private_page(request, room)
     me: dict[str, Any] | None = None
     if request.user.is_authenticated:
         me = {"id": request.user.pk, "name": request.user.get_username()}
@@ -153,9 +168,8 @@ def room_page(request: HttpRequest, slug: str) -> HttpResponse:
 def history(request: HttpRequest, slug: str) -> JsonResponse:
     """Older messages for scrollback: `?before=<seq>&limit=<n>`, newest last."""
     try:
-        room = Room.objects.filter(slug=slug).only("pk", "last_seq").first()
-        if room is None:
-            raise room_not_found(slug)
+        room = room_or_404(slug)
+        require_reader(request.user, room)
         before = parse_int(request.GET.get("before"), "before", low=1, high=SEQ_MAX)
         limit = parse_int(request.GET.get("limit"), "limit", low=1, high=HISTORY_MAX_LIMIT)
     except ChatError as error:
@@ -171,12 +185,15 @@ def room_or_404(slug: str) -> Room:
     return room
 
 
-@require_POST
-def mod_delete(request: HttpRequest, slug: str) -> JsonResponse:
-    """`POST /rooms/<slug>/mod/delete {"id": <event id>}` (room owner or staff)."""
-    try:
-        room = room_or_404(slug)
-        event = delete_event(room, request.user, json_body(request).get("id"))
-    except ChatError as error:
-        return error_response(error)
-    return JsonResponse({"seq": event.seq, "kind": event.kind, "id": event.pk})
+def readable_room(request: HttpRequest, slug: str) -> Room:
+    """The room, if this request may read it: ChatError room_not_found or private_room."""
+    room = room_or_404(slug)
+    require_reader(request.user, room, request.GET.get("key"))
+    return room
+
+
+def private_page(request: HttpRequest, room: Room) -> HttpResponse:
+    """The page a non-member gets for a private room (signed out: the way to sign in)."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    return render(request, "chat/room_private.html", {"room": room}, status=403)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chat.middleware.HttpWriteRateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -212,6 +213,14 @@ CHAT_BACKLOG_MAX = env_int("CHAT_BACKLOG_MAX", 1000)  # events replayed on resum
 # Messages one user may post: COUNT/SECONDS, across every transport (and every process on Redis).
 # Raise it for load tests; the default stops floods without getting in a lively chat's way.
 CHAT_MESSAGE_RATE = os.environ.get("CHAT_MESSAGE_RATE", "20/10")
+# Flood protection per client address (behind a proxy, run daphne with --proxy-headers so the
+# address is the client's): messages and comments, new WebSocket/SSE connections, HTTP writes.
+# One address may be a whole office behind NAT, hence more generous than the per-user rate.
+CHAT_MESSAGE_RATE_IP = os.environ.get("CHAT_MESSAGE_RATE_IP", "60/10")
+CHAT_CONNECT_RATE_IP = os.environ.get("CHAT_CONNECT_RATE_IP", "120/60")
+CHAT_HTTP_WRITE_RATE_IP = os.environ.get("CHAT_HTTP_WRITE_RATE_IP", "120/60")
+# The same text from the same user in the same room within this many seconds is refused.
+CHAT_DUPLICATE_SECONDS = env_int("CHAT_DUPLICATE_SECONDS", 30)
 
 LOGGING = {
     "version": 1,

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET
 from chat.errors import ChatError
 from chat.eventlog import append_events_bulk
 from chat.models import EventKind, Room, RoomEvent
-from chat.views import error_response, room_or_404
+from chat.views import error_response, readable_room
 
 from .comments import clean_comment
 from .models import RoomVideo
@@ -205,7 +205,7 @@ def export_rows(room: Room, video: RoomVideo | None) -> Iterator[str]:
 def export_view(request: HttpRequest, slug: str) -> HttpResponse:
     """`GET /rooms/<slug>/danmaku.xml`: the current video's visible comments, in video order."""
     try:
-        room = room_or_404(slug)
+        room = readable_room(request, slug)
     except ChatError as error:
         return error_response(error)
     # Built whole: a sync generator streamed under ASGI costs a thread hop per chunk.

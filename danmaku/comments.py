@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat.errors import ChatError
-from chat.eventlog import append_event
-from chat.messages import AnyUser, check_post_rate, require_author
-from chat.models import EventKind, Room, RoomEvent
+from chat.messages import AnyUser, Posted, WriteContext, fresh_room, publish_content
+from chat.models import EventKind, Room
+from chat.moderation import check_may_post
 from chat.text import clean_text
 
 from .models import RoomVideo
@@ -100,20 +100,25 @@ def room_video(room: Room) -> RoomVideo | None:
     return RoomVideo.objects.filter(room_id=room.pk).first()
 
 
-def append_comment(room: Room, user: AnyUser | None, comment: Comment) -> RoomEvent:
-    return append_event(
-        room, EventKind.DANMAKU, user=user, text=comment.text, data=comment.data, video_ms=comment.video_ms
+def post_danmaku(
+    room: Room, user: AnyUser, fields: dict[str, object], context: WriteContext | None = None
+) -> Posted:
+    """Validate and append (or hold) a comment by `user`; raises ChatError with a stable code.
+    The same gates as a chat message (chat/messages.py): access, sanctions, floods, review."""
+    room = fresh_room(room)
+    check_may_post(room, user)
+    comment = clean_comment(fields, room_video(room))
+    return publish_content(
+        room,
+        user,
+        EventKind.DANMAKU,
+        comment.text,
+        context or WriteContext(),
+        data=comment.data,
+        video_ms=comment.video_ms,
     )
 
 
-def post_danmaku(room: Room, user: AnyUser, fields: dict[str, object]) -> RoomEvent:
-    """Validate and append a comment written by `user`; raises ChatError with a stable code."""
-    require_author(user)
-    comment = clean_comment(fields, room_video(room))
-    check_post_rate(user)
-    return append_comment(room, user, comment)
-
-
-def submit_danmaku(room: Room, user: AnyUser, frame: dict[str, object]) -> RoomEvent:
+def submit_danmaku(room: Room, user: AnyUser, frame: dict[str, object], context: WriteContext) -> Posted:
     """A `{"type": "danmaku", ...}` frame from any transport."""
-    return post_danmaku(room, user, frame)
+    return post_danmaku(room, user, frame, context)

@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from chat.errors import ChatError, room_not_found
 from chat.models import Room
+from chat.moderation import require_reader
 from chat.origin import same_site
 from chat.params import parse_int
 from chat.views import json_body
@@ -71,6 +72,7 @@ def endpoint(request: HttpRequest) -> JsonResponse:
 
 def read(request: HttpRequest) -> JsonResponse:
     room = _room(request.GET.get("id"))
+    require_reader(request.user, room, request.GET.get("key"))
     limit = parse_int(request.GET.get("max"), "max", low=1, high=READ_MAX) or READ_DEFAULT_MAX
     # DPlayer draws what it gets: the newest `max` comments, in video order.
     newest = list(

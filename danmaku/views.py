@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chat.errors import ChatError, login_required
 from chat.eventlog import current_last_seq
 from chat.models import Room
-from chat.moderation import can_moderate
+from chat.moderation import can_moderate, can_read
 from chat.params import parse_int
-from chat.views import error_response, json_body, room_or_404
+from chat.views import error_response, json_body, private_page, readable_room
 from chat.wire import dumps, user_ref
 
 from .models import RoomVideo, ViewerSettings, new_overlay_key
@@ -42,6 +42,8 @@ def watch(request: HttpRequest, slug: str) -> HttpResponse:
     room = Room.objects.filter(slug=slug).first()
     if room is None:
         return render(request, "chat/room_missing.html", {"slug": slug}, status=404)
+    if not can_read(request.user, room):
+        return private_page(request, room)
     saved = None
     if request.user.is_authenticated:
         saved = ViewerSettings.objects.filter(user=request.user).values_list("data", flat=True).first()
@@ -67,7 +69,8 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     video = current_video(room)
     required = video.overlay_key if video is not None else ""
     given = request.GET.get("key", "")
-    if required and not secrets.compare_digest(given.encode(), required.encode()):
+    key_ok = bool(required) and secrets.compare_digest(given.encode(), required.encode())
+    if (required and not key_ok) or not (key_ok or can_read(request.user, room)):
         return HttpResponse(
             "This overlay needs the key from the room owner's overlay address.",
             status=403,
@@ -89,7 +92,7 @@ def window(request: HttpRequest, slug: str) -> HttpResponse:
     """`GET /rooms/<slug>/danmaku?from_ms=&to_ms=&limit=`: comments of the current video whose
     position is in [from_ms, to_ms), ordered by position (then seq)."""
     try:
-        room = room_or_404(slug)
+        room = readable_room(request, slug)
         from_ms = parse_int(request.GET.get("from_ms"), "from_ms", low=0, high=2**53) or 0
         to_ms = parse_int(request.GET.get("to_ms"), "to_ms", low=0, high=2**53)
         limit = parse_int(request.GET.get("limit"), "limit", low=1, high=WINDOW_MAX_LIMIT)

@@ -44,8 +44,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(autouse=True)
 def _relaxed_message_rate(settings: Any) -> None:
-    """Tests post hundreds of messages as one user; rate-limit tests set their own rate."""
+    """Tests post hundreds of messages as one user from one address; flood tests set their own."""
     settings.CHAT_MESSAGE_RATE = "100000/1"
+    settings.CHAT_MESSAGE_RATE_IP = "100000/1"
+    settings.CHAT_CONNECT_RATE_IP = "100000/1"
+    settings.CHAT_HTTP_WRITE_RATE_IP = "100000/1"
+    settings.CHAT_DUPLICATE_SECONDS = 0
     from django.core.cache import cache
 
     cache.clear()

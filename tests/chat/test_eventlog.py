@@ -138,3 +138,15 @@ def test_events_after_is_ordered_and_bounded(room: Room, alice) -> None:  # type
     assert [e["seq"] for e in events_after(room.pk, 3, 4)] == [4, 5, 6, 7]
     assert events_after(room.pk, 10, 5) == []
     assert RoomEvent.objects.filter(kind=EventKind.MESSAGE).count() == 10
+
+
+@pytest.mark.django_db
+def test_saving_a_stale_room_never_rewinds_its_seq(room: Room, alice) -> None:  # type: ignore[no-untyped-def]
+    stale = Room.objects.get(pk=room.pk)  # as a form or the admin would hold it
+    post_message(room, alice, "one")
+    post_message(room, alice, "two")
+    stale.title = "Renamed"
+    stale.save()
+    assert Room.objects.get(pk=room.pk).last_seq == 2
+    assert post_message(room, alice, "three").seq == 3
+    assert Room.objects.get(pk=room.pk).title == "Renamed"

@@ -101,7 +101,12 @@ def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="1",
         PYTHONUNBUFFERED="1",
-        CHAT_MESSAGE_RATE="100000/1",  # tests post fast; rate-limit tests pass their own
+        # Tests post fast from one address; flood tests pass their own limits.
+        CHAT_MESSAGE_RATE="100000/1",
+        CHAT_MESSAGE_RATE_IP="100000/1",
+        CHAT_CONNECT_RATE_IP="100000/1",
+        CHAT_HTTP_WRITE_RATE_IP="100000/1",
+        CHAT_DUPLICATE_SECONDS="0",
     )
     manage(env, "migrate", "--noinput")
     manage(env, "createroom", "demo", "--title", "Demo room")

@@ -1,0 +1,51 @@
+// The live feed of the moderator's page: the room's message list (messages.js) with, on every
+// message and comment, Delete, and Time out and Ban for its author.
+
+import { MessageList } from "../messages.js";
+import { button, element } from "./dom.js";
+
+export class ModerationFeed extends MessageList {
+  /**
+   * @param {HTMLElement} list the <ol>
+   * @param {HTMLElement} scroller its scrolling container
+   * @param {{meId: number|null, onChange?: () => void,
+   *          onAction: (action: string, event: object, button: HTMLButtonElement) => void}} options
+   *   onAction is called with "delete", "timeout" or "ban" and the event of the clicked line.
+   */
+  constructor(list, scroller, { meId = null, onChange = () => {}, onAction }) {
+    super(list, scroller, { meId, onChange });
+    this.eventOf = new WeakMap(); // <li> -> its event
+    list.addEventListener("click", (click) => {
+      const target = click.target instanceof Element ? click.target.closest("button[data-action]") : null;
+      const item = target ? target.closest("li.msg") : null;
+      if (!item || !this.eventOf.has(item)) return;
+      onAction(target.dataset.action, this.eventOf.get(item), target);
+    });
+  }
+
+  /** The line showing event `id`, if it is shown. */
+  itemFor(id) {
+    return this.byId.get(id) ?? null;
+  }
+
+  _render(event) {
+    const item = super._render(event);
+    this.eventOf.set(item, event);
+    for (const node of item.querySelectorAll(".msg-author, .msg-text")) node.dir = "auto";
+    if (event.kind === "danmaku") {
+      const badge = element("span", "kind-badge", "danmaku");
+      badge.title = [event.mode, event.size, event.color].filter(Boolean).join(" · ");
+      item.prepend(badge);
+    }
+    const actions = element("span", "msg-actions");
+    actions.append(button("Delete", "quiet-button", { action: "delete", testid: "delete" }));
+    if (event.user && event.user.name && event.user.id !== this.meId) {
+      actions.append(
+        button("Time out", "quiet-button", { action: "timeout", testid: "timeout" }),
+        button("Ban", "quiet-button danger-text", { action: "ban", testid: "ban" }),
+      );
+    }
+    item.append(actions);
+    return item;
+  }
+}

@@ -1,0 +1,467 @@
+"""Moderation: every action through the API and its event on every transport; refusals change
+nothing; the write-path gates (sanctions, posting mode, slow mode, blocked words, review, floods);
+private rooms leak nothing to non-members."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
+from django.utils import timezone
+
+from chat.errors import ChatError
+from chat.hub import Hub
+from chat.messages import WriteContext, post_message
+from chat.models import AuditEntry, HeldMessage, Room, RoomEvent, RoomRole, Sanction
+from chat.moderation import set_role, update_settings
+from tests.chat.test_consumers import connect, session_cookie
+from tests.chat.test_http_transports import SseStream, asgi_get
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
+
+
+@pytest.fixture
+def owned(room: Room, alice: AbstractBaseUser) -> Room:
+    """`lobby`, owned by alice."""
+    room.owner = alice
+    room.save()
+    return room
+
+
+@pytest.fixture
+def carol(db: None) -> AbstractBaseUser:
+    return get_user_model().objects.create_user("carol", password="pw-carol-123")
+
+
+def api(client: Client, path: str, body: dict[str, Any] | None = None) -> Any:
+    return client.post(
+        f"/rooms/lobby/mod/{path}", data=json.dumps(body or {}), content_type="application/json"
+    )
+
+
+def as_user(user: AbstractBaseUser | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def snapshot(room: Room) -> tuple[Any, ...]:
+    """Everything moderation can change, to prove a refused attempt changed nothing."""
+    fresh = Room.objects.get(pk=room.pk)
+    return (
+        fresh.last_seq,
+        tuple(
+            Room.objects.filter(pk=room.pk).values_list(
+                "private", "posting", "slow_mode_seconds", "blocked_words"
+            )
+        ),
+        tuple(RoomEvent.objects.filter(room=room).values_list("pk", "deleted_at")),
+        tuple(Sanction.objects.filter(room=room).values_list("pk", "lifted_at")),
+        tuple(RoomRole.objects.filter(room=room).values_list("pk")),
+        tuple(HeldMessage.objects.filter(room=room).values_list("pk", "decision")),
+        AuditEntry.objects.filter(room=room).count(),
+    )
+
+
+ACTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("delete", {"id": 1}),
+    ("clear", {}),
+    ("timeout", {"user": "carol", "seconds": 60}),
+    ("ban", {"user": "carol"}),
+    ("unban", {"user": "carol"}),
+    ("settings", {"slow_mode_seconds": 5}),
+    ("moderators", {"add": "bob"}),
+    ("members", {"add": "bob"}),
+    ("review/1", {"approve": True}),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), ACTIONS)
+def test_non_moderators_are_refused_and_nothing_changes(
+    owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, carol: AbstractBaseUser, path: str, body: Any
+) -> None:
+    post_message(owned, carol, "a message")
+    Sanction.objects.create(room=owned, user=carol, kind="ban")
+    HeldMessage.objects.create(room=owned, user=carol, kind="message", text="held", reason="review_all")
+    before = snapshot(owned)
+    guest = api(as_user(None), path, body)
+    assert (guest.status_code, guest.json()["code"]) == (401, "login_required")
+    refused = api(as_user(bob), path, body)
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    assert snapshot(owned) == before
+    for read in ("review", "audit", "state", "stats"):
+        assert as_user(bob).get(f"/rooms/lobby/mod/{read}").status_code == 403
+    assert as_user(bob).get("/rooms/lobby/moderate").status_code == 403
+
+
+def test_delete_clear_and_their_audit(owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser) -> None:
+    mod = as_user(alice)
+    first = post_message(owned, bob, "first")
+    second = post_message(owned, bob, "second")
+    answer = api(mod, "delete", {"id": first.pk, "reason": "spam"})
+    assert answer.status_code == 200
+    assert answer.json()["kind"] == "delete"
+    event = RoomEvent.objects.get(pk=answer.json()["id"])
+    assert event.user is None  # moderators are not named on the wire
+    assert [e["text"] for e in mod.get("/rooms/lobby/history").json()["events"]] == ["second"]
+    cleared = api(mod, "clear", {"reason": "reset"})
+    assert cleared.json()["kind"] == "clear"
+    assert mod.get("/rooms/lobby/history").json()["events"] == []
+    assert RoomEvent.objects.get(pk=second.pk).deleted_at is not None
+    entries = mod.get("/rooms/lobby/mod/audit").json()["entries"]
+    assert [(e["action"], e["actor"], e["reason"]) for e in entries] == [
+        ("clear", "alice", "reset"),
+        ("delete", "alice", "spam"),
+    ]
+    assert entries[1]["target"] == "bob"
+    assert entries[1]["target_event"] == first.pk
+
+
+def test_timeout_ban_and_lift(owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser) -> None:
+    mod = as_user(alice)
+    for bad in [
+        {"user": "bob", "seconds": 5},
+        {"user": "bob", "seconds": 86401},
+        {"user": "bob", "seconds": "60"},
+    ]:
+        assert api(mod, "timeout", bad).json()["code"] == "invalid"
+    assert api(mod, "timeout", {"user": "nobody", "seconds": 60}).status_code == 404
+    assert api(mod, "timeout", {"user": "alice", "seconds": 60}).json()["code"] == "forbidden"
+    answer = api(mod, "timeout", {"user": "bob", "seconds": 600, "reason": "calm down"})
+    assert answer.json()["kind"] == "ban"
+    with pytest.raises(ChatError) as muted:
+        post_message(owned, bob, "let me talk")
+    assert muted.value.code == "muted"
+    assert muted.value.status == 403
+    assert muted.value.extra["until"].endswith("Z")
+    assert "until" in muted.value.message
+    state = mod.get("/rooms/lobby/mod/state").json()
+    assert state["sanctions"][0]["user"] == "bob"
+    assert state["sanctions"][0]["kind"] == "timeout"
+    assert api(mod, "unban", {"user": "bob"}).json()["kind"] == "unban"
+    post_message(owned, bob, "thanks")
+    assert api(mod, "unban", {"user": "bob"}).status_code == 404  # nothing left to lift
+    api(mod, "ban", {"user": "bob"})
+    with pytest.raises(ChatError) as banned:
+        post_message(owned, bob, "again")
+    assert banned.value.code == "banned"
+    # An expired timeout no longer mutes.
+    api(mod, "unban", {"user": "bob"})
+    Sanction.objects.create(room=owned, user=bob, kind="timeout", until=timezone.now() - timedelta(seconds=1))
+    post_message(owned, bob, "free again")
+    actions = [e["action"] for e in mod.get("/rooms/lobby/mod/audit").json()["entries"]]
+    assert actions == ["unban", "ban", "unban", "timeout"]
+
+
+def test_settings_slow_mode_posting_mode_and_moderators(
+    owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, carol: AbstractBaseUser
+) -> None:
+    mod = as_user(alice)
+    for bad in [
+        {"slow_mode_seconds": -1},
+        {"posting": "everyone"},
+        {"colour": 1},
+        {"blocked_words": ["/([/"]},
+    ]:
+        assert api(mod, "settings", bad).json()["code"] == "invalid", bad
+    answer = api(mod, "settings", {"slow_mode_seconds": 30})
+    assert answer.json()["kind"] == "settings"
+    assert answer.json()["settings"]["slow_mode_seconds"] == 30
+    event = RoomEvent.objects.get(pk=answer.json()["id"])
+    assert event.data == {"settings": {"private": False, "posting": "open", "slow_mode_seconds": 30}}
+    post_message(owned, bob, "one")
+    with pytest.raises(ChatError) as slow:
+        post_message(owned, bob, "two")
+    assert slow.value.code == "slow_mode"
+    assert 25 <= slow.value.extra["retry_after"] <= 30
+    post_message(owned, alice, "owner one")
+    post_message(owned, alice, "owner two")  # moderators are exempt
+    api(mod, "settings", {"posting": "moderators", "slow_mode_seconds": 0})
+    with pytest.raises(ChatError) as announcements:
+        post_message(owned, carol, "hi")
+    assert announcements.value.code == "moderators_only"
+    # The owner appoints bob; as a moderator he may post and act.
+    state = api(mod, "moderators", {"add": "bob"}).json()
+    assert state["moderators"] == ["bob"]
+    post_message(owned, bob, "now a moderator")
+    assert api(as_user(bob), "ban", {"user": "carol"}).status_code == 200
+    assert api(as_user(bob), "moderators", {"add": "carol"}).json()["code"] == "forbidden"  # owner only
+    assert api(mod, "moderators", {"remove": "bob"}).json()["moderators"] == []
+    assert api(as_user(bob), "unban", {"user": "carol"}).status_code == 403
+
+
+def test_blocked_words_refuse_or_hold_and_review(
+    owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, carol: AbstractBaseUser
+) -> None:
+    mod = as_user(alice)
+    api(mod, "settings", {"blocked_words": ["Spoiler", "/b[a4]d\\s*word/"]})
+    for text in ["big SPOILER here", "a b4d  word"]:
+        with pytest.raises(ChatError) as blocked:
+            post_message(owned, bob, text)
+        assert blocked.value.code == "blocked"
+    post_message(owned, bob, "fine text")
+    api(mod, "settings", {"blocked_action": "hold"})
+    held = post_message(owned, bob, "spoiler: it was a dream")
+    assert held.event is None
+    assert held.ack("n1")["held"] is True
+    queue = mod.get("/rooms/lobby/mod/review").json()["held"]
+    assert [(h["text"], h["reason"], h["user"]["name"]) for h in queue] == [
+        ("spoiler: it was a dream", "blocked_word", "bob")
+    ]
+    last_seq = Room.objects.get(pk=owned.pk).last_seq
+    approved = mod.post(
+        f"/rooms/lobby/mod/review/{queue[0]['id']}",
+        data=json.dumps({"approve": True}),
+        content_type="application/json",
+    ).json()
+    assert approved["seq"] == last_seq + 1  # published now, with a new seq
+    assert RoomEvent.objects.get(pk=approved["id"]).user_name == "bob"
+    again = mod.post(
+        f"/rooms/lobby/mod/review/{queue[0]['id']}",
+        data=json.dumps({"approve": False}),
+        content_type="application/json",
+    )
+    assert again.json()["code"] == "already_decided"
+    # Review every message, then only new accounts.
+    api(mod, "settings", {"blocked_words": [], "review": "all"})
+    pending = post_message(owned, carol, "please approve")
+    assert pending.held is not None
+    rejected = mod.post(
+        f"/rooms/lobby/mod/review/{pending.held.pk}",
+        data=json.dumps({"approve": False}),
+        content_type="application/json",
+    )
+    assert rejected.json() == {"rejected": True}
+    assert not RoomEvent.objects.filter(text="please approve").exists()
+    post_message(owned, alice, "moderators are never held")
+    api(mod, "settings", {"review": "new_accounts", "review_account_age_hours": 24})
+    get_user_model().objects.filter(pk=bob.pk).update(date_joined=timezone.now() - timedelta(days=3))
+    bob.refresh_from_db()
+    assert post_message(owned, bob, "old account").event is not None
+    assert post_message(owned, carol, "new account").held is not None
+    actions = [e["action"] for e in mod.get("/rooms/lobby/mod/audit").json()["entries"]]
+    assert actions.count("approve") == 1
+    assert actions.count("reject") == 1
+
+
+def test_flood_rules(owned: Room, bob: AbstractBaseUser, carol: AbstractBaseUser, settings: Any) -> None:
+    settings.CHAT_DUPLICATE_SECONDS = 30
+    post_message(owned, bob, "same thing")
+    with pytest.raises(ChatError) as duplicate:
+        post_message(owned, bob, "Same Thing")
+    assert (duplicate.value.code, duplicate.value.status) == ("duplicate", 429)
+    post_message(owned, carol, "same thing")  # another user may say it
+    settings.CHAT_MESSAGE_RATE_IP = "3/60"
+    office = WriteContext(ip="203.0.113.9")
+    post_message(owned, bob, "a", office)
+    post_message(owned, carol, "b", office)
+    post_message(owned, bob, "c", office)
+    with pytest.raises(ChatError) as per_ip:
+        post_message(owned, carol, "d", office)
+    assert per_ip.value.code == "rate_limited"
+    post_message(owned, carol, "from home", WriteContext(ip="198.51.100.7"))
+
+
+def test_http_writes_are_limited_per_address(owned: Room, bob: AbstractBaseUser, settings: Any) -> None:
+    settings.CHAT_HTTP_WRITE_RATE_IP = "2/60"
+    client = as_user(bob)
+    answers = [
+        client.post(
+            "/rooms/lobby/messages", data=json.dumps({"text": f"m{n}"}), content_type="application/json"
+        )
+        for n in range(3)
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].json()["code"] == "rate_limited"
+    assert int(answers[2]["Retry-After"]) >= 1
+    login = Client().post("/accounts/login/", {"username": "bob", "password": "guess"})
+    assert login.status_code == 429  # password guessing is slowed by the same limit
+
+
+async def test_actions_reach_websocket_and_sse_viewers_at_once(
+    hub: Hub, owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    viewer = await connect("/ws/rooms/lobby/?after=0", bob)
+    await viewer.next_frame("hello")
+    sse = await SseStream("/rooms/lobby/events?after=0").open()
+    writer = await connect("/ws/rooms/lobby/?after=0", bob)
+    await writer.next_frame("hello")
+    ack = await writer.send({"type": "message", "text": "to be deleted", "nonce": 1})
+    mod = await database_sync_to_async(as_user)(alice)
+    calls = [
+        ("delete", {"id": ack["id"]}),
+        ("timeout", {"user": "bob", "seconds": 60, "reason": "r"}),
+        ("unban", {"user": "bob"}),
+        ("settings", {"slow_mode_seconds": 3}),
+        ("clear", {}),
+    ]
+    for path, body in calls:
+        answer = await database_sync_to_async(api)(mod, path, body)
+        assert answer.status_code == 200, answer.content
+    kinds = ["message", "delete", "ban", "unban", "settings", "clear"]
+    over_ws = await viewer.receive_events(6)
+    over_sse = await sse.events_until(6)
+    assert [e["kind"] for e in over_ws] == [e["sse_event"] for e in over_sse] == kinds
+    assert over_ws[1]["target"] == ack["id"]
+    assert over_ws[2]["user"]["name"] == "bob"
+    assert over_ws[2]["sanction"] == "timeout"
+    assert over_ws[2]["until"].endswith("Z")
+    assert over_ws[4]["settings"]["slow_mode_seconds"] == 3
+    _, _, poll = await asgi_get("/rooms/lobby/poll?after=0&timeout=1")
+    assert [e["kind"] for e in poll["events"]] == ["message", *kinds[1:]]
+    await viewer.disconnect()
+    await writer.disconnect()
+    await sse.close()
+
+
+async def test_muted_user_is_told_why_on_every_write_path(
+    hub: Hub, owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    await database_sync_to_async(lambda: api(as_user(alice), "timeout", {"user": "bob", "seconds": 300}))()
+    ws = await connect("/ws/rooms/lobby/", bob)
+    await ws.next_frame("hello")
+    for frame in ({"type": "message", "text": "hi"}, {"type": "danmaku", "text": "hi"}):
+        error = await ws.send({**frame, "nonce": "m"})
+        assert error["code"] == "muted"
+        assert error["until"].endswith("Z")
+    await ws.disconnect()
+    http = await database_sync_to_async(
+        lambda: as_user(bob).post(
+            "/rooms/lobby/messages", data='{"text": "hi"}', content_type="application/json"
+        )
+    )()
+    assert (http.status_code, http.json()["code"]) == (403, "muted")
+    dplayer = await database_sync_to_async(
+        lambda: as_user(bob).post(
+            "/dplayer/v3/", data='{"id": "lobby", "text": "hi", "type": 0}', content_type="application/json"
+        )
+    )()
+    assert (dplayer.status_code, dplayer.json()["error"]) == (403, "muted")
+
+
+async def test_private_room_leaks_nothing_to_non_members(
+    hub: Hub, owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, carol: AbstractBaseUser
+) -> None:
+    await database_sync_to_async(post_message)(owned, alice, "members only")
+    await database_sync_to_async(update_settings)(owned, alice, {"private": True})
+    await database_sync_to_async(set_role)(owned, alice, "member", {"add": "bob"})
+
+    def http_reads(user: AbstractBaseUser | None) -> dict[str, int]:
+        client = as_user(user)
+        paths = {
+            "page": "/rooms/lobby/",
+            "history": "/rooms/lobby/history",
+            "window": "/rooms/lobby/danmaku",
+            "xml": "/rooms/lobby/danmaku.xml",
+            "dplayer": "/dplayer/v3/?id=lobby",
+            "watch": "/rooms/lobby/watch",
+            "overlay": "/rooms/lobby/overlay",
+        }
+        return {name: client.get(path).status_code for name, path in paths.items()}
+
+    outsider = await database_sync_to_async(http_reads)(carol)
+    assert outsider == {name: 403 for name in outsider}, outsider
+    guest = await database_sync_to_async(http_reads)(None)
+    pages = {"page", "watch"}  # a guest is sent to the login page
+    assert guest == {name: 302 if name in pages else 403 for name in guest}, guest
+    member = await database_sync_to_async(lambda: as_user(bob).get("/rooms/lobby/history"))()
+    assert [e["text"] for e in member.json()["events"]] == ["members only"]
+    home = await database_sync_to_async(lambda: as_user(carol).get("/").content.decode())()
+    assert "/rooms/lobby/" not in home
+
+    cookie = await database_sync_to_async(session_cookie)(carol)
+    for url in ("/rooms/lobby/events?after=0", "/rooms/lobby/poll?after=0&timeout=1"):
+        status, _, body = await asgi_get(url, cookie)
+        assert (status, body["code"]) == (403, "private_room"), url
+        assert "members only" not in json.dumps(body)
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    comm = WebsocketCommunicator(
+        application,
+        "/ws/rooms/lobby/?after=0",
+        headers=[(b"host", b"testserver"), (b"origin", b"http://testserver"), *cookie],
+    )
+    connected, _ = await comm.connect(timeout=5)
+    assert connected
+    refusal = json.loads(await comm.receive_from(timeout=5))
+    assert (refusal["type"], refusal["code"]) == ("error", "private_room")
+    closed = await comm.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4403}
+
+    # A member reads; removed while watching, the stream ends.
+    member_ws = await connect("/ws/rooms/lobby/?after=0", bob)
+    await member_ws.next_frame("hello")
+    backlog = await member_ws.receive_events(2)
+    assert [e["kind"] for e in backlog] == ["message", "settings"]
+    assert backlog[0]["text"] == "members only"
+    await database_sync_to_async(set_role)(owned, alice, "member", {"remove": "bob"})
+    error = await member_ws.next_frame("error")
+    assert error["code"] == "private_room"
+    assert (await member_ws.comm.receive_output(timeout=5))["code"] == 4403
+
+
+async def test_connections_are_limited_per_address(hub: Hub, owned: Room, settings: Any) -> None:
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    def websocket() -> WebsocketCommunicator:
+        comm = WebsocketCommunicator(
+            application,
+            "/ws/rooms/lobby/",
+            headers=[(b"host", b"testserver"), (b"origin", b"http://testserver")],
+        )
+        comm.scope["client"] = ("127.0.0.1", 5000)  # the address SseStream uses too
+        return comm
+
+    settings.CHAT_CONNECT_RATE_IP = "2/60"
+    first = websocket()
+    assert (await first.connect(timeout=5))[0]
+    assert json.loads(await first.receive_from(timeout=5))["type"] == "hello"
+    sse = await SseStream("/rooms/lobby/events").open()
+    assert sse.status == 200
+    status, headers, body = await asgi_get("/rooms/lobby/events")
+    assert (status, body["code"]) == (429, "rate_limited")
+    assert int(headers[b"retry-after"]) >= 1
+    third = websocket()
+    assert (await third.connect(timeout=5))[0]
+    refusal = json.loads(await third.receive_from(timeout=5))
+    assert (refusal["type"], refusal["code"]) == ("error", "rate_limited")
+    assert (await third.receive_output(timeout=5))["code"] == 4429
+    await first.disconnect()
+    await sse.close()
+
+
+def test_stats_and_state(owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser) -> None:
+    for n in range(3):
+        post_message(owned, bob, f"counted {n}")
+    stats = as_user(alice).get("/rooms/lobby/mod/stats").json()
+    assert len(stats["per_minute"]) == 60
+    assert stats["per_minute"][-1]["messages"] == 3
+    assert stats["viewers"] == 0
+    state = as_user(alice).get("/rooms/lobby/mod/state").json()
+    assert state["owner"] == "alice"
+    assert state["settings"]["posting"] == "open"
+
+
+def test_hostile_text_is_inert_in_the_admin(owned: Room, bob: AbstractBaseUser) -> None:
+    hostile = '<script>alert(1)</script><a href="javascript:alert(2)">x</a>\u202eevil\u200b'
+    post_message(owned, bob, hostile)
+    staff = get_user_model().objects.create_superuser("root", password="pw-root-123")
+    client = as_user(staff)
+    page = client.get("/admin/chat/roomevent/").content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    api(client, "timeout", {"user": "bob", "seconds": 60, "reason": hostile})
+    audit_page = client.get("/admin/chat/auditentry/").content.decode()
+    assert "<script>alert(1)</script>" not in audit_page
+    assert "&lt;script&gt;" in audit_page
