@@ -103,8 +103,9 @@ async def room_events(scope: Scope, send: Send) -> None:
             if loop.time() - sink.last_write >= KEEPALIVE_SECS:
                 await sink.write(": keep-alive\n\n")
         # Private now, or no longer a member: say so and end the stream.
+        # Not `event: error`: EventSource reports its own failures under that name.
         refusal = {"type": "error", "code": "private_room", "message": "This room is private."}
-        await sink.write(sse_block("error", dumps(refusal)))
+        await sink.write(sse_block("refused", dumps(refusal)))
     finally:
         subscription.close()
 

@@ -22,7 +22,7 @@ from .errors import ChatError, room_not_found
 from .eventlog import HISTORY_MAX_LIMIT, history_before
 from .messages import WriteContext, submit_frame
 from .models import Room, validate_room_slug
-from .moderation import can_read, require_reader
+from .moderation import can_moderate, can_read, require_reader
 from .params import FRAME_MAX_BYTES, SEQ_MAX, clean_nonce, parse_int, parse_json_object
 from .wire import dumps
 
@@ -161,7 +161,9 @@ def room_page(request: HttpRequest, slug: str) -> HttpResponse:
     me: dict[str, Any] | None = None
     if request.user.is_authenticated:
         me = {"id": request.user.pk, "name": request.user.get_username()}
-    return render(request, "chat/room.html", {"room": room, "me": me})
+    return render(
+        request, "chat/room.html", {"room": room, "me": me, "can_moderate": can_moderate(request.user, room)}
+    )
 
 
 @require_GET

@@ -27,6 +27,7 @@ class PollError extends Error {
 
 function codeForStatus(status) {
   if (status === 404) return CloseCode.ROOM_NOT_FOUND;
+  if (status === 403) return CloseCode.FORBIDDEN;
   if (status === 400) return CloseCode.BAD_REQUEST;
   return CloseCode.ABNORMAL;
 }

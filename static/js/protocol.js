@@ -5,7 +5,9 @@ export const CloseCode = Object.freeze({
   ABNORMAL: 1006, // no close frame: network loss, server gone, handshake refused
   MESSAGE_TOO_BIG: 1009, // daphne refuses frames over 64 KiB
   BAD_REQUEST: 4400,
+  FORBIDDEN: 4403, // a private room this client may not read
   ROOM_NOT_FOUND: 4404,
+  TOO_MANY_CONNECTIONS: 4429, // retried after the backoff
 });
 
 // Matches the server's limit (config/serve.py WEBSOCKET_MAX_BYTES).

@@ -105,6 +105,22 @@ function describeSendError(error) {
       return error.retry_after
         ? `You are sending too fast; try again in ${Math.ceil(error.retry_after)} s.`
         : "You are sending too fast; wait a moment.";
+    case "muted":
+      return error.until
+        ? `You are timed out in this room until ${new Date(error.until).toLocaleTimeString()}.`
+        : "You are timed out in this room.";
+    case "banned":
+      return "You are banned from this room.";
+    case "slow_mode":
+      return `Slow mode is on: you can post again in ${Math.ceil(error.retry_after || 1)} s.`;
+    case "duplicate":
+      return "You just sent that message.";
+    case "moderators_only":
+      return "Only moderators can post in this room right now.";
+    case "blocked":
+      return "This room does not allow that message.";
+    case "private_room":
+      return "This room is private.";
     case "not_connected":
     case "disconnected":
       return "Not connected: the message was not sent. Try again in a moment.";
@@ -141,8 +157,8 @@ function wireComposer(client) {
     sending = true;
     composer.setAttribute("aria-busy", "true");
     try {
-      await client.send(text);
-      showSendError(null);
+      const answer = await client.send(text);
+      showSendError(answer && answer.held ? { code: "held", message: answer.message } : null);
       if (input.value === text) input.value = "";
       messages.scrollToBottom();
     } catch (error) {

@@ -60,6 +60,11 @@ export const sseTransport = Object.freeze({
     source.addEventListener("hello", forward("hello"));
     source.addEventListener("presence", forward("presence"));
     source.addEventListener("reset", forward("reset"));
+    // The server ends the stream of someone who may no longer read a private room.
+    source.addEventListener("refused", (message) => {
+      const frame = parse(message.data);
+      finish(CloseCode.FORBIDDEN, (frame && frame.message) || "refused");
+    });
     for (const kind of ROOM_EVENT_KINDS) {
       source.addEventListener(kind, (message) => {
         if (closed) return;

@@ -397,7 +397,10 @@ async def test_private_room_leaks_nothing_to_non_members(
     closed = await comm.receive_output(timeout=5)
     assert closed == {"type": "websocket.close", "code": 4403}
 
-    # A member reads; removed while watching, the stream ends.
+    # A member reads; removed while watching, the streams end.
+    bob_cookie = await database_sync_to_async(session_cookie)(bob)
+    member_sse = await SseStream("/rooms/lobby/events?after=0", bob_cookie).open()
+    assert member_sse.status == 200
     member_ws = await connect("/ws/rooms/lobby/?after=0", bob)
     await member_ws.next_frame("hello")
     backlog = await member_ws.receive_events(2)
@@ -407,6 +410,9 @@ async def test_private_room_leaks_nothing_to_non_members(
     error = await member_ws.next_frame("error")
     assert error["code"] == "private_room"
     assert (await member_ws.comm.receive_output(timeout=5))["code"] == 4403
+    blocks = await member_sse.blocks_until(lambda b: any(x.get("event") == "refused" for x in b))
+    assert json.loads(blocks[-1]["data"])["code"] == "private_room"
+    await member_sse.close()
 
 
 async def test_connections_are_limited_per_address(hub: Hub, owned: Room, settings: Any) -> None:
