@@ -246,6 +246,7 @@ def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
         )
     }
     urls["review_item"] = base + "review/0"
+    urls["import"] = base + "import"
     urls["room"] = reverse("room", kwargs={"slug": room.slug})
     return render(
         request,

@@ -191,3 +191,36 @@ def set_video(room: Room, video: RoomVideo, fields: dict[str, Any]) -> RoomVideo
     video.updated_at = timezone.now()
     video.save()
     return video
+
+
+@require_http_methods(["POST"])
+def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
+    """`POST /rooms/<slug>/mod/import` (multipart, field `file`): a Bilibili XML file's comments
+    join the room's recorded video, all or nothing; answers with the import report."""
+    from django.conf import settings
+
+    from chat.moderation import audit, require_moderator
+
+    from .bilibili import XmlRefused, import_xml
+
+    try:
+        room = Room.objects.filter(slug=slug).first()
+        if room is None:
+            raise ChatError("room_not_found", f"There is no room {slug!r}.", status=404)
+        require_moderator(request.user, room)
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.DANMAKU_IMPORT_MAX_BYTES + 64 * 1024:
+            raise ChatError("too_long", "The file is too large to import.", status=413)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ChatError("invalid", "Send the XML file in the form field `file`.", field="file")
+        try:
+            report = import_xml(room, upload)
+        except XmlRefused as error:
+            raise ChatError("invalid_xml", str(error)) from None
+        audit(room, request.user, "import", imported=report.imported, skipped=dict(report.skipped))
+    except ChatError as error:
+        return error_response(error)
+    return JsonResponse(
+        {"imported": report.imported, "skipped": dict(report.skipped), "last_seq": report.last_seq}
+    )

@@ -373,6 +373,29 @@ const live = new LiveFeed(
   },
 );
 
+// Importing a Bilibili XML file.
+
+const importForm = part("import-form");
+const importReport = part("import-report");
+importForm.addEventListener("submit", async (submit) => {
+  submit.preventDefault();
+  const file = importForm.elements.file.files[0];
+  if (!file) return;
+  const control = importForm.querySelector('button[type="submit"]');
+  try {
+    const report = await busy(control, () => api.upload("import", file));
+    const skipped = Object.entries(report.skipped || {})
+      .map(([reason, count]) => `${reason} ${count}`)
+      .join(", ");
+    importReport.textContent = `Imported ${report.imported} comments.${skipped ? ` Skipped: ${skipped}.` : ""}`;
+    importReport.hidden = false;
+    importForm.reset();
+    audit.refresh();
+  } catch (error) {
+    reportError(error, "Import");
+  }
+});
+
 // Start, and keep the polled parts fresh.
 
 function refreshAll() {

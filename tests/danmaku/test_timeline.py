@@ -330,3 +330,31 @@ def test_import_command_reports_and_needs_a_recorded_video(tmp_path: Path, room:
         call_command("import_danmaku", "nowhere", str(path))
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_danmaku", "lobby", str(tmp_path / "missing.xml"))
+
+
+def test_moderators_import_xml_by_upload(
+    client: Client, recorded: RoomVideo, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chat.models import AuditEntry
+
+    room = recorded.room
+    room.owner = alice
+    room.save()
+
+    def upload(content: bytes) -> Any:
+        return client.post("/rooms/lobby/mod/import", {"file": SimpleUploadedFile("d.xml", content)})
+
+    assert upload(SAMPLE.encode()).status_code == 401
+    client.force_login(bob)
+    assert upload(SAMPLE.encode()).json()["code"] == "forbidden"
+    client.force_login(alice)
+    report = upload(SAMPLE.encode()).json()
+    assert report["imported"] == 4
+    assert report["skipped"]["unsupported_mode"] == 2
+    assert RoomEvent.objects.filter(room=room, kind="danmaku").count() == 4
+    hostile = upload(b'<!DOCTYPE i [<!ENTITY a "x">]><i><d p="1,1,25,0">&a;</d></i>')
+    assert (hostile.status_code, hostile.json()["code"]) == (400, "invalid_xml")
+    assert client.post("/rooms/lobby/mod/import", {}).json()["code"] == "invalid"
+    assert AuditEntry.objects.filter(room=room, action="import").count() == 1

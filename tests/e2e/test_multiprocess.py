@@ -93,3 +93,29 @@ def test_users_of_a_killed_process_drop_out(pair: tuple[DaphneServer, DaphneServ
     assert bob.post("still here", nonce="z")["type"] == "ack"
     bob.close()
     alice.ws.close_socket()
+
+
+def test_flood_limits_and_moderation_hold_across_processes(
+    start_server: Callable[..., DaphneServer], redis_url: str
+) -> None:
+    """With REDIS_URL the per-user rate and the duplicate rule, met through one
+    process hold for a client of the other."""
+    env = {
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": unique_prefix(),
+        "CHAT_MESSAGE_RATE": "4/60",  # every attempt counts, a refused duplicate too
+        "CHAT_DUPLICATE_SECONDS": "30",
+    }
+    one, two = start_server(**env), start_server(**env)
+    on_one, on_two = Peer(one, "carol"), Peer(two, "carol")
+    first = on_one.post("first", nonce="1")
+    assert first["type"] == "ack", first
+    assert on_two.post("first", nonce="2")["code"] == "duplicate"  # said through the other process
+    second = on_two.post("second", nonce="3")
+    assert second["type"] == "ack", second
+    assert on_one.post("third", nonce="4")["type"] == "ack"
+    limited = on_two.post("fourth", nonce="5")
+    assert limited["code"] == "rate_limited"
+    assert limited["retry_after"] >= 1
+    on_one.close()
+    on_two.close()

@@ -57,16 +57,27 @@ export class ModApi {
     return this._request(url, { method: "POST", body: { approve } });
   }
 
+  /** POST a file as multipart form data (field `file`), e.g. a Bilibili XML import. */
+  upload(name, file) {
+    const form = new FormData();
+    form.append("file", file);
+    return this._request(this._url(name), { method: "POST", form });
+  }
+
   _url(name) {
     const url = this.urls[name];
     if (!url) throw new ModError("no_endpoint", `The page does not know the "${name}" address.`);
     return url;
   }
 
-  async _request(url, { method, body }) {
+  async _request(url, { method, body, form }) {
     const headers = { Accept: "application/json" };
     const init = { method, headers, credentials: "same-origin", cache: "no-store" };
-    if (body !== undefined) {
+    if (form !== undefined) {
+      const token = csrfToken();
+      if (token) headers["X-CSRFToken"] = token;
+      init.body = form; // the browser sets the multipart Content-Type with its boundary
+    } else if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       const token = csrfToken();
       if (token) headers["X-CSRFToken"] = token;
