@@ -39,7 +39,7 @@ export const longPollTransport = Object.freeze({
     return typeof fetch === "function" && typeof AbortController === "function";
   },
 
-  open({ slug, after }, { onOpen, onFrame, onClose }) {
+  open({ slug, after, params: extra = {} }, { onOpen, onFrame, onClose }) {
     let closed = false;
     let controller = null;
     let cursor = after;
@@ -55,7 +55,7 @@ export const longPollTransport = Object.freeze({
       controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), abortMs);
       try {
-        const response = await fetch(roomPath(slug, "poll", params), {
+        const response = await fetch(roomPath(slug, "poll", { ...extra, ...params }), {
           headers: { Accept: "application/json" },
           credentials: "same-origin",
           cache: "no-store",

@@ -8,7 +8,7 @@ const CSRF_COOKIE = "csrftoken";
 // Matches the client's send timeout: after that the caller has given up anyway.
 const POST_TIMEOUT_MS = 15_000;
 // Client frame types the HTTP endpoint accepts.
-const POSTABLE_TYPES = new Set(["message"]);
+const POSTABLE_TYPES = new Set(["message", "danmaku"]);
 
 /** The CSRF token: the csrftoken cookie, else a form's hidden csrfmiddlewaretoken field. */
 export function csrfToken(doc = document) {
@@ -38,12 +38,19 @@ function errorForStatus(nonce, status) {
   return errorFrame(nonce, "http_error", `The server could not take the message (HTTP ${status}).`);
 }
 
+/** The JSON body: a message is {text, nonce} (the endpoint's default type); other frames keep `type`. */
+function bodyOf(frame) {
+  if (frame.type !== "message") return frame;
+  const { type: _type, ...body } = frame;
+  return body;
+}
+
 /**
- * POST a client frame ({type: "message", text, nonce}); resolves with the server's answer as an
- * ack or error frame carrying the frame's nonce. Never rejects.
+ * POST a client frame ({type: "message", text, nonce}, {type: "danmaku", ...}); resolves with
+ * the server's answer as an ack or error frame carrying the frame's nonce. Never rejects.
  */
 export async function postFrame(slug, frame) {
-  const { type: _type, ...body } = frame;
+  const body = bodyOf(frame);
   const nonce = frame.nonce ?? null;
   const headers = { "Content-Type": "application/json", Accept: "application/json" };
   const token = csrfToken();

@@ -77,9 +77,10 @@ export class RoomClient extends EventTarget {
    *   after: the newest seq the page already shows (replay starts after it); null to start live.
    *   transports: in order of preference; the client falls back down the list (one: no fallback).
    */
-  constructor(slug, { after = null, transports = DEFAULT_TRANSPORTS, backoff = new Backoff() } = {}) {
+  constructor(slug, { after = null, transports = DEFAULT_TRANSPORTS, backoff = new Backoff(), params = {} } = {}) {
     super();
     this.slug = slug;
+    this.params = params; // extra query parameters on every transport's address (an overlay's key)
     this.lastSeq = after;
     this.transports = transports;
     this.backoff = backoff;
@@ -139,8 +140,16 @@ export class RoomClient extends EventTarget {
 
   /** Post a chat message; resolves with {seq, id} on ack, rejects with a RoomError. */
   send(text) {
+    return this.sendFrame({ type: "message", text });
+  }
+
+  /**
+   * Post any client frame with a `type` (e.g. {type: "danmaku", text, mode, ...}); a nonce is
+   * added. Resolves with {seq, id} on ack, rejects with a RoomError, like send().
+   */
+  sendFrame(fields) {
     const nonce = `${this._noncePrefix}${++this._nonceCounter}`;
-    const frame = { type: "message", text, nonce };
+    const frame = { ...fields, nonce };
     if (byteLength(JSON.stringify(frame)) > MAX_FRAME_BYTES) {
       return Promise.reject(new RoomError("too_long", "The message is far too long."));
     }
@@ -176,7 +185,7 @@ export class RoomClient extends EventTarget {
     const current = () => this._connection === attempt;
     try {
       attempt.conn = attempt.transport.open(
-        { slug: this.slug, after: this.lastSeq },
+        { slug: this.slug, after: this.lastSeq, params: this.params },
         {
           onOpen: () => current() && this._handleOpen(),
           onFrame: (frame) => (current() ? this._handleFrame(frame) : this._handleLateFrame(frame)),
@@ -209,9 +218,9 @@ export class RoomClient extends EventTarget {
       this._setState(ConnectionState.NOT_FOUND);
       return;
     }
-    if (code === CloseCode.BAD_REQUEST) {
+    if (code === CloseCode.BAD_REQUEST || code === CloseCode.FORBIDDEN) {
       this._stopped = true;
-      this._setState(ConnectionState.FAILED, { reason });
+      this._setState(ConnectionState.FAILED, { reason: reason || "This room is private." });
       return;
     }
     if (attempt && !attempt.live) this._countFailure(attempt.transport);
@@ -299,7 +308,7 @@ export class RoomClient extends EventTarget {
     probe.timer = setTimeout(fail, HELLO_TIMEOUT_MS);
     try {
       probe.conn = probe.transport.open(
-        { slug: this.slug, after: this.lastSeq },
+        { slug: this.slug, after: this.lastSeq, params: this.params },
         {
           onOpen: () => {},
           onFrame: (frame) => {
@@ -366,7 +375,11 @@ export class RoomClient extends EventTarget {
   /** A frame from a connection that is no longer ours: only answers to our posts still count. */
   _handleLateFrame(frame) {
     if (!this._pending.has(frame.nonce)) return;
-    if (frame.type === "ack") this._settle(frame.nonce, { seq: frame.seq, id: frame.id }, null);
+    if (frame.type === "ack") {
+      // A held ack (a moderator reviews it first) has no seq: {held: true, message}.
+      const result = frame.held ? { seq: null, id: null, held: true, message: frame.message } : { seq: frame.seq, id: frame.id };
+      this._settle(frame.nonce, result, null);
+    }
     else if (frame.type === "error") this._onError(frame);
   }
 

@@ -41,8 +41,8 @@ export const sseTransport = Object.freeze({
     return typeof EventSource === "function" && typeof fetch === "function";
   },
 
-  open({ slug, after }, { onOpen, onFrame, onClose }) {
-    const source = new EventSource(roomPath(slug, "events", { after }));
+  open({ slug, after, params = {} }, { onOpen, onFrame, onClose }) {
+    const source = new EventSource(roomPath(slug, "events", { ...params, after }));
     let closed = false;
     const finish = (code, reason) => {
       if (closed) return;

@@ -17,11 +17,16 @@ import { sseTransport } from "./sse.js";
 
 export { CloseCode, MAX_FRAME_BYTES, longPollTransport, sseTransport };
 
-/** ws(s)://host/ws/rooms/<slug>/[?after=<seq>] for the page's own origin. */
-export function webSocketUrl(slug, after, location = window.location) {
+/** ws(s)://host/ws/rooms/<slug>/[?after=<seq>&...params] for the page's own origin. */
+export function webSocketUrl(slug, after, location = window.location, params = {}) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const query = after === null || after === undefined ? "" : `?after=${encodeURIComponent(after)}`;
-  return `${scheme}//${location.host}/ws/rooms/${encodeURIComponent(slug)}/${query}`;
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined) query.set(name, String(value));
+  }
+  if (after !== null && after !== undefined) query.set("after", String(after));
+  const search = query.toString();
+  return `${scheme}//${location.host}/ws/rooms/${encodeURIComponent(slug)}/${search ? `?${search}` : ""}`;
 }
 
 export const webSocketTransport = Object.freeze({
@@ -31,8 +36,8 @@ export const webSocketTransport = Object.freeze({
     return typeof WebSocket === "function";
   },
 
-  open({ slug, after }, { onOpen, onFrame, onClose }) {
-    const socket = new WebSocket(webSocketUrl(slug, after));
+  open({ slug, after, params = {} }, { onOpen, onFrame, onClose }) {
+    const socket = new WebSocket(webSocketUrl(slug, after, window.location, params));
     let closed = false;
     const finish = (code, reason) => {
       if (closed) return;

@@ -359,7 +359,8 @@ def test_a_timed_out_user_is_told_why_and_can_post_once_lifted(
     error = bob.get_by_test_id("send-error")
     expect(error).to_be_visible(timeout=LIVE_MS)
     expect(error).to_contain_text("timed out")
-    expect(error).to_contain_text(timeout["until"])  # until when
+    local_until = bob.evaluate("until => new Date(until).toLocaleTimeString()", timeout["until"])
+    expect(error).to_contain_text(local_until)  # until when, in the viewer's own time
     expect(box).to_have_value(refused)  # kept, to send later
     expect(feed_line(moderator, refused)).to_have_count(0)
 

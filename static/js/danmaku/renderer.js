@@ -1,0 +1,613 @@
+// DanmakuRenderer: comments flying over a video, drawn on one <canvas>.
+//
+// Each frame: read the clock (clock.js), retire comments that have left, take the comments
+// that became due (recorded: from the timeline by video position; live: as they arrived),
+// let the density gate (density.js) admit an even sample of them, give each admitted one free
+// rows (layout.js) or let it wait up to MAX_WAIT_MS, then copy every on-screen comment's
+// pre-drawn sprite (sprites.js) to its position. Positions are a function of the clock's time,
+// so pausing the clock freezes them and changing its rate changes their pace.
+//
+// A jump of the clock (a seek) rebuilds the screen: it shows the timeline's comments that would
+// be in flight at the new position, where they would be. A `delete` removes its comment from
+// the screen, the queues and the timeline at once (and draws the next frame even under a low
+// frame-rate cap); a `clear` does that for everything before it.
+//
+// See docs/RENDERER.md for the options and the measurements.
+
+import { WallClock } from "./clock.js";
+import { DensityGate, sampleEvenly } from "./density.js";
+import { compileFilter } from "./filters.js";
+import { isMoving, TrackLayout } from "./layout.js";
+import { displayText, drawSprite, fontPx, freeSprite, measure, normalColor, SIZES } from "./sprites.js";
+
+export const MODES = Object.freeze(["scroll", "top", "bottom", "reverse"]);
+// How long a scrolling comment takes to cross the stage, and a fixed one stays, at speed 1.
+export const SCROLL_MS = 8000;
+export const FIXED_MS = 4000;
+// A due comment that got no turn from the density cap, or found no free rows, for this long is
+// dropped rather than shown late.
+const MAX_WAIT_MS = 1500;
+// Live comments kept between two frames (a hidden tab draws no frames).
+const MAX_ARRIVALS = 2000;
+// A clock step larger than this, or backwards, is a jump (a seek, or a tab that slept).
+const JUMP_MS = 3000;
+// Frames kept for the frame-time statistics (5 s at 60 fps).
+const STATS_FRAMES = 300;
+// Sharper than 2 device pixels per CSS pixel costs memory and fill rate and is not visible.
+const MAX_PIXEL_RATIO = 2;
+
+export const DEFAULT_VIEW = Object.freeze({
+  show: true,
+  opacity: 1,
+  speed: 1,
+  scale: 1,
+  area: 1,
+  hidden_modes: Object.freeze([]),
+  blocked_keywords: Object.freeze([]),
+  blocked_users: Object.freeze([]),
+});
+
+function clamp(value, low, high, fallback) {
+  const number = Number(value);
+  return Number.isFinite(number) ? Math.min(high, Math.max(low, number)) : fallback;
+}
+
+/** Compare timeline items by video position, then seq. */
+function byPosition(a, b) {
+  return a.videoMs - b.videoMs || a.seq - b.seq;
+}
+
+/** The number of timeline items at or before `ms`. */
+function countThrough(timeline, ms) {
+  let low = 0;
+  let high = timeline.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (timeline[middle].videoMs <= ms) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function percentile(sorted, fraction) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
+}
+
+export class DanmakuRenderer {
+  /**
+   * @param {HTMLCanvasElement} canvas sized by CSS; the renderer sizes its pixels
+   * @param {object} [options]
+   *   clock      where time comes from (default: wall clock, i.e. live)
+   *   recorded   true: danmaku events with a video_ms go on the timeline and show at that position
+   *   view       viewer settings (DEFAULT_VIEW's keys)
+   *   density    most comments on screen at once
+   *   fps        frame-rate cap
+   *   meId       the viewer's user id: their own comments get a frame and skip their filters
+   *   autoStart  run the requestAnimationFrame loop (false: call tick() yourself)
+   *   autoResize follow the canvas's CSS size (false: call resize() yourself)
+   */
+  constructor(
+    canvas,
+    {
+      clock = new WallClock(),
+      recorded = false,
+      view = {},
+      density = 120,
+      fps = 60,
+      meId = null,
+      autoStart = true,
+      autoResize = true,
+    } = {},
+  ) {
+    this.canvas = canvas;
+    this.context = canvas.getContext("2d");
+    this.clock = clock;
+    this.recorded = recorded;
+    this.meId = meId;
+    this.setFps(fps);
+    this.layout = new TrackLayout();
+    this.gate = new DensityGate({ max: density, lifetimeMs: SCROLL_MS });
+    this.view = { ...DEFAULT_VIEW };
+    this.filter = compileFilter(this.view);
+
+    this.active = []; // on screen
+    this.waiting = []; // due, waiting for the density cap and free rows
+    this.arrivals = []; // live comments since the last frame
+    this.late = []; // timeline comments that arrived after their position had passed
+    this.timeline = []; // recorded comments, by video position
+    this.cursor = 0; // timeline[0, cursor) are at or before lastTime
+    this.scheduled = new Set(); // seqs on the timeline
+    this.deleted = new Set(); // ids of deleted comments
+    this.clearedThrough = 0; // a clear hides every seq below its own
+
+    this.lastTime = null; // clock time of the last step
+    this.generation = clock.generation;
+    this.drawnTime = null; // clock time of what the canvas shows
+    this.dirty = true;
+    this.urgent = false; // draw on the next animation frame even under the fps cap
+    this.ratio = 1;
+
+    this.counters = { placed: 0, density: 0, space: 0, filtered: 0, removed: 0 };
+    this.maxOnScreen = 0;
+    this.frameIntervals = [];
+    this.frameCosts = [];
+    this.lastFrameTs = null; // the frame-rate cap's cadence
+    this.lastDrawTs = null; // when the last frame was drawn
+    this.frame = null;
+    this.observer = null;
+
+    this.configure(view);
+    if (autoResize && typeof ResizeObserver === "function") {
+      this.observer = new ResizeObserver(() => this.resize(canvas.clientWidth, canvas.clientHeight));
+      this.observer.observe(canvas);
+    }
+    this.resize(canvas.clientWidth || canvas.width, canvas.clientHeight || canvas.height);
+    if (autoStart) this.start();
+  }
+
+  // Feeding comments.
+
+  /** Apply room events in order: danmaku are shown (or scheduled), deletes and clears remove. */
+  apply(events) {
+    for (const event of events) {
+      if (event.kind === "danmaku") {
+        if (this.recorded && Number.isInteger(event.video_ms)) this.schedule([event]);
+        else this.push(event);
+      } else if (event.kind === "delete") {
+        this.remove(event.target);
+      } else if (event.kind === "clear") {
+        this.clear(event.seq);
+      }
+    }
+  }
+
+  /** Show a live comment now (if the filters and the density cap let it through). */
+  push(event) {
+    if (!this._acceptable(event)) return;
+    this.arrivals.push(this._item(event));
+    // No frames run in a hidden tab: keep only the newest of what piles up meanwhile.
+    if (this.arrivals.length > MAX_ARRIVALS) this.arrivals.splice(0, this.arrivals.length - MAX_ARRIVALS);
+  }
+
+  /** Put recorded comments on the timeline; each shows when the clock reaches its video_ms. */
+  schedule(events) {
+    const added = [];
+    for (const event of events) {
+      if (!this._acceptable(event) || !Number.isInteger(event.video_ms)) continue;
+      if (this.scheduled.has(event.seq)) continue;
+      this.scheduled.add(event.seq);
+      added.push(this._item(event));
+    }
+    if (added.length === 0) return;
+    added.sort(byPosition);
+    this.timeline = this.timeline.concat(added).sort(byPosition);
+    if (this.lastTime === null) return;
+    this.cursor = countThrough(this.timeline, this.lastTime);
+    // Comments for a moment already passed (a window fetched after a seek, a comment posted a
+    // moment ago): shown mid-flight if they would still be on screen.
+    for (const item of added) if (item.videoMs <= this.lastTime) this.late.push(item);
+  }
+
+  /** A moderator deleted comment `id`: gone from the screen at once, and never shown again. */
+  remove(id) {
+    if (id === null || id === undefined) return;
+    this.deleted.add(id);
+    this._drop((item) => item.id === id);
+  }
+
+  /** Everything with a seq below `seq` is gone. */
+  clear(seq) {
+    this.clearedThrough = Math.max(this.clearedThrough, seq);
+    this._drop((item) => item.seq < seq);
+  }
+
+  /** Forget every comment (a reset of the stream, or another video). */
+  reset() {
+    this._drop(() => true);
+    this.scheduled.clear();
+  }
+
+  // Settings.
+
+  /** Change viewer settings (any subset of DEFAULT_VIEW's keys); applies at once. */
+  configure(view = {}) {
+    const next = { ...this.view, ...view };
+    this.view = {
+      show: next.show !== false,
+      opacity: clamp(next.opacity, 0, 1, 1),
+      speed: clamp(next.speed, 0.25, 4, 1),
+      scale: clamp(next.scale, 0.25, 4, 1),
+      area: clamp(next.area, 0.05, 1, 1),
+      hidden_modes: Array.isArray(next.hidden_modes) ? [...next.hidden_modes] : [],
+      blocked_keywords: Array.isArray(next.blocked_keywords) ? [...next.blocked_keywords] : [],
+      blocked_users: Array.isArray(next.blocked_users) ? [...next.blocked_users] : [],
+    };
+    this.filter = compileFilter(this.view);
+    this.gate.configure({ lifetimeMs: SCROLL_MS / this.view.speed });
+    if (this.layout.area !== this.view.area) {
+      this.layout.resize(this.layout.width, this.layout.height, this.view.area);
+    }
+    // What the viewer now filters out, or what lies outside a smaller area, leaves the screen.
+    this._dropShown((item) => !this._wanted(item) || item.row + item.rows > this.layout.rowCount);
+    this.waiting = this.waiting.filter((item) => this._wanted(item));
+    this.dirty = true;
+    this.urgent = true;
+  }
+
+  /** How long the longest-lived comment stays on screen at the current speed (ms). */
+  longestLifetime() {
+    return Math.max(SCROLL_MS, FIXED_MS) / this.view.speed;
+  }
+
+  /** The most comments on screen at once. */
+  setDensity(max) {
+    this.gate.configure({ max });
+  }
+
+  /** The frame-rate cap. */
+  setFps(fps) {
+    this.fps = clamp(fps, 1, 240, 60);
+  }
+
+  /** The canvas's size in CSS px; its pixels follow devicePixelRatio. */
+  resize(width, height) {
+    const ratio = Math.min(MAX_PIXEL_RATIO, Math.max(1, globalThis.devicePixelRatio || 1));
+    const pixelWidth = Math.max(1, Math.round(width * ratio));
+    const pixelHeight = Math.max(1, Math.round(height * ratio));
+    if (this.canvas.width !== pixelWidth) this.canvas.width = pixelWidth;
+    if (this.canvas.height !== pixelHeight) this.canvas.height = pixelHeight;
+    const ratioChanged = ratio !== this.ratio;
+    this.ratio = ratio;
+    this.layout.resize(width, height, this.view.area);
+    this._dropShown((item) => item.row + item.rows > this.layout.rowCount);
+    if (ratioChanged) {
+      for (const item of this.active) {
+        freeSprite(item.sprite);
+        item.sprite = this._sprite(item);
+      }
+    }
+    this.dirty = true;
+    this.urgent = true;
+  }
+
+  // The frame loop.
+
+  start() {
+    if (this.frame !== null) return;
+    const loop = (timestamp) => {
+      this.frame = requestAnimationFrame(loop);
+      this._onAnimationFrame(timestamp);
+    };
+    this.frame = requestAnimationFrame(loop);
+  }
+
+  stop() {
+    if (this.frame !== null) cancelAnimationFrame(this.frame);
+    this.frame = null;
+    this.lastFrameTs = null;
+  }
+
+  destroy() {
+    this.stop();
+    if (this.observer) this.observer.disconnect();
+    this._dropShown(() => true);
+  }
+
+  /** Advance to the clock's time (or `now`) and draw: one frame. */
+  tick(now = this.clock.now()) {
+    this._step(now);
+    this._draw(now);
+  }
+
+  _onAnimationFrame(timestamp) {
+    const interval = 1000 / this.fps;
+    if (this.lastFrameTs !== null) {
+      const since = timestamp - this.lastFrameTs;
+      if (since < interval - 1 && !this.urgent) return;
+      // Keep the cadence: a cap of 60 on a 144 Hz display averages 60 frames a second, not 48.
+      this.lastFrameTs += interval * Math.max(1, Math.floor((since + 1) / interval));
+      if (timestamp - this.lastFrameTs > interval) this.lastFrameTs = timestamp; // fell behind
+      this._record(this.frameIntervals, timestamp - this.lastDrawTs);
+    } else {
+      this.lastFrameTs = timestamp;
+    }
+    this.lastDrawTs = timestamp;
+    const began = performance.now();
+    this.tick();
+    this._record(this.frameCosts, performance.now() - began);
+  }
+
+  // Inspection (window.danmaku in the pages, and the tests).
+
+  /** What is on screen, as drawn in the last frame. */
+  snapshot() {
+    const time = this.drawnTime ?? this.lastTime ?? 0;
+    return {
+      time,
+      width: this.layout.width,
+      height: this.layout.height,
+      rowUnit: this.layout.rowUnit,
+      rowCount: this.layout.rowCount,
+      view: { ...this.view },
+      density: this.gate.max,
+      comments: this.active.map((item) => ({
+        id: item.id,
+        seq: item.seq,
+        text: item.text,
+        user: item.user ? item.user.name : null,
+        mode: item.mode,
+        color: item.color,
+        size: item.size,
+        mine: item.mine,
+        video_ms: item.videoMs,
+        track: { type: item.mode, row: item.row, rows: item.rows },
+        x: this.layout.x(item, time),
+        y: this.layout.y(item),
+        w: item.w,
+        h: item.h,
+      })),
+    };
+  }
+
+  /** Frame times (ms between drawn frames), the cost of each frame, and the counters. */
+  stats() {
+    const intervals = [...this.frameIntervals].sort((a, b) => a - b);
+    const costs = [...this.frameCosts].sort((a, b) => a - b);
+    const total = intervals.reduce((sum, value) => sum + value, 0);
+    const mean = intervals.length ? total / intervals.length : null;
+    return {
+      frames: intervals.length,
+      fps: mean ? 1000 / mean : null,
+      frameMs: {
+        mean,
+        p50: percentile(intervals, 0.5),
+        p95: percentile(intervals, 0.95),
+        p99: percentile(intervals, 0.99),
+        max: intervals.length ? intervals[intervals.length - 1] : null,
+        over20: intervals.filter((value) => value > 20).length,
+      },
+      costMs: { p50: percentile(costs, 0.5), p95: percentile(costs, 0.95), max: costs.at(-1) ?? null },
+      onScreen: this.active.length,
+      maxOnScreen: this.maxOnScreen,
+      waiting: this.waiting.length,
+      timeline: this.timeline.length,
+      ...this.counters,
+    };
+  }
+
+  /** Start the frame statistics and the on-screen maximum afresh. */
+  resetStats() {
+    this.frameIntervals = [];
+    this.frameCosts = [];
+    this.maxOnScreen = this.active.length;
+  }
+
+  // Internals.
+
+  _record(list, value) {
+    list.push(value);
+    if (list.length > STATS_FRAMES) list.shift();
+  }
+
+  _acceptable(event) {
+    return (
+      event &&
+      event.kind === "danmaku" &&
+      typeof event.seq === "number" &&
+      !event.deleted &&
+      !this.deleted.has(event.id) &&
+      event.seq >= this.clearedThrough
+    );
+  }
+
+  _item(event) {
+    return {
+      id: event.id,
+      seq: event.seq,
+      text: displayText(event.text),
+      mode: MODES.includes(event.mode) ? event.mode : "scroll",
+      color: normalColor(event.color),
+      size: SIZES.includes(event.size) ? event.size : "medium",
+      user: event.user ?? null,
+      mine: this.meId !== null && event.user?.id === this.meId,
+      videoMs: Number.isInteger(event.video_ms) ? event.video_ms : null,
+      due: 0,
+      start: 0,
+      row: null,
+      rows: 0,
+      w: 0,
+      h: 0,
+      px: 0,
+      speed: 0,
+      duration: 0,
+      sprite: null,
+      roomless: false, // chosen to show at least once but found no free rows
+    };
+  }
+
+  /** Whether the viewer wants this comment now. */
+  _wanted(item) {
+    if (!this.view.show || this.deleted.has(item.id) || item.seq < this.clearedThrough) return false;
+    return this.filter(item);
+  }
+
+  _step(now) {
+    const elapsed = this.lastTime === null ? 0 : now - this.lastTime;
+    // The first frame starts like a seek: a video already playing shows what is in flight.
+    const jumped = this.lastTime === null || elapsed < 0 || elapsed > JUMP_MS;
+    if (jumped || this.clock.generation !== this.generation) {
+      this.generation = this.clock.generation;
+      this.lastTime = now;
+      this._rebuild(now);
+      return;
+    }
+    this.gate.advance(elapsed);
+    this._retire(now);
+    const due = [];
+    while (this.cursor < this.timeline.length && this.timeline[this.cursor].videoMs <= now) {
+      const item = this.timeline[this.cursor++];
+      item.due = item.videoMs;
+      due.push(item);
+    }
+    for (const item of this.arrivals) {
+      item.due = now;
+      due.push(item);
+    }
+    this.arrivals = [];
+    this._admit(due);
+    if (this.late.length) this._restore(this.late.splice(0), now);
+    this._placeWaiting(now);
+    this.lastTime = now;
+  }
+
+  /** Queue the comments that became due (those the viewer filters out never queue). */
+  _admit(due) {
+    if (due.length === 0) return;
+    const wanted = due.filter((item) => this._wanted(item));
+    this.counters.filtered += due.length - wanted.length;
+    for (const item of wanted) {
+      item.roomless = false;
+      this.waiting.push(item);
+    }
+  }
+
+  /**
+   * Show as many waiting comments as the density gate allows, spread evenly over the queue,
+   * each where it finds free rows. A comment waits at most MAX_WAIT_MS, for a token or for room.
+   */
+  _placeWaiting(now) {
+    if (this.waiting.length === 0) return;
+    const fresh = [];
+    for (const item of this.waiting) {
+      if (!this._wanted(item)) continue; // deleted or filtered out meanwhile
+      if (now - item.due <= MAX_WAIT_MS) fresh.push(item);
+      else if (item.roomless) this.counters.space += 1; // its turn came, but no rows were free
+      else this.counters.density += 1; // the density cap passed it over
+    }
+    const chosen = new Set(sampleEvenly(fresh, this.gate.allowance(this.active.length)));
+    this.waiting = [];
+    for (const item of fresh) {
+      if (chosen.has(item)) {
+        if (this._place(item, now, now)) {
+          this.gate.spend();
+          continue;
+        }
+        item.roomless = true;
+      }
+      this.waiting.push(item);
+    }
+  }
+
+  /** Show timeline comments mid-flight, where they would be at `now` (after a seek). */
+  _restore(items, now) {
+    const inFlight = items.filter((item) => this._wanted(item) && now - item.videoMs < this._lifetime(item));
+    inFlight.sort(byPosition);
+    const room = Math.max(0, this.gate.max - this.active.length);
+    for (const item of sampleEvenly(inFlight, room)) this._place(item, item.videoMs, now);
+  }
+
+  _rebuild(now) {
+    this._dropShown(() => true);
+    this.layout.clear();
+    this.waiting = [];
+    this.late = [];
+    this.gate.refill();
+    this.cursor = countThrough(this.timeline, now);
+    const from = countThrough(this.timeline, now - this.longestLifetime());
+    this._restore(this.timeline.slice(from, this.cursor), now);
+    this.dirty = true;
+  }
+
+  _lifetime(item) {
+    return (isMoving(item.mode) ? SCROLL_MS : FIXED_MS) / this.view.speed;
+  }
+
+  /** Measure the comment, find it rows from `start` on, draw its sprite: true if it is shown. */
+  _place(item, start, now) {
+    if (this.layout.rowCount === 0 || this.layout.width === 0) return false;
+    const px = fontPx(item.size, this.view.scale);
+    if (item.px !== px) {
+      const box = measure(item.text, px);
+      item.w = box.w;
+      item.h = box.h;
+      item.px = px;
+    }
+    item.start = start;
+    item.duration = this._lifetime(item);
+    item.speed = isMoving(item.mode) ? (this.layout.width + item.w) / item.duration : 0;
+    if (this.layout.end(item) <= now) return false;
+    if (!this.layout.place(item, now)) return false;
+    item.sprite = this._sprite(item);
+    this.active.push(item);
+    this.counters.placed += 1;
+    this.maxOnScreen = Math.max(this.maxOnScreen, this.active.length);
+    this.dirty = true;
+    return true;
+  }
+
+  _sprite(item) {
+    return drawSprite(item.text, {
+      px: item.px,
+      w: item.w,
+      h: item.h,
+      color: item.color,
+      ratio: this.ratio,
+      mine: item.mine,
+    });
+  }
+
+  _retire(now) {
+    this._dropShown((item) => this.layout.end(item) <= now);
+  }
+
+  /** Take matching comments off the screen. */
+  _dropShown(matches) {
+    let kept = 0;
+    for (const item of this.active) {
+      if (matches(item)) {
+        this.layout.release(item);
+        freeSprite(item.sprite);
+        item.sprite = null;
+        this.dirty = true;
+      } else {
+        this.active[kept++] = item;
+      }
+    }
+    this.active.length = kept;
+  }
+
+  /** Take matching comments off the screen, out of the queues and off the timeline. */
+  _drop(matches) {
+    const shown = this.active.length;
+    this._dropShown(matches);
+    this.counters.removed += shown - this.active.length;
+    if (shown !== this.active.length) this.urgent = true;
+    this.waiting = this.waiting.filter((item) => !matches(item));
+    this.arrivals = this.arrivals.filter((item) => !matches(item));
+    this.late = this.late.filter((item) => !matches(item));
+    const before = this.timeline.length;
+    this.timeline = this.timeline.filter((item) => !matches(item));
+    if (this.timeline.length !== before && this.lastTime !== null) {
+      this.cursor = countThrough(this.timeline, this.lastTime);
+    }
+  }
+
+  _draw(now) {
+    const moving = this.active.length > 0 && now !== this.drawnTime;
+    if (!this.dirty && !moving) return; // a paused clock or an empty screen: the canvas is right
+    const context = this.context;
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    context.globalAlpha = this.view.opacity;
+    const ratio = this.ratio;
+    for (const item of this.active) {
+      const x = Math.round(this.layout.x(item, now) * ratio);
+      const y = Math.round(this.layout.y(item) * ratio);
+      context.drawImage(item.sprite, x, y);
+    }
+    this.drawnTime = now;
+    this.dirty = false;
+    this.urgent = false;
+  }
+}

@@ -1,0 +1,103 @@
+// A comment's text drawn once into its own small canvas (a sprite), so each frame only copies
+// pixels: shaping and stroking text is the most expensive canvas call, and it is done once per
+// comment instead of once per comment per frame (docs/RENDERER.md has the numbers).
+//
+// Text is only ever handed to fillText/strokeText: markup in a comment is drawn as the
+// characters it is made of. Control characters become spaces. The sprite is exactly one line
+// high and at most MAX_SPRITE_WIDTH_PX wide, so stacked combining marks or a giant glyph are
+// clipped to the comment's own rectangle instead of spilling over its neighbours.
+
+export const FONT_PX = Object.freeze({ small: 18, medium: 25, large: 36 });
+export const SIZES = Object.freeze(Object.keys(FONT_PX));
+export const FONT_FAMILY = 'system-ui, "Noto Sans", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
+const FONT_WEIGHT = 600;
+const LINE_HEIGHT = 1.25;
+export const MAX_SPRITE_WIDTH_PX = 4096;
+const COLOR_PATTERN = /^#[0-9a-f]{6}$/i;
+// C0, DEL and C1 controls; line and paragraph separators would break the single line too.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+let measureContext = null;
+
+function newCanvas(width, height) {
+  if (typeof OffscreenCanvas === "function") return new OffscreenCanvas(width, height);
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  return canvas;
+}
+
+/** The text as drawn: control characters replaced by spaces. */
+export function displayText(text) {
+  return String(text ?? "").replace(CONTROL_CHARACTERS, " ");
+}
+
+export function normalColor(color) {
+  return typeof color === "string" && COLOR_PATTERN.test(color) ? color.toLowerCase() : "#ffffff";
+}
+
+/** Font size in CSS px for a comment size and the viewer's scale. */
+export function fontPx(size, scale = 1) {
+  return Math.max(6, Math.round((FONT_PX[size] ?? FONT_PX.medium) * scale));
+}
+
+function fontFor(px) {
+  return `${FONT_WEIGHT} ${px}px ${FONT_FAMILY}`;
+}
+
+function outlineWidth(px) {
+  return Math.max(2, Math.round(px / 9));
+}
+
+/** Dark text gets a light outline, everything else a dark one. */
+function outlineColor(color) {
+  const value = Number.parseInt(color.slice(1), 16);
+  const luminance = 0.2126 * ((value >> 16) & 255) + 0.7152 * ((value >> 8) & 255) + 0.0722 * (value & 255);
+  return luminance < 64 ? "rgba(255,255,255,0.85)" : "rgba(0,0,0,0.75)";
+}
+
+/** The comment's box in CSS px, {w, h}, without drawing anything. */
+export function measure(text, px) {
+  if (measureContext === null) measureContext = newCanvas(1, 1).getContext("2d");
+  measureContext.font = fontFor(px);
+  const metrics = measureContext.measureText(text);
+  const inked = (metrics.actualBoundingBoxLeft ?? 0) + (metrics.actualBoundingBoxRight ?? 0);
+  const pad = outlineWidth(px) + 2;
+  const w = Math.min(MAX_SPRITE_WIDTH_PX, Math.ceil(Math.max(metrics.width, inked)) + 2 * pad);
+  return { w, h: Math.ceil(px * LINE_HEIGHT) };
+}
+
+/**
+ * Draw a comment into a sprite at `ratio` device pixels per CSS pixel.
+ * @returns {OffscreenCanvas|HTMLCanvasElement}
+ */
+export function drawSprite(text, { px, w, h, color, ratio = 1, mine = false }) {
+  const canvas = newCanvas(Math.max(1, Math.ceil(w * ratio)), Math.max(1, Math.ceil(h * ratio)));
+  const context = canvas.getContext("2d");
+  context.scale(ratio, ratio);
+  context.font = fontFor(px);
+  context.textBaseline = "middle";
+  context.textAlign = "left";
+  context.direction = "ltr";
+  context.lineJoin = "round";
+  const pad = outlineWidth(px) + 2;
+  const y = h / 2;
+  context.lineWidth = outlineWidth(px);
+  context.strokeStyle = outlineColor(color);
+  context.strokeText(text, pad, y);
+  context.fillStyle = color;
+  context.fillText(text, pad, y);
+  if (mine) {
+    context.lineWidth = 1.5;
+    context.strokeStyle = color;
+    context.strokeRect(0.75, 0.75, w - 1.5, h - 1.5);
+  }
+  return canvas;
+}
+
+/** Let the browser have a sprite's memory back now rather than at the next collection. */
+export function freeSprite(canvas) {
+  if (!canvas) return;
+  canvas.width = 0;
+  canvas.height = 0;
+}
