@@ -163,3 +163,38 @@ async def test_websocket_write_path_acks_broadcasts_and_refuses(
     assert await database_sync_to_async(RoomEvent.objects.count)() == 1
     await writer.disconnect()
     await viewer.disconnect()
+
+
+@pytest.mark.django_db
+def test_comments_obey_moderation_like_messages(
+    recorded: RoomVideo, alice: AbstractBaseUser, bob: AbstractBaseUser, settings: Any
+) -> None:
+    """Blocked words, review (an approved comment keeps its style and video time), slow mode,
+    timeouts and clear apply to danmaku exactly as to chat messages."""
+    from chat.moderation import clear_room, decide_held, sanction_user, update_settings
+
+    room = recorded.room
+    room.owner = alice
+    room.save()
+    update_settings(room, alice, {"blocked_words": ["spoiler"], "blocked_action": "hold"})
+    held = post_danmaku(room, bob, {**VALID, "text": "SPOILER ahead"})
+    assert held.event is None
+    assert held.held is not None
+    approved = decide_held(room, alice, held.held.pk, True)
+    assert approved is not None
+    assert (approved.kind, approved.video_ms, approved.data["mode"]) == ("danmaku", 1500, "top")
+    update_settings(room, alice, {"blocked_action": "refuse"})
+    with pytest.raises(ChatError) as blocked:
+        post_danmaku(room, bob, {**VALID, "text": "spoiler again"})
+    assert blocked.value.code == "blocked"
+    update_settings(room, alice, {"slow_mode_seconds": 60, "blocked_words": []})
+    post_danmaku(room, bob, VALID)
+    with pytest.raises(ChatError) as slow:
+        post_danmaku(room, bob, {**VALID, "text": "too soon"})
+    assert slow.value.code == "slow_mode"
+    sanction_user(room, alice, "bob", 60, "")
+    with pytest.raises(ChatError) as muted:
+        post_danmaku(room, bob, {**VALID, "text": "muted"})
+    assert muted.value.code == "muted"
+    clear_room(room, alice)
+    assert not RoomEvent.objects.filter(room=room, kind="danmaku", deleted_at=None).exists()
