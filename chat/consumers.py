@@ -13,6 +13,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from .asgi_http import admit_reader, changes_access, load_room, query_param, scope_presence, still_readable
+from .direct import EXTENSION as DIRECT_EXTENSION
+from .direct import DirectWriter
 from .errors import ChatError
 from .eventlog import current_last_seq
 from .hub import Batch
@@ -36,6 +38,14 @@ class CloseCode(IntEnum):
     TOO_MANY_CONNECTIONS = 4429  # the address opened too many connections; retry_after says when
 
 
+# A connection whose client has not taken this much of what we sent is behind: its subscription
+# stops writing live and, once the backlog has drained below WS_DRAINED_BYTES, catches up from
+# the log at its cursor. Memory per slow client stays bounded; everyone else is unaffected.
+WS_LAG_BYTES = 512 * 1024
+# Writes (posts) of one connection being processed at once; more wait for one to finish.
+WRITES_IN_FLIGHT = 16
+WS_DRAINED_BYTES = 64 * 1024
+
 # Channels gives every consumer its own layer channel (and, on Redis, a blocking receive)
 # unless its alias names no configured layer. Connections never receive from the layer:
 # the process's hub does, for all of them.
@@ -53,6 +63,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.access_checks: set[asyncio.Task[None]] = set()
+        self.writes: set[asyncio.Task[None]] = set()
+        self.direct_writer: DirectWriter | None = None
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        self.direct_writer = (self.scope.get("extensions") or {}).get(DIRECT_EXTENSION)
+        await super().websocket_connect(message)
 
     async def connect(self) -> None:
         slug = self.scope["url_route"]["kwargs"]["slug"]
@@ -74,6 +90,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_error(error)
             code = CloseCode.TOO_MANY_CONNECTIONS if error.status == 429 else CloseCode.FORBIDDEN
             await self.close(code=int(code))
+            return
+        except Exception:
+            logger.exception("room %s: could not admit the connection", slug)
+            await self.close(code=int(CloseCode.SERVER_ERROR))  # autobahn rejects non-int codes
             return
         self.room = room
         key, name = scope_presence(self.scope)
@@ -129,7 +149,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if frame.get("type") == "ping":
                 await self.send(text_data=dumps({"type": "pong"}))
             elif frame.get("type") in writer_types():
-                await self.receive_write(frame, nonce)
+                await self.start_write(frame, nonce)
             else:
                 raise ChatError(
                     "unknown_type", f"type must be one of: {', '.join([*writer_types(), 'ping'])}."
@@ -137,10 +157,29 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except ChatError as error:
             await self.send_error(error, nonce)
 
+    async def start_write(self, frame: dict[str, Any], nonce: Any) -> None:
+        """Run a write without waiting for it, so one client's posts do not queue behind each
+        other's round trip to the database thread (which runs them in the order they came, so
+        they commit in that order). At most WRITES_IN_FLIGHT at once per connection."""
+        while len(self.writes) >= WRITES_IN_FLIGHT:
+            await asyncio.wait(self.writes, return_when=asyncio.FIRST_COMPLETED)
+        task = asyncio.create_task(self.receive_write(frame, nonce))
+        self.writes.add(task)
+        task.add_done_callback(self.writes.discard)
+
     async def receive_write(self, frame: dict[str, Any], nonce: Any) -> None:
         client = self.scope.get("client") or ("", 0)
         context = WriteContext(ip=str(client[0] or ""))
-        posted = await database_sync_to_async(submit_frame)(self.room, self.scope["user"], frame, context)
+        try:
+            posted = await database_sync_to_async(submit_frame)(self.room, self.scope["user"], frame, context)
+        except ChatError as error:
+            await self.send_error(error, nonce)
+            return
+        except Exception:
+            logger.exception("room %s: a write failed", self.room.slug)
+            failure = ChatError("server_error", "The server could not save this.", status=500)
+            await self.send_error(failure, nonce)
+            return
         await self.send(text_data=dumps(posted.ack(nonce)))
 
     async def send_error(self, error: ChatError, nonce: Any = None) -> None:
@@ -149,8 +188,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # Sink protocol (called by the subscription).
 
     async def write_batch(self, batch: Batch) -> None:
-        for frame in batch.ws_frames:
-            await self.send(text_data=frame)
+        writer = self.direct_writer
+        if writer is not None and writer.usable:
+            for raw in batch.ws_raw_frames:  # framed once per batch, shared by every connection
+                writer.write(raw)
+        else:
+            for frame in batch.ws_frames:
+                await self.send(text_data=frame)
         if changes_access(batch.events):
             # In its own task: the hub is writing this batch to every connection of the room.
             task = asyncio.create_task(self.recheck_access())
@@ -161,6 +205,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not await still_readable(self.scope, self.room.pk):
             await self.send_error(private_room())
             await self.close(code=int(CloseCode.FORBIDDEN))
+
+    def lagging(self) -> bool:
+        """The client has not taken WS_LAG_BYTES of what we wrote: stop writing live to it."""
+        writer = self.direct_writer
+        return writer is not None and writer.buffered() > WS_LAG_BYTES
+
+    def drained(self) -> bool:
+        writer = self.direct_writer
+        return writer is None or writer.buffered() < WS_DRAINED_BYTES
 
     async def write_presence(self, frame: str) -> None:
         await self.send(text_data=frame)

@@ -27,6 +27,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .direct import text_frame
 from .eventlog import current_last_seq, events_between
 from .groups import room_group_name
 from .models import Room
@@ -75,12 +76,13 @@ def probe(seq: int) -> WireEvent:
 class Batch:
     """Consecutive events of one room, encoded at most once per wire format."""
 
-    __slots__ = ("_sse_frame", "_ws_frame", "_ws_frames", "events")
+    __slots__ = ("_sse_frame", "_ws_frame", "_ws_frames", "_ws_raw", "events")
 
     def __init__(self, events: list[WireEvent]) -> None:
         self.events = events
         self._ws_frame: str | None = None
         self._ws_frames: list[str] | None = None
+        self._ws_raw: list[bytes] | None = None
         self._sse_frame: str | None = None
 
     @property
@@ -109,6 +111,14 @@ class Batch:
             else:
                 self._ws_frames = _split_events(self.events)
         return self._ws_frames
+
+    @property
+    def ws_raw_frames(self) -> list[bytes]:
+        """`ws_frames` as complete WebSocket frames (header and UTF-8 payload), built once and
+        written as they are to every connection that has a direct writer (chat/direct.py)."""
+        if self._ws_raw is None:
+            self._ws_raw = [text_frame(frame.encode()) for frame in self.ws_frames]
+        return self._ws_raw
 
     @property
     def sse_frame(self) -> str:

@@ -14,6 +14,7 @@ gets through. The update is atomic: a Lua script on Redis, a lock in-process for
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import threading
 import time
@@ -23,6 +24,8 @@ from typing import Any
 from django.core.cache import BaseCache
 from django.core.cache import cache as default_cache
 from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,20 @@ def gcra(tat: float, now: float, rate: Rate) -> tuple[float | None, float]:
 
 
 def hit(key: str, rate: Rate, now: float | None = None, cache: BaseCache | None = None) -> int | None:
-    """Count one action against `key`; None if allowed, else whole seconds until one would be."""
+    """Count one action against `key`; None if allowed, else whole seconds until one would be.
+
+    When the cache cannot be reached (Redis down) the action is allowed and a warning logged:
+    flood limits are a guard, and refusing every post and connection would turn a cache outage
+    into a full one.
+    """
+    try:
+        return _hit(key, rate, now, cache)
+    except Exception:
+        logger.warning("rate limit %s not checked: the cache failed", key.split(":", 1)[0], exc_info=True)
+        return None
+
+
+def _hit(key: str, rate: Rate, now: float | None, cache: BaseCache | None) -> int | None:
     cache = default_cache if cache is None else cache
     now = time.time() if now is None else now
     cache_key = f"ratelimit:{key}"

@@ -26,6 +26,8 @@ BACKLOG_PAGE = 500
 # Live events a subscription buffers while catching up; past this it drops the buffer and
 # re-reads the log instead, so a slow catch-up never holds unbounded memory.
 PENDING_MAX_EVENTS = 2_000
+# How often a subscription that fell behind checks whether its client has caught up.
+DRAIN_POLL_SECS = 0.05
 
 
 def resume_point(after: int | None, last_seq: int, backlog_max: int) -> tuple[int, str | None]:
@@ -69,6 +71,7 @@ class Subscription:
         self._closed = False
         self._started = False
         self._presence_version = -1
+        self.resyncs = 0  # times this subscription fell behind and caught up from the log
 
     async def open(self) -> RoomFeed:
         """Join the room's feed; live batches are buffered until `start`."""
@@ -106,6 +109,20 @@ class Subscription:
             return
         if batch.last_seq <= self.cursor:
             return
+        lagging = getattr(self.sink, "lagging", None)
+        if lagging is not None and lagging():
+            # The client stopped reading (or reads slower than the room talks): keep nothing
+            # for it but its cursor, and re-read the log once it has taken what it was sent.
+            logger.info(
+                "room %s: a %s client fell behind at seq %s; it will catch up from the log",
+                self.room_id,
+                type(self.sink).__name__,
+                self.cursor,
+            )
+            self._live = False
+            self._buffer(batch)
+            self._catch_up_task = asyncio.create_task(self._catch_up_when_drained())
+            return
         if batch.first_seq > self.cursor + 1:
             # Not the next seq (should not happen; repair it rather than skip events).
             logger.warning(
@@ -140,6 +157,14 @@ class Subscription:
             batch = batch.since(self.cursor)
         self.cursor = batch.last_seq
         await self.sink.write_batch(batch)
+
+    async def _catch_up_when_drained(self) -> None:
+        drained = getattr(self.sink, "drained", None)
+        # Polled: Twisted's write buffer signals nothing when it empties.
+        while drained is not None and not drained() and not self._closed:  # noqa: ASYNC110
+            await asyncio.sleep(DRAIN_POLL_SECS)
+        self.resyncs += 1
+        await self._catch_up()
 
     async def _catch_up(self) -> None:
         while not self._closed:

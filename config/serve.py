@@ -34,7 +34,15 @@ def _command_line() -> Any:
     from daphne.cli import CommandLineInterface
     from daphne.server import Server
 
+    from chat.direct import EXTENSION, DirectWriter
+
     class ChatServer(Server):
+        def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
+            # The fan-out's fast path (chat/direct.py): frames written straight to the connection.
+            if scope.get("type") == "websocket":
+                scope["extensions"] = {**(scope.get("extensions") or {}), EXTENSION: DirectWriter(protocol)}
+            return super().create_application(protocol, scope)
+
         def listen_success(self, port: Any) -> None:
             # Fail bad connections with a close frame, not a dropped socket: a client that
             # sends an oversized frame then reads close code 1009 instead of an abnormal 1006.

@@ -197,3 +197,47 @@ def test_a_room_stream_that_cannot_start_closes_4500(start_server) -> None:  # t
         ws.recv(timeout=30)
     assert info.value.rcvd is not None
     assert info.value.rcvd.code == 4500
+
+
+def test_a_client_that_stops_reading_is_resynced_and_others_are_unaffected(server: DaphneServer) -> None:
+    """A client that stops reading fills its socket; the server stops writing live to it at a
+    bounded backlog, keeps serving everyone else at once, and when the client reads again it
+    catches up from the log: every seq once, in order."""
+    import socket as socket_module
+
+    sock = socket_module.socket(socket_module.AF_INET, socket_module.SOCK_STREAM)
+    sock.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_RCVBUF, 4096)  # a tiny window
+    sock.connect(("127.0.0.1", server.port))
+    with connect(
+        f"{server.ws_url}/ws/rooms/demo/",
+        sock=sock,
+        additional_headers={"Origin": server.base_url},
+        max_queue=1,  # the client library stops reading the socket when one message waits
+        open_timeout=10,
+    ) as slow:
+        hello = json.loads(slow.recv(timeout=5))
+        start = hello["last_seq"]
+        alice = Peer(server, "alice")
+        fast = Peer(server, "bob", after=start)
+        text = "😀" * 480  # 1,920 bytes of UTF-8
+        count = 3000  # about 6 MB of frames: past what the kernel buffers and the 512 KiB bound
+        worst = 0.0
+        for n in range(count):
+            assert alice.post(f"{n} {text}", nonce=str(n))["type"] == "ack"
+            if n % 100 == 99:
+                began = time.monotonic()
+                batch = fast.events(100, timeout=10)
+                assert batch[-1]["seq"] == start + n + 1
+                worst = max(worst, time.monotonic() - began)
+        assert worst < 2.0, f"a reader waited {worst:.1f} s behind a client that does not read"
+        seqs: list[int] = []
+        deadline = time.monotonic() + 60
+        while len(seqs) < count and time.monotonic() < deadline:
+            frame = json.loads(slow.recv(timeout=30))
+            if frame["type"] == "events":
+                seqs.extend(e["seq"] for e in frame["events"])
+        assert seqs == list(range(start + 1, start + count + 1))
+        alice.close()
+        fast.close()
+    # The server stopped writing to it at its bound and caught it up later (not a buffer of MBs).
+    assert "client fell behind" in server.log()

@@ -1,0 +1,62 @@
+"""The fan-out's fast path: frames built once, written straight to daphne's transport."""
+
+from __future__ import annotations
+
+import pytest
+from websockets.frames import Frame, Opcode
+
+from chat.direct import DirectWriter, text_frame
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 300_000])
+def test_text_frame_is_what_a_websocket_library_builds(size: int) -> None:
+    payload = ("é" * size).encode()[:size]
+    assert text_frame(payload) == Frame(Opcode.TEXT, payload).serialize(mask=False)
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.dataBuffer = b""
+        self.offset = 0
+        self._tempDataLen = 0
+        self.written: list[bytes] = []
+        self.disconnecting = False
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+        self._tempDataLen += len(data)
+
+
+class FakeProtocol:
+    STATE_OPEN = 3
+
+    def __init__(self) -> None:
+        self.state = self.STATE_OPEN
+        self.transport = FakeTransport()
+        self._perMessageCompress = None
+
+
+def test_writer_writes_while_open_and_reports_its_backlog() -> None:
+    protocol = FakeProtocol()
+    writer = DirectWriter(protocol)
+    assert writer.usable
+    assert writer.write(b"abc")
+    assert writer.buffered() == 3
+    protocol.transport.dataBuffer = b"0123456789"
+    protocol.transport.offset = 4
+    assert writer.buffered() == 6 + 3
+    protocol.state = 4  # closing
+    assert not writer.usable
+    assert not writer.write(b"late")
+    assert protocol.transport.written == [b"abc"]
+    compressed = FakeProtocol()
+    compressed._perMessageCompress = object()
+    assert not DirectWriter(compressed).usable  # autobahn must frame compressed messages
+
+
+def test_writer_lets_go_of_a_gone_connection() -> None:
+    protocol = FakeProtocol()
+    writer = DirectWriter(protocol)
+    del protocol
+    assert not writer.usable
+    assert writer.buffered() == 0
