@@ -21,7 +21,7 @@ from .hub import Batch
 from .messages import WriteContext, submit_frame, writer_types
 from .models import Room
 from .moderation import private_room
-from .params import FRAME_MAX_BYTES, clean_nonce, parse_cursor, parse_json_object
+from .params import FRAME_MAX_BYTES, clean_nonce, parse_cursor, parse_json_object, parse_max_rate
 from .stream import Subscription, resume_point
 from .wire import dumps, hello_payload
 
@@ -74,6 +74,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             after = parse_cursor(query_param(self.scope, "after"))
+            max_rate = parse_max_rate(query_param(self.scope, "max_rate"))
         except ChatError as error:
             await self.accept()
             await self.send_error(error)
@@ -97,7 +98,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self.room = room
         key, name = scope_presence(self.scope)
-        self.subscription = Subscription(room.pk, self, key, name)
+        self.subscription = Subscription(room.pk, self, key, name, max_rate)
         try:
             await self.start_stream(room, after)
         except Disconnected:

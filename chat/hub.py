@@ -76,7 +76,7 @@ def probe(seq: int) -> WireEvent:
 class Batch:
     """Consecutive events of one room, encoded at most once per wire format."""
 
-    __slots__ = ("_sse_frame", "_ws_frame", "_ws_frames", "_ws_raw", "events")
+    __slots__ = ("_sampled", "_sse_frame", "_ws_frame", "_ws_frames", "_ws_raw", "events")
 
     def __init__(self, events: list[WireEvent]) -> None:
         self.events = events
@@ -84,6 +84,7 @@ class Batch:
         self._ws_frames: list[str] | None = None
         self._ws_raw: list[bytes] | None = None
         self._sse_frame: str | None = None
+        self._sampled: dict[int, Batch] | None = None
 
     @property
     def first_seq(self) -> int:
@@ -128,6 +129,41 @@ class Batch:
 
     def since(self, cursor: int) -> Batch:
         return Batch([event for event in self.events if event["seq"] > cursor])
+
+    def sampled(self, sampler: RateSampler) -> Batch:
+        """This batch for viewers who asked for at most `sampler.rate` danmaku a second: the
+        danmaku the room's sampler for that rate lets through, and every other event. Decided
+        once per batch and rate, so such viewers share one filtered batch (and its frames)."""
+        if self._sampled is None:
+            self._sampled = {}
+        filtered = self._sampled.get(sampler.rate)
+        if filtered is None:
+            filtered = Batch([e for e in self.events if e.get("kind") != "danmaku" or sampler.admit()])
+            self._sampled[sampler.rate] = filtered
+        return filtered
+
+
+class RateSampler:
+    """At most `rate` danmaku a second, spread evenly: a token bucket refilled continuously with
+    a small burst (a fifth of a second's worth), so under a flood every fifth-of-a-second gets its
+    share instead of the first comments of each second taking it all."""
+
+    __slots__ = ("_at", "_tokens", "capacity", "rate")
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate / 5)
+        self._tokens = self.capacity
+        self._at = time.monotonic()
+
+    def admit(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
 
 
 def _split_events(events: list[WireEvent]) -> list[str]:
@@ -175,6 +211,13 @@ class RoomFeed:
         self.presence_version = 0  # bumped by every presence broadcast
         self.local_dirty = True  # our members changed: write them to the store
         self.remote_dirty = True  # someone's members changed: re-read the store
+        self.samplers: dict[int, RateSampler] = {}  # one per max_rate its viewers asked for
+
+    def sampler(self, rate: int) -> RateSampler:
+        sampler = self.samplers.get(rate)
+        if sampler is None:
+            sampler = self.samplers[rate] = RateSampler(rate)
+        return sampler
 
     def members(self) -> Members:
         return {sub.presence_key: sub.presence_name for sub in self.subscribers}

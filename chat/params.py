@@ -32,6 +32,14 @@ def parse_cursor(raw: str | None, name: str = "after") -> int | None:
     return parse_int(raw, name, low=0, high=SEQ_MAX)
 
 
+MAX_RATE_MAX = 1000
+
+
+def parse_max_rate(raw: str | None) -> int | None:
+    """`?max_rate=K`: at most K danmaku a second for this viewer (docs/PROTOCOL.md)."""
+    return parse_int(raw, "max_rate", low=1, high=MAX_RATE_MAX)
+
+
 NONCE_MAX_CHARS = 100
 
 

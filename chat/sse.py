@@ -24,7 +24,7 @@ from .asgi_http import (
 from .errors import ChatError
 from .eventlog import current_last_seq
 from .hub import Batch
-from .params import parse_cursor
+from .params import parse_cursor, parse_max_rate
 from .stream import Subscription, resume_point
 from .wire import dumps, hello_payload, sse_block
 
@@ -75,6 +75,7 @@ async def room_events(scope: Scope, send: Send) -> None:
     try:
         # EventSource resends the last id it saw when it reconnects: that wins over the URL's.
         after = parse_cursor(header(scope, b"last-event-id") or query_param(scope, "after"))
+        max_rate = parse_max_rate(query_param(scope, "max_rate"))
         room = await route_room(scope, connecting=True)
     except ChatError as error:
         await send_error(send, error)
@@ -82,7 +83,7 @@ async def room_events(scope: Scope, send: Send) -> None:
     user: Any = scope.get("user")
     key, name = scope_presence(scope)
     sink = SseSink(send, scope, room.pk)
-    subscription = Subscription(room.pk, sink, key, name)
+    subscription = Subscription(room.pk, sink, key, name, max_rate)
     try:
         await subscription.open()
         last_seq = await database_sync_to_async(current_last_seq)(room.pk)

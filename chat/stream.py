@@ -56,8 +56,11 @@ class Sink(Protocol):
 class Subscription:
     """One connection's cursor into a room; the room feed's subscriber (see the module doc)."""
 
-    def __init__(self, room_id: int, sink: Sink, presence_key: str, presence_name: str) -> None:
+    def __init__(
+        self, room_id: int, sink: Sink, presence_key: str, presence_name: str, max_rate: int | None = None
+    ) -> None:
         self.room_id = room_id
+        self.max_rate = max_rate  # danmaku a second this viewer takes at most (None: all)
         self.sink = sink
         self.presence_key = presence_key
         self.presence_name = presence_name
@@ -156,6 +159,12 @@ class Subscription:
         if batch.first_seq <= self.cursor:
             batch = batch.since(self.cursor)
         self.cursor = batch.last_seq
+        if self.max_rate is not None and self.feed is not None:
+            # Sampled danmaku are skipped, not held: the cursor moves past them all the same,
+            # so the stream stays ordered and a reconnect resumes after the last seq seen.
+            batch = batch.sampled(self.feed.sampler(self.max_rate))
+            if not batch.events:
+                return
         await self.sink.write_batch(batch)
 
     async def _catch_up_when_drained(self) -> None:
