@@ -22,6 +22,7 @@ import weakref
 from typing import Any
 
 EXTENSION = "chat.direct_websocket"
+HTTP_EXTENSION = "chat.direct_http"
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -96,9 +97,80 @@ class DirectWriter:
 
     def buffered(self) -> int:
         """Bytes written to this connection that the client has not taken yet."""
-        protocol = self._protocol()
-        transport = getattr(protocol, "transport", None)
-        if transport is None:
-            return 0
-        data = getattr(transport, "dataBuffer", b"")
-        return len(data) - int(getattr(transport, "offset", 0)) + int(getattr(transport, "_tempDataLen", 0))
+        return buffered(getattr(self._protocol(), "transport", None))
+
+
+class DirectHttpWriter:
+    """The same for a streaming HTTP response (SSE): pre-built body chunks straight to the
+    socket, once daphne has sent the response's headers. Twisted frames a chunked response
+    as `<hex length>\r\n<data>\r\n`; the caller passes both forms, built once per batch."""
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: Any) -> None:
+        self._request = weakref.ref(request)
+
+    def _transport(self) -> tuple[Any, Any] | None:
+        request = self._request()
+        if request is None or request.finished or getattr(request, "_disconnected", True):
+            return None
+        if not request.startedWriting:
+            return None  # the headers go first, through daphne
+        channel = getattr(request, "channel", None)
+        transport = getattr(channel, "transport", None)
+        if transport is None or getattr(transport, "disconnecting", False):
+            return None
+        return request, transport
+
+    @property
+    def usable(self) -> bool:
+        return self._transport() is not None
+
+    def write(self, raw: bytes, chunked: bytes) -> bool:
+        found = self._transport()
+        if found is None:
+            return False
+        request, transport = found
+        send_now(transport, chunked if request.chunked else raw)
+        return True
+
+    def buffered(self) -> int:
+        request = self._request()
+        return buffered(getattr(getattr(request, "channel", None), "transport", None))
+
+
+def http_chunk(data: bytes) -> bytes:
+    """`data` as one chunk of a chunked HTTP/1.1 response body (RFC 9112 7.1)."""
+    return b"%x\r\n" % len(data) + data + b"\r\n"
+
+
+def send_now(transport: Any, data: bytes) -> None:
+    """Write `data` to a Twisted transport, straight to its socket when Twisted holds nothing
+    for it (see DirectWriter.write), through Twisted otherwise."""
+    sock = getattr(transport, "socket", None)
+    if sock is not None and not getattr(transport, "TLS", False) and _idle(transport):
+        try:
+            sent = sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            sent = 0  # a dead connection: Twisted notices and closes it on its next write
+        if sent == len(data):
+            return
+        data = data[sent:]
+    transport.write(data)
+
+
+def _idle(transport: Any) -> bool:
+    """Twisted has nothing queued for this transport (so writing to the socket keeps order)."""
+    return not getattr(transport, "_tempDataLen", 1) and len(getattr(transport, "dataBuffer", b"x")) == int(
+        getattr(transport, "offset", 0)
+    )
+
+
+def buffered(transport: Any) -> int:
+    """Bytes a Twisted transport holds that its client has not taken yet."""
+    if transport is None:
+        return 0
+    data = getattr(transport, "dataBuffer", b"")
+    return len(data) - int(getattr(transport, "offset", 0)) + int(getattr(transport, "_tempDataLen", 0))

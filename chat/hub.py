@@ -27,7 +27,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .direct import text_frame
+from .direct import http_chunk, text_frame
 from .eventlog import current_last_seq, events_between
 from .groups import room_group_name
 from .models import Room
@@ -76,7 +76,7 @@ def probe(seq: int) -> WireEvent:
 class Batch:
     """Consecutive events of one room, encoded at most once per wire format."""
 
-    __slots__ = ("_sampled", "_sse_frame", "_ws_frame", "_ws_frames", "_ws_raw", "events")
+    __slots__ = ("_sampled", "_sse_bytes", "_sse_frame", "_ws_frame", "_ws_frames", "_ws_raw", "events")
 
     def __init__(self, events: list[WireEvent]) -> None:
         self.events = events
@@ -85,6 +85,7 @@ class Batch:
         self._ws_raw: list[bytes] | None = None
         self._sse_frame: str | None = None
         self._sampled: dict[int, Batch] | None = None
+        self._sse_bytes: tuple[bytes, bytes] | None = None
 
     @property
     def first_seq(self) -> int:
@@ -126,6 +127,15 @@ class Batch:
         if self._sse_frame is None:
             self._sse_frame = sse_events(self.events)
         return self._sse_frame
+
+    @property
+    def sse_bytes(self) -> tuple[bytes, bytes]:
+        """`sse_frame` as UTF-8, plain and as one chunk of a chunked response: built once and
+        written to every SSE connection that has a direct writer."""
+        if self._sse_bytes is None:
+            raw = self.sse_frame.encode()
+            self._sse_bytes = (raw, http_chunk(raw))
+        return self._sse_bytes
 
     def since(self, cursor: int) -> Batch:
         return Batch([event for event in self.events if event["seq"] > cursor])

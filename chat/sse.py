@@ -21,6 +21,7 @@ from .asgi_http import (
     send_error,
     still_readable,
 )
+from .direct import HTTP_EXTENSION, DirectHttpWriter
 from .errors import ChatError
 from .eventlog import current_last_seq
 from .hub import Batch
@@ -30,6 +31,10 @@ from .wire import dumps, hello_payload, sse_block
 
 # A comment at least this often keeps proxies from closing an idle stream (DESIGN: <= 15 s).
 KEEPALIVE_SECS = 15.0
+# A stream whose client has not taken this much is behind: live events stop and it catches up
+# from the log once it has read all but SSE_DRAINED_BYTES (as for WebSocket, chat/consumers.py).
+SSE_LAG_BYTES = 512 * 1024
+SSE_DRAINED_BYTES = 64 * 1024
 # How long browsers wait before reconnecting a dropped stream.
 RETRY_MS = 3000
 
@@ -45,6 +50,7 @@ class SseSink:
 
     def __init__(self, send: Send, scope: Scope, room_id: int) -> None:
         self.send = send
+        self.direct: DirectHttpWriter | None = (scope.get("extensions") or {}).get(HTTP_EXTENSION)
         self.scope = scope
         self.room_id = room_id
         self.last_write = asyncio.get_running_loop().time()
@@ -56,11 +62,24 @@ class SseSink:
         await self.send({"type": "http.response.body", "body": text.encode(), "more_body": True})
 
     async def write_batch(self, batch: Batch) -> None:
-        await self.write(batch.sse_frame)
+        direct = self.direct
+        if direct is not None and direct.usable:
+            raw, chunk = batch.sse_bytes  # encoded once per batch for every SSE viewer
+            direct.write(raw, chunk)
+            self.last_write = asyncio.get_running_loop().time()
+        else:
+            await self.write(batch.sse_frame)
         if changes_access(batch.events):
             task = asyncio.create_task(self._recheck())
             self._checks.add(task)
             task.add_done_callback(self._checks.discard)
+
+    def lagging(self) -> bool:
+        """The client has not taken SSE_LAG_BYTES of what we wrote (see chat/stream.py)."""
+        return self.direct is not None and self.direct.buffered() > SSE_LAG_BYTES
+
+    def drained(self) -> bool:
+        return self.direct is None or self.direct.buffered() < SSE_DRAINED_BYTES
 
     async def _recheck(self) -> None:
         if not await still_readable(self.scope, self.room_id):

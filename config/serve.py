@@ -34,13 +34,16 @@ def _command_line() -> Any:
     from daphne.cli import CommandLineInterface
     from daphne.server import Server
 
-    from chat.direct import EXTENSION, DirectWriter
+    from chat.direct import EXTENSION, HTTP_EXTENSION, DirectHttpWriter, DirectWriter
 
     class ChatServer(Server):
         def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
             # The fan-out's fast path (chat/direct.py): frames written straight to the connection.
             if scope.get("type") == "websocket":
                 scope["extensions"] = {**(scope.get("extensions") or {}), EXTENSION: DirectWriter(protocol)}
+            elif scope.get("type") == "http":
+                writer = DirectHttpWriter(protocol)
+                scope["extensions"] = {**(scope.get("extensions") or {}), HTTP_EXTENSION: writer}
             return super().create_application(protocol, scope)
 
         def listen_success(self, port: Any) -> None:

@@ -60,3 +60,43 @@ def test_writer_lets_go_of_a_gone_connection() -> None:
     del protocol
     assert not writer.usable
     assert writer.buffered() == 0
+
+
+def test_http_chunk_is_what_twisted_writes() -> None:
+    from twisted.web.http import toChunk
+
+    from chat.direct import http_chunk
+
+    for data in (b"x", b"id: 1\nevent: message\ndata: {}\n\n", "é".encode() * 5000):
+        assert http_chunk(data) == b"".join(toChunk(data))
+
+
+class FakeChannel:
+    def __init__(self) -> None:
+        self.transport = FakeTransport()
+
+
+class FakeRequest:
+    def __init__(self, chunked: bool) -> None:
+        self.finished = False
+        self._disconnected = False
+        self.startedWriting = 0
+        self.chunked = chunked
+        self.channel = FakeChannel()
+
+
+def test_http_writer_waits_for_the_headers_and_picks_the_framing() -> None:
+    from chat.direct import DirectHttpWriter
+
+    request = FakeRequest(chunked=True)
+    writer = DirectHttpWriter(request)
+    assert not writer.usable  # daphne has not sent the headers yet
+    request.startedWriting = 1
+    assert writer.write(b"raw", b"3\r\nraw\r\n")
+    plain = FakeRequest(chunked=False)
+    plain.startedWriting = 1
+    assert DirectHttpWriter(plain).write(b"raw", b"3\r\nraw\r\n")
+    assert request.channel.transport.written == [b"3\r\nraw\r\n"]
+    assert plain.channel.transport.written == [b"raw"]
+    request.finished = True
+    assert not writer.write(b"late", b"4\r\nlate\r\n")

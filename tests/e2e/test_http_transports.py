@@ -144,3 +144,34 @@ def test_post_with_session_and_csrf_and_rate_limit(start_server: Callable[..., D
     history = httpx.get(f"{server.base_url}/rooms/demo/history", params={"limit": 5}).json()
     assert history["events"][-1]["seq"] == first["seq"] + 1
     assert history["events"][-1]["text"] == "http 1"
+
+
+def test_an_sse_client_that_stops_reading_is_caught_up_from_the_log(server: DaphneServer) -> None:
+    """As for WebSocket: a stalled SSE reader is cut off from live events at a bounded backlog
+    and, once it reads again, gets every seq once, in order."""
+    import re
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a tiny window
+    sock.connect(("127.0.0.1", server.port))
+    alice = Peer(server, "alice")
+    start = alice.hello["last_seq"]
+    request = f"GET /rooms/demo/events?after={start} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    sock.sendall(request.encode())
+    text = "😀" * 480
+    count = 3000  # about 6 MB: past what the kernel buffers and the 512 KiB bound
+    for n in range(count):
+        assert alice.post(f"{n} {text}", nonce=str(n))["type"] == "ack"
+    received = b""
+    sock.settimeout(30)
+    last = start + count
+    while f"id: {last}\n".encode() not in received:
+        chunk = sock.recv(1 << 20)
+        assert chunk, "stream ended"
+        received += chunk
+    sock.close()
+    seqs = [int(n) for n in re.findall(rb"\nid: (\d+)\n", b"\n" + received)]
+    assert seqs == list(range(start + 1, last + 1))
+    alice.close()
+    assert "SseSink client fell behind" in server.log()
