@@ -14,6 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from .browsing import CHROMIUM, CHROMIUM_ARGS, Contexts
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery-staple"
@@ -164,3 +167,29 @@ def cookie_header(cookies: dict[str, str]) -> str:
 
 def unique_prefix() -> str:
     return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium per test module (Debian's package, see browsing.py)."""
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI requires it")
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[Contexts]:
+    """The browser contexts a test makes, closed after it; it fails on any uncaught page error."""
+    made = Contexts()
+    yield made
+    for context in made:
+        context.close()
+    assert not made.page_errors, f"uncaught errors in the page: {made.page_errors}"

@@ -4,69 +4,26 @@ hostile text shown as text, scrollback, and reconnecting (resume and reset) acro
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
-from playwright.sync_api import Error as PageError
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from websockets.sync.client import connect
 
+from .browsing import Contexts
 from .conftest import PASSWORD, DaphneServer, cookie_header, login, unique_prefix
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; playwright never downloads a browser here
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ROOM = "demo"
 # Live delivery and presence (broadcast about once a second) must show within this.
 LIVE_MS = 5_000
 # Page loads, the first connection, a reconnect after a restart (backoff grows to a few s).
 SLOW_MS = 15_000
 HISTORY_PAGE = 50
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI requires it")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-class Contexts(list[BrowserContext]):
-    """Browser contexts (separate cookie jars) made by a test, and the script errors they hit."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.page_errors: list[PageError] = []
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[Contexts]:
-    made = Contexts()
-    yield made
-    for context in made:
-        context.close()
-    assert not made.page_errors, f"uncaught errors in the page: {made.page_errors}"
 
 
 def new_context(browser: Browser, contexts: Contexts, server: DaphneServer) -> BrowserContext:

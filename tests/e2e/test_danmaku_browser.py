@@ -8,39 +8,26 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import random
 import re
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-from playwright.sync_api import Error as PageError
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from websockets.sync.client import connect
 
+from .browsing import Contexts
 from .conftest import DaphneServer, cookie_header, login, manage
 from .danmaku_media import media_server
 from .danmaku_png import decode_alpha
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; playwright never downloads a browser here
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",  # the tests start the video from script
-]
 # Live delivery to a page must happen within this.
 LIVE_MS = 5_000
 # Page loads and the first connection.
@@ -90,38 +77,6 @@ def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
             yield Site(server, rooms, video_url)
         finally:
             server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI requires it")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-class Contexts(list[BrowserContext]):
-    """Browser contexts (separate cookie jars) made by a test, and the script errors they hit."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.page_errors: list[PageError] = []
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[Contexts]:
-    made = Contexts()
-    yield made
-    for context in made:
-        context.close()
-    assert not made.page_errors, f"uncaught errors in the page: {made.page_errors}"
 
 
 def new_context(

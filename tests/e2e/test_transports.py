@@ -12,7 +12,6 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
-from . import test_browser
 from .conftest import DaphneServer, login, unique_prefix
 from .test_browser import (
     LIVE_MS,
@@ -30,10 +29,6 @@ from .test_browser import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-# The same fixtures as the room page's tests: one Chromium per module, contexts closed after
-# each test, and a test fails on any uncaught error in its pages.
-browser = test_browser.browser
-contexts = test_browser.contexts
 
 LABELS = {"ws": "Live (WebSocket)", "sse": "Live (SSE)", "poll": "Live (polling)"}
 # Consecutive failed opens after which the client tries the next transport (static/js/realtime.js).
