@@ -132,14 +132,6 @@ def _still_readable(user: Any, room_id: int, overlay_key: str | None) -> bool:
     return room is not None and can_read(user if user is not None else AnonymousUser(), room, overlay_key)
 
 
-def changes_access(events: list[dict[str, Any]]) -> bool:
-    """Whether a live connection must re-check that it may still read the room: after a
-    `settings` event of a private room (it turned private, or lost a member)."""
-    return any(
-        event.get("kind") == "settings" and (event.get("settings") or {}).get("private") for event in events
-    )
-
-
 def scope_presence(scope: Scope) -> tuple[str, str]:
     """Presence key and name of the connection's user (Channels' auth and session middleware)."""
     return presence_identity(scope.get("user"), getattr(scope.get("session"), "session_key", None))

@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from .asgi_http import admit_reader, changes_access, load_room, query_param, scope_presence, still_readable
+from .asgi_http import admit_reader, load_room, query_param, scope_presence, still_readable
 from .direct import EXTENSION as DIRECT_EXTENSION
 from .direct import DirectWriter
 from .errors import ChatError
@@ -190,13 +190,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def write_batch(self, batch: Batch) -> None:
         writer = self.direct_writer
-        if writer is not None and writer.usable:
-            for raw in batch.ws_raw_frames:  # framed once per batch, shared by every connection
-                writer.write(raw)
-        else:
+        # Framed once per batch and shared by every connection; `send()` without a direct writer
+        # or once the connection is closing.
+        if writer is None or not writer.write_all(batch.ws_raw_frames):
             for frame in batch.ws_frames:
                 await self.send(text_data=frame)
-        if changes_access(batch.events):
+        if batch.changes_access:
             # In its own task: the hub is writing this batch to every connection of the room.
             task = asyncio.create_task(self.recheck_access())
             self.access_checks.add(task)

@@ -58,12 +58,8 @@ class DirectWriter:
             return None
         return transport
 
-    @property
-    def usable(self) -> bool:
-        return self._open_transport() is not None
-
-    def write(self, frame: bytes) -> bool:
-        """Send one pre-framed message; False when the connection is no longer open.
+    def write_all(self, frames: list[bytes]) -> bool:
+        """Send pre-framed messages in order; False (nothing sent) when the connection is not open.
 
         When Twisted holds nothing for this connection, the bytes go to the socket at once: a
         `transport.write` would register the socket with the event loop's selector and remove
@@ -74,26 +70,9 @@ class DirectWriter:
         transport = self._open_transport()
         if transport is None:
             return False
-        sock = getattr(transport, "socket", None)
-        if sock is not None and not getattr(transport, "TLS", False) and self._idle(transport):
-            try:
-                sent = sock.send(frame)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:
-                sent = 0  # a dead connection: Twisted notices and closes it on its next write
-            if sent == len(frame):
-                return True
-            frame = frame[sent:]
-        transport.write(frame)
+        for frame in frames:
+            send_now(transport, frame)
         return True
-
-    @staticmethod
-    def _idle(transport: Any) -> bool:
-        """Twisted has nothing queued for this transport (so writing to the socket keeps order)."""
-        return not getattr(transport, "_tempDataLen", 1) and len(
-            getattr(transport, "dataBuffer", b"x")
-        ) == int(getattr(transport, "offset", 0))
 
     def buffered(self) -> int:
         """Bytes written to this connection that the client has not taken yet."""
@@ -122,11 +101,8 @@ class DirectHttpWriter:
             return None
         return request, transport
 
-    @property
-    def usable(self) -> bool:
-        return self._transport() is not None
-
     def write(self, raw: bytes, chunked: bytes) -> bool:
+        """Send one body chunk; False (nothing sent) before the headers or after the end."""
         found = self._transport()
         if found is None:
             return False
@@ -146,7 +122,7 @@ def http_chunk(data: bytes) -> bytes:
 
 def send_now(transport: Any, data: bytes) -> None:
     """Write `data` to a Twisted transport, straight to its socket when Twisted holds nothing
-    for it (see DirectWriter.write), through Twisted otherwise."""
+    for it (see DirectWriter.write_all), through Twisted otherwise."""
     sock = getattr(transport, "socket", None)
     if sock is not None and not getattr(transport, "TLS", False) and _idle(transport):
         try:

@@ -76,7 +76,16 @@ def probe(seq: int) -> WireEvent:
 class Batch:
     """Consecutive events of one room, encoded at most once per wire format."""
 
-    __slots__ = ("_sampled", "_sse_bytes", "_sse_frame", "_ws_frame", "_ws_frames", "_ws_raw", "events")
+    __slots__ = (
+        "_changes_access",
+        "_sampled",
+        "_sse_bytes",
+        "_sse_frame",
+        "_ws_frame",
+        "_ws_frames",
+        "_ws_raw",
+        "events",
+    )
 
     def __init__(self, events: list[WireEvent]) -> None:
         self.events = events
@@ -86,6 +95,7 @@ class Batch:
         self._sse_frame: str | None = None
         self._sampled: dict[int, Batch] | None = None
         self._sse_bytes: tuple[bytes, bytes] | None = None
+        self._changes_access: bool | None = None
 
     @property
     def first_seq(self) -> int:
@@ -127,6 +137,17 @@ class Batch:
         if self._sse_frame is None:
             self._sse_frame = sse_events(self.events)
         return self._sse_frame
+
+    @property
+    def changes_access(self) -> bool:
+        """Whether live connections must re-check that they may still read the room: the batch
+        holds a `settings` event of a private room (it turned private, or lost a member).
+        Decided once per batch, not once per connection."""
+        if self._changes_access is None:
+            self._changes_access = any(
+                e.get("kind") == "settings" and (e.get("settings") or {}).get("private") for e in self.events
+            )
+        return self._changes_access
 
     @property
     def sse_bytes(self) -> tuple[bytes, bytes]:

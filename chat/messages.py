@@ -49,13 +49,6 @@ class Posted:
     event: RoomEvent | None = None
     held: HeldMessage | None = None
 
-    def __getattr__(self, name: str) -> Any:
-        """A published write reads as its event (`posted.seq`, `posted.pk`, ...)."""
-        event = self.__dict__.get("event")
-        if event is None:
-            raise AttributeError(f"{name}: the write was held for review, no event was published")
-        return getattr(event, name)
-
     def ack(self, nonce: Any) -> dict[str, Any]:
         if self.event is not None:
             return {"type": "ack", "nonce": nonce, "seq": self.event.seq, "id": self.event.pk}

@@ -12,7 +12,6 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -258,10 +257,3 @@ def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
             "urls": urls,
         },
     )
-
-
-def moderated_rooms(user: Any) -> Q:
-    """Rooms `user` moderates (for listings)."""
-    if getattr(user, "is_staff", False):
-        return Q()
-    return Q(owner=user) | Q(roles__user=user, roles__role=RoomRole.Role.MODERATOR)

@@ -13,7 +13,6 @@ from .asgi_http import (
     GetEndpoint,
     Scope,
     Send,
-    changes_access,
     header,
     query_param,
     route_room,
@@ -62,14 +61,12 @@ class SseSink:
         await self.send({"type": "http.response.body", "body": text.encode(), "more_body": True})
 
     async def write_batch(self, batch: Batch) -> None:
-        direct = self.direct
-        if direct is not None and direct.usable:
-            raw, chunk = batch.sse_bytes  # encoded once per batch for every SSE viewer
-            direct.write(raw, chunk)
+        # Encoded once per batch for every SSE viewer; through daphne without a direct writer.
+        if self.direct is not None and self.direct.write(*batch.sse_bytes):
             self.last_write = asyncio.get_running_loop().time()
         else:
             await self.write(batch.sse_frame)
-        if changes_access(batch.events):
+        if batch.changes_access:
             task = asyncio.create_task(self._recheck())
             self._checks.add(task)
             task.add_done_callback(self._checks.discard)

@@ -74,7 +74,6 @@ class Subscription:
         self._closed = False
         self._started = False
         self._presence_version = -1
-        self.resyncs = 0  # times this subscription fell behind and caught up from the log
 
     async def open(self) -> RoomFeed:
         """Join the room's feed; live batches are buffered until `start`."""
@@ -172,7 +171,6 @@ class Subscription:
         # Polled: Twisted's write buffer signals nothing when it empties.
         while drained is not None and not drained() and not self._closed:  # noqa: ASYNC110
             await asyncio.sleep(DRAIN_POLL_SECS)
-        self.resyncs += 1
         await self._catch_up()
 
     async def _catch_up(self) -> None:

@@ -24,13 +24,13 @@ from .messages import WriteContext, submit_frame
 from .models import Room, validate_room_slug
 from .moderation import can_moderate, can_read, require_reader
 from .params import FRAME_MAX_BYTES, SEQ_MAX, clean_nonce, parse_int, parse_json_object
-from .wire import dumps
 
 HISTORY_DEFAULT_LIMIT = 50
 
 
-def error_response(error: ChatError) -> JsonResponse:
-    response = JsonResponse(error.as_dict(), status=error.status)
+def error_response(error: ChatError, body: dict[str, Any] | None = None) -> JsonResponse:
+    """The error's HTTP status, `Retry-After` when it has one, and `body` (default: the error)."""
+    response = JsonResponse(error.as_dict() if body is None else body, status=error.status)
     retry_after = error.extra.get("retry_after")
     if retry_after is not None:
         response["Retry-After"] = str(max(1, int(retry_after)))
@@ -50,9 +50,7 @@ def post_message_view(request: HttpRequest, slug: str) -> JsonResponse:
         nonce = clean_nonce(frame.get("nonce"))
         posted = submit_frame(room, request.user, frame, write_context(request), default_type="message")
     except ChatError as error:
-        response = error_response(error)
-        response.content = dumps({"type": "error", "nonce": nonce, **error.as_dict()}).encode()
-        return response
+        return error_response(error, {"type": "error", "nonce": nonce, **error.as_dict()})
     return JsonResponse(posted.ack(nonce))
 
 

@@ -28,7 +28,7 @@ from chat.models import Room
 from chat.moderation import require_reader
 from chat.origin import same_site
 from chat.params import parse_int
-from chat.views import json_body
+from chat.views import error_response, json_body, write_context
 
 from .comments import post_danmaku
 from .models import RoomVideo
@@ -42,11 +42,7 @@ READ_MAX = 10_000
 
 
 def _error(error: ChatError) -> JsonResponse:
-    response = JsonResponse({"code": 1, "msg": error.message, "error": error.code}, status=error.status)
-    retry_after = error.extra.get("retry_after")
-    if retry_after is not None:
-        response["Retry-After"] = str(max(1, int(retry_after)))
-    return response
+    return error_response(error, {"code": 1, "msg": error.message, "error": error.code})
 
 
 def _room(slug: object) -> Room:
@@ -138,10 +134,8 @@ def send(request: HttpRequest) -> JsonResponse:
         "color": _color(body.get("color")),
         "video_ms": _video_ms(body.get("time"), current_video(room)),
     }
-    event = post_danmaku(room, request.user, fields)
-    return JsonResponse(
-        {
-            "code": 0,
-            "data": {"id": event.pk, "seq": event.seq, "text": event.text},
-        }
-    )
+    posted = post_danmaku(room, request.user, fields, write_context(request))
+    if posted.event is None:  # held for a moderator's review
+        return JsonResponse({"code": 0, "data": {"held": True, "message": posted.ack(None)["message"]}})
+    event = posted.event
+    return JsonResponse({"code": 0, "data": {"id": event.pk, "seq": event.seq, "text": event.text}})

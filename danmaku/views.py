@@ -82,7 +82,6 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponse(f"Bad overlay option: {error.message}", status=400, content_type="text/plain")
     response = render(request, "danmaku/overlay.html", {**_page_context(request, room), "options": options})
     # OBS (and any embedder the owner allows) frames it; the key is what keeps strangers out.
-    response.headers.pop("X-Frame-Options", None)
     response.xframe_options_exempt = True
     return response
 

@@ -39,26 +39,25 @@ class FakeProtocol:
 def test_writer_writes_while_open_and_reports_its_backlog() -> None:
     protocol = FakeProtocol()
     writer = DirectWriter(protocol)
-    assert writer.usable
-    assert writer.write(b"abc")
+    assert writer.write_all([b"abc"])
     assert writer.buffered() == 3
     protocol.transport.dataBuffer = b"0123456789"
     protocol.transport.offset = 4
     assert writer.buffered() == 6 + 3
     protocol.state = 4  # closing
-    assert not writer.usable
-    assert not writer.write(b"late")
+    assert not writer.write_all([b"late"])
     assert protocol.transport.written == [b"abc"]
     compressed = FakeProtocol()
     compressed._perMessageCompress = object()
-    assert not DirectWriter(compressed).usable  # autobahn must frame compressed messages
+    assert not DirectWriter(compressed).write_all([b"x"])  # autobahn must frame compressed messages
+    assert compressed.transport.written == []
 
 
 def test_writer_lets_go_of_a_gone_connection() -> None:
     protocol = FakeProtocol()
     writer = DirectWriter(protocol)
     del protocol
-    assert not writer.usable
+    assert not writer.write_all([b"x"])
     assert writer.buffered() == 0
 
 
@@ -90,7 +89,7 @@ def test_http_writer_waits_for_the_headers_and_picks_the_framing() -> None:
 
     request = FakeRequest(chunked=True)
     writer = DirectHttpWriter(request)
-    assert not writer.usable  # daphne has not sent the headers yet
+    assert not writer.write(b"early", b"5\r\nearly\r\n")  # daphne has not sent the headers yet
     request.startedWriting = 1
     assert writer.write(b"raw", b"3\r\nraw\r\n")
     plain = FakeRequest(chunked=False)
@@ -100,3 +99,13 @@ def test_http_writer_waits_for_the_headers_and_picks_the_framing() -> None:
     assert plain.channel.transport.written == [b"raw"]
     request.finished = True
     assert not writer.write(b"late", b"4\r\nlate\r\n")
+
+
+def test_write_all_sends_in_order_or_nothing() -> None:
+    protocol = FakeProtocol()
+    writer = DirectWriter(protocol)
+    assert writer.write_all([b"one", b"two"])
+    assert protocol.transport.written == [b"one", b"two"]
+    protocol.state = 4  # closing
+    assert not writer.write_all([b"three"])
+    assert protocol.transport.written == [b"one", b"two"]

@@ -59,7 +59,7 @@ def test_concurrent_writers_get_gapless_seqs() -> None:
 def test_event_is_published_only_after_commit(room: Room, alice) -> None:  # type: ignore[no-untyped-def]
     with mock.patch("chat.publish._publish") as publish:
         with transaction.atomic():
-            event = post_message(room, alice, "hello")
+            event = post_message(room, alice, "hello").event
             assert publish.call_count == 0
         publish.assert_called_once()
         room_id, wire = publish.call_args.args
@@ -80,7 +80,7 @@ def test_rolled_back_event_is_never_published_and_leaves_no_gap(room: Room, alic
         with pytest.raises(RuntimeError):
             write_then_fail()
         assert publish.call_count == 0
-        assert post_message(room, alice, "kept").seq == 1
+        assert post_message(room, alice, "kept").event.seq == 1
 
 
 @pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_guest_cannot_post(room: Room) -> None:
 
 @pytest.mark.django_db
 def test_wire_shape(room: Room, alice) -> None:  # type: ignore[no-untyped-def]
-    event = post_message(room, alice, "  hi  ")
+    event = post_message(room, alice, "  hi  ").event
     (wire,) = events_after(room.pk, 0, 10)
     assert set(wire) == {"seq", "kind", "id", "user", "text", "ts"}
     assert wire["seq"] == 1
@@ -148,5 +148,5 @@ def test_saving_a_stale_room_never_rewinds_its_seq(room: Room, alice) -> None:  
     stale.title = "Renamed"
     stale.save()
     assert Room.objects.get(pk=room.pk).last_seq == 2
-    assert post_message(room, alice, "three").seq == 3
+    assert post_message(room, alice, "three").event.seq == 3
     assert Room.objects.get(pk=room.pk).title == "Renamed"

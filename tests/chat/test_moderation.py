@@ -103,8 +103,8 @@ def test_non_moderators_are_refused_and_nothing_changes(
 
 def test_delete_clear_and_their_audit(owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser) -> None:
     mod = as_user(alice)
-    first = post_message(owned, bob, "first")
-    second = post_message(owned, bob, "second")
+    first = post_message(owned, bob, "first").event
+    second = post_message(owned, bob, "second").event
     answer = api(mod, "delete", {"id": first.pk, "reason": "spam"})
     assert answer.status_code == 200
     assert answer.json()["kind"] == "delete"

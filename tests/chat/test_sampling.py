@@ -62,7 +62,7 @@ async def test_max_rate_samples_danmaku_only_and_keeps_order(
         room.save()
         first = None
         for n in range(120):
-            event = post_danmaku(room, alice, {"text": f"d{n}"})
+            event = post_danmaku(room, alice, {"text": f"d{n}"}).event
             first = first or event
             if n % 20 == 0:
                 post_message(room, alice, f"m{n}")

@@ -182,7 +182,7 @@ def test_mod_delete_by_owner_or_staff_only(
     room = recorded.room
     room.owner = alice
     room.save()
-    target = post_danmaku(room, bob, {"text": "rude", "video_ms": 10})
+    target = post_danmaku(room, bob, {"text": "rude", "video_ms": 10}).event
     assert mod_delete(client, target.pk).status_code == 401
     client.force_login(bob)  # the author is no moderator
     refused = mod_delete(client, target.pk)
@@ -207,5 +207,5 @@ def test_mod_delete_by_owner_or_staff_only(
     staff.is_staff = True  # type: ignore[attr-defined]
     staff.save()
     client.force_login(staff)
-    other = post_danmaku(room, alice, {"text": "also", "video_ms": 20})
+    other = post_danmaku(room, alice, {"text": "also", "video_ms": 20}).event
     assert mod_delete(client, other.pk).status_code == 200

@@ -28,7 +28,7 @@ ORIGIN = "http://testserver"
 
 
 def comment(room: Room, user: AbstractBaseUser, video_ms: int, text: str = "c", **fields: Any) -> RoomEvent:
-    return post_danmaku(room, user, {"text": text, "video_ms": video_ms, **fields})
+    return post_danmaku(room, user, {"text": text, "video_ms": video_ms, **fields}).event
 
 
 @pytest.mark.db_backends
@@ -358,3 +358,26 @@ def test_moderators_import_xml_by_upload(
     assert (hostile.status_code, hostile.json()["code"]) == (400, "invalid_xml")
     assert client.post("/rooms/lobby/mod/import", {}).json()["code"] == "invalid"
     assert AuditEntry.objects.filter(room=room, action="import").count() == 1
+
+
+def test_dplayer_send_obeys_review_and_per_address_limits(
+    client: Client, recorded: RoomVideo, alice: AbstractBaseUser, bob: AbstractBaseUser, settings: Any
+) -> None:
+    from chat.moderation import update_settings
+
+    room = recorded.room
+    room.owner = alice
+    room.save()
+    update_settings(room, alice, {"review": "all"})
+    client.force_login(bob)
+    held = dplayer_post(client, {"id": "lobby", "time": 1, "text": "please", "type": 0})
+    assert held.status_code == 200
+    assert held.json()["code"] == 0
+    assert held.json()["data"]["held"] is True
+    assert not RoomEvent.objects.filter(room=room, kind="danmaku").exists()
+    update_settings(room, alice, {"review": "off"})
+    settings.CHAT_MESSAGE_RATE_IP = "1/60"
+    assert dplayer_post(client, {"id": "lobby", "time": 1, "text": "one", "type": 0}).json()["code"] == 0
+    limited = dplayer_post(client, {"id": "lobby", "time": 2, "text": "two", "type": 0})
+    assert (limited.status_code, limited.json()["error"]) == (429, "rate_limited")
+    assert int(limited["Retry-After"]) >= 1
