@@ -16,10 +16,14 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 
 from .errors import ChatError, room_not_found
 from .models import Room
+from .moderation import can_read, require_reader
 from .presence import presence_identity
+from .ratelimit import hit, parse_rate
 from .wire import dumps
 
 logger = logging.getLogger(__name__)
@@ -98,12 +102,6 @@ async def admit_reader(scope: Scope, room: Room, *, connecting: bool) -> None:
 
 
 def _admit_reader(user: Any, room: Room, overlay_key: str | None, connecting_ip: str | None) -> None:
-    from django.conf import settings
-    from django.contrib.auth.models import AnonymousUser
-
-    from .moderation import require_reader
-    from .ratelimit import hit, parse_rate
-
     if connecting_ip:
         retry_after = hit(f"connect:ip:{connecting_ip}", parse_rate(settings.CHAT_CONNECT_RATE_IP))
         if retry_after is not None:
@@ -113,7 +111,7 @@ def _admit_reader(user: Any, room: Room, overlay_key: str | None, connecting_ip:
                 status=429,
                 retry_after=retry_after,
             )
-    require_reader(user if user is not None else AnonymousUser(), room, overlay_key)
+    require_reader(user or AnonymousUser(), room, overlay_key)
 
 
 async def still_readable(scope: Scope, room_id: int) -> bool:
@@ -124,12 +122,8 @@ async def still_readable(scope: Scope, room_id: int) -> bool:
 
 
 def _still_readable(user: Any, room_id: int, overlay_key: str | None) -> bool:
-    from django.contrib.auth.models import AnonymousUser
-
-    from .moderation import can_read
-
     room = Room.objects.filter(pk=room_id).first()
-    return room is not None and can_read(user if user is not None else AnonymousUser(), room, overlay_key)
+    return room is not None and can_read(user or AnonymousUser(), room, overlay_key)
 
 
 def scope_presence(scope: Scope) -> tuple[str, str]:

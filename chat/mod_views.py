@@ -13,7 +13,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -25,7 +25,6 @@ from .models import AuditEntry, HeldMessage, Room, RoomEvent, RoomRole
 from .moderation import (
     audit_to_wire,
     can_appoint,
-    can_moderate,
     clear_room,
     decide_held,
     delete_event,
@@ -38,7 +37,7 @@ from .moderation import (
     update_settings,
 )
 from .params import parse_int
-from .views import error_response, json_body, room_or_404
+from .views import error_response, json_body, moderators_page_room, room_or_404
 
 AUDIT_MAX_LIMIT = 200
 
@@ -217,15 +216,9 @@ async def stats(request: HttpRequest, slug: str) -> HttpResponse:
 @ensure_csrf_cookie
 def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/moderate`: the moderator's page."""
-    room = Room.objects.filter(slug=slug).first()
-    if room is None:
-        return render(request, "chat/room_missing.html", {"slug": slug}, status=404)
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('login')}?next={request.path}")
-    if not can_moderate(request.user, room):
-        return HttpResponse(
-            "Only the room's moderators may open this page.", status=403, content_type="text/plain"
-        )
+    room = moderators_page_room(request, slug, "Only the room's moderators may open this page.")
+    if isinstance(room, HttpResponse):
+        return room
     base = f"/rooms/{room.slug}/mod/"
     urls = {
         name: base + name

@@ -192,6 +192,19 @@ def readable_room(request: HttpRequest, slug: str) -> Room:
     return room
 
 
+def moderators_page_room(request: HttpRequest, slug: str, refusal: str) -> Room | HttpResponse:
+    """The room of a page only its moderators may open, or the answer for anyone else: 404 for
+    no room, the login page for a guest, 403 with `refusal` for a non-moderator."""
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return render(request, "chat/room_missing.html", {"slug": slug}, status=404)
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    if not can_moderate(request.user, room):
+        return HttpResponse(refusal, status=403, content_type="text/plain")
+    return room
+
+
 def private_page(request: HttpRequest, room: Room) -> HttpResponse:
     """The page a non-member gets for a private room (signed out: the way to sign in)."""
     if not request.user.is_authenticated:

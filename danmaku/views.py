@@ -18,7 +18,7 @@ from chat.eventlog import current_last_seq
 from chat.models import Room
 from chat.moderation import can_moderate, can_read
 from chat.params import parse_int
-from chat.views import error_response, json_body, private_page, readable_room
+from chat.views import error_response, json_body, moderators_page_room, private_page, readable_room
 from chat.wire import dumps, user_ref
 
 from .models import RoomVideo, ViewerSettings, new_overlay_key
@@ -144,15 +144,9 @@ class VideoForm(forms.ModelForm):
 @require_http_methods(["GET", "POST"])
 def room_video(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/video`: the owner sets the room's video and manages the overlay key."""
-    room = Room.objects.filter(slug=slug).first()
-    if room is None:
-        return render(request, "chat/room_missing.html", {"slug": slug}, status=404)
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('login')}?next={request.path}")
-    if not can_moderate(request.user, room):
-        return HttpResponse(
-            "Only the room's owner may change its video.", status=403, content_type="text/plain"
-        )
+    room = moderators_page_room(request, slug, "Only the room's moderators may change its video.")
+    if isinstance(room, HttpResponse):
+        return room
     video = RoomVideo.objects.filter(room=room).first() or RoomVideo(room=room)
     form = VideoForm(instance=video)
     if request.method == "POST":

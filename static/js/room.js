@@ -4,7 +4,7 @@
 import { Backoff } from "./backoff.js";
 import { MessageList } from "./messages.js";
 import { renderPresence } from "./presence.js";
-import { ConnectionState, RoomClient } from "./realtime.js";
+import { RoomClient, showConnectionState } from "./realtime.js";
 import { transportsFor } from "./transport.js";
 
 const HISTORY_PAGE = 50;
@@ -67,28 +67,9 @@ function showHasMore(hasMore) {
 
 // Connection state.
 
-const STATE_LABELS = {
-  [ConnectionState.IDLE]: "Connecting…",
-  [ConnectionState.CONNECTING]: "Connecting…",
-  [ConnectionState.RECONNECTING]: "Reconnecting…",
-  [ConnectionState.OFFLINE]: "Offline",
-  [ConnectionState.NOT_FOUND]: "Room not found",
-  [ConnectionState.FAILED]: "Disconnected",
-  [ConnectionState.CLOSED]: "Disconnected",
-};
 
-function showState({ state, transport, delayMs, reason }) {
-  stateLabel.dataset.state = state;
-  stateLabel.dataset.transport = transport ?? "";
-  stateLabel.textContent =
-    state === ConnectionState.LIVE ? `Live (${transport})` : STATE_LABELS[state] ?? state;
-  if (delayMs !== undefined) {
-    stateLabel.title = `${transport} failed; next attempt in ${(delayMs / 1000).toFixed(1)} s`;
-  } else if (state === ConnectionState.CONNECTING || state === ConnectionState.RECONNECTING) {
-    stateLabel.title = `Trying ${transport}`;
-  } else {
-    stateLabel.title = reason ?? "";
-  }
+function showState(event) {
+  showConnectionState(stateLabel, event);
 }
 
 // Posting.

@@ -10,7 +10,7 @@
 
 import { Backoff } from "../backoff.js";
 import { MessageList } from "../messages.js";
-import { ConnectionState, RoomClient } from "../realtime.js";
+import { RoomClient, showConnectionState } from "../realtime.js";
 import { transportsFor } from "../transport.js";
 import { VideoClock, WallClock } from "./clock.js";
 import { exposeRenderer } from "./debug.js";
@@ -113,21 +113,9 @@ async function fetchHistory() {
 // The connection state label.
 
 const stateLabel = part("state");
-const STATE_LABELS = {
-  [ConnectionState.IDLE]: "Connecting…",
-  [ConnectionState.CONNECTING]: "Connecting…",
-  [ConnectionState.RECONNECTING]: "Reconnecting…",
-  [ConnectionState.OFFLINE]: "Offline",
-  [ConnectionState.NOT_FOUND]: "Room not found",
-  [ConnectionState.FAILED]: "Disconnected",
-  [ConnectionState.CLOSED]: "Disconnected",
-};
 
-function showState({ state, transport }) {
-  stateLabel.dataset.state = state;
-  stateLabel.dataset.transport = transport ?? "";
-  const live = state === ConnectionState.LIVE;
-  stateLabel.textContent = live ? `Live (${transport})` : (STATE_LABELS[state] ?? state);
+function showState(event) {
+  showConnectionState(stateLabel, event);
 }
 
 // Posting comments.

@@ -3,7 +3,7 @@
 // ?transport=ws|sse|poll on the page forces one transport, as on the room page.
 
 import { Backoff } from "../backoff.js";
-import { ConnectionState, RoomClient } from "../realtime.js";
+import { RoomClient, showConnectionState } from "../realtime.js";
 import { transportsFor } from "../transport.js";
 import { busy } from "./dom.js";
 import { ModerationFeed } from "./feed.js";
@@ -11,15 +11,6 @@ import { ModerationFeed } from "./feed.js";
 const HISTORY_PAGE = 50;
 const HISTORY_ATTEMPTS = 5;
 
-const STATE_LABELS = {
-  [ConnectionState.IDLE]: "Connecting…",
-  [ConnectionState.CONNECTING]: "Connecting…",
-  [ConnectionState.RECONNECTING]: "Reconnecting…",
-  [ConnectionState.OFFLINE]: "Offline",
-  [ConnectionState.NOT_FOUND]: "Room not found",
-  [ConnectionState.FAILED]: "Disconnected",
-  [ConnectionState.CLOSED]: "Disconnected",
-};
 
 export class LiveFeed {
   /**
@@ -136,11 +127,8 @@ export class LiveFeed {
     }
   }
 
-  _showState({ state, transport, reason }) {
-    const label = this.parts.state;
-    label.dataset.state = state;
-    label.dataset.transport = transport ?? "";
-    label.textContent = state === ConnectionState.LIVE ? `Live (${transport})` : (STATE_LABELS[state] ?? state);
-    label.title = reason ?? "";
+  _showState(event) {
+    showConnectionState(this.parts.state, event);
   }
+
 }
