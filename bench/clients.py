@@ -504,9 +504,12 @@ class WriterConnection(WebSocketClient):
         self.acked: set[int] = set()  # post numbers the server acknowledged
         self.refused: dict[str, int] = {}
         self.last_ack = 0.0
+        self.sent_at: dict[int, float] = {}
+        self.ack_latency = Histogram()  # post sent -> its ack back: the write path alone
 
     def post(self, number: int) -> None:
         text = post_text(number)
+        self.sent_at[number] = time.time()
         if self.flavour == "chat":
             self.send_text(f'{{"type":"message","text":"{text}","nonce":{number}}}')
         else:
@@ -515,22 +518,27 @@ class WriterConnection(WebSocketClient):
     def on_text(self, payload: bytes, now: float) -> None:
         if self.flavour == "chat":
             if payload.startswith(b'{"type":"ack"'):
-                self.acked.add(int(NONCE_PATTERN.search(payload).group(1)))  # type: ignore[union-attr]
-                self.last_ack = now
+                self.acknowledged(int(NONCE_PATTERN.search(payload).group(1)), now)  # type: ignore[union-attr]
             elif payload.startswith(b'{"type":"hello"'):
                 self.ready.set()
             elif payload.startswith(b'{"type":"error"'):
                 code = json.loads(payload).get("code", "?")
                 self.refused[code] = self.refused.get(code, 0) + 1
         elif payload.startswith(SIO_ACK):
-            self.acked.add(int(payload[2 : payload.index(b"[")]))
-            self.last_ack = now
+            self.acknowledged(int(payload[2 : payload.index(b"[")]), now)
         elif payload == EIO_PING:
             self.send_text(EIO_PONG)
         elif payload.startswith(EIO_OPEN):
             self.send_text(SIO_CONNECT)
         elif payload.startswith(SIO_CONNECT.encode()):
             self.ready.set()
+
+    def acknowledged(self, number: int, now: float) -> None:
+        self.acked.add(number)
+        self.last_ack = now
+        sent = self.sent_at.pop(number, None)
+        if sent is not None:
+            self.ack_latency.add((now - sent) * 1000)
 
 
 async def open_writers(
@@ -571,7 +579,9 @@ async def post_at_rate(
     while sum(len(w.acked) + sum(w.refused.values()) for w in writers) < total and loop.time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     refused: dict[str, int] = {}
+    ack_latency = Histogram()
     for writer in writers:
+        ack_latency.merge(writer.ack_latency)
         for code, count in writer.refused.items():
             refused[code] = refused.get(code, 0) + count
     return {
@@ -581,4 +591,5 @@ async def post_at_rate(
         "started": started,
         "sent_until": sent_until,
         "last_ack": max((w.last_ack for w in writers), default=0.0),
+        "ack_latency": ack_latency,
     }

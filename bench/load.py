@@ -122,7 +122,8 @@ class _Worker:
                 if len(self.tasks) % HANDSHAKES_IN_FLIGHT == 0:
                     await asyncio.sleep(0)  # let the first handshakes start
         waiting = [asyncio.create_task(viewer.ready.wait()) for viewer in self.viewers]
-        await asyncio.wait(waiting, timeout=CONNECT_TIMEOUT_SECS)
+        if waiting:
+            await asyncio.wait(waiting, timeout=CONNECT_TIMEOUT_SECS)
         for task in waiting:
             task.cancel()
         missing = sum(not viewer.ready.is_set() for viewer in self.viewers)
@@ -273,4 +274,4 @@ def split_groups(groups: list[ViewerGroup], workers: int) -> list[WorkerSpec]:
             spec.groups.append(
                 ViewerGroup(group.transport, group.port, group.slug, group.room, share, group.host)
             )
-    return specs
+    return [spec for spec in specs if spec.viewers] or specs[:1]

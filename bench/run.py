@@ -7,6 +7,7 @@
     .venv/bin/python -m bench.run rooms --rooms 1000 --per-room 5 --rates 100,200
     .venv/bin/python -m bench.run redis --viewers 500 --rates 100,200
     .venv/bin/python -m bench.run window --comments 100000 --clients 1,8
+    .venv/bin/python -m bench.run soak --minutes 3       # memory and open files under a mix
     .venv/bin/python -m bench.run full --write docs/BENCHMARKS.md      # every size and rate (long)
 
 Each scenario starts its own daphne (`python -m config.serve`, production settings, a fresh
@@ -29,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import soak
 from .load import raise_fd_limit
 from .peers import PEERS
 from .report import command_line, section, write_section
@@ -46,19 +48,25 @@ def _ints(text: str) -> list[int]:
 
 
 def default_jobs() -> list[Job]:
-    """`make bench`: a few minutes, one of each scenario at sizes the machine can hold."""
+    """`make bench`: about ten minutes, one of each scenario at the sizes the issue names."""
     return [
         ("ws 500 @ 20/s", lambda b: b.fanout("ws", 500, 20)),
         ("ws 500 @ 200/s", lambda b: b.fanout("ws", 500, 200)),
         ("socket.io 500 @ 200/s", lambda b: b.peer_fanout("socketio", 500, 200)),
         ("python-socketio 500 @ 200/s", lambda b: b.peer_fanout("python-socketio", 500, 200)),
+        # Twice the offered load (200,000 deliveries/s): who saturates first.
+        ("ws 500 @ 400/s", lambda b: b.fanout("ws", 500, 400)),
+        ("socket.io 500 @ 400/s", lambda b: b.peer_fanout("socketio", 500, 400)),
+        ("ws 1000 @ 100/s", lambda b: b.fanout("ws", 1000, 100)),
+        ("ws 2000 @ 50/s", lambda b: b.fanout("ws", 2000, 50)),
         ("sse 500 @ 20/s", lambda b: b.fanout("sse", 500, 20)),
         ("sse 500 @ 200/s", lambda b: b.fanout("sse", 500, 200)),
         ("poll 200 @ 5/s", lambda b: b.fanout("poll", 200, 5)),
         ("rooms 1000 x 5 @ 100/s", lambda b: b.small_rooms(1000, 5, 100)),
         ("redis 500 @ 20/s", lambda b: b.redis_pair(500, 20)),
+        ("redis 500 @ 150/s", lambda b: b.redis_pair(500, 150)),
         ("idle 1000", lambda b: b.idle(1000)),
-        ("idle 5000", lambda b: b.idle(5000)),
+        ("idle 10000", lambda b: b.idle(10000)),
         ("window 100000 x 1", lambda b: b.time_window(100_000, 1)),
         ("window 100000 x 8", lambda b: b.time_window(100_000, 8)),
     ]
@@ -181,12 +189,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     redis = commands.add_parser("redis", help="two daphne processes on the local Redis")
     redis.add_argument("--viewers", default="500")
     redis.add_argument("--rates", default="20")
+    soak.add_parser(commands)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     raise_fd_limit()
+    if args.command == "soak":
+        return soak.run(args)
     jobs = jobs_for(args)
     small_rooms = args.rooms if args.command == "rooms" else 1000
     rows: list[dict[str, Any]] = []

@@ -349,6 +349,8 @@ class Bench:
             "reordered": merged["reordered"],
             "resets": merged["resets"],
             "reconnects": merged["reconnects"],
+            "ack_p50_ms": posting["ack_latency"].percentile(0.50),
+            "ack_p99_ms": posting["ack_latency"].percentile(0.99),
             "p50_ms": histogram.percentile(0.50),
             "p99_ms": histogram.percentile(0.99),
             "max_ms": round(histogram.max_ms, 1),

@@ -97,6 +97,11 @@ def base_env(database: Path) -> dict[str, str]:
         CHAT_CONNECT_RATE_IP=MESSAGE_RATE,  # thousands of viewers connect from one address here
         CHAT_HTTP_WRITE_RATE_IP=MESSAGE_RATE,
         CHAT_DUPLICATE_SECONDS="0",
+        # Production settings over plain HTTP on 127.0.0.1: no redirect to HTTPS, and cookies
+        # a client sends over HTTP.
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
         PYTHONUNBUFFERED="1",
     )
     return env

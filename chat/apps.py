@@ -1,6 +1,26 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.handlers.asgi import ASGIHandler
+from django.core.signals import request_finished
+from django.db import connections
+
+
+def close_request_connections(sender: Any, **kwargs: Any) -> None:
+    """Under ASGI a request's sync code runs in a thread of its own (Django's
+    ThreadSensitiveContext) that ends with the request, and this signal is sent in that thread.
+    A connection it kept for reuse (CONN_MAX_AGE) would never be reused: it would only wait for
+    the garbage collector to close its files (measured by the soak in bench/: 47 extra open
+    files after three minutes). Connections of the consumers' long-lived database thread are
+    not touched: no request ends there."""
+    if isinstance(sender, type) and issubclass(sender, ASGIHandler):
+        for connection in connections.all(initialized_only=True):
+            connection.close()
 
 
 class ChatConfig(AppConfig):
     name = "chat"
     verbose_name = "Chat"
+
+    def ready(self) -> None:
+        request_finished.connect(close_request_connections, dispatch_uid="chat.close_request_connections")

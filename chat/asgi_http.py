@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 from .errors import ChatError, room_not_found
-from .models import Room
+from .models import Room, is_room_slug
 from .moderation import can_read, require_reader
 from .presence import presence_identity
 from .ratelimit import hit, parse_rate
@@ -74,6 +74,8 @@ async def send_error(send: Send, error: ChatError) -> None:
 
 @database_sync_to_async
 def load_room(slug: str) -> Room | None:
+    if not is_room_slug(slug):  # SSE, long-poll and WebSocket route any slug here
+        return None
     return Room.objects.filter(slug=slug).first()
 
 

@@ -8,11 +8,14 @@ from enum import IntEnum
 from typing import Any
 
 from autobahn.exception import Disconnected  # daphne's WebSocket layer, on a write after a close
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from .asgi_http import admit_reader, load_room, query_param, scope_presence, still_readable
+from .batching import run_batched
 from .direct import EXTENSION as DIRECT_EXTENSION
 from .direct import DirectWriter
 from .errors import ChatError
@@ -62,12 +65,37 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.access_checks: set[asyncio.Task[None]] = set()
-        self.writes: set[asyncio.Task[None]] = set()
+        # Tasks in flight, kept referenced until done; made on first use (most viewers never post).
+        self.access_checks: set[asyncio.Task[None]] | None = None
+        self.writes: set[asyncio.Task[None]] | None = None
         self.direct_writer: DirectWriter | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Channels' consumer loop without its task and `asyncio.wait` around every receive
+        (which it needs only to listen to a channel layer too): a smaller idle connection."""
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its `close_old_connections` round trip to the database
+        thread before every incoming frame: that hop queues behind the writes in flight, so it
+        capped a connection at a few hundred frames a second under load. Every database call
+        here goes through `database_sync_to_async`, which closes old connections itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         self.direct_writer = (self.scope.get("extensions") or {}).get(DIRECT_EXTENSION)
+        if self.direct_writer is not None:
+            self.direct_writer.forget_http_upgrade()
         await super().websocket_connect(message)
 
     async def connect(self) -> None:
@@ -162,6 +190,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Run a write without waiting for it, so one client's posts do not queue behind each
         other's round trip to the database thread (which runs them in the order they came, so
         they commit in that order). At most WRITES_IN_FLIGHT at once per connection."""
+        if self.writes is None:
+            self.writes = set()
         while len(self.writes) >= WRITES_IN_FLIGHT:
             await asyncio.wait(self.writes, return_when=asyncio.FIRST_COMPLETED)
         task = asyncio.create_task(self.receive_write(frame, nonce))
@@ -172,7 +202,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         client = self.scope.get("client") or ("", 0)
         context = WriteContext(ip=str(client[0] or ""))
         try:
-            posted = await database_sync_to_async(submit_frame)(self.room, self.scope["user"], frame, context)
+            posted = await run_batched(submit_frame, self.room, self.scope["user"], frame, context)
         except ChatError as error:
             await self.send_error(error, nonce)
             return
@@ -198,6 +228,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if batch.changes_access:
             # In its own task: the hub is writing this batch to every connection of the room.
             task = asyncio.create_task(self.recheck_access())
+            if self.access_checks is None:
+                self.access_checks = set()
             self.access_checks.add(task)
             task.add_done_callback(self.access_checks.discard)
 

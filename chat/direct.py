@@ -78,6 +78,23 @@ class DirectWriter:
         """Bytes written to this connection that the client has not taken yet."""
         return buffered(getattr(self._protocol(), "transport", None))
 
+    def forget_http_upgrade(self) -> None:
+        """Let go of the HTTP request this connection was upgraded from.
+
+        After daphne hands the socket to the WebSocket protocol, Twisted's HTTP channel stays
+        registered as the socket's producer, and with it the upgrade request: its headers, body
+        buffer and addresses, for as long as the WebSocket lives (about 2 KB of every idle
+        connection). Its only remaining effect was to stop reading from a client whose writes
+        back up; slow readers are handled by the subscription (chat/stream.py) instead.
+        """
+        transport = getattr(self._protocol(), "transport", None)
+        channel = getattr(transport, "producer", None)
+        if transport is None or channel is None or not hasattr(channel, "requests"):
+            return  # not an upgraded HTTP/1.1 channel (or already done)
+        channel.setTimeout(None)
+        channel.requests = []
+        transport.unregisterProducer()
+
 
 class DirectHttpWriter:
     """The same for a streaming HTTP response (SSE): pre-built body chunks straight to the

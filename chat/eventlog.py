@@ -30,18 +30,20 @@ def append_event(
     later seq can only commit after an earlier one: commit order equals seq order.
     """
     author = user if isinstance(user, User) else None
-    with transaction.atomic():
-        seq = _next_seq(room.pk)
-        event = RoomEvent.objects.create(
-            room_id=room.pk,
-            seq=seq,
-            kind=kind,
-            user=author,
-            user_name=author.get_username() if author is not None else "",
-            text=text,
-            data=data or {},
-            video_ms=video_ms,
-        )
+    event = RoomEvent(
+        room_id=room.pk,
+        kind=kind,
+        user=author,
+        user_name=author.get_username() if author is not None else "",
+        text=text,
+        data=data or {},
+        video_ms=video_ms,
+    )
+    # No savepoint: inside a larger transaction (a moderation action, a trip of posts in
+    # chat/batching.py) a failure here fails that transaction, which is what it should do.
+    with transaction.atomic(savepoint=False):
+        seq = event.seq = _next_seq(room.pk)
+        _insert(event)
         publish_after_commit(room.pk, event_to_wire(event))
     room.last_seq = seq
     return event
@@ -80,6 +82,23 @@ def _next_seq(room_id: int, count: int = 1) -> int:
     return int(row[0])
 
 
+def _insert(event: RoomEvent) -> None:
+    """`event.save()` without the ORM's per-call query building (this runs on every post)."""
+    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in _INSERT_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, values)
+        row = cursor.fetchone()
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = connection.alias
+
+
+_INSERT_FIELDS = [field for field in RoomEvent._meta.concrete_fields if not field.primary_key]
+_INSERT_SQL = (
+    f"INSERT INTO {RoomEvent._meta.db_table}"
+    f" ({', '.join(connection.ops.quote_name(field.column) for field in _INSERT_FIELDS)})"
+    f" VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) RETURNING {RoomEvent._meta.pk.column}"
+)
 _NEXT_SEQ_SQL = f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s WHERE id = %s RETURNING last_seq"
 
 

@@ -11,6 +11,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from .hub import running_hub
+
 logger = logging.getLogger(__name__)
 
 # A check that takes longer than this counts as failed: a balancer should move on.
@@ -24,7 +26,12 @@ def _database() -> None:
 
 
 async def _channel_layer() -> None:
-    """A message sent to a fresh channel comes back: the layer (and Redis behind it) works."""
+    """A message sent through the layer comes back: the layer (and Redis behind it) works.
+    Through the hub's own channel when it runs (it is then the process's one receiver)."""
+    hub = running_hub()
+    if hub is not None:
+        await hub.ping()
+        return
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")

@@ -33,13 +33,14 @@ from .groups import room_group_name
 from .models import Room
 from .params import FRAME_MAX_BYTES
 from .presence import Members, PresenceSnapshot, PresenceStore, make_presence_store
-from .publish import ROOM_EVENT_MESSAGE, use_event_loop
+from .publish import ROOM_EVENT_MESSAGE, ROOM_EVENTS_MESSAGE, use_event_loop
 from .wire import WireEvent, dumps, events_frame, sse_events
 
 logger = logging.getLogger(__name__)
 
 HUB_CHANNEL_PREFIX = "hub"  # settings.CHANNEL_LAYERS sizes channels matching "hub*"
 PRESENCE_CHANGED_MESSAGE = "room.presence"
+HUB_PING_MESSAGE = "hub.ping"
 # Presence frames go out at most once per tick per room (DESIGN: about once a second).
 PRESENCE_TICK_SECS = 1.0
 # Keep a room's group membership a little after its last subscriber leaves: reconnecting
@@ -48,8 +49,9 @@ FEED_LINGER_SECS = 5.0
 # How often to compare each room's last_seq with the log, repairing a dropped final event
 # and picking up events written by processes that share no channel layer with this one.
 GAP_CHECK_SECS = 5.0
-# Group membership expires after the layer's group_expiry (a day by default): renew it.
-GROUP_REFRESH_SECS = 3600.0
+# Group membership expires after the layer's group_expiry (a day by default), and a Redis
+# restarted without persistence has forgotten it: renew it this often (one ZADD per room).
+GROUP_REFRESH_SECS = 60.0
 # Per-room queue of incoming events; beyond it the hub stops queueing and re-reads the log.
 FEED_INBOX_MAX = 10_000
 # Under load a room sends at most one frame per tick to each connection, carrying every event
@@ -338,6 +340,8 @@ class Hub:
         self.channel_name = ""
         self.presence_store: PresenceStore = make_presence_store()
         self._closing: dict[int, asyncio.Task[None]] = {}
+        self._rejoin_pending = False  # a rejoin after a layer failure has not fully worked yet
+        self._pings: dict[str, asyncio.Future[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._started: asyncio.Future[None] | None = None
 
@@ -456,29 +460,55 @@ class Hub:
                 raise
             except Exception:
                 logger.exception("hub: channel layer receive failed; rejoining groups")
+                self._rejoin_pending = True
                 await asyncio.sleep(1)
                 await self._rejoin_groups()
                 continue
             self._dispatch(message)
 
+    async def ping(self) -> None:
+        """A message through the channel layer to this hub and back: the layer (and Redis
+        behind it) works for us. (A health check cannot receive on a channel of its own while
+        the hub is receiving: channels_redis serves one receive per process at a time.)"""
+        token = uuid.uuid4().hex
+        arrived = self._pings[token] = asyncio.get_running_loop().create_future()
+        try:
+            await self.layer.send(self.channel_name, {"type": HUB_PING_MESSAGE, "token": token})
+            await arrived
+        finally:
+            self._pings.pop(token, None)
+
     def _dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") == HUB_PING_MESSAGE:
+            arrived = self._pings.get(message.get("token", ""))
+            if arrived is not None and not arrived.done():
+                arrived.set_result(None)
+            return
         feed = self.feeds.get(message.get("room_id", -1))
         if feed is None:
             return
-        if message.get("type") == ROOM_EVENT_MESSAGE:
+        if message.get("type") == ROOM_EVENTS_MESSAGE:
+            for event in message["events"]:
+                feed.offer(event)
+        elif message.get("type") == ROOM_EVENT_MESSAGE:
             feed.offer(message["event"])
         elif message.get("type") == PRESENCE_CHANGED_MESSAGE and message.get("from") != self.process_id:
             feed.remote_dirty = True
 
     async def _rejoin_groups(self) -> None:
+        """Join every room's group again (after the layer failed: a restarted Redis has
+        forgotten them). Until every join has worked, the maintenance loop retries."""
+        failed = False
         for room_id in list(self.feeds):
             try:
                 await self.layer.group_add(room_group_name(room_id), self.channel_name)
             except Exception:
+                failed = True
                 logger.warning("hub: could not rejoin room %s yet", room_id)
             feed = self.feeds.get(room_id)
             if feed is not None:
                 feed.local_dirty = True
+        self._rejoin_pending = failed
         await self._check_gaps()
 
     async def _presence_loop(self) -> None:
@@ -523,6 +553,8 @@ class Hub:
         while True:
             await asyncio.sleep(GAP_CHECK_SECS)
             try:
+                if self._rejoin_pending:
+                    await self._rejoin_groups()
                 await self._check_gaps()
                 if time.monotonic() - last_group_refresh >= GROUP_REFRESH_SECS:
                     last_group_refresh = time.monotonic()
@@ -558,3 +590,10 @@ def get_hub() -> Hub:
     if hub is None:
         hub = _hubs[loop] = Hub()
     return hub
+
+
+def running_hub() -> Hub | None:
+    """The running event loop's hub if it has started (it receives from the channel layer)."""
+    hub = _hubs.get(asyncio.get_running_loop())
+    started = hub._started if hub is not None else None
+    return hub if started is not None and started.done() and not started.exception() else None

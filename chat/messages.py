@@ -22,13 +22,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.core.cache import cache
 from django.utils import timezone
 
+from .cache import cache_failed, shared_cache
 from .errors import ChatError
 from .eventlog import append_event
 from .models import EventKind, HeldMessage, Room, RoomEvent
-from .moderation import can_moderate, check_may_post, hold_reason
+from .moderation import Standing, check_may_post, hold_reason
 from .ratelimit import Rate, hit, parse_rate
 from .text import clean_text
 
@@ -92,18 +92,14 @@ def submit_frame(
     return writer(room, user, frame, context or WriteContext())
 
 
-def fresh_room(room: Room) -> Room:
-    """The room with its current settings: a connection's copy may be hours old."""
-    return Room.objects.get(pk=room.pk)
-
-
 def _limited(code: str, message: str, retry_after: int) -> ChatError:
     return ChatError(code, f"{message} Try again in {retry_after} s.", status=429, retry_after=retry_after)
 
 
-def check_flood(room: Room, user: AnyUser, text: str, context: WriteContext) -> None:
+def check_flood(standing: Standing, user: AnyUser, text: str, context: WriteContext) -> None:
     """Rates per user and per IP (shared by every transport and, on Redis, every process), the
     same text twice within CHAT_DUPLICATE_SECONDS, and the room's slow mode."""
+    room = standing.room
     retry_after = hit(f"message:user:{user.pk}", parse_rate(settings.CHAT_MESSAGE_RATE))
     if retry_after is not None:
         raise _limited("rate_limited", "You are posting too fast.", retry_after)
@@ -114,9 +110,14 @@ def check_flood(room: Room, user: AnyUser, text: str, context: WriteContext) -> 
     duplicate_secs = settings.CHAT_DUPLICATE_SECONDS
     if duplicate_secs > 0:
         digest = hashlib.blake2b(text.casefold().encode(), digest_size=12).hexdigest()
-        if not cache.add(f"dup:{room.pk}:{user.pk}:{digest}", 1, timeout=duplicate_secs):
+        try:
+            fresh = shared_cache().add(f"dup:{room.pk}:{user.pk}:{digest}", 1, timeout=duplicate_secs)
+        except Exception:
+            cache_failed("the duplicate check")
+            fresh = True
+        if not fresh:
             raise _limited("duplicate", "You just posted that.", duplicate_secs)
-    if room.slow_mode_seconds and not can_moderate(user, room):
+    if room.slow_mode_seconds and not standing.moderates:
         retry_after = hit(
             f"slow:{room.pk}:{user.pk}:{room.slow_mode_seconds}", Rate(1, room.slow_mode_seconds)
         )
@@ -127,7 +128,7 @@ def check_flood(room: Room, user: AnyUser, text: str, context: WriteContext) -> 
 
 
 def publish_content(
-    room: Room,
+    standing: Standing,
     user: AnyUser,
     kind: EventKind,
     text: str,
@@ -136,8 +137,9 @@ def publish_content(
     video_ms: int | None = None,
 ) -> Posted:
     """Gates 3 and 4 for validated content, then append it (or hold it for review)."""
-    check_flood(room, user, text, context)
-    reason = hold_reason(room, user, text)
+    check_flood(standing, user, text, context)
+    reason = hold_reason(standing, user, text)
+    room = standing.room
     if reason is not None:
         assert isinstance(user, User)
         held = HeldMessage.objects.create(
@@ -152,19 +154,22 @@ def publish_content(
 def count_minute(room_id: int) -> None:
     """Messages per minute for the moderator's chart: one counter per room and minute."""
     key = f"stats:{room_id}:{int(timezone.now().timestamp() // 60)}"
-    if not cache.add(key, 1, timeout=3700):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.add(key, 1, timeout=3700)
+    cache = shared_cache()
+    try:
+        if not cache.add(key, 1, timeout=3700):
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.add(key, 1, timeout=3700)
+    except Exception:  # after the commit: the post is saved, only the chart misses it
+        cache_failed("the per-minute count")
 
 
 def post_message(room: Room, user: AnyUser, text: object, context: WriteContext | None = None) -> Posted:
     """Validate and append (or hold) a chat message; raises ChatError with a stable code."""
-    room = fresh_room(room)
-    check_may_post(room, user)
+    standing = check_may_post(room, user)
     cleaned = clean_text(text)
-    return publish_content(room, user, EventKind.MESSAGE, cleaned, context or WriteContext())
+    return publish_content(standing, user, EventKind.MESSAGE, cleaned, context or WriteContext())
 
 
 def submit_message(room: Room, user: AnyUser, frame: dict[str, object], context: WriteContext) -> Posted:

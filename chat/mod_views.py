@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
+from .cache import shared_cache
 from .errors import ChatError
 from .hub import get_hub
 from .models import AuditEntry, HeldMessage, Room, RoomEvent, RoomRole
@@ -46,6 +46,14 @@ def event_answer(event: RoomEvent, **extra: Any) -> JsonResponse:
     return JsonResponse({"seq": event.seq, "kind": event.kind, "id": event.pk, **extra})
 
 
+def _has_body(request: HttpRequest) -> bool:
+    """Without reading it: a form-encoded body has been read already (by the CSRF check), and
+    `request.body` then raises. json_body refuses anything but JSON with `invalid`."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return chunked or request.content_type == "application/json" or length not in {"", "0"}
+
+
 def mod_action(
     action: Callable[[HttpRequest, Room, dict[str, Any]], HttpResponse],
 ) -> Callable[[HttpRequest, str], HttpResponse]:
@@ -55,7 +63,7 @@ def mod_action(
     def view(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             room = room_or_404(slug)
-            body = json_body(request) if request.body else {}
+            body = json_body(request) if _has_body(request) else {}
             return action(request, room, body)
         except ChatError as error:
             return error_response(error)
@@ -182,7 +190,7 @@ def minute_counts(room: Room) -> list[dict[str, Any]]:
     """Messages and comments per minute over the last hour (chat/messages.py counts them)."""
     now_minute = int(timezone.now().timestamp() // 60)
     minutes = list(range(now_minute - 59, now_minute + 1))
-    counts = cache.get_many([f"stats:{room.pk}:{m}" for m in minutes])
+    counts = shared_cache().get_many([f"stats:{room.pk}:{m}" for m in minutes])
     return [
         {
             "minute": datetime.fromtimestamp(m * 60, tz=UTC).strftime("%Y-%m-%dT%H:%M:00Z"),

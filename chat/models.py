@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,15 @@ from django.db import models
 from django.utils import timezone
 
 ROOM_SLUG_PATTERN = r"[a-z0-9-]{1,50}"
+_ROOM_SLUG = re.compile(ROOM_SLUG_PATTERN)
+
+
+def is_room_slug(text: str) -> bool:
+    """Whether `text` can be a room's slug: paths that route any slug check this before a query
+    (PostgreSQL refuses text with NUL in it)."""
+    return _ROOM_SLUG.fullmatch(text) is not None
+
+
 validate_room_slug = RegexValidator(
     rf"^{ROOM_SLUG_PATTERN}\Z",
     "Use 1 to 50 lowercase letters, digits or hyphens.",

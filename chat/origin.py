@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 
 
@@ -36,13 +35,3 @@ def same_site(origin: str | None, host: str | None) -> bool:
 def origin_allowed(scope: dict[str, Any]) -> bool:
     """A WebSocket handshake from this site (see same_site)."""
     return same_site(_header(scope, b"origin"), _header(scope, b"host"))
-
-
-class SameOriginMiddleware:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        if scope["type"] == "websocket" and not origin_allowed(scope):
-            return await WebsocketDenier()(scope, receive, send)
-        return await self.app(scope, receive, send)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from typing import Any, TypeGuard
 
 from .errors import ChatError
 
@@ -12,6 +13,14 @@ from .errors import ChatError
 FRAME_MAX_BYTES = 64 * 1024
 SEQ_MAX = 2**62  # far beyond any room's log; keeps absurd values out of queries
 _DIGITS_MAX = 19
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """A finite JSON number (not a bool). `math.isfinite` alone overflows on a huge integer
+    such as 10**400, which JSON allows; integers are always finite."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def parse_int(raw: str | None, name: str, *, low: int, high: int) -> int | None:
@@ -47,11 +56,21 @@ def clean_nonce(value: object) -> str | int | None:
     """A client's nonce, echoed in the answer: a short string or a safe integer."""
     if value is None:
         return None
-    if isinstance(value, str) and len(value) <= NONCE_MAX_CHARS:
+    if isinstance(value, str) and len(value) <= NONCE_MAX_CHARS and _encodable(value):
         return value
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53:
         return value
     raise ChatError("invalid", "nonce must be a string of at most 100 characters or an integer.")
+
+
+def _encodable(text: str) -> bool:
+    """False for text with a lone surrogate: valid JSON can carry "\\ud800", UTF-8 cannot, so
+    echoing it back would fail the frame that answers it."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_json_object(raw: str | bytes) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import Future
+import weakref
 from functools import partial
 from typing import Any
 
@@ -17,7 +17,10 @@ from .wire import WireEvent
 
 logger = logging.getLogger(__name__)
 
-ROOM_EVENT_MESSAGE = "room.event"
+ROOM_EVENT_MESSAGE = "room.event"  # one event (sent by earlier versions; still understood)
+ROOM_EVENTS_MESSAGE = "room.events"  # consecutive events of one room, oldest first
+# Events per layer message at most: a burst goes out as several messages.
+EVENTS_PER_MESSAGE = 500
 
 # The event loop of this process's hub (daphne's loop), once it runs. Domain code runs in
 # worker threads; handing the send to that loop without waiting keeps a post from queueing
@@ -39,18 +42,57 @@ def _publish(room_id: int, event: WireEvent) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    group = room_group_name(room_id)
-    message = {"type": ROOM_EVENT_MESSAGE, "room_id": room_id, "event": event}
     loop = _hub_loop
     if loop is not None and loop.is_running() and not _running_on(loop):
-        # Calls from one thread are scheduled in call order; the hub orders by seq anyway.
-        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-        future.add_done_callback(partial(_report_failure, room_id, event.get("seq")))
+        # Handed to the loop without waiting; calls from one thread are queued in call order.
+        loop.call_soon_threadsafe(_add_to_outbox, loop, layer, room_id, event)
         return
+    message = {"type": ROOM_EVENTS_MESSAGE, "room_id": room_id, "events": [event]}
     try:
-        async_to_sync(layer.group_send)(group, message)
+        async_to_sync(layer.group_send)(room_group_name(room_id), message)
     except Exception:
-        _report_failure(room_id, event.get("seq"), None)
+        _report_failure(room_id, event.get("seq"))
+
+
+class _Outbox:
+    """Events waiting on the hub's loop for the channel layer, per room. While one message is
+    on its way to the layer (a Redis round trip or more), the room's next events gather and go
+    as the next message: one layer message (and one receive in every process) per batch of
+    events instead of per event, in order."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.pending: dict[int, list[WireEvent]] = {}
+        self.sending: dict[int, asyncio.Future[None]] = {}  # the room's sender, while it runs
+
+    def add(self, room_id: int, event: WireEvent) -> None:
+        self.pending.setdefault(room_id, []).append(event)
+        if room_id not in self.sending:
+            self.sending[room_id] = asyncio.ensure_future(self._send(room_id))
+
+    async def _send(self, room_id: int) -> None:
+        try:
+            while events := self.pending.pop(room_id, None):
+                for start in range(0, len(events), EVENTS_PER_MESSAGE):
+                    part = events[start : start + EVENTS_PER_MESSAGE]
+                    message = {"type": ROOM_EVENTS_MESSAGE, "room_id": room_id, "events": part}
+                    try:
+                        await self.layer.group_send(room_group_name(room_id), message)
+                    except Exception:
+                        _report_failure(room_id, f"{part[0].get('seq')}-{part[-1].get('seq')}")
+        finally:
+            self.sending.pop(room_id, None)
+
+
+_outboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Outbox] = weakref.WeakKeyDictionary()
+
+
+def _add_to_outbox(loop: asyncio.AbstractEventLoop, layer: Any, room_id: int, event: WireEvent) -> None:
+    """Runs on `loop` itself (call_soon_threadsafe), so the outboxes need no lock."""
+    outbox = _outboxes.get(loop)
+    if outbox is None or outbox.layer is not layer:
+        outbox = _outboxes[loop] = _Outbox(layer)
+    outbox.add(room_id, event)
 
 
 def _running_on(loop: asyncio.AbstractEventLoop) -> bool:
@@ -60,11 +102,8 @@ def _running_on(loop: asyncio.AbstractEventLoop) -> bool:
         return False
 
 
-def _report_failure(room_id: int, seq: Any, future: Future[None] | None) -> None:
-    if future is not None and (future.cancelled() or future.exception() is None):
-        return
-    # The event is committed; a hub that misses it sees the seq gap on the next event (or in
-    # its periodic check) and re-reads the log: a failed publish delays delivery, never loses it.
-    logger.error(
-        "publishing room %s seq %s failed", room_id, seq, exc_info=future.exception() if future else True
-    )
+def _report_failure(room_id: int, seqs: Any) -> None:
+    """Log a failed send (called from an `except` block). The events are committed; a hub that
+    misses them sees the seq gap on the next event (or in its periodic check) and re-reads the
+    log: a failed publish delays delivery, never loses it."""
+    logger.error("publishing room %s seq %s failed", room_id, seqs, exc_info=True)

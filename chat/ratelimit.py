@@ -14,7 +14,6 @@ gets through. The update is atomic: a Lua script on Redis, a lock in-process for
 from __future__ import annotations
 
 import functools
-import logging
 import math
 import threading
 import time
@@ -22,10 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import BaseCache
-from django.core.cache import cache as default_cache
 from django.core.exceptions import ImproperlyConfigured
 
-logger = logging.getLogger(__name__)
+from .cache import cache_failed, shared_cache
 
 
 @dataclass(frozen=True)
@@ -103,12 +101,12 @@ def hit(key: str, rate: Rate, now: float | None = None, cache: BaseCache | None 
     try:
         return _hit(key, rate, now, cache)
     except Exception:
-        logger.warning("rate limit %s not checked: the cache failed", key.split(":", 1)[0], exc_info=True)
+        cache_failed(f"rate limit {key.split(':', 1)[0]}")
         return None
 
 
 def _hit(key: str, rate: Rate, now: float | None, cache: BaseCache | None) -> int | None:
-    cache = default_cache if cache is None else cache
+    cache = shared_cache() if cache is None else cache
     now = time.time() if now is None else now
     cache_key = f"ratelimit:{key}"
     client = _redis_client(cache)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import Protocol
+from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 
@@ -26,6 +26,9 @@ BACKLOG_PAGE = 500
 # Live events a subscription buffers while catching up; past this it drops the buffer and
 # re-reads the log instead, so a slow catch-up never holds unbounded memory.
 PENDING_MAX_EVENTS = 2_000
+# Shared by every subscription with nothing buffered (an empty deque is 760 bytes; most
+# subscriptions never buffer). maxlen=0: nothing can be added to it by mistake.
+_NOTHING_PENDING: deque[Any] = deque(maxlen=0)
 # How often a subscription that fell behind checks whether its client has caught up.
 DRAIN_POLL_SECS = 0.05
 
@@ -67,13 +70,14 @@ class Subscription:
         self.cursor = 0
         self.feed: RoomFeed | None = None
         self._live = False
-        self._pending: deque[Batch] = deque()
+        self._pending: deque[Batch] = _NOTHING_PENDING  # a deque of its own once needed
         self._pending_events = 0
         self._overflowed = False
         self._catch_up_task: asyncio.Task[None] | None = None
         self._closed = False
         self._started = False
         self._presence_version = -1
+        self._held_presence: str | None = None
 
     async def open(self) -> RoomFeed:
         """Join the room's feed; live batches are buffered until `start`."""
@@ -137,9 +141,14 @@ class Subscription:
         await self._write(batch)
 
     async def deliver_presence(self, frame: str) -> None:
-        # Presence only after the transport's own greeting, i.e. once the stream has started.
-        if self._started and not self._closed:
-            await self.sink.write_presence(frame)
+        # Presence only after the transport's own greeting, i.e. once the stream has started;
+        # to a client that is behind (or catching up), only the latest, once it has caught up.
+        if not self._started or self._closed:
+            return
+        if not self._live:
+            self._held_presence = frame
+            return
+        await self.sink.write_presence(frame)
 
     # Internals.
 
@@ -151,6 +160,8 @@ class Subscription:
             self._pending_events = 0
             self._overflowed = True
             return
+        if self._pending is _NOTHING_PENDING:
+            self._pending = deque()
         self._pending.append(batch)
         self._pending_events += len(batch.events)
 
@@ -198,4 +209,7 @@ class Subscription:
                 self._pending_events = 0
                 continue
             self._live = True
+            held, self._held_presence = self._held_presence, None
+            if held is not None:
+                await self.sink.write_presence(held)
             return

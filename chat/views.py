@@ -6,11 +6,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,6 +25,7 @@ from .messages import WriteContext, submit_frame
 from .models import Room, validate_room_slug
 from .moderation import can_moderate, can_read, require_reader
 from .params import FRAME_MAX_BYTES, SEQ_MAX, clean_nonce, parse_int, parse_json_object
+from .security import ThrottledAuthenticationForm, rate_limited_json, wants_json
 
 HISTORY_DEFAULT_LIMIT = 50
 
@@ -69,7 +71,10 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         raise ChatError("too_long", "Request bodies are limited to 64 KiB.", status=413)
     if request.content_type != "application/json":
         raise ChatError("invalid", "Send JSON with Content-Type: application/json.")
-    body = request.body
+    try:
+        body = request.body
+    except RequestDataTooBig:  # chunked, so no Content-Length, and over Django's own ceiling
+        raise ChatError("too_long", "Request bodies are limited to 64 KiB.", status=413) from None
     if len(body) > FRAME_MAX_BYTES:
         raise ChatError("too_long", "Request bodies are limited to 64 KiB.", status=413)
     return parse_json_object(body)
@@ -88,6 +93,24 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             status=403,
         )
     return django_csrf_failure(request, reason)
+
+
+class LoginView(auth_views.LoginView):
+    """`/accounts/login/`: Django's login form, throttled against password guessing
+    (chat/security.py). A throttled attempt answers 429 with Retry-After: the form with its error,
+    or for a client asking for JSON, the error `rate_limited` with `retry_after`."""
+
+    authentication_form = ThrottledAuthenticationForm
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        retry_after = getattr(form, "retry_after", None)
+        if retry_after is not None and wants_json(self.request):
+            return rate_limited_json(retry_after, " ".join(form.non_field_errors()))
+        response = super().form_invalid(form)
+        if retry_after is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(retry_after)
+        return response
 
 
 def safe_next(request: HttpRequest) -> str | None:
@@ -170,8 +193,9 @@ def history(request: HttpRequest, slug: str) -> JsonResponse:
     try:
         room = room_or_404(slug)
         require_reader(request.user, room)
-        before = parse_int(request.GET.get("before"), "before", low=1, high=SEQ_MAX)
-        limit = parse_int(request.GET.get("limit"), "limit", low=1, high=HISTORY_MAX_LIMIT)
+        query = query_params(request)
+        before = parse_int(query.get("before"), "before", low=1, high=SEQ_MAX)
+        limit = parse_int(query.get("limit"), "limit", low=1, high=HISTORY_MAX_LIMIT)
     except ChatError as error:
         return error_response(error)
     events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT)
@@ -188,8 +212,17 @@ def room_or_404(slug: str) -> Room:
 def readable_room(request: HttpRequest, slug: str) -> Room:
     """The room, if this request may read it: ChatError room_not_found or private_room."""
     room = room_or_404(slug)
-    require_reader(request.user, room, request.GET.get("key"))
+    require_reader(request.user, room, query_params(request).get("key"))
     return room
+
+
+def query_params(request: HttpRequest) -> QueryDict:
+    """`request.GET`, or ChatError("invalid") for more parameters than Django will parse
+    (DATA_UPLOAD_MAX_NUMBER_FIELDS): its own refusal is an HTML page, and a 500 under DEBUG."""
+    try:
+        return request.GET
+    except TooManyFieldsSent:
+        raise ChatError("invalid", "Too many query parameters.") from None
 
 
 def moderators_page_room(request: HttpRequest, slug: str, refusal: str) -> Room | HttpResponse:

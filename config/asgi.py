@@ -10,14 +10,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 # Imported after Django is set up: these modules touch models and settings.
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from chat.origin import SameOriginMiddleware  # noqa: E402
-from chat.routing import http_urlpatterns, websocket_urlpatterns  # noqa: E402
+from chat.routing import WebSocketRoute, http_urlpatterns  # noqa: E402
 
 django_http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 
@@ -25,6 +23,6 @@ application = ProtocolTypeRouter(
     {
         # SSE and long-poll first (no thread per waiting request), then everything else.
         "http": URLRouter([*http_urlpatterns, re_path(r"", django_http_app)]),  # type: ignore[arg-type]
-        "websocket": SameOriginMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": WebSocketRoute(),
     }
 )

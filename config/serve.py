@@ -6,8 +6,11 @@ The one place that knows how daphne is started, used by `make run`, the tests an
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 import os
 import sys
+from functools import partial
 from typing import Any
 
 from chat.params import FRAME_MAX_BYTES
@@ -16,6 +19,14 @@ from chat.params import FRAME_MAX_BYTES
 # reconnect together after a restart, a short queue drops SYNs and clients wait out TCP's
 # 1, 3, 7, 15 s retries; the kernel caps this at net.core.somaxconn.
 LISTEN_BACKLOG = 2048
+
+# The cyclic garbage collector's thresholds (CPython's default: 700, 10, 10). At hundreds of
+# posts a second 700 allocations pass in a few milliseconds, so anything that lived that long (a
+# batch being written, a post on its trip to the database) reached the oldest generation, and
+# full collections, each walking every connection's objects (200-500 ms with 6,000 connections,
+# finding nothing), came every few seconds. Larger still (50,000) lets request garbage that sits
+# in reference cycles pile up (docs/DECISIONS.md).
+GC_THRESHOLDS = (10_000, 20, 10)
 
 
 def daphne_argv(host: str, port: int, extra: list[str]) -> list[str]:
@@ -30,6 +41,34 @@ def daphne_argv(host: str, port: int, extra: list[str]) -> list[str]:
     ]  # fmt: skip
 
 
+class Inbox:
+    """A connection's queue of incoming ASGI messages: what daphne uses of `asyncio.Queue`
+    (`put_nowait`, and `get` from the one application reading it), without the Queue's three
+    deques, 2.3 KB of every idle connection."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._waiter: asyncio.Future[Any] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> Any:
+        # The item stays queued until taken: a reader cancelled after the wake-up loses nothing.
+        while not self._items:
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
 def _command_line() -> Any:
     from daphne.cli import CommandLineInterface
     from daphne.server import Server
@@ -38,13 +77,23 @@ def _command_line() -> Any:
 
     class ChatServer(Server):
         def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
-            # The fan-out's fast path (chat/direct.py): frames written straight to the connection.
+            """daphne's own, with a leaner input queue (`Inbox`) and the fan-out's fast path
+            (chat/direct.py): frames written straight to the connection."""
+            assert "application_instance" not in self.connections[protocol]
             if scope.get("type") == "websocket":
                 scope["extensions"] = {**(scope.get("extensions") or {}), EXTENSION: DirectWriter(protocol)}
             elif scope.get("type") == "http":
                 writer = DirectHttpWriter(protocol)
                 scope["extensions"] = {**(scope.get("extensions") or {}), HTTP_EXTENSION: writer}
-            return super().create_application(protocol, scope)
+            scope.setdefault("asgi", {"version": "3.0"})
+            inbox = Inbox()
+            instance = self.application(
+                scope=scope, receive=inbox.get, send=partial(self.handle_reply, protocol)
+            )
+            if protocol not in self.connections:
+                return None
+            self.connections[protocol]["application_instance"] = asyncio.ensure_future(instance)
+            return inbox
 
         def listen_success(self, port: Any) -> None:
             # Fail bad connections with a close frame, not a dropped socket: a client that
@@ -65,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     args, extra = parser.parse_known_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    gc.set_threshold(*GC_THRESHOLDS)
     _command_line().run(daphne_argv(args.host, args.port, extra))
 
 

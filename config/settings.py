@@ -56,6 +56,40 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# HTTPS (docs/OPERATIONS.md, "Production settings"): on by default when DEBUG is off, so that
+# `manage.py check --deploy` is clean; each can be turned off, e.g. for a plain-HTTP benchmark.
+# Plain HTTP is redirected to HTTPS, except /healthz, which load balancers probe over HTTP.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# daphne --proxy-headers already takes the scheme from X-Forwarded-Proto; this is for a daphne
+# started without it behind a proxy that sets X-Forwarded-Proto (and strips a client's own).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", False) else None
+)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the pages' scripts read it to send X-CSRFToken
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Strict-Transport-Security, sent on HTTPS responses only. A year, subdomains included and
+# preload allowed is what `check --deploy` asks for; start lower on a first deploy.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = os.environ.get("SECURE_REFERRER_POLICY", "same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No page may be framed (the OBS overlay opts out in its view), here and in the CSP below.
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (chat/security.py): scripts, styles and connections from this site
+# only. Videos (the watch page plays the address its owner set) from these sources; on a page
+# served over plain HTTP, `https:` also admits `http:`. Space- or comma-separated.
+CSP_MEDIA_SRC = os.environ.get("CSP_MEDIA_SRC", "'self' blob: https:").replace(",", " ").split()
+CSP_REPORT_URI = os.environ.get("CSP_REPORT_URI", "").strip()  # where browsers report violations
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)  # report, do not enforce (to try a change)
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -71,6 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chat.security.ContentSecurityPolicyMiddleware",
     "chat.middleware.HttpWriteRateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -219,6 +254,10 @@ CHAT_MESSAGE_RATE = os.environ.get("CHAT_MESSAGE_RATE", "20/10")
 CHAT_MESSAGE_RATE_IP = os.environ.get("CHAT_MESSAGE_RATE_IP", "60/10")
 CHAT_CONNECT_RATE_IP = os.environ.get("CHAT_CONNECT_RATE_IP", "120/60")
 CHAT_HTTP_WRITE_RATE_IP = os.environ.get("CHAT_HTTP_WRITE_RATE_IP", "120/60")
+# Failed logins (login form and admin), against password guessing: per username, whatever the
+# address (a burst of 5, then one per minute), and per client address, whatever the username.
+CHAT_LOGIN_FAILURE_RATE = os.environ.get("CHAT_LOGIN_FAILURE_RATE", "5/300")
+CHAT_LOGIN_FAILURE_RATE_IP = os.environ.get("CHAT_LOGIN_FAILURE_RATE_IP", "20/600")
 # The same text from the same user in the same room within this many seconds is refused.
 CHAT_DUPLICATE_SECONDS = env_int("CHAT_DUPLICATE_SECONDS", 30)
 

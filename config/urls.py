@@ -6,11 +6,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from chat import health, mod_views, views
+from chat.security import ThrottledAdminAuthenticationForm
+
+# The admin's login form counts failed logins in the same buckets as the site's (chat/security.py).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/signup/", views.signup, name="signup"),
+    # Before Django's auth URLs, which name the same address `login` too.
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("rooms/new", views.create_room, name="create_room"),

@@ -8,15 +8,15 @@ event's data and the position in the video in the indexed `video_ms` column. Eve
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from chat.errors import ChatError
-from chat.messages import AnyUser, Posted, WriteContext, fresh_room, publish_content
+from chat.messages import AnyUser, Posted, WriteContext, publish_content
 from chat.models import EventKind, Room
 from chat.moderation import check_may_post
+from chat.params import is_number
 from chat.text import clean_text
 
 from .models import RoomVideo
@@ -72,7 +72,7 @@ def clean_video_ms(value: object, video: RoomVideo | None) -> int | None:
         return None
     if not recorded:
         raise ChatError("invalid_video_ms", "This room is live: video_ms must be null.", field="video_ms")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_number(value):
         raise ChatError("invalid_video_ms", "video_ms must be a number of milliseconds.", field="video_ms")
     position = round(value)
     high = video.duration_ms if video is not None and video.duration_ms is not None else VIDEO_MS_MAX
@@ -105,11 +105,10 @@ def post_danmaku(
 ) -> Posted:
     """Validate and append (or hold) a comment by `user`; raises ChatError with a stable code.
     The same gates as a chat message (chat/messages.py): access, sanctions, floods, review."""
-    room = fresh_room(room)
-    check_may_post(room, user)
+    standing = check_may_post(room, user)
     comment = clean_comment(fields, room_video(room))
     return publish_content(
-        room,
+        standing,
         user,
         EventKind.DANMAKU,
         comment.text,

@@ -17,18 +17,17 @@ server never answers.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from chat.errors import ChatError, room_not_found
-from chat.models import Room
+from chat.models import Room, is_room_slug
 from chat.moderation import require_reader
 from chat.origin import same_site
-from chat.params import parse_int
-from chat.views import error_response, json_body, write_context
+from chat.params import is_number, parse_int
+from chat.views import error_response, json_body, query_params, write_context
 
 from .comments import post_danmaku
 from .models import RoomVideo
@@ -48,7 +47,7 @@ def _error(error: ChatError) -> JsonResponse:
 def _room(slug: object) -> Room:
     if not isinstance(slug, str) or not slug:
         raise ChatError("invalid", "id must name a room.", field="id")
-    room = Room.objects.filter(slug=slug[:50]).first()
+    room = Room.objects.filter(slug=slug[:50]).first() if is_room_slug(slug[:50]) else None
     if room is None:
         raise room_not_found(slug[:50])
     return room
@@ -67,9 +66,10 @@ def endpoint(request: HttpRequest) -> JsonResponse:
 
 
 def read(request: HttpRequest) -> JsonResponse:
-    room = _room(request.GET.get("id"))
-    require_reader(request.user, room, request.GET.get("key"))
-    limit = parse_int(request.GET.get("max"), "max", low=1, high=READ_MAX) or READ_DEFAULT_MAX
+    query = query_params(request)
+    room = _room(query.get("id"))
+    require_reader(request.user, room, query.get("key"))
+    limit = parse_int(query.get("max"), "max", low=1, high=READ_MAX) or READ_DEFAULT_MAX
     # DPlayer draws what it gets: the newest `max` comments, in video order.
     newest = list(
         timeline(room, current_video(room))
@@ -102,8 +102,10 @@ def _color(value: object) -> object:
 
 
 def _mode(value: object) -> object:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    digits = value.strip() if isinstance(value, str) else ""
+    # ASCII and short: int() refuses "²" and 5000 digits, which isdigit() accepts.
+    if digits.isascii() and digits.isdigit() and len(digits) <= 9:
+        value = int(digits)
     if isinstance(value, int) and not isinstance(value, bool) and value in DPLAYER_TYPES:
         return DPLAYER_TYPES[value]
     if isinstance(value, str) and value in DPLAYER_NAMED_TYPES:
@@ -116,7 +118,7 @@ def _mode(value: object) -> object:
 def _video_ms(value: object, video: RoomVideo | None) -> object:
     if video is None or not video.recorded:
         return None  # a live room: DPlayer's position means nothing here
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_number(value):
         raise ChatError("invalid_video_ms", "time must be a number of seconds.", field="video_ms")
     if abs(value) > 2**40:
         raise ChatError("invalid_video_ms", "time is out of range.", field="video_ms")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chat.errors import ChatError
+from chat.params import is_number
 
 AREAS = (0.25, 0.5, 0.75, 1.0)
 HIDEABLE_MODES = ("scroll", "top", "bottom", "reverse", "color")
@@ -20,7 +21,7 @@ def _invalid(message: str, key: str) -> ChatError:
 
 
 def _number(value: object, key: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_number(value):
         raise _invalid(f"{key} must be a number.", key)
     if not low <= value <= high:
         raise _invalid(f"{key} must be between {low:g} and {high:g}.", key)
@@ -28,7 +29,7 @@ def _number(value: object, key: str, low: float, high: float) -> float:
 
 
 def _area(value: object, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or float(value) not in AREAS:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value not in AREAS:
         raise _invalid(f"{key} must be one of 0.25, 0.5, 0.75, 1.", key)
     return float(value)
 
@@ -38,8 +39,16 @@ def _strings(value: object, key: str) -> list[str]:
         raise _invalid(f"{key} must be a list of at most {BLOCK_LIST_MAX} strings.", key)
     cleaned: list[str] = []
     for item in value:
-        if not isinstance(item, str) or not item.strip() or len(item) > BLOCK_ENTRY_MAX_CHARS:
-            raise _invalid(f"each of {key} must be 1 to {BLOCK_ENTRY_MAX_CHARS} characters.", key)
+        # No NUL: PostgreSQL's jsonb cannot store it (a 500 there, not a refusal).
+        if (
+            not isinstance(item, str)
+            or not item.strip()
+            or len(item) > BLOCK_ENTRY_MAX_CHARS
+            or "\x00" in item
+        ):
+            raise _invalid(
+                f"each of {key} must be 1 to {BLOCK_ENTRY_MAX_CHARS} characters, without NUL.", key
+            )
         if item.strip() not in cleaned:
             cleaned.append(item.strip())
     return cleaned

@@ -18,7 +18,14 @@ from chat.eventlog import current_last_seq
 from chat.models import Room
 from chat.moderation import can_moderate, can_read
 from chat.params import parse_int
-from chat.views import error_response, json_body, moderators_page_room, private_page, readable_room
+from chat.views import (
+    error_response,
+    json_body,
+    moderators_page_room,
+    private_page,
+    query_params,
+    readable_room,
+)
 from chat.wire import dumps, user_ref
 
 from .models import RoomVideo, ViewerSettings, new_overlay_key
@@ -66,9 +73,13 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     room = Room.objects.filter(slug=slug).first()
     if room is None:
         return render(request, "chat/room_missing.html", {"slug": slug}, status=404)
+    try:
+        query = query_params(request)
+    except ChatError as error:
+        return HttpResponse(f"Bad overlay option: {error.message}", status=400, content_type="text/plain")
     video = current_video(room)
     required = video.overlay_key if video is not None else ""
-    given = request.GET.get("key", "")
+    given = query.get("key", "")
     key_ok = bool(required) and secrets.compare_digest(given.encode(), required.encode())
     if (required and not key_ok) or not (key_ok or can_read(request.user, room)):
         return HttpResponse(
@@ -77,7 +88,7 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     try:
-        options = parse_overlay_options(request.GET)
+        options = parse_overlay_options(query)
     except ChatError as error:
         return HttpResponse(f"Bad overlay option: {error.message}", status=400, content_type="text/plain")
     response = render(request, "danmaku/overlay.html", {**_page_context(request, room), "options": options})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,14 +22,17 @@ def service_reachable(url: str) -> bool:
         return False
 
 
-def require_service(name: str, url: str) -> None:
-    """Skip locally, fail under CI, when a real server the test needs is not running."""
-    if service_reachable(url):
-        return
-    message = f"{name} is not reachable at {url}"
+def unavailable(message: str) -> NoReturn:
+    """Something a test needs is missing: skip locally, fail under CI (which installs it all)."""
     if os.environ.get("CI"):
         pytest.fail(message + " (CI requires it)")
     pytest.skip(message)
+
+
+def require_service(name: str, url: str) -> None:
+    """Skip locally, fail under CI, when a real server the test needs is not running."""
+    if not service_reachable(url):
+        unavailable(f"{name} is not reachable at {url}")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

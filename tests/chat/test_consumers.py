@@ -455,3 +455,19 @@ def test_large_batches_are_split_into_frames_daphne_can_send() -> None:
     assert [e for frame in frames for e in json.loads(frame)["events"]] == events
     small = Batch(events[:3])
     assert small.ws_frames == [small.ws_frame]
+
+
+@pytest.mark.parametrize("path", ["/ws/rooms/NOT-A-SLUG/", "/ws/rooms/" + "x" * 51 + "/", "/ws/rooms/%00/"])
+async def test_a_path_no_room_can_have_closes_4404(hub: Hub, db: None, path: str) -> None:
+    comm = WebsocketCommunicator(application, path, headers=[HOST, ORIGIN])
+    connected, _ = await comm.connect(timeout=5)
+    assert connected
+    closed = await comm.receive_output(timeout=5)
+    assert closed["code"] == 4404
+
+
+@pytest.mark.parametrize("path", ["/ws/other/", "/ws/rooms/lobby/extra/", "/elsewhere"])
+async def test_a_path_outside_the_rooms_is_refused(hub: Hub, room: Room, path: str) -> None:
+    comm = WebsocketCommunicator(application, path, headers=[HOST, ORIGIN])
+    connected, _ = await comm.connect(timeout=5)
+    assert not connected

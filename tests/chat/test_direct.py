@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from websockets.frames import Frame, Opcode
 
@@ -109,3 +111,27 @@ def test_write_all_sends_in_order_or_nothing() -> None:
     protocol.state = 4  # closing
     assert not writer.write_all([b"three"])
     assert protocol.transport.written == [b"one", b"two"]
+
+
+def test_the_http_upgrade_is_let_go_once_the_websocket_is_open() -> None:
+    """Twisted's HTTP channel stays the socket's producer after daphne's upgrade, holding the
+    upgrade request for the connection's lifetime; the writer releases both."""
+
+    class Channel:
+        def __init__(self) -> None:
+            self.requests = [object()]
+            self.timeout: float | None = 43200.0
+
+        def setTimeout(self, seconds: float | None) -> None:
+            self.timeout = seconds
+
+    protocol = FakeProtocol()
+    channel = Channel()
+    transport: Any = protocol.transport
+    transport.producer = channel
+    transport.unregisterProducer = lambda: setattr(transport, "producer", None)
+    DirectWriter(protocol).forget_http_upgrade()
+    assert transport.producer is None
+    assert channel.requests == []
+    assert channel.timeout is None
+    DirectWriter(protocol).forget_http_upgrade()  # again: nothing left to do, no error

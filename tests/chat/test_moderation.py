@@ -471,3 +471,31 @@ def test_hostile_text_is_inert_in_the_admin(owned: Room, bob: AbstractBaseUser) 
     audit_page = client.get("/admin/chat/auditentry/").content.decode()
     assert "<script>alert(1)</script>" not in audit_page
     assert "&lt;script&gt;" in audit_page
+
+
+def test_a_form_encoded_action_is_refused_not_crashed(owned: Room, alice: AbstractBaseUser) -> None:
+    """The CSRF check reads a form body first; the action must answer `invalid`, not a 500."""
+    client = as_user(alice)
+    answer = client.post("/rooms/lobby/mod/clear", data={"reason": "spam"})
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"
+    assert api(client, "clear").status_code == 200  # no body at all: an action without options
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("timeout", {"user": "bo\x00b", "seconds": 60}, "user"),
+        ("settings", {"blocked_words": ["fine", "nu\x00l"]}, "blocked_words"),
+    ],
+)
+def test_nul_characters_are_refused_before_the_database(
+    owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, path: str, body: dict[str, Any], field: str
+) -> None:
+    """PostgreSQL refuses text (and jsonb) holding NUL: refused as invalid on every backend."""
+    before = snapshot(owned)
+    answer = api(as_user(alice), path, body)
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"
+    assert answer.json()["field"] == field
+    assert snapshot(owned) == before

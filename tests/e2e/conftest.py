@@ -5,17 +5,20 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar, Self
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from ..conftest import unavailable
 from .browsing import CHROMIUM, CHROMIUM_ARGS, Contexts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +32,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_up(
+    process: subprocess.Popen[bytes],
+    url: str,
+    log: Callable[[], str],
+    verify: ssl.SSLContext | bool = True,
+    timeout: float = 30,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Until `url` answers 200; `log()` explains a process that exits or never answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited early:\n{log()}")
+        try:
+            if httpx.get(url, timeout=2, verify=verify, headers=headers).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up:\n{log()}")
+
+
 def manage(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -40,6 +65,10 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 class DaphneServer:
     """`python -m config.serve` (the same entry point `make run` uses) on a free port."""
+
+    args: tuple[str, ...] = ()  # more arguments for config.serve
+    ready_path = "/"  # answers 200 once the server is up
+    ready_headers: ClassVar[dict[str, str]] = {}
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = env
@@ -55,26 +84,17 @@ class DaphneServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self) -> DaphneServer:
+    def start(self) -> Self:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "config.serve", "--port", str(self.port)],
+                [sys.executable, "-m", "config.serve", "--port", str(self.port), *self.args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited early:\n{self.log_path.read_text()}")
-            try:
-                if httpx.get(self.base_url + "/", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"daphne did not come up:\n{self.log_path.read_text()}")
+        wait_until_up(self.process, self.base_url + self.ready_path, self.log, headers=self.ready_headers)
+        return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -109,7 +129,12 @@ def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         CHAT_MESSAGE_RATE_IP="100000/1",
         CHAT_CONNECT_RATE_IP="100000/1",
         CHAT_HTTP_WRITE_RATE_IP="100000/1",
+        CHAT_LOGIN_FAILURE_RATE="100000/1",
+        CHAT_LOGIN_FAILURE_RATE_IP="100000/1",
         CHAT_DUPLICATE_SECONDS="0",
+        # Servers here answer plain HTTP on 127.0.0.1, also those a test starts with DEBUG=0
+        # (tests/e2e/test_security.py checks the production default, which redirects).
+        SECURE_SSL_REDIRECT="0",
     )
     manage(env, "migrate", "--noinput")
     manage(env, "createroom", "demo", "--title", "Demo room")
@@ -173,10 +198,7 @@ def unique_prefix() -> str:
 def browser() -> Iterator[Browser]:
     """One Chromium per test module (Debian's package, see browsing.py)."""
     if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI requires it")
-        pytest.skip(message)
+        unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

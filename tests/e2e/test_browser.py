@@ -211,6 +211,38 @@ def test_scrollback_loads_older_messages_in_order(
     expect(message(page, texts[-HISTORY_PAGE])).to_be_in_viewport()
 
 
+def test_reconnect_delays_grow_with_full_jitter(
+    browser: Browser, contexts: Contexts, server: DaphneServer
+) -> None:
+    """static/js/backoff.js, as the pages load it, in the browser: the n-th delay is uniformly
+    random below a bound that doubles from 0.5 s to a cap of 30 s, and a stable connection starts
+    it over, so viewers dropped together come back spread out, not in one instant."""
+    page = open_room(new_context(browser, contexts, server))
+    drawn = page.evaluate(
+        """async () => {
+            const { Backoff } = await import(new URL("/static/js/backoff.js", location.href).href);
+            const attempts = Array.from({ length: 9 }, () => []);
+            const afterReset = [];
+            for (let n = 0; n < 2000; n++) {
+                const backoff = new Backoff();
+                for (const delays of attempts) delays.push(backoff.next());
+                backoff.reset();
+                afterReset.push(backoff.next());
+            }
+            return { attempts, afterReset };
+        }"""
+    )
+    bounds = [min(30_000, 500 * 2**attempt) for attempt in range(9)]
+    for bound, delays in [*zip(bounds, drawn["attempts"], strict=True), (500, drawn["afterReset"])]:
+        delays.sort()
+        assert delays[0] >= 0, bound
+        assert delays[-1] < bound, (bound, delays[-1])
+        # Spread over the whole window: deciles near 10% and 90% of the bound (2,000 draws).
+        assert delays[200] < 0.15 * bound, (bound, delays[200])
+        assert delays[1800] > 0.85 * bound, (bound, delays[1800])
+        assert 0.45 * bound < sum(delays) / len(delays) < 0.55 * bound
+
+
 @contextmanager
 def restarted(server: DaphneServer, tmp_path: Path, **env: str) -> Iterator[DaphneServer]:
     """A new server on the stopped one's port and database (the fixture picks a free port)."""

@@ -423,7 +423,7 @@ def test_a_burst_on_the_watch_page_never_overlaps_within_a_track_type(
     page = open_watch(new_context(browser, contexts, site), slug)
     rng = random.Random(11)
     post_danmaku(site, slug, "bob", random_comments(rng, 160, f"burst-{uuid.uuid4().hex[:4]}"))
-    page.wait_for_function("window.danmaku.snapshot().comments.length >= 40", timeout=LIVE_MS)
+    page.wait_for_function("() => window.danmaku.snapshot().comments.length >= 40", timeout=LIVE_MS)
     frames = page.evaluate(SAMPLE_FRAMES, [40, 3])
     assert max(len(frame) for frame in frames) >= 40
     for frame in frames:
@@ -439,7 +439,7 @@ def test_overlay_density_cap(browser: Browser, contexts: Contexts, site: Site) -
     prefix = f"dense-{uuid.uuid4().hex[:4]}"
     # 40 comments a second for 3 s.
     post_danmaku(site, slug, "carol", [{"text": f"{prefix} {index}"} for index in range(120)], interval=0.025)
-    overlay.wait_for_function("window.danmaku.stats().waiting === 0")
+    overlay.wait_for_function("() => window.danmaku.stats().waiting === 0")
     record = overlay.evaluate("({most: window.__most, seen: [...window.__seen]})")
     stats = overlay.evaluate("window.danmaku.stats()")
     assert 4 <= stats["maxOnScreen"] <= 6, stats  # close to the cap, never past it
@@ -469,7 +469,7 @@ def test_recorded_video_seek_pause_and_post(browser: Browser, contexts: Contexts
     expect(page.get_by_test_id("video-admin-link")).to_be_visible()
     video = page.get_by_test_id("video")
     expect(video).to_have_attribute("src", site.video_url)
-    page.wait_for_function("document.querySelector('video').readyState >= 1")
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
     assert page.evaluate("document.querySelector('video').paused")
     assert on_screen(page) == []
 
@@ -492,7 +492,7 @@ def test_recorded_video_seek_pause_and_post(browser: Browser, contexts: Contexts
         timeout=LIVE_MS,
     )
     page.evaluate("document.querySelector('video').pause()")
-    page.wait_for_function("document.querySelector('video').paused")
+    page.wait_for_function("() => document.querySelector('video').paused")
     page.evaluate(WAIT_FRAMES, 2)
     stopped = shown(page, late)["x"]
     page.evaluate(WAIT_FRAMES, 20)
@@ -508,7 +508,7 @@ def test_recorded_video_seek_pause_and_post(browser: Browser, contexts: Contexts
 
     # A comment posted now carries the video's position and shows at once for its writer.
     page.evaluate("document.querySelector('video').currentTime = 30")
-    page.wait_for_function("Math.abs(document.querySelector('video').currentTime - 30) < 0.01")
+    page.wait_for_function("() => Math.abs(document.querySelector('video').currentTime - 30) < 0.01")
     posted = f"at thirty {marker}"
     box = page.get_by_test_id("danmaku-input")
     box.fill(posted)

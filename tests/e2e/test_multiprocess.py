@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import os
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import redis
+import websockets
 
 from .conftest import DaphneServer, unique_prefix
 from .test_websocket import Peer
@@ -119,3 +125,38 @@ def test_flood_limits_and_moderation_hold_across_processes(
     assert limited["retry_after"] >= 1
     on_one.close()
     on_two.close()
+
+
+def open_sockets(pid: int) -> int:
+    fds = Path(f"/proc/{pid}/fd")
+    count = 0
+    for fd in fds.iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            count += os.readlink(fd).startswith("socket:")
+    return count
+
+
+def test_viewers_share_the_process_redis_connections(
+    start_server: Callable[..., DaphneServer], redis_url: str
+) -> None:
+    """Each viewer costs the server one socket: its own. Django's per-task cache objects each
+    opened a Redis connection pool, so every WebSocket viewer also held a Redis connection."""
+    server = start_server(REDIS_URL=redis_url, REDIS_PREFIX=unique_prefix())
+    assert server.process is not None
+    viewers = 60
+
+    async def grown() -> int:
+        before = open_sockets(server.process.pid)  # type: ignore[union-attr]
+        headers = {"Origin": server.base_url}
+        connections = []
+        for _ in range(viewers):
+            ws = await websockets.connect(f"{server.ws_url}/ws/rooms/demo/", additional_headers=headers)
+            assert json.loads(await ws.recv())["type"] == "hello"
+            connections.append(ws)
+        after = open_sockets(server.process.pid)  # type: ignore[union-attr]
+        for ws in connections:
+            await ws.close()
+        return after - before
+
+    growth = asyncio.run(grown())
+    assert viewers <= growth <= viewers + 8, growth

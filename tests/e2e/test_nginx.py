@@ -18,9 +18,8 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from .conftest import PASSWORD, ROOT, DaphneServer, free_port, login, manage, unique_prefix
+from ..conftest import unavailable
+from .conftest import PASSWORD, ROOT, DaphneServer, free_port, login, manage, unique_prefix, wait_until_up
 from .test_websocket import Peer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
@@ -75,47 +75,13 @@ http {{
 def require_nginx() -> None:
     if NGINX.exists() and MIME_TYPES.exists():
         return
-    message = f"nginx is not installed at {NGINX} (apt-get install -y nginx)"
-    if os.environ.get("CI"):
-        pytest.fail(message + "; CI requires it")
-    pytest.skip(message)
+    unavailable(f"nginx is not installed at {NGINX} (apt-get install -y nginx)")
 
 
 class ProxiedDaphne(DaphneServer):
     """daphne as docs/OPERATIONS.md runs it behind nginx: `python -m config.serve --proxy-headers`."""
 
-    def start(self) -> ProxiedDaphne:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "config.serve", "--port", str(self.port), "--proxy-headers"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_until_up(self.process, self.base_url + "/", self.log)
-        return self
-
-
-def wait_until_up(
-    process: subprocess.Popen[bytes],
-    url: str,
-    log: Callable[[], str],
-    verify: ssl.SSLContext | bool = True,
-    timeout: float = 30,
-) -> None:
-    """Until `url` answers 200; `log()` explains a process that exits or never answers."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited early:\n{log()}")
-        try:
-            if httpx.get(url, timeout=2, verify=verify).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up:\n{log()}")
+    args = ("--proxy-headers",)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

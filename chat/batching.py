@@ -1,0 +1,110 @@
+"""Trips to the database thread, shared by the writes that are waiting for one.
+
+Every ORM call of an async consumer runs on one thread (`database_sync_to_async`), and each
+trip there and back costs two thread switches and two GIL hand-offs. While the event loop is
+busy fanning out, each hand-off can wait out the interpreter's switch interval, so at a few
+hundred posts a second the trips themselves, not the work, were what limited the write path.
+`run_batched` queues the call; one trip runs every call queued by then, in order, and hands
+each caller its own result or exception. A quiet room gets a trip of one, so no added latency;
+a busy one gets fewer trips carrying more calls.
+
+A trip is also one transaction (group commit): the posts it carries take one BEGIN and one
+COMMIT between them, and the log's pages are written once per trip instead of once per post.
+A refusal (a ChatError from a gate) touches nothing; a database error inside the trip rolls
+the whole trip back, and every call that had succeeded in it then fails with that error (its
+caller is told the write failed, which it did).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from channels.db import database_sync_to_async
+from django.db import DatabaseError, connection, transaction
+
+T = TypeVar("T")
+
+# Calls carried by one trip at most: a long trip would delay the first of them.
+TRIP_MAX_CALLS = 64
+
+Pending = tuple[Callable[[], Any], "asyncio.Future[Any]"]
+
+
+class _Queue:
+    def __init__(self) -> None:
+        self.pending: list[Pending] = []
+        self.draining: asyncio.Task[None] | None = None
+
+    async def drain(self) -> None:
+        trip: list[Pending] = []
+        try:
+            while self.pending:
+                trip, self.pending = self.pending[:TRIP_MAX_CALLS], self.pending[TRIP_MAX_CALLS:]
+                outcomes = await database_sync_to_async(_run_all)([call for call, _ in trip])
+                for (_, future), (ok, value) in zip(trip, outcomes, strict=True):
+                    if future.done():
+                        continue  # its caller was cancelled; the call still ran, in order
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+        except BaseException as error:
+            # The trip itself failed (cancelled at shutdown): fail everything still waiting.
+            failure = error if isinstance(error, Exception) else RuntimeError("the server is stopping")
+            for _, future in [*trip, *self.pending]:
+                if not future.done():
+                    future.set_exception(failure)
+            self.pending = []
+            raise
+        finally:
+            self.draining = None
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _run_all(calls: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
+    outcomes: list[tuple[bool, Any]] = []
+    failure: Exception | None = None
+    try:
+        with transaction.atomic():
+            for call in calls:
+                try:
+                    outcomes.append((True, call()))
+                except Exception as error:  # handed to that call's caller, as if it had run alone
+                    outcomes.append((False, error))
+                    if failure is None and isinstance(error, DatabaseError):
+                        failure = error
+            if connection.needs_rollback:
+                raise _RolledBack
+    except _RolledBack:
+        pass
+    except Exception as error:  # the commit itself failed
+        failure = error
+    else:
+        return outcomes
+    failure = failure or DatabaseError("the transaction was rolled back")
+    return [(False, failure) if ok else (ok, value) for ok, value in outcomes] + [
+        (False, failure) for _ in calls[len(outcomes) :]
+    ]
+
+
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()
+
+
+async def run_batched(function: Callable[..., T], *args: Any) -> T:
+    """`await database_sync_to_async(function)(*args)`, sharing the trip with other calls.
+    Calls run in the order they were made (so one connection's posts commit in order)."""
+    loop = asyncio.get_running_loop()
+    queue = _queues.get(loop)
+    if queue is None:
+        queue = _queues[loop] = _Queue()
+    future: asyncio.Future[T] = loop.create_future()
+    queue.pending.append((lambda: function(*args), future))
+    if queue.draining is None:
+        queue.draining = loop.create_task(queue.drain())
+    return await future
