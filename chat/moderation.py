@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import copy
 import json
-import re
+import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import regex
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
@@ -42,6 +44,12 @@ TIMEOUT_MAX_SECONDS = 24 * 3600
 REASON_MAX_CHARS = 500
 BLOCKED_WORDS_MAX = 200
 BLOCKED_WORD_MAX_CHARS = 100
+# The time all of a room's /regex/ blocked words may take on one message. A pattern that
+# backtracks catastrophically on it (`/(a|aa)+$/` on a long run of a's) is stopped there, and the
+# message counts as blocked: it waits for a moderator or is refused, as the room says.
+BLOCKED_PATTERNS_BUDGET_SECS = 0.05
+
+log = logging.getLogger(__name__)
 SLOW_MODE_MAX_SECONDS = 3600
 REVIEW_AGE_MAX_HOURS = 24 * 365
 
@@ -227,22 +235,43 @@ def check_may_post(room: Room, user: AnyUser) -> Standing:
 # Blocked words and review.
 
 
-def _word_matches(entry: str, text: str, folded: str) -> bool:
-    if len(entry) > 2 and entry.startswith("/") and entry.endswith("/"):
-        try:
-            return re.search(entry[1:-1], text, re.IGNORECASE) is not None
-        except re.error:
-            return False
-    return entry.casefold() in folded
-
-
 def blocked_word(room: Room, text: str) -> str | None:
-    """The first of the room's blocked words or /regexes/ the text contains, or None."""
+    """The first of the room's blocked words or /regexes/ the text contains, or None. A text the
+    patterns cannot be checked against within BLOCKED_PATTERNS_BUDGET_SECS counts as containing
+    the pattern that ran out of time (it is logged, for the room's moderators to fix)."""
     folded = text.casefold()
+    deadline = time.monotonic() + BLOCKED_PATTERNS_BUDGET_SECS
     for entry in room.blocked_words or []:
-        if isinstance(entry, str) and entry and _word_matches(entry, text, folded):
+        if not isinstance(entry, str) or not entry:
+            continue
+        if not is_pattern(entry):
+            if entry.casefold() in folded:
+                return entry
+            continue
+        try:
+            found = regex.search(
+                entry[1:-1], text, regex.IGNORECASE, timeout=max(deadline - time.monotonic(), 0.001)
+            )
+        except regex.error:
+            continue  # saved before it was checked; it matches nothing
+        except TimeoutError:
+            log.warning(
+                "room %s: blocked word %r took over %.0f ms on a %d-character message; "
+                "the message counts as blocked",
+                room.slug,
+                entry,
+                BLOCKED_PATTERNS_BUDGET_SECS * 1000,
+                len(text),
+            )
+            return entry
+        if found is not None:
             return entry
     return None
+
+
+def is_pattern(entry: str) -> bool:
+    """Whether a blocked word or filter keyword is a /regular expression/."""
+    return len(entry) > 2 and entry.startswith("/") and entry.endswith("/")
 
 
 def hold_reason(standing: Standing, user: AnyUser, text: str) -> str | None:
@@ -476,10 +505,10 @@ def _blocked_words(value: object) -> list[str]:
         word = item.strip()
         if not word or word in words:
             continue
-        if len(word) > 2 and word.startswith("/") and word.endswith("/"):
+        if is_pattern(word):
             try:
-                re.compile(word[1:-1])
-            except re.error as error:
+                regex.compile(word[1:-1])
+            except regex.error as error:
                 raise ChatError(
                     "invalid", f"{word} is not a valid regular expression: {error}.", field="blocked_words"
                 ) from None

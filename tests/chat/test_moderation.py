@@ -5,6 +5,7 @@ private rooms leak nothing to non-members."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -249,6 +250,31 @@ def test_blocked_words_refuse_or_hold_and_review(
     actions = [e["action"] for e in mod.get("/rooms/lobby/mod/audit").json()["entries"]]
     assert actions.count("approve") == 1
     assert actions.count("reject") == 1
+
+
+def test_a_backtracking_pattern_cannot_stall_the_write_path(
+    owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/(a|aa)+$/ on a long run of a's backtracks for longer than the universe has left (and it
+    runs on the thread every write of the process waits for). The check stops at its budget; the
+    message counts as blocked, and the pattern is logged for the moderators to fix."""
+    mod = as_user(alice)
+    api(mod, "settings", {"blocked_words": ["/(a|aa)+$/", "later"], "blocked_action": "hold"})
+    slow = "a" * 400 + "!"
+    with caplog.at_level(logging.WARNING, logger="chat.moderation"):
+        held = post_message(owned, bob, slow)
+    assert held.event is None
+    assert held.held is not None
+    assert held.held.reason == HeldMessage.Reason.BLOCKED_WORD
+    assert "(a|aa)+$" in caplog.text
+    # Other messages are checked as before, by every entry.
+    assert post_message(owned, bob, "aaaa").held is not None  # the pattern matches it
+    assert post_message(owned, bob, "see you later").held is not None
+    assert post_message(owned, bob, "fine text").event is not None
+    api(mod, "settings", {"blocked_action": "refuse"})
+    with pytest.raises(ChatError) as refused:
+        post_message(owned, bob, slow)
+    assert refused.value.code == "blocked"
 
 
 def test_flood_rules(owned: Room, bob: AbstractBaseUser, carol: AbstractBaseUser, settings: Any) -> None:
