@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.http import require_safe
+from django.views.generic import RedirectView
 
 from chat import health, mod_views, views
 from chat.security import ThrottledAdminAuthenticationForm
@@ -14,6 +17,12 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for it on pages that name no icon (the admin's); the site's icon is an SVG.
+    path(
+        "favicon.ico",
+        require_safe(RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+        name="favicon",
+    ),
     path("accounts/signup/", views.signup, name="signup"),
     # Before Django's auth URLs, which name the same address `login` too.
     path("accounts/login/", views.LoginView.as_view(), name="login"),

@@ -102,8 +102,9 @@ def new_context(
     context.add_init_script(REPORT_VIOLATIONS)
 
     def on_console(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
-            violations.console.append(message.text)
+        # Policy reports, and every other error a page logs (a failed request, the icon too).
+        if message.type == "error" or "Content Security Policy" in message.text:
+            violations.console.append(f"{message.location.get('url')}: {message.text}")
 
     def on_page(page: Page) -> None:
         page.on("pageerror", lambda error: contexts.page_errors.append(error))
