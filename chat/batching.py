@@ -18,6 +18,8 @@ caller is told the write failed, which it did).
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -26,6 +28,8 @@ from channels.db import database_sync_to_async
 from django.db import DatabaseError, connection, transaction
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 # Calls carried by one trip at most: a long trip would delay the first of them.
 TRIP_MAX_CALLS = 64
@@ -67,7 +71,39 @@ class _RolledBack(Exception):
     pass
 
 
+class _Trip(threading.local):
+    rollback_hooks: list[Callable[[], object]] | None = None
+
+
+_trip = _Trip()
+
+
+def on_rollback(hook: Callable[[], object]) -> None:
+    """Call `hook` if the trip running this call is rolled back after the call succeeded (undo
+    what the call did outside the database). Outside a trip, a call that returned was written:
+    there is nothing to undo, and the hook is dropped."""
+    if _trip.rollback_hooks is not None:
+        _trip.rollback_hooks.append(hook)
+
+
 def _run_all(calls: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
+    hooks: list[Callable[[], object]] = []
+    _trip.rollback_hooks = hooks
+    try:
+        outcomes, committed = _run_in_transaction(calls)
+    finally:
+        _trip.rollback_hooks = None
+    if not committed:
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("undoing a rolled-back write failed")
+    return outcomes
+
+
+def _run_in_transaction(calls: list[Callable[[], Any]]) -> tuple[list[tuple[bool, Any]], bool]:
+    """Each call's outcome, and whether the trip was committed."""
     outcomes: list[tuple[bool, Any]] = []
     failure: Exception | None = None
     try:
@@ -86,11 +122,10 @@ def _run_all(calls: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
     except Exception as error:  # the commit itself failed
         failure = error
     else:
-        return outcomes
+        return outcomes, True
     failure = failure or DatabaseError("the transaction was rolled back")
-    return [(False, failure) if ok else (ok, value) for ok, value in outcomes] + [
-        (False, failure) for _ in calls[len(outcomes) :]
-    ]
+    failed = [(False, failure) if ok else (ok, value) for ok, value in outcomes]
+    return failed + [(False, failure) for _ in calls[len(outcomes) :]], False
 
 
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()

@@ -15,6 +15,7 @@ Every writer goes through the same gates, in this order:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,17 +23,21 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db import transaction
 from django.utils import timezone
 
-from .cache import cache_failed, shared_cache
+from .batching import on_rollback
 from .errors import ChatError
 from .eventlog import append_event
 from .models import EventKind, HeldMessage, Room, RoomEvent
 from .moderation import Standing, check_may_post, hold_reason
-from .ratelimit import Rate, hit, parse_rate
+from .ratelimit import Check, Rate, claim, count, parse_rate, release
 from .text import clean_text
 
 AnyUser = AbstractBaseUser | AnonymousUser
+
+# The per-minute counts behind the moderator's chart of the last hour.
+STATS_KEEP_SECS = 3700
 
 
 @dataclass(frozen=True)
@@ -96,35 +101,33 @@ def _limited(code: str, message: str, retry_after: int) -> ChatError:
     return ChatError(code, f"{message} Try again in {retry_after} s.", status=429, retry_after=retry_after)
 
 
-def check_flood(standing: Standing, user: AnyUser, text: str, context: WriteContext) -> None:
+def check_flood(standing: Standing, user: AnyUser, text: str, context: WriteContext) -> str | None:
     """Rates per user and per IP (shared by every transport and, on Redis, every process), the
-    same text twice within CHAT_DUPLICATE_SECONDS, and the room's slow mode."""
+    same text twice within CHAT_DUPLICATE_SECONDS, and the room's slow mode: checked and counted
+    together, so a post refused by one of them counts against none (one script on Redis).
+    Returns the duplicate check's key, to release if the post does not happen after all."""
     room = standing.room
-    retry_after = hit(f"message:user:{user.pk}", parse_rate(settings.CHAT_MESSAGE_RATE))
-    if retry_after is not None:
-        raise _limited("rate_limited", "You are posting too fast.", retry_after)
+    checks = [Check(f"ratelimit:message:user:{user.pk}", parse_rate(settings.CHAT_MESSAGE_RATE))]
+    refusals = [("rate_limited", "You are posting too fast.")]
     if context.ip:
-        retry_after = hit(f"message:ip:{context.ip}", parse_rate(settings.CHAT_MESSAGE_RATE_IP))
-        if retry_after is not None:
-            raise _limited("rate_limited", "Too many messages from your network.", retry_after)
-    duplicate_secs = settings.CHAT_DUPLICATE_SECONDS
-    if duplicate_secs > 0:
+        checks.append(Check(f"ratelimit:message:ip:{context.ip}", parse_rate(settings.CHAT_MESSAGE_RATE_IP)))
+        refusals.append(("rate_limited", "Too many messages from your network."))
+    duplicate = None
+    if settings.CHAT_DUPLICATE_SECONDS > 0:
         digest = hashlib.blake2b(text.casefold().encode(), digest_size=12).hexdigest()
-        try:
-            fresh = shared_cache().add(f"dup:{room.pk}:{user.pk}:{digest}", 1, timeout=duplicate_secs)
-        except Exception:
-            cache_failed("the duplicate check")
-            fresh = True
-        if not fresh:
-            raise _limited("duplicate", "You just posted that.", duplicate_secs)
+        duplicate = f"dup:{room.pk}:{user.pk}:{digest}"
+        checks.append(Check(duplicate, once=settings.CHAT_DUPLICATE_SECONDS))
+        refusals.append(("duplicate", "You just posted that."))
     if room.slow_mode_seconds and not standing.moderates:
-        retry_after = hit(
-            f"slow:{room.pk}:{user.pk}:{room.slow_mode_seconds}", Rate(1, room.slow_mode_seconds)
-        )
-        if retry_after is not None:
-            raise _limited(
-                "slow_mode", f"Slow mode: one message every {room.slow_mode_seconds} s.", retry_after
-            )
+        seconds = room.slow_mode_seconds
+        checks.append(Check(f"ratelimit:slow:{room.pk}:{user.pk}:{seconds}", Rate(1, seconds)))
+        refusals.append(("slow_mode", f"Slow mode: one message every {seconds} s."))
+    refused = claim(checks)
+    if refused is not None:
+        index, retry_after = refused
+        code, message = refusals[index]
+        raise _limited(code, message, retry_after)
+    return duplicate
 
 
 def publish_content(
@@ -136,33 +139,38 @@ def publish_content(
     data: dict[str, Any] | None = None,
     video_ms: int | None = None,
 ) -> Posted:
-    """Gates 3 and 4 for validated content, then append it (or hold it for review)."""
-    check_flood(standing, user, text, context)
-    reason = hold_reason(standing, user, text)
+    """Gates 3 and 4 for validated content, then append it (or hold it for review). A post that
+    is refused by gate 4 or fails to be written (here, or when its batch rolls back) releases its
+    duplicate check, so sending the same text again is not refused as already posted."""
+    duplicate = check_flood(standing, user, text, context)
     room = standing.room
-    if reason is not None:
-        assert isinstance(user, User)
-        held = HeldMessage.objects.create(
-            room=room, user=user, kind=kind, text=text, data=data or {}, video_ms=video_ms, reason=reason
-        )
-        return Posted(held=held)
-    event = append_event(room, kind, user=user, text=text, data=data, video_ms=video_ms)
-    count_minute(room.pk)
-    return Posted(event=event)
+    try:
+        reason = hold_reason(standing, user, text)
+        if reason is not None:
+            assert isinstance(user, User)
+            held = HeldMessage.objects.create(
+                room=room, user=user, kind=kind, text=text, data=data or {}, video_ms=video_ms, reason=reason
+            )
+            posted = Posted(held=held)
+        else:
+            posted = Posted(
+                event=append_event(room, kind, user=user, text=text, data=data, video_ms=video_ms)
+            )
+    except BaseException:
+        if duplicate is not None:
+            release(duplicate)
+        raise
+    if duplicate is not None:
+        on_rollback(functools.partial(release, duplicate))
+    if posted.event is not None:
+        transaction.on_commit(functools.partial(count_minute, room.pk))
+    return posted
 
 
 def count_minute(room_id: int) -> None:
-    """Messages per minute for the moderator's chart: one counter per room and minute."""
-    key = f"stats:{room_id}:{int(timezone.now().timestamp() // 60)}"
-    cache = shared_cache()
-    try:
-        if not cache.add(key, 1, timeout=3700):
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.add(key, 1, timeout=3700)
-    except Exception:  # after the commit: the post is saved, only the chart misses it
-        cache_failed("the per-minute count")
+    """Messages per minute for the moderator's chart: one counter per room and minute, counted
+    once the post is committed."""
+    count(f"stats:{room_id}:{int(timezone.now().timestamp() // 60)}", STATS_KEEP_SECS)
 
 
 def post_message(room: Room, user: AnyUser, text: object, context: WriteContext | None = None) -> Posted:

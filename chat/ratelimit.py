@@ -9,6 +9,11 @@ twice the limit across one, and whether `count + 1` quick actions are refused de
 GCRA has no boundaries, and a refused action costs nothing, so a client that waits `Retry-After`
 gets through. The update is atomic: a Lua script on Redis, a lock in-process for the local cache
 (which is per-process anyway).
+
+A post passes several limits at once (per user, per address, the same text twice, slow mode).
+`claim` checks them together and counts the post against all of them or, when one refuses,
+against none: one round trip to Redis per post instead of one per limit, and a post refused by
+slow mode does not use up the writer's rate or mark its text as already posted.
 """
 
 from __future__ import annotations
@@ -48,23 +53,49 @@ def parse_rate(text: str) -> Rate:
     return Rate(count, seconds)
 
 
-# KEYS[1]: the TAT key. ARGV: now, interval, period (seconds, floats). Returns nil when allowed,
-# else the seconds to wait as a string.
-_GCRA_LUA = """
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+# Several checks made and counted together, all or nothing. KEYS: one per check. ARGV[1]: now
+# (seconds), then two numbers per check: for a GCRA rate, its interval and period; for "once",
+# 0 and its period (refused until the moment stored in the key, then the key is set to now + the
+# period). Returns false when every check passed (and all were counted), else {index, seconds
+# to wait as a string} for the first check that refused (and nothing was counted).
+_CLAIM_LUA = """
 local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local period = tonumber(ARGV[3])
-if tat < now then tat = now end
-local new_tat = tat + interval
-if new_tat - now > period + 1e-9 then
-  return tostring(new_tat - period - now)
+local until_ = {}
+for i = 1, #KEYS do
+  local a = tonumber(ARGV[2 * i])
+  local b = tonumber(ARGV[2 * i + 1])
+  local stored = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+  if a == 0 then
+    if stored > now then
+      return {i, tostring(stored - now)}
+    end
+    until_[i] = now + b
+  else
+    if stored < now then stored = now end
+    local new_tat = stored + a
+    if new_tat - now > b + 1e-9 then
+      return {i, tostring(new_tat - b - now)}
+    end
+    until_[i] = new_tat
+  end
 end
-redis.call('SET', KEYS[1], string.format('%.6f', new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1)
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], string.format('%.6f', until_[i]), 'PX', math.ceil((until_[i] - now) * 1000) + 1)
+end
 return false
 """
 
 _local_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of a claim: a GCRA `rate` on `key`, or, with `once` seconds, "refused while
+    `key` was claimed in the last `once` seconds" (the same text twice)."""
+
+    key: str
+    rate: Rate | None = None
+    once: int = 0
 
 
 def _redis_client(cache: BaseCache) -> Any | None:
@@ -80,7 +111,7 @@ def _redis_client(cache: BaseCache) -> Any | None:
 def _script() -> Any:
     from redis.commands.core import Script
 
-    return Script(None, _GCRA_LUA.encode())  # type: ignore[arg-type]  # bytes need no client encoder
+    return Script(None, _CLAIM_LUA.encode())  # type: ignore[arg-type]  # bytes need no client encoder
 
 
 def gcra(tat: float, now: float, rate: Rate) -> tuple[float | None, float]:
@@ -98,28 +129,89 @@ def hit(key: str, rate: Rate, now: float | None = None, cache: BaseCache | None 
     flood limits are a guard, and refusing every post and connection would turn a cache outage
     into a full one.
     """
-    try:
-        return _hit(key, rate, now, cache)
-    except Exception:
-        cache_failed(f"rate limit {key.split(':', 1)[0]}")
-        return None
+    refused = claim([Check(f"ratelimit:{key}", rate)], now, cache)
+    return None if refused is None else refused[1]
 
 
-def _hit(key: str, rate: Rate, now: float | None, cache: BaseCache | None) -> int | None:
+def claim(
+    checks: list[Check], now: float | None = None, cache: BaseCache | None = None
+) -> tuple[int, int] | None:
+    """Make every check and count the action against all of them, or against none: None when all
+    passed, else (the index of the first check that refused, whole seconds to wait). One round
+    trip on Redis (a script), so a post's limits cost one call and a refusal costs nothing
+    anywhere. A cache outage allows the action (see `hit`)."""
     cache = shared_cache() if cache is None else cache
     now = time.time() if now is None else now
-    cache_key = f"ratelimit:{key}"
-    client = _redis_client(cache)
-    if client is not None:
-        redis_key = cache.make_and_validate_key(cache_key)
-        answer = _script()(keys=[redis_key], args=[now, rate.interval, rate.seconds], client=client)
-        wait = None if answer is None else float(answer)
-    else:
-        with _local_lock:
-            stored = cache.get(cache_key)
-            wait, new_tat = gcra(float(stored) if stored is not None else 0.0, now, rate)
-            if wait is None:
-                cache.set(cache_key, new_tat, timeout=math.ceil(new_tat - now) + 1)
-    if wait is None:
+    try:
+        client = _redis_client(cache)
+        if client is not None:
+            args: list[float] = [now]
+            for check in checks:
+                if check.rate is None:
+                    args += [0, check.once]
+                else:
+                    args += [check.rate.interval, check.rate.seconds]
+            keys = [cache.make_and_validate_key(check.key) for check in checks]
+            answer = _script()(keys=keys, args=args, client=client)
+            if not answer:
+                return None
+            index, wait = int(answer[0]) - 1, float(answer[1])
+        else:
+            refused = _claim_locally(checks, now, cache)
+            if refused is None:
+                return None
+            index, wait = refused
+    except Exception:
+        cache_failed(f"rate limit {checks[0].key.removeprefix('ratelimit:').split(':', 1)[0]}")
         return None
-    return max(1, math.ceil(wait))
+    return index, max(1, math.ceil(wait))
+
+
+def _claim_locally(checks: list[Check], now: float, cache: BaseCache) -> tuple[int, float] | None:
+    """`claim` for an in-process cache (LocMem: per process anyway), under a lock."""
+    with _local_lock:
+        stored = cache.get_many([check.key for check in checks])
+        updates: list[tuple[str, float, int]] = []
+        for index, check in enumerate(checks):
+            if check.rate is None:
+                until = stored.get(check.key)
+                if until is not None and until > now:
+                    return index, until - now
+                updates.append((check.key, now + check.once, check.once))
+            else:
+                tat = stored.get(check.key)
+                wait, new_tat = gcra(float(tat) if tat is not None else 0.0, now, check.rate)
+                if wait is not None:
+                    return index, wait
+                updates.append((check.key, new_tat, math.ceil(new_tat - now) + 1))
+        for key, value, timeout in updates:
+            cache.set(key, value, timeout=timeout)
+    return None
+
+
+def release(key: str, cache: BaseCache | None = None) -> None:
+    """Forget a "once" claim (its action did not happen after all)."""
+    try:
+        (shared_cache() if cache is None else cache).delete(key)
+    except Exception:
+        cache_failed("releasing a duplicate check")
+
+
+def count(key: str, timeout: int, cache: BaseCache | None = None) -> None:
+    """Add one to the counter `key`, kept `timeout` seconds after its last count (one round
+    trip on Redis). A cache outage loses the count, with a warning."""
+    cache = shared_cache() if cache is None else cache
+    try:
+        client = _redis_client(cache)
+        if client is not None:
+            redis_key = cache.make_and_validate_key(key)
+            client.pipeline(transaction=False).incr(redis_key).expire(redis_key, timeout).execute()
+            return
+        with _local_lock:
+            if not cache.add(key, 1, timeout=timeout):
+                try:
+                    cache.incr(key)
+                except ValueError:  # expired in between
+                    cache.add(key, 1, timeout=timeout)
+    except Exception:
+        cache_failed("a counter")

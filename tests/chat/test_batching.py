@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -137,12 +138,18 @@ async def test_a_trip_commits_once_and_refusals_touch_nothing(room: Any, alice: 
     assert texts == ["one", "two"]
 
 
-async def test_a_database_error_rolls_the_whole_trip_back(room: Any, alice: Any) -> None:
+async def test_a_database_error_rolls_the_whole_trip_back(room: Any, alice: Any, settings: Any) -> None:
+    """Nothing of the trip stays: no event, no count in the moderator's chart, and no text marked
+    as just posted (sending it again is not refused as a duplicate)."""
     from channels.db import database_sync_to_async
     from django.db import IntegrityError, transaction
 
+    from chat.cache import shared_cache
     from chat.messages import post_message
     from chat.models import RoomEvent
+
+    settings.CHAT_DUPLICATE_SECONDS = 30
+    minute = int(time.time() // 60)
 
     def duplicate_seq() -> None:
         with transaction.atomic(savepoint=False):
@@ -158,6 +165,10 @@ async def test_a_database_error_rolls_the_whole_trip_back(room: Any, alice: Any)
     assert isinstance(outcomes[1], IntegrityError)
     assert await database_sync_to_async(RoomEvent.objects.count)() == 0
     # The next trip starts clean: seq 1 was never taken.
-    posted = await batching.run_batched(post_message, room, alice, "after")
+    posted = await batching.run_batched(post_message, room, alice, "first")
     assert posted.event is not None
     assert posted.event.seq == 1
+    counted = shared_cache().get_many(
+        [f"stats:{room.pk}:{m}" for m in range(minute, int(time.time() // 60) + 1)]
+    )
+    assert sum(counted.values()) == 1

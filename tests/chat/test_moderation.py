@@ -295,6 +295,47 @@ def test_flood_rules(owned: Room, bob: AbstractBaseUser, carol: AbstractBaseUser
     post_message(owned, carol, "from home", WriteContext(ip="198.51.100.7"))
 
 
+class FixedClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_a_refused_post_uses_no_limit_and_is_not_already_posted(
+    owned: Room,
+    alice: AbstractBaseUser,
+    bob: AbstractBaseUser,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A post refused by slow mode or by a blocked word counts against no limit: the same text goes
+    through once slow mode allows it (it is not "already posted"), and a blocked text is refused
+    as blocked again, not as a duplicate."""
+    settings.CHAT_DUPLICATE_SECONDS = 30
+    settings.CHAT_MESSAGE_RATE = "3/60"
+    clock = FixedClock(5000.0)
+    monkeypatch.setattr("chat.ratelimit.time", clock)
+    mod = as_user(alice)
+    api(mod, "settings", {"slow_mode_seconds": 10, "blocked_words": ["forbidden"]})
+    post_message(owned, bob, "first")
+    clock.now += 1
+    for _ in range(5):  # refused each time, and not counted against bob's 3 a minute
+        with pytest.raises(ChatError) as slow:
+            post_message(owned, bob, "second")
+        assert (slow.value.code, slow.value.extra["retry_after"]) == ("slow_mode", 9)
+    clock.now += 9
+    assert post_message(owned, bob, "second").event is not None
+    clock.now += 10
+    for _ in range(2):
+        with pytest.raises(ChatError) as blocked:
+            post_message(owned, bob, "something forbidden")
+        assert blocked.value.code == "blocked"
+        clock.now += 10
+    assert post_message(owned, bob, "third").event is not None  # bob's third of the minute
+
+
 def test_http_writes_are_limited_per_address(owned: Room, bob: AbstractBaseUser, settings: Any) -> None:
     settings.CHAT_HTTP_WRITE_RATE_IP = "2/60"
     client = as_user(bob)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
+from collections.abc import Iterator
 
 import pytest
+from django.core.cache import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 
-from chat.ratelimit import Rate, hit, parse_rate
+from chat.ratelimit import Check, Rate, claim, count, hit, parse_rate, release
 from tests.conftest import REDIS_TEST_URL, require_service
 
 
@@ -93,3 +99,63 @@ def test_redis_backed_limit_is_shared_and_atomic() -> None:
         for redis_cache in caches:
             for pool in redis_cache._cache._pools.values():
                 pool.disconnect()
+
+
+# Claims: several checks counted together, all or nothing, the same on Redis and in process.
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def claim_cache(request: pytest.FixtureRequest) -> Iterator[BaseCache]:
+    if request.param == "in-process":
+        yield LocMemCache(f"claims-{uuid.uuid4().hex}", {})
+        return
+    require_service("Redis", REDIS_TEST_URL)
+    redis_cache = RedisCache(REDIS_TEST_URL, {"KEY_PREFIX": f"claims-{uuid.uuid4().hex}"})
+    yield redis_cache
+    for pool in redis_cache._cache._pools.values():
+        pool.disconnect()
+
+
+def test_a_claim_counts_against_every_check_or_against_none(claim_cache: BaseCache) -> None:
+    def post(text: str) -> list[Check]:
+        return [
+            Check("user", Rate(2, 60)),
+            Check(f"same:{text}", once=30),
+            Check("slow", Rate(1, 10)),
+        ]
+
+    assert claim(post("a"), now=1000.0, cache=claim_cache) is None
+    assert claim(post("a"), now=1005.0, cache=claim_cache) == (1, 25)  # the same text again
+    assert claim(post("b"), now=1005.0, cache=claim_cache) == (2, 5)  # slow mode
+    # Neither refusal was counted: not against the user's 2 a minute, not as text "b" posted.
+    assert claim(post("b"), now=1010.0, cache=claim_cache) is None
+    assert claim(post("c"), now=1020.0, cache=claim_cache) == (0, 10)  # now the user's rate (2 a minute)
+    # "a" may be posted again once its 30 s are over.
+    assert claim(post("a"), now=1060.0, cache=claim_cache) is None
+
+
+def test_a_released_claim_may_be_made_again(claim_cache: BaseCache) -> None:
+    same = [Check("once", once=30)]
+    assert claim(same, now=2000.0, cache=claim_cache) is None
+    assert claim(same, now=2001.0, cache=claim_cache) == (0, 29)
+    release("once", cache=claim_cache)
+    assert claim(same, now=2002.0, cache=claim_cache) is None
+
+
+def test_hit_is_a_claim_of_one_rate(claim_cache: BaseCache) -> None:
+    assert hit("single", Rate(1, 10), now=3000.0, cache=claim_cache) is None
+    assert claim([Check("ratelimit:single", Rate(1, 10))], now=3001.0, cache=claim_cache) == (0, 9)
+
+
+def test_counters_count_and_expire(claim_cache: BaseCache) -> None:
+    for _ in range(3):
+        count("counted", 60, cache=claim_cache)
+    assert int(claim_cache.get("counted")) == 3
+    assert claim_cache.get_many(["counted", "never"]) == {"counted": 3}
+
+
+def test_a_cache_outage_allows_the_claim(caplog: pytest.LogCaptureFixture) -> None:
+    down = RedisCache("redis://127.0.0.1:1/0", {})  # nothing listens there
+    with caplog.at_level(logging.WARNING):
+        assert claim([Check("user", Rate(1, 60)), Check("same", once=30)], cache=down) is None
+    assert "rate limit user" in caplog.text
