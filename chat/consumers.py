@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from enum import IntEnum
 from typing import Any
@@ -223,8 +224,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # Framed once per batch and shared by every connection; `send()` without a direct writer
         # or once the connection is closing.
         if writer is None or not writer.write_all(batch.ws_raw_frames):
-            for frame in batch.ws_frames:
-                await self.send(text_data=frame)
+            try:
+                for frame in batch.ws_frames:
+                    await self.send(text_data=frame)
+            except Disconnected:
+                return  # the client left while the batch was on its way; it resumes by its cursor
         if batch.changes_access:
             # In its own task: the hub is writing this batch to every connection of the room.
             task = asyncio.create_task(self.recheck_access())
@@ -248,4 +252,5 @@ class RoomConsumer(AsyncWebsocketConsumer):
         return writer is None or writer.buffered() < WS_DRAINED_BYTES
 
     async def write_presence(self, frame: str) -> None:
-        await self.send(text_data=frame)
+        with contextlib.suppress(Disconnected):  # the client left; the next hello has presence
+            await self.send(text_data=frame)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -455,6 +456,29 @@ def test_large_batches_are_split_into_frames_daphne_can_send() -> None:
     assert [e for frame in frames for e in json.loads(frame)["events"]] == events
     small = Batch(events[:3])
     assert small.ws_frames == [small.ws_frame]
+
+
+async def test_a_batch_or_presence_for_a_client_that_just_left_is_dropped_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A viewer who closes while the hub is writing a batch or presence to it: daphne raises
+    Disconnected on the write. That is an ordinary departure (the client resumes by its cursor),
+    not a failure to log; the soak saw it a few times in 7,000 departures."""
+    from autobahn.exception import Disconnected
+
+    from chat.consumers import RoomConsumer
+    from chat.hub import Batch
+
+    consumer = RoomConsumer()
+
+    async def gone(message: dict[str, Any]) -> None:
+        raise Disconnected("Attempt to send on a closed protocol")
+
+    consumer.base_send = gone
+    with caplog.at_level(logging.DEBUG):
+        await consumer.write_batch(Batch([{"seq": 1, "kind": "message", "text": "late"}]))
+        await consumer.write_presence('{"type": "presence", "count": 0, "guests": 0, "users": []}')
+    assert caplog.records == []
 
 
 @pytest.mark.parametrize("path", ["/ws/rooms/NOT-A-SLUG/", "/ws/rooms/" + "x" * 51 + "/", "/ws/rooms/%00/"])
