@@ -4,8 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# `make test` runs the event-log tests a second time on this PostgreSQL server.
+# `make test` runs these a second time on this PostgreSQL server: every unit test, and the
+# end-to-end runs of several daphne processes on Redis and of the faults (the production setup).
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/chat
+POSTGRES_SUITES = tests/chat tests/danmaku tests/test_deploy_settings.py tests/e2e/test_multiprocess.py tests/e2e/test_faults.py
 
 .PHONY: run test lint browser nginx bench clean
 
@@ -47,7 +49,7 @@ lint: $(VENV)/.dev
 
 test: $(VENV)/.dev browser nginx lint
 	$(BIN)/pytest
-	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -m db_backends
+	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest $(POSTGRES_SUITES)
 
 # Starts its own servers; about seven minutes; rewrites the generated part of docs/BENCHMARKS.md.
 bench: $(VENV)/.dev

@@ -13,8 +13,6 @@ from chat.eventlog import events_after, history_before
 from chat.messages import post_message
 from chat.models import EventKind, Room, RoomEvent
 
-pytestmark = pytest.mark.db_backends
-
 WRITERS = 20
 MESSAGES_EACH = 50
 

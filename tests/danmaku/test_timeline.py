@@ -31,7 +31,6 @@ def comment(room: Room, user: AbstractBaseUser, video_ms: int, text: str = "c", 
     return post_danmaku(room, user, {"text": text, "video_ms": video_ms, **fields}).event
 
 
-@pytest.mark.db_backends
 def test_window_returns_comments_in_video_order(
     client: Client, recorded: RoomVideo, alice: AbstractBaseUser
 ) -> None:
@@ -96,7 +95,6 @@ def test_window_of_unknown_room_is_404(client: Client, db: None) -> None:
     assert answer.json()["code"] == "room_not_found"
 
 
-@pytest.mark.db_backends
 def test_window_query_uses_the_video_time_index(recorded: RoomVideo) -> None:
     from danmaku.timeline import current_video, timeline
 

@@ -11,8 +11,10 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar, Self
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -110,17 +112,50 @@ class DaphneServer:
         return self.log_path.read_text(errors="replace")
 
 
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+@contextmanager
+def throwaway_database(tmp: Path) -> Iterator[str]:
+    """The servers' database: a fresh SQLite file, or, when the run's DATABASE_URL is PostgreSQL
+    (`make test`'s second pass), a fresh database on that server, dropped afterwards."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not is_postgres(url):
+        yield f"sqlite:///{tmp / 'db.sqlite3'}"
+        return
+    import psycopg
+
+    def on(database: str) -> str:
+        return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+    name = f"chat_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(on("postgres"), autocommit=True) as admin:  # the URL's own may not exist
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield on(name)
+    finally:
+        with psycopg.connect(on("postgres"), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Environment for server processes: a migrated SQLite file with room `demo` and users."""
+def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Environment for server processes: a migrated database (SQLite, or PostgreSQL when the
+    run's DATABASE_URL is) with room `demo` and users."""
     folder = tmp_path_factory.mktemp("e2e")
+    with throwaway_database(folder) as database_url:
+        yield _server_env(folder, database_url)
+
+
+def _server_env(folder: Path, database_url: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
     }
     env.update(
-        DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
+        DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="1",
         PYTHONUNBUFFERED="1",

@@ -1,6 +1,7 @@
 """Faults against real servers: Redis restarted under traffic, a daphne process killed under open
-clients, a client that stops reading, a write burst on SQLite, a thousand clients reconnecting
-at once after a restart (and, with the Redis fault, a quiet process's health check).
+clients, a client that stops reading, a write burst against a held database lock, a thousand
+clients reconnecting at once after a restart (and, with the Redis fault, a quiet process's
+health check). They run on SQLite, and again on PostgreSQL in `make test`'s second pass.
 
 The viewers are lean asyncio clients of all three transports (the WebSocket framing is
 bench/clients.py's) that behave like the browser's RoomClient (static/js/realtime.js): they keep
@@ -887,23 +888,34 @@ async def test_a_client_that_stops_reading_stays_bounded_and_slows_nobody(
     await stop_all(fast)
 
 
-def hold_write_lock(database: Path, seconds: float) -> None:
-    """Hold SQLite's write lock (another process's long write, a backup's copy) for `seconds`."""
-    connection = sqlite3.connect(database, timeout=30, isolation_level=None)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
+def hold_write_lock(database_url: str, slug: str, seconds: float) -> None:
+    """Hold, for `seconds`, the lock every post into room `slug` needs (another process's long
+    write, a backup's copy): SQLite's write lock, or on PostgreSQL the room's row, which each
+    post updates to take its seq."""
+    if database_url.startswith("sqlite:///"):
+        lite = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=30, isolation_level=None)
+        try:
+            lite.execute("BEGIN IMMEDIATE")
+            time.sleep(seconds)
+            lite.execute("COMMIT")
+        finally:
+            lite.close()
+        return
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:  # one transaction, committed on exit
+        locked = connection.execute("SELECT id FROM chat_room WHERE slug = %s FOR UPDATE", [slug]).fetchone()
+        assert locked is not None
         time.sleep(seconds)
-        connection.execute("COMMIT")
-    finally:
-        connection.close()
 
 
-async def test_a_write_burst_on_sqlite_waits_for_the_lock_and_fails_no_post(
+async def test_a_write_burst_waits_for_a_held_lock_and_fails_no_post(
     start_server: Callable[..., DaphneServer], e2e_env: dict[str, str], fault_rooms: tuple[str, ...]
 ) -> None:
     """Ten writers post messages and danmaku as fast as they are answered, over WebSocket and
-    HTTP, through two daphne processes on one SQLite file, while another connection holds the
-    database's write lock for 3 s: writers wait for the lock instead of failing; every post is
+    HTTP, through two daphne processes on one database, while another connection holds the lock
+    they need for 3 s (SQLite's write lock; the room's row on PostgreSQL): writers wait for the
+    lock instead of failing; every post is
     acknowledged, the log is gapless and holds exactly the acknowledged posts, and viewers of both
     processes receive all of it once, in order."""
     one, two = start_server(), start_server()
@@ -925,7 +937,7 @@ async def test_a_write_burst_on_sqlite_waits_for_the_lock_and_fails_no_post(
         *(writer.run(40, rate=0, kind=kind) for writer, kind in zip(writers, kinds, strict=True))
     )
     await asyncio.sleep(0.5)
-    await in_thread(hold_write_lock, Path(e2e_env["DATABASE_URL"].removeprefix("sqlite:///")), 3.0)
+    await in_thread(hold_write_lock, e2e_env["DATABASE_URL"], slug, 3.0)
     await burst
 
     assert not [writer.errors for writer in writers if writer.errors]
