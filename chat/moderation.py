@@ -48,10 +48,10 @@ BLOCKED_WORD_MAX_CHARS = 100
 # backtracks catastrophically on it (`/(a|aa)+$/` on a long run of a's) is stopped there, and the
 # message counts as blocked: it waits for a moderator or is refused, as the room says.
 BLOCKED_PATTERNS_BUDGET_SECS = 0.05
-
-log = logging.getLogger(__name__)
 SLOW_MODE_MAX_SECONDS = 3600
 REVIEW_AGE_MAX_HOURS = 24 * 365
+
+log = logging.getLogger(__name__)
 
 
 # Roles and access.
@@ -238,7 +238,7 @@ def check_may_post(room: Room, user: AnyUser) -> Standing:
 def blocked_word(room: Room, text: str) -> str | None:
     """The first of the room's blocked words or /regexes/ the text contains, or None. A text the
     patterns cannot be checked against within BLOCKED_PATTERNS_BUDGET_SECS counts as containing
-    the pattern that ran out of time (it is logged, for the room's moderators to fix)."""
+    the pattern that ran out of time (a warning names the room and the pattern)."""
     folded = text.casefold()
     deadline = time.monotonic() + BLOCKED_PATTERNS_BUDGET_SECS
     for entry in room.blocked_words or []:

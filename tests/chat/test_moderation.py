@@ -257,7 +257,7 @@ def test_a_backtracking_pattern_cannot_stall_the_write_path(
 ) -> None:
     """/(a|aa)+$/ on a long run of a's backtracks for longer than the universe has left (and it
     runs on the thread every write of the process waits for). The check stops at its budget; the
-    message counts as blocked, and the pattern is logged for the moderators to fix."""
+    message counts as blocked, and a warning names the pattern."""
     mod = as_user(alice)
     api(mod, "settings", {"blocked_words": ["/(a|aa)+$/", "later"], "blocked_action": "hold"})
     slow = "a" * 400 + "!"
