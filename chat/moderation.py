@@ -512,8 +512,36 @@ def _blocked_words(value: object) -> list[str]:
                 raise ChatError(
                     "invalid", f"{word} is not a valid regular expression: {error}.", field="blocked_words"
                 ) from None
+            if backtracks(word[1:-1]):
+                raise ChatError(
+                    "invalid",
+                    f"{word} takes too long on some messages (a repeated group inside a repetition, "
+                    "such as (a|aa)+ or (x+)+); write it so that each character can match one way.",
+                    field="blocked_words",
+                )
         words.append(word)
     return words
+
+
+def backtracks(pattern: str) -> bool:
+    """Whether `pattern` runs out of the per-message budget on a probe: a long run of one of its
+    own characters (or a letter, a digit, a space, a punctuation mark) and then a character
+    that matches nothing, the input on which nested repetitions backtrack without end. A
+    heuristic that catches the usual mistakes when a moderator saves a pattern; the budget in
+    `blocked_word` is what guarantees the write path, for whatever it misses."""
+    characters = sorted({c for c in pattern if c.isprintable()} | set("a0 -."))
+    deadline = time.monotonic() + BLOCKED_PATTERNS_BUDGET_SECS
+    try:
+        for character in characters:
+            regex.search(
+                pattern,
+                character * 300 + "\x01",
+                regex.IGNORECASE,
+                timeout=max(deadline - time.monotonic(), 0.001),
+            )
+    except TimeoutError:
+        return True
+    return False
 
 
 def clean_settings(changes: dict[str, Any]) -> dict[str, Any]:

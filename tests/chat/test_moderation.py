@@ -256,10 +256,19 @@ def test_a_backtracking_pattern_cannot_stall_the_write_path(
     owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, caplog: pytest.LogCaptureFixture
 ) -> None:
     """/(a|aa)+$/ on a long run of a's backtracks for longer than the universe has left (and it
-    runs on the thread every write of the process waits for). The check stops at its budget; the
-    message counts as blocked, and a warning names the pattern."""
+    runs on the thread every write of the process waits for). Saving such a pattern is refused;
+    one that got in anyway (saved through the admin, or before the check) is stopped at its
+    budget: the message counts as blocked, and a warning names the pattern."""
     mod = as_user(alice)
-    api(mod, "settings", {"blocked_words": ["/(a|aa)+$/", "later"], "blocked_action": "hold"})
+    for pattern in ["/(a|aa)+$/", "/(x+x+)+y/"]:
+        answer = api(mod, "settings", {"blocked_words": ["fine", pattern]})
+        assert answer.status_code == 400
+        assert (answer.json()["code"], answer.json()["field"]) == ("invalid", "blocked_words")
+        assert "takes too long" in answer.json()["message"]
+    assert Room.objects.get(pk=owned.pk).blocked_words == []
+    owned.blocked_words = ["/(a|aa)+$/", "later"]
+    owned.save(update_fields=["blocked_words"])
+    api(mod, "settings", {"blocked_action": "hold"})
     slow = "a" * 400 + "!"
     with caplog.at_level(logging.WARNING, logger="chat.moderation"):
         held = post_message(owned, bob, slow)
