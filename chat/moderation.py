@@ -48,6 +48,11 @@ BLOCKED_WORD_MAX_CHARS = 100
 # backtracks catastrophically on it (`/(a|aa)+$/` on a long run of a's) is stopped there, and the
 # message counts as blocked: it waits for a moderator or is refused, as the room says.
 BLOCKED_PATTERNS_BUDGET_SECS = 0.05
+# The product of a pattern's counted repetitions (`x{3}`, `x{2,5}`): the matcher unrolls them, so
+# `(?:a{1000}){1000}` would take a third of a second and 250 MB to compile. 1,000 keeps every
+# pattern under a millisecond and a megabyte.
+BLOCKED_PATTERN_MAX_REPEATS = 1000
+_COUNTED_REPEAT = regex.compile(r"(?<!\\)(?:\\\\)*\{(\d*)(?:,(\d*))?\}")
 SLOW_MODE_MAX_SECONDS = 3600
 REVIEW_AGE_MAX_HOURS = 24 * 365
 
@@ -248,6 +253,8 @@ def blocked_word(room: Room, text: str) -> str | None:
             if entry.casefold() in folded:
                 return entry
             continue
+        if repeats(entry[1:-1]) > BLOCKED_PATTERN_MAX_REPEATS:
+            continue  # saved before the limit (it is refused now): too costly to compile here
         try:
             found = regex.search(
                 entry[1:-1], text, regex.IGNORECASE, timeout=max(deadline - time.monotonic(), 0.001)
@@ -267,6 +274,18 @@ def blocked_word(room: Room, text: str) -> str | None:
         if found is not None:
             return entry
     return None
+
+
+def repeats(pattern: str) -> int:
+    """The product of the pattern's counted repetitions (the larger bound of each `{m,n}`), an
+    upper bound on how many times the matcher unrolls any part of it."""
+    product = 1
+    for match in _COUNTED_REPEAT.finditer(pattern):
+        bounds = [int(bound) for bound in match.groups() if bound]
+        product *= max(bounds, default=1)
+        if product > BLOCKED_PATTERN_MAX_REPEATS:
+            break
+    return product
 
 
 def is_pattern(entry: str) -> bool:
@@ -506,6 +525,13 @@ def _blocked_words(value: object) -> list[str]:
         if not word or word in words:
             continue
         if is_pattern(word):
+            if repeats(word[1:-1]) > BLOCKED_PATTERN_MAX_REPEATS:
+                raise ChatError(
+                    "invalid",
+                    f"{word} repeats too much: its counted repetitions ({{n}}, {{m,n}}) multiply to "
+                    f"more than {BLOCKED_PATTERN_MAX_REPEATS}.",
+                    field="blocked_words",
+                )
             try:
                 regex.compile(word[1:-1])
             except regex.error as error:

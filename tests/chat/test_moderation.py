@@ -286,6 +286,29 @@ def test_a_backtracking_pattern_cannot_stall_the_write_path(
     assert refused.value.code == "blocked"
 
 
+def test_a_pattern_that_unrolls_too_far_is_refused(
+    owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    """The matcher unrolls counted repetitions: `(\\w{9999}){9999}` would take minutes and
+    gigabytes to compile, from any user who owns a room. Saving it is refused; one stored
+    anyway is skipped rather than compiled on the write path."""
+    mod = as_user(alice)
+    for pattern in ["/(\\w{9999}){9999}/", "/(?:a{100}){11}/", "/x{99999999999999999999}/"]:
+        answer = api(mod, "settings", {"blocked_words": [pattern]})
+        assert answer.status_code == 400, pattern
+        assert "repeats too much" in answer.json()["message"]
+    ok = api(mod, "settings", {"blocked_words": ["/\\d{3}-\\d{4}/", "/(?:ab{10}){100}/"]})
+    assert ok.status_code == 200, ok.json()
+    with pytest.raises(ChatError) as blocked:
+        post_message(owned, bob, "call 555-1234")
+    assert blocked.value.code == "blocked"
+    owned.blocked_words = ["/(\\w{9999}){9999}/", "spoiler"]
+    owned.save(update_fields=["blocked_words"])
+    assert post_message(owned, bob, "w" * 400).event is not None
+    with pytest.raises(ChatError):
+        post_message(owned, bob, "a spoiler")
+
+
 def test_flood_rules(owned: Room, bob: AbstractBaseUser, carol: AbstractBaseUser, settings: Any) -> None:
     settings.CHAT_DUPLICATE_SECONDS = 30
     post_message(owned, bob, "same thing")
