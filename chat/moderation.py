@@ -8,6 +8,7 @@ audit entry (who, what, to whom, why). Moderation events carry no actor on the w
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import time
@@ -256,9 +257,7 @@ def blocked_word(room: Room, text: str) -> str | None:
         if repeats(entry[1:-1]) > BLOCKED_PATTERN_MAX_REPEATS:
             continue  # saved before the limit (it is refused now): too costly to compile here
         try:
-            found = regex.search(
-                entry[1:-1], text, regex.IGNORECASE, timeout=max(deadline - time.monotonic(), 0.001)
-            )
+            found = _matches(entry[1:-1], text, deadline)
         except regex.error:
             continue  # saved before it was checked; it matches nothing
         except TimeoutError:
@@ -271,11 +270,19 @@ def blocked_word(room: Room, text: str) -> str | None:
                 len(text),
             )
             return entry
-        if found is not None:
+        if found:
             return entry
     return None
 
 
+def _matches(pattern: str, text: str, deadline: float) -> bool:
+    """Whether the /pattern/ (case-insensitive) occurs in `text`; TimeoutError past `deadline`
+    (a time.monotonic() value)."""
+    timeout = max(deadline - time.monotonic(), 0.001)
+    return regex.search(pattern, text, regex.IGNORECASE, timeout=timeout) is not None
+
+
+@functools.lru_cache(maxsize=1024)  # asked for every pattern of a room on every message
 def repeats(pattern: str) -> int:
     """The product of the pattern's counted repetitions (the larger bound of each `{m,n}`), an
     upper bound on how many times the matcher unrolls any part of it."""
@@ -559,12 +566,7 @@ def backtracks(pattern: str) -> bool:
     deadline = time.monotonic() + BLOCKED_PATTERNS_BUDGET_SECS
     try:
         for character in characters:
-            regex.search(
-                pattern,
-                character * 300 + "\x01",
-                regex.IGNORECASE,
-                timeout=max(deadline - time.monotonic(), 0.001),
-            )
+            _matches(pattern, character * 300 + "\x01", deadline)
     except TimeoutError:
         return True
     return False

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chat.errors import ChatError
+from chat.moderation import is_pattern
 from chat.params import is_number
 
 AREAS = (0.25, 0.5, 0.75, 1.0)
@@ -57,7 +58,7 @@ def _strings(value: object, key: str) -> list[str]:
 def _keywords(value: object, key: str) -> list[str]:
     keywords = _strings(value, key)
     for word in keywords:
-        if len(word) > 2 and word.startswith("/") and word.endswith("/"):
+        if is_pattern(word):
             try:
                 re.compile(word[1:-1])
             except re.error as error:
