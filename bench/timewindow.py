@@ -27,7 +27,7 @@ def seed_script(comments: int) -> str:
     """A `manage.py shell -c` script: the video room and its comments, seeded for repeatability."""
     return f"""
 import random
-from chat.eventlog import append_events_bulk
+from chat.domain.eventlog import append_events_bulk
 from chat.models import Room, RoomEvent
 from danmaku.models import RoomVideo
 room = Room.objects.create(slug={VIDEO_ROOM!r}, title="Recorded video")

@@ -23,4 +23,9 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self) -> None:
+        from chat.domain import delivery
+        from chat.realtime.batch import EventRules, use_event_rules
+
         request_finished.connect(close_request_connections, dispatch_uid="chat.close_request_connections")
+        # The fan-out learns from the domain which events change access and which it may sample.
+        use_event_rules(EventRules(changes_access=delivery.changes_access, may_sample=delivery.may_sample))

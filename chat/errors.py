@@ -1,8 +1,14 @@
-"""Errors a client can see: a stable code, a human message, an HTTP status."""
+"""Errors a client can see: a stable code, a human message, an HTTP status; and the one JSON
+shape every transport and page answers them with.
+
+Below every layer (guards refuse with it too), so it imports nothing from the project.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.http import JsonResponse
 
 
 class ChatError(Exception):
@@ -18,8 +24,35 @@ class ChatError(Exception):
             self.status = status
         self.extra = extra
 
+    @property
+    def retry_after(self) -> int | None:
+        """Whole seconds after which trying again may work (429s), None for other refusals."""
+        value = self.extra.get("retry_after")
+        return None if value is None else max(1, int(value))
+
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, **self.extra}
+
+    def as_frame(self, nonce: Any = None) -> dict[str, Any]:
+        """The error as the WebSocket's `error` frame and every HTTP error body: `nonce` is the
+        client's, echoed, when it answers a write."""
+        return {"type": "error", "nonce": nonce, **self.as_dict()}
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with the error's status: `Retry-After` on a 429."""
+        retry_after = self.retry_after
+        return {} if retry_after is None else {"Retry-After": str(retry_after)}
+
+
+def error_response(
+    error: ChatError, nonce: Any = None, *, body: dict[str, Any] | None = None
+) -> JsonResponse:
+    """The error as a Django response: its status, its headers and `error.as_frame(nonce)` (or
+    `body`, for a protocol of someone else's, such as DPlayer's)."""
+    response = JsonResponse(error.as_frame(nonce) if body is None else body, status=error.status)
+    for name, value in error.headers().items():
+        response[name] = value
+    return response
 
 
 def login_required() -> ChatError:
@@ -28,3 +61,14 @@ def login_required() -> ChatError:
 
 def room_not_found(slug: str) -> ChatError:
     return ChatError("room_not_found", f"There is no room {slug!r}.", status=404)
+
+
+def private_room() -> ChatError:
+    return ChatError("private_room", "This room is private: only its members may enter.", status=403)
+
+
+def rate_limited(message: str, retry_after: int) -> ChatError:
+    """A flood limit refused: `message` says which; the client may retry after `retry_after` s."""
+    return ChatError(
+        "rate_limited", f"{message} Try again in {retry_after} s.", status=429, retry_after=retry_after
+    )

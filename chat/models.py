@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,10 @@ validate_room_slug = RegexValidator(
     "Use 1 to 50 lowercase letters, digits or hyphens.",
     code="invalid_slug",
 )
+
+
+def new_overlay_key() -> str:
+    return secrets.token_urlsafe(18)
 
 
 class Posting(models.TextChoices):
@@ -63,6 +68,9 @@ class Room(models.Model):
     )
     review = models.CharField(max_length=16, choices=Review.choices, default=Review.OFF)
     review_account_age_hours = models.PositiveIntegerField(default=24)
+    # When set, the overlay page needs ?key=<overlay_key>, and the key also opens a private
+    # room's streams to an overlay (OBS has no session). The owner rotates or clears it.
+    overlay_key = models.CharField(max_length=64, blank=True)
     # The seq of the newest event; bumped under a row lock in the inserting transaction.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -15,7 +15,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from chat.routing import WebSocketRoute, http_urlpatterns  # noqa: E402
+from chat.transports.routing import WebSocketRoute, http_urlpatterns  # noqa: E402
 
 django_http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 

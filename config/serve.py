@@ -13,7 +13,7 @@ import sys
 from functools import partial
 from typing import Any
 
-from chat.params import FRAME_MAX_BYTES
+from chat.domain.wire import FRAME_MAX_BYTES
 
 # Pending connections the kernel queues for us (Twisted's default is 50). When clients
 # reconnect together after a restart, a short queue drops SYNs and clients wait out TCP's
@@ -73,12 +73,12 @@ def _command_line() -> Any:
     from daphne.cli import CommandLineInterface
     from daphne.server import Server
 
-    from chat.direct import EXTENSION, HTTP_EXTENSION, DirectHttpWriter, DirectWriter
+    from chat.transports.direct import EXTENSION, HTTP_EXTENSION, DirectHttpWriter, DirectWriter
 
     class ChatServer(Server):
         def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
             """daphne's own, with a leaner input queue (`Inbox`) and the fan-out's fast path
-            (chat/direct.py): frames written straight to the connection."""
+            (chat/transports/direct.py): frames written straight to the connection."""
             assert "application_instance" not in self.connections[protocol]
             if scope.get("type") == "websocket":
                 scope["extensions"] = {**(scope.get("extensions") or {}), EXTENSION: DirectWriter(protocol)}

@@ -105,8 +105,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "chat.security.ContentSecurityPolicyMiddleware",
-    "chat.middleware.HttpWriteRateMiddleware",
+    "chat.guards.csp.ContentSecurityPolicyMiddleware",
+    "chat.guards.http_writes.HttpWriteRateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -208,7 +208,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "chat.layers.InMemoryChannelLayer",
+            "BACKEND": "chat.realtime.layers.InMemoryChannelLayer",
             "CONFIG": {"channel_capacity": {"hub*": HUB_CHANNEL_CAPACITY}},
         }
     }
@@ -224,7 +224,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-CSRF_FAILURE_VIEW = "chat.views.csrf_failure"
+CSRF_FAILURE_VIEW = "chat.web.http.csrf_failure"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

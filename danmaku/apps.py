@@ -2,12 +2,17 @@ from django.apps import AppConfig
 
 
 class DanmakuConfig(AppConfig):
+    """Danmaku plugs into chat through chat's hooks; chat never imports danmaku."""
+
     name = "danmaku"
     verbose_name = "Danmaku"
 
     def ready(self) -> None:
-        from chat.messages import register_writer
+        from chat.domain.posting import register_writer
+        from chat.management.commands.createroom import add_room_options
 
         from .comments import submit_danmaku
+        from .room_options import VideoOptions
 
-        register_writer("danmaku", submit_danmaku)
+        register_writer("danmaku", submit_danmaku)  # `{"type": "danmaku"}` frames on every transport
+        add_room_options(VideoOptions())  # createroom --video-url ...

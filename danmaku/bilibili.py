@@ -27,10 +27,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from chat.errors import ChatError
-from chat.eventlog import append_events_bulk
+from chat.domain.eventlog import append_events_bulk
+from chat.errors import ChatError, error_response
 from chat.models import EventKind, Room, RoomEvent
-from chat.views import error_response, readable_room
+from chat.web.http import readable_room
 
 from .comments import clean_comment
 from .models import RoomVideo

@@ -12,14 +12,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from chat.domain.access import check_may_post
+from chat.domain.inputs import is_number
+from chat.domain.posting import Posted, WriteContext, publish_content
+from chat.domain.text import clean_text
 from chat.errors import ChatError
-from chat.messages import AnyUser, Posted, WriteContext, publish_content
 from chat.models import EventKind, Room
-from chat.moderation import check_may_post
-from chat.params import is_number
-from chat.text import clean_text
+from chat.types import AnyUser
 
 from .models import RoomVideo
+from .timeline import current_video
 
 DANMAKU_MAX_CHARS = 100
 MODES = ("scroll", "top", "bottom", "reverse")
@@ -96,17 +98,13 @@ def clean_comment(fields: dict[str, object], video: RoomVideo | None) -> Comment
     )
 
 
-def room_video(room: Room) -> RoomVideo | None:
-    return RoomVideo.objects.filter(room_id=room.pk).first()
-
-
 def post_danmaku(
     room: Room, user: AnyUser, fields: dict[str, object], context: WriteContext | None = None
 ) -> Posted:
     """Validate and append (or hold) a comment by `user`; raises ChatError with a stable code.
-    The same gates as a chat message (chat/messages.py): access, sanctions, floods, review."""
+    The same gates as a chat message (chat/domain/posting.py): access, sanctions, floods, review."""
     standing = check_may_post(room, user)
-    comment = clean_comment(fields, room_video(room))
+    comment = clean_comment(fields, current_video(room))
     return publish_content(
         standing,
         user,

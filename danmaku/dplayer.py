@@ -22,12 +22,13 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from chat.errors import ChatError, room_not_found
-from chat.models import Room, is_room_slug
-from chat.moderation import require_reader
-from chat.origin import same_site
-from chat.params import is_number, parse_int
-from chat.views import error_response, json_body, query_params, write_context
+from chat.domain.access import require_reader
+from chat.domain.inputs import is_number, parse_int
+from chat.domain.rooms import get_room
+from chat.errors import ChatError, error_response
+from chat.guards.origin import same_site
+from chat.models import Room
+from chat.web.http import json_body, query_params, write_context
 
 from .comments import post_danmaku
 from .models import RoomVideo
@@ -41,16 +42,13 @@ READ_MAX = 10_000
 
 
 def _error(error: ChatError) -> JsonResponse:
-    return error_response(error, {"code": 1, "msg": error.message, "error": error.code})
+    return error_response(error, body={"code": 1, "msg": error.message, "error": error.code})
 
 
 def _room(slug: object) -> Room:
     if not isinstance(slug, str) or not slug:
         raise ChatError("invalid", "id must name a room.", field="id")
-    room = Room.objects.filter(slug=slug[:50]).first() if is_room_slug(slug[:50]) else None
-    if room is None:
-        raise room_not_found(slug[:50])
-    return room
+    return get_room(slug[:50])
 
 
 @csrf_exempt

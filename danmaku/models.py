@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from chat.models import Room
-
-
-def new_overlay_key() -> str:
-    return secrets.token_urlsafe(18)
 
 
 class RoomVideo(models.Model):
@@ -28,8 +22,6 @@ class RoomVideo(models.Model):
     # Comments with a seq above this belong to the current video; changing the video raises it,
     # so the old video's comments never replay over the new one (they stay in the log and history).
     since_seq = models.PositiveBigIntegerField(default=0, editable=False)
-    # When set, the overlay page needs ?key=<overlay_key>; the owner can rotate or clear it.
-    overlay_key = models.CharField(max_length=64, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -43,11 +35,6 @@ class RoomVideo(models.Model):
     def recorded(self) -> bool:
         """Comments carry a position in the video (a video that is not a live stream)."""
         return self.has_video and not self.live
-
-    def as_wire(self) -> dict[str, object] | None:
-        if not self.has_video:
-            return None
-        return {"url": self.url, "title": self.title, "duration_ms": self.duration_ms, "live": self.live}
 
 
 class ViewerSettings(models.Model):

@@ -7,9 +7,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from chat.domain.blocked_words import is_pattern
+from chat.domain.inputs import is_number
 from chat.errors import ChatError
-from chat.moderation import is_pattern
-from chat.params import is_number
 
 AREAS = (0.25, 0.5, 0.75, 1.0)
 HIDEABLE_MODES = ("scroll", "top", "bottom", "reverse", "color")

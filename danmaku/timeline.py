@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from chat.domain.wire import WireEvent, format_ts
 from chat.models import EventKind, Room, RoomEvent
-from chat.wire import WireEvent, format_ts
 
 from .models import RoomVideo
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django import forms
@@ -13,22 +12,24 @@ from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chat.errors import ChatError, login_required
-from chat.eventlog import current_last_seq
-from chat.models import Room
-from chat.moderation import can_moderate, can_read
-from chat.params import parse_int
-from chat.views import (
-    error_response,
+from chat.domain.access import can_moderate, can_open_overlay, require_moderator
+from chat.domain.audit import audit
+from chat.domain.eventlog import current_last_seq
+from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT, parse_int
+from chat.domain.rooms import find_room, get_room
+from chat.domain.wire import dumps, user_ref
+from chat.errors import ChatError, error_response, login_required
+from chat.models import Room, new_overlay_key
+from chat.web.http import (
     json_body,
     moderators_page_room,
-    private_page,
     query_params,
     readable_room,
+    readers_page_room,
+    room_missing_page,
 )
-from chat.wire import dumps, user_ref
 
-from .models import RoomVideo, ViewerSettings, new_overlay_key
+from .models import RoomVideo, ViewerSettings
 from .options import clean_viewer_settings, parse_overlay_options
 from .timeline import WINDOW_DEFAULT_LIMIT, WINDOW_MAX_LIMIT, comments_in_window, current_video
 
@@ -46,11 +47,9 @@ def _page_context(request: HttpRequest, room: Room) -> dict[str, Any]:
 @ensure_csrf_cookie  # the page posts over HTTP when WebSocket is unavailable
 def watch(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/watch`: the video with comments flying over it, the chat beside it."""
-    room = Room.objects.filter(slug=slug).first()
-    if room is None:
-        return render(request, "chat/room_missing.html", {"slug": slug}, status=404)
-    if not can_read(request.user, room):
-        return private_page(request, room)
+    room = readers_page_room(request, slug)
+    if isinstance(room, HttpResponse):
+        return room
     saved = None
     if request.user.is_authenticated:
         saved = ViewerSettings.objects.filter(user=request.user).values_list("data", flat=True).first()
@@ -70,18 +69,14 @@ def watch(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/overlay`: transparent, read-only, for an OBS browser source."""
-    room = Room.objects.filter(slug=slug).first()
+    room = find_room(slug)
     if room is None:
-        return render(request, "chat/room_missing.html", {"slug": slug}, status=404)
+        return room_missing_page(request, slug)
     try:
         query = query_params(request)
     except ChatError as error:
         return HttpResponse(f"Bad overlay option: {error.message}", status=400, content_type="text/plain")
-    video = current_video(room)
-    required = video.overlay_key if video is not None else ""
-    given = query.get("key", "")
-    key_ok = bool(required) and secrets.compare_digest(given.encode(), required.encode())
-    if (required and not key_ok) or not (key_ok or can_read(request.user, room)):
+    if not can_open_overlay(request.user, room, query.get("key")):
         return HttpResponse(
             "This overlay needs the key from the room owner's overlay address.",
             status=403,
@@ -103,11 +98,12 @@ def window(request: HttpRequest, slug: str) -> HttpResponse:
     position is in [from_ms, to_ms), ordered by position (then seq)."""
     try:
         room = readable_room(request, slug)
-        from_ms = parse_int(request.GET.get("from_ms"), "from_ms", low=0, high=2**53) or 0
-        to_ms = parse_int(request.GET.get("to_ms"), "to_ms", low=0, high=2**53)
-        limit = parse_int(request.GET.get("limit"), "limit", low=1, high=WINDOW_MAX_LIMIT)
+        query = query_params(request)
+        from_ms = parse_int(query.get("from_ms"), "from_ms", low=0, high=JS_SAFE_INTEGER_LIMIT) or 0
+        to_ms = parse_int(query.get("to_ms"), "to_ms", low=0, high=JS_SAFE_INTEGER_LIMIT)
+        limit = parse_int(query.get("limit"), "limit", low=1, high=WINDOW_MAX_LIMIT)
         if to_ms is None:
-            to_ms = 2**53
+            to_ms = JS_SAFE_INTEGER_LIMIT
         if to_ms < from_ms:
             raise ChatError("invalid", "to_ms must not be less than from_ms.", field="to_ms")
     except ChatError as error:
@@ -162,21 +158,17 @@ def room_video(request: HttpRequest, slug: str) -> HttpResponse:
     form = VideoForm(instance=video)
     if request.method == "POST":
         action = request.POST.get("action", "video")
-        if action == "rotate-key":
-            video.overlay_key = new_overlay_key()
-            video.save()
-            return redirect("room_video", slug=room.slug)
-        if action == "clear-key":
-            video.overlay_key = ""
-            video.save()
+        if action in ("rotate-key", "clear-key"):
+            room.overlay_key = new_overlay_key() if action == "rotate-key" else ""
+            room.save(update_fields=["overlay_key"])
             return redirect("room_video", slug=room.slug)
         form = VideoForm(request.POST, instance=video)
         if form.is_valid():
             set_video(room, video, form.cleaned_data)
             return redirect("room_video", slug=room.slug)
     overlay_url = request.build_absolute_uri(reverse("overlay", kwargs={"slug": room.slug}))
-    if video.overlay_key:
-        overlay_url += f"?key={video.overlay_key}"
+    if room.overlay_key:
+        overlay_url += f"?key={room.overlay_key}"
     return render(
         request,
         "danmaku/video.html",
@@ -203,14 +195,10 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
     join the room's recorded video, all or nothing; answers with the import report."""
     from django.conf import settings
 
-    from chat.moderation import audit, require_moderator
-
     from .bilibili import XmlRefused, import_xml
 
     try:
-        room = Room.objects.filter(slug=slug).first()
-        if room is None:
-            raise ChatError("room_not_found", f"There is no room {slug!r}.", status=404)
+        room = get_room(slug)
         require_moderator(request.user, room)
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.DANMAKU_IMPORT_MAX_BYTES + 64 * 1024:

@@ -48,7 +48,7 @@ def test_defaults_need_no_services() -> None:
     assert "journal_mode=WAL" in config["options"]["init_command"]
     assert config["options"]["timeout"] > 0
     assert config["options"]["transaction_mode"] == "IMMEDIATE"
-    assert config["layer"] == "chat.layers.InMemoryChannelLayer"
+    assert config["layer"] == "chat.realtime.layers.InMemoryChannelLayer"
     assert config["cache"].endswith("LocMemCache")
     assert config["debug"] is True
 

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
-from chat.hub import Hub, get_hub
 from chat.models import Room
+from chat.realtime.hub import Hub, get_hub
 
 
 @pytest.fixture

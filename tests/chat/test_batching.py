@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chat import batching
+from chat.domain import batching
 
 # Every trip is a transaction, so every test touches the database (from the database thread).
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
@@ -101,8 +101,8 @@ async def test_a_cancelled_caller_leaves_the_others_alone(trips: list[int]) -> N
 async def test_a_trip_commits_once_and_refusals_touch_nothing(room: Any, alice: Any) -> None:
     from django.db import connection
 
+    from chat.domain.posting import post_message
     from chat.errors import ChatError
-    from chat.messages import post_message
     from chat.models import RoomEvent
 
     commits: list[str] = []
@@ -144,8 +144,8 @@ async def test_a_database_error_rolls_the_whole_trip_back(room: Any, alice: Any,
     from channels.db import database_sync_to_async
     from django.db import IntegrityError, transaction
 
-    from chat.cache import shared_cache
-    from chat.messages import post_message
+    from chat.domain.posting import post_message
+    from chat.guards.cache import shared_cache
     from chat.models import RoomEvent
 
     settings.CHAT_DUPLICATE_SECONDS = 30

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client as HttpClient
 
-from chat.hub import Hub
-from chat.messages import post_message
+from chat.domain.posting import post_message
 from chat.models import Room, RoomEvent
+from chat.realtime.hub import Hub
 from config.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
@@ -379,7 +379,7 @@ async def test_presence_frames_are_throttled(hub: Hub, room: Room, alice: Abstra
 
 
 async def test_last_subscriber_leaving_releases_the_room(hub: Hub, room: Room, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("chat.hub.FEED_LINGER_SECS", 0.05)
+    monkeypatch.setattr("chat.realtime.hub.FEED_LINGER_SECS", 0.05)
     comms = [await connect("/ws/rooms/lobby/") for _ in range(3)]
     for comm in comms:
         await comm.next_frame("hello")
@@ -397,7 +397,7 @@ async def test_hub_repairs_a_dropped_layer_message_from_the_log(
 ) -> None:
     comm = await connect("/ws/rooms/lobby/", alice)
     await comm.next_frame("hello")
-    real_publish = __import__("chat.publish", fromlist=["_publish"])._publish
+    real_publish = __import__("chat.realtime.publish", fromlist=["_publish"])._publish
     dropped: list[int] = []
 
     def lossy_publish(room_id: int, event: dict[str, Any]) -> None:
@@ -406,7 +406,7 @@ async def test_hub_repairs_a_dropped_layer_message_from_the_log(
             return
         real_publish(room_id, event)
 
-    monkeypatch.setattr("chat.publish._publish", lossy_publish)
+    monkeypatch.setattr("chat.realtime.publish._publish", lossy_publish)
     for n in range(4):
         await post(room, alice, f"m{n}")
     events = await comm.receive_events(4)
@@ -418,11 +418,11 @@ async def test_hub_repairs_a_dropped_layer_message_from_the_log(
 async def test_hub_repairs_a_dropped_final_event_by_its_periodic_check(
     hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("chat.hub.GAP_CHECK_SECS", 0.2)
+    monkeypatch.setattr("chat.realtime.hub.GAP_CHECK_SECS", 0.2)
     await hub.stop()  # restart so the maintenance loop picks up the shorter period
     comm = await connect("/ws/rooms/lobby/", alice)
     await comm.next_frame("hello")
-    monkeypatch.setattr("chat.publish._publish", lambda room_id, event: None)
+    monkeypatch.setattr("chat.realtime.publish._publish", lambda room_id, event: None)
     await post(room, alice, "never published")
     (event,) = await comm.receive_events(1, timeout=3)
     assert event["text"] == "never published"
@@ -435,7 +435,7 @@ async def test_a_stream_that_fails_to_start_is_released_and_closed_4500(
     async def broken_start(self: object, cursor: int) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("chat.stream.Subscription.start", broken_start)
+    monkeypatch.setattr("chat.realtime.subscription.Subscription.start", broken_start)
     comm = WebsocketCommunicator(application, "/ws/rooms/lobby/?after=0", headers=[HOST, ORIGIN])
     connected, _ = await comm.connect(timeout=5)
     assert connected
@@ -447,7 +447,8 @@ async def test_a_stream_that_fails_to_start_is_released_and_closed_4500(
 
 
 def test_large_batches_are_split_into_frames_daphne_can_send() -> None:
-    from chat.hub import WS_FRAME_BUDGET, Batch
+    from chat.domain.wire import WS_FRAME_BUDGET
+    from chat.realtime.batch import Batch
 
     events = [{"seq": n, "kind": "message", "text": "字" * 500} for n in range(1, 301)]
     frames = Batch(events).ws_frames
@@ -466,8 +467,8 @@ async def test_a_batch_or_presence_for_a_client_that_just_left_is_dropped_quietl
     not a failure to log; the soak saw it a few times in 7,000 departures."""
     from autobahn.exception import Disconnected
 
-    from chat.consumers import RoomConsumer
-    from chat.hub import Batch
+    from chat.realtime.batch import Batch
+    from chat.transports.websocket import RoomConsumer
 
     consumer = RoomConsumer()
 

@@ -32,9 +32,9 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_encode
 
-from chat.messages import post_message
+from chat.domain.moderation.sanctions import sanction_user
+from chat.domain.posting import post_message
 from chat.models import HeldMessage, Room
-from chat.moderation import sanction_user
 from danmaku.models import RoomVideo
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from websockets.frames import Frame, Opcode
 
-from chat.direct import DirectWriter, text_frame
+from chat.domain.wire import text_frame
+from chat.transports.direct import DirectWriter
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 300_000])
@@ -66,7 +67,7 @@ def test_writer_lets_go_of_a_gone_connection() -> None:
 def test_http_chunk_is_what_twisted_writes() -> None:
     from twisted.web.http import toChunk
 
-    from chat.direct import http_chunk
+    from chat.domain.wire import http_chunk
 
     for data in (b"x", b"id: 1\nevent: message\ndata: {}\n\n", "é".encode() * 5000):
         assert http_chunk(data) == b"".join(toChunk(data))
@@ -87,7 +88,7 @@ class FakeRequest:
 
 
 def test_http_writer_waits_for_the_headers_and_picks_the_framing() -> None:
-    from chat.direct import DirectHttpWriter
+    from chat.transports.direct import DirectHttpWriter
 
     request = FakeRequest(chunked=True)
     writer = DirectHttpWriter(request)

@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
 
+from chat.domain.eventlog import events_after, history_before
+from chat.domain.posting import post_message
 from chat.errors import ChatError
-from chat.eventlog import events_after, history_before
-from chat.messages import post_message
 from chat.models import EventKind, Room, RoomEvent
 
 WRITERS = 20
@@ -55,7 +55,7 @@ def test_concurrent_writers_get_gapless_seqs() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_event_is_published_only_after_commit(room: Room, alice) -> None:  # type: ignore[no-untyped-def]
-    with mock.patch("chat.publish._publish") as publish:
+    with mock.patch("chat.realtime.publish._publish") as publish:
         with transaction.atomic():
             event = post_message(room, alice, "hello").event
             assert publish.call_count == 0
@@ -74,7 +74,7 @@ def test_rolled_back_event_is_never_published_and_leaves_no_gap(room: Room, alic
             post_message(room, alice, "lost")
             raise RuntimeError("abort")
 
-    with mock.patch("chat.publish._publish") as publish:
+    with mock.patch("chat.realtime.publish._publish") as publish:
         with pytest.raises(RuntimeError):
             write_then_fail()
         assert publish.call_count == 0

@@ -17,7 +17,7 @@ async def test_a_failing_database_answers_503(monkeypatch: pytest.MonkeyPatch) -
     def broken() -> None:
         raise RuntimeError("database is down")
 
-    monkeypatch.setattr("chat.health._database", broken)
+    monkeypatch.setattr("chat.web.health._database", broken)
     answer = await AsyncClient().get("/healthz")
     assert answer.status_code == 503
     assert answer.json() == {"status": "failing", "database": "failing", "channel_layer": "ok"}
@@ -29,8 +29,8 @@ async def test_a_hanging_channel_layer_answers_503(monkeypatch: pytest.MonkeyPat
 
         await asyncio.sleep(60)
 
-    monkeypatch.setattr("chat.health._channel_layer", hangs)
-    monkeypatch.setattr("chat.health.CHECK_TIMEOUT_SECS", 0.2)
+    monkeypatch.setattr("chat.web.health._channel_layer", hangs)
+    monkeypatch.setattr("chat.web.health.CHECK_TIMEOUT_SECS", 0.2)
     answer = await AsyncClient().get("/healthz")
     assert answer.status_code == 503
     assert answer.json()["channel_layer"] == "failing"

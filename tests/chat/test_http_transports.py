@@ -16,9 +16,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.test import Client
 
-from chat.hub import Hub
-from chat.messages import post_message
+from chat.domain.posting import post_message
 from chat.models import Room, RoomEvent
+from chat.realtime.hub import Hub
 from config.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
@@ -192,7 +192,7 @@ async def test_sse_reset_for_a_cursor_ahead(hub: Hub, room: Room) -> None:
 
 
 async def test_sse_keep_alive(hub: Hub, room: Room, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("chat.sse.KEEPALIVE_SECS", 0.1)
+    monkeypatch.setattr("chat.transports.sse.KEEPALIVE_SECS", 0.1)
     stream = await SseStream("/rooms/lobby/events").open()
     await stream.blocks_until(lambda b: sum(1 for x in b if x.get("comment") == "keep-alive") >= 2, timeout=3)
     await stream.close()

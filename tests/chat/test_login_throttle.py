@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
-from chat import security
+from chat.guards import login as security
 
 from ..conftest import REDIS_TEST_URL, require_service
 
@@ -35,8 +35,8 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr("chat.ratelimit.time", fake)
-    monkeypatch.setattr("chat.security.time", fake)
+    monkeypatch.setattr("chat.guards.ratelimit.time", fake)
+    monkeypatch.setattr("chat.guards.login.time", fake)
     return fake
 
 
@@ -180,13 +180,13 @@ def test_the_lock_lives_in_the_shared_cache(monkeypatch: pytest.MonkeyPatch, lim
     first, second = (RedisCache(REDIS_TEST_URL, {"KEY_PREFIX": prefix}) for _ in range(2))
     limits.CHAT_LOGIN_FAILURE_RATE = "2/60"
     try:
-        monkeypatch.setattr("chat.ratelimit.shared_cache", lambda: first)
-        monkeypatch.setattr("chat.security.cache", first)
+        monkeypatch.setattr("chat.guards.ratelimit.shared_cache", lambda: first)
+        monkeypatch.setattr("chat.guards.login.cache", first)
         assert security.record_login_failure(None, "carol") is None
         assert security.record_login_failure(None, "carol") is None
         assert security.record_login_failure(None, "carol") == 30
-        monkeypatch.setattr("chat.ratelimit.shared_cache", lambda: second)
-        monkeypatch.setattr("chat.security.cache", second)
+        monkeypatch.setattr("chat.guards.ratelimit.shared_cache", lambda: second)
+        monkeypatch.setattr("chat.guards.login.cache", second)
         wait = security.login_locked(None, "Carol")
         assert wait is not None
         assert 1 <= wait <= 30

@@ -16,11 +16,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 from django.utils import timezone
 
+from chat.domain.moderation.roles import set_role
+from chat.domain.posting import WriteContext, post_message
+from chat.domain.room_settings import update_settings
 from chat.errors import ChatError
-from chat.hub import Hub
-from chat.messages import WriteContext, post_message
 from chat.models import AuditEntry, HeldMessage, Room, RoomEvent, RoomRole, Sanction
-from chat.moderation import set_role, update_settings
+from chat.realtime.hub import Hub
 from tests.chat.test_consumers import connect, session_cookie
 from tests.chat.test_http_transports import SseStream, asgi_get
 
@@ -270,7 +271,7 @@ def test_a_backtracking_pattern_cannot_stall_the_write_path(
     owned.save(update_fields=["blocked_words"])
     api(mod, "settings", {"blocked_action": "hold"})
     slow = "a" * 400 + "!"
-    with caplog.at_level(logging.WARNING, logger="chat.moderation"):
+    with caplog.at_level(logging.WARNING, logger="chat.domain.blocked_words"):
         held = post_message(owned, bob, slow)
     assert held.event is None
     assert held.held is not None
@@ -348,7 +349,7 @@ def test_a_refused_post_uses_no_limit_and_is_not_already_posted(
     settings.CHAT_DUPLICATE_SECONDS = 30
     settings.CHAT_MESSAGE_RATE = "3/60"
     clock = FixedClock(5000.0)
-    monkeypatch.setattr("chat.ratelimit.time", clock)
+    monkeypatch.setattr("chat.guards.ratelimit.time", clock)
     mod = as_user(alice)
     api(mod, "settings", {"slow_mode_seconds": 10, "blocked_words": ["forbidden"]})
     post_message(owned, bob, "first")

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from chat.presence import (
+from chat.realtime.presence import (
     PRESENCE_USERS_MAX,
     LocalPresenceStore,
     PresenceSnapshot,

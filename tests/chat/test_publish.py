@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from chat import publish
+from chat.realtime import publish
 
 
 class SlowLayer:

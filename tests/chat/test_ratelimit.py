@@ -12,7 +12,7 @@ from django.core.cache import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
-from chat.ratelimit import Check, Rate, claim, count, hit, parse_rate, release
+from chat.guards.ratelimit import Check, Rate, claim, count, hit, parse_rate, release
 from tests.conftest import REDIS_TEST_URL, require_service
 
 

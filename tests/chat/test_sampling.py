@@ -10,11 +10,12 @@ import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AbstractBaseUser
 
-from chat import hub as hub_module
-from chat.hub import Batch, Hub, RateSampler
-from chat.messages import post_message
+from chat.domain.moderation.removal import delete_event
+from chat.domain.posting import post_message
 from chat.models import Room
-from chat.moderation import delete_event
+from chat.realtime import hub as hub_module
+from chat.realtime.batch import Batch, RateSampler
+from chat.realtime.hub import Hub
 from danmaku.comments import post_danmaku
 from tests.chat.test_consumers import connect
 from tests.chat.test_http_transports import SseStream, asgi_get

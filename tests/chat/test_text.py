@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from chat.domain.text import MESSAGE_MAX_CHARS, clean_text
 from chat.errors import ChatError
-from chat.text import MESSAGE_MAX_CHARS, clean_text
 
 
 @pytest.mark.parametrize(

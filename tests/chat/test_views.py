@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from chat.messages import post_message
+from chat.domain.posting import post_message
 from chat.models import Room
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,12 @@ def test_history_validates_parameters(client: Client, room: Room, alice: Abstrac
         assert answer.json()["code"] == "invalid"
     missing = client.get("/rooms/nope/history")
     assert missing.status_code == 404
-    assert missing.json() == {"code": "room_not_found", "message": "There is no room 'nope'."}
+    assert missing.json() == {
+        "type": "error",
+        "nonce": None,
+        "code": "room_not_found",
+        "message": "There is no room 'nope'.",
+    }
 
 
 def test_admin_lists_rooms_and_events(client: Client, room: Room, alice: AbstractBaseUser) -> None:

@@ -11,8 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
 from chat.errors import ChatError
-from chat.hub import Hub
 from chat.models import Room, RoomEvent
+from chat.realtime.hub import Hub
 from danmaku.comments import clean_comment, post_danmaku
 from danmaku.models import RoomVideo
 from tests.chat.test_consumers import connect
@@ -171,7 +171,10 @@ def test_comments_obey_moderation_like_messages(
 ) -> None:
     """Blocked words, review (an approved comment keeps its style and video time), slow mode,
     timeouts and clear apply to danmaku exactly as to chat messages."""
-    from chat.moderation import clear_room, decide_held, sanction_user, update_settings
+    from chat.domain.moderation.removal import clear_room
+    from chat.domain.moderation.review import decide_held
+    from chat.domain.moderation.sanctions import sanction_user
+    from chat.domain.room_settings import update_settings
 
     room = recorded.room
     room.owner = alice

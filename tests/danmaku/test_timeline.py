@@ -14,9 +14,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
+from chat.domain.moderation.removal import delete_event
+from chat.domain.wire import event_to_wire
 from chat.models import Room, RoomEvent
-from chat.moderation import delete_event
-from chat.wire import event_to_wire
 from danmaku.bilibili import XmlRefused, import_xml
 from danmaku.comments import post_danmaku
 from danmaku.models import RoomVideo
@@ -361,7 +361,7 @@ def test_moderators_import_xml_by_upload(
 def test_dplayer_send_obeys_review_and_per_address_limits(
     client: Client, recorded: RoomVideo, alice: AbstractBaseUser, bob: AbstractBaseUser, settings: Any
 ) -> None:
-    from chat.moderation import update_settings
+    from chat.domain.room_settings import update_settings
 
     room = recorded.room
     room.owner = alice

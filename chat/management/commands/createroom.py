@@ -1,14 +1,38 @@
-"""`python manage.py createroom <slug> --title "..." --owner <username>`."""
+"""`python manage.py createroom <slug> --title "..." --owner <username>`.
+
+Other apps add options of their own (danmaku: the room's video) with `add_room_options`: chat
+never imports them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chat.models import Room, validate_room_slug
+
+
+class RoomOptions(Protocol):
+    """More options for `createroom`, from another app."""
+
+    def add_arguments(self, parser: CommandParser) -> None: ...
+
+    def check(self, options: dict[str, Any]) -> None:
+        """Refuse bad values with CommandError, before the room exists."""
+
+    def apply(self, room: Room, options: dict[str, Any]) -> None:
+        """Act on them once the room is created."""
+
+
+_extensions: list[RoomOptions] = []
+
+
+def add_room_options(extension: RoomOptions) -> None:
+    if extension not in _extensions:
+        _extensions.append(extension)
 
 
 class Command(BaseCommand):
@@ -21,23 +45,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--exist-ok", action="store_true", help="succeed quietly if the room already exists"
         )
-        parser.add_argument("--video-url", help="http(s) address of the room's video")
-        parser.add_argument("--video-title", default="", help="the video's title")
-        parser.add_argument("--duration-ms", type=int, help="length of a recorded video in ms")
-        parser.add_argument("--live", action="store_true", help="the video is a live stream")
+        for extension in _extensions:
+            extension.add_arguments(parser)
 
     def handle(
-        self,
-        *args: Any,
-        slug: str,
-        title: str | None,
-        owner: str | None,
-        exist_ok: bool,
-        video_url: str | None,
-        video_title: str,
-        duration_ms: int | None,
-        live: bool,
-        **options: Any,
+        self, *args: Any, slug: str, title: str | None, owner: str | None, exist_ok: bool, **options: Any
     ) -> None:
         try:
             validate_room_slug(slug)
@@ -56,15 +68,9 @@ class Command(BaseCommand):
         title = (title or slug).strip()
         if not title or len(title) > 200:
             raise CommandError("the title must be 1 to 200 characters")
-        if video_url is not None and not video_url.lower().startswith(("http://", "https://")):
-            raise CommandError("--video-url must be an http or https address")
-        if duration_ms is not None and duration_ms < 0:
-            raise CommandError("--duration-ms must not be negative")
+        for extension in _extensions:
+            extension.check(options)
         room = Room.objects.create(slug=slug, title=title, owner=owner_user)
-        if video_url:
-            from danmaku.models import RoomVideo
-
-            RoomVideo.objects.create(
-                room=room, url=video_url, title=video_title, duration_ms=duration_ms, live=live
-            )
+        for extension in _extensions:
+            extension.apply(room, options)
         self.stdout.write(self.style.SUCCESS(f"Created room {slug!r}: /rooms/{slug}/"))

@@ -1,0 +1,134 @@
+"""The room event log: append with a gapless per-room seq, read backlog and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db import connection, transaction
+
+from chat.models import CONTENT_KINDS, EventKind, Room, RoomEvent
+from chat.realtime.publish import publish_after_commit  # the one way up: publish after commit
+
+from .wire import WireEvent, event_to_wire
+
+HISTORY_MAX_LIMIT = 200
+
+
+def append_event(
+    room: Room,
+    kind: EventKind,
+    *,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    text: str = "",
+    data: dict[str, Any] | None = None,
+    video_ms: int | None = None,
+) -> RoomEvent:
+    """Write one event with the room's next seq; it is published once the transaction commits.
+
+    Bumping the room's counter locks its row until the transaction ends (a row lock on
+    PostgreSQL; on SQLite the IMMEDIATE transaction holds the database's write lock), so a
+    later seq can only commit after an earlier one: commit order equals seq order.
+    """
+    author = user if isinstance(user, User) else None
+    event = RoomEvent(
+        room_id=room.pk,
+        kind=kind,
+        user=author,
+        user_name=author.get_username() if author is not None else "",
+        text=text,
+        data=data or {},
+        video_ms=video_ms,
+    )
+    # No savepoint: inside a larger transaction (a moderation action, a trip of posts in
+    # chat/batching.py) a failure here fails that transaction, which is what it should do.
+    with transaction.atomic(savepoint=False):
+        seq = event.seq = _next_seq(room.pk)
+        _insert(event)
+        publish_after_commit(room.pk, event_to_wire(event))
+    room.last_seq = seq
+    return event
+
+
+def append_events_bulk(room: Room, events: list[RoomEvent], batch_size: int = 1000) -> int:
+    """Append many unsaved events (an import) in one transaction: seqs in list order, one
+    counter bump, batched inserts. Live viewers get them through the hub's gap repair (the
+    log is the truth); returns the last seq."""
+    if not events:
+        return room.last_seq
+    with transaction.atomic():
+        last = _next_seq(room.pk, len(events))
+        for offset, event in enumerate(events):
+            event.room_id = room.pk
+            event.seq = last - len(events) + 1 + offset
+        RoomEvent.objects.bulk_create(events, batch_size=batch_size)
+        # One small publish: the hub sees the jump and reads the new events from the log.
+        tail = events[-1]
+        publish_after_commit(room.pk, event_to_wire(tail))
+    room.last_seq = last
+    return last
+
+
+def _next_seq(room_id: int, count: int = 1) -> int:
+    """Reserve `count` seqs; returns the last. The row stays locked until the transaction ends.
+
+    One statement instead of SELECT ... FOR UPDATE plus UPDATE: this runs on every post.
+    RETURNING needs SQLite 3.35+ or PostgreSQL.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_SEQ_SQL, [count, room_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Room.DoesNotExist(f"room {room_id} does not exist")
+    return int(row[0])
+
+
+def _insert(event: RoomEvent) -> None:
+    """`event.save()` without the ORM's per-call query building (this runs on every post)."""
+    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in _INSERT_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, values)
+        row = cursor.fetchone()
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = connection.alias
+
+
+_INSERT_FIELDS = [field for field in RoomEvent._meta.concrete_fields if not field.primary_key]
+_INSERT_SQL = (
+    f"INSERT INTO {RoomEvent._meta.db_table}"
+    f" ({', '.join(connection.ops.quote_name(field.column) for field in _INSERT_FIELDS)})"
+    f" VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) RETURNING {RoomEvent._meta.pk.column}"
+)
+_NEXT_SEQ_SQL = f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s WHERE id = %s RETURNING last_seq"
+
+
+def events_after(room_id: int, after: int, limit: int) -> list[WireEvent]:
+    """Every event with seq > after, oldest first, at most `limit` of them."""
+    rows = RoomEvent.objects.filter(room_id=room_id, seq__gt=after).order_by("seq")[:limit]
+    return [event_to_wire(event) for event in rows]
+
+
+def events_between(room_id: int, after: int, upto: int) -> list[WireEvent]:
+    """Events with after < seq <= upto, oldest first."""
+    rows = RoomEvent.objects.filter(room_id=room_id, seq__gt=after, seq__lte=upto).order_by("seq")
+    return [event_to_wire(event) for event in rows]
+
+
+def history_before(room_id: int, before: int | None, limit: int) -> tuple[list[WireEvent], bool]:
+    """Visible content events older than `before`, newest last; and whether older ones exist."""
+    rows = RoomEvent.objects.filter(room_id=room_id, kind__in=CONTENT_KINDS, deleted_at=None)
+    if before is not None:
+        rows = rows.filter(seq__lt=before)
+    newest_first = list(rows.order_by("-seq")[: limit + 1])
+    has_more = len(newest_first) > limit
+    return [event_to_wire(event) for event in reversed(newest_first[:limit])], has_more
+
+
+def current_last_seq(room_id: int) -> int:
+    return Room.objects.values_list("last_seq", flat=True).get(pk=room_id)
+
+
+def last_seqs(room_ids: list[int]) -> dict[int, int]:
+    """Each room's newest seq, in one query."""
+    return dict(Room.objects.filter(pk__in=room_ids).values_list("pk", "last_seq"))

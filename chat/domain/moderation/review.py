@@ -1,0 +1,90 @@
+"""The review queue: which posts wait for a moderator (the last write gate), and deciding them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from chat.domain.access import Standing, require_moderator
+from chat.domain.audit import audit
+from chat.domain.blocked_words import blocked_word
+from chat.domain.eventlog import append_event
+from chat.domain.wire import format_ts
+from chat.errors import ChatError
+from chat.models import BlockedAction, EventKind, HeldMessage, Review, Room, RoomEvent
+from chat.types import AnyUser
+
+
+def hold_reason(standing: Standing, user: AnyUser, text: str) -> str | None:
+    """Why a message must wait for a moderator (None: publish it now). Raises `blocked`."""
+    room = standing.room
+    if not room.blocked_words and room.review == Review.OFF:
+        return None  # the usual case
+    if standing.moderates:
+        return None
+    if blocked_word(room, text) is not None:
+        if room.blocked_action == BlockedAction.HOLD:
+            return HeldMessage.Reason.BLOCKED_WORD
+        raise ChatError("blocked", "This room does not allow that message.", status=400)
+    if room.review == Review.ALL:
+        return HeldMessage.Reason.REVIEW_ALL
+    if room.review == Review.NEW_ACCOUNTS:
+        joined: datetime | None = getattr(user, "date_joined", None)
+        if joined is None or joined > timezone.now() - timedelta(hours=room.review_account_age_hours):
+            return HeldMessage.Reason.NEW_ACCOUNT
+    return None
+
+
+def held_to_wire(held: HeldMessage) -> dict[str, Any]:
+    return {
+        "id": held.pk,
+        "user": {"id": held.user_id, "name": held.user.get_username()},
+        "kind": held.kind,
+        "text": held.text,
+        "reason": held.reason,
+        "created": format_ts(held.created_at),
+        **held.data,
+        **({"video_ms": held.video_ms} if held.kind == EventKind.DANMAKU else {}),
+    }
+
+
+def decide_held(room: Room, actor: AnyUser, held_id: int, approve: object) -> RoomEvent | None:
+    """Approve (publish now, with a new seq) or reject a held message."""
+    require_moderator(actor, room)
+    if not isinstance(approve, bool):
+        raise ChatError("invalid", "approve must be true or false.", field="approve")
+    with transaction.atomic():
+        held = HeldMessage.objects.select_related("user").filter(room_id=room.pk, pk=held_id).first()
+        if held is None:
+            raise ChatError("not_found", f"There is no held message {held_id} in this room.", status=404)
+        decided = HeldMessage.objects.filter(pk=held.pk, decision=HeldMessage.Decision.PENDING).update(
+            decision=HeldMessage.Decision.APPROVED if approve else HeldMessage.Decision.REJECTED,
+            decided_by=actor,
+            decided_at=timezone.now(),
+        )
+        if not decided:
+            raise ChatError("already_decided", "Another moderator has already decided.", status=409)
+        event = None
+        if approve:
+            event = append_event(
+                room,
+                EventKind(held.kind),
+                user=held.user,
+                text=held.text,
+                data=held.data,
+                video_ms=held.video_ms,
+            )
+            HeldMessage.objects.filter(pk=held.pk).update(event=event)
+        audit(
+            room,
+            actor,
+            "approve" if approve else "reject",
+            target=held.user,
+            event_id=event.pk if event is not None else None,
+            text=held.text[:200],
+            reason_held=held.reason,
+        )
+    return event

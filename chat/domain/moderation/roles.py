@@ -1,0 +1,69 @@
+"""A room's moderators and (private rooms) members, and the room's state as moderators see it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from chat.domain.access import can_appoint, can_moderate, require_moderator
+from chat.domain.audit import audit
+from chat.domain.eventlog import append_event
+from chat.domain.room_settings import PUBLIC_SETTINGS, room_settings
+from chat.domain.wire import format_ts
+from chat.errors import ChatError
+from chat.models import EventKind, Room, RoomRole, Sanction
+from chat.types import AnyUser
+
+from .fields import find_user
+
+
+def set_role(room: Room, actor: AnyUser, role: str, changes: object) -> dict[str, Any]:
+    """`{"add": name}` or `{"remove": name}` for moderators (owner/staff) or members."""
+    require_moderator(actor, room)
+    if role == RoomRole.Role.MODERATOR and not can_appoint(actor, room):
+        raise ChatError("forbidden", "Only the room's owner appoints moderators.", status=403)
+    if role == RoomRole.Role.MEMBER and not can_moderate(actor, room):
+        raise ChatError("forbidden", "Only the room's moderators invite members.", status=403)
+    if not isinstance(changes, dict) or len(changes) != 1 or next(iter(changes)) not in {"add", "remove"}:
+        raise ChatError("invalid", 'Send {"add": name} or {"remove": name}.')
+    verb, name = next(iter(changes.items()))
+    target = find_user(name)
+    with transaction.atomic():
+        if verb == "add":
+            RoomRole.objects.get_or_create(room=room, user=target, role=role)
+        else:
+            RoomRole.objects.filter(room=room, user=target, role=role).delete()
+        audit(room, actor, f"{role}_{verb}", target=target)
+        if room.private and verb == "remove":
+            # Tells every process to re-check who may still read this private room.
+            public = {n: getattr(room, n) for n in PUBLIC_SETTINGS}
+            append_event(room, EventKind.SETTINGS, data={"settings": public})
+    return room_state(room)
+
+
+def room_state(room: Room) -> dict[str, Any]:
+    roles = RoomRole.objects.filter(room_id=room.pk).select_related("user").order_by("user__username")
+    now = timezone.now()
+    sanctions = (
+        Sanction.objects.filter(room_id=room.pk, lifted_at=None)
+        .exclude(kind=Sanction.Kind.TIMEOUT, until__lte=now)
+        .select_related("user")
+        .order_by("-created_at")
+    )
+    return {
+        "settings": room_settings(room),
+        "owner": room.owner.get_username() if room.owner is not None else None,
+        "moderators": [r.user.get_username() for r in roles if r.role == RoomRole.Role.MODERATOR],
+        "members": [r.user.get_username() for r in roles if r.role == RoomRole.Role.MEMBER],
+        "sanctions": [
+            {
+                "user": s.user.get_username(),
+                "kind": s.kind,
+                "until": format_ts(s.until) if s.until is not None else None,
+                "reason": s.reason,
+            }
+            for s in sanctions
+        ],
+    }

@@ -1,0 +1,75 @@
+"""Timeouts and bans: a user may not post in the room until the sanction ends or is lifted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from chat.domain.access import can_moderate, require_moderator
+from chat.domain.audit import audit
+from chat.domain.eventlog import append_event
+from chat.domain.wire import format_ts
+from chat.errors import ChatError
+from chat.models import EventKind, Room, RoomEvent, Sanction
+from chat.types import AnyUser
+
+from .fields import clean_reason, find_user
+
+TIMEOUT_MIN_SECONDS = 10
+TIMEOUT_MAX_SECONDS = 24 * 3600
+
+
+def sanction_user(room: Room, actor: AnyUser, name: object, seconds: object, reason: object) -> RoomEvent:
+    """Time out (`seconds` 10 s .. 24 h) or, with seconds None, ban a user from posting here."""
+    require_moderator(actor, room)
+    target = find_user(name)
+    why = clean_reason(reason)
+    if seconds is not None and (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int)
+        or not TIMEOUT_MIN_SECONDS <= seconds <= TIMEOUT_MAX_SECONDS
+    ):
+        raise ChatError(
+            "invalid",
+            f"seconds must be a whole number from {TIMEOUT_MIN_SECONDS} to {TIMEOUT_MAX_SECONDS}.",
+            field="seconds",
+        )
+    if can_moderate(target, room):
+        raise ChatError("forbidden", "Moderators cannot be timed out or banned here.", status=403)
+    kind = Sanction.Kind.BAN if seconds is None else Sanction.Kind.TIMEOUT
+    until = None if seconds is None else timezone.now() + timedelta(seconds=seconds)
+    with transaction.atomic():
+        moderator = actor if isinstance(actor, User) else None
+        Sanction.objects.create(
+            room=room, user=target, kind=kind, until=until, reason=why, created_by=moderator
+        )
+        wire_until = format_ts(until) if until is not None else None
+        event = append_event(
+            room,
+            EventKind.BAN,
+            user=target,
+            data={"sanction": str(kind), "until": wire_until, "reason": why},
+        )
+        audit(room, actor, str(kind), target=target, reason=why, until=wire_until, seconds=seconds)
+    return event
+
+
+def lift_sanctions(room: Room, actor: AnyUser, name: object, reason: object = None) -> RoomEvent:
+    """Lift a user's timeout and ban in this room."""
+    require_moderator(actor, room)
+    target = find_user(name)
+    why = clean_reason(reason)
+    with transaction.atomic():
+        lifted = Sanction.objects.filter(room_id=room.pk, user=target, lifted_at=None).update(
+            lifted_at=timezone.now()
+        )
+        if not lifted:
+            raise ChatError(
+                "not_found", f"{target.get_username()} is not timed out or banned here.", status=404
+            )
+        event = append_event(room, EventKind.UNBAN, user=target)
+        audit(room, actor, "unban", target=target, reason=why)
+    return event

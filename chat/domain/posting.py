@@ -1,0 +1,182 @@
+"""Writing to a room: the domain functions every transport calls, by frame type.
+
+A frame type (`message`, and `danmaku` from the danmaku app) maps to a writer registered here,
+so the WebSocket consumer and the HTTP endpoints accept the same frames without knowing them.
+Every writer goes through the same gates, in this order:
+
+1. who may post at all (`check_may_post`): signed in, may read the room, not banned or timed
+   out, not a moderators-only room;
+2. what is posted: the writer's own validation (text, danmaku fields);
+3. how often (`check_flood`): per-user and per-IP rates, the same text again within
+   `CHAT_DUPLICATE_SECONDS`, the room's slow mode (moderators exempt);
+4. whether a moderator must see it first (`hold_reason`): blocked words (refused or held),
+   review of everyone or of new accounts. A held message is acked with `held: true`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from chat.errors import ChatError
+from chat.guards.ratelimit import Check, Rate, claim, parse_rate, release
+from chat.models import EventKind, HeldMessage, Room, RoomEvent
+from chat.types import AnyUser
+
+from .access import Standing, check_may_post
+from .batching import on_rollback
+from .eventlog import append_event
+from .moderation.review import hold_reason
+from .stats import count_minute
+from .text import clean_text
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """Where a write comes from: the client's address, for per-IP limits."""
+
+    ip: str = ""
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A write's outcome: the event it appended, or the message held for review."""
+
+    event: RoomEvent | None = None
+    held: HeldMessage | None = None
+
+    def ack(self, nonce: Any) -> dict[str, Any]:
+        if self.event is not None:
+            return {"type": "ack", "nonce": nonce, "seq": self.event.seq, "id": self.event.pk}
+        assert self.held is not None
+        return {
+            "type": "ack",
+            "nonce": nonce,
+            "seq": None,
+            "id": None,
+            "held": True,
+            "held_id": self.held.pk,
+            "message": "A moderator will review your message before it appears.",
+        }
+
+
+Writer = Callable[[Room, AnyUser, dict[str, object], WriteContext], Posted]
+
+_writers: dict[str, Writer] = {}
+
+
+def register_writer(frame_type: str, writer: Writer) -> None:
+    _writers[frame_type] = writer
+
+
+def writer_types() -> list[str]:
+    return sorted(_writers)
+
+
+def submit_frame(
+    room: Room,
+    user: AnyUser,
+    frame: dict[str, object],
+    context: WriteContext | None = None,
+    default_type: str | None = None,
+) -> Posted:
+    """Dispatch a client's write frame by its `type`; ChatError("unknown_type") for others."""
+    frame_type = frame.get("type", default_type)
+    writer = _writers.get(frame_type) if isinstance(frame_type, str) else None
+    if writer is None:
+        raise ChatError("unknown_type", f"type must be one of: {', '.join(writer_types())}.")
+    return writer(room, user, frame, context or WriteContext())
+
+
+def _limited(code: str, message: str, retry_after: int) -> ChatError:
+    return ChatError(code, f"{message} Try again in {retry_after} s.", status=429, retry_after=retry_after)
+
+
+def check_flood(standing: Standing, user: AnyUser, text: str, context: WriteContext) -> str | None:
+    """Rates per user and per IP (shared by every transport and, on Redis, every process), the
+    same text twice within CHAT_DUPLICATE_SECONDS, and the room's slow mode: checked and counted
+    together, so a post refused by one of them counts against none (one script on Redis).
+    Returns the duplicate check's key, to release if the post does not happen after all."""
+    room = standing.room
+    checks = [Check(f"ratelimit:message:user:{user.pk}", parse_rate(settings.CHAT_MESSAGE_RATE))]
+    refusals = [("rate_limited", "You are posting too fast.")]
+    if context.ip:
+        checks.append(Check(f"ratelimit:message:ip:{context.ip}", parse_rate(settings.CHAT_MESSAGE_RATE_IP)))
+        refusals.append(("rate_limited", "Too many messages from your network."))
+    duplicate = None
+    if settings.CHAT_DUPLICATE_SECONDS > 0:
+        digest = hashlib.blake2b(text.casefold().encode(), digest_size=12).hexdigest()
+        duplicate = f"dup:{room.pk}:{user.pk}:{digest}"
+        checks.append(Check(duplicate, once=settings.CHAT_DUPLICATE_SECONDS))
+        refusals.append(("duplicate", "You just posted that."))
+    if room.slow_mode_seconds and not standing.moderates:
+        seconds = room.slow_mode_seconds
+        checks.append(Check(f"ratelimit:slow:{room.pk}:{user.pk}:{seconds}", Rate(1, seconds)))
+        refusals.append(("slow_mode", f"Slow mode: one message every {seconds} s."))
+    refused = claim(checks)
+    if refused is not None:
+        index, retry_after = refused
+        code, message = refusals[index]
+        raise _limited(code, message, retry_after)
+    return duplicate
+
+
+def publish_content(
+    standing: Standing,
+    user: AnyUser,
+    kind: EventKind,
+    text: str,
+    context: WriteContext,
+    data: dict[str, Any] | None = None,
+    video_ms: int | None = None,
+) -> Posted:
+    """Gates 3 and 4 for validated content, then append it (or hold it for review). A post that
+    is refused by gate 4 or fails to be written (here, or when its batch rolls back) releases its
+    duplicate check, so sending the same text again is not refused as already posted."""
+    duplicate = check_flood(standing, user, text, context)
+    room = standing.room
+    try:
+        reason = hold_reason(standing, user, text)
+        if reason is not None:
+            assert isinstance(user, User)
+            held = HeldMessage.objects.create(
+                room=room, user=user, kind=kind, text=text, data=data or {}, video_ms=video_ms, reason=reason
+            )
+            posted = Posted(held=held)
+        else:
+            posted = Posted(
+                event=append_event(room, kind, user=user, text=text, data=data, video_ms=video_ms)
+            )
+    except BaseException:
+        if duplicate is not None:
+            release(duplicate)
+        raise
+    if duplicate is not None:
+        on_rollback(functools.partial(release, duplicate))
+    if posted.event is not None:
+        transaction.on_commit(functools.partial(count_minute, room.pk))
+    return posted
+
+
+def post_message(room: Room, user: AnyUser, text: object, context: WriteContext | None = None) -> Posted:
+    """Validate and append (or hold) a chat message; raises ChatError with a stable code."""
+    standing = check_may_post(room, user)
+    cleaned = clean_text(text)
+    return publish_content(standing, user, EventKind.MESSAGE, cleaned, context or WriteContext())
+
+
+def submit_message(room: Room, user: AnyUser, frame: dict[str, object], context: WriteContext) -> Posted:
+    """A `{"type": "message", "text": ...}` frame from any transport."""
+    if "text" not in frame:
+        raise ChatError("invalid", "A message needs text.")
+    return post_message(room, user, frame["text"], context)
+
+
+register_writer("message", submit_message)

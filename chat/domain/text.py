@@ -1,0 +1,33 @@
+"""Validation of user-written text, shared by every write path."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from chat.errors import ChatError
+
+MESSAGE_MAX_CHARS = 500
+
+# Tabs and line breaks become spaces; every other control character (C0, DEL, C1) and lone
+# surrogates (valid JSON can carry "\ud800", which UTF-8 cannot store) are removed.
+_WHITESPACE_CONTROLS = re.compile(r"[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]")
+_OTHER_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
+
+
+def clean_text(value: object, *, max_chars: int = MESSAGE_MAX_CHARS) -> str:
+    """Return the text a user meant to post, or raise ChatError (invalid, empty, too_long)."""
+    if not isinstance(value, str):
+        raise ChatError("invalid", "text must be a string.")
+    text = _OTHER_CONTROLS.sub("", _WHITESPACE_CONTROLS.sub(" ", value))
+    text = unicodedata.normalize("NFC", text).strip()
+    if not text:
+        raise ChatError("empty", "The message is empty.")
+    if len(text) > max_chars:
+        raise ChatError(
+            "too_long",
+            f"The message is {len(text)} characters; the limit is {max_chars}.",
+            status=413,
+            limit=max_chars,
+        )
+    return text

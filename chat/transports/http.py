@@ -1,0 +1,140 @@
+"""Plain ASGI plumbing for the long-lived HTTP transports (SSE, long-poll), and the checks every
+transport makes before it streams a room.
+
+SSE and long-poll are routed in config/asgi.py ahead of Django: Django runs each request's
+middleware through `sync_to_async` in a thread of its own that lives as long as the request, so
+a thousand waiting polls would hold a thousand threads. Here a waiting request is a coroutine,
+its database calls share the process's one sync thread, and its user comes from the same
+session and auth as Django's (routing.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+
+from chat.clients import client_address, query_param
+from chat.domain.access import can_read, require_reader
+from chat.domain.rooms import find_room, get_room
+from chat.domain.wire import dumps
+from chat.errors import ChatError, rate_limited
+from chat.guards.ratelimit import hit, parse_rate
+from chat.models import Room
+from chat.realtime.presence import presence_identity
+from chat.types import Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Scope, Send], Coroutine[Any, Any, None]]
+
+
+async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    payload = dumps(body).encode()
+    extra = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"cache-control", b"no-store"),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def send_error(send: Send, error: ChatError, headers: dict[str, str] | None = None) -> None:
+    """The error as an HTTP answer: the same body and headers as `chat.errors.error_response`."""
+    await send_json(send, error.status, error.as_frame(), {**error.headers(), **(headers or {})})
+
+
+load_room = database_sync_to_async(find_room)
+
+
+async def route_room(scope: Scope, *, connecting: bool = False) -> Room:
+    """The room named by the route's slug, if this client may read it; else ChatError:
+    room_not_found, private_room, or rate_limited for too many new connections (`connecting`)."""
+    return await database_sync_to_async(_route_room)(scope, connecting)
+
+
+def _route_room(scope: Scope, connecting: bool) -> Room:
+    room = get_room(scope["url_route"]["kwargs"]["slug"])
+    _admit_reader(scope, room, connecting)
+    return room
+
+
+async def admit_reader(scope: Scope, room: Room, *, connecting: bool) -> None:
+    """Private rooms are for their members (or an overlay carrying the room's key); a new
+    connection counts against its address's connection rate."""
+    await database_sync_to_async(_admit_reader)(scope, room, connecting)
+
+
+def _admit_reader(scope: Scope, room: Room, connecting: bool) -> None:
+    address = client_address(scope) if connecting else ""
+    if address:
+        retry_after = hit(f"connect:ip:{address}", parse_rate(settings.CHAT_CONNECT_RATE_IP))
+        if retry_after is not None:
+            raise rate_limited("Too many new connections from your network.", retry_after)
+    require_reader(scope.get("user") or AnonymousUser(), room, query_param(scope, "key"))
+
+
+async def still_readable(scope: Scope, room_id: int) -> bool:
+    """After a change of the room's settings or members: may this client still read it?"""
+    return bool(await database_sync_to_async(_still_readable)(scope, room_id))
+
+
+def _still_readable(scope: Scope, room_id: int) -> bool:
+    room = Room.objects.filter(pk=room_id).first()
+    user = scope.get("user") or AnonymousUser()
+    return room is not None and can_read(user, room, query_param(scope, "key"))
+
+
+def scope_presence(scope: Scope) -> tuple[str, str]:
+    """Presence key and name of the connection's user (from the session and auth, routing.py)."""
+    return presence_identity(scope.get("user"), getattr(scope.get("session"), "session_key", None))
+
+
+class GetEndpoint:
+    """An ASGI app for one GET endpoint: runs `handler` until it finishes or the client leaves."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The request body (none expected for GET) arrives before anything else.
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            if not message.get("more_body"):
+                break
+        if scope["method"] not in ("GET", "HEAD"):
+            refusal = ChatError("method_not_allowed", "Use GET.", status=405)
+            await send_error(send, refusal, {"Allow": "GET"})
+            return
+        work = asyncio.ensure_future(self.handler(scope, send))
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Done, or the client left, or the server is stopping: cancel what still runs;
+            # the handler's `finally` blocks release its subscription.
+            for task in (work, gone):
+                task.cancel()
+            outcome, _ = await asyncio.gather(work, gone, return_exceptions=True)
+        if isinstance(outcome, Exception):
+            raise outcome
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass

@@ -1,0 +1,84 @@
+"""The long-poll transport, for networks where neither WebSocket nor SSE gets through."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from chat.clients import query_param
+from chat.domain.eventlog import current_last_seq
+from chat.domain.inputs import parse_cursor, parse_int
+from chat.domain.wire import WireEvent
+from chat.errors import ChatError
+from chat.realtime.batch import Batch
+from chat.realtime.subscription import Subscription, resume_point
+from chat.types import Scope, Send
+
+from .http import GetEndpoint, route_room, scope_presence, send_error, send_json
+
+POLL_TIMEOUT_DEFAULT = 25
+# Below the 60 s idle timeout common to proxies and load balancers.
+POLL_TIMEOUT_MAX = 55
+
+
+class PollSink:
+    """Collects what arrives while a poll waits."""
+
+    def __init__(self) -> None:
+        self.events: list[WireEvent] = []
+        self.arrived = asyncio.Event()
+
+    async def write_batch(self, batch: Batch) -> None:
+        self.events.extend(batch.events)
+        self.arrived.set()
+
+    async def write_presence(self, frame: str) -> None:
+        return None  # each answer carries the presence of its moment
+
+    def lagging(self) -> bool:
+        return False  # nothing is written to the client until the poll is answered
+
+    def drained(self) -> bool:
+        return True
+
+
+async def room_poll(scope: Scope, send: Send) -> None:
+    """`GET /rooms/<slug>/poll?after=<seq>&timeout=<s>`: what is newer than `after`, waiting up
+    to `timeout` seconds for something to arrive."""
+    try:
+        after = parse_cursor(query_param(scope, "after"))
+        timeout = parse_int(query_param(scope, "timeout"), "timeout", low=0, high=POLL_TIMEOUT_MAX)
+        room = await route_room(scope)
+    except ChatError as error:
+        await send_error(send, error)
+        return
+    key, name = scope_presence(scope)
+    sink = PollSink()
+    subscription = Subscription(room.pk, sink, key, name)
+    try:
+        await subscription.open()
+        last_seq = await database_sync_to_async(current_last_seq)(room.pk)
+        cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX)
+        answer: dict[str, Any] = {"events": [], "last_seq": cursor}
+        if reset is not None:
+            answer["reset"] = reset
+        elif after is not None:
+            await subscription.start(cursor)
+            if not sink.events:
+                wait = POLL_TIMEOUT_DEFAULT if timeout is None else timeout
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(sink.arrived.wait(), wait)
+            answer["events"] = list(sink.events)
+            answer["last_seq"] = subscription.cursor
+        answer["presence"] = subscription.greeting_presence()
+    finally:
+        # Also when the client goes away mid-wait: the endpoint cancels this coroutine.
+        subscription.close()
+    await send_json(send, 200, answer)
+
+
+endpoint = GetEndpoint(room_poll)

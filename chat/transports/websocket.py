@@ -1,0 +1,264 @@
+"""The WebSocket transport: decode a frame, call a domain function, answer. See docs/PROTOCOL.md."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from enum import IntEnum
+from typing import Any
+
+from autobahn.exception import Disconnected  # daphne's WebSocket layer, on a write after a close
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from chat.clients import client_address, query_param
+from chat.domain.batching import run_batched
+from chat.domain.eventlog import current_last_seq
+from chat.domain.inputs import clean_nonce, parse_cursor, parse_json_object, parse_max_rate
+from chat.domain.posting import WriteContext, submit_frame, writer_types
+from chat.domain.wire import FRAME_MAX_BYTES, dumps, hello_payload, size_label
+from chat.errors import ChatError, private_room
+from chat.models import Room
+from chat.realtime.batch import Batch
+from chat.realtime.subscription import Subscription, resume_point
+from chat.types import Scope
+
+from .direct import EXTENSION as DIRECT_EXTENSION
+from .direct import DirectWriter
+from .http import admit_reader, load_room, scope_presence, still_readable
+
+logger = logging.getLogger(__name__)
+
+
+class CloseCode(IntEnum):
+    MESSAGE_TOO_BIG = 1009  # sent by daphne itself for frames over FRAME_MAX_BYTES
+    # Not 1011: a server may send only 1000 and 3000-4999 (autobahn refuses anything else).
+    SERVER_ERROR = 4500
+    BAD_REQUEST = 4400
+    FORBIDDEN = 4403  # a private room this client may not read (or no longer may)
+    ROOM_NOT_FOUND = 4404
+    TOO_MANY_CONNECTIONS = 4429  # the address opened too many connections; retry_after says when
+
+
+# A connection whose client has not taken this much of what we sent is behind: its subscription
+# stops writing live and, once the backlog has drained below WS_DRAINED_BYTES, catches up from
+# the log at its cursor. Memory per slow client stays bounded; everyone else is unaffected.
+WS_LAG_BYTES = 512 * 1024
+# Writes (posts) of one connection being processed at once; more wait for one to finish.
+WRITES_IN_FLIGHT = 16
+WS_DRAINED_BYTES = 64 * 1024
+
+# Channels gives every consumer its own layer channel (and, on Redis, a blocking receive)
+# unless its alias names no configured layer. Connections never receive from the layer:
+# the process's hub does, for all of them.
+NO_CHANNEL_LAYER = "connections-use-the-hub"
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    """One room over WebSocket: hello, backlog after `after`, then live events; posts in."""
+
+    channel_layer_alias = NO_CHANNEL_LAYER
+
+    room: Room
+    subscription: Subscription | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Tasks in flight, kept referenced until done; made on first use (most viewers never post).
+        self.access_checks: set[asyncio.Task[None]] | None = None
+        self.writes: set[asyncio.Task[None]] | None = None
+        self.direct_writer: DirectWriter | None = None
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        """Channels' consumer loop without its task and `asyncio.wait` around every receive
+        (which it needs only to listen to a channel layer too): a smaller idle connection."""
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its `close_old_connections` round trip to the database
+        thread before every incoming frame: that hop queues behind the writes in flight, so it
+        capped a connection at a few hundred frames a second under load. Every database call
+        here goes through `database_sync_to_async`, which closes old connections itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        self.direct_writer = (self.scope.get("extensions") or {}).get(DIRECT_EXTENSION)
+        if self.direct_writer is not None:
+            self.direct_writer.forget_http_upgrade()
+        await super().websocket_connect(message)
+
+    async def connect(self) -> None:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        try:
+            after = parse_cursor(query_param(self.scope, "after"))
+            max_rate = parse_max_rate(query_param(self.scope, "max_rate"))
+        except ChatError as error:
+            await self.refuse(CloseCode.BAD_REQUEST, error)
+            return
+        room = await load_room(slug)
+        if room is None:
+            await self.refuse(CloseCode.ROOM_NOT_FOUND)
+            return
+        try:
+            await admit_reader(self.scope, room, connecting=True)
+        except ChatError as error:
+            code = CloseCode.TOO_MANY_CONNECTIONS if error.status == 429 else CloseCode.FORBIDDEN
+            await self.refuse(code, error)
+            return
+        except Exception:
+            logger.exception("room %s: could not admit the connection", slug)
+            await self.refuse(CloseCode.SERVER_ERROR)
+            return
+        await self.accept()
+        self.room = room
+        key, name = scope_presence(self.scope)
+        self.subscription = Subscription(room.pk, self, key, name, max_rate)
+        try:
+            await self.start_stream(room, after)
+        except Disconnected:
+            # The client left while the stream was being set up: nothing went wrong here.
+            self.release()
+        except Exception:
+            logger.exception("room %s: could not start the stream", slug)
+            self.release()
+            await self.close(code=int(CloseCode.SERVER_ERROR))  # autobahn rejects non-int codes
+        except BaseException:
+            # Cancelled: Channels will not call disconnect() for a connect that never finished.
+            self.release()
+            raise
+
+    async def refuse(self, code: CloseCode, error: ChatError | None = None) -> None:
+        """Turn the connection away: accept, say why (an `error` frame) if there is a reason to
+        give, and close with `code`. (Closing before accepting would be an HTTP 403 with no
+        reason a browser's script can read.)"""
+        await self.accept()
+        if error is not None:
+            await self.send_error(error)
+        await self.close(code=int(code))  # autobahn rejects non-int codes
+
+    async def start_stream(self, room: Room, after: int | None) -> None:
+        """hello, then a reset or the backlog after `after`, then live."""
+        assert self.subscription is not None
+        await self.subscription.open()
+        last_seq = await database_sync_to_async(current_last_seq)(room.pk)
+        presence = self.subscription.greeting_presence()
+        await self.send(text_data=dumps(hello_payload(room, last_seq, self.scope.get("user"), presence)))
+        cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX)
+        if reset is not None:
+            await self.send(text_data=dumps({"type": "reset", "last_seq": last_seq, "reason": reset}))
+        await self.subscription.start(cursor)
+
+    def release(self) -> None:
+        if self.subscription is not None:
+            self.subscription.close()
+            self.subscription = None
+
+    async def disconnect(self, code: int) -> None:
+        self.release()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_error(ChatError("invalid", "Binary frames are not accepted; send JSON text."))
+            return
+        if len(text_data) > FRAME_MAX_BYTES:  # daphne started some other way than config/serve.py
+            limit = size_label(FRAME_MAX_BYTES)
+            await self.send_error(ChatError("too_long", f"Frames are limited to {limit}.", status=413))
+            return
+        try:
+            frame = parse_json_object(text_data)
+            nonce = clean_nonce(frame.get("nonce"))
+        except ChatError as error:
+            await self.send_error(error)
+            return
+        try:
+            if frame.get("type") == "ping":
+                await self.send(text_data=dumps({"type": "pong"}))
+            elif frame.get("type") in writer_types():
+                await self.start_write(frame, nonce)
+            else:
+                raise ChatError(
+                    "unknown_type", f"type must be one of: {', '.join([*writer_types(), 'ping'])}."
+                )
+        except ChatError as error:
+            await self.send_error(error, nonce)
+
+    async def start_write(self, frame: dict[str, Any], nonce: Any) -> None:
+        """Run a write without waiting for it, so one client's posts do not queue behind each
+        other's round trip to the database thread (which runs them in the order they came, so
+        they commit in that order). At most WRITES_IN_FLIGHT at once per connection."""
+        if self.writes is None:
+            self.writes = set()
+        while len(self.writes) >= WRITES_IN_FLIGHT:
+            await asyncio.wait(self.writes, return_when=asyncio.FIRST_COMPLETED)
+        task = asyncio.create_task(self.receive_write(frame, nonce))
+        self.writes.add(task)
+        task.add_done_callback(self.writes.discard)
+
+    async def receive_write(self, frame: dict[str, Any], nonce: Any) -> None:
+        context = WriteContext(ip=client_address(self.scope))
+        try:
+            posted = await run_batched(submit_frame, self.room, self.scope["user"], frame, context)
+        except ChatError as error:
+            await self.send_error(error, nonce)
+            return
+        except Exception:
+            logger.exception("room %s: a write failed", self.room.slug)
+            failure = ChatError("server_error", "The server could not save this.", status=500)
+            await self.send_error(failure, nonce)
+            return
+        await self.send(text_data=dumps(posted.ack(nonce)))
+
+    async def send_error(self, error: ChatError, nonce: Any = None) -> None:
+        await self.send(text_data=dumps(error.as_frame(nonce)))
+
+    # Sink protocol (called by the subscription).
+
+    async def write_batch(self, batch: Batch) -> None:
+        writer = self.direct_writer
+        # Framed once per batch and shared by every connection; `send()` without a direct writer
+        # or once the connection is closing.
+        if writer is None or not writer.write_all(batch.ws_raw_frames):
+            try:
+                for frame in batch.ws_frames:
+                    await self.send(text_data=frame)
+            except Disconnected:
+                return  # the client left while the batch was on its way; it resumes by its cursor
+        if batch.changes_access:
+            # In its own task: the hub is writing this batch to every connection of the room.
+            task = asyncio.create_task(self.recheck_access())
+            if self.access_checks is None:
+                self.access_checks = set()
+            self.access_checks.add(task)
+            task.add_done_callback(self.access_checks.discard)
+
+    async def recheck_access(self) -> None:
+        if not await still_readable(self.scope, self.room.pk):
+            await self.send_error(private_room())
+            await self.close(code=int(CloseCode.FORBIDDEN))
+
+    def lagging(self) -> bool:
+        """The client has not taken WS_LAG_BYTES of what we wrote: stop writing live to it."""
+        writer = self.direct_writer
+        return writer is not None and writer.buffered() > WS_LAG_BYTES
+
+    def drained(self) -> bool:
+        writer = self.direct_writer
+        return writer is None or writer.buffered() < WS_DRAINED_BYTES
+
+    async def write_presence(self, frame: str) -> None:
+        with contextlib.suppress(Disconnected):  # the client left; the next hello has presence
+            await self.send(text_data=frame)

@@ -1,0 +1,47 @@
+"""The room's JSON endpoints over plain HTTP: posting without WebSocket, and scrollback."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from chat.domain.access import require_reader
+from chat.domain.eventlog import HISTORY_MAX_LIMIT, history_before
+from chat.domain.inputs import SEQ_MAX, clean_nonce, parse_int
+from chat.domain.posting import submit_frame
+from chat.domain.rooms import get_room
+from chat.errors import ChatError, error_response
+
+from .http import json_body, query_params, write_context
+
+HISTORY_DEFAULT_LIMIT = 50
+
+
+@require_POST
+def post_message_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """`POST /rooms/<slug>/messages` {"type", "text", "nonce", ...}: the WebSocket's write frames
+    over HTTP (`type` defaults to "message"), answered with the same ack or error."""
+    nonce: str | int | None = None
+    try:
+        room = get_room(slug)
+        frame = json_body(request)
+        nonce = clean_nonce(frame.get("nonce"))
+        posted = submit_frame(room, request.user, frame, write_context(request), default_type="message")
+    except ChatError as error:
+        return error_response(error, nonce)
+    return JsonResponse(posted.ack(nonce))
+
+
+@require_GET
+def history(request: HttpRequest, slug: str) -> JsonResponse:
+    """Older messages for scrollback: `?before=<seq>&limit=<n>`, newest last."""
+    try:
+        room = get_room(slug)
+        require_reader(request.user, room)
+        query = query_params(request)
+        before = parse_int(query.get("before"), "before", low=1, high=SEQ_MAX)
+        limit = parse_int(query.get("limit"), "limit", low=1, high=HISTORY_MAX_LIMIT)
+    except ChatError as error:
+        return error_response(error)
+    events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT)
+    return JsonResponse({"events": events, "last_seq": room.last_seq, "has_more": has_more})

@@ -1,0 +1,120 @@
+"""The site's pages: the room list, a room, creating a room, signing up and logging in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods
+
+from chat.domain.access import can_moderate, is_staff
+from chat.domain.wire import user_ref
+from chat.errors import error_response
+from chat.guards.login import ThrottledAuthenticationForm, login_throttled, wants_json
+from chat.models import Room, validate_room_slug
+
+from .http import login_redirect, readers_page_room
+
+ROOM_LIST_MAX = 200
+
+
+class LoginView(auth_views.LoginView):
+    """`/accounts/login/`: Django's login form, throttled against password guessing
+    (chat/guards/login.py). A throttled attempt answers 429 with Retry-After: the form with its
+    error, or for a client asking for JSON, the error `rate_limited` with `retry_after`."""
+
+    authentication_form = ThrottledAuthenticationForm
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        retry_after = getattr(form, "retry_after", None)
+        if retry_after is None:
+            return super().form_invalid(form)
+        refusal = login_throttled(retry_after)
+        if wants_json(self.request):
+            return error_response(refusal)
+        response = super().form_invalid(form)
+        response.status_code = refusal.status
+        for name, value in refusal.headers().items():
+            response[name] = value
+        return response
+
+
+def safe_next(request: HttpRequest) -> str | None:
+    """The `next` parameter if it points into this site (never an open redirect)."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Public rooms, and the private rooms this user belongs to."""
+    visible = Q(private=False)
+    if request.user.is_authenticated:
+        visible |= Q(owner=request.user) | Q(roles__user=request.user)
+        if is_staff(request.user):
+            visible = Q()
+    rooms = Room.objects.filter(visible).distinct().order_by("-last_seq", "slug")[:ROOM_LIST_MAX]
+    return render(request, "chat/home.html", {"rooms": rooms, "form": RoomForm()})
+
+
+class RoomForm(forms.Form):
+    slug = forms.CharField(max_length=50, validators=[validate_room_slug], label="Address")
+    title = forms.CharField(max_length=200)
+
+    def clean_slug(self) -> str:
+        slug: str = self.cleaned_data["slug"]
+        if Room.objects.filter(slug=slug).exists():
+            raise ValidationError("A room with this address already exists.", code="taken")
+        return slug
+
+
+@require_http_methods(["GET", "POST"])
+def create_room(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return login_redirect(request)
+    form = RoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        room = Room.objects.create(
+            slug=form.cleaned_data["slug"], title=form.cleaned_data["title"], owner=request.user
+        )
+        return redirect("room", slug=room.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "chat/create_room.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(safe_next(request) or "home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+@require_GET
+@ensure_csrf_cookie  # the page posts over HTTP when WebSocket is unavailable
+def room_page(request: HttpRequest, slug: str) -> HttpResponse:
+    room = readers_page_room(request, slug)
+    if isinstance(room, HttpResponse):
+        return room
+    return render(
+        request,
+        "chat/room.html",
+        {"room": room, "me": user_ref(request.user), "can_moderate": can_moderate(request.user, room)},
+    )
