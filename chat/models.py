@@ -58,7 +58,7 @@ class Room(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_rooms",
     )
-    # Moderation settings (chat/moderation.py); changed through the moderation API.
+    # Moderation settings (chat/domain/); changed through the moderation API.
     private = models.BooleanField(default=False, help_text="only members read and write")
     posting = models.CharField(max_length=16, choices=Posting.choices, default=Posting.OPEN)
     slow_mode_seconds = models.PositiveIntegerField(default=0, help_text="0: off")

@@ -41,7 +41,7 @@ def append_event(
         video_ms=video_ms,
     )
     # No savepoint: inside a larger transaction (a moderation action, a trip of posts in
-    # chat/batching.py) a failure here fails that transaction, which is what it should do.
+    # chat/domain/batching.py) a failure here fails that transaction, which is what it should do.
     with transaction.atomic(savepoint=False):
         seq = event.seq = _next_seq(room.pk)
         _insert(event)

@@ -6,7 +6,7 @@ SSE connection the object lives as long as the connection, and a RedisCache obje
 connection pool: one Redis connection per viewer (measured: 200 WebSocket viewers, 203 Redis
 clients), which runs into Redis's client limit long before the server's own. The backends this
 project uses (LocMemCache, and RedisCache on redis-py's pool) are thread-safe, so one object
-serves everything that counts or limits (chat/ratelimit.py, chat/messages.py).
+serves everything that counts or limits (chat/guards/ratelimit.py, chat/domain/posting.py).
 """
 
 from __future__ import annotations

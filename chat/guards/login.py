@@ -50,7 +50,7 @@ def login_locked(request: HttpRequest | None, username: str) -> int | None:
     for key, _rate, _what in _throttle_keys(request, username):
         try:
             until = cache.get(f"lock:{key}")
-        except Exception:  # a cache outage must not stop every login (chat/ratelimit.py agrees)
+        except Exception:  # a cache outage must not stop every login (chat/guards/ratelimit.py agrees)
             until = None
         if until is not None and float(until) > now:
             waits.append(max(1, math.ceil(float(until) - now)))

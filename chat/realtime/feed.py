@@ -59,7 +59,9 @@ class RoomFeed:
         self.last_seq = 0
         self.inbox: asyncio.Queue[WireEvent] = asyncio.Queue()
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.open_task: asyncio.Task[None] | None = None
+        self.open_task: asyncio.Task[None] | None = (
+            None  # referenced while it runs (asyncio keeps tasks weakly)
+        )
         self.task: asyncio.Task[None] | None = None
         self.linger: asyncio.TimerHandle | None = None
         self.presence = PresenceSnapshot()

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.domain.access import can_moderate, is_staff
+from chat.domain.rooms import find_room
 from chat.domain.wire import user_ref
 from chat.errors import error_response
 from chat.guards.login import ThrottledAuthenticationForm, login_throttled, wants_json
@@ -77,7 +78,7 @@ class RoomForm(forms.Form):
 
     def clean_slug(self) -> str:
         slug: str = self.cleaned_data["slug"]
-        if Room.objects.filter(slug=slug).exists():
+        if find_room(slug) is not None:
             raise ValidationError("A room with this address already exists.", code="taken")
         return slug
 

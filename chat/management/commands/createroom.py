@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chat.domain.rooms import find_room
 from chat.models import Room, validate_room_slug
 
 
@@ -60,7 +61,7 @@ class Command(BaseCommand):
             owner_user = get_user_model().objects.filter(username=owner).first()
             if owner_user is None:
                 raise CommandError(f"no user named {owner!r}")
-        if Room.objects.filter(slug=slug).exists():
+        if find_room(slug) is not None:
             if exist_ok:
                 self.stdout.write(f"Room {slug!r} already exists.")
                 return

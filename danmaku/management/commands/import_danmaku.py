@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chat.domain.rooms import find_room
 from chat.errors import ChatError
-from chat.models import Room
 from danmaku.bilibili import XmlRefused, import_xml
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path, help="the XML file")
 
     def handle(self, *args: Any, slug: str, path: Path, **options: Any) -> None:
-        room = Room.objects.filter(slug=slug).first()
+        room = find_room(slug)
         if room is None:
             raise CommandError(f"no room {slug!r}")
         try:
