@@ -83,7 +83,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # No page may be framed (the OBS overlay opts out in its view), here and in the CSP below.
 X_FRAME_OPTIONS = "DENY"
 
-# Content-Security-Policy (chat/security.py): scripts, styles and connections from this site
+# Content-Security-Policy (chat/guards/csp.py): scripts, styles and connections from this site
 # only. Videos (the watch page plays the address its owner set) from these sources; on a page
 # served over plain HTTP, `https:` also admits `http:`. Space- or comma-separated.
 CSP_MEDIA_SRC = os.environ.get("CSP_MEDIA_SRC", "'self' blob: https:").replace(",", " ").split()
