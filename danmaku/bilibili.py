@@ -28,6 +28,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from chat.domain.eventlog import append_events_bulk
+from chat.domain.wire import size_label
 from chat.errors import ChatError, error_response
 from chat.models import EventKind, Room, RoomEvent
 from chat.web.http import readable_room
@@ -108,7 +109,7 @@ def iter_comments(stream: IO[bytes], max_bytes: int) -> Iterator[RawComment]:
         while chunk := stream.read(READ_CHUNK):
             total += len(chunk)
             if total > max_bytes:
-                raise XmlRefused(f"the file is larger than {max_bytes} bytes")
+                raise XmlRefused(f"the file is larger than {size_label(max_bytes)}")
             parser.Parse(chunk, False)
             yield from found
             found.clear()

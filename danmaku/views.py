@@ -17,7 +17,7 @@ from chat.domain.audit import audit
 from chat.domain.eventlog import current_last_seq
 from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT, parse_int
 from chat.domain.rooms import find_room, get_room
-from chat.domain.wire import dumps, user_ref
+from chat.domain.wire import dumps, size_label, user_ref
 from chat.errors import ChatError, error_response, login_required
 from chat.models import Room, new_overlay_key
 from chat.web.http import (
@@ -32,6 +32,9 @@ from chat.web.http import (
 from .models import RoomVideo, ViewerSettings
 from .options import clean_viewer_settings, parse_overlay_options
 from .timeline import WINDOW_DEFAULT_LIMIT, WINDOW_MAX_LIMIT, comments_in_window, current_video
+
+# An upload's body is its file plus the form's boundaries and headers: a few hundred bytes.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 def _page_context(request: HttpRequest, room: Room) -> dict[str, Any]:
@@ -201,8 +204,9 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
         room = get_room(slug)
         require_moderator(request.user, room)
         length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.DANMAKU_IMPORT_MAX_BYTES + 64 * 1024:
-            raise ChatError("too_long", "The file is too large to import.", status=413)
+        if length > settings.DANMAKU_IMPORT_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:
+            limit = size_label(settings.DANMAKU_IMPORT_MAX_BYTES)
+            raise ChatError("too_long", f"The file is too large to import: the limit is {limit}.", status=413)
         upload = request.FILES.get("file")
         if upload is None:
             raise ChatError("invalid", "Send the XML file in the form field `file`.", field="file")

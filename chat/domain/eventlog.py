@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from chat.models import CONTENT_KINDS, EventKind, Room, RoomEvent
 from chat.realtime.publish import publish_after_commit  # the one way up: publish after commit
+from chat.types import AnyUser
 
 from .wire import WireEvent, event_to_wire
 
@@ -19,7 +20,7 @@ def append_event(
     room: Room,
     kind: EventKind,
     *,
-    user: AbstractBaseUser | AnonymousUser | None = None,
+    user: AnyUser | None = None,
     text: str = "",
     data: dict[str, Any] | None = None,
     video_ms: int | None = None,

@@ -135,7 +135,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("room %s: could not start the stream", slug)
             self.release()
-            await self.close(code=int(CloseCode.SERVER_ERROR))  # autobahn rejects non-int codes
+            await self.close_with(CloseCode.SERVER_ERROR)
         except BaseException:
             # Cancelled: Channels will not call disconnect() for a connect that never finished.
             self.release()
@@ -146,6 +146,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         give, and close with `code`. (Closing before accepting would be an HTTP 403 with no
         reason a browser's script can read.)"""
         await self.accept()
+        await self.close_with(code, error)
+
+    async def close_with(self, code: CloseCode, error: ChatError | None = None) -> None:
+        """Close an open connection with `code`, after an `error` frame saying why if there is one."""
         if error is not None:
             await self.send_error(error)
         await self.close(code=int(code))  # autobahn rejects non-int codes
@@ -247,8 +251,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def recheck_access(self) -> None:
         if not await still_readable(self.scope, self.room.pk):
-            await self.send_error(private_room())
-            await self.close(code=int(CloseCode.FORBIDDEN))
+            await self.close_with(CloseCode.FORBIDDEN, private_room())
 
     def lagging(self) -> bool:
         """The client has not taken WS_LAG_BYTES of what we wrote: stop writing live to it."""
