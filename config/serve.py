@@ -71,11 +71,32 @@ class Inbox:
 
 def _command_line() -> Any:
     from daphne.cli import CommandLineInterface
+    from daphne.http_protocol import HTTPFactory
     from daphne.server import Server
 
+    from chat.transports.bounded import BoundedRequest
     from chat.transports.direct import EXTENSION, HTTP_EXTENSION, DirectHttpWriter, DirectWriter
 
+    class BoundedHTTPFactory(HTTPFactory):
+        def buildProtocol(self, addr: Any) -> Any:
+            """daphne's HTTP protocol, with request bodies refused by size before they are read
+            (chat/transports/bounded.py)."""
+            protocol = super().buildProtocol(addr)
+            protocol.requestFactory = BoundedRequest
+            return protocol
+
     class ChatServer(Server):
+        @property
+        def http_factory(self) -> Any:
+            return self._http_factory
+
+        @http_factory.setter
+        def http_factory(self, factory: Any) -> None:
+            """daphne's `run()` makes its own factory just before it listens: ours instead."""
+            self._http_factory = (
+                factory if isinstance(factory, BoundedHTTPFactory) else BoundedHTTPFactory(self)
+            )
+
         def create_application(self, protocol: Any, scope: dict[str, Any]) -> Any:
             """daphne's own, with a leaner input queue (`Inbox`) and the fan-out's fast path
             (chat/transports/direct.py): frames written straight to the connection."""

@@ -214,6 +214,10 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Request bodies larger than this are refused with 413 before they are read (chat/guards/bodies.py),
+# on every path but those that register their own limit (the Bilibili XML upload below).
+CHAT_REQUEST_BODY_MAX_BYTES = env_int("CHAT_REQUEST_BODY_MAX_BYTES", 64 * 1024)
+
 # Bilibili XML imports (manage.py import_danmaku): larger files or more comments are refused.
 DANMAKU_IMPORT_MAX_BYTES = env_int("DANMAKU_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 DANMAKU_IMPORT_MAX_COMMENTS = env_int("DANMAKU_IMPORT_MAX_COMMENTS", 200_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,6 +36,13 @@ from .timeline import WINDOW_DEFAULT_LIMIT, WINDOW_MAX_LIMIT, comments_in_window
 
 # An upload's body is its file plus the form's boundaries and headers: a few hundred bytes.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
+# The path of `import_upload` (danmaku/urls.py), whose bodies may be as large as an import.
+IMPORT_PATH = r"/rooms/[^/]+/mod/import"
+
+
+def import_body_limit() -> int:
+    """The largest body `import_upload` takes: the import's limit and the form around it."""
+    return int(settings.DANMAKU_IMPORT_MAX_BYTES) + MULTIPART_OVERHEAD_BYTES
 
 
 def _page_context(request: HttpRequest, room: Room) -> dict[str, Any]:
@@ -196,15 +204,13 @@ def set_video(room: Room, video: RoomVideo, fields: dict[str, Any]) -> RoomVideo
 def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
     """`POST /rooms/<slug>/mod/import` (multipart, field `file`): a Bilibili XML file's comments
     join the room's recorded video, all or nothing; answers with the import report."""
-    from django.conf import settings
-
     from .bilibili import XmlRefused, import_xml
 
     try:
         room = get_room(slug)
         require_moderator(request.user, room)
         length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.DANMAKU_IMPORT_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:
+        if length > import_body_limit():
             limit = size_label(settings.DANMAKU_IMPORT_MAX_BYTES)
             raise ChatError("too_long", f"The file is too large to import: the limit is {limit}.", status=413)
         upload = request.FILES.get("file")

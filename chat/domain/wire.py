@@ -26,10 +26,10 @@ WS_FRAME_BUDGET = FRAME_MAX_BYTES - 1024
 
 
 def size_label(size: int) -> str:
-    """A byte count as the messages say it: 65536 -> "64 KiB"."""
+    """A byte count as the messages say it: 65536 -> "64 KiB", 52494336 -> "50.1 MiB"."""
     for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale and size % scale == 0:
-            return f"{size // scale} {unit}"
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
     return f"{size} bytes"
 
 

@@ -268,6 +268,16 @@ def test_pages_static_files_and_forwarded_headers(proxy: Proxy) -> None:
         too_big = client.post("/accounts/login/", content=b"x" * 100_000)
         assert too_big.status_code == 413  # client_max_body_size, refused by nginx
 
+        # The XML upload's location admits imports: a 200 KB file reaches the application
+        # (which refuses this guest's upload for its own reason, in JSON).
+        upload = client.post(
+            "/rooms/demo/mod/import",
+            files={"file": ("comments.xml", b"<i>" + b" " * 200_000 + b"</i>")},
+            headers={"Accept": "application/json"},
+        )
+        assert upload.status_code == 403, upload.text[:300]
+        assert upload.json()["code"] == "csrf_failed"
+
     redirect = httpx.get(f"{proxy.http_url}/rooms/demo/?x=1", timeout=10)
     assert redirect.status_code == 301
     assert redirect.headers["location"] == "https://127.0.0.1/rooms/demo/?x=1"

@@ -1,0 +1,81 @@
+"""Request bodies refused by size before they are read, in daphne's own protocol layer.
+
+daphne (Twisted) reads a request's whole body, into memory or a temporary file, before the
+application sees the request, so no view or middleware can refuse a large one in time: a
+guest's 1 GB POST was read whole (the process grew from 324 MB to 1.2 GB) and every other
+request waited meanwhile. `BoundedRequest` checks the body against its path's limit
+(chat/guards/bodies.py) as soon as `Content-Length` is known, and counts a chunked body as it
+arrives: past the limit it answers 413 `too_long` and closes the connection, without reading on.
+
+config/serve.py installs it as daphne's request class.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from daphne.http_protocol import WebRequest
+
+from chat.domain.wire import dumps, size_label
+from chat.errors import ChatError
+from chat.guards.bodies import body_limit
+
+logger = logging.getLogger(__name__)
+
+
+def too_large_response(limit: int) -> bytes:
+    """A complete HTTP/1.1 413 answer, JSON like every error, closing the connection."""
+    error = ChatError("too_long", f"Request bodies here are limited to {size_label(limit)}.", status=413)
+    body = dumps(error.as_frame()).encode()
+    head = (
+        b"HTTP/1.1 413 Content Too Large\r\n"
+        b"Content-Type: application/json\r\n"
+        b"Cache-Control: no-store\r\n"
+        b"Connection: close\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
+    return head + body
+
+
+class BoundedRequest(WebRequest):
+    """daphne's request, refusing a body over its path's limit before reading it."""
+
+    body_limit = 0
+    body_read = 0
+    refused = False
+
+    def gotLength(self, length: int | None) -> None:
+        """Twisted calls this once the headers are in, with `Content-Length` (None: chunked)."""
+        path = urlsplit(bytes(getattr(self.channel, "_path", b"/")).decode("latin-1")).path
+        self.body_limit = body_limit(path)
+        if length is not None and length > self.body_limit:
+            self.refuse_body(f"Content-Length {length}")
+            return
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        if self.refused:
+            return
+        self.body_read += len(data)
+        if self.body_read > self.body_limit:
+            self.refuse_body(f"more than {self.body_read} bytes sent")
+            return
+        super().handleContentChunk(data)
+
+    def refuse_body(self, why: str) -> None:
+        """Answer 413 and close: nothing more of this request is read or processed."""
+        self.refused = True
+        logger.info(
+            "refused a request body over %d bytes (%s) from %s", self.body_limit, why, self.getClientAddress()
+        )
+        channel: Any = self.channel
+        # No "100 Continue" after the answer (Twisted sends one for `Expect: 100-continue`).
+        channel._send100Continue = lambda: None
+        channel.transport.write(too_large_response(self.body_limit))
+        channel.loseConnection()
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        if not self.refused:
+            super().requestReceived(command, path, version)
