@@ -26,6 +26,19 @@ def bob(db: None) -> AbstractBaseUser:
 
 
 @pytest.fixture
+def carol(db: None) -> AbstractBaseUser:
+    return get_user_model().objects.create_user("carol", password="pw-carol-123")
+
+
+@pytest.fixture
+def owned(room: Room, alice: AbstractBaseUser) -> Room:
+    """`lobby`, owned by alice."""
+    room.owner = alice
+    room.save()
+    return room
+
+
+@pytest.fixture
 async def hub() -> AsyncIterator[Hub]:
     """This loop's hub, stopped after the test so no feed or task outlives it."""
     current = get_hub()

@@ -15,7 +15,7 @@ from chat.models import Room, RoomEvent
 from chat.realtime.hub import Hub
 from danmaku.comments import clean_comment, post_danmaku
 from danmaku.models import RoomVideo
-from tests.chat.test_consumers import connect
+from tests.chat.asgi_clients import connect
 
 VALID = {"text": "hello", "mode": "top", "color": "#FFAA00", "size": "large", "video_ms": 1500}
 

@@ -22,23 +22,9 @@ from chat.domain.room_settings import update_settings
 from chat.errors import ChatError
 from chat.models import AuditEntry, HeldMessage, Room, RoomEvent, RoomRole, Sanction
 from chat.realtime.hub import Hub
-from tests.chat.test_consumers import connect, session_cookie
-from tests.chat.test_http_transports import SseStream, asgi_get
+from tests.chat.asgi_clients import SseStream, asgi_get, connect, session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
-
-
-@pytest.fixture
-def owned(room: Room, alice: AbstractBaseUser) -> Room:
-    """`lobby`, owned by alice."""
-    room.owner = alice
-    room.save()
-    return room
-
-
-@pytest.fixture
-def carol(db: None) -> AbstractBaseUser:
-    return get_user_model().objects.create_user("carol", password="pw-carol-123")
 
 
 def api(client: Client, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -369,22 +355,6 @@ def test_a_refused_post_uses_no_limit_and_is_not_already_posted(
     assert post_message(owned, bob, "third").event is not None  # bob's third of the minute
 
 
-def test_http_writes_are_limited_per_address(owned: Room, bob: AbstractBaseUser, settings: Any) -> None:
-    settings.CHAT_HTTP_WRITE_RATE_IP = "2/60"
-    client = as_user(bob)
-    answers = [
-        client.post(
-            "/rooms/lobby/messages", data=json.dumps({"text": f"m{n}"}), content_type="application/json"
-        )
-        for n in range(3)
-    ]
-    assert [a.status_code for a in answers] == [200, 200, 429]
-    assert answers[2].json()["code"] == "rate_limited"
-    assert int(answers[2]["Retry-After"]) >= 1
-    login = Client().post("/accounts/login/", {"username": "bob", "password": "guess"})
-    assert login.status_code == 429  # password guessing is slowed by the same limit
-
-
 async def test_actions_reach_websocket_and_sse_viewers_at_once(
     hub: Hub, owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
 ) -> None:
@@ -513,38 +483,6 @@ async def test_private_room_leaks_nothing_to_non_members(
     blocks = await member_sse.blocks_until(lambda b: any(x.get("event") == "refused" for x in b))
     assert json.loads(blocks[-1]["data"])["code"] == "private_room"
     await member_sse.close()
-
-
-async def test_connections_are_limited_per_address(hub: Hub, owned: Room, settings: Any) -> None:
-    from channels.testing import WebsocketCommunicator
-
-    from config.asgi import application
-
-    def websocket() -> WebsocketCommunicator:
-        comm = WebsocketCommunicator(
-            application,
-            "/ws/rooms/lobby/",
-            headers=[(b"host", b"testserver"), (b"origin", b"http://testserver")],
-        )
-        comm.scope["client"] = ("127.0.0.1", 5000)  # the address SseStream uses too
-        return comm
-
-    settings.CHAT_CONNECT_RATE_IP = "2/60"
-    first = websocket()
-    assert (await first.connect(timeout=5))[0]
-    assert json.loads(await first.receive_from(timeout=5))["type"] == "hello"
-    sse = await SseStream("/rooms/lobby/events").open()
-    assert sse.status == 200
-    status, headers, body = await asgi_get("/rooms/lobby/events")
-    assert (status, body["code"]) == (429, "rate_limited")
-    assert int(headers[b"retry-after"]) >= 1
-    third = websocket()
-    assert (await third.connect(timeout=5))[0]
-    refusal = json.loads(await third.receive_from(timeout=5))
-    assert (refusal["type"], refusal["code"]) == ("error", "rate_limited")
-    assert (await third.receive_output(timeout=5))["code"] == 4429
-    await first.disconnect()
-    await sse.close()
 
 
 def test_stats_and_state(owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser) -> None:

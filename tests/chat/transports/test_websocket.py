@@ -12,95 +12,14 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.test import Client as HttpClient
 
 from chat.domain.posting import post_message
 from chat.models import Room, RoomEvent
 from chat.realtime.hub import Hub
 from config.asgi import application
+from tests.chat.asgi_clients import HOST, ORIGIN, connect
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
-
-ORIGIN = (b"origin", b"http://testserver")
-HOST = (b"host", b"testserver")
-
-
-def session_cookie(user: AbstractBaseUser | None) -> list[tuple[bytes, bytes]]:
-    if user is None:
-        return []
-    client = HttpClient()
-    client.force_login(user)
-    return [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
-
-
-class Client:
-    """A communicator that keeps frames it skipped, so a helper never loses one."""
-
-    def __init__(self, comm: WebsocketCommunicator) -> None:
-        self.comm = comm
-        self.frames: list[dict[str, Any]] = []
-
-    async def _read(self, timeout: float) -> dict[str, Any]:
-        # Poll rather than `receive_from(timeout)`: asgiref cancels the application when a
-        # receive times out, and "nothing more arrives" is something these tests check.
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self.comm.output_queue.empty():
-            if loop.time() >= deadline:
-                raise TimeoutError
-            await asyncio.sleep(0.005)
-        frame: dict[str, Any] = json.loads(await self.comm.receive_from(timeout=1))
-        return frame
-
-    async def next_frame(self, frame_type: str, timeout: float = 5) -> dict[str, Any]:
-        """The next frame of `frame_type`; others stay queued for later calls."""
-        for index, frame in enumerate(self.frames):
-            if frame["type"] == frame_type:
-                return self.frames.pop(index)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            frame = await self._read(max(0.01, deadline - loop.time()))
-            if frame["type"] == frame_type:
-                return frame
-            self.frames.append(frame)
-
-    async def receive_events(self, count: int, timeout: float = 5) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        while len(events) < count:
-            events.extend((await self.next_frame("events", timeout))["events"])
-        return events
-
-    async def assert_silent(self, frame_type: str, wait: float = 0.3) -> None:
-        with pytest.raises(asyncio.TimeoutError):
-            await self.next_frame(frame_type, timeout=wait)
-
-    async def send(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Send a frame; the answer to it (ack, error or pong)."""
-        await self.comm.send_to(text_data=json.dumps(payload))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 5
-        while True:
-            frame = await self._read(max(0.01, deadline - loop.time()))
-            if frame["type"] in {"ack", "error", "pong"}:
-                return frame
-            self.frames.append(frame)
-
-    async def send_raw(self, **data: Any) -> None:
-        await self.comm.send_to(**data)
-
-    async def disconnect(self) -> None:
-        await self.comm.disconnect()
-
-
-async def connect(
-    path: str, user: AbstractBaseUser | None = None, headers: list[tuple[bytes, bytes]] | None = None
-) -> Client:
-    cookie = await database_sync_to_async(session_cookie)(user)
-    comm = WebsocketCommunicator(application, path, headers=[HOST, ORIGIN, *cookie, *(headers or [])])
-    connected, _ = await comm.connect(timeout=5)
-    assert connected
-    return Client(comm)
 
 
 post = database_sync_to_async(post_message)

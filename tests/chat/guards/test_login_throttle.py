@@ -1,4 +1,4 @@
-"""Login throttling (chat/security.py): failed logins per username and per client address."""
+"""Login throttling (chat/guards/login.py): failed logins per username and per client address."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
 from chat.guards import login as security
-
-from ..conftest import REDIS_TEST_URL, require_service
+from tests.conftest import REDIS_TEST_URL, require_service
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
 """Security headers as a browser receives them: HTTPS redirect (never for /healthz), HSTS,
-secure cookies, and the Content-Security-Policy of every page (chat/security.py)."""
+secure cookies, and the Content-Security-Policy of every page (chat/guards/csp.py)."""
 
 from __future__ import annotations
 

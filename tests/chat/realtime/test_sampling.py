@@ -17,8 +17,7 @@ from chat.realtime import hub as hub_module
 from chat.realtime.batch import Batch, RateSampler
 from chat.realtime.hub import Hub
 from danmaku.comments import post_danmaku
-from tests.chat.test_consumers import connect
-from tests.chat.test_http_transports import SseStream, asgi_get
+from tests.chat.asgi_clients import SseStream, asgi_get, connect
 
 
 def test_sampler_spreads_its_quota_evenly(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""Trips to the database thread shared by waiting calls (chat/batching.py)."""
+"""Trips to the database thread shared by waiting calls (chat/domain/batching.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,145 @@
+"""Long-poll through the full ASGI stack (chat/transports/longpoll.py, docs/PROTOCOL.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+
+from chat.domain.posting import post_message
+from chat.models import Room
+from chat.realtime.hub import Hub
+from config.asgi import application
+from tests.chat.asgi_clients import asgi_get, asgi_post_status
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
+
+post = database_sync_to_async(post_message)
+
+
+async def test_poll_answers_at_once_when_behind(hub: Hub, room: Room, alice: AbstractBaseUser) -> None:
+    for n in range(3):
+        await post(room, alice, f"m{n}")
+    status, headers, body = await asgi_get("/rooms/lobby/poll?after=1&timeout=30")
+    assert status == 200
+    assert headers[b"cache-control"] == b"no-store"
+    assert [e["seq"] for e in body["events"]] == [2, 3]
+    assert body["last_seq"] == 3
+    assert body["presence"]["count"] >= 1
+
+
+async def test_poll_holds_until_an_event_arrives(hub: Hub, room: Room, alice: AbstractBaseUser) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    waiting = asyncio.create_task(asgi_get("/rooms/lobby/poll?after=0&timeout=10"))
+    await asyncio.sleep(0.5)
+    assert not waiting.done()
+    await post(room, alice, "arrived")
+    _, _, body = await waiting
+    assert [e["text"] for e in body["events"]] == ["arrived"]
+    assert body["last_seq"] == 1
+    assert loop.time() - started < 3
+
+
+async def test_poll_times_out_empty(hub: Hub, room: Room) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    _, _, body = await asgi_get("/rooms/lobby/poll?after=0&timeout=1")
+    assert body["events"] == []
+    assert body["last_seq"] == 0
+    assert 0.9 <= loop.time() - started < 3
+
+
+async def test_poll_without_cursor_and_resets(
+    hub: Hub, room: Room, alice: AbstractBaseUser, settings: Any
+) -> None:
+    for n in range(4):
+        await post(room, alice, f"m{n}")
+    assert (await asgi_get("/rooms/lobby/poll"))[2]["last_seq"] == 4
+    settings.CHAT_BACKLOG_MAX = 2
+    _, _, behind = await asgi_get("/rooms/lobby/poll?after=0")
+    assert behind["events"] == []
+    assert behind["reset"] == "backlog_exceeded"
+    assert behind["last_seq"] == 4
+    _, _, ahead = await asgi_get("/rooms/lobby/poll?after=40")
+    assert ahead["reset"] == "cursor_ahead"
+
+
+async def test_poll_rejects_bad_parameters(hub: Hub, room: Room) -> None:
+    for query in [
+        "after=x",
+        "after=-2",
+        "timeout=56",
+        "timeout=-1",
+        "timeout=1.5",
+        "after=1&timeout=" + "9" * 25,
+    ]:
+        status, _, body = await asgi_get(f"/rooms/lobby/poll?{query}")
+        assert (status, body["code"]) == (400, "invalid"), query
+    status, _, body = await asgi_get("/rooms/nope/poll?after=0")
+    assert (status, body["code"]) == (404, "room_not_found")
+    status, _, body = await asgi_post_status("/rooms/lobby/poll")
+    assert (status, body["code"]) == (405, "method_not_allowed")
+
+
+async def test_looping_poller_gets_every_seq_once_while_ten_writers_post(hub: Hub, room: Room) -> None:
+    writers = await database_sync_to_async(
+        lambda: [get_user_model().objects.create_user(f"w{n}") for n in range(10)]
+    )()
+    total = 500
+
+    def write(user: AbstractBaseUser) -> None:
+        try:
+            for n in range(total // len(writers)):
+                post_message(room, user, f"{user.get_username()} {n}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(user,)) for user in writers]
+    for thread in threads:
+        thread.start()
+    cursor, seen = 0, []
+    while len(seen) < total:
+        _, _, body = await asgi_get(f"/rooms/lobby/poll?after={cursor}&timeout=5")
+        assert "reset" not in body
+        seen.extend(e["seq"] for e in body["events"])
+        cursor = body["last_seq"]
+    for thread in threads:
+        await asyncio.get_running_loop().run_in_executor(None, thread.join)
+    assert seen == list(range(1, total + 1))
+    assert (await asgi_get(f"/rooms/lobby/poll?after={cursor}&timeout=0"))[2]["events"] == []
+
+
+async def test_a_poll_the_client_abandons_is_released(hub: Hub, room: Room) -> None:
+    comm = ApplicationCommunicator(
+        application,
+        {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/rooms/lobby/poll",
+            "raw_path": b"/rooms/lobby/poll",
+            "query_string": b"after=0&timeout=30",
+            "headers": [(b"host", b"testserver")],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+        },
+    )
+    await comm.send_input({"type": "http.request", "body": b"", "more_body": False})
+    for _ in range(100):
+        if hub.subscriber_count() == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert hub.subscriber_count() == 1
+    await comm.send_input({"type": "http.disconnect"})
+    await comm.wait(timeout=5)
+    assert hub.subscriber_count() == 0
