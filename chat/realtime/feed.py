@@ -59,9 +59,8 @@ class RoomFeed:
         self.last_seq = 0
         self.inbox: asyncio.Queue[WireEvent] = asyncio.Queue()
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.open_task: asyncio.Task[None] | None = (
-            None  # referenced while it runs (asyncio keeps tasks weakly)
-        )
+        # Joining the group; referenced while it runs (the event loop keeps tasks weakly).
+        self.open_task: asyncio.Task[None] | None = None
         self.task: asyncio.Task[None] | None = None
         self.linger: asyncio.TimerHandle | None = None
         self.presence = PresenceSnapshot()
