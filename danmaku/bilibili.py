@@ -28,6 +28,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from chat.domain.eventlog import append_events_bulk
+from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT
 from chat.domain.wire import size_label
 from chat.errors import ChatError, error_response
 from chat.models import EventKind, Room, RoomEvent
@@ -125,7 +126,8 @@ def parse_p(p: str) -> tuple[int, str, str, str]:
     if len(parts) < 4:
         raise ValueError("malformed")
     seconds = float(parts[0])
-    if not math.isfinite(seconds) or seconds < 0:
+    # Past JS_SAFE_INTEGER_LIMIT milliseconds no video has a position (and 1e308 s overflows).
+    if not math.isfinite(seconds) or not 0 <= seconds * 1000 < JS_SAFE_INTEGER_LIMIT:
         raise ValueError("malformed")
     mode = MODE_FROM_BILIBILI.get(int(parts[1]))
     if mode is None:

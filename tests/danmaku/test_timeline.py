@@ -379,3 +379,12 @@ def test_dplayer_send_obeys_review_and_per_address_limits(
     limited = dplayer_post(client, {"id": "lobby", "time": 2, "text": "two", "type": 0})
     assert (limited.status_code, limited.json()["error"]) == (429, "rate_limited")
     assert int(limited["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("seconds", ["1e308", "1e300", "9007199254740.993", "-0.5", "nan", "inf", "1e-400x"])
+def test_a_time_no_video_can_have_is_skipped_as_malformed(recorded: RoomVideo, seconds: str) -> None:
+    """`p="1e308,..."` made the import fail with a server error (the position overflowed)."""
+    document = f'<i><d p="{seconds},1,25,16777215">far</d><d p="1.5,1,25,16777215">near</d></i>'
+    report = import_xml(recorded.room, io.BytesIO(document.encode()))
+    assert report.imported == 1
+    assert dict(report.skipped) == {"malformed": 1}
