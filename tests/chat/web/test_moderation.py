@@ -1,12 +1,13 @@
-"""Moderation: every action through the API and its event on every transport; refusals change
-nothing; the write-path gates (sanctions, posting mode, slow mode, blocked words, review, floods);
-private rooms leak nothing to non-members."""
+"""Moderation through its API (chat/web/moderation.py): every action and its event on every
+transport; refusals change nothing; the review queue; blocked-word patterns that cannot stall the
+write path; private rooms leak nothing to non-members. The write gates these settings drive
+(sanctions, posting mode, slow mode, blocked words, review, floods) are tested in
+tests/chat/domain/test_posting.py."""
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,10 +15,9 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
-from django.utils import timezone
 
 from chat.domain.moderation.roles import set_role
-from chat.domain.posting import WriteContext, post_message
+from chat.domain.posting import post_message
 from chat.domain.room_settings import update_settings
 from chat.errors import ChatError
 from chat.models import AuditEntry, HeldMessage, Room, RoomEvent, RoomRole, Sanction
@@ -140,10 +140,7 @@ def test_timeout_ban_and_lift(owned: Room, alice: AbstractBaseUser, bob: Abstrac
     with pytest.raises(ChatError) as banned:
         post_message(owned, bob, "again")
     assert banned.value.code == "banned"
-    # An expired timeout no longer mutes.
     api(mod, "unban", {"user": "bob"})
-    Sanction.objects.create(room=owned, user=bob, kind="timeout", until=timezone.now() - timedelta(seconds=1))
-    post_message(owned, bob, "free again")
     actions = [e["action"] for e in mod.get("/rooms/lobby/mod/audit").json()["entries"]]
     assert actions == ["unban", "ban", "unban", "timeout"]
 
@@ -164,17 +161,9 @@ def test_settings_slow_mode_posting_mode_and_moderators(
     assert answer.json()["settings"]["slow_mode_seconds"] == 30
     event = RoomEvent.objects.get(pk=answer.json()["id"])
     assert event.data == {"settings": {"private": False, "posting": "open", "slow_mode_seconds": 30}}
-    post_message(owned, bob, "one")
-    with pytest.raises(ChatError) as slow:
-        post_message(owned, bob, "two")
-    assert slow.value.code == "slow_mode"
-    assert 25 <= slow.value.extra["retry_after"] <= 30
-    post_message(owned, alice, "owner one")
-    post_message(owned, alice, "owner two")  # moderators are exempt
+    assert Room.objects.get(pk=owned.pk).slow_mode_seconds == 30  # what the gates read (test_posting)
     api(mod, "settings", {"posting": "moderators", "slow_mode_seconds": 0})
-    with pytest.raises(ChatError) as announcements:
-        post_message(owned, carol, "hi")
-    assert announcements.value.code == "moderators_only"
+    assert Room.objects.get(pk=owned.pk).posting == "moderators"
     # The owner appoints bob; as a moderator he may post and act.
     state = api(mod, "moderators", {"add": "bob"}).json()
     assert state["moderators"] == ["bob"]
@@ -185,20 +174,14 @@ def test_settings_slow_mode_posting_mode_and_moderators(
     assert api(as_user(bob), "unban", {"user": "carol"}).status_code == 403
 
 
-def test_blocked_words_refuse_or_hold_and_review(
+def test_the_review_queue_lists_approves_and_rejects_held_messages(
     owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, carol: AbstractBaseUser
 ) -> None:
+    """What is held, and why, is tested with the write gates (tests/chat/domain/test_posting.py)."""
     mod = as_user(alice)
-    api(mod, "settings", {"blocked_words": ["Spoiler", "/b[a4]d\\s*word/"]})
-    for text in ["big SPOILER here", "a b4d  word"]:
-        with pytest.raises(ChatError) as blocked:
-            post_message(owned, bob, text)
-        assert blocked.value.code == "blocked"
-    post_message(owned, bob, "fine text")
-    api(mod, "settings", {"blocked_action": "hold"})
+    api(mod, "settings", {"blocked_words": ["Spoiler", "/b[a4]d\\s*word/"], "blocked_action": "hold"})
     held = post_message(owned, bob, "spoiler: it was a dream")
-    assert held.event is None
-    assert held.ack("n1")["held"] is True
+    assert held.held is not None
     queue = mod.get("/rooms/lobby/mod/review").json()["held"]
     assert [(h["text"], h["reason"], h["user"]["name"]) for h in queue] == [
         ("spoiler: it was a dream", "blocked_word", "bob")
@@ -217,7 +200,6 @@ def test_blocked_words_refuse_or_hold_and_review(
         content_type="application/json",
     )
     assert again.json()["code"] == "already_decided"
-    # Review every message, then only new accounts.
     api(mod, "settings", {"blocked_words": [], "review": "all"})
     pending = post_message(owned, carol, "please approve")
     assert pending.held is not None
@@ -228,12 +210,7 @@ def test_blocked_words_refuse_or_hold_and_review(
     )
     assert rejected.json() == {"rejected": True}
     assert not RoomEvent.objects.filter(text="please approve").exists()
-    post_message(owned, alice, "moderators are never held")
-    api(mod, "settings", {"review": "new_accounts", "review_account_age_hours": 24})
-    get_user_model().objects.filter(pk=bob.pk).update(date_joined=timezone.now() - timedelta(days=3))
-    bob.refresh_from_db()
-    assert post_message(owned, bob, "old account").event is not None
-    assert post_message(owned, carol, "new account").held is not None
+    assert mod.get("/rooms/lobby/mod/review").json()["held"] == []
     actions = [e["action"] for e in mod.get("/rooms/lobby/mod/audit").json()["entries"]]
     assert actions.count("approve") == 1
     assert actions.count("reject") == 1
@@ -294,65 +271,6 @@ def test_a_pattern_that_unrolls_too_far_is_refused(
     assert post_message(owned, bob, "w" * 400).event is not None
     with pytest.raises(ChatError):
         post_message(owned, bob, "a spoiler")
-
-
-def test_flood_rules(owned: Room, bob: AbstractBaseUser, carol: AbstractBaseUser, settings: Any) -> None:
-    settings.CHAT_DUPLICATE_SECONDS = 30
-    post_message(owned, bob, "same thing")
-    with pytest.raises(ChatError) as duplicate:
-        post_message(owned, bob, "Same Thing")
-    assert (duplicate.value.code, duplicate.value.status) == ("duplicate", 429)
-    post_message(owned, carol, "same thing")  # another user may say it
-    settings.CHAT_MESSAGE_RATE_IP = "3/60"
-    office = WriteContext(ip="203.0.113.9")
-    post_message(owned, bob, "a", office)
-    post_message(owned, carol, "b", office)
-    post_message(owned, bob, "c", office)
-    with pytest.raises(ChatError) as per_ip:
-        post_message(owned, carol, "d", office)
-    assert per_ip.value.code == "rate_limited"
-    post_message(owned, carol, "from home", WriteContext(ip="198.51.100.7"))
-
-
-class FixedClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def time(self) -> float:
-        return self.now
-
-
-def test_a_refused_post_uses_no_limit_and_is_not_already_posted(
-    owned: Room,
-    alice: AbstractBaseUser,
-    bob: AbstractBaseUser,
-    settings: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A post refused by slow mode or by a blocked word counts against no limit: the same text goes
-    through once slow mode allows it (it is not "already posted"), and a blocked text is refused
-    as blocked again, not as a duplicate."""
-    settings.CHAT_DUPLICATE_SECONDS = 30
-    settings.CHAT_MESSAGE_RATE = "3/60"
-    clock = FixedClock(5000.0)
-    monkeypatch.setattr("chat.guards.ratelimit.time", clock)
-    mod = as_user(alice)
-    api(mod, "settings", {"slow_mode_seconds": 10, "blocked_words": ["forbidden"]})
-    post_message(owned, bob, "first")
-    clock.now += 1
-    for _ in range(5):  # refused each time, and not counted against bob's 3 a minute
-        with pytest.raises(ChatError) as slow:
-            post_message(owned, bob, "second")
-        assert (slow.value.code, slow.value.extra["retry_after"]) == ("slow_mode", 9)
-    clock.now += 9
-    assert post_message(owned, bob, "second").event is not None
-    clock.now += 10
-    for _ in range(2):
-        with pytest.raises(ChatError) as blocked:
-            post_message(owned, bob, "something forbidden")
-        assert blocked.value.code == "blocked"
-        clock.now += 10
-    assert post_message(owned, bob, "third").event is not None  # bob's third of the minute
 
 
 async def test_actions_reach_websocket_and_sse_viewers_at_once(
