@@ -95,6 +95,8 @@ def base_env(database: Path) -> dict[str, str]:
         CHAT_MESSAGE_RATE=MESSAGE_RATE,
         CHAT_MESSAGE_RATE_IP=MESSAGE_RATE,
         CHAT_CONNECT_RATE_IP=MESSAGE_RATE,  # thousands of viewers connect from one address here
+        CHAT_HELD_PER_IP="1000000",  # ... and stay connected
+        CHAT_CONNECTIONS_MAX="1000000",  # the idle scenario holds as many as the descriptors allow
         CHAT_HTTP_WRITE_RATE_IP=MESSAGE_RATE,
         CHAT_DUPLICATE_SECONDS="0",
         # Production settings over plain HTTP on 127.0.0.1: no redirect to HTTPS, and cookies

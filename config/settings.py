@@ -264,6 +264,12 @@ CHAT_LOGIN_FAILURE_RATE = os.environ.get("CHAT_LOGIN_FAILURE_RATE", "5/300")
 CHAT_LOGIN_FAILURE_RATE_IP = os.environ.get("CHAT_LOGIN_FAILURE_RATE_IP", "20/600")
 # The same text from the same user in the same room within this many seconds is refused.
 CHAT_DUPLICATE_SECONDS = env_int("CHAT_DUPLICATE_SECONDS", 30)
+# Held connections (WebSocket, SSE and long-poll together) open at once, per client address
+# (across processes on Redis; refused with 429) and per process (refused with 503, well below
+# the descriptor limit so the process keeps the files it needs to answer). Viewers behind one
+# NAT share an address: docs/OPERATIONS.md says how to size both.
+CHAT_HELD_PER_IP = env_int("CHAT_HELD_PER_IP", 200)
+CHAT_CONNECTIONS_MAX = env_int("CHAT_CONNECTIONS_MAX", 0)  # 0: 80% of the descriptor limit
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,7 @@
 
 Channels' usual stack (origin check, cookies, session, auth, URL router, `as_asgi`) is six
 nested coroutines, each keeping its own copy of the scope for as long as the connection lives:
-about a fifth of an idle WebSocket connection's memory. `with_user` and `WebSocketRoute` do
+about a fifth of an idle WebSocket connection's memory. `held_stream` and `WebSocketRoute` do
 the same work in one frame each: the same session (Django's session engine, from the same
 cookie), the same user (Channels' `get_user`, which checks the session's auth hash).
 """
@@ -18,11 +18,15 @@ from django.conf import settings
 from django.http.cookie import parse_cookie
 from django.urls import re_path
 
+from chat.clients import client_address
+from chat.errors import ChatError
+from chat.guards.held import hold_connection
 from chat.guards.origin import origin_allowed
 from chat.types import ASGIApp, Receive, Scope, Send
 
 from . import longpoll, sse
-from .websocket import RoomConsumer
+from .http import send_error
+from .websocket import CloseCode, RoomConsumer, refuse_websocket
 
 # Any slug reaches the consumer, which closes with 4404 for one that names no room.
 ROOM_WEBSOCKET_PATH = re.compile(r"^/?ws/rooms/(?P<slug>[^/]+)/$")
@@ -43,19 +47,29 @@ async def authenticated(scope: Scope) -> Scope:
     return scope
 
 
-def with_user(endpoint: ASGIApp) -> ASGIApp:
-    """An ASGI endpoint called with `authenticated(scope)`. Sessions are read, never written."""
+def held_stream(endpoint: ASGIApp) -> ASGIApp:
+    """An HTTP stream (SSE, long-poll) that first takes a place among the held connections
+    (chat/guards/held.py), before its user is read: a refusal costs no trip to the database."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        await endpoint(await authenticated(scope), receive, send)
+        try:
+            place = await hold_connection(client_address(scope))
+        except ChatError as error:
+            await send_error(send, error)
+            return
+        try:
+            await endpoint(await authenticated(scope), receive, send)  # sessions read, never written
+        finally:
+            place.release()
 
     return app
 
 
 class WebSocketRoute:
     """Every WebSocket connection: refused (HTTP 403) from another site's page or at a path
-    that is not a room's, otherwise a RoomConsumer with the slug in `url_route` (as URLRouter
-    sets it); the consumer closes with 4404 when the slug names no room."""
+    that is not a room's; closed with 4429 or 4503 past the held connections' limits; otherwise
+    a RoomConsumer with the slug in `url_route` (as URLRouter sets it), which closes with 4404
+    when the slug names no room."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = ROOM_WEBSOCKET_PATH.match(scope.get("path", ""))
@@ -64,14 +78,24 @@ class WebSocketRoute:
             return
         slug = match["slug"]
         del match  # this frame lives as long as the connection
-        scope = await authenticated(scope)
-        scope["url_route"] = {"args": (), "kwargs": {"slug": slug}}
-        await RoomConsumer()(scope, receive, send)
+        try:
+            place = await hold_connection(client_address(scope))
+        except ChatError as error:
+            await receive()  # websocket.connect
+            code = CloseCode.SERVER_BUSY if error.status == 503 else CloseCode.TOO_MANY_CONNECTIONS
+            await refuse_websocket(send, code, error)
+            return
+        try:
+            scope = await authenticated(scope)
+            scope["url_route"] = {"args": (), "kwargs": {"slug": slug}}
+            await RoomConsumer()(scope, receive, send)
+        finally:
+            place.release()
 
 
 # Any slug reaches the endpoint, which answers an unknown one with a JSON 404.
 # (Channels' URLRouter takes ASGI apps where Django's stubs expect views.)
 http_urlpatterns = [
-    re_path(r"^rooms/(?P<slug>[^/]+)/events$", with_user(sse.endpoint)),  # type: ignore[arg-type]
-    re_path(r"^rooms/(?P<slug>[^/]+)/poll$", with_user(longpoll.endpoint)),  # type: ignore[arg-type]
+    re_path(r"^rooms/(?P<slug>[^/]+)/events$", held_stream(sse.endpoint)),  # type: ignore[arg-type]
+    re_path(r"^rooms/(?P<slug>[^/]+)/poll$", held_stream(longpoll.endpoint)),  # type: ignore[arg-type]
 ]

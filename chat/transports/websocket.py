@@ -25,13 +25,23 @@ from chat.errors import ChatError, private_room
 from chat.models import Room
 from chat.realtime.batch import Batch
 from chat.realtime.subscription import Subscription, resume_point
-from chat.types import Scope
+from chat.types import Scope, Send
 
 from .direct import EXTENSION as DIRECT_EXTENSION
 from .direct import DirectWriter
 from .http import admit_reader, load_room, scope_presence, still_readable
 
 logger = logging.getLogger(__name__)
+
+
+async def refuse_websocket(send: Send, code: CloseCode, error: ChatError | None = None) -> None:
+    """Turn a WebSocket away: accept it, say why (an `error` frame) if there is a reason to give,
+    and close it with `code`. (Closing before accepting would be an HTTP 403 with no reason a
+    browser's script can read.) The one way every refusal goes, in the consumer or before it."""
+    await send({"type": "websocket.accept"})
+    if error is not None:
+        await send({"type": "websocket.send", "text": dumps(error.as_frame())})
+    await send({"type": "websocket.close", "code": int(code)})  # autobahn rejects non-int codes
 
 
 class CloseCode(IntEnum):
@@ -42,6 +52,7 @@ class CloseCode(IntEnum):
     FORBIDDEN = 4403  # a private room this client may not read (or no longer may)
     ROOM_NOT_FOUND = 4404
     TOO_MANY_CONNECTIONS = 4429  # the address opened too many connections; retry_after says when
+    SERVER_BUSY = 4503  # this process holds all the connections it may; retry_after says when
 
 
 # A connection whose client has not taken this much of what we sent is behind: its subscription
@@ -84,6 +95,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.dispatch(await receive())
         except StopConsumer:
             pass
+        finally:
+            self.release()  # also when cancelled: the server stopping, or a test's teardown
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, without its `close_old_connections` round trip to the database
@@ -142,11 +155,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             raise
 
     async def refuse(self, code: CloseCode, error: ChatError | None = None) -> None:
-        """Turn the connection away: accept, say why (an `error` frame) if there is a reason to
-        give, and close with `code`. (Closing before accepting would be an HTTP 403 with no
-        reason a browser's script can read.)"""
-        await self.accept()
-        await self.close_with(code, error)
+        await refuse_websocket(self.base_send, code, error)
 
     async def close_with(self, code: CloseCode, error: ChatError | None = None) -> None:
         """Close an open connection with `code`, after an `error` frame saying why if there is one."""

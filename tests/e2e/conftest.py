@@ -163,6 +163,7 @@ def _server_env(folder: Path, database_url: str) -> dict[str, str]:
         CHAT_MESSAGE_RATE="100000/1",
         CHAT_MESSAGE_RATE_IP="100000/1",
         CHAT_CONNECT_RATE_IP="100000/1",
+        CHAT_HELD_PER_IP="100000",  # a thousand clients from one address (tests/e2e/test_faults.py)
         CHAT_HTTP_WRITE_RATE_IP="100000/1",
         CHAT_LOGIN_FAILURE_RATE="100000/1",
         CHAT_LOGIN_FAILURE_RATE_IP="100000/1",

@@ -1,0 +1,141 @@
+"""Held connections are bounded per address and per process (chat/guards/held.py), against a
+real daphne: thousands of long-polls from one address are refused past the cap, while /healthz,
+another address's posts and its stream keep answering."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import httpx
+import pytest
+import websockets
+
+from .conftest import DaphneServer, login
+
+pytestmark = pytest.mark.e2e
+
+PER_ADDRESS = 100
+PER_PROCESS = 250
+FLOOD = 2000
+
+
+async def poll(
+    port: int, path: str, source: str, answers: Counter[int], held: list[asyncio.StreamWriter]
+) -> None:
+    """One long-poll from `source`: counts the status of an answer; keeps a held one open."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    await writer.drain()
+    try:
+        line = await asyncio.wait_for(reader.readline(), 3)
+    except TimeoutError:
+        held.append(writer)  # still waiting for an event: held
+        return
+    answers[int(line.split()[1])] += 1
+    writer.close()
+
+
+def timed_get(url: str) -> tuple[int, float]:
+    started = time.monotonic()
+    status = httpx.get(url, timeout=10).status_code
+    return status, time.monotonic() - started
+
+
+@pytest.fixture
+def capped(start_server: Callable[..., DaphneServer]) -> DaphneServer:
+    return start_server(CHAT_HELD_PER_IP=str(PER_ADDRESS), CHAT_CONNECTIONS_MAX=str(PER_PROCESS))
+
+
+async def test_a_flood_of_polls_from_one_address_is_capped_and_slows_nobody(capped: DaphneServer) -> None:
+    answers: Counter[int] = Counter()
+    held: list[asyncio.StreamWriter] = []
+    # Everything the room has, so each poll after it waits for the next event.
+    last_seq = httpx.get(f"{capped.base_url}/rooms/demo/poll?timeout=0").json()["last_seq"]
+    path = f"/rooms/demo/poll?after={last_seq}&timeout=50"
+
+    async def flood() -> None:
+        polls = []
+        for _ in range(FLOOD):  # 2,000 polls over about two seconds
+            polls.append(asyncio.ensure_future(poll(capped.port, path, "127.0.0.1", answers, held)))
+            await asyncio.sleep(0.001)
+        await asyncio.gather(*polls)
+
+    async def health_meanwhile() -> list[tuple[int, float]]:
+        checks = []
+        for _ in range(5):
+            await asyncio.sleep(0.4)
+            checks.append(await asyncio.to_thread(timed_get, f"{capped.base_url}/healthz"))
+        return checks
+
+    _, health = await asyncio.gather(flood(), health_meanwhile())
+    try:
+        assert len(held) == PER_ADDRESS
+        assert answers == Counter({429: FLOOD - PER_ADDRESS})
+        assert [status for status, _ in health] == [200] * 5
+        slowest = max(seconds for _, seconds in health)
+        assert slowest < 1.0, f"/healthz took {slowest:.2f} s under the flood"
+
+        # The cap counts before the room is looked up: an unknown room is refused the same way.
+        refused = await asyncio.to_thread(httpx.get, f"{capped.base_url}/rooms/no-such-room/poll", timeout=10)
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "rate_limited"
+        assert int(refused.headers["retry-after"]) > 0
+        async with websockets.connect(f"{capped.ws_url}/ws/rooms/demo/") as socket:
+            frame = await asyncio.wait_for(socket.recv(), 5)
+            assert '"rate_limited"' in str(frame)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4429
+
+        # Another address is not held back: it streams the room and posts to it.
+        other = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+        async with httpx.AsyncClient(base_url=capped.base_url, transport=other, timeout=10) as client:
+            waiting = asyncio.ensure_future(client.get(path.replace("timeout=50", "timeout=20")))
+            cookies = await asyncio.to_thread(login, capped.base_url, "carol")
+            client.cookies.update(cookies)
+            posted = await client.post(
+                "/rooms/demo/messages",
+                json={"text": "still here"},
+                headers={"X-CSRFToken": cookies["csrftoken"], "Origin": capped.base_url},
+            )
+            assert posted.status_code == 200, posted.text
+            answer = await asyncio.wait_for(waiting, 10)
+            assert answer.status_code == 200
+            assert [event["text"] for event in answer.json()["events"]] == ["still here"]
+        # The held polls got that event too, and gave their places back: the address polls again.
+        for writer in held:
+            writer.close()
+        await asyncio.sleep(1)
+        again = await asyncio.to_thread(httpx.get, f"{capped.base_url}/rooms/demo/poll?timeout=0", timeout=10)
+        assert again.status_code == 200
+    finally:
+        for writer in held:
+            writer.close()
+
+
+async def test_the_process_cap_answers_503_past_its_connections(capped: DaphneServer) -> None:
+    answers: Counter[int] = Counter()
+    held: list[asyncio.StreamWriter] = []
+    last_seq = httpx.get(f"{capped.base_url}/rooms/demo/poll?timeout=0").json()["last_seq"]
+    path = f"/rooms/demo/poll?after={last_seq}&timeout=50"
+    sources = [f"127.0.0.{n}" for n in range(10, 14)]  # 4 addresses x 90 = 360 > 250
+    await asyncio.gather(
+        *(poll(capped.port, path, source, answers, held) for source in sources for _ in range(90))
+    )
+    try:
+        assert len(held) == PER_PROCESS
+        assert answers == Counter({503: 4 * 90 - PER_PROCESS})
+        busy = await asyncio.to_thread(httpx.get, f"{capped.base_url}/rooms/demo/poll?timeout=0", timeout=10)
+        assert busy.status_code == 503
+        assert busy.json()["code"] == "server_busy"
+        assert "retry-after" in busy.headers
+        status, seconds = await asyncio.to_thread(timed_get, f"{capped.base_url}/healthz")
+        assert status == 200
+        assert seconds < 1.0
+    finally:
+        for writer in held:
+            writer.close()
