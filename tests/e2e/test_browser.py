@@ -214,13 +214,13 @@ def test_scrollback_loads_older_messages_in_order(
 def test_reconnect_delays_grow_with_full_jitter(
     browser: Browser, contexts: Contexts, server: DaphneServer
 ) -> None:
-    """static/js/backoff.js, as the pages load it, in the browser: the n-th delay is uniformly
+    """static/js/client/backoff.js, as the pages load it, in the browser: the n-th delay is uniformly
     random below a bound that doubles from 0.5 s to a cap of 30 s, and a stable connection starts
     it over, so viewers dropped together come back spread out, not in one instant."""
     page = open_room(new_context(browser, contexts, server))
     drawn = page.evaluate(
         """async () => {
-            const { Backoff } = await import(new URL("/static/js/backoff.js", location.href).href);
+            const { Backoff } = await import(new URL("/static/js/client/backoff.js", location.href).href);
             const attempts = Array.from({ length: 9 }, () => []);
             const afterReset = [];
             for (let n = 0; n < 2000; n++) {

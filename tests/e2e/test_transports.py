@@ -31,9 +31,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
 LABELS = {"ws": "Live (WebSocket)", "sse": "Live (SSE)", "poll": "Live (polling)"}
-# Consecutive failed opens after which the client tries the next transport (static/js/realtime.js).
+# Consecutive failed opens after which the client tries the next transport
+# (static/js/client/realtime.js).
 FALLBACK_AFTER_FAILURES = 2
-# A quiet room answers a long-poll after 25 s (static/js/longpoll.js POLL_TIMEOUT_S), plus slack.
+# A quiet room answers a long-poll after 25 s (static/js/client/longpoll.js POLL_TIMEOUT_S), plus slack.
 POLL_ANSWER_MS = 35_000
 # The client first tries to move back up from a fallback transport at most this long after going live.
 UPGRADE_PROBE_MAX_MS = 60_000

@@ -7,7 +7,7 @@
 // once and, when signed in, PUT to the server shortly after (changes in a burst, like dragging a
 // slider, make one request).
 
-import { csrfToken } from "../post.js";
+import { csrfToken } from "../client/post.js";
 import { isValidKeyword } from "./filters.js";
 
 export const STORAGE_KEY = "danmaku:viewer-settings";

@@ -1,7 +1,7 @@
 // The live feed of the moderator's page: the room's message list (messages.js) with, on every
 // message and comment, Delete, and Time out and Ban for its author.
 
-import { MessageList } from "../messages.js";
+import { MessageList } from "../ui/messages.js";
 import { button, element } from "./dom.js";
 
 export class ModerationFeed extends MessageList {

@@ -2,9 +2,9 @@
 // last seq over RoomClient (WebSocket, else SSE, else long-poll), into a ModerationFeed.
 // ?transport=ws|sse|poll on the page forces one transport, as on the room page.
 
-import { Backoff } from "../backoff.js";
-import { RoomClient, showConnectionState } from "../realtime.js";
-import { transportsFor } from "../transport.js";
+import { Backoff } from "../client/backoff.js";
+import { RoomClient, showConnectionState } from "../client/realtime.js";
+import { transportsFor } from "../client/transport.js";
 import { busy } from "./dom.js";
 import { ModerationFeed } from "./feed.js";
 

@@ -2,14 +2,14 @@
 // review queue, the room's settings, people and sanctions, the audit log and live figures.
 // The page's data (room, endpoints, who we are) comes as JSON in #moderate-config.
 
-import { ModApi } from "./moderate/api.js";
-import { AuditLog } from "./moderate/audit.js";
-import { drawRateChart } from "./moderate/chart.js";
-import { busy, element, formatDuration } from "./moderate/dom.js";
-import { LiveFeed } from "./moderate/live.js";
-import { activeSanctions, renderPeople, renderSanctions } from "./moderate/people.js";
-import { ReviewQueue } from "./moderate/review.js";
-import { SettingsForm } from "./moderate/settings.js";
+import { ModApi } from "../moderate/api.js";
+import { AuditLog } from "../moderate/audit.js";
+import { drawRateChart } from "../moderate/chart.js";
+import { busy, element, formatDuration } from "../moderate/dom.js";
+import { LiveFeed } from "../moderate/live.js";
+import { activeSanctions, renderPeople, renderSanctions } from "../moderate/people.js";
+import { ReviewQueue } from "../moderate/review.js";
+import { SettingsForm } from "../moderate/settings.js";
 
 // Held messages are not room events, so the queue is polled.
 const REVIEW_REFRESH_MS = 5_000;

@@ -7,12 +7,12 @@
 // (comments on screen at most), fps (frame-rate cap), and chat (a chat list instead of flying
 // comments).
 
-import { MessageList } from "../messages.js";
-import { RoomClient } from "../realtime.js";
-import { sseTransport } from "../sse.js";
-import { WallClock } from "./clock.js";
-import { exposeRenderer } from "./debug.js";
-import { DanmakuRenderer } from "./renderer.js";
+import { MessageList } from "../ui/messages.js";
+import { RoomClient } from "../client/realtime.js";
+import { sseTransport } from "../client/sse.js";
+import { WallClock } from "../danmaku/clock.js";
+import { exposeRenderer } from "../danmaku/debug.js";
+import { DanmakuRenderer } from "../danmaku/renderer.js";
 
 // The chat list keeps the newest this many lines; older ones scroll off for good.
 const CHAT_LINES = 60;

@@ -1,11 +1,11 @@
 // The room page: history first, then the live feed from its last seq, plus posting.
 // ?transport=ws|sse|poll forces one transport (no fallback), for people and tests.
 
-import { Backoff } from "./backoff.js";
-import { MessageList } from "./messages.js";
-import { renderPresence } from "./presence.js";
-import { RoomClient, showConnectionState } from "./realtime.js";
-import { transportsFor } from "./transport.js";
+import { Backoff } from "../client/backoff.js";
+import { MessageList } from "../ui/messages.js";
+import { renderPresence } from "../ui/presence.js";
+import { RoomClient, showConnectionState } from "../client/realtime.js";
+import { transportsFor } from "../client/transport.js";
 
 const HISTORY_PAGE = 50;
 const HISTORY_ATTEMPTS = 5;

@@ -8,17 +8,17 @@
 // stream (RoomClient) for the chat list, new comments, deletions and clears.
 // ?transport=ws|sse|poll forces one transport, as on the room page.
 
-import { Backoff } from "../backoff.js";
-import { MessageList } from "../messages.js";
-import { RoomClient, showConnectionState } from "../realtime.js";
-import { transportsFor } from "../transport.js";
-import { VideoClock, WallClock } from "./clock.js";
-import { exposeRenderer } from "./debug.js";
-import { DanmakuRenderer, MODES } from "./renderer.js";
-import { bindSettingsPanel } from "./settings-panel.js";
-import { SettingsStore } from "./settings.js";
-import { SIZES } from "./sprites.js";
-import { TimelineLoader } from "./timeline.js";
+import { Backoff } from "../client/backoff.js";
+import { MessageList } from "../ui/messages.js";
+import { RoomClient, showConnectionState } from "../client/realtime.js";
+import { transportsFor } from "../client/transport.js";
+import { VideoClock, WallClock } from "../danmaku/clock.js";
+import { exposeRenderer } from "../danmaku/debug.js";
+import { DanmakuRenderer, MODES } from "../danmaku/renderer.js";
+import { bindSettingsPanel } from "../danmaku/settings-panel.js";
+import { SettingsStore } from "../danmaku/settings.js";
+import { SIZES } from "../danmaku/sprites.js";
+import { TimelineLoader } from "../danmaku/timeline.js";
 
 // Comments on screen at most on the watch page (the overlay takes ?density=).
 const WATCH_DENSITY = 150;
