@@ -31,7 +31,7 @@ DELETE_GONE_MS = 1_000
 # The page polls the review queue every 5 s.
 REVIEW_MS = 10_000
 OWNER = "alice"
-ROOMS = ("access", "delete", "timeout", "buttons", "review", "people", "audit", "hostile")
+ROOMS = ("access", "delete", "timeout", "buttons", "review", "held", "people", "audit", "hostile")
 # Audit entries the page shows at first; older ones come a page at a time.
 AUDIT_PAGE = 50
 # Markup, script, a javascript: link, bidi overrides, zero-width and control characters.
@@ -471,6 +471,28 @@ def test_review_queue_approve_and_reject(browser: Browser, contexts: Contexts, s
     expect(entries.nth(1)).to_have_attribute("data-action", "approve")
     expect(entries.first).to_contain_text(f"{OWNER} rejected a held message of carol")
     expect(entries.first).to_contain_text(bad)
+
+
+def test_the_author_of_a_held_message_is_told_a_moderator_will_review_it(
+    browser: Browser, contexts: Contexts, site: Site
+) -> None:
+    """Posted over the page's WebSocket: the ack says `held`, and the page shows the server's words."""
+    slug = site.rooms["held"]
+    api = Api(site, slug, OWNER)
+    assert api.post("mod/settings", {"review": "all"}).status_code == 200
+    bob = open_room(new_context(browser, contexts, site, "bob"), slug)
+    expect(bob.get_by_test_id("connection-state")).to_have_attribute("data-transport", "WebSocket")
+
+    text = f"may I say this {uuid.uuid4().hex[:6]}"
+    box = bob.get_by_test_id("message-input")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("", timeout=LIVE_MS)  # taken: nothing to send again
+    notice = bob.get_by_test_id("send-error")
+    expect(notice).to_be_visible()
+    expect(notice).to_have_text("A moderator will review your message before it appears.")
+    expect(line(bob, text)).to_have_count(0)
+    assert [item["text"] for item in api.get("mod/review")["held"]] == [text]
 
 
 def test_owner_appoints_moderators_and_invites_members(

@@ -23,6 +23,7 @@
 //   reset     {last_seq, reason}  discard what you show and reload the latest history
 //   notice    an error frame that answers no send of ours {code, message}
 
+import { RoomError, sendError, sendResult } from "./answers.js";
 import { Backoff } from "./backoff.js";
 import { CloseCode, DEFAULT_TRANSPORTS, MAX_FRAME_BYTES } from "./transport.js";
 
@@ -84,15 +85,7 @@ export function showConnectionState(label, { state, transport, delayMs, reason }
   }
 }
 
-/** A refused or failed send: `code` is stable (login_required, empty, too_long, ...). */
-export class RoomError extends Error {
-  constructor(code, message, extra = {}) {
-    super(message || code);
-    this.name = "RoomError";
-    this.code = code;
-    Object.assign(this, extra);
-  }
-}
+export { RoomError };
 
 function byteLength(text) {
   return new TextEncoder().encode(text).length;
@@ -166,14 +159,14 @@ export class RoomClient extends EventTarget {
     this._setState(ConnectionState.CLOSED);
   }
 
-  /** Post a chat message; resolves with {seq, id} on ack, rejects with a RoomError. */
+  /** Post a chat message; resolves with sendResult() of its ack, rejects with a RoomError. */
   send(text) {
     return this.sendFrame({ type: "message", text });
   }
 
   /**
    * Post any client frame with a `type` (e.g. {type: "danmaku", text, mode, ...}); a nonce is
-   * added. Resolves with {seq, id} on ack, rejects with a RoomError, like send().
+   * added. Resolves and rejects like send().
    */
   sendFrame(fields) {
     const nonce = `${this._noncePrefix}${++this._nonceCounter}`;
@@ -392,7 +385,7 @@ export class RoomClient extends EventTarget {
         this.lastSeq = frame.last_seq;
         return this._emit("reset", { last_seq: frame.last_seq, reason: frame.reason });
       case "ack":
-        return this._settle(frame.nonce, { seq: frame.seq, id: frame.id }, null);
+        return this._settle(frame.nonce, sendResult(frame), null);
       case "error":
         return this._onError(frame);
       default:
@@ -403,11 +396,7 @@ export class RoomClient extends EventTarget {
   /** A frame from a connection that is no longer ours: only answers to our posts still count. */
   _handleLateFrame(frame) {
     if (!this._pending.has(frame.nonce)) return;
-    if (frame.type === "ack") {
-      // A held ack (a moderator reviews it first) has no seq: {held: true, message}.
-      const result = frame.held ? { seq: null, id: null, held: true, message: frame.message } : { seq: frame.seq, id: frame.id };
-      this._settle(frame.nonce, result, null);
-    }
+    if (frame.type === "ack") this._settle(frame.nonce, sendResult(frame), null);
     else if (frame.type === "error") this._onError(frame);
   }
 
@@ -440,10 +429,9 @@ export class RoomClient extends EventTarget {
   }
 
   _onError(frame) {
-    const { code, message, nonce, type: _type, ...extra } = frame;
-    const error = new RoomError(code || "error", message, extra);
-    if (nonce !== null && nonce !== undefined && this._pending.has(nonce)) {
-      this._settle(nonce, null, error);
+    const error = sendError(frame);
+    if (frame.nonce !== null && frame.nonce !== undefined && this._pending.has(frame.nonce)) {
+      this._settle(frame.nonce, null, error);
     } else {
       this._emit("notice", error);
     }

@@ -246,6 +246,17 @@ test("a send resolves with the ack that carries its nonce", async (t) => {
   assert.deepEqual(await second, { seq: 2, id: 8 });
 });
 
+test("a message held for review resolves with held and the server's message", async (t) => {
+  const { client, ws } = setUp(t);
+  client.connect();
+  ws.last.hello(0);
+  const sent = client.send("needs a look");
+  const { nonce } = ws.last.sent[0];
+  const notice = "A moderator will review your message before it appears.";
+  ws.last.frame({ type: "ack", nonce, held: true, message: notice });
+  assert.deepEqual(await sent, { seq: null, id: null, held: true, message: notice });
+});
+
 test("an answer that arrives on a connection already replaced still settles its send", async (t) => {
   const { client, ws, sse } = liveOnSse(t);
   wait(t, FIRST_PROBE_MS - 1000);
