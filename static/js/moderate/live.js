@@ -3,7 +3,8 @@
 // ?transport=ws|sse|poll on the page forces one transport, as on the room page.
 
 import { Backoff } from "../client/backoff.js";
-import { RoomClient, showConnectionState } from "../client/realtime.js";
+import { RoomClient } from "../client/realtime.js";
+import { showConnectionState } from "../ui/state-label.js";
 import { transportsFor } from "../client/transport.js";
 import { busy } from "./dom.js";
 import { ModerationFeed } from "./feed.js";

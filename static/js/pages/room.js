@@ -4,7 +4,8 @@
 import { Backoff } from "../client/backoff.js";
 import { MessageList } from "../ui/messages.js";
 import { renderPresence } from "../ui/presence.js";
-import { RoomClient, showConnectionState } from "../client/realtime.js";
+import { RoomClient } from "../client/realtime.js";
+import { showConnectionState } from "../ui/state-label.js";
 import { transportsFor } from "../client/transport.js";
 
 const HISTORY_PAGE = 50;

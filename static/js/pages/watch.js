@@ -10,7 +10,8 @@
 
 import { Backoff } from "../client/backoff.js";
 import { MessageList } from "../ui/messages.js";
-import { RoomClient, showConnectionState } from "../client/realtime.js";
+import { RoomClient } from "../client/realtime.js";
+import { showConnectionState } from "../ui/state-label.js";
 import { transportsFor } from "../client/transport.js";
 import { VideoClock, WallClock } from "../danmaku/clock.js";
 import { exposeRenderer } from "../danmaku/debug.js";

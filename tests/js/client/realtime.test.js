@@ -5,9 +5,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { RoomError } from "../../../static/js/client/answers.js";
 import { Backoff } from "../../../static/js/client/backoff.js";
+import { ConnectionState } from "../../../static/js/client/connection-state.js";
 import { CloseCode } from "../../../static/js/client/protocol.js";
-import { ConnectionState, RoomClient, RoomError } from "../../../static/js/client/realtime.js";
+import { RoomClient } from "../../../static/js/client/realtime.js";
 import { installGlobals, settle } from "../fakes.js";
 import { fakeTransport } from "./fake-transport.js";
 
