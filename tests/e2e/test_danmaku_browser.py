@@ -657,6 +657,7 @@ def test_viewer_settings_persist_locally_and_across_browsers(
     guest = open_watch(new_context(browser, contexts, site), slug)
     guest.get_by_text("Comment display").click()
     guest.get_by_test_id("setting-opacity").fill("0.5")
+    guest.get_by_test_id("setting-scale").fill("0.25")  # the overlay's smallest, too
     guest.get_by_test_id("hide-top").check()
     guest.get_by_test_id("block-keyword-input").fill("spoiler")
     guest.get_by_test_id("block-keyword-add").click()
@@ -666,10 +667,12 @@ def test_viewer_settings_persist_locally_and_across_browsers(
     guest.reload()
     expect(guest.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
     expect(guest.get_by_test_id("setting-opacity")).to_have_value("0.5")
+    expect(guest.get_by_test_id("setting-scale")).to_have_value("0.25")
     expect(guest.get_by_test_id("hide-top")).to_be_checked()
     expect(guest.get_by_test_id("blocked-keywords")).to_contain_text("spoiler")
     view = guest.evaluate("window.danmaku.snapshot().view")
     assert view["opacity"] == 0.5
+    assert view["scale"] == 0.25
     assert view["hidden_modes"] == ["top"]
     assert view["blocked_keywords"] == ["spoiler", "/^regex\\d+/"]
     stored = json.loads(guest.evaluate("localStorage.getItem('danmaku:viewer-settings')"))
@@ -695,14 +698,17 @@ def test_viewer_settings_persist_locally_and_across_browsers(
     first = open_watch(new_context(browser, contexts, site, user=OWNER), slug)
     first.get_by_text("Comment display").click()
     first.get_by_test_id("setting-speed").fill("2")
+    first.get_by_test_id("setting-scale").fill("4")  # the overlay's largest: saved to the account too
     first.get_by_test_id("block-user-input").fill("carol")
     first.get_by_test_id("block-user-add").click()
     expect(first.get_by_test_id("settings-status")).to_have_attribute("data-state", "saved", timeout=LIVE_MS)
 
     second = open_watch(new_context(browser, contexts, site, user=OWNER), slug)
     expect(second.get_by_test_id("setting-speed")).to_have_value("2")
+    expect(second.get_by_test_id("setting-scale")).to_have_value("4")
     expect(second.get_by_test_id("blocked-users")).to_contain_text("carol")
     assert second.evaluate("window.danmaku.snapshot().view.speed") == 2
+    assert second.evaluate("window.danmaku.snapshot().view.scale") == 4
     post_danmaku(site, slug, "carol", [{"text": f"from carol {marker}"}])
     post_danmaku(site, slug, "bob", [{"text": f"from bob {marker}"}])
     shown(second, f"from bob {marker}")

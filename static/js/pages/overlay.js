@@ -61,12 +61,7 @@ if (options.chat) {
     clock: new WallClock(),
     density: options.density ?? 120,
     fps: options.fps ?? 60,
-    view: {
-      speed: options.speed ?? 1,
-      opacity: options.opacity ?? 1,
-      scale: options.scale ?? 1,
-      area: options.area ?? 1,
-    },
+    view: { speed: options.speed, opacity: options.opacity, scale: options.scale, area: options.area },
   });
   client.on("events", ({ events }) => renderer.apply(events));
   exposeRenderer(renderer, { options: () => ({ ...options }) });

@@ -17,7 +17,7 @@ import { VideoClock, WallClock } from "../danmaku/clock.js";
 import { exposeRenderer } from "../danmaku/debug.js";
 import { DanmakuRenderer, MODES } from "../danmaku/renderer.js";
 import { bindSettingsPanel } from "../danmaku/settings-panel.js";
-import { SettingsStore } from "../danmaku/settings.js";
+import { SettingsStore } from "../danmaku/settings-store.js";
 import { SIZES } from "../danmaku/sprites.js";
 import { TimelineLoader } from "../danmaku/timeline.js";
 
