@@ -6,10 +6,11 @@ import { ModApi } from "../moderate/api.js";
 import { AuditLog } from "../moderate/audit.js";
 import { drawRateChart } from "../moderate/chart.js";
 import { busy, element, formatDuration } from "../moderate/dom.js";
-import { LiveFeed } from "../moderate/live.js";
+import { ModerationFeed } from "../moderate/feed.js";
 import { activeSanctions, renderPeople, renderSanctions } from "../moderate/people.js";
 import { ReviewQueue } from "../moderate/review.js";
 import { SettingsForm } from "../moderate/settings.js";
+import { LiveRoom } from "../ui/live-room.js";
 
 // Held messages are not room events, so the queue is polled.
 const REVIEW_REFRESH_MS = 5_000;
@@ -198,12 +199,12 @@ async function deleteMessage(event, control) {
   const field = reasonField();
   try {
     await busy(control, () => api.post("delete", { id: event.id, ...field }));
-    live.remove(event.id);
+    feed.remove(event.id);
     reasonUsed(field);
     notify(event.user ? `Deleted the message by ${event.user.name}.` : "Deleted the message.");
     moderationChanged();
   } catch (error) {
-    if (error.code === "already_deleted") live.remove(event.id);
+    if (error.code === "already_deleted") feed.remove(event.id);
     reportError(error, "Could not delete the message");
   }
 }
@@ -341,37 +342,34 @@ part("clear-yes").addEventListener("click", async (click) => {
 
 // The live feed.
 
-const live = new LiveFeed(
-  {
-    list: part("feed"),
-    scroller: part("feed-scroll"),
-    empty: part("feed-empty"),
-    loadOlder: part("load-older"),
-    state: root.querySelector('[data-testid="connection-state"]'),
+const feed = new ModerationFeed(part("feed"), part("feed-scroll"), {
+  meId,
+  empty: part("feed-empty"),
+  onAction: onFeedAction,
+});
+const live = new LiveRoom({
+  slug: config.slug,
+  historyUrl: config.history,
+  list: feed,
+  state: root.querySelector('[data-testid="connection-state"]'),
+  loadOlder: part("load-older"),
+  onEvents: (events) => {
+    let stateToo = false;
+    let audited = false;
+    for (const event of events) {
+      if (event.kind === "settings" && event.settings) settingsForm.update(event.settings);
+      stateToo ||= STATE_KINDS.has(event.kind);
+      audited ||= AUDITED_KINDS.has(event.kind);
+    }
+    if (audited) moderationChanged({ state: stateToo });
   },
-  {
-    slug: config.slug,
-    historyUrl: config.history,
-    meId,
-    onAction: onFeedAction,
-    onEvents: (events) => {
-      let stateToo = false;
-      let audited = false;
-      for (const event of events) {
-        if (event.kind === "settings" && event.settings) settingsForm.update(event.settings);
-        stateToo ||= STATE_KINDS.has(event.kind);
-        audited ||= AUDITED_KINDS.has(event.kind);
-      }
-      if (audited) moderationChanged({ state: stateToo });
-    },
-    // The same count the stats endpoint reads, but as soon as it changes.
-    onPresence: (presence) => {
-      if (typeof presence.count === "number") figures.viewers.textContent = String(presence.count);
-    },
-    onReset: () => moderationChanged({ state: true }),
-    onError: reportError,
+  // The same count the stats endpoint reads, but as soon as it changes.
+  onPresence: (presence) => {
+    if (typeof presence.count === "number") figures.viewers.textContent = String(presence.count);
   },
-);
+  onReset: () => moderationChanged({ state: true }),
+  onError: reportError,
+});
 
 // Importing a Bilibili XML file.
 
