@@ -65,7 +65,12 @@ const review = new ReviewQueue(
 );
 const figures = new Figures(
   api,
-  { viewers: part("viewers"), lastMinute: part("per-minute-now"), lastHour: part("per-hour"), chart: part("rate-chart") },
+  {
+    viewers: part("viewers"),
+    lastMinute: part("per-minute-now"),
+    lastHour: part("per-hour"),
+    chart: part("rate-chart"),
+  },
   reportError,
 );
 const refresher = new Refresher({ audit, review, state, figures });

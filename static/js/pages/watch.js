@@ -50,7 +50,13 @@ const store = new SettingsStore({
   signedIn: meId !== null,
 });
 const clock = recorded ? new VideoClock(video) : new WallClock();
-const renderer = new DanmakuRenderer(part("canvas"), { clock, recorded, view: store.get(), density: WATCH_DENSITY, meId });
+const renderer = new DanmakuRenderer(part("canvas"), {
+  clock,
+  recorded,
+  view: store.get(),
+  density: WATCH_DENSITY,
+  meId,
+});
 store.addEventListener("change", (event) => renderer.configure(event.detail));
 bindSettingsPanel(part("settings"), store);
 
@@ -76,7 +82,8 @@ exposeRenderer(renderer, {
 
 // The chat list and the composer, on the room's stream.
 const composer = part("composer"); // only for signed-in users
-const postStyle = composer && bindPostStyle(composer, { mode: part("mode"), size: part("size"), color: part("color") });
+const styleControls = { mode: part("mode"), size: part("size"), color: part("color") };
+const postStyle = composer && bindPostStyle(composer, styleControls);
 
 new LiveRoom({
   slug: root.dataset.slug,

@@ -13,7 +13,8 @@ test("an ack for a held message keeps held and the server's words for the author
 });
 
 test("an error frame becomes a RoomError with its code, message and other fields", () => {
-  const error = sendError({ type: "error", nonce: "n", code: "muted", message: "Not now.", until: "2026-01-01T00:00:00Z" });
+  const until = "2026-01-01T00:00:00Z";
+  const error = sendError({ type: "error", nonce: "n", code: "muted", message: "Not now.", until });
   assert.ok(error instanceof RoomError);
   assert.equal(error.code, "muted");
   assert.equal(error.message, "Not now.");

@@ -49,9 +49,18 @@ test("a refusal is the server's error frame, with Retry-After as retry_after", a
   const fetch = setUp(t);
   const answer = postFrame("demo", { type: "message", text: "again", nonce: 3 });
   (await fetch.waitFor(1)).respond(
-    jsonResponse({ type: "error", code: "rate_limited", message: "Slow down." }, { status: 429, headers: { "Retry-After": "4" } }),
+    jsonResponse(
+      { type: "error", code: "rate_limited", message: "Slow down." },
+      { status: 429, headers: { "Retry-After": "4" } },
+    ),
   );
-  assert.deepEqual(await answer, { type: "error", code: "rate_limited", message: "Slow down.", retry_after: 4, nonce: 3 });
+  assert.deepEqual(await answer, {
+    type: "error",
+    code: "rate_limited",
+    message: "Slow down.",
+    retry_after: 4,
+    nonce: 3,
+  });
 });
 
 test("an answer that is not JSON becomes an error frame by HTTP status", async (t) => {

@@ -46,7 +46,8 @@ test("blocked users are hidden by name, ignoring case", () => {
 });
 
 test("the viewer's own comments pass every filter", () => {
-  const wants = compileFilter({ hidden_modes: ["scroll", "color"], blocked_keywords: ["hello"], blocked_users: ["bob"] });
+  const settings = { hidden_modes: ["scroll", "color"], blocked_keywords: ["hello"], blocked_users: ["bob"] };
+  const wants = compileFilter(settings);
   assert.equal(wants(comment({ mine: true, color: "#00cd00" })), true);
   assert.equal(wants(comment()), false);
 });

@@ -21,7 +21,9 @@ function stage(t, options = {}) {
 let seq = 0;
 function comment(fields = {}) {
   seq += 1;
-  return { seq, id: seq, kind: "danmaku", text: `comment ${seq}`, mode: "scroll", color: "#ffffff", size: "medium", user: { id: 2, name: "bob" }, video_ms: null, ...fields };
+  const style = { mode: "scroll", color: "#ffffff", size: "medium", video_ms: null };
+  const user = { id: 2, name: "bob" };
+  return { seq, id: seq, kind: "danmaku", text: `comment ${seq}`, ...style, user, ...fields };
 }
 
 function texts(renderer) {

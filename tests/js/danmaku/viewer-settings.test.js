@@ -20,7 +20,8 @@ test("scale goes from 0.25 to 4, like the overlay's ?scale=", () => {
 });
 
 test("nothing stored, or garbage, gives the defaults", () => {
-  assert.deepEqual(cleanSettings(null), { ...VIEWER_DEFAULTS, hidden_modes: [], blocked_keywords: [], blocked_users: [] });
+  const lists = { hidden_modes: [], blocked_keywords: [], blocked_users: [] };
+  assert.deepEqual(cleanSettings(null), { ...VIEWER_DEFAULTS, ...lists });
   const cleaned = cleanSettings({ show: "no", opacity: 0, speed: Number.NaN, area: 0.3, hidden_modes: "top" });
   assert.deepEqual(cleaned, cleanSettings({}));
 });

@@ -7,7 +7,9 @@ function parts() {
   const counts = { audit: 0, review: 0, state: 0, figures: 0, ticks: 0 };
   const counter = (name) => ({ refresh: () => counts[name]++ });
   const state = { refresh: () => counts.state++, tick: () => counts.ticks++ };
-  return { counts, refresher: new Refresher({ audit: counter("audit"), review: counter("review"), state, figures: counter("figures") }) };
+  const [audit, review, figures] = [counter("audit"), counter("review"), counter("figures")];
+  const refresher = new Refresher({ audit, review, state, figures });
+  return { counts, refresher };
 }
 
 test("a burst of room events re-reads the audit log once, and the state only when it changed", (t) => {

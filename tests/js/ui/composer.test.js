@@ -65,7 +65,8 @@ test("a refused post keeps the text and says why, until the text is edited", asy
 
 test("a held post is taken, and its author is told a moderator will review it", async (t) => {
   const notice = "A moderator will review your comment before it appears.";
-  const { input, error, submit } = setUp(t, { answers: [{ seq: null, id: null, held: true, message: notice }], noun: "comment" });
+  const held = { seq: null, id: null, held: true, message: notice };
+  const { input, error, submit } = setUp(t, { answers: [held], noun: "comment" });
   await submit("may I?");
   assert.equal(input.value, "");
   assert.equal(error.hidden, false);

@@ -52,10 +52,22 @@ test("a code without a text shows the server's message, or a plain sentence", ()
 });
 
 test("a moderator's refused action keeps the server's message, except what any request shares", () => {
-  assert.equal(requestErrorText({ code: "not_found", message: "There is no user 'x'." }), "There is no user 'x'.");
-  assert.equal(requestErrorText({ code: "csrf_failed", message: "CSRF" }), "The page's security token is stale; reload the page.");
-  assert.equal(requestErrorText({ code: "rate_limited", retry_after: 4 }), "You are sending too fast; try again in 4 s.");
-  assert.equal(requestErrorText({ code: "login_required", message: "Your session has ended." }), "Your session has ended.");
+  assert.equal(
+    requestErrorText({ code: "not_found", message: "There is no user 'x'." }),
+    "There is no user 'x'.",
+  );
+  assert.equal(
+    requestErrorText({ code: "csrf_failed", message: "CSRF" }),
+    "The page's security token is stale; reload the page.",
+  );
+  assert.equal(
+    requestErrorText({ code: "rate_limited", retry_after: 4 }),
+    "You are sending too fast; try again in 4 s.",
+  );
+  assert.equal(
+    requestErrorText({ code: "login_required", message: "Your session has ended." }),
+    "Your session has ended.",
+  );
   assert.equal(requestErrorText({ code: "odd" }), "odd");
 });
 

@@ -11,7 +11,8 @@ import { element, fakeDom } from "../fake-dom.js";
 import { fakeFetch, htmlResponse, installGlobals, jsonResponse, settle } from "../fakes.js";
 
 function event(seq, fields = {}) {
-  return { seq, id: seq, kind: "message", text: `#${seq}`, user: { id: 2, name: "bob" }, ts: "2026-01-01T00:00:00Z", ...fields };
+  const user = { id: 2, name: "bob" };
+  return { seq, id: seq, kind: "message", text: `#${seq}`, user, ts: "2026-01-01T00:00:00Z", ...fields };
 }
 
 function setUp(t, options = {}) {

@@ -15,7 +15,8 @@ function setUp(t, options = {}) {
 }
 
 function message(seq, fields = {}) {
-  return { seq, id: seq * 10, kind: "message", text: `#${seq}`, user: { id: 2, name: "bob" }, ts: "2026-01-01T12:00:00Z", ...fields };
+  const user = { id: 2, name: "bob" };
+  return { seq, id: seq * 10, kind: "message", text: `#${seq}`, user, ts: "2026-01-01T12:00:00Z", ...fields };
 }
 
 function shown(list) {
