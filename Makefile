@@ -9,7 +9,7 @@ PORT ?= 8000
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/chat
 POSTGRES_SUITES = tests/chat tests/danmaku tests/test_deploy_settings.py tests/e2e/test_multiprocess.py tests/e2e/test_faults.py
 
-.PHONY: run test lint browser nginx bench clean
+.PHONY: run test jstest lint browser nginx bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,9 +48,18 @@ lint: $(VENV)/.dev
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
-test: $(VENV)/.dev browser nginx lint
+test: $(VENV)/.dev browser nginx lint jstest
 	$(BIN)/pytest
 	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest $(POSTGRES_SUITES)
+
+# The browser modules' unit tests under Node's own test runner (Node 20, no npm packages). The
+# files are listed here because Node 20's --test does not expand a glob itself; detect-module
+# lets Node 20 before 20.19 load static/js's ES modules, which have no package.json.
+JS_TESTS = $(sort $(shell find tests/js -name '*.test.js'))
+
+jstest:
+	@test -n "$(JS_TESTS)" || { echo "no tests under tests/js"; exit 1; }
+	node --experimental-detect-module --test $(JS_TESTS)
 
 # Starts its own servers; about seven minutes; rewrites the generated part of docs/BENCHMARKS.md.
 bench: $(VENV)/.dev

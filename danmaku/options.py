@@ -12,6 +12,10 @@ from chat.domain.inputs import is_number
 from chat.errors import ChatError
 
 AREAS = (0.25, 0.5, 0.75, 1.0)
+# A viewer's saved speed and scale, and the overlay's ?speed= and ?scale=, share their ranges, as
+# do the browser's renderer and settings panel (static/js/danmaku/viewer-settings.js RANGES).
+SPEED_RANGE = (0.25, 4.0)
+SCALE_RANGE = (0.25, 4.0)
 HIDEABLE_MODES = ("scroll", "top", "bottom", "reverse", "color")
 BLOCK_LIST_MAX = 200
 BLOCK_ENTRY_MAX_CHARS = 100
@@ -81,8 +85,8 @@ def _bool(value: object, key: str) -> bool:
 _VIEWER_FIELDS: dict[str, Any] = {
     "show": _bool,
     "opacity": lambda v, k: _number(v, k, 0.1, 1),
-    "speed": lambda v, k: _number(v, k, 0.25, 4),
-    "scale": lambda v, k: _number(v, k, 0.5, 3),
+    "speed": lambda v, k: _number(v, k, *SPEED_RANGE),
+    "scale": lambda v, k: _number(v, k, *SCALE_RANGE),
     "area": _area,
     "hidden_modes": _modes,
     "blocked_keywords": _keywords,
@@ -144,9 +148,9 @@ def _query_area(raw: str, key: str) -> float:
 
 
 _OVERLAY_PARSERS: dict[str, Any] = {
-    "speed": lambda raw, k: _query_number(raw, k, 0.25, 4),
+    "speed": lambda raw, k: _query_number(raw, k, *SPEED_RANGE),
     "opacity": lambda raw, k: _query_number(raw, k, 0, 1),
-    "scale": lambda raw, k: _query_number(raw, k, 0.25, 4),
+    "scale": lambda raw, k: _query_number(raw, k, *SCALE_RANGE),
     "area": _query_area,
     "density": lambda raw, k: _query_int(raw, k, 1, 1000),
     "fps": lambda raw, k: _query_int(raw, k, 1, 240),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,20 +11,23 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from websockets.sync.client import connect
 
 from ..conftest import unavailable
 from .browsing import CHROMIUM, CHROMIUM_ARGS, Contexts
 
 ROOT = Path(__file__).resolve().parents[2]
+DEMO_ROOM = "demo"  # in every server's database (e2e_env)
 PASSWORD = "correct-horse-battery-staple"
 USERS = ("alice", "bob", "carol", *(f"writer{n}" for n in range(10)))
 
@@ -173,7 +177,7 @@ def _server_env(folder: Path, database_url: str) -> dict[str, str]:
         SECURE_SSL_REDIRECT="0",
     )
     manage(env, "migrate", "--noinput")
-    manage(env, "createroom", "demo", "--title", "Demo room")
+    manage(env, "createroom", DEMO_ROOM, "--title", "Demo room")
     script = (
         "from django.contrib.auth import get_user_model\n"
         "User = get_user_model()\n"
@@ -206,6 +210,41 @@ def server(start_server) -> DaphneServer:  # type: ignore[no-untyped-def]
     return start_server()  # type: ignore[no-any-return]
 
 
+@contextmanager
+def running_server(env: dict[str, str], log_dir: Path) -> Iterator[DaphneServer]:
+    """A server for a module's tests (its own settings or rooms), stopped after them."""
+    server = DaphneServer(env, log_dir / "daphne.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def restarted(server: DaphneServer, tmp_path: Path, **env: str) -> Iterator[DaphneServer]:
+    """A new server on the stopped one's port and database (the fixture picks a free port)."""
+    replacement = DaphneServer({**server.env, **env}, tmp_path / "daphne-restarted.log")
+    replacement.port = server.port
+    try:
+        yield replacement.start()
+    finally:
+        replacement.stop()
+
+
+def create_rooms(env: dict[str, str], rooms: Mapping[str, Sequence[str]], staff: Sequence[str] = ()) -> None:
+    """Rooms (slug -> `createroom`'s options) and site staff users, in one Django process."""
+    lines = [
+        "from django.contrib.auth import get_user_model",
+        "from django.core.management import call_command",
+    ]
+    lines += [
+        f"get_user_model().objects.create_user({name!r}, password={PASSWORD!r}, is_staff=True)"
+        for name in staff
+    ]
+    lines += [f"call_command('createroom', {slug!r}, *{list(options)!r})" for slug, options in rooms.items()]
+    manage(env, "shell", "-c", "\n".join(lines))
+
+
 def login(base_url: str, username: str, password: str = PASSWORD) -> dict[str, str]:
     """Log in through /accounts/login/ like a browser; returns the cookies (session, csrftoken)."""
     with httpx.Client(base_url=base_url, timeout=10) as client:
@@ -230,6 +269,120 @@ def unique_prefix() -> str:
     return f"test-{uuid.uuid4().hex[:10]}"
 
 
+class Sessions:
+    """The cookies (session and CSRF token) of users signed in on one server, each signing in
+    once: password hashing makes a login slow."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.signed_in: dict[str, dict[str, str]] = {}
+
+    def __call__(self, user: str) -> dict[str, str]:
+        if user not in self.signed_in:
+            self.signed_in[user] = login(self.base_url, user)
+        return self.signed_in[user]
+
+
+class SignedIn:
+    """HTTP requests as a signed-in user, the way the pages make them (session, CSRF token,
+    Origin), to paths under `prefix` (a room's, say)."""
+
+    def __init__(self, base_url: str, cookies: Mapping[str, str], prefix: str = "/") -> None:
+        self.base = base_url + prefix
+        self.headers = {
+            "Cookie": cookie_header(cookies),
+            "X-CSRFToken": cookies["csrftoken"],
+            "Origin": base_url,
+            "Referer": base_url + "/",
+        }
+
+    def get(self, path: str, **params: Any) -> Any:
+        answer = httpx.get(self.base + path, params=params, headers=self.headers, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        return httpx.post(self.base + path, json=body, headers=self.headers, timeout=10)
+
+
+def post_frames(
+    server: DaphneServer,
+    slug: str,
+    cookies: Mapping[str, str],
+    frames: Sequence[dict[str, Any]],
+    interval: float = 0,
+) -> list[dict[str, Any]]:
+    """Send client frames over one WebSocket with a user's `cookies`, `interval` s apart (each
+    gets a nonce); the ack or error answering each, in order."""
+    headers = {"Cookie": cookie_header(cookies), "Origin": server.base_url}
+    with connect(f"{server.ws_url}/ws/rooms/{slug}/", additional_headers=headers) as socket:
+        assert json.loads(socket.recv(timeout=10))["type"] == "hello"
+        for nonce, frame in enumerate(frames):
+            socket.send(json.dumps({**frame, "nonce": nonce}))
+            if interval:
+                time.sleep(interval)  # a steady stream is the scenario of some tests
+        answers: dict[int, dict[str, Any]] = {}
+        while len(answers) < len(frames):
+            answer = json.loads(socket.recv(timeout=10))
+            if answer.get("type") in {"ack", "error"}:
+                answers[answer["nonce"]] = answer
+    return [answers[nonce] for nonce in range(len(frames))]
+
+
+def post_messages(
+    server: DaphneServer, slug: str, cookies: Mapping[str, str], texts: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Post chat messages as a user over one WebSocket; their acks (a refusal fails the test)."""
+    answers = post_frames(server, slug, cookies, [{"type": "message", "text": text} for text in texts])
+    assert all(answer["type"] == "ack" for answer in answers), answers
+    return answers
+
+
+def post_as(
+    server: DaphneServer, user: str, texts: Sequence[str], slug: str = DEMO_ROOM
+) -> list[dict[str, Any]]:
+    """Post chat messages as `user`, signing in first; their acks."""
+    return post_messages(server, slug, login(server.base_url, user), texts)
+
+
+@dataclass
+class Site:
+    """A server of a test module's own, the rooms made for it (role -> slug), the browser
+    viewport its pages are tested at, and its users' cookies (each signs in once)."""
+
+    server: DaphneServer
+    rooms: dict[str, str]
+    viewport: tuple[int, int] | None = None
+    sessions: Sessions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sessions = Sessions(self.server.base_url)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def browse(
+        self, contexts: Contexts, user: str | None = None, viewport: tuple[int, int] | None = None
+    ) -> BrowserContext:
+        """A fresh browser profile (own cookies and storage), signed in as `user` if given."""
+        cookies = self.sessions(user) if user is not None else None
+        return contexts.new(self.base_url, cookies=cookies, viewport=viewport or self.viewport)
+
+    def api(self, user: str, slug: str | None = None) -> SignedIn:
+        """HTTP requests as `user`, to paths under the room `slug` if given."""
+        return SignedIn(self.base_url, self.sessions(user), f"/rooms/{slug}/" if slug else "/")
+
+    def post(
+        self, slug: str, user: str, frames: Sequence[dict[str, Any]], interval: float = 0
+    ) -> list[dict[str, Any]]:
+        """Client frames sent as `user` over one WebSocket; the answer to each (post_frames)."""
+        return post_frames(self.server, slug, self.sessions(user), frames, interval)
+
+    def post_messages(self, slug: str, user: str, texts: Sequence[str]) -> list[dict[str, Any]]:
+        return post_messages(self.server, slug, self.sessions(user), texts)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """One Chromium per test module (Debian's package, see browsing.py)."""
@@ -245,8 +398,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def contexts(browser: Browser) -> Iterator[Contexts]:
-    """The browser contexts a test makes, closed after it; it fails on any uncaught page error."""
-    made = Contexts()
+    """The browser contexts a test makes (contexts.new), closed after it; it fails on any
+    uncaught page error."""
+    made = Contexts(browser)
     yield made
     for context in made:
         context.close()

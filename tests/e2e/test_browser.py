@@ -3,41 +3,32 @@ hostile text shown as text, scrollback, and reconnecting (resume and reset) acro
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from websockets.sync.client import connect
+from playwright.sync_api import BrowserContext, Page, expect
 
-from .browsing import Contexts
-from .conftest import PASSWORD, DaphneServer, cookie_header, login, unique_prefix
+from .browsing import (
+    LIVE_MS,
+    SLOW_MS,
+    Contexts,
+    go_away,
+    message_line,
+    open_room,
+    send_message,
+    texts_with_prefix,
+)
+from .conftest import DEMO_ROOM, PASSWORD, DaphneServer, post_as, restarted, unique_prefix
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-ROOM = "demo"
-# Live delivery and presence (broadcast about once a second) must show within this.
-LIVE_MS = 5_000
-# Page loads, the first connection, a reconnect after a restart (backoff grows to a few s).
-SLOW_MS = 15_000
+ROOM = DEMO_ROOM
 HISTORY_PAGE = 50
 
 
-def new_context(browser: Browser, contexts: Contexts, server: DaphneServer) -> BrowserContext:
-    context = browser.new_context(base_url=server.base_url)
-    context.set_default_timeout(SLOW_MS)
-    context.on("page", lambda page: page.on("pageerror", lambda error: contexts.page_errors.append(error)))
-    contexts.append(context)
-    return context
-
-
-def open_room(context: BrowserContext) -> Page:
-    """Open the demo room and wait until its live feed is connected."""
-    page = context.new_page()
-    page.goto(f"/rooms/{ROOM}/")
+def open_demo(context: BrowserContext) -> Page:
+    """Open the demo room and wait until its live feed is connected over WebSocket."""
+    page = open_room(context, ROOM)
     expect_live(page)
     return page
 
@@ -61,44 +52,9 @@ def log_in_from_room(context: BrowserContext, username: str, password: str) -> P
     return page
 
 
-def send(page: Page, text: str) -> None:
-    """Type a message and press Enter; the input clears once the server acknowledged it."""
-    box = page.get_by_test_id("message-input")
-    box.fill(text)
-    box.press("Enter")
-    expect(box).to_have_value("", timeout=LIVE_MS)
-
-
-def message(page: Page, text: str) -> Locator:
-    """The message element whose text is exactly `text`."""
-    exact = re.compile(f"^{re.escape(text)}$")
-    return page.locator(".msg").filter(has=page.locator(".msg-text", has_text=exact))
-
-
-def post_over_websocket(server: DaphneServer, username: str, texts: list[str]) -> None:
-    """Post quickly as `username` over a raw WebSocket, waiting for each ack."""
-    headers = {"Cookie": cookie_header(login(server.base_url, username)), "Origin": server.base_url}
-    with connect(f"{server.ws_url}/ws/rooms/{ROOM}/", additional_headers=headers) as socket:
-        assert json.loads(socket.recv(timeout=10))["type"] == "hello"
-        for nonce, text in enumerate(texts):
-            socket.send(json.dumps({"type": "message", "text": text, "nonce": nonce}))
-            while True:
-                frame = json.loads(socket.recv(timeout=10))
-                if frame.get("type") in {"ack", "error"} and frame.get("nonce") == nonce:
-                    break
-            assert frame["type"] == "ack", frame
-
-
-def texts_with_prefix(page: Page, prefix: str) -> list[str]:
-    texts = page.locator(".msg .msg-text").all_text_contents()
-    return [text for text in texts if text.startswith(prefix)]
-
-
-def test_two_users_chat_live_and_see_each_other(
-    browser: Browser, contexts: Contexts, server: DaphneServer
-) -> None:
-    alice = log_in_from_room(new_context(browser, contexts, server), "alice", PASSWORD)
-    bob = log_in_from_room(new_context(browser, contexts, server), "bob", PASSWORD)
+def test_two_users_chat_live_and_see_each_other(contexts: Contexts, server: DaphneServer) -> None:
+    alice = log_in_from_room(contexts.new(server.base_url), "alice", PASSWORD)
+    bob = log_in_from_room(contexts.new(server.base_url), "bob", PASSWORD)
 
     for page, other in ((alice, "bob"), (bob, "alice")):
         expect(page.get_by_test_id("online-count")).to_have_text("2", timeout=LIVE_MS)
@@ -106,15 +62,15 @@ def test_two_users_chat_live_and_see_each_other(
     expect(alice.get_by_test_id("current-user")).to_have_text("alice")
 
     hello = f"{unique_prefix()} hello from alice"
-    send(alice, hello)
-    seen = message(bob, hello)
+    send_message(alice, hello)
+    seen = message_line(bob, hello)
     expect(seen).to_have_count(1, timeout=LIVE_MS)
     expect(seen.locator(".msg-author")).to_have_text("alice")
-    expect(message(alice, hello)).to_have_count(1)
+    expect(message_line(alice, hello)).to_have_count(1)
 
     reply = f"{unique_prefix()} bob answers"
-    send(bob, reply)
-    expect(message(alice, reply).locator(".msg-author")).to_have_text("bob", timeout=LIVE_MS)
+    send_message(bob, reply)
+    expect(message_line(alice, reply).locator(".msg-author")).to_have_text("bob", timeout=LIVE_MS)
     # In order, each once, on both sides.
     for page in (alice, bob):
         shown = page.locator(".msg .msg-text").all_text_contents()
@@ -127,12 +83,12 @@ def test_two_users_chat_live_and_see_each_other(
     expect(bob.get_by_test_id("online-users")).not_to_contain_text("alice")
 
 
-def test_guest_reads_but_cannot_post(browser: Browser, contexts: Contexts, server: DaphneServer) -> None:
+def test_guest_reads_but_cannot_post(contexts: Contexts, server: DaphneServer) -> None:
     text = f"{unique_prefix()} for the guests"
-    post_over_websocket(server, "carol", [text])
+    post_as(server, "carol", [text])
 
-    guest = open_room(new_context(browser, contexts, server))
-    expect(message(guest, text).locator(".msg-author")).to_have_text("carol")
+    guest = open_demo(contexts.new(server.base_url))
+    expect(message_line(guest, text).locator(".msg-author")).to_have_text("carol")
     notice = guest.get_by_test_id("login-notice")
     expect(notice).to_contain_text("Log in to post")
     expect(notice.get_by_role("link", name="Log in to post")).to_have_attribute(
@@ -143,43 +99,41 @@ def test_guest_reads_but_cannot_post(browser: Browser, contexts: Contexts, serve
 
     # A live message reaches the guest too.
     later = f"{unique_prefix()} live for the guests"
-    post_over_websocket(server, "carol", [later])
-    expect(message(guest, later)).to_have_count(1, timeout=LIVE_MS)
+    post_as(server, "carol", [later])
+    expect(message_line(guest, later)).to_have_count(1, timeout=LIVE_MS)
 
 
-def test_hostile_text_is_shown_as_text(browser: Browser, contexts: Contexts, server: DaphneServer) -> None:
+def test_hostile_text_is_shown_as_text(contexts: Contexts, server: DaphneServer) -> None:
     prefix = unique_prefix()
     hostile = [
         f'{prefix} <img src=x onerror="window.__pwned=1">',
         f"{prefix} <script>window.__pwned=1</script>",
         f'{prefix} <b onmouseover="window.__pwned=1">bold?</b> &amp; &lt;',
     ]
-    alice = log_in_from_room(new_context(browser, contexts, server), "alice", PASSWORD)
-    bob = open_room(new_context(browser, contexts, server))
+    alice = log_in_from_room(contexts.new(server.base_url), "alice", PASSWORD)
+    bob = open_demo(contexts.new(server.base_url))
 
     for text in hostile:
-        send(alice, text)
+        send_message(alice, text)
     # Live, then again from history in a fresh page.
-    fresh = open_room(new_context(browser, contexts, server))
+    fresh = open_demo(contexts.new(server.base_url))
     for page in (bob, fresh, alice):
         for text in hostile:
-            expect(message(page, text).locator(".msg-text")).to_have_text(text, timeout=LIVE_MS)
+            expect(message_line(page, text).locator(".msg-text")).to_have_text(text, timeout=LIVE_MS)
         assert page.locator(".message-list img, .message-list script, .message-list b").count() == 0
         page.locator(".message-list .msg").last.hover()
         assert page.evaluate("typeof window.__pwned") == "undefined"
 
 
-def test_rejected_message_shows_the_reason(
-    browser: Browser, contexts: Contexts, server: DaphneServer
-) -> None:
-    alice = log_in_from_room(new_context(browser, contexts, server), "alice", PASSWORD)
+def test_rejected_message_shows_the_reason(contexts: Contexts, server: DaphneServer) -> None:
+    alice = log_in_from_room(contexts.new(server.base_url), "alice", PASSWORD)
     box = alice.get_by_test_id("message-input")
     too_long = unique_prefix() + "x" * 600
     box.fill(too_long)
     box.press("Enter")
     expect(alice.get_by_test_id("send-error")).to_contain_text("too long", timeout=LIVE_MS)
     expect(box).to_have_value(too_long)  # kept, so the writer can shorten it
-    expect(message(alice, too_long)).to_have_count(0)
+    expect(message_line(alice, too_long)).to_have_count(0)
 
     box.fill("fine now " + unique_prefix())
     expect(alice.get_by_test_id("send-error")).to_be_hidden()
@@ -187,40 +141,36 @@ def test_rejected_message_shows_the_reason(
     expect(box).to_have_value("", timeout=LIVE_MS)
 
 
-def test_scrollback_loads_older_messages_in_order(
-    browser: Browser, contexts: Contexts, server: DaphneServer
-) -> None:
+def test_scrollback_loads_older_messages_in_order(contexts: Contexts, server: DaphneServer) -> None:
     prefix = unique_prefix()
     texts = [f"{prefix} #{index:02d}" for index in range(60)]
-    post_over_websocket(server, "alice", texts)
+    post_as(server, "alice", texts)
 
-    page = open_room(new_context(browser, contexts, server))
-    expect(message(page, texts[-1])).to_be_in_viewport()  # starts at the bottom
+    page = open_demo(contexts.new(server.base_url))
+    expect(message_line(page, texts[-1])).to_be_in_viewport()  # starts at the bottom
     assert texts_with_prefix(page, prefix) == texts[-HISTORY_PAGE:]
     assert page.locator(".msg").count() == HISTORY_PAGE
 
     older = page.get_by_test_id("load-older")
     expect(older).to_be_visible()
     older.click()  # scrolls up to the button first, so the oldest shown is in view
-    expect(message(page, texts[0])).to_have_count(1, timeout=LIVE_MS)
+    expect(message_line(page, texts[0])).to_have_count(1, timeout=LIVE_MS)
     assert texts_with_prefix(page, prefix) == texts
     seqs = [int(seq) for seq in page.locator(".msg").evaluate_all("items => items.map(i => i.dataset.seq)")]
     assert seqs == sorted(seqs)
     assert len(set(seqs)) == len(seqs)
     # Prepending keeps the reader where they were: what was the oldest message stays in view.
-    expect(message(page, texts[-HISTORY_PAGE])).to_be_in_viewport()
+    expect(message_line(page, texts[-HISTORY_PAGE])).to_be_in_viewport()
 
 
-def test_reconnect_delays_grow_with_full_jitter(
-    browser: Browser, contexts: Contexts, server: DaphneServer
-) -> None:
-    """static/js/backoff.js, as the pages load it, in the browser: the n-th delay is uniformly
+def test_reconnect_delays_grow_with_full_jitter(contexts: Contexts, server: DaphneServer) -> None:
+    """static/js/client/backoff.js, as the pages load it, in the browser: the n-th delay is uniformly
     random below a bound that doubles from 0.5 s to a cap of 30 s, and a stable connection starts
     it over, so viewers dropped together come back spread out, not in one instant."""
-    page = open_room(new_context(browser, contexts, server))
+    page = open_demo(contexts.new(server.base_url))
     drawn = page.evaluate(
         """async () => {
-            const { Backoff } = await import(new URL("/static/js/backoff.js", location.href).href);
+            const { Backoff } = await import(new URL("/static/js/client/backoff.js", location.href).href);
             const attempts = Array.from({ length: 9 }, () => []);
             const afterReset = [];
             for (let n = 0; n < 2000; n++) {
@@ -243,75 +193,55 @@ def test_reconnect_delays_grow_with_full_jitter(
         assert 0.45 * bound < sum(delays) / len(delays) < 0.55 * bound
 
 
-@contextmanager
-def restarted(server: DaphneServer, tmp_path: Path, **env: str) -> Iterator[DaphneServer]:
-    """A new server on the stopped one's port and database (the fixture picks a free port)."""
-    replacement = DaphneServer({**server.env, **env}, tmp_path / "daphne-restarted.log")
-    replacement.port = server.port
-    try:
-        yield replacement.start()
-    finally:
-        replacement.stop()
-
-
-def go_away(server: DaphneServer, context: BrowserContext, page: Page) -> None:
-    """Stop the server under an open page, then take the browser offline so it stops retrying."""
-    state = page.get_by_test_id("connection-state")
-    server.stop()
-    expect(state).to_have_text("Reconnecting…", timeout=LIVE_MS)
-    context.set_offline(True)
-    expect(state).to_have_text("Offline", timeout=LIVE_MS)
-
-
 def test_reconnects_and_resumes_after_a_restart(
-    browser: Browser, contexts: Contexts, server: DaphneServer, tmp_path: Path
+    contexts: Contexts, server: DaphneServer, tmp_path: Path
 ) -> None:
     before = f"{unique_prefix()} before the restart"
-    post_over_websocket(server, "carol", [before])
-    context = new_context(browser, contexts, server)
-    page = open_room(context)
-    expect(message(page, before)).to_have_count(1)
+    post_as(server, "carol", [before])
+    context = contexts.new(server.base_url)
+    page = open_demo(context)
+    expect(message_line(page, before)).to_have_count(1)
 
     go_away(server, context, page)
     with restarted(server, tmp_path) as replacement:
         # Posted while the page is away: it must arrive by resuming from the page's cursor.
         missed = f"{unique_prefix()} posted while the page was away"
-        post_over_websocket(replacement, "carol", [missed])
+        post_as(replacement, "carol", [missed])
         expect(page.get_by_test_id("connection-state")).to_have_text("Offline")
         context.set_offline(False)
         expect_live(page, timeout=LIVE_MS)
-        expect(message(page, missed)).to_have_count(1, timeout=LIVE_MS)
+        expect(message_line(page, missed)).to_have_count(1, timeout=LIVE_MS)
 
         live = f"{unique_prefix()} after the reconnect"
-        post_over_websocket(replacement, "carol", [live])
-        expect(message(page, live)).to_have_count(1, timeout=LIVE_MS)
-        expect(message(page, before)).to_have_count(1)
+        post_as(replacement, "carol", [live])
+        expect(message_line(page, live)).to_have_count(1, timeout=LIVE_MS)
+        expect(message_line(page, before)).to_have_count(1)
         shown = texts_with_prefix(page, "test-")
         assert shown.index(before) < shown.index(missed) < shown.index(live)
 
 
 def test_reset_reloads_history_when_too_far_behind(
-    browser: Browser, contexts: Contexts, server: DaphneServer, tmp_path: Path
+    contexts: Contexts, server: DaphneServer, tmp_path: Path
 ) -> None:
     before = f"{unique_prefix()} before the reset"
-    post_over_websocket(server, "carol", [before])
-    context = new_context(browser, contexts, server)
-    page = open_room(context)
-    expect(message(page, before)).to_have_count(1)
+    post_as(server, "carol", [before])
+    context = contexts.new(server.base_url)
+    page = open_demo(context)
+    expect(message_line(page, before)).to_have_count(1)
 
     go_away(server, context, page)
     # More missed events than the server replays: it answers the resume with a reset.
     with restarted(server, tmp_path, CHAT_BACKLOG_MAX="3") as replacement:
         prefix = unique_prefix()
         missed = [f"{prefix} missed #{index}" for index in range(5)]
-        post_over_websocket(replacement, "carol", missed)
+        post_as(replacement, "carol", missed)
         context.set_offline(False)
         expect_live(page, timeout=LIVE_MS)
-        expect(message(page, missed[-1])).to_have_count(1, timeout=LIVE_MS)
+        expect(message_line(page, missed[-1])).to_have_count(1, timeout=LIVE_MS)
         assert texts_with_prefix(page, prefix) == missed
-        expect(message(page, before)).to_have_count(1)
+        expect(message_line(page, before)).to_have_count(1)
 
         live = f"{prefix} live after the reset"
-        post_over_websocket(replacement, "carol", [live])
-        expect(message(page, live)).to_have_count(1, timeout=LIVE_MS)
+        post_as(replacement, "carol", [live])
+        expect(message_line(page, live)).to_have_count(1, timeout=LIVE_MS)
         assert texts_with_prefix(page, prefix) == [*missed, live]

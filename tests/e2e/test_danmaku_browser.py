@@ -18,20 +18,15 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
-from websockets.sync.client import connect
+from playwright.sync_api import BrowserContext, Page, expect
 
-from .browsing import Contexts
-from .conftest import DaphneServer, cookie_header, login, manage
+from .browsing import LIVE_MS, Contexts, open_overlay, open_watch
+from .conftest import Site, create_rooms, login, running_server
 from .danmaku_media import media_server
 from .danmaku_png import decode_alpha
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-# Live delivery to a page must happen within this.
-LIVE_MS = 5_000
-# Page loads and the first connection.
-SLOW_MS = 15_000
 VIDEO_SECONDS = 120
 OWNER = "alice"  # owns every room here, so may delete comments
 MODES = ("scroll", "top", "bottom", "reverse")
@@ -42,126 +37,47 @@ ZERO_WIDTH_SPACES = "\u200b" * 5
 MAX_SPRITE_WIDTH_PX = 4096
 
 
-@dataclass(frozen=True)
-class Site:
-    server: DaphneServer
-    rooms: dict[str, str]  # role -> slug
-    video_url: str
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
+@dataclass
+class DanmakuSite(Site):
+    video_url: str = ""  # the recorded video's, on a media server of its own
 
 
 LIVE_ROOMS = ("canvas", "burst", "overlay", "private", "hostile", "settings")
 
 
 @pytest.fixture(scope="module")
-def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[DanmakuSite]:
     """One server for the module, with a live room per test and a room with a recorded video."""
     suffix = uuid.uuid4().hex[:8]
     rooms = {role: f"dm-{role}-{suffix}" for role in (*LIVE_ROOMS, "video")}
     with media_server(VIDEO_SECONDS) as video_url:
-        calls = [
-            f"call_command('createroom', {rooms[role]!r}, '--title', {role.title()!r}, '--owner', {OWNER!r})"
-            for role in LIVE_ROOMS
-        ]
-        calls.append(
-            f"call_command('createroom', {rooms['video']!r}, '--title', 'Recorded', '--owner', {OWNER!r},"
-            f" '--video-url', {video_url!r}, '--video-title', 'Silence',"
-            f" '--duration-ms', '{VIDEO_SECONDS * 1000}')"
-        )
-        manage(e2e_env, "shell", "-c", "from django.core.management import call_command\n" + "\n".join(calls))
-        server = DaphneServer(e2e_env, tmp_path_factory.mktemp("danmaku") / "daphne.log").start()
-        try:
-            yield Site(server, rooms, video_url)
-        finally:
-            server.stop()
-
-
-def new_context(
-    browser: Browser,
-    contexts: Contexts,
-    site: Site,
-    user: str | None = None,
-    viewport: tuple[int, int] = (1280, 900),
-) -> BrowserContext:
-    """A fresh browser profile (own cookies and localStorage), signed in as `user` if given."""
-    context = browser.new_context(
-        base_url=site.base_url, viewport={"width": viewport[0], "height": viewport[1]}
-    )
-    context.set_default_timeout(SLOW_MS)
-    context.on("page", lambda page: page.on("pageerror", lambda error: contexts.page_errors.append(error)))
-    contexts.append(context)
-    if user is not None:
-        cookies = login(site.base_url, user)
-        context.add_cookies(
-            [{"name": name, "value": value, "url": site.base_url} for name, value in cookies.items()]
-        )
-    return context
-
-
-def open_watch(context: BrowserContext, slug: str, query: str = "") -> Page:
-    page = context.new_page()
-    page.goto(f"/rooms/{slug}/watch{query}")
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
-    return page
-
-
-def open_overlay(context: BrowserContext, slug: str, query: str = "") -> Page:
-    page = context.new_page()
-    page.goto(f"/rooms/{slug}/overlay{query}")
-    expect(page.get_by_test_id("overlay")).to_have_attribute("data-state", "live")
-    return page
+        options = {rooms[role]: ["--title", role.title(), "--owner", OWNER] for role in LIVE_ROOMS}
+        video = ["--video-url", video_url, "--video-title", "Silence"]
+        length = ["--duration-ms", str(VIDEO_SECONDS * 1000)]
+        options[rooms["video"]] = ["--title", "Recorded", "--owner", OWNER, *video, *length]
+        create_rooms(e2e_env, options)
+        with running_server(e2e_env, tmp_path_factory.mktemp("danmaku")) as server:
+            yield DanmakuSite(server, rooms, viewport=(1280, 900), video_url=video_url)
 
 
 def post_danmaku(
     site: Site, slug: str, user: str, comments: list[dict[str, Any]], interval: float = 0
 ) -> list[dict[str, Any]]:
     """Post comments over one WebSocket as `user`, `interval` s apart, then read the answers; their acks."""
-    headers = {"Cookie": cookie_header(login(site.base_url, user)), "Origin": site.base_url}
-    with connect(f"{site.server.ws_url}/ws/rooms/{slug}/", additional_headers=headers) as socket:
-        assert json.loads(socket.recv(timeout=10))["type"] == "hello"
-        for nonce, comment in enumerate(comments):
-            frame = {
-                "type": "danmaku",
-                "mode": "scroll",
-                "color": "#ffffff",
-                "size": "medium",
-                "video_ms": None,
-            }
-            socket.send(json.dumps({**frame, **comment, "nonce": nonce}))
-            if interval:
-                time.sleep(interval)  # a steady stream of comments is the scenario
-        answers: dict[int, dict[str, Any]] = {}
-        while len(answers) < len(comments):
-            answer = json.loads(socket.recv(timeout=10))
-            if answer.get("type") in {"ack", "error"}:
-                answers[answer["nonce"]] = answer
-    acks = [answers[nonce] for nonce in range(len(comments))]
+    style = {"type": "danmaku", "mode": "scroll", "color": "#ffffff", "size": "medium", "video_ms": None}
+    acks = site.post(slug, user, [{**style, **comment} for comment in comments], interval)
     assert all(ack["type"] == "ack" for ack in acks), [ack for ack in acks if ack["type"] != "ack"]
     return acks
 
 
-def as_owner(site: Site, path: str, body: dict[str, Any]) -> httpx.Response:
+def as_owner(site: Site, slug: str, path: str, body: dict[str, Any]) -> httpx.Response:
     """A moderation API call by the rooms' owner: session, CSRF token and Origin, like the browser."""
-    cookies = login(site.base_url, OWNER)
-    return httpx.post(
-        f"{site.base_url}{path}",
-        json=body,
-        headers={
-            "Cookie": cookie_header(cookies),
-            "X-CSRFToken": cookies["csrftoken"],
-            "Origin": site.base_url,
-            "Referer": site.base_url + "/",
-        },
-        timeout=10,
-    )
+    return site.api(OWNER, slug).post(path, body)
 
 
 def overlay_key(site: Site, slug: str) -> str:
     """Have the owner require an overlay key (the video page's button); the key."""
-    cookies = login(site.base_url, OWNER)
+    cookies = site.sessions(OWNER)
     with httpx.Client(base_url=site.base_url, cookies=cookies, timeout=10) as client:
         answer = client.post(
             f"/rooms/{slug}/video",
@@ -311,8 +227,8 @@ def harness_page(context: BrowserContext) -> Page:
     return page
 
 
-def test_renderer_never_overlaps_and_samples_evenly(browser: Browser, contexts: Contexts, site: Site) -> None:
-    page = harness_page(new_context(browser, contexts, site))
+def test_renderer_never_overlaps_and_samples_evenly(contexts: Contexts, site: DanmakuSite) -> None:
+    page = harness_page(site.browse(contexts))
     rng = random.Random(7)
 
     # A burst of 400 at once, then 50 a second for 10 s, of every mode, size and length, live.
@@ -365,14 +281,12 @@ def test_renderer_never_overlaps_and_samples_evenly(browser: Browser, contexts: 
     assert 25 <= len(positions) <= 150, len(positions)
 
 
-def test_watch_page_draws_posted_comments_on_the_canvas(
-    browser: Browser, contexts: Contexts, site: Site
-) -> None:
+def test_watch_page_draws_posted_comments_on_the_canvas(contexts: Contexts, site: DanmakuSite) -> None:
     slug = site.rooms["canvas"]
-    viewer = open_watch(new_context(browser, contexts, site), slug)
+    viewer = open_watch(site.browse(contexts), slug)
     expect(viewer.get_by_test_id("login-notice")).to_be_visible()
     # The writer is on SSE, so the comment goes out by HTTP POST (the fallback's write path).
-    writer = open_watch(new_context(browser, contexts, site, user=OWNER), slug, "?transport=sse")
+    writer = open_watch(site.browse(contexts, OWNER), slug, "?transport=sse")
     expect(writer.get_by_test_id("connection-state")).to_have_text("Live (SSE)")
 
     text = f"canvas probe {uuid.uuid4().hex[:6]}"
@@ -417,10 +331,10 @@ def test_watch_page_draws_posted_comments_on_the_canvas(
 
 
 def test_a_burst_on_the_watch_page_never_overlaps_within_a_track_type(
-    browser: Browser, contexts: Contexts, site: Site
+    contexts: Contexts, site: DanmakuSite
 ) -> None:
     slug = site.rooms["burst"]
-    page = open_watch(new_context(browser, contexts, site), slug)
+    page = open_watch(site.browse(contexts), slug)
     rng = random.Random(11)
     post_danmaku(site, slug, "bob", random_comments(rng, 160, f"burst-{uuid.uuid4().hex[:4]}"))
     page.wait_for_function("() => window.danmaku.snapshot().comments.length >= 40", timeout=LIVE_MS)
@@ -432,9 +346,9 @@ def test_a_burst_on_the_watch_page_never_overlaps_within_a_track_type(
     assert modes == set(MODES)
 
 
-def test_overlay_density_cap(browser: Browser, contexts: Contexts, site: Site) -> None:
+def test_overlay_density_cap(contexts: Contexts, site: DanmakuSite) -> None:
     slug = site.rooms["burst"]
-    overlay = open_overlay(new_context(browser, contexts, site), slug, "?density=6&speed=2")
+    overlay = open_overlay(site.browse(contexts), slug, "?density=6&speed=2")
     overlay.evaluate(RECORD_FRAMES)
     prefix = f"dense-{uuid.uuid4().hex[:4]}"
     # 40 comments a second for 3 s.
@@ -451,7 +365,7 @@ def test_overlay_density_cap(browser: Browser, contexts: Contexts, site: Site) -
     assert indexes[-1] >= 90, indexes
 
 
-def test_recorded_video_seek_pause_and_post(browser: Browser, contexts: Contexts, site: Site) -> None:
+def test_recorded_video_seek_pause_and_post(contexts: Contexts, site: DanmakuSite) -> None:
     slug = site.rooms["video"]
     marker = uuid.uuid4().hex[:6]
     early, late = f"early {marker}", f"late {marker}"
@@ -465,7 +379,7 @@ def test_recorded_video_seek_pause_and_post(browser: Browser, contexts: Contexts
             *({"text": f"later {marker} {index}", "video_ms": 61_000 + 500 * index} for index in range(20)),
         ],
     )
-    page = open_watch(new_context(browser, contexts, site, user=OWNER), slug)
+    page = open_watch(site.browse(contexts, OWNER), slug)
     expect(page.get_by_test_id("video-admin-link")).to_be_visible()
     video = page.get_by_test_id("video")
     expect(video).to_have_attribute("src", site.video_url)
@@ -535,10 +449,10 @@ def test_recorded_video_seek_pause_and_post(browser: Browser, contexts: Contexts
 
 
 def test_overlay_is_transparent_and_drops_a_deleted_comment_at_once(
-    browser: Browser, contexts: Contexts, site: Site
+    contexts: Contexts, site: DanmakuSite
 ) -> None:
     slug = site.rooms["overlay"]
-    context = new_context(browser, contexts, site, viewport=(960, 540))
+    context = site.browse(contexts, viewport=(960, 540))
     overlay = open_overlay(context, slug, "?speed=0.5")
     marker = uuid.uuid4().hex[:6]
     doomed, kept = f"delete me {marker}", f"keep me {marker}"
@@ -565,7 +479,7 @@ def test_overlay_is_transparent_and_drops_a_deleted_comment_at_once(
     )
     assert max(image.alphas(*rect)) > 200  # the comment itself is opaque
 
-    answer = as_owner(site, f"/rooms/{slug}/mod/delete", {"id": doomed_ack["id"]})
+    answer = as_owner(site, slug, "mod/delete", {"id": doomed_ack["id"]})
     assert answer.status_code == 200, answer.text
     deleted_at = time.monotonic()
     overlay.wait_for_function(
@@ -588,14 +502,12 @@ def test_overlay_is_transparent_and_drops_a_deleted_comment_at_once(
     assert decode_alpha(chat.screenshot(omit_background=True)).alpha(959, 0) == 0
 
 
-def test_overlay_of_a_private_room_reads_with_its_key(
-    browser: Browser, contexts: Contexts, site: Site
-) -> None:
+def test_overlay_of_a_private_room_reads_with_its_key(contexts: Contexts, site: DanmakuSite) -> None:
     slug = site.rooms["private"]
     key = overlay_key(site, slug)
-    answer = as_owner(site, f"/rooms/{slug}/mod/settings", {"private": True})
+    answer = as_owner(site, slug, "mod/settings", {"private": True})
     assert answer.status_code == 200, answer.text
-    context = new_context(browser, contexts, site)  # OBS: no session, only the overlay's address
+    context = site.browse(contexts)  # OBS: no session, only the overlay's address
     refused = context.request.get(f"/rooms/{slug}/overlay")
     assert refused.status == 403
 
@@ -605,9 +517,9 @@ def test_overlay_of_a_private_room_reads_with_its_key(
     shown(overlay, text)
 
 
-def test_hostile_text_is_drawn_as_text(browser: Browser, contexts: Contexts, site: Site) -> None:
+def test_hostile_text_is_drawn_as_text(contexts: Contexts, site: DanmakuSite) -> None:
     slug = site.rooms["hostile"]
-    page = open_watch(new_context(browser, contexts, site), slug)
+    page = open_watch(site.browse(contexts), slug)
     marker = uuid.uuid4().hex[:6]
     hostile = [
         f'{marker} <img src=x onerror="window.__pwned=1">',
@@ -647,16 +559,15 @@ def test_hostile_text_is_drawn_as_text(browser: Browser, contexts: Contexts, sit
     assert page.evaluate("typeof window.__pwned") == "undefined"
 
 
-def test_viewer_settings_persist_locally_and_across_browsers(
-    browser: Browser, contexts: Contexts, site: Site
-) -> None:
+def test_viewer_settings_persist_locally_and_across_browsers(contexts: Contexts, site: DanmakuSite) -> None:
     slug = site.rooms["settings"]
     marker = uuid.uuid4().hex[:6]
 
     # A guest's settings stay in this browser (localStorage) and filter what is drawn.
-    guest = open_watch(new_context(browser, contexts, site), slug)
+    guest = open_watch(site.browse(contexts), slug)
     guest.get_by_text("Comment display").click()
     guest.get_by_test_id("setting-opacity").fill("0.5")
+    guest.get_by_test_id("setting-scale").fill("0.25")  # the overlay's smallest, too
     guest.get_by_test_id("hide-top").check()
     guest.get_by_test_id("block-keyword-input").fill("spoiler")
     guest.get_by_test_id("block-keyword-add").click()
@@ -666,10 +577,12 @@ def test_viewer_settings_persist_locally_and_across_browsers(
     guest.reload()
     expect(guest.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
     expect(guest.get_by_test_id("setting-opacity")).to_have_value("0.5")
+    expect(guest.get_by_test_id("setting-scale")).to_have_value("0.25")
     expect(guest.get_by_test_id("hide-top")).to_be_checked()
     expect(guest.get_by_test_id("blocked-keywords")).to_contain_text("spoiler")
     view = guest.evaluate("window.danmaku.snapshot().view")
     assert view["opacity"] == 0.5
+    assert view["scale"] == 0.25
     assert view["hidden_modes"] == ["top"]
     assert view["blocked_keywords"] == ["spoiler", "/^regex\\d+/"]
     stored = json.loads(guest.evaluate("localStorage.getItem('danmaku:viewer-settings')"))
@@ -692,17 +605,22 @@ def test_viewer_settings_persist_locally_and_across_browsers(
     assert guest.evaluate("window.danmaku.stats().filtered") >= 3
 
     # A signed-in viewer's settings follow them to another browser.
-    first = open_watch(new_context(browser, contexts, site, user=OWNER), slug)
+    first = open_watch(site.browse(contexts, OWNER), slug)
     first.get_by_text("Comment display").click()
     first.get_by_test_id("setting-speed").fill("2")
+    first.get_by_test_id("setting-scale").fill("4")  # the overlay's largest: saved to the account too
     first.get_by_test_id("block-user-input").fill("carol")
     first.get_by_test_id("block-user-add").click()
     expect(first.get_by_test_id("settings-status")).to_have_attribute("data-state", "saved", timeout=LIVE_MS)
 
-    second = open_watch(new_context(browser, contexts, site, user=OWNER), slug)
+    # Another browser signs in by itself: a session of its own, and none of the first's storage.
+    elsewhere = contexts.new(site.base_url, cookies=login(site.base_url, OWNER), viewport=site.viewport)
+    second = open_watch(elsewhere, slug)
     expect(second.get_by_test_id("setting-speed")).to_have_value("2")
+    expect(second.get_by_test_id("setting-scale")).to_have_value("4")
     expect(second.get_by_test_id("blocked-users")).to_contain_text("carol")
     assert second.evaluate("window.danmaku.snapshot().view.speed") == 2
+    assert second.evaluate("window.danmaku.snapshot().view.scale") == 4
     post_danmaku(site, slug, "carol", [{"text": f"from carol {marker}"}])
     post_danmaku(site, slug, "bob", [{"text": f"from bob {marker}"}])
     shown(second, f"from bob {marker}")
@@ -745,8 +663,8 @@ FRAME_RATE = """async () => {
 }"""
 
 
-def test_frame_rate_with_300_comments_on_screen(browser: Browser, contexts: Contexts, site: Site) -> None:
-    page = harness_page(new_context(browser, contexts, site, viewport=(1920, 1080)))
+def test_frame_rate_with_300_comments_on_screen(contexts: Contexts, site: DanmakuSite) -> None:
+    page = harness_page(site.browse(contexts, viewport=(1920, 1080)))
     result = page.evaluate(FRAME_RATE)
     stats = result["stats"]
     print(

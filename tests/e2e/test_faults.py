@@ -4,11 +4,12 @@ clients reconnecting at once after a restart (and, with the Redis fault, a quiet
 health check). They run on SQLite, and again on PostgreSQL in `make test`'s second pass.
 
 The viewers are lean asyncio clients of all three transports (the WebSocket framing is
-bench/clients.py's) that behave like the browser's RoomClient (static/js/realtime.js): they keep
-the last seq they applied, and after a lost connection they reconnect with the same exponential
-backoff and full jitter (static/js/backoff.js), resuming with `after=<cursor>`. Each records every
-seq it receives, duplicates included, and is checked against the room's log read back through
-the history API: every committed event, once, in order. Posts go through real clients
+bench/clients.py's) that behave like the browser's RoomClient (static/js/client/realtime.js):
+they keep the last seq they applied, and after a lost connection they reconnect with the same
+exponential backoff and full jitter (static/js/client/backoff.js), resuming with
+`after=<cursor>`. Each records every seq it receives, duplicates included, and is checked
+against the room's log read back through the history API: every committed event, once, in
+order. Posts go through real clients
 (`websockets`, `httpx`).
 """
 
@@ -49,7 +50,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 HOST = "127.0.0.1"
 ROOMS = ("fault-redis", "fault-kill", "fault-slow", "fault-burst", "fault-herd")
 
-# The browser client's timings (static/js/backoff.js, static/js/realtime.js), in seconds.
+# The browser client's timings (static/js/client/backoff.js, static/js/client/realtime.js), in seconds.
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 STABLE_AFTER = 10.0  # a connection up this long resets the backoff
@@ -61,8 +62,8 @@ POLL_TIMEOUT = 5  # the long-poll viewers' `timeout` (short, so a dead server sh
 
 
 class Backoff:
-    """static/js/backoff.js: the delay bound doubles per attempt up to the cap, and the delay is
-    uniformly random below it ("full jitter")."""
+    """static/js/client/backoff.js: the delay bound doubles per attempt up to the cap, and the
+    delay is uniformly random below it ("full jitter")."""
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng

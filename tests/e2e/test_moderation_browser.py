@@ -4,34 +4,27 @@ buttons (ban, time out, lift, clear, settings, review, people) and hostile text 
 
 from __future__ import annotations
 
-import json
-import re
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from websockets.sync.client import connect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from .browsing import Contexts
-from .conftest import PASSWORD, DaphneServer, cookie_header, login, manage
+from .browsing import LIVE_MS, Contexts, message_line, open_live, open_overlay, open_room
+from .conftest import Site, create_rooms, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-# Live delivery to a page must happen within this.
-LIVE_MS = 5_000
-# Page loads and the first connection.
-SLOW_MS = 15_000
 # A moderator's delete must be gone from every viewer's screen within this.
 DELETE_GONE_MS = 1_000
 # The page polls the review queue every 5 s.
 REVIEW_MS = 10_000
 OWNER = "alice"
-ROOMS = ("access", "delete", "timeout", "buttons", "review", "people", "audit", "hostile")
+ROOMS = ("access", "delete", "timeout", "buttons", "review", "held", "people", "audit", "hostile")
 # Audit entries the page shows at first; older ones come a page at a time.
 AUDIT_PAGE = 50
 # Markup, script, a javascript: link, bidi overrides, zero-width and control characters.
@@ -46,96 +39,32 @@ HOSTILE = (
 INJECTED = "img, script, iframe, b, a[href^='javascript:'], [onerror], [onmouseover]"
 
 
-@dataclass(frozen=True)
-class Site:
-    server: DaphneServer
-    rooms: dict[str, str]  # test -> slug, each owned by OWNER
-    staff: str  # a site staff user who owns no room
-    sessions: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
-
-    def cookies(self, user: str) -> dict[str, str]:
-        """`user`'s session and CSRF cookies, logging in once per module (password hashing is slow)."""
-        if user not in self.sessions:
-            self.sessions[user] = login(self.base_url, user)
-        return self.sessions[user]
+@dataclass
+class ModerationSite(Site):
+    staff: str = ""  # a site staff user who owns no room
 
 
 @pytest.fixture(scope="module")
-def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """One server for the module, a room per test, and a staff user."""
+def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModerationSite]:
+    """One server for the module, a room per test (each owned by OWNER), and a staff user."""
     suffix = uuid.uuid4().hex[:8]
     rooms = {name: f"mod-{name}-{suffix}" for name in ROOMS}
     staff = f"staff{suffix}"
-    script = [
-        "from django.contrib.auth import get_user_model",
-        "from django.core.management import call_command",
-        f"get_user_model().objects.create_user({staff!r}, password={PASSWORD!r}, is_staff=True)",
-        *(f"call_command('createroom', {slug!r}, '--owner', {OWNER!r})" for slug in rooms.values()),
-    ]
-    manage(e2e_env, "shell", "-c", "\n".join(script))
-    server = DaphneServer(e2e_env, tmp_path_factory.mktemp("moderation") / "daphne.log").start()
-    try:
-        yield Site(server, rooms, staff)
-    finally:
-        server.stop()
-
-
-def new_context(browser: Browser, contexts: Contexts, site: Site, user: str | None = None) -> BrowserContext:
-    """A fresh browser profile, signed in as `user` if given."""
-    context = browser.new_context(base_url=site.base_url, viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(SLOW_MS)
-    context.on("page", lambda page: page.on("pageerror", lambda error: contexts.page_errors.append(error)))
-    contexts.append(context)
-    if user is not None:
-        cookies = site.cookies(user)
-        context.add_cookies(
-            [{"name": name, "value": value, "url": site.base_url} for name, value in cookies.items()]
-        )
-    return context
+    create_rooms(e2e_env, {slug: ["--owner", OWNER] for slug in rooms.values()}, staff=[staff])
+    with running_server(e2e_env, tmp_path_factory.mktemp("moderation")) as server:
+        yield ModerationSite(server, rooms, viewport=(1400, 1000), staff=staff)
 
 
 def open_moderate(context: BrowserContext, slug: str) -> Page:
     """The moderator's page of `slug`, its feed live and its first answers in."""
-    page = context.new_page()
-    page.goto(f"/rooms/{slug}/moderate")
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
+    page = open_live(context, f"/rooms/{slug}/moderate")
     expect(page.get_by_test_id("room-owner")).to_have_text(OWNER)  # the state endpoint answered
     return page
 
 
-def open_room(context: BrowserContext, slug: str) -> Page:
-    page = context.new_page()
-    page.goto(f"/rooms/{slug}/")
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
-    return page
-
-
-def open_overlay(context: BrowserContext, slug: str, query: str = "") -> Page:
-    page = context.new_page()
-    page.goto(f"/rooms/{slug}/overlay{query}")
-    expect(page.get_by_test_id("overlay")).to_have_attribute("data-state", "live")
-    return page
-
-
-def exact(text: str) -> re.Pattern[str]:
-    return re.compile(f"^{re.escape(text)}$")
-
-
-def line(page: Page, text: str) -> Locator:
-    """The chat line (room page or the moderator's feed) whose text is exactly `text`."""
-    return page.locator(".msg").filter(has=page.locator(".msg-text", has_text=exact(text)))
-
-
 def feed_line(page: Page, text: str) -> Locator:
-    return (
-        page.get_by_test_id("feed")
-        .locator(".msg")
-        .filter(has=page.locator(".msg-text", has_text=exact(text)))
-    )
+    """The line of the moderator's feed whose text is exactly `text`."""
+    return message_line(page, text, within=page.get_by_test_id("feed"))
 
 
 def notice(page: Page) -> Locator:
@@ -147,101 +76,56 @@ def sanction(page: Page, user: str) -> Locator:
 
 
 def post(site: Site, slug: str, user: str, frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Send client frames as `user` over one WebSocket; the ack or error answering each."""
-    headers = {"Cookie": cookie_header(site.cookies(user)), "Origin": site.base_url}
-    with connect(f"{site.server.ws_url}/ws/rooms/{slug}/", additional_headers=headers) as socket:
-        assert json.loads(socket.recv(timeout=10))["type"] == "hello"
-        answers = []
-        for nonce, frame in enumerate(frames):
-            socket.send(json.dumps({"type": "message", **frame, "nonce": nonce}))
-            while True:
-                answer = json.loads(socket.recv(timeout=10))
-                if answer.get("type") in {"ack", "error"} and answer.get("nonce") == nonce:
-                    break
-            answers.append(answer)
-    return answers
+    """Send client frames (messages unless they say otherwise) as `user`; the answer to each."""
+    return site.post(slug, user, [{"type": "message", **frame} for frame in frames])
 
 
 def refusal(site: Site, slug: str, user: str, text: str) -> str:
     """The error code refusing `text` from `user` over HTTP (fails if it was accepted)."""
-    cookies = site.cookies(user)
-    answer = httpx.post(
-        f"{site.base_url}/rooms/{slug}/messages",
-        json={"text": text},
-        headers={"Cookie": cookie_header(cookies), "X-CSRFToken": cookies["csrftoken"]},
-        timeout=10,
-    )
+    answer = site.api(user, slug).post("messages", {"text": text})
     assert answer.status_code >= 400, answer.text
     return str(answer.json()["code"])
 
 
-def post_ok(site: Site, slug: str, user: str, texts: list[str]) -> list[dict[str, Any]]:
-    answers = post(site, slug, user, [{"text": text} for text in texts])
-    assert all(answer["type"] == "ack" for answer in answers), answers
-    return answers
-
-
-class Api:
-    """The moderation API as `user` over plain HTTP, to set things up and to check the page's work."""
-
-    def __init__(self, site: Site, slug: str, user: str) -> None:
-        cookies = site.cookies(user)
-        self.base = f"{site.base_url}/rooms/{slug}/"
-        self.headers = {
-            "Cookie": cookie_header(cookies),
-            "X-CSRFToken": cookies["csrftoken"],
-            "Origin": site.base_url,
-            "Referer": site.base_url + "/",
-        }
-
-    def get(self, path: str, **params: Any) -> Any:
-        answer = httpx.get(self.base + path, params=params, headers=self.headers, timeout=10)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return httpx.post(self.base + path, json=body, headers=self.headers, timeout=10)
-
-
-def test_only_moderators_may_open_the_page(browser: Browser, contexts: Contexts, site: Site) -> None:
+def test_only_moderators_may_open_the_page(contexts: Contexts, site: ModerationSite) -> None:
     slug = site.rooms["access"]
-    guest = new_context(browser, contexts, site).new_page()
+    guest = site.browse(contexts).new_page()
     guest.goto(f"/rooms/{slug}/moderate")
     guest.wait_for_url("**/accounts/login/**")
     expect(guest.get_by_label("Username")).to_be_visible()
 
-    stranger = new_context(browser, contexts, site, "bob").new_page()
+    stranger = site.browse(contexts, "bob").new_page()
     answer = stranger.goto(f"/rooms/{slug}/moderate")
     assert answer is not None
     assert answer.status == 403
     expect(stranger.get_by_test_id("feed")).to_have_count(0)
-    refused = Api(site, slug, "bob").post("mod/ban", {"user": "carol"})
+    refused = site.api("bob", slug).post("mod/ban", {"user": "carol"})
     assert refused.status_code == 403
     assert refused.json()["code"] == "forbidden"
 
-    owner = open_moderate(new_context(browser, contexts, site, OWNER), slug)
+    owner = open_moderate(site.browse(contexts, OWNER), slug)
     expect(owner.get_by_role("heading", level=1)).to_contain_text(slug)
     expect(owner.get_by_test_id("room-link")).to_have_attribute("href", f"/rooms/{slug}/")
     expect(owner.get_by_test_id("moderator-name")).to_be_visible()  # the owner appoints moderators
 
 
 def test_delete_leaves_the_room_page_and_the_overlay_within_a_second(
-    browser: Browser, contexts: Contexts, site: Site
+    contexts: Contexts, site: ModerationSite
 ) -> None:
     slug = site.rooms["delete"]
     marker = uuid.uuid4().hex[:6]
-    moderator = open_moderate(new_context(browser, contexts, site, OWNER), slug)
-    viewer_context = new_context(browser, contexts, site)
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    viewer_context = site.browse(contexts)
     viewer = open_room(viewer_context, slug)
     overlay = open_overlay(viewer_context, slug, "?speed=0.25")  # slow: the comment stays on screen
 
     kept, doomed_message, doomed_comment = f"kept {marker}", f"delete this {marker}", f"fly away {marker}"
-    post_ok(site, slug, "carol", [kept, doomed_message])
+    site.post_messages(slug, "carol", [kept, doomed_message])
     comment_ack = post(site, slug, "carol", [{"type": "danmaku", "text": doomed_comment, "mode": "top"}])[0]
     assert comment_ack["type"] == "ack", comment_ack
     for text in (kept, doomed_message, doomed_comment):
         expect(feed_line(moderator, text)).to_have_count(1, timeout=LIVE_MS)
-        expect(line(viewer, text)).to_have_count(1, timeout=LIVE_MS)
+        expect(message_line(viewer, text)).to_have_count(1, timeout=LIVE_MS)
     overlay.wait_for_function(
         "id => window.danmaku.snapshot().comments.some((c) => c.id === id)",
         arg=comment_ack["id"],
@@ -261,36 +145,36 @@ def test_delete_leaves_the_room_page_and_the_overlay_within_a_second(
         arg=comment_ack["id"],
         timeout=DELETE_GONE_MS,
     )
-    expect(line(viewer, doomed_comment)).to_have_count(0, timeout=DELETE_GONE_MS)
+    expect(message_line(viewer, doomed_comment)).to_have_count(0, timeout=DELETE_GONE_MS)
     assert time.monotonic() - clicked < DELETE_GONE_MS / 1000
 
     # A chat message the same way.
     clicked = time.monotonic()
     feed_line(moderator, doomed_message).get_by_role("button", name="Delete").click()
-    expect(line(viewer, doomed_message)).to_have_count(0, timeout=DELETE_GONE_MS)
+    expect(message_line(viewer, doomed_message)).to_have_count(0, timeout=DELETE_GONE_MS)
     assert time.monotonic() - clicked < DELETE_GONE_MS / 1000
 
     expect(feed_line(moderator, doomed_message)).to_have_count(0)
     expect(feed_line(moderator, doomed_comment)).to_have_count(0)
-    expect(line(viewer, kept)).to_have_count(1)
+    expect(message_line(viewer, kept)).to_have_count(1)
     expect(feed_line(moderator, kept)).to_have_count(1)
     expect(notice(moderator)).to_have_text("Deleted the message by carol.")
     # It stays deleted for a page opened afterwards, and the audit log names who did it.
-    later = open_room(new_context(browser, contexts, site), slug)
-    expect(line(later, kept)).to_have_count(1)
-    expect(line(later, doomed_message)).to_have_count(0)
+    later = open_room(site.browse(contexts), slug)
+    expect(message_line(later, kept)).to_have_count(1)
+    expect(message_line(later, doomed_message)).to_have_count(0)
     deletions = moderator.get_by_test_id("audit-log").locator('[data-action="delete"]')
     expect(deletions).to_have_count(2, timeout=LIVE_MS)
     expect(deletions.first).to_contain_text(f"{OWNER} deleted a message of carol")
 
 
 def test_a_timed_out_user_is_told_why_and_can_post_once_lifted(
-    browser: Browser, contexts: Contexts, site: Site
+    contexts: Contexts, site: ModerationSite
 ) -> None:
     slug = site.rooms["timeout"]
     marker = uuid.uuid4().hex[:6]
-    bob = open_room(new_context(browser, contexts, site, "bob"), slug)
-    moderator = open_moderate(new_context(browser, contexts, site, OWNER), slug)
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
     box = bob.get_by_test_id("message-input")
     first = f"first {marker}"
     box.fill(first)
@@ -304,7 +188,7 @@ def test_a_timed_out_user_is_told_why_and_can_post_once_lifted(
     expect(sanction(moderator, "bob")).to_contain_text("timed out for 5 min more", timeout=LIVE_MS)
     expect(sanction(moderator, "bob")).to_contain_text("cool down")
     expect(moderator.get_by_test_id("action-reason")).to_have_value("")  # a reason is used once
-    state = Api(site, slug, OWNER).get("mod/state")
+    state = site.api(OWNER, slug).get("mod/state")
     [timeout] = [entry for entry in state["sanctions"] if entry["user"] == "bob"]
     assert timeout["kind"] == "timeout"
     assert timeout["reason"] == "cool down"
@@ -328,16 +212,14 @@ def test_a_timed_out_user_is_told_why_and_can_post_once_lifted(
     expect(feed_line(moderator, refused)).to_have_count(1, timeout=LIVE_MS)
 
 
-def test_ban_time_out_lift_clear_and_settings_buttons(
-    browser: Browser, contexts: Contexts, site: Site
-) -> None:
+def test_ban_time_out_lift_clear_and_settings_buttons(contexts: Contexts, site: ModerationSite) -> None:
     slug = site.rooms["buttons"]
     marker = uuid.uuid4().hex[:6]
-    api = Api(site, slug, OWNER)
-    moderator = open_moderate(new_context(browser, contexts, site, OWNER), slug)
-    viewer = open_room(new_context(browser, contexts, site), slug)
+    api = site.api(OWNER, slug)
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    viewer = open_room(site.browse(contexts), slug)
     spam = f"spam {marker}"
-    post_ok(site, slug, "bob", [spam])
+    site.post_messages(slug, "bob", [spam])
 
     # Ban from the feed: bob's posts are refused until it is lifted.
     feed_line(moderator, spam).get_by_role("button", name="Ban").click()
@@ -347,7 +229,7 @@ def test_ban_time_out_lift_clear_and_settings_buttons(
     assert refusal(site, slug, "bob", f"banned? {marker}") == "banned"
     sanction(moderator, "bob").get_by_role("button", name="Lift").click()
     expect(sanction(moderator, "bob")).to_have_count(0, timeout=LIVE_MS)
-    post_ok(site, slug, "bob", [f"back {marker}"])
+    site.post_messages(slug, "bob", [f"back {marker}"])
 
     # Time out by name, with the shortest length.
     moderator.get_by_test_id("timeout-duration").select_option("10")
@@ -369,7 +251,7 @@ def test_ban_time_out_lift_clear_and_settings_buttons(
     expect(notice(moderator)).to_contain_text(f"There is no user 'nobody{marker}'")
 
     # Clear: asks once more, then empties the feed and every viewer's list.
-    expect(line(viewer, spam)).to_have_count(1)
+    expect(message_line(viewer, spam)).to_have_count(1)
     moderator.get_by_test_id("clear-room").click()
     moderator.get_by_test_id("clear-confirm").click()
     expect(moderator.get_by_test_id("feed").locator(".msg")).to_have_count(0, timeout=LIVE_MS)
@@ -431,11 +313,11 @@ def test_ban_time_out_lift_clear_and_settings_buttons(
     expect(entries.nth(1)).to_contain_text(f"blocked words: spoiler{marker}, /fo+bar/")
 
 
-def test_review_queue_approve_and_reject(browser: Browser, contexts: Contexts, site: Site) -> None:
+def test_review_queue_approve_and_reject(contexts: Contexts, site: ModerationSite) -> None:
     slug = site.rooms["review"]
     marker = uuid.uuid4().hex[:6]
-    moderator = open_moderate(new_context(browser, contexts, site, OWNER), slug)
-    viewer = open_room(new_context(browser, contexts, site), slug)
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    viewer = open_room(site.browse(contexts), slug)
     moderator.get_by_test_id("set-review").select_option("all")
     moderator.get_by_test_id("settings-save").click()
     expect(moderator.get_by_test_id("settings-status")).to_have_text("Saved.", timeout=LIVE_MS)
@@ -452,7 +334,7 @@ def test_review_queue_approve_and_reject(browser: Browser, contexts: Contexts, s
     expect(held.first).to_contain_text("every message is reviewed")
 
     held.filter(has_text=good).get_by_test_id("review-approve").click()
-    expect(line(viewer, good)).to_have_count(1, timeout=LIVE_MS)
+    expect(message_line(viewer, good)).to_have_count(1, timeout=LIVE_MS)
     expect(feed_line(moderator, good)).to_have_count(1, timeout=LIVE_MS)
     expect(held).to_have_count(1)
     held.filter(has_text=bad).get_by_test_id("review-reject").click()
@@ -462,9 +344,9 @@ def test_review_queue_approve_and_reject(browser: Browser, contexts: Contexts, s
 
     # A moderator's own post is not held; once it arrives, the rejected one would have too.
     after = f"moderator speaking {marker}"
-    post_ok(site, slug, OWNER, [after])
-    expect(line(viewer, after)).to_have_count(1, timeout=LIVE_MS)
-    expect(line(viewer, bad)).to_have_count(0)
+    site.post_messages(slug, OWNER, [after])
+    expect(message_line(viewer, after)).to_have_count(1, timeout=LIVE_MS)
+    expect(message_line(viewer, bad)).to_have_count(0)
     expect(feed_line(moderator, bad)).to_have_count(0)
     entries = moderator.get_by_test_id("audit-log").locator("[data-testid=audit-entry]")
     expect(entries.first).to_have_attribute("data-action", "reject", timeout=LIVE_MS)
@@ -473,11 +355,31 @@ def test_review_queue_approve_and_reject(browser: Browser, contexts: Contexts, s
     expect(entries.first).to_contain_text(bad)
 
 
-def test_owner_appoints_moderators_and_invites_members(
-    browser: Browser, contexts: Contexts, site: Site
+def test_the_author_of_a_held_message_is_told_a_moderator_will_review_it(
+    contexts: Contexts, site: ModerationSite
 ) -> None:
+    """Posted over the page's WebSocket: the ack says `held`, and the page shows the server's words."""
+    slug = site.rooms["held"]
+    api = site.api(OWNER, slug)
+    assert api.post("mod/settings", {"review": "all"}).status_code == 200
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    expect(bob.get_by_test_id("connection-state")).to_have_attribute("data-transport", "WebSocket")
+
+    text = f"may I say this {uuid.uuid4().hex[:6]}"
+    box = bob.get_by_test_id("message-input")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("", timeout=LIVE_MS)  # taken: nothing to send again
+    notice = bob.get_by_test_id("send-error")
+    expect(notice).to_be_visible()
+    expect(notice).to_have_text("A moderator will review your message before it appears.")
+    expect(message_line(bob, text)).to_have_count(0)
+    assert [item["text"] for item in api.get("mod/review")["held"]] == [text]
+
+
+def test_owner_appoints_moderators_and_invites_members(contexts: Contexts, site: ModerationSite) -> None:
     slug = site.rooms["people"]
-    owner = open_moderate(new_context(browser, contexts, site, OWNER), slug)
+    owner = open_moderate(site.browse(contexts, OWNER), slug)
     moderators = owner.get_by_test_id("moderators")
     members = owner.get_by_test_id("members")
 
@@ -490,7 +392,7 @@ def test_owner_appoints_moderators_and_invites_members(
     expect(owner.get_by_test_id("member-name")).to_have_value("")
 
     # An appointed moderator moderates, but does not appoint.
-    carol_context = new_context(browser, contexts, site, "carol")
+    carol_context = site.browse(contexts, "carol")
     carol = open_moderate(carol_context, slug)
     expect(carol.get_by_test_id("moderators").locator('li[data-name="carol"]')).to_have_count(1)
     expect(carol.get_by_test_id("moderator-name")).to_have_count(0)
@@ -498,7 +400,7 @@ def test_owner_appoints_moderators_and_invites_members(
     expect(carol.get_by_test_id("members").locator('li[data-name="bob"]')).to_have_count(1)
     expect(carol.get_by_test_id("member-add")).to_be_visible()
     # Site staff moderate every room and may appoint.
-    staff = open_moderate(new_context(browser, contexts, site, site.staff), slug)
+    staff = open_moderate(site.browse(contexts, site.staff), slug)
     expect(staff.get_by_test_id("moderator-name")).to_be_visible()
 
     members.locator('li[data-name="bob"]').get_by_role("button", name="Remove").click()
@@ -513,12 +415,12 @@ def test_owner_appoints_moderators_and_invites_members(
     expect(actions.first).to_have_attribute("data-action", "moderator_remove", timeout=LIVE_MS)
 
 
-def test_audit_log_pages_back_newest_first(browser: Browser, contexts: Contexts, site: Site) -> None:
+def test_audit_log_pages_back_newest_first(contexts: Contexts, site: ModerationSite) -> None:
     slug = site.rooms["audit"]
-    api = Api(site, slug, OWNER)
+    api = site.api(OWNER, slug)
     for seconds in range(1, AUDIT_PAGE + 6):
         assert api.post("mod/settings", {"slow_mode_seconds": seconds}).status_code == 200
-    moderator = open_moderate(new_context(browser, contexts, site, OWNER), slug)
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
     entries = moderator.get_by_test_id("audit-log").locator("[data-testid=audit-entry]")
     expect(entries).to_have_count(AUDIT_PAGE)
     expect(entries.first).to_contain_text(f"slow mode seconds: {AUDIT_PAGE + 5}")
@@ -550,15 +452,15 @@ def expect_inert(page: Page, nodes: Locator, texts: list[str]) -> None:
     assert page.evaluate("typeof window.__pwned") == "undefined"
 
 
-def test_hostile_text_is_shown_as_text(browser: Browser, contexts: Contexts, site: Site) -> None:
+def test_hostile_text_is_shown_as_text(contexts: Contexts, site: ModerationSite) -> None:
     slug = site.rooms["hostile"]
     marker = uuid.uuid4().hex[:6]
-    api = Api(site, slug, OWNER)
-    moderator = open_moderate(new_context(browser, contexts, site, OWNER), slug)
+    api = site.api(OWNER, slug)
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
     hostile = [f"{marker} {text}" for text in HOSTILE]
 
     # In the live feed: the server's cleaned text, character for character.
-    acks = post_ok(site, slug, "carol", hostile)
+    acks = site.post_messages(slug, "carol", hostile)
     history = {
         event["id"]: event["text"]
         for event in httpx.get(f"{site.base_url}/rooms/{slug}/history").json()["events"]

@@ -244,7 +244,7 @@ def test_pages_static_files_and_forwarded_headers(proxy: Proxy) -> None:
         assert css.content == (ROOT / "static" / "css" / "site.css").read_bytes()
         assert css.headers["cache-control"] == "no-cache"
         # Browsers refuse ES modules served under any other type.
-        script = client.get("/static/js/room.js")
+        script = client.get("/static/js/pages/room.js")
         assert script.status_code == 200
         assert "javascript" in script.headers["content-type"]
         assert client.get("/static/admin/css/base.css").status_code == 200  # collectstatic ran

@@ -214,4 +214,4 @@ def test_through_nginx_the_health_check_answers_plain_http_and_pages_carry_the_h
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         assert page.headers["x-frame-options"] == "DENY"
         assert "; secure" in page.headers["set-cookie"].lower()
-        assert client.get("/static/js/room.js").headers["x-content-type-options"] == "nosniff"
+        assert client.get("/static/js/pages/room.js").headers["x-content-type-options"] == "nosniff"

@@ -13,16 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
-from .browsing import Contexts
-from .conftest import PASSWORD, DaphneServer, login, manage
+from .browsing import LIVE_MS, Contexts
+from .conftest import PASSWORD, Site, create_rooms, manage, running_server
 from .danmaku_media import media_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-LIVE_MS = 5_000
-SLOW_MS = 15_000
 OWNER = "alice"
 
 # Runs before the page's own scripts in every document (Playwright injects it outside the
@@ -56,19 +54,17 @@ class Violations:
         assert self.console == [], self.console
 
 
-@dataclass(frozen=True)
-class Site:
-    server: DaphneServer
-    room: str
-    video_url: str
+@dataclass
+class PolicySite(Site):
+    video_url: str = ""  # the room's video, on another origin
 
     @property
-    def base_url(self) -> str:
-        return self.server.base_url
+    def room(self) -> str:
+        return self.rooms["policy"]
 
 
 @pytest.fixture(scope="module")
-def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[PolicySite]:
     """DEBUG off as in production (plain HTTP on 127.0.0.1, so no redirect and cookies a
     browser sends over HTTP); a room of alice's whose video lives on another origin."""
     room = f"csp-{uuid.uuid4().hex[:8]}"
@@ -80,24 +76,17 @@ def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
         "CSRF_COOKIE_SECURE": "0",
     }
     with media_server(120) as video_url:
-        manage(
-            env,
-            "createroom", room, "--title", "Policy room", "--owner", OWNER,
-            "--video-url", video_url, "--duration-ms", "120000",
-        )  # fmt: skip
-        server = DaphneServer(env, tmp_path_factory.mktemp("csp") / "daphne.log").start()
-        try:
-            yield Site(server, room, video_url)
-        finally:
-            server.stop()
+        video = ["--video-url", video_url, "--duration-ms", "120000"]
+        create_rooms(env, {room: ["--title", "Policy room", "--owner", OWNER, *video]})
+        with running_server(env, tmp_path_factory.mktemp("csp")) as server:
+            yield PolicySite(server, {"policy": room}, viewport=(1280, 900), video_url=video_url)
 
 
 def new_context(
-    browser: Browser, contexts: Contexts, site: Site, violations: Violations, user: str | None = None
+    contexts: Contexts, site: PolicySite, violations: Violations, user: str | None = None
 ) -> BrowserContext:
-    context = browser.new_context(base_url=site.base_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(SLOW_MS)
-    contexts.append(context)
+    """A fresh browser profile whose pages report every policy violation and every console error."""
+    context = site.browse(contexts, user)
     context.expose_function("reportCspViolation", lambda event: violations.events.append(event))
     context.add_init_script(REPORT_VIOLATIONS)
 
@@ -106,14 +95,7 @@ def new_context(
         if message.type == "error" or "Content Security Policy" in message.text:
             violations.console.append(f"{message.location.get('url')}: {message.text}")
 
-    def on_page(page: Page) -> None:
-        page.on("pageerror", lambda error: contexts.page_errors.append(error))
-        page.on("console", on_console)
-
-    context.on("page", on_page)
-    if user is not None:
-        cookies = login(site.base_url, user)
-        context.add_cookies([{"name": k, "value": v, "url": site.base_url} for k, v in cookies.items()])
+    context.on("page", lambda page: page.on("console", on_console))
     return context
 
 
@@ -138,10 +120,8 @@ def violations() -> Iterator[Violations]:
     found.assert_none()
 
 
-def test_home_login_and_signup_pages(
-    browser: Browser, contexts: Contexts, site: Site, violations: Violations
-) -> None:
-    context = new_context(browser, contexts, site, violations)
+def test_home_login_and_signup_pages(contexts: Contexts, site: PolicySite, violations: Violations) -> None:
+    context = new_context(contexts, site, violations)
     page = context.new_page()
     page.goto("/")
     expect(page.get_by_role("heading", name="Rooms")).to_be_visible()
@@ -167,9 +147,9 @@ def test_home_login_and_signup_pages(
 
 @pytest.mark.parametrize("transport", ["websocket", "sse", "longpoll"])
 def test_room_page_posts_and_receives(
-    browser: Browser, contexts: Contexts, site: Site, violations: Violations, transport: str
+    contexts: Contexts, site: PolicySite, violations: Violations, transport: str
 ) -> None:
-    page = new_context(browser, contexts, site, violations, user=OWNER).new_page()
+    page = new_context(contexts, site, violations, user=OWNER).new_page()
     page.goto(f"/rooms/{site.room}/?transport={transport}")
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
     expect_policy(page)
@@ -183,9 +163,9 @@ def test_room_page_posts_and_receives(
 
 
 def test_watch_page_plays_the_video_and_draws_comments(
-    browser: Browser, contexts: Contexts, site: Site, violations: Violations
+    contexts: Contexts, site: PolicySite, violations: Violations
 ) -> None:
-    page = new_context(browser, contexts, site, violations, user=OWNER).new_page()
+    page = new_context(contexts, site, violations, user=OWNER).new_page()
     page.goto(f"/rooms/{site.room}/watch")
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
     expect_policy(page)
@@ -224,10 +204,8 @@ def test_watch_page_plays_the_video_and_draws_comments(
     settle(page)
 
 
-def test_overlay_draws_comments(
-    browser: Browser, contexts: Contexts, site: Site, violations: Violations
-) -> None:
-    context = new_context(browser, contexts, site, violations)
+def test_overlay_draws_comments(contexts: Contexts, site: PolicySite, violations: Violations) -> None:
+    context = new_context(contexts, site, violations)
     overlay = context.new_page()
     overlay.goto(f"/rooms/{site.room}/overlay")
     expect(overlay.get_by_test_id("overlay")).to_have_attribute("data-state", "live")
@@ -235,7 +213,7 @@ def test_overlay_draws_comments(
     chat = context.new_page()
     chat.goto(f"/rooms/{site.room}/overlay?chat=1")
     expect(chat.get_by_test_id("overlay")).to_have_attribute("data-state", "live")
-    writer = new_context(browser, contexts, site, violations, user=OWNER).new_page()
+    writer = new_context(contexts, site, violations, user=OWNER).new_page()
     writer.goto(f"/rooms/{site.room}/watch")
     expect(writer.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
     text = f"overlay under the policy {uuid.uuid4().hex[:6]}"
@@ -252,10 +230,8 @@ def test_overlay_draws_comments(
         settle(page)
 
 
-def test_moderate_and_video_pages(
-    browser: Browser, contexts: Contexts, site: Site, violations: Violations
-) -> None:
-    context = new_context(browser, contexts, site, violations, user=OWNER)
+def test_moderate_and_video_pages(contexts: Contexts, site: PolicySite, violations: Violations) -> None:
+    context = new_context(contexts, site, violations, user=OWNER)
     page = context.new_page()
     page.goto(f"/rooms/{site.room}/moderate")
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
@@ -275,7 +251,7 @@ def test_moderate_and_video_pages(
     settle(video)
 
 
-def test_admin_pages(browser: Browser, contexts: Contexts, site: Site, violations: Violations) -> None:
+def test_admin_pages(contexts: Contexts, site: PolicySite, violations: Violations) -> None:
     """Django's admin (its own templates and scripts) under the same policy."""
     name = f"csp-admin-{uuid.uuid4().hex[:6]}"
     manage(
@@ -285,7 +261,7 @@ def test_admin_pages(browser: Browser, contexts: Contexts, site: Site, violation
         "from django.contrib.auth.models import User\n"
         f"User.objects.create_superuser({name!r}, password={PASSWORD!r})",
     )
-    page = new_context(browser, contexts, site, violations).new_page()
+    page = new_context(contexts, site, violations).new_page()
     page.goto("/admin/login/")
     expect_policy(page)
     page.get_by_label("Username").fill(name)
@@ -301,13 +277,11 @@ def test_admin_pages(browser: Browser, contexts: Contexts, site: Site, violation
     settle(page)
 
 
-def test_the_policy_is_enforced_and_violations_are_seen(
-    browser: Browser, contexts: Contexts, site: Site
-) -> None:
+def test_the_policy_is_enforced_and_violations_are_seen(contexts: Contexts, site: PolicySite) -> None:
     """The control for the zero counts above: an inline script and a style attribute added to
     a page are blocked, and both listeners report them."""
     found = Violations()
-    page = new_context(browser, contexts, site, found).new_page()
+    page = new_context(contexts, site, found).new_page()
     page.goto(f"/rooms/{site.room}/")
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
     settle(page)

@@ -10,30 +10,27 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
+from playwright.sync_api import BrowserContext, Page, WebSocketRoute, expect
 
-from .conftest import DaphneServer, login, unique_prefix
-from .test_browser import (
+from .browsing import (
     LIVE_MS,
-    ROOM,
     SLOW_MS,
     Contexts,
     go_away,
-    message,
-    new_context,
-    post_over_websocket,
-    restarted,
-    send,
+    message_line,
+    send_message,
     texts_with_prefix,
 )
+from .conftest import DEMO_ROOM, DaphneServer, login, post_as, restarted, unique_prefix
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-
+ROOM = DEMO_ROOM
 LABELS = {"ws": "Live (WebSocket)", "sse": "Live (SSE)", "poll": "Live (polling)"}
-# Consecutive failed opens after which the client tries the next transport (static/js/realtime.js).
+# Consecutive failed opens after which the client tries the next transport
+# (static/js/client/realtime.js).
 FALLBACK_AFTER_FAILURES = 2
-# A quiet room answers a long-poll after 25 s (static/js/longpoll.js POLL_TIMEOUT_S), plus slack.
+# A quiet room answers a long-poll after 25 s (static/js/client/longpoll.js POLL_TIMEOUT_S), plus slack.
 POLL_ANSWER_MS = 35_000
 # The client first tries to move back up from a fallback transport at most this long after going live.
 UPGRADE_PROBE_MAX_MS = 60_000
@@ -85,13 +82,11 @@ class Traffic:
         return sum(1 for verb, where, _query in self.requests if verb == method and where == path)
 
 
-def user_context(browser: Browser, contexts: Contexts, server: DaphneServer, username: str) -> BrowserContext:
+def user_context(contexts: Contexts, server: DaphneServer, username: str) -> BrowserContext:
     """A browser context signed in as `username`: the session cookie of a real login, and no
     CSRF cookie, so posting over HTTP relies on the room page providing the token."""
-    context = new_context(browser, contexts, server)
     session = login(server.base_url, username)["sessionid"]
-    context.add_cookies([{"name": "sessionid", "value": session, "url": server.base_url}])
-    return context
+    return contexts.new(server.base_url, cookies={"sessionid": session})
 
 
 def open_room(
@@ -112,11 +107,11 @@ def expect_state(page: Page, label: str, timeout: float = SLOW_MS) -> None:
 def chat_both_ways(alice: Page, bob: Page) -> None:
     """Alice types a message and presses Enter, bob sees it; bob answers, alice sees it."""
     hello = f"{unique_prefix()} hello from alice"
-    send(alice, hello)
-    expect(message(bob, hello).locator(".msg-author")).to_have_text("alice", timeout=LIVE_MS)
+    send_message(alice, hello)
+    expect(message_line(bob, hello).locator(".msg-author")).to_have_text("alice", timeout=LIVE_MS)
     reply = f"{unique_prefix()} bob answers"
-    send(bob, reply)
-    expect(message(alice, reply).locator(".msg-author")).to_have_text("bob", timeout=LIVE_MS)
+    send_message(bob, reply)
+    expect(message_line(alice, reply).locator(".msg-author")).to_have_text("bob", timeout=LIVE_MS)
     for page in (alice, bob):
         shown = page.locator(".msg .msg-text").all_text_contents()
         assert shown.count(hello) == 1, shown
@@ -135,11 +130,9 @@ def room_last_seq(server: DaphneServer) -> int:
 
 
 @pytest.mark.parametrize("transport", ["ws", "sse", "poll"])
-def test_forced_transport_chats_both_ways(
-    transport: str, browser: Browser, contexts: Contexts, server: DaphneServer
-) -> None:
-    alice, alice_traffic = open_room(user_context(browser, contexts, server, "alice"), transport)
-    bob, bob_traffic = open_room(user_context(browser, contexts, server, "bob"), transport)
+def test_forced_transport_chats_both_ways(transport: str, contexts: Contexts, server: DaphneServer) -> None:
+    alice, alice_traffic = open_room(user_context(contexts, server, "alice"), transport)
+    bob, bob_traffic = open_room(user_context(contexts, server, "bob"), transport)
 
     chat_both_ways(alice, bob)
     # Presence is pushed over WebSocket and SSE; long-poll brings it with each answer, and a
@@ -170,32 +163,28 @@ def test_forced_transport_chats_both_ways(
     assert alice_traffic.count("POST", "messages") in (0, 2)  # one ok, one too long; never resent
 
 
-def test_falls_back_to_sse_when_websocket_is_refused(
-    browser: Browser, contexts: Contexts, server: DaphneServer
-) -> None:
+def test_falls_back_to_sse_when_websocket_is_refused(contexts: Contexts, server: DaphneServer) -> None:
     refused: list[str] = []
 
     def refuse(socket: WebSocketRoute) -> None:
         refused.append(socket.url)
         socket.close(code=1011, reason="refused by the test")
 
-    context = user_context(browser, contexts, server, "alice")
+    context = user_context(contexts, server, "alice")
     context.route_web_socket(lambda url: "/ws/rooms/" in url, refuse)
     alice, traffic = open_room(context, None, LABELS["sse"])
     assert len(refused) == FALLBACK_AFTER_FAILURES, refused
     assert traffic.count("GET", "events") >= 1
     assert traffic.count("GET", "poll") == 0
 
-    bob, _ = open_room(user_context(browser, contexts, server, "bob"), None, LABELS["ws"])
+    bob, _ = open_room(user_context(contexts, server, "bob"), None, LABELS["ws"])
     chat_both_ways(alice, bob)
     expect(alice.get_by_test_id("online-count")).to_have_text("2", timeout=LIVE_MS)
     expect_state(alice, LABELS["sse"], timeout=0)
 
 
-def test_falls_back_to_polling_when_sse_fails_too(
-    browser: Browser, contexts: Contexts, server: DaphneServer
-) -> None:
-    context = user_context(browser, contexts, server, "alice")
+def test_falls_back_to_polling_when_sse_fails_too(contexts: Contexts, server: DaphneServer) -> None:
+    context = user_context(contexts, server, "alice")
     context.add_init_script(BLOCK_WEBSOCKET)
     context.add_init_script(BREAK_EVENTSOURCE)
     alice, traffic = open_room(context, None, LABELS["poll"])
@@ -204,14 +193,12 @@ def test_falls_back_to_polling_when_sse_fails_too(
     assert traffic.count("GET", "poll") >= 1
 
     # The other side on SSE: a message crosses transports both ways.
-    bob, _ = open_room(user_context(browser, contexts, server, "bob"), "sse")
+    bob, _ = open_room(user_context(contexts, server, "bob"), "sse")
     chat_both_ways(alice, bob)
     expect_state(alice, LABELS["poll"], timeout=0)
 
 
-def test_moves_back_up_to_websocket_once_it_works(
-    browser: Browser, contexts: Contexts, server: DaphneServer
-) -> None:
+def test_moves_back_up_to_websocket_once_it_works(contexts: Contexts, server: DaphneServer) -> None:
     """Fallen back to SSE because WebSocket failed, the page tries WebSocket again later."""
     refused: list[str] = []
 
@@ -222,21 +209,21 @@ def test_moves_back_up_to_websocket_once_it_works(
         else:
             socket.connect_to_server()
 
-    context = user_context(browser, contexts, server, "alice")
+    context = user_context(contexts, server, "alice")
     context.route_web_socket(lambda url: "/ws/rooms/" in url, refuse_at_first)
     page = context.new_page()
     page.clock.install()
     page.goto(f"/rooms/{ROOM}/")
     expect_state(page, LABELS["sse"])
     before = f"{unique_prefix()} while on SSE"
-    send(page, before)
-    expect(message(page, before)).to_have_count(1, timeout=LIVE_MS)
+    send_message(page, before)
+    expect(message_line(page, before)).to_have_count(1, timeout=LIVE_MS)
 
     page.clock.fast_forward(UPGRADE_PROBE_MAX_MS)
     expect_state(page, LABELS["ws"], timeout=LIVE_MS)
     after = f"{unique_prefix()} back on WebSocket"
-    post_over_websocket(server, "carol", [after])
-    expect(message(page, after)).to_have_count(1, timeout=LIVE_MS)
+    post_as(server, "carol", [after])
+    expect(message_line(page, after)).to_have_count(1, timeout=LIVE_MS)
     assert texts_with_prefix(page, "test-").count(before) == 1
     seqs = shown_seqs(page)
     assert seqs == sorted(set(seqs))
@@ -274,10 +261,8 @@ def wait_for_received(page: Page, name: str, count: int) -> None:
     )
 
 
-def test_chromium_event_source_reads_the_room_stream(
-    browser: Browser, contexts: Contexts, server: DaphneServer
-) -> None:
-    page = new_context(browser, contexts, server).new_page()
+def test_chromium_event_source_reads_the_room_stream(contexts: Contexts, server: DaphneServer) -> None:
+    page = contexts.new(server.base_url).new_page()
     page.goto("/accounts/login/")
     start = room_last_seq(server)
 
@@ -285,7 +270,7 @@ def test_chromium_event_source_reads_the_room_stream(
     wait_for_received(page, "hello", 1)
     prefix = unique_prefix()
     texts = [f"{prefix} over SSE #{index}" for index in range(3)]
-    post_over_websocket(server, "carol", texts)
+    post_as(server, "carol", texts)
     wait_for_received(page, "message", 3)
 
     events = received(page)
@@ -314,7 +299,7 @@ def test_chromium_event_source_reads_the_room_stream(
     assert received(page)[0]["name"] == "hello"
     assert [event["data"]["text"] for event in received(page, "message")] == texts[1:]
     later = f"{prefix} live after the resume"
-    post_over_websocket(server, "carol", [later])
+    post_as(server, "carol", [later])
     wait_for_received(page, "message", 3)
     assert [event["data"]["text"] for event in received(page, "message")] == [*texts[1:], later]
     assert [event["id"] for event in received(page, "message")] == [str(start + n) for n in (2, 3, 4)]
@@ -341,29 +326,29 @@ def cursors_sent(traffic: Traffic, transport: str, since: int = 0) -> list[int]:
 
 @pytest.mark.parametrize("transport", ["sse", "poll"])
 def test_resumes_after_a_restart(
-    transport: str, browser: Browser, contexts: Contexts, server: DaphneServer, tmp_path: Path
+    transport: str, contexts: Contexts, server: DaphneServer, tmp_path: Path
 ) -> None:
     before = f"{unique_prefix()} before the restart"
-    post_over_websocket(server, "carol", [before])
-    context = new_context(browser, contexts, server)
+    post_as(server, "carol", [before])
+    context = contexts.new(server.base_url)
     page, traffic = open_room(context, transport)
-    expect(message(page, before)).to_have_count(1)
+    expect(message_line(page, before)).to_have_count(1)
     cursor = max(shown_seqs(page))
 
     go_away(server, context, page)
     with restarted(server, tmp_path) as replacement:
         prefix = unique_prefix()
         missed = [f"{prefix} posted while the page was away #{index}" for index in range(3)]
-        post_over_websocket(replacement, "carol", missed)
+        post_as(replacement, "carol", missed)
         expect(page.get_by_test_id("connection-state")).to_have_text("Offline")
         reconnects_from = len(traffic.requests)
         context.set_offline(False)
         expect_state(page, LABELS[transport], timeout=LIVE_MS)
-        expect(message(page, missed[-1])).to_have_count(1, timeout=LIVE_MS)
+        expect(message_line(page, missed[-1])).to_have_count(1, timeout=LIVE_MS)
 
         live = f"{prefix} after the reconnect"
-        post_over_websocket(replacement, "carol", [live])
-        expect(message(page, live)).to_have_count(1, timeout=LIVE_MS)
+        post_as(replacement, "carol", [live])
+        expect(message_line(page, live)).to_have_count(1, timeout=LIVE_MS)
         assert texts_with_prefix(page, prefix) == [*missed, live]
         shown = texts_with_prefix(page, "test-")
         assert shown.count(before) == 1
@@ -378,34 +363,34 @@ def test_resumes_after_a_restart(
 
 @pytest.mark.parametrize("transport", ["sse", "poll"])
 def test_reset_reloads_history_when_too_far_behind(
-    transport: str, browser: Browser, contexts: Contexts, server: DaphneServer, tmp_path: Path
+    transport: str, contexts: Contexts, server: DaphneServer, tmp_path: Path
 ) -> None:
     before = f"{unique_prefix()} before the reset"
-    post_over_websocket(server, "carol", [before])
-    context = new_context(browser, contexts, server)
+    post_as(server, "carol", [before])
+    context = contexts.new(server.base_url)
     page, _ = open_room(context, transport)
-    expect(message(page, before)).to_have_count(1)
+    expect(message_line(page, before)).to_have_count(1)
 
     go_away(server, context, page)
     # More missed events than the server replays: it answers the resume with a reset.
     with restarted(server, tmp_path, CHAT_BACKLOG_MAX="3") as replacement:
         prefix = unique_prefix()
         missed = [f"{prefix} missed #{index}" for index in range(5)]
-        post_over_websocket(replacement, "carol", missed)
+        post_as(replacement, "carol", missed)
         context.set_offline(False)
         expect_state(page, LABELS[transport], timeout=LIVE_MS)
-        expect(message(page, missed[-1])).to_have_count(1, timeout=LIVE_MS)
+        expect(message_line(page, missed[-1])).to_have_count(1, timeout=LIVE_MS)
         assert texts_with_prefix(page, prefix) == missed
-        expect(message(page, before)).to_have_count(1)
+        expect(message_line(page, before)).to_have_count(1)
 
         live = f"{prefix} live after the reset"
-        post_over_websocket(replacement, "carol", [live])
-        expect(message(page, live)).to_have_count(1, timeout=LIVE_MS)
+        post_as(replacement, "carol", [live])
+        expect(message_line(page, live)).to_have_count(1, timeout=LIVE_MS)
         assert texts_with_prefix(page, prefix) == [*missed, live]
 
 
 def test_unknown_transport_parameter_falls_back_to_the_default(
-    browser: Browser, contexts: Contexts, server: DaphneServer
+    contexts: Contexts, server: DaphneServer
 ) -> None:
-    page, _ = open_room(new_context(browser, contexts, server), "constructor", LABELS["ws"])
+    page, _ = open_room(contexts.new(server.base_url), "constructor", LABELS["ws"])
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-transport", "WebSocket")

@@ -19,6 +19,7 @@ import { DensityGate, sampleEvenly } from "./density.js";
 import { compileFilter } from "./filters.js";
 import { isMoving, TrackLayout } from "./layout.js";
 import { displayText, drawSprite, fontPx, freeSprite, measure, normalColor, SIZES } from "./sprites.js";
+import { clampView, VIEWER_DEFAULTS } from "./viewer-settings.js";
 
 export const MODES = Object.freeze(["scroll", "top", "bottom", "reverse"]);
 // How long a scrolling comment takes to cross the stage, and a fixed one stays, at speed 1.
@@ -35,17 +36,6 @@ const JUMP_MS = 3000;
 const STATS_FRAMES = 300;
 // Sharper than 2 device pixels per CSS pixel costs memory and fill rate and is not visible.
 const MAX_PIXEL_RATIO = 2;
-
-export const DEFAULT_VIEW = Object.freeze({
-  show: true,
-  opacity: 1,
-  speed: 1,
-  scale: 1,
-  area: 1,
-  hidden_modes: Object.freeze([]),
-  blocked_keywords: Object.freeze([]),
-  blocked_users: Object.freeze([]),
-});
 
 function clamp(value, low, high, fallback) {
   const number = Number(value);
@@ -80,7 +70,7 @@ export class DanmakuRenderer {
    * @param {object} [options]
    *   clock      where time comes from (default: wall clock, i.e. live)
    *   recorded   true: danmaku events with a video_ms go on the timeline and show at that position
-   *   view       viewer settings (DEFAULT_VIEW's keys)
+   *   view       viewer settings (viewer-settings.js: VIEWER_DEFAULTS's keys, within RANGES)
    *   density    most comments on screen at once
    *   fps        frame-rate cap
    *   meId       the viewer's user id: their own comments get a frame and skip their filters
@@ -108,7 +98,7 @@ export class DanmakuRenderer {
     this.setFps(fps);
     this.layout = new TrackLayout();
     this.gate = new DensityGate({ max: density, lifetimeMs: SCROLL_MS });
-    this.view = { ...DEFAULT_VIEW };
+    this.view = clampView(VIEWER_DEFAULTS);
     this.filter = compileFilter(this.view);
 
     this.active = []; // on screen
@@ -210,19 +200,9 @@ export class DanmakuRenderer {
 
   // Settings.
 
-  /** Change viewer settings (any subset of DEFAULT_VIEW's keys); applies at once. */
+  /** Change viewer settings (any subset of VIEWER_DEFAULTS's keys); applies at once. */
   configure(view = {}) {
-    const next = { ...this.view, ...view };
-    this.view = {
-      show: next.show !== false,
-      opacity: clamp(next.opacity, 0, 1, 1),
-      speed: clamp(next.speed, 0.25, 4, 1),
-      scale: clamp(next.scale, 0.25, 4, 1),
-      area: clamp(next.area, 0.05, 1, 1),
-      hidden_modes: Array.isArray(next.hidden_modes) ? [...next.hidden_modes] : [],
-      blocked_keywords: Array.isArray(next.blocked_keywords) ? [...next.blocked_keywords] : [],
-      blocked_users: Array.isArray(next.blocked_users) ? [...next.blocked_users] : [],
-    };
+    this.view = clampView({ ...this.view, ...view });
     this.filter = compileFilter(this.view);
     this.gate.configure({ lifetimeMs: SCROLL_MS / this.view.speed });
     if (this.layout.area !== this.view.area) {

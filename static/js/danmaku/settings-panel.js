@@ -1,13 +1,14 @@
 // The viewer-settings panel of the watch page: its controls show the store's settings and
-// change them (settings.js). Controls are found by data attributes in the template:
-//   data-setting="show|opacity|speed|scale|area"   a checkbox, range or select
+// change them (settings-store.js). Controls are found by data attributes in the template:
+//   data-setting="show|opacity|speed|scale|area"   a checkbox, range or select; a range's min
+//                                                  and max are RANGES (viewer-settings.js)
 //   data-output="<key>"                            shows a range's value
 //   data-hide-mode="scroll|top|bottom|reverse|color"  a checkbox per hideable kind
 //   data-list="blocked_keywords|blocked_users"     a block list: its input, add button, list, error
 //   data-role="settings-status"                    where saving is reported
 
 import { isValidKeyword } from "./filters.js";
-import { ENTRY_MAX_CHARS, LIST_MAX } from "./settings.js";
+import { ENTRY_MAX_CHARS, LIST_MAX, RANGES } from "./viewer-settings.js";
 
 const FORMATS = {
   opacity: (value) => `${Math.round(value * 100)}%`,
@@ -108,6 +109,8 @@ export function bindSettingsPanel(root, store) {
   };
 
   for (const control of root.querySelectorAll("[data-setting]")) {
+    const range = RANGES[control.dataset.setting];
+    if (control.type === "range" && range) [control.min, control.max] = range.map(String);
     const eventName = control.type === "range" ? "input" : "change";
     control.addEventListener(eventName, () => {
       store.update({ [control.dataset.setting]: readControl(control) });

@@ -7,7 +7,7 @@
 // a seek shows the screen as it would be at the new position. One request at a time; a failed
 // one is retried with backoff. Everything fetched goes to renderer.schedule().
 
-import { Backoff } from "../backoff.js";
+import { Backoff } from "../client/backoff.js";
 
 // Fetch this far ahead of the playback position...
 const AHEAD_MS = 20_000;

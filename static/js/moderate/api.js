@@ -1,7 +1,7 @@
 // The moderation HTTP API (docs/PROTOCOL.md, "Moderation"): JSON in and out, the session cookie
 // and the CSRF token; every refusal becomes a ModError with the server's stable code.
 
-import { csrfToken } from "../post.js";
+import { csrfToken } from "../client/post.js";
 
 // A moderator's click that gets no answer by then is reported as failed.
 const REQUEST_TIMEOUT_MS = 15_000;

@@ -1,19 +1,19 @@
 // The live feed of the moderator's page: the room's message list (messages.js) with, on every
 // message and comment, Delete, and Time out and Ban for its author.
 
-import { MessageList } from "../messages.js";
+import { MessageList } from "../ui/messages.js";
 import { button, element } from "./dom.js";
 
 export class ModerationFeed extends MessageList {
   /**
    * @param {HTMLElement} list the <ol>
    * @param {HTMLElement} scroller its scrolling container
-   * @param {{meId: number|null, onChange?: () => void,
+   * @param {{meId: number|null, empty?: HTMLElement|null,
    *          onAction: (action: string, event: object, button: HTMLButtonElement) => void}} options
    *   onAction is called with "delete", "timeout" or "ban" and the event of the clicked line.
    */
-  constructor(list, scroller, { meId = null, onChange = () => {}, onAction }) {
-    super(list, scroller, { meId, onChange });
+  constructor(list, scroller, { meId = null, empty = null, onAction }) {
+    super(list, scroller, { meId, empty });
     this.eventOf = new WeakMap(); // <li> -> its event
     list.addEventListener("click", (click) => {
       const target = click.target instanceof Element ? click.target.closest("button[data-action]") : null;

@@ -3,17 +3,8 @@
 // The client keeps a cursor (lastSeq, the newest seq it has passed on), drops anything at or
 // below it, and after a lost connection reconnects with exponential backoff and full jitter,
 // resuming with ?after=lastSeq so the server replays exactly what was missed. All of this is
-// the same on every transport.
-//
-// Fallback. Transports are tried in order of preference (WebSocket, SSE, long-poll). An attempt
-// fails when its connection closes, or says nothing for HELLO_TIMEOUT_MS, before its hello.
-// After FALLBACK_AFTER_FAILURES consecutive failed attempts of a transport that has never been
-// live on this page, the next one is tried (after the last, the first again). A transport that
-// has been live here gets PROVEN_FALLBACK_AFTER_FAILURES: a server restart makes every transport
-// fail for a while, and that is no reason to leave the one that works. Live on a lower
-// transport, the client now and then opens the ones above it in the background (after
-// UPGRADE_PROBE_MS, doubling up to UPGRADE_PROBE_MAX_MS) and moves up as soon as one says hello.
-// Given a single transport (the page's ?transport=), it never falls back.
+// the same on every transport. Which transport an attempt uses, when to fall back and when to
+// try moving back up is fallback.js's; answers to sends are answers.js's.
 //
 // Events (CustomEvent, payload in .detail):
 //   state     {state, transport, delayMs?, reason?}   see ConnectionState; transport is a name
@@ -23,19 +14,11 @@
 //   reset     {last_seq, reason}  discard what you show and reload the latest history
 //   notice    an error frame that answers no send of ours {code, message}
 
+import { PendingSends, RoomError, sendError } from "./answers.js";
 import { Backoff } from "./backoff.js";
+import { ConnectionState } from "./connection-state.js";
+import { TransportLadder } from "./fallback.js";
 import { CloseCode, DEFAULT_TRANSPORTS, MAX_FRAME_BYTES } from "./transport.js";
-
-export const ConnectionState = Object.freeze({
-  IDLE: "idle",
-  CONNECTING: "connecting",
-  LIVE: "live",
-  RECONNECTING: "reconnecting",
-  OFFLINE: "offline",
-  NOT_FOUND: "not_found", // the room does not exist (close 4404); no more attempts
-  FAILED: "failed", // the server refused our request (close 4400); no more attempts
-  CLOSED: "closed", // close() was called
-});
 
 // Below the idle timeout of common proxies and load balancers (often 60 s).
 const PING_INTERVAL_MS = 25_000;
@@ -47,52 +30,6 @@ const STABLE_AFTER_MS = 10_000;
 const SEND_TIMEOUT_MS = 15_000;
 // An attempt with no hello by then has failed (a proxy that accepts the connection and stalls).
 const HELLO_TIMEOUT_MS = 10_000;
-// Consecutive failed attempts before trying the next transport. Two, not one, so a single
-// network hiccup does not demote the WebSocket; the backoff between them is under a second.
-const FALLBACK_AFTER_FAILURES = 2;
-// The same for a transport that has been live on this page: more patience, see the top.
-const PROVEN_FALLBACK_AFTER_FAILURES = 5;
-// Live on a fallback transport, when to try the preferred ones again (doubling each time).
-const UPGRADE_PROBE_MS = 60_000;
-const UPGRADE_PROBE_MAX_MS = 15 * 60_000;
-
-const STATE_LABELS = {
-  [ConnectionState.IDLE]: "Connecting…",
-  [ConnectionState.CONNECTING]: "Connecting…",
-  [ConnectionState.RECONNECTING]: "Reconnecting…",
-  [ConnectionState.OFFLINE]: "Offline",
-  [ConnectionState.NOT_FOUND]: "Room not found",
-  [ConnectionState.FAILED]: "Disconnected",
-  [ConnectionState.CLOSED]: "Disconnected",
-};
-
-/**
- * Show a RoomClient `state` event in a page's status element: its text ("Live (SSE)",
- * "Reconnecting…"), `data-state` and `data-transport` for styles and tests, and a tooltip
- * with the reason or the next attempt.
- */
-export function showConnectionState(label, { state, transport, delayMs, reason }) {
-  label.dataset.state = state;
-  label.dataset.transport = transport ?? "";
-  label.textContent = state === ConnectionState.LIVE ? `Live (${transport})` : (STATE_LABELS[state] ?? state);
-  if (delayMs !== undefined) {
-    label.title = `${transport} failed; next attempt in ${(delayMs / 1000).toFixed(1)} s`;
-  } else if (state === ConnectionState.CONNECTING || state === ConnectionState.RECONNECTING) {
-    label.title = `Trying ${transport}`;
-  } else {
-    label.title = reason ?? "";
-  }
-}
-
-/** A refused or failed send: `code` is stable (login_required, empty, too_long, ...). */
-export class RoomError extends Error {
-  constructor(code, message, extra = {}) {
-    super(message || code);
-    this.name = "RoomError";
-    this.code = code;
-    Object.assign(this, extra);
-  }
-}
 
 function byteLength(text) {
   return new TextEncoder().encode(text).length;
@@ -116,18 +53,12 @@ export class RoomClient extends EventTarget {
     this.transport = null;
     this.me = null;
 
-    this._candidates = []; // the supported transports, in order of preference
-    this._level = 0; // index in _candidates of the transport attempts use
-    this._failures = 0; // consecutive attempts of that transport that failed before hello
-    this._proven = new Set(); // transports that have been live on this page
+    this._ladder = new TransportLadder([]); // the supported transports, from connect()
     this._everLive = false;
     this._connection = null; // {conn, transport, live} of the current attempt
     this._probe = null; // {conn, transport, timer} of a background attempt at a better transport
-    this._probeDelayMs = UPGRADE_PROBE_MS;
     this._stopped = true;
-    this._pending = new Map(); // nonce -> {resolve, reject, timer}
-    this._nonceCounter = 0;
-    this._noncePrefix = Math.random().toString(36).slice(2, 8) + "-";
+    this._sends = new PendingSends(SEND_TIMEOUT_MS);
     this._timers = { reconnect: null, ping: null, pong: null, stable: null, hello: null, upgrade: null };
     this._onOnline = () => this._handleOnline();
     this._onOffline = () => this._handleOffline();
@@ -143,8 +74,8 @@ export class RoomClient extends EventTarget {
   /** Start connecting (and keep reconnecting until close()). */
   connect() {
     if (!this._stopped) return;
-    this._candidates = this.transports.filter((transport) => transport.isSupported());
-    if (this._candidates.length === 0) {
+    this._ladder = new TransportLadder(this.transports.filter((transport) => transport.isSupported()));
+    if (this._ladder.transports.length === 0) {
       this._setState(ConnectionState.FAILED, { reason: "This browser supports none of the transports." });
       return;
     }
@@ -162,21 +93,21 @@ export class RoomClient extends EventTarget {
     this._clearTimers();
     this._cancelProbe();
     this._dropConnection();
-    this._failPending("disconnected", "The connection was closed.");
+    this._sends.failAll("disconnected", "The connection was closed.");
     this._setState(ConnectionState.CLOSED);
   }
 
-  /** Post a chat message; resolves with {seq, id} on ack, rejects with a RoomError. */
+  /** Post a chat message; resolves with sendResult() of its ack (answers.js), rejects with a RoomError. */
   send(text) {
     return this.sendFrame({ type: "message", text });
   }
 
   /**
    * Post any client frame with a `type` (e.g. {type: "danmaku", text, mode, ...}); a nonce is
-   * added. Resolves with {seq, id} on ack, rejects with a RoomError, like send().
+   * added. Resolves and rejects like send().
    */
   sendFrame(fields) {
-    const nonce = `${this._noncePrefix}${++this._nonceCounter}`;
+    const nonce = this._sends.nextNonce();
     const frame = { ...fields, nonce };
     if (byteLength(JSON.stringify(frame)) > MAX_FRAME_BYTES) {
       return Promise.reject(new RoomError("too_long", "The message is far too long."));
@@ -184,16 +115,11 @@ export class RoomClient extends EventTarget {
     if (this.state !== ConnectionState.LIVE || this._connection === null) {
       return Promise.reject(new RoomError("not_connected", "Not connected to the room."));
     }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this._pending.delete(nonce);
-        reject(new RoomError("timeout", "The server did not answer in time."));
-      }, SEND_TIMEOUT_MS);
-      this._pending.set(nonce, { resolve, reject, timer });
-      if (!this._connection.conn.send(frame)) {
-        this._settle(nonce, null, new RoomError("not_connected", "Not connected to the room."));
-      }
-    });
+    const answer = this._sends.wait(nonce);
+    if (!this._connection.conn.send(frame)) {
+      this._sends.fail(nonce, new RoomError("not_connected", "Not connected to the room."));
+    }
+    return answer;
   }
 
   // Connection lifecycle.
@@ -205,7 +131,7 @@ export class RoomClient extends EventTarget {
       this._setState(ConnectionState.OFFLINE); // _handleOnline resumes
       return;
     }
-    const attempt = { conn: null, transport: this._candidates[this._level], live: false };
+    const attempt = { conn: null, transport: this._ladder.current, live: false };
     this._connection = attempt;
     this.transport = attempt.transport;
     this._setState(state);
@@ -236,9 +162,9 @@ export class RoomClient extends EventTarget {
     this._clearTimers();
     this._cancelProbe();
     if (code === CloseCode.MESSAGE_TOO_BIG) {
-      this._failPending("too_long", "The message was too big for the server.");
+      this._sends.failAll("too_long", "The message was too big for the server.");
     } else {
-      this._failPending("disconnected", "The connection was lost before the server answered.");
+      this._sends.failAll("disconnected", "The connection was lost before the server answered.");
     }
     if (this._stopped) return;
     if (code === CloseCode.ROOM_NOT_FOUND) {
@@ -264,13 +190,8 @@ export class RoomClient extends EventTarget {
 
   /** One more failed attempt of `transport`; enough of them in a row move to the next one. */
   _countFailure(transport) {
-    this._failures += 1;
-    const limit = this._proven.has(transport) ? PROVEN_FALLBACK_AFTER_FAILURES : FALLBACK_AFTER_FAILURES;
-    if (this._candidates.length < 2 || this._failures < limit) return;
-    this._level = (this._level + 1) % this._candidates.length;
-    this._failures = 0;
-    const next = this._candidates[this._level].name;
-    console.info(`RoomClient: ${transport.name} failed ${limit} times in a row; trying ${next}`);
+    const next = this._ladder.failed(transport);
+    if (next) console.info(`RoomClient: ${transport.name} failed too often in a row; trying ${next.name}`);
   }
 
   _handleOnline() {
@@ -310,26 +231,26 @@ export class RoomClient extends EventTarget {
   _scheduleUpgrade() {
     clearTimeout(this._timers.upgrade);
     this._timers.upgrade = null;
-    if (this._level === 0 || this._probe !== null) return;
-    const delayMs = Math.floor(this._probeDelayMs * (0.5 + 0.5 * Math.random()));
+    const delayMs = this._ladder.probeDelay();
+    if (delayMs === null || this._probe !== null) return;
     this._timers.upgrade = setTimeout(() => this._probeUpgrade(0), delayMs);
   }
 
   /** Open the transport at `level` beside the live one; adopt it if it says hello. */
   _probeUpgrade(level) {
     this._timers.upgrade = null;
-    if (this._stopped || this._connection === null || level >= this._level) return;
-    const probe = { conn: null, transport: this._candidates[level], live: false, timer: null };
+    if (this._stopped || this._connection === null || level >= this._ladder.level) return;
+    const probe = { conn: null, transport: this._ladder.transports[level], live: false, timer: null };
     this._probe = probe;
     const probing = () => this._probe === probe;
     const current = () => this._connection === probe;
     const fail = () => {
       if (!probing()) return;
       this._cancelProbe();
-      if (level + 1 < this._level) {
+      if (level + 1 < this._ladder.level) {
         this._probeUpgrade(level + 1);
       } else {
-        this._probeDelayMs = Math.min(this._probeDelayMs * 2, UPGRADE_PROBE_MAX_MS);
+        this._ladder.probesFailed();
         this._scheduleUpgrade();
       }
     };
@@ -360,9 +281,7 @@ export class RoomClient extends EventTarget {
     this._connection = probe;
     if (replaced && replaced.conn) replaced.conn.close();
     this._clearTimers();
-    this._level = this._candidates.indexOf(probe.transport);
-    this._failures = 0;
-    this._probeDelayMs = UPGRADE_PROBE_MS;
+    this._ladder.adopt(probe.transport);
     this.transport = probe.transport;
     this._handleOpen();
     this._handleFrame(hello);
@@ -392,9 +311,10 @@ export class RoomClient extends EventTarget {
         this.lastSeq = frame.last_seq;
         return this._emit("reset", { last_seq: frame.last_seq, reason: frame.reason });
       case "ack":
-        return this._settle(frame.nonce, { seq: frame.seq, id: frame.id }, null);
+        return this._sends.answer(frame);
       case "error":
-        return this._onError(frame);
+        if (!this._sends.answer(frame)) this._emit("notice", sendError(frame));
+        return undefined;
       default:
         return undefined; // pong, and frame types added later
     }
@@ -402,21 +322,14 @@ export class RoomClient extends EventTarget {
 
   /** A frame from a connection that is no longer ours: only answers to our posts still count. */
   _handleLateFrame(frame) {
-    if (!this._pending.has(frame.nonce)) return;
-    if (frame.type === "ack") {
-      // A held ack (a moderator reviews it first) has no seq: {held: true, message}.
-      const result = frame.held ? { seq: null, id: null, held: true, message: frame.message } : { seq: frame.seq, id: frame.id };
-      this._settle(frame.nonce, result, null);
-    }
-    else if (frame.type === "error") this._onError(frame);
+    this._sends.answer(frame);
   }
 
   _onHello(frame) {
     if (this._connection === null || this._connection.live) return;
     this._connection.live = true;
-    this._proven.add(this._connection.transport);
+    this._ladder.live(this._connection.transport);
     this._everLive = true;
-    this._failures = 0;
     clearTimeout(this._timers.hello);
     this._timers.hello = null;
     if (this.lastSeq === null || this.lastSeq === undefined) this.lastSeq = frame.last_seq;
@@ -437,31 +350,6 @@ export class RoomClient extends EventTarget {
       fresh.push(event);
     }
     if (fresh.length) this._emit("events", { events: fresh });
-  }
-
-  _onError(frame) {
-    const { code, message, nonce, type: _type, ...extra } = frame;
-    const error = new RoomError(code || "error", message, extra);
-    if (nonce !== null && nonce !== undefined && this._pending.has(nonce)) {
-      this._settle(nonce, null, error);
-    } else {
-      this._emit("notice", error);
-    }
-  }
-
-  _settle(nonce, value, error) {
-    const pending = this._pending.get(nonce);
-    if (!pending) return;
-    this._pending.delete(nonce);
-    clearTimeout(pending.timer);
-    if (error) pending.reject(error);
-    else pending.resolve(value);
-  }
-
-  _failPending(code, message) {
-    for (const nonce of [...this._pending.keys()]) {
-      this._settle(nonce, null, new RoomError(code, message));
-    }
   }
 
   // Keep-alive.

@@ -1,4 +1,5 @@
-// Viewer settings: what this viewer wants to see of the comments.
+// Where a viewer's settings (viewer-settings.js) are kept: this browser's localStorage, and
+// for a signed-in viewer also the server.
 //
 // The same keys everywhere: the renderer's view (renderer.js), localStorage, and
 // GET/PUT /danmaku/settings for a signed-in viewer (docs/PROTOCOL.md), whose server copy follows
@@ -7,66 +8,12 @@
 // once and, when signed in, PUT to the server shortly after (changes in a burst, like dragging a
 // slider, make one request).
 
-import { csrfToken } from "../post.js";
-import { isValidKeyword } from "./filters.js";
+import { csrfToken } from "../client/post.js";
+import { cleanSettings } from "./viewer-settings.js";
 
 export const STORAGE_KEY = "danmaku:viewer-settings";
-export const AREAS = Object.freeze([0.25, 0.5, 0.75, 1]);
-export const HIDEABLE_MODES = Object.freeze(["scroll", "top", "bottom", "reverse", "color"]);
-// The server's limits (danmaku/options.py): a longer list or entry is refused as a whole.
-export const LIST_MAX = 200;
-export const ENTRY_MAX_CHARS = 100;
-export const RANGES = Object.freeze({
-  opacity: Object.freeze([0.1, 1]),
-  speed: Object.freeze([0.25, 4]),
-  scale: Object.freeze([0.5, 3]),
-});
-export const VIEWER_DEFAULTS = Object.freeze({
-  show: true,
-  opacity: 1,
-  speed: 1,
-  scale: 1,
-  area: 1,
-  hidden_modes: Object.freeze([]),
-  blocked_keywords: Object.freeze([]),
-  blocked_users: Object.freeze([]),
-});
 // Wait this long after the last change before saving to the server.
 const SAVE_DELAY_MS = 400;
-
-function number(value, [low, high], fallback) {
-  const valid = typeof value === "number" && Number.isFinite(value) && value >= low && value <= high;
-  return valid ? value : fallback;
-}
-
-function entries(value, keep = () => true) {
-  if (!Array.isArray(value)) return [];
-  const cleaned = [];
-  for (const item of value) {
-    if (typeof item !== "string") continue;
-    const entry = item.trim();
-    if (entry === "" || entry.length > ENTRY_MAX_CHARS || cleaned.includes(entry) || !keep(entry)) continue;
-    cleaned.push(entry);
-    if (cleaned.length === LIST_MAX) break;
-  }
-  return cleaned;
-}
-
-/** Complete, valid settings from anything (missing or bad values become the defaults). */
-export function cleanSettings(value) {
-  const source = value && typeof value === "object" ? value : {};
-  const hidden = Array.isArray(source.hidden_modes) ? source.hidden_modes : [];
-  return {
-    show: typeof source.show === "boolean" ? source.show : VIEWER_DEFAULTS.show,
-    opacity: number(source.opacity, RANGES.opacity, VIEWER_DEFAULTS.opacity),
-    speed: number(source.speed, RANGES.speed, VIEWER_DEFAULTS.speed),
-    scale: number(source.scale, RANGES.scale, VIEWER_DEFAULTS.scale),
-    area: AREAS.includes(source.area) ? source.area : VIEWER_DEFAULTS.area,
-    hidden_modes: HIDEABLE_MODES.filter((mode) => hidden.includes(mode)),
-    blocked_keywords: entries(source.blocked_keywords, isValidKeyword),
-    blocked_users: entries(source.blocked_users),
-  };
-}
 
 export function loadLocal(storage = globalThis.localStorage) {
   try {

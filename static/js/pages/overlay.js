@@ -7,12 +7,12 @@
 // (comments on screen at most), fps (frame-rate cap), and chat (a chat list instead of flying
 // comments).
 
-import { MessageList } from "../messages.js";
-import { RoomClient } from "../realtime.js";
-import { sseTransport } from "../sse.js";
-import { WallClock } from "./clock.js";
-import { exposeRenderer } from "./debug.js";
-import { DanmakuRenderer } from "./renderer.js";
+import { RoomClient } from "../client/realtime.js";
+import { sseTransport } from "../client/sse.js";
+import { WallClock } from "../danmaku/clock.js";
+import { exposeRenderer } from "../danmaku/debug.js";
+import { DanmakuRenderer } from "../danmaku/renderer.js";
+import { MessageList } from "../ui/messages.js";
 
 // The chat list keeps the newest this many lines; older ones scroll off for good.
 const CHAT_LINES = 60;
@@ -37,22 +37,12 @@ client.on("state", ({ state }) => {
 });
 client.on("notice", (error) => console.warn("overlay:", error.code, error.message));
 
-/** Drop the oldest lines of a MessageList beyond `keep`. */
-function trim(messages, keep) {
-  while (messages.size > keep) {
-    const oldest = messages.list.firstElementChild;
-    messages.bySeq.delete(Number(oldest.dataset.seq));
-    if (oldest.dataset.id) messages.byId.delete(Number(oldest.dataset.id));
-    oldest.remove();
-  }
-}
-
 if (options.chat) {
   const list = root.querySelector('[data-role="messages"]');
   const messages = new MessageList(list, list.parentElement);
   client.on("events", ({ events }) => {
     messages.apply(events);
-    trim(messages, CHAT_LINES);
+    messages.keepNewest(CHAT_LINES);
     messages.scrollToBottom();
   });
   client.on("reset", () => messages.reset());
@@ -61,12 +51,7 @@ if (options.chat) {
     clock: new WallClock(),
     density: options.density ?? 120,
     fps: options.fps ?? 60,
-    view: {
-      speed: options.speed ?? 1,
-      opacity: options.opacity ?? 1,
-      scale: options.scale ?? 1,
-      area: options.area ?? 1,
-    },
+    view: { speed: options.speed, opacity: options.opacity, scale: options.scale, area: options.area },
   });
   client.on("events", ({ events }) => renderer.apply(events));
   exposeRenderer(renderer, { options: () => ({ ...options }) });

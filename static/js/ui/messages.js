@@ -28,13 +28,14 @@ export class MessageList {
   /**
    * @param {HTMLElement} list the <ol> holding one <li> per event
    * @param {HTMLElement} scroller the scrolling container around it
-   * @param {{meId?: number|null, onChange?: () => void}} [options]
+   * @param {{meId?: number|null, empty?: HTMLElement|null}} [options]
+   *   empty: a note shown while the list is empty (updateEmptyNote() shows it the first time)
    */
-  constructor(list, scroller, { meId = null, onChange = () => {} } = {}) {
+  constructor(list, scroller, { meId = null, empty = null } = {}) {
     this.list = list;
     this.scroller = scroller;
     this.meId = meId;
-    this.onChange = onChange;
+    this.empty = empty;
     this.bySeq = new Map(); // seq -> <li>
     this.byId = new Map(); // message id -> <li>
     this.deletedIds = new Set(); // deleted before (or while) we saw them
@@ -82,7 +83,7 @@ export class MessageList {
     this._insert(item, event.seq);
     this.bySeq.set(event.seq, item);
     if (event.id !== undefined && event.id !== null) this.byId.set(event.id, item);
-    this.onChange();
+    this.updateEmptyNote();
   }
 
   /** Remove the message with this id (a moderator deleted it). */
@@ -93,7 +94,7 @@ export class MessageList {
     this.byId.delete(messageId);
     this.bySeq.delete(Number(item.dataset.seq));
     item.remove();
-    this.onChange();
+    this.updateEmptyNote();
   }
 
   /** Empty the list; with a seq, also refuse anything older that shows up later. */
@@ -102,7 +103,23 @@ export class MessageList {
     this.list.replaceChildren();
     this.bySeq.clear();
     this.byId.clear();
-    this.onChange();
+    this.updateEmptyNote();
+  }
+
+  /** Drop the oldest lines beyond the newest `count` (a list that only ever shows the latest). */
+  keepNewest(count) {
+    while (this.size > count) {
+      const oldest = this.list.firstElementChild;
+      this.bySeq.delete(Number(oldest.dataset.seq));
+      if (oldest.dataset.id) this.byId.delete(Number(oldest.dataset.id));
+      oldest.remove();
+    }
+    this.updateEmptyNote();
+  }
+
+  /** Show the empty note when nothing is listed (the page calls it once its history is in). */
+  updateEmptyNote() {
+    if (this.empty) this.empty.hidden = this.size > 0;
   }
 
   /** Forget everything (before reloading history after a reset). */

@@ -1,0 +1,112 @@
+// The moderator's actions on a message or a user: Delete, Time out and Ban on the feed's lines
+// and by name, and Lift on a sanction. The reason typed beside the feed goes with the next
+// action (and is cleared once used); the outcome or the failure goes to the notice line.
+
+import { busy, formatDuration } from "./dom.js";
+
+/** The reason typed beside the feed: it goes with the next action, and is cleared once used. */
+export class ReasonField {
+  constructor(input) {
+    this.input = input;
+  }
+
+  /** The reason as a request field ({} when none was typed). */
+  take() {
+    const reason = this.input.value.trim();
+    return reason ? { reason } : {};
+  }
+
+  /** The action with `field` was done: clear the reason, unless it was edited meanwhile. */
+  used(field) {
+    if (field.reason !== undefined && this.input.value.trim() === field.reason) this.input.value = "";
+  }
+}
+
+export class ModActions {
+  /**
+   * @param {{reason: ReasonField, duration: HTMLSelectElement, sanctions: HTMLElement,
+   *          sanctionForm: HTMLFormElement}} parts
+   * @param {{api: import("./api.js").ModApi, notice: import("./notice.js").Notice,
+   *          feed: import("./feed.js").ModerationFeed, refresher: import("./refresher.js").Refresher,
+   *          state: import("./room-state.js").RoomState}} services
+   */
+  constructor(parts, { api, notice, feed, refresher, state }) {
+    Object.assign(this, { parts, api, notice, feed, refresher, state });
+    parts.sanctions.addEventListener("click", (click) => {
+      const control = click.target instanceof Element ? click.target.closest('button[data-action="lift"]') : null;
+      const item = control ? control.closest("li[data-name]") : null;
+      if (item) this.lift(item.dataset.name, control);
+    });
+    parts.sanctionForm.addEventListener("submit", async (submit) => {
+      submit.preventDefault();
+      const form = submit.currentTarget;
+      const user = form.elements.user.value.trim();
+      if (!user) return;
+      const control = submit.submitter ?? form.querySelector("button");
+      const done = control.value === "ban" ? await this.ban(user, control) : await this.timeOut(user, control);
+      if (done) form.elements.user.value = "";
+    });
+  }
+
+  /** A button on a line of the feed: "delete", "timeout" or "ban", with the line's event. */
+  onFeedAction(action, event, control) {
+    if (action === "delete") this.deleteMessage(event, control);
+    else if (action === "timeout" && event.user) this.timeOut(event.user.name, control);
+    else if (action === "ban" && event.user) this.ban(event.user.name, control);
+  }
+
+  async deleteMessage(event, control) {
+    const field = this.parts.reason.take();
+    try {
+      await busy(control, () => this.api.post("delete", { id: event.id, ...field }));
+      this.feed.remove(event.id);
+      this.parts.reason.used(field);
+      this.notice.show(event.user ? `Deleted the message by ${event.user.name}.` : "Deleted the message.");
+      this.refresher.changed();
+    } catch (error) {
+      if (error.code === "already_deleted") this.feed.remove(event.id);
+      this.notice.error(error, "Could not delete the message");
+    }
+  }
+
+  timeOut(user, control) {
+    const seconds = Number(this.parts.duration.value);
+    return this._sanction("timeout", { user, seconds }, control, {
+      done: `${user} is timed out for ${formatDuration(seconds)}.`,
+      failed: `Could not time out ${user}`,
+    });
+  }
+
+  ban(user, control) {
+    return this._sanction("ban", { user }, control, {
+      done: `${user} is banned from the room.`,
+      failed: `Could not ban ${user}`,
+    });
+  }
+
+  async lift(user, control) {
+    try {
+      await busy(control, () => this.api.post("unban", { user }));
+      this.notice.show(`${user} may post again.`);
+      this.refresher.changed({ state: true });
+    } catch (error) {
+      this.notice.error(error, `Could not lift the sanction of ${user}`);
+      if (error.code === "not_found") this.state.refresh(); // it ran out, or someone lifted it first
+    }
+  }
+
+  /** A timeout or ban with the typed reason; true when it was done. */
+  async _sanction(endpoint, body, control, { done, failed }) {
+    const field = this.parts.reason.take();
+    try {
+      await busy(control, () => this.api.post(endpoint, { ...body, ...field }));
+      this.parts.reason.used(field);
+      this.notice.show(done);
+      this.refresher.changed({ state: true });
+      return true;
+    } catch (error) {
+      this.notice.error(error, failed);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// The moderator's page: the room's live feed with Delete / Time out / Ban on every line, the
+// review queue, the room's settings, people and sanctions, the audit log and live figures.
+// The page's data (room, endpoints, who we are) comes as JSON in #moderate-config.
+
+import { ModActions, ReasonField } from "../moderate/actions.js";
+import { ModApi } from "../moderate/api.js";
+import { AuditLog } from "../moderate/audit.js";
+import { ModerationFeed } from "../moderate/feed.js";
+import { Figures } from "../moderate/figures.js";
+import { Notice } from "../moderate/notice.js";
+import { wirePeopleForms } from "../moderate/people-forms.js";
+import { Refresher } from "../moderate/refresher.js";
+import { ReviewQueue } from "../moderate/review.js";
+import { RoomState } from "../moderate/room-state.js";
+import { wireClearRoom, wireImport } from "../moderate/room-tools.js";
+import { SettingsForm } from "../moderate/settings.js";
+import { LiveRoom } from "../ui/live-room.js";
+
+const config = JSON.parse(document.getElementById("moderate-config").textContent);
+const root = document.getElementById("moderate");
+const part = (role) => root.querySelector(`[data-role="${role}"]`);
+const api = new ModApi(config.urls);
+const notice = new Notice(part("notice"));
+const reportError = (error, what) => notice.error(error, what);
+
+const settingsForm = new SettingsForm(
+  part("settings-form"),
+  {
+    status: part("settings-status"),
+    changed: part("settings-changed"),
+    reload: part("settings-reload"),
+    ageField: part("age-field"),
+  },
+  async (settings) => {
+    const answer = await api.post("settings", settings);
+    refresher.changed({ state: true });
+    return answer.settings;
+  },
+);
+const state = new RoomState(
+  api,
+  {
+    people: { owner: part("owner"), moderators: part("moderators"), members: part("members") },
+    sanctions: part("sanctions"),
+    sanctionsEmpty: part("sanctions-empty"),
+  },
+  { settingsForm, canAppoint: Boolean(config.is_owner), onError: reportError },
+);
+const audit = new AuditLog(
+  { list: part("audit-list"), empty: part("audit-empty"), older: part("audit-older") },
+  api,
+  reportError,
+);
+const review = new ReviewQueue(
+  { list: part("review-list"), empty: part("review-empty"), count: part("review-count") },
+  api,
+  {
+    onDecided: (item, approve) => {
+      const author = item.user?.name ?? "someone";
+      notice.show(approve ? `Approved the message by ${author}.` : `Rejected the message by ${author}.`);
+      audit.refresh();
+    },
+    onError: reportError,
+  },
+);
+const figures = new Figures(
+  api,
+  {
+    viewers: part("viewers"),
+    lastMinute: part("per-minute-now"),
+    lastHour: part("per-hour"),
+    chart: part("rate-chart"),
+  },
+  reportError,
+);
+const refresher = new Refresher({ audit, review, state, figures });
+
+// The live feed and the actions on its lines.
+const feed = new ModerationFeed(part("feed"), part("feed-scroll"), {
+  meId: config.me ? config.me.id : null,
+  empty: part("feed-empty"),
+  onAction: (action, event, control) => actions.onFeedAction(action, event, control),
+});
+const reason = new ReasonField(part("action-reason"));
+const actions = new ModActions(
+  { reason, duration: part("timeout-duration"), sanctions: part("sanctions"), sanctionForm: part("sanction-form") },
+  { api, notice, feed, refresher, state },
+);
+wirePeopleForms(root, { memberForm: part("member-form"), moderatorForm: part("moderator-form") }, {
+  api,
+  notice,
+  state,
+  refresher,
+});
+wireClearRoom(
+  { button: part("clear-room"), confirm: part("clear-confirm"), yes: part("clear-yes"), no: part("clear-no") },
+  { api, notice, refresher, reason },
+);
+wireImport(part("import-form"), part("import-report"), { api, notice, audit });
+
+part("review-refresh").addEventListener("click", () => review.refresh());
+part("audit-refresh").addEventListener("click", () => audit.refresh());
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") refresher.all();
+});
+
+refresher.all();
+refresher.poll();
+new LiveRoom({
+  slug: config.slug,
+  historyUrl: config.history,
+  list: feed,
+  state: root.querySelector('[data-testid="connection-state"]'),
+  loadOlder: part("load-older"),
+  onEvents: (events) => {
+    for (const event of events) if (event.kind === "settings" && event.settings) settingsForm.update(event.settings);
+    refresher.eventsArrived(events);
+  },
+  onPresence: (presence) => figures.showViewers(presence),
+  onReset: () => refresher.changed({ state: true }),
+  onError: reportError,
+}).start();

@@ -1,0 +1,105 @@
+// The watch page: the video with comments flying over it, the room's chat beside it, a bar to
+// post comments in a chosen style, and the viewer's settings.
+//
+// Recorded video (a video that is not live): the renderer follows the <video>'s position
+// (VideoClock) and the comments are loaded by time window as playback advances (timeline.js);
+// a comment posted now carries the current position. Live (no video, or a live stream): the
+// renderer runs on the wall clock and comments show as they arrive. Both take the room's
+// stream for the chat list, new comments, deletions and clears (ui/live-room.js).
+// ?transport=ws|sse|poll forces one transport, as on the room page.
+
+import { VideoClock, WallClock } from "../danmaku/clock.js";
+import { exposeRenderer } from "../danmaku/debug.js";
+import { bindPostStyle } from "../danmaku/post-style.js";
+import { DanmakuRenderer } from "../danmaku/renderer.js";
+import { bindSettingsPanel } from "../danmaku/settings-panel.js";
+import { SettingsStore } from "../danmaku/settings-store.js";
+import { TimelineLoader } from "../danmaku/timeline.js";
+import { LiveRoom } from "../ui/live-room.js";
+import { MessageList } from "../ui/messages.js";
+
+// Comments on screen at most on the watch page (the overlay takes ?density=).
+const WATCH_DENSITY = 150;
+
+const root = document.getElementById("watch");
+const part = (role) => root.querySelector(`[data-role="${role}"]`);
+const meId = root.dataset.meId ? Number(root.dataset.meId) : null;
+const video = part("video");
+const recorded = video !== null && root.dataset.recorded === "true";
+const durationMs = root.dataset.durationMs ? Number(root.dataset.durationMs) : null;
+
+function readJson(id) {
+  try {
+    return JSON.parse(document.getElementById(id)?.textContent ?? "null");
+  } catch {
+    return null;
+  }
+}
+
+/** The position to post at: the video's, in whole ms within its length; null on live. */
+function postPosition() {
+  if (!recorded) return null;
+  const position = Math.max(0, Math.round(video.currentTime * 1000));
+  return durationMs === null ? position : Math.min(position, durationMs);
+}
+
+// The renderer and the viewer's settings.
+const store = new SettingsStore({
+  saved: readJson("viewer-settings"),
+  url: root.dataset.settingsUrl || null,
+  signedIn: meId !== null,
+});
+const clock = recorded ? new VideoClock(video) : new WallClock();
+const renderer = new DanmakuRenderer(part("canvas"), {
+  clock,
+  recorded,
+  view: store.get(),
+  density: WATCH_DENSITY,
+  meId,
+});
+store.addEventListener("change", (event) => renderer.configure(event.detail));
+bindSettingsPanel(part("settings"), store);
+
+let loader = null;
+if (recorded) {
+  loader = new TimelineLoader({
+    url: root.dataset.windowUrl,
+    renderer,
+    clock,
+    durationMs,
+    behindMs: () => renderer.longestLifetime(),
+  });
+  video.addEventListener("seeking", () => loader.update());
+  loader.start();
+}
+
+exposeRenderer(renderer, {
+  settings: () => store.get(),
+  settingsState: () => store.state,
+  recorded,
+  windowRequests: () => (loader ? loader.requests : 0),
+});
+
+// The chat list and the composer, on the room's stream.
+const composer = part("composer"); // only for signed-in users
+const styleControls = { mode: part("mode"), size: part("size"), color: part("color") };
+const postStyle = composer && bindPostStyle(composer, styleControls);
+
+new LiveRoom({
+  slug: root.dataset.slug,
+  historyUrl: root.dataset.historyUrl,
+  list: new MessageList(part("messages"), part("scroll"), { meId, empty: part("empty") }),
+  state: part("state"),
+  composer: composer && {
+    form: composer,
+    input: part("input"),
+    error: part("send-error"),
+    noun: "comment",
+    frame: (text) => ({ type: "danmaku", text, ...postStyle(), video_ms: postPosition() }),
+  },
+  onEvents: (events) => renderer.apply(events),
+  onReset: () => {
+    renderer.reset();
+    loader?.reset();
+  },
+}).start();

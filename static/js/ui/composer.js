@@ -1,0 +1,54 @@
+// A page's composer: the form that posts what was typed, says why a post was refused (or that
+// a moderator will review it), and keeps the text when it was not taken.
+
+import { loginAddress, postingErrorText } from "./error-texts.js";
+
+/** Show `problem` (a RoomError, or {code: "held", message}) in `box`, or hide it for null. */
+export function showPostingError(box, problem, { noun = "message" } = {}) {
+  if (problem === null) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  box.textContent = postingErrorText(problem, { noun });
+  if (problem.code === "login_required") {
+    const link = document.createElement("a");
+    link.href = loginAddress(window.location.pathname);
+    link.textContent = "Log in";
+    box.append(" ", link);
+  }
+  box.hidden = false;
+}
+
+/**
+ * Post `input`'s text when `form` is submitted: `send(text)` returns RoomClient's answer (a
+ * promise). A taken post empties the input (unless it was edited meanwhile) and calls
+ * onSent(answer); a refused one keeps it and says why in `error`, until the text is edited.
+ * `noun` names what is posted in those sentences ("message", "comment").
+ */
+export function wireComposer(form, { input, error, send, noun = "message", onSent = () => {} }) {
+  let sending = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (sending || text.trim() === "") return;
+    sending = true;
+    form.setAttribute("aria-busy", "true");
+    try {
+      const answer = await send(text);
+      // Taken, but held: a moderator reviews it before anyone sees it.
+      showPostingError(error, answer?.held ? { code: "held", message: answer.message } : null, { noun });
+      if (input.value === text) input.value = "";
+      onSent(answer);
+    } catch (problem) {
+      showPostingError(error, problem, { noun });
+    } finally {
+      sending = false;
+      form.removeAttribute("aria-busy");
+      input.focus();
+    }
+  });
+  input.addEventListener("input", () => {
+    if (!error.hidden) showPostingError(error, null);
+  });
+}

@@ -1,0 +1,43 @@
+// A canvas without pixels for the renderer's unit tests: text is measured as 0.6 em a character
+// and drawing is recorded, not done.
+
+class FakeContext {
+  constructor() {
+    this.font = "10px sans-serif";
+    this.drawn = []; // {x, y} of each sprite copied since the last clear
+  }
+
+  measureText(text) {
+    const px = Number(/(\d+)px/.exec(this.font)[1]);
+    const width = [...text].length * px * 0.6;
+    return { width, actualBoundingBoxLeft: 0, actualBoundingBoxRight: width };
+  }
+
+  clearRect() {
+    this.drawn = [];
+  }
+
+  drawImage(_sprite, x, y) {
+    this.drawn.push({ x, y });
+  }
+
+  setTransform() {}
+  scale() {}
+  strokeText() {}
+  fillText() {}
+  strokeRect() {}
+}
+
+export class FakeCanvas {
+  constructor(width = 0, height = 0) {
+    this.width = width;
+    this.height = height;
+    this.clientWidth = width;
+    this.clientHeight = height;
+    this.context = new FakeContext();
+  }
+
+  getContext() {
+    return this.context;
+  }
+}

@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { displayText, FONT_PX, fontPx, normalColor } from "../../../static/js/danmaku/sprites.js";
+
+test("control characters are drawn as spaces, markup as its characters", () => {
+  assert.equal(displayText("bell\u0007null\u0000esc\u001b[31m"), "bell null esc [31m");
+  assert.equal(displayText("line\u2028break\u0085"), "line break ");
+  assert.equal(displayText('<img src=x onerror="1">'), '<img src=x onerror="1">');
+  assert.equal(displayText(null), "");
+});
+
+test("a colour is #rrggbb in lower case; anything else is white", () => {
+  assert.equal(normalColor("#FE0302"), "#fe0302");
+  assert.equal(normalColor("red"), "#ffffff");
+  assert.equal(normalColor("#fff"), "#ffffff");
+  assert.equal(normalColor("#123456; background: url(x)"), "#ffffff");
+});
+
+test("the font size follows the comment's size and the viewer's scale", () => {
+  assert.equal(fontPx("medium"), FONT_PX.medium);
+  assert.equal(fontPx("large", 2), 72);
+  assert.equal(fontPx("small", 0.25), 6); // never below 6 px
+  assert.equal(fontPx("enormous"), FONT_PX.medium);
+});

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { MessageList } from "../../../static/js/ui/messages.js";
+import { byClass, element, fakeDom } from "../fake-dom.js";
+import { installGlobals } from "../fakes.js";
+
+function setUp(t, options = {}) {
+  installGlobals(t, { document: fakeDom() });
+  const list = element("ol");
+  const empty = element("p");
+  empty.hidden = true;
+  const messages = new MessageList(list, element("div"), { empty, ...options });
+  return { messages, list, empty };
+}
+
+function message(seq, fields = {}) {
+  const user = { id: 2, name: "bob" };
+  return { seq, id: seq * 10, kind: "message", text: `#${seq}`, user, ts: "2026-01-01T12:00:00Z", ...fields };
+}
+
+function shown(list) {
+  return list.children.map((item) => Number(item.dataset.seq));
+}
+
+test("messages are listed by seq, each once, whatever order they come in", (t) => {
+  const { messages, list } = setUp(t);
+  messages.addHistory([message(3), message(1)]);
+  messages.apply([message(5), message(3)]);
+  messages.addHistory([message(2), message(4)], { older: true });
+  assert.deepEqual(shown(list), [1, 2, 3, 4, 5]);
+  assert.equal(messages.size, 5);
+  assert.equal(messages.oldestSeq, 1);
+});
+
+test("user text is shown as text, with its author", (t) => {
+  const { messages, list } = setUp(t, { meId: 2 });
+  const hostile = '<img src=x onerror="alert(1)">';
+  messages.apply([message(1, { text: hostile }), message(2, { kind: "system", text: "Welcome", user: null })]);
+  const [mine, system] = list.children;
+  assert.equal(byClass(mine, "msg-text")[0].textContent, hostile);
+  assert.equal(byClass(mine, "msg-author")[0].textContent, "bob");
+  assert.ok(mine.classList.contains("msg-mine"));
+  assert.equal(byClass(system, "msg-author").length, 0);
+  assert.equal(system.textContent.startsWith("Welcome"), true);
+});
+
+test("a deleted message goes, and does not come back with a late copy", (t) => {
+  const { messages, list } = setUp(t);
+  messages.apply([message(1), message(2)]);
+  messages.apply([{ seq: 3, kind: "delete", target: 10 }]);
+  assert.deepEqual(shown(list), [2]);
+  messages.addHistory([message(1)]);
+  messages.apply([message(4, { id: 40, deleted: true })]);
+  assert.deepEqual(shown(list), [2]);
+});
+
+test("a clear empties the list and keeps out anything older that arrives later", (t) => {
+  const { messages, list } = setUp(t);
+  messages.apply([message(1), message(2), { seq: 3, kind: "clear" }]);
+  assert.deepEqual(shown(list), []);
+  messages.addHistory([message(2)]);
+  messages.apply([message(4)]);
+  assert.deepEqual(shown(list), [4]);
+  messages.reset(); // after a stream reset, history may show again
+  messages.addHistory([message(2)]);
+  assert.deepEqual(shown(list), [2]);
+});
+
+test("the list can keep only its newest lines (the overlay's chat)", (t) => {
+  const { messages, list } = setUp(t);
+  messages.apply([1, 2, 3, 4, 5].map((seq) => message(seq)));
+  messages.keepNewest(2);
+  assert.deepEqual(shown(list), [4, 5]);
+  assert.equal(messages.size, 2);
+  messages.apply([message(3)]); // dropped lines are forgotten, not remembered as shown
+  assert.deepEqual(shown(list), [3, 4, 5]);
+  messages.apply([{ seq: 6, kind: "delete", target: 40 }]);
+  assert.deepEqual(shown(list), [3, 5]);
+});
+
+test("the empty note shows only when nothing is listed", (t) => {
+  const { messages, empty } = setUp(t);
+  assert.equal(empty.hidden, true); // not before the page has loaded its history
+  messages.updateEmptyNote();
+  assert.equal(empty.hidden, false);
+  messages.apply([message(1)]);
+  assert.equal(empty.hidden, true);
+  messages.apply([{ seq: 2, kind: "delete", target: 10 }]);
+  assert.equal(empty.hidden, false);
+});
+
+test("events that are not shown (bans, settings) are ignored", (t) => {
+  const { messages, list } = setUp(t);
+  messages.apply([{ seq: 1, kind: "ban" }, { seq: 2, kind: "settings" }, message(3, { kind: "danmaku" })]);
+  assert.deepEqual(shown(list), [3]);
+});

@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { renderPresence } from "../../../static/js/ui/presence.js";
+import { element, fakeDom } from "../fake-dom.js";
+import { installGlobals } from "../fakes.js";
+
+test("the count, the names listed, how many more, and the guests", (t) => {
+  installGlobals(t, { document: fakeDom() });
+  const parts = { count: element("span"), users: element("ul"), guests: element("p") };
+  renderPresence(parts, { count: 7, guests: 2, users: [{ id: 1, name: "alice" }, { id: 2, name: "<b>bob</b>" }] });
+  assert.equal(parts.count.textContent, "7");
+  assert.deepEqual(parts.users.children.map((item) => item.textContent), ["alice", "<b>bob</b>", "and 3 more"]);
+  assert.equal(parts.users.children[1].dataset.userId, "2");
+  assert.equal(parts.guests.textContent, "2 guests");
+  assert.equal(parts.guests.hidden, false);
+
+  renderPresence(parts, { count: 1, guests: 0, users: [{ id: 1, name: "alice" }] });
+  assert.deepEqual(parts.users.children.map((item) => item.textContent), ["alice"]);
+  assert.equal(parts.guests.hidden, true);
+  renderPresence(parts, { count: 1, guests: 1, users: [] });
+  assert.equal(parts.guests.textContent, "1 guest");
+});
