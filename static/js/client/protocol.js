@@ -8,6 +8,7 @@ export const CloseCode = Object.freeze({
   FORBIDDEN: 4403, // a private room this client may not read
   ROOM_NOT_FOUND: 4404,
   TOO_MANY_CONNECTIONS: 4429, // retried after the backoff
+  SERVER_BUSY: 4503, // the server holds all the connections it may: retried after the backoff
 });
 
 // Matches the server's limit (config/serve.py WEBSOCKET_MAX_BYTES).

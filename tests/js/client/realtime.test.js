@@ -366,6 +366,15 @@ test("too many connections from one address is retried after the backoff", (t) =
   assert.equal(ws.attempts.length, 2);
 });
 
+test("a busy server is retried after the backoff, not given up", (t) => {
+  const { client, ws } = setUp(t);
+  client.connect();
+  ws.last.drop(CloseCode.SERVER_BUSY);
+  assert.equal(client.state, ConnectionState.CONNECTING);
+  wait(t, 250);
+  assert.equal(ws.attempts.length, 2);
+});
+
 test("offline, it waits for the browser to be online again", (t) => {
   const { client, window, ws } = setUp(t, { online: false });
   client.connect();
