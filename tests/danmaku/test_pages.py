@@ -86,7 +86,12 @@ def test_viewer_settings_are_validated() -> None:
     assert cleaned["hidden_modes"] == ["top", "color"]
     assert cleaned["blocked_keywords"] == ["spoiler", "/sp[o0]iler/"]
     assert cleaned["speed"] == 2.0
+    # The scale's range is the renderer's and the overlay's: 0.25 to 4 (a saved 4 was refused).
+    assert clean_viewer_settings({"scale": 0.25})["scale"] == 0.25
+    assert clean_viewer_settings({"scale": 4})["scale"] == 4.0
     for bad in [
+        {"scale": 0.2},
+        {"scale": 4.5},
         [],
         {"colour": "red"},
         {"show": "yes"},
