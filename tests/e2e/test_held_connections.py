@@ -38,6 +38,10 @@ async def poll(
     writer.close()
 
 
+def room_last_seq(server: DaphneServer) -> int:
+    return int(httpx.get(f"{server.base_url}/rooms/demo/poll?timeout=0", timeout=10).json()["last_seq"])
+
+
 def timed_get(url: str) -> tuple[int, float]:
     started = time.monotonic()
     status = httpx.get(url, timeout=10).status_code
@@ -53,7 +57,7 @@ async def test_a_flood_of_polls_from_one_address_is_capped_and_slows_nobody(capp
     answers: Counter[int] = Counter()
     held: list[asyncio.StreamWriter] = []
     # Everything the room has, so each poll after it waits for the next event.
-    last_seq = httpx.get(f"{capped.base_url}/rooms/demo/poll?timeout=0").json()["last_seq"]
+    last_seq = await asyncio.to_thread(room_last_seq, capped)
     path = f"/rooms/demo/poll?after={last_seq}&timeout=50"
 
     async def flood() -> None:
@@ -120,7 +124,7 @@ async def test_a_flood_of_polls_from_one_address_is_capped_and_slows_nobody(capp
 async def test_the_process_cap_answers_503_past_its_connections(capped: DaphneServer) -> None:
     answers: Counter[int] = Counter()
     held: list[asyncio.StreamWriter] = []
-    last_seq = httpx.get(f"{capped.base_url}/rooms/demo/poll?timeout=0").json()["last_seq"]
+    last_seq = await asyncio.to_thread(room_last_seq, capped)
     path = f"/rooms/demo/poll?after={last_seq}&timeout=50"
     sources = [f"127.0.0.{n}" for n in range(10, 14)]  # 4 addresses x 90 = 360 > 250
     await asyncio.gather(
