@@ -41,8 +41,17 @@ READ_DEFAULT_MAX = 1000
 READ_MAX = 10_000
 
 
+# The endpoint's path (danmaku/urls.py), whose refusals take DPlayer's shape even before Django.
+DPLAYER_PATH = r"/dplayer/v3/"
+
+
+def dplayer_error(error: ChatError) -> dict[str, Any]:
+    """An error as DPlayer reads it: `code` 1 and `msg`; our stable code in `error`."""
+    return {"code": 1, "msg": error.message, "error": error.code}
+
+
 def _error(error: ChatError) -> JsonResponse:
-    return error_response(error, body={"code": 1, "msg": error.message, "error": error.code})
+    return error_response(error, body=dplayer_error(error))
 
 
 def _room(slug: object) -> Room:

@@ -20,15 +20,15 @@ from daphne.http_protocol import WebRequest
 
 from chat.domain.wire import dumps, size_label
 from chat.errors import ChatError
-from chat.guards.bodies import body_limit
+from chat.guards.bodies import BodyRule, body_rule
 
 logger = logging.getLogger(__name__)
 
 
-def too_large_response(limit: int) -> bytes:
-    """A complete HTTP/1.1 413 answer, JSON like every error, closing the connection."""
+def too_large_response(rule: BodyRule, limit: int) -> bytes:
+    """A complete HTTP/1.1 413 answer, JSON in the path's error shape, closing the connection."""
     error = ChatError("too_long", f"Request bodies here are limited to {size_label(limit)}.", status=413)
-    body = dumps(error.as_frame()).encode()
+    body = dumps(rule.error_body(error)).encode()
     head = (
         b"HTTP/1.1 413 Content Too Large\r\n"
         b"Content-Type: application/json\r\n"
@@ -42,6 +42,7 @@ def too_large_response(limit: int) -> bytes:
 class BoundedRequest(WebRequest):
     """daphne's request, refusing a body over its path's limit before reading it."""
 
+    body_rule = BodyRule()
     body_limit = 0
     body_read = 0
     refused = False
@@ -49,7 +50,8 @@ class BoundedRequest(WebRequest):
     def gotLength(self, length: int | None) -> None:
         """Twisted calls this once the headers are in, with `Content-Length` (None: chunked)."""
         path = urlsplit(bytes(getattr(self.channel, "_path", b"/")).decode("latin-1")).path
-        self.body_limit = body_limit(path)
+        self.body_rule = body_rule(path)
+        self.body_limit = self.body_rule.limit()
         if length is not None and length > self.body_limit:
             self.refuse_body(f"Content-Length {length}")
             return
@@ -73,7 +75,7 @@ class BoundedRequest(WebRequest):
         channel: Any = self.channel
         # No "100 Continue" after the answer (Twisted sends one for `Expect: 100-continue`).
         channel._send100Continue = lambda: None
-        channel.transport.write(too_large_response(self.body_limit))
+        channel.transport.write(too_large_response(self.body_rule, self.body_limit))
         channel.loseConnection()
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:

@@ -90,6 +90,11 @@ def test_a_gigabyte_is_refused_at_once_and_the_process_does_not_grow(bounded: Da
     assert health.status_code == 200
     assert health.elapsed.total_seconds() < 1.0
     grown = rss_mb(bounded.process.pid) - before
+    print(  # the figures, with `pytest -s`
+        f"1 GiB body: 413 after {elapsed * 1000:.0f} ms, {sent[0] >> 20} MiB sent before the close, "
+        f"RSS {before:.0f} -> {before + grown:.0f} MB, "
+        f"/healthz {health.elapsed.total_seconds() * 1000:.0f} ms"
+    )
     assert grown < 20, f"the process grew {grown:.0f} MB"
 
 
