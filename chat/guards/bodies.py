@@ -52,7 +52,3 @@ def body_rule(path: str) -> BodyRule:
             return rule
     return BodyRule()
 
-
-def body_limit(path: str) -> int:
-    """The largest body a request to `path` may carry, in bytes."""
-    return body_rule(path).limit()
