@@ -51,4 +51,3 @@ def body_rule(path: str) -> BodyRule:
         if pattern.fullmatch(path):
             return rule
     return BodyRule()
-
