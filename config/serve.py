@@ -74,8 +74,9 @@ def _command_line() -> Any:
     from daphne.http_protocol import HTTPFactory
     from daphne.server import Server
 
+    from chat.extensions import HTTP_WRITER, WEBSOCKET_WRITER
     from chat.transports.bounded import BoundedRequest
-    from chat.transports.direct import EXTENSION, HTTP_EXTENSION, DirectHttpWriter, DirectWriter
+    from chat.transports.direct import DirectHttpWriter, DirectWriter
 
     class BoundedHTTPFactory(HTTPFactory):
         def buildProtocol(self, addr: Any) -> Any:
@@ -102,10 +103,13 @@ def _command_line() -> Any:
             (chat/transports/direct.py): frames written straight to the connection."""
             assert "application_instance" not in self.connections[protocol]
             if scope.get("type") == "websocket":
-                scope["extensions"] = {**(scope.get("extensions") or {}), EXTENSION: DirectWriter(protocol)}
+                scope["extensions"] = {
+                    **(scope.get("extensions") or {}),
+                    WEBSOCKET_WRITER: DirectWriter(protocol),
+                }
             elif scope.get("type") == "http":
                 writer = DirectHttpWriter(protocol)
-                scope["extensions"] = {**(scope.get("extensions") or {}), HTTP_EXTENSION: writer}
+                scope["extensions"] = {**(scope.get("extensions") or {}), HTTP_WRITER: writer}
             scope.setdefault("asgi", {"version": "3.0"})
             inbox = Inbox()
             instance = self.application(

@@ -8,9 +8,10 @@ fan-out. A room's batch is the same bytes for every connection, so the hub frame
 Twisted transport: a buffer append, a few microseconds.
 
 `config/serve.py` puts a `DirectWriter` for each WebSocket connection into the ASGI scope's
-`extensions` (key `EXTENSION`); without it (another server, the test communicator) consumers
-fall back to `send()`. The writer also reports how many bytes the connection has not yet taken
-(`buffered()`), which is what lets a subscription notice a client that stopped reading.
+`extensions` (key `WEBSOCKET_WRITER` of chat/extensions.py); without it (another server, the
+test communicator) consumers fall back to `send()`. The writer also reports how many bytes the
+connection has not yet taken (`buffered()`), which is what lets a subscription notice a client
+that stopped reading.
 
 This module must not import Django: config/serve.py imports it before settings exist.
 It holds no framing of its own: the frames come from the wire format, built once per batch.
@@ -20,9 +21,6 @@ from __future__ import annotations
 
 import weakref
 from typing import Any
-
-EXTENSION = "chat.direct_websocket"
-HTTP_EXTENSION = "chat.direct_http"
 
 
 class DirectWriter:
@@ -118,6 +116,13 @@ class DirectHttpWriter:
     def buffered(self) -> int:
         request = self._request()
         return buffered(getattr(getattr(request, "channel", None), "transport", None))
+
+    def abort(self) -> None:
+        """Drop the connection now, unsent bytes and all (a client that stopped reading)."""
+        request = self._request()
+        transport = getattr(getattr(request, "channel", None), "transport", None)
+        if transport is not None:
+            transport.abortConnection()
 
 
 def send_now(transport: Any, data: bytes) -> None:

@@ -14,11 +14,12 @@ from chat.domain.eventlog import current_last_seq
 from chat.domain.inputs import parse_cursor, parse_max_rate
 from chat.domain.wire import dumps, hello_payload, sse_block
 from chat.errors import ChatError, private_room
+from chat.extensions import HTTP_WRITER, scope_extension
 from chat.realtime.batch import Batch
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
 
-from .direct import HTTP_EXTENSION, DirectHttpWriter
+from .direct import DirectHttpWriter
 from .http import GetEndpoint, route_room, scope_presence, send_error, still_readable
 
 # A comment at least this often keeps proxies from closing an idle stream (docs/PROTOCOL.md).
@@ -42,7 +43,7 @@ class SseSink:
 
     def __init__(self, send: Send, scope: Scope, room_id: int) -> None:
         self.send = send
-        self.direct: DirectHttpWriter | None = (scope.get("extensions") or {}).get(HTTP_EXTENSION)
+        self.direct: DirectHttpWriter | None = scope_extension(scope, HTTP_WRITER)
         self.scope = scope
         self.room_id = room_id
         self.last_write = asyncio.get_running_loop().time()

@@ -22,12 +22,12 @@ from chat.domain.inputs import clean_nonce, parse_cursor, parse_json_object, par
 from chat.domain.posting import WriteContext, submit_frame, writer_types
 from chat.domain.wire import FRAME_MAX_BYTES, dumps, hello_payload, size_label
 from chat.errors import ChatError, private_room
+from chat.extensions import WEBSOCKET_WRITER
 from chat.models import Room
 from chat.realtime.batch import Batch
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
 
-from .direct import EXTENSION as DIRECT_EXTENSION
 from .direct import DirectWriter
 from .http import admit_reader, load_room, scope_presence, still_readable
 
@@ -109,7 +109,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
-        self.direct_writer = (self.scope.get("extensions") or {}).get(DIRECT_EXTENSION)
+        self.direct_writer = (self.scope.get("extensions") or {}).get(WEBSOCKET_WRITER)
         if self.direct_writer is not None:
             self.direct_writer.forget_http_upgrade()
         await super().websocket_connect(message)
