@@ -221,6 +221,12 @@ CHAT_REQUEST_BODY_MAX_BYTES = env_int("CHAT_REQUEST_BODY_MAX_BYTES", 64 * 1024)
 # Bilibili XML imports (manage.py import_danmaku): larger files or more comments are refused.
 DANMAKU_IMPORT_MAX_BYTES = env_int("DANMAKU_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 DANMAKU_IMPORT_MAX_COMMENTS = env_int("DANMAKU_IMPORT_MAX_COMMENTS", 200_000)
+# Comments one user, and one room, may import by upload in a sliding window ("COUNT/SECONDS"):
+# five and two largest files a day. Failed imports count (reading the file was the cost).
+DANMAKU_IMPORT_QUOTA_USER = os.environ.get("DANMAKU_IMPORT_QUOTA_USER", "1000000/86400")
+DANMAKU_IMPORT_QUOTA_ROOM = os.environ.get("DANMAKU_IMPORT_QUOTA_ROOM", "400000/86400")
+# XML exports one address may start ("COUNT/SECONDS"); each streams with bounded memory.
+DANMAKU_EXPORT_RATE_IP = os.environ.get("DANMAKU_EXPORT_RATE_IP", "10/60")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

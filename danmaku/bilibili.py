@@ -14,27 +14,32 @@ hostile file costs bounded memory and time.
 
 from __future__ import annotations
 
+import asyncio
 import math
+import weakref
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from chat.domain.eventlog import append_events_bulk
+from chat.clients import client_address
 from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT
 from chat.domain.wire import size_label
-from chat.errors import ChatError, error_response
-from chat.models import EventKind, Room, RoomEvent
+from chat.errors import ChatError, error_response, rate_limited
+from chat.extensions import HTTP_WRITER, scope_extension
+from chat.guards.ratelimit import hit, parse_rate
+from chat.models import Room
 from chat.web.http import readable_room
 
-from .comments import clean_comment
 from .models import RoomVideo
 from .timeline import current_video, timeline
 
@@ -138,83 +143,109 @@ def parse_p(p: str) -> tuple[int, str, str, str]:
     return round(seconds * 1000), mode, size_from_bilibili(int(parts[2])), f"#{color:06x}"
 
 
-def import_xml(room: Room, stream: IO[bytes], *, max_bytes: int | None = None) -> ImportReport:
-    """Add every supported comment of a Bilibili XML file to the room's current recorded video.
-
-    Every comment passes the same validation as a posted one; the rest are skipped and counted
-    by reason (unsupported_mode, malformed, or a comment error code such as too_long).
-    """
-    video = current_video(room)
-    if video is None or not video.recorded:
-        raise ChatError("no_recorded_video", "Set a recorded video for this room before importing.")
-    limit = max_bytes if max_bytes is not None else settings.DANMAKU_IMPORT_MAX_BYTES
-    report = ImportReport()
-    pending: list[RoomEvent] = []
-    for raw in iter_comments(stream, limit):
-        if report.imported + report.skipped_total >= settings.DANMAKU_IMPORT_MAX_COMMENTS:
-            raise XmlRefused(f"the file holds more than {settings.DANMAKU_IMPORT_MAX_COMMENTS} comments")
-        try:
-            video_ms, mode, size, color = parse_p(raw.p)
-        except ValueError as error:
-            reason = str(error) if str(error) == "unsupported_mode" else "malformed"
-            report.skipped[reason] += 1
-            continue
-        try:
-            fields = {"text": raw.text, "mode": mode, "size": size, "color": color, "video_ms": video_ms}
-            comment = clean_comment(fields, video)
-        except ChatError as error:
-            report.skipped[error.code] += 1
-            continue
-        report.imported += 1
-        pending.append(
-            RoomEvent(
-                kind=EventKind.DANMAKU,
-                text=comment.text,
-                data={**comment.data, "imported": True},
-                video_ms=comment.video_ms,
-            )
-        )
-    report.last_seq = append_events_bulk(room, pending)
-    return report
+# Comments per database read of an export, and what a client may leave unread before the export
+# waits for it: an export's memory is about one page and this buffer, whatever the room's size.
+EXPORT_PAGE = 2000
+EXPORT_UNREAD_MAX_BYTES = 1024 * 1024
+# A client that reads nothing for this long loses the connection (it holds a page of memory).
+EXPORT_STALL_SECONDS = 60.0
+# Pages built at once in one process, whatever the number of exports: each page is tens of
+# milliseconds of Python, and 24 exports building theirs together starved every other request.
+EXPORT_PAGES_AT_ONCE = 1
+EXPORT_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<i>'
+_EXPORT_COLUMNS = ("video_ms", "seq", "pk", "data", "user_name", "text", "created_at")
 
 
-def export_rows(room: Room, video: RoomVideo | None) -> Iterator[str]:
-    yield '<?xml version="1.0" encoding="UTF-8"?>\n<i>'
-    yield f"<chatid>{escape(room.slug)}</chatid><mission>0</mission><source>k-v</source>\n"
-    rows = (
-        timeline(room, video)
-        .order_by("video_ms", "seq")
-        .values_list("pk", "video_ms", "data", "user_name", "text", "created_at")
+def export_page(room: Room, video: RoomVideo | None, after: tuple[int, int] | None) -> list[tuple[Any, ...]]:
+    """The next EXPORT_PAGE comments in video order after (video_ms, seq): one index range scan."""
+    rows = timeline(room, video)
+    if after is not None:
+        # (video_ms, seq) > after, written so that the index range starts at video_ms >= after:
+        # with the OR alone SQLite scans the room from its first comment on every page.
+        position, seq = after
+        rows = rows.filter(Q(video_ms__gte=position), Q(video_ms__gt=position) | Q(seq__gt=seq))
+    return list(rows.order_by("video_ms", "seq").values_list(*_EXPORT_COLUMNS)[:EXPORT_PAGE])
+
+
+def export_row(row: tuple[Any, ...]) -> str:
+    video_ms, _seq, pk, data, user_name, text, created_at = row
+    p = ",".join(
+        [
+            f"{video_ms / 1000:.3f}",
+            str(MODE_TO_BILIBILI.get(data.get("mode"), 1)),
+            str(SIZE_TO_BILIBILI.get(data.get("size"), 25)),
+            str(int(str(data.get("color", "#ffffff"))[1:], 16)),
+            str(int(created_at.astimezone(UTC).timestamp())),
+            "0",
+            user_name or "imported",
+            str(pk),
+        ]
     )
-    for pk, video_ms, data, user_name, text, created_at in rows.iterator(chunk_size=2000):
-        assert video_ms is not None  # the timeline has only positioned comments
-        p = ",".join(
-            [
-                f"{video_ms / 1000:.3f}",
-                str(MODE_TO_BILIBILI.get(data.get("mode"), 1)),
-                str(SIZE_TO_BILIBILI.get(data.get("size"), 25)),
-                str(int(str(data.get("color", "#ffffff"))[1:], 16)),
-                str(int(created_at.astimezone(UTC).timestamp())),
-                "0",
-                user_name or "imported",
-                str(pk),
-            ]
-        )
-        yield f"<d p={quoteattr(p)}>{escape(text)}</d>\n"
-    yield "</i>\n"
+    return f"<d p={quoteattr(p)}>{escape(text)}</d>\n"
+
+
+async def export_stream(room: Room, video: RoomVideo | None, writer: Any = None) -> AsyncIterator[bytes]:
+    """The document a page at a time. With daphne's connection writer (chat/transports/direct.py)
+    it waits while the client has EXPORT_UNREAD_MAX_BYTES unread, so a slow or stalled reader
+    holds a page, not the room: Twisted would otherwise buffer everything sent."""
+    head = f"<chatid>{escape(room.slug)}</chatid><mission>0</mission><source>k-v</source>\n"
+    yield (EXPORT_HEAD + head).encode()
+    after: tuple[int, int] | None = None
+    while True:
+        async with _page_slots():
+            page = await sync_to_async(export_page)(room, video, after)
+        if page:
+            yield "".join(export_row(row) for row in page).encode()
+            after = (page[-1][0], page[-1][1])
+        if len(page) < EXPORT_PAGE:
+            break
+        if not await _client_keeps_up(writer):
+            return
+    yield b"</i>\n"
+
+
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _page_slots() -> asyncio.Semaphore:
+    """This event loop's EXPORT_PAGES_AT_ONCE slots (a semaphore belongs to one loop)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = asyncio.Semaphore(EXPORT_PAGES_AT_ONCE)
+    return _slots[loop]
+
+
+async def _client_keeps_up(writer: Any) -> bool:
+    """Wait until the client has read all but EXPORT_UNREAD_MAX_BYTES; False (the connection is
+    dropped) when it read nothing for EXPORT_STALL_SECONDS."""
+    if writer is None:
+        return True
+    waited = 0.0
+    while writer.buffered() > EXPORT_UNREAD_MAX_BYTES:
+        if waited >= EXPORT_STALL_SECONDS:
+            writer.abort()
+            return False
+        await asyncio.sleep(0.05)
+        waited += 0.05
+    return True
 
 
 @require_GET
-def export_view(request: HttpRequest, slug: str) -> HttpResponse:
-    """`GET /rooms/<slug>/danmaku.xml`: the current video's visible comments, in video order."""
+def export_view(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
+    """`GET /rooms/<slug>/danmaku.xml`: the current video's visible comments, in video order,
+    streamed; each address may start DANMAKU_EXPORT_RATE_IP of them."""
     try:
         room = readable_room(request, slug)
+        retry_after = hit(
+            f"danmaku-export:ip:{client_address(request)}", parse_rate(settings.DANMAKU_EXPORT_RATE_IP)
+        )
+        if retry_after is not None:
+            raise rate_limited("Too many exports from your network.", retry_after)
     except ChatError as error:
         return error_response(error)
-    # Built whole: a sync generator streamed under ASGI costs a thread hop per chunk.
-    response = HttpResponse(
-        "".join(export_rows(room, current_video(room))).encode(),
-        content_type="application/xml; charset=utf-8",
+    writer = scope_extension(getattr(request, "scope", None), HTTP_WRITER)
+    response = StreamingHttpResponse(
+        export_stream(room, current_video(room), writer), content_type="application/xml; charset=utf-8"
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="{room.slug}-danmaku-{stamp}.xml"'

@@ -51,3 +51,57 @@ class ViewerSettings(models.Model):
 
     def __str__(self) -> str:
         return f"settings of user {self.user_id}"
+
+
+class DanmakuImport(models.Model):
+    """One import of a file into a room. Its comments wait in `StagedComment`, written in small
+    transactions while the file is read, and join the room's log in one statement when the
+    last one is in (danmaku/imports.py). The record stays: the import quotas count it."""
+
+    class Status(models.TextChoices):
+        STAGING = "staging"
+        COMMITTED = "committed"
+        FAILED = "failed"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STAGING)
+    # Comments staged so far; once finished, what the quotas count (a failed import's work too).
+    comments = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Moved on with every chunk: a staging import left alone this long was abandoned (its
+    # process died) and is cleared by the next import.
+    updated_at = models.DateTimeField(default=timezone.now)
+    last_seq = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room"], condition=models.Q(status="staging"), name="one_import_at_a_time_per_room"
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="staging"), name="one_import_at_a_time_per_user"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["room", "created_at"], name="import_room_recent"),
+            models.Index(fields=["user", "created_at"], name="import_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} into room {self.room_id}: {self.status}"
+
+
+class StagedComment(models.Model):
+    """A comment of an import that has not committed yet: invisible to every reader."""
+
+    batch = models.ForeignKey(DanmakuImport, on_delete=models.CASCADE, related_name="+", db_index=False)
+    ordinal = models.PositiveIntegerField()  # 1, 2, ... in file order: its seq is the base + this
+    text = models.TextField()
+    data = models.JSONField(default=dict)
+    video_ms = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "ordinal"], name="staged_comment_order")]

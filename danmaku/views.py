@@ -204,7 +204,8 @@ def set_video(room: Room, video: RoomVideo, fields: dict[str, Any]) -> RoomVideo
 def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
     """`POST /rooms/<slug>/mod/import` (multipart, field `file`): a Bilibili XML file's comments
     join the room's recorded video, all or nothing; answers with the import report."""
-    from .bilibili import XmlRefused, import_xml
+    from .bilibili import XmlRefused
+    from .imports import import_xml
 
     try:
         room = get_room(slug)
@@ -217,7 +218,7 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
         if upload is None:
             raise ChatError("invalid", "Send the XML file in the form field `file`.", field="file")
         try:
-            report = import_xml(room, upload)
+            report = import_xml(room, upload, user=request.user)
         except XmlRefused as error:
             raise ChatError("invalid_xml", str(error)) from None
         audit(room, request.user, "import", imported=report.imported, skipped=dict(report.skipped))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -65,6 +66,22 @@ def append_events_bulk(room: Room, events: list[RoomEvent], batch_size: int = 10
         RoomEvent.objects.bulk_create(events, batch_size=batch_size)
         # One small publish: the hub sees the jump and reads the new events from the log.
         tail = events[-1]
+        publish_after_commit(room.pk, event_to_wire(tail))
+    room.last_seq = last
+    return last
+
+
+def append_copied_events(room: Room, count: int, copy: Callable[[int], None]) -> int:
+    """Append `count` events that `copy(first_seq)` inserts itself, with seqs first_seq,
+    first_seq + 1, ... (an `INSERT ... SELECT` from a staging table: one statement, no rows
+    through Python while the write lock is held). One transaction, one counter bump, and the
+    last event published like `append_events_bulk`; returns the last seq."""
+    if count <= 0:
+        return room.last_seq
+    with transaction.atomic():
+        last = _next_seq(room.pk, count)
+        copy(last - count + 1)
+        tail = RoomEvent.objects.get(room_id=room.pk, seq=last)
         publish_after_commit(room.pk, event_to_wire(tail))
     room.last_seq = last
     return last

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -17,8 +18,9 @@ from django.test import Client
 from chat.domain.moderation.removal import delete_event
 from chat.domain.wire import event_to_wire
 from chat.models import Room, RoomEvent
-from danmaku.bilibili import XmlRefused, import_xml
+from danmaku.bilibili import XmlRefused
 from danmaku.comments import post_danmaku
+from danmaku.imports import import_xml
 from danmaku.models import RoomVideo
 from danmaku.views import set_video
 
@@ -249,6 +251,15 @@ def test_import_keeps_supported_comments_and_counts_the_rest(recorded: RoomVideo
     assert Room.objects.get(pk=recorded.room.pk).last_seq == 4
 
 
+def streamed(response: Any) -> bytes:
+    """A streamed response's body, read the way daphne reads it (its iterator is async)."""
+
+    async def collect() -> bytes:
+        return b"".join([part async for part in response.streaming_content])
+
+    return async_to_sync(collect)()
+
+
 def test_export_round_trip_keeps_every_supported_comment(
     client: Client, recorded: RoomVideo, alice: AbstractBaseUser
 ) -> None:
@@ -272,9 +283,10 @@ def test_export_round_trip_keeps_every_supported_comment(
     exported = client.get("/rooms/lobby/danmaku.xml")
     assert exported.status_code == 200
     assert exported["Content-Type"].startswith("application/xml")
+    document = streamed(exported)
     other = Room.objects.create(slug="copy", title="Copy")
     RoomVideo.objects.create(room=other, url="https://videos.example/a.mp4", duration_ms=600_000)
-    report = import_xml(other, io.BytesIO(exported.content))
+    report = import_xml(other, io.BytesIO(document))
     assert report.imported == 59
     assert report.skipped_total == 0
 

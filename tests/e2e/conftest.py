@@ -172,6 +172,9 @@ def _server_env(folder: Path, database_url: str) -> dict[str, str]:
         CHAT_LOGIN_FAILURE_RATE="100000/1",
         CHAT_LOGIN_FAILURE_RATE_IP="100000/1",
         CHAT_DUPLICATE_SECONDS="0",
+        DANMAKU_EXPORT_RATE_IP="100000/1",
+        DANMAKU_IMPORT_QUOTA_USER="100000000/1",
+        DANMAKU_IMPORT_QUOTA_ROOM="100000000/1",
         # Servers here answer plain HTTP on 127.0.0.1, also those a test starts with DEBUG=0
         # (tests/e2e/test_security.py checks the production default, which redirects).
         SECURE_SSL_REDIRECT="0",

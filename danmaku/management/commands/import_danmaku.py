@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chat.domain.rooms import find_room
 from chat.errors import ChatError
-from danmaku.bilibili import XmlRefused, import_xml
+from danmaku.bilibili import XmlRefused
+from danmaku.imports import import_xml
 
 
 class Command(BaseCommand):
