@@ -76,8 +76,13 @@ def _command_line() -> Any:
 
     from chat.transports.bounded import BoundedRequest
     from chat.transports.direct import EXTENSION, HTTP_EXTENSION, DirectHttpWriter, DirectWriter
+    from chat.transports.headers import header_deadline_protocol
 
     class BoundedHTTPFactory(HTTPFactory):
+        # Each connection's protocol: Twisted's, with a deadline for every request's headers
+        # (chat/transports/headers.py).
+        protocol = staticmethod(header_deadline_protocol)
+
         def buildProtocol(self, addr: Any) -> Any:
             """daphne's HTTP protocol, with request bodies refused by size before they are read
             (chat/transports/bounded.py)."""
