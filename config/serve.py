@@ -77,8 +77,13 @@ def _command_line() -> Any:
     from chat.extensions import HTTP_WRITER, WEBSOCKET_WRITER
     from chat.transports.bounded import BoundedRequest
     from chat.transports.direct import DirectHttpWriter, DirectWriter
+    from chat.transports.headers import header_deadline_protocol
 
     class BoundedHTTPFactory(HTTPFactory):
+        # Each connection's protocol: Twisted's, with a deadline for every request's headers
+        # (chat/transports/headers.py).
+        protocol = staticmethod(header_deadline_protocol)
+
         def buildProtocol(self, addr: Any) -> Any:
             """daphne's HTTP protocol, with request bodies refused by size before they are read
             (chat/transports/bounded.py)."""
