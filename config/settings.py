@@ -280,6 +280,11 @@ CHAT_CONNECTIONS_MAX = env_int("CHAT_CONNECTIONS_MAX", 0)  # 0: 80% of the descr
 # keep-alive connection, the next request's first byte), however slowly they trickle in; past
 # it daphne answers 408 and closes the connection (chat/transports/headers.py). 0: no deadline.
 CHAT_HEADER_TIMEOUT = env_int("CHAT_HEADER_TIMEOUT", 10)
+# A request body may take CHAT_BODY_TIMEOUT seconds from the end of its headers, plus one more for
+# every CHAT_BODY_MIN_RATE bytes received (Apache's RequestReadTimeout body=20,MinRate=500): a
+# body trickled slower than that is answered 408 and its connection closed. 0: no deadline.
+CHAT_BODY_TIMEOUT = env_int("CHAT_BODY_TIMEOUT", 20)
+CHAT_BODY_MIN_RATE = env_int("CHAT_BODY_MIN_RATE", 500)
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,12 @@ seconds to deliver its headers, whatever trickles in meanwhile:
   (bounded.py), and SSE streams, held long-polls and WebSockets last by design. A WebSocket's
   handshake is an HTTP request until then, so it is covered too.
 
+A request body gets the same protection, the way Apache's `RequestReadTimeout body=20,MinRate=500`
+does it: `CHAT_BODY_TIMEOUT` seconds from the end of the headers, plus a second for every
+`CHAT_BODY_MIN_RATE` bytes received. A body must keep arriving at that rate on average: a
+client that trickles one (a byte every few seconds, under a Content-Length it never reaches)
+is answered 408 and closed, while a 50 MiB upload over a slow line (100 KB/s) is never cut.
+
 config/serve.py installs `header_deadline_protocol` as daphne's protocol factory.
 """
 
@@ -36,9 +42,11 @@ logger = logging.getLogger(__name__)
 
 def request_timeout_response(seconds: float) -> bytes:
     """A complete HTTP/1.1 408 answer, JSON in the project's error shape, closing the connection."""
-    error = ChatError(
-        "request_timeout", f"The request's headers did not arrive within {seconds:g} s.", status=408
-    )
+    return timeout_response(f"The request's headers did not arrive within {seconds:g} s.")
+
+
+def timeout_response(message: str) -> bytes:
+    error = ChatError("request_timeout", message, status=408)
     body = dumps(error.as_frame()).encode()
     head = (
         b"HTTP/1.1 408 Request Timeout\r\n"
@@ -55,7 +63,10 @@ class HeaderDeadlineChannel(HTTPChannel):
     `header_timeout` seconds (0: no deadline)."""
 
     header_timeout: float = 0
+    body_timeout: float = 0  # seconds for a body, from the end of its headers (0: none)
+    body_min_rate: float = 0  # bytes that earn the body another second
     _deadline: DelayedCall | None = None
+    _body_deadline: DelayedCall | None = None
     _request_started = False  # a byte of the request whose headers are awaited has arrived
     _reading_request = False  # from a request's headers to the end of its body: no deadline
 
@@ -69,17 +80,22 @@ class HeaderDeadlineChannel(HTTPChannel):
         if not self._reading_request and not self._handlingRequest:
             self._request_started = True
             self._start_deadline()
+        elif self._body_deadline is not None and self.body_min_rate > 0:
+            self._body_deadline.delay(len(data) / self.body_min_rate)
         super().dataReceived(data)
 
     def allHeadersReceived(self) -> None:
         self._cancel_deadline()
         self._reading_request = True
+        if self.body_timeout > 0:  # a request without a body ends at once (allContentReceived)
+            self._body_deadline = self.callLater(self.body_timeout, self._body_expired)
         super().allHeadersReceived()
 
     def allContentReceived(self) -> None:
         # The request is handed to daphne; the next bytes parsed belong to the next request.
         self._reading_request = False
         self._request_started = False
+        self._cancel_body_deadline()
         super().allContentReceived()
 
     def setTimeout(self, period: float | None) -> Any:
@@ -87,11 +103,13 @@ class HeaderDeadlineChannel(HTTPChannel):
         connection to HTTP/2 (which has its own timers): the deadline goes with it."""
         if period is None:
             self._cancel_deadline()
+            self._cancel_body_deadline()
         return super().setTimeout(period)
 
     def loseConnection(self) -> None:
         """Closing for any reason (a 400, a 413, the answer of a last request) ends the wait."""
         self._cancel_deadline()
+        self._cancel_body_deadline()
         super().loseConnection()
 
     def _start_deadline(self) -> None:
@@ -104,17 +122,34 @@ class HeaderDeadlineChannel(HTTPChannel):
                 self._deadline.cancel()
             self._deadline = None
 
+    def _cancel_body_deadline(self) -> None:
+        if self._body_deadline is not None:
+            if self._body_deadline.active():
+                self._body_deadline.cancel()
+            self._body_deadline = None
+
     def _expired(self) -> None:
         self._deadline = None
+        self._close_late(
+            f"no complete request headers within {self.header_timeout:g} s",
+            request_timeout_response(self.header_timeout) if self._request_started else b"",
+        )
+
+    def _body_expired(self) -> None:
+        self._body_deadline = None
+        message = (
+            f"The request's body arrived too slowly: at least {self.body_min_rate:g} bytes a second "
+            f"after the first {self.body_timeout:g} s."
+        )
+        self._close_late("a request body arriving too slowly", timeout_response(message))
+
+    def _close_late(self, reason: str, answer: bytes) -> None:
+        """Answer 408 (unless `answer` is empty) and close the connection."""
         transport: Any = self.transport
         peer = transport.getPeer()
-        logger.info(
-            "closed a connection from %s: no complete request headers within %g s",
-            getattr(peer, "host", peer),
-            self.header_timeout,
-        )
-        if self._request_started:
-            transport.write(request_timeout_response(self.header_timeout))
+        logger.info("closed a connection from %s: %s", getattr(peer, "host", peer), reason)
+        if answer:
+            transport.write(answer)
         self.loseConnection()
         # As Twisted's own idle timeout does: a client that does not read loses the connection
         # anyway (connectionLost cancels this).
@@ -124,7 +159,9 @@ class HeaderDeadlineChannel(HTTPChannel):
 
 def header_deadline_protocol() -> Any:
     """A connection's protocol, as daphne's HTTP factory builds it (Twisted's HTTP/1.1 and
-    HTTP/2 switch), around a `HeaderDeadlineChannel` with `CHAT_HEADER_TIMEOUT`."""
+    HTTP/2 switch), around a `HeaderDeadlineChannel` with the settings' deadlines."""
     channel = HeaderDeadlineChannel()
     channel.header_timeout = float(settings.CHAT_HEADER_TIMEOUT)
+    channel.body_timeout = float(settings.CHAT_BODY_TIMEOUT)
+    channel.body_min_rate = float(settings.CHAT_BODY_MIN_RATE)
     return _GenericHTTPChannelProtocol(channel)

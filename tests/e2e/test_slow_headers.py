@@ -236,3 +236,38 @@ async def test_hundreds_of_slow_clients_are_all_closed_and_slow_nobody(deadline_
     assert most >= before + FLOOD * 0.9  # they were all connected at once...
     assert after <= before + 5  # ... and their descriptors are back
     assert max(health) < 1.0, f"/healthz took {max(health):.2f} s"
+
+
+def test_a_body_trickled_below_the_minimum_rate_is_answered_408_and_closed(
+    start_server: Callable[..., DaphneServer],
+) -> None:
+    server = start_server(CHAT_BODY_TIMEOUT=str(DEADLINE), CHAT_BODY_MIN_RATE="500")
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    head = b"POST /rooms/demo/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n"
+    sock.sendall(head)
+    started = time.monotonic()
+    answer = b""
+    sent = 0
+    try:
+        while time.monotonic() - started < DEADLINE + 8:
+            try:
+                sock.sendall(b"x")  # a byte every EVERY seconds: far below 500 a second
+            except OSError:
+                break
+            sent += 1
+            readable, _, _ = select.select([sock], [], [], EVERY)
+            if readable:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        seconds = time.monotonic() - started
+    finally:
+        sock.close()
+    print(f"body trickled a byte every {EVERY} s: closed after {seconds:.2f} s, {sent} body bytes sent")
+    assert status_of(answer) == 408, answer[:300]
+    assert b"arrived too slowly" in answer
+    assert DEADLINE - 0.1 <= seconds < DEADLINE + 3
+    # A body sent at once under the same settings is read and answered as usual.
+    refused = httpx.post(f"{server.base_url}/rooms/demo/messages", json={"text": "x"}, timeout=10)
+    assert refused.status_code in {401, 403}  # no session and no CSRF token: answered, not cut

@@ -35,11 +35,12 @@ class Held(http.Request):
 
 
 def connect(
-    request_factory: Any = Answering, timeout: float = DEADLINE
+    request_factory: Any = Answering, timeout: float = DEADLINE, body: tuple[float, float] = (0, 0)
 ) -> tuple[Any, StringTransport, Clock]:
     clock = Clock()
     channel = HeaderDeadlineChannel()
     channel.header_timeout = timeout
+    channel.body_timeout, channel.body_min_rate = body
     channel.callLater = clock.callLater  # type: ignore[method-assign]
     channel.requestFactory = request_factory
     transport = StringTransport()
@@ -130,6 +131,43 @@ def test_a_request_is_not_cut_while_it_is_held_nor_while_its_body_arrives() -> N
     assert not transport.disconnecting
 
 
+BODY = (20.0, 500.0)  # Apache's body=20,MinRate=500
+
+
+def test_a_body_trickled_slower_than_the_minimum_rate_gets_408() -> None:
+    channel, transport, clock = connect(body=BODY)
+    channel.dataReceived(b"POST /rooms/demo/messages HTTP/1.1\r\nContent-Length: 60000\r\n\r\n")
+    # 1,000 bytes buy two more seconds: 22 s in all, whatever else trickles in.
+    channel.dataReceived(b"x" * 1000)
+    trickle(channel, clock, b"y" * 21, every=1.0)  # 21 s, 21 bytes
+    assert not transport.disconnecting
+    clock.advance(1.1)
+    assert transport.disconnecting
+    error = json.loads(transport.value().rsplit(b"\r\n\r\n", 1)[1])
+    assert error["code"] == "request_timeout"
+    assert error["message"] == (
+        "The request's body arrived too slowly: at least 500 bytes a second after the first 20 s."
+    )
+    assert answers(transport) == 0
+
+
+def test_a_body_at_the_minimum_rate_is_read_however_long_it_takes() -> None:
+    channel, transport, clock = connect(body=BODY)
+    size = 600 * 1000
+    channel.dataReceived(b"POST /rooms/demo/mod/import HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % size)
+    for _ in range(600):  # 600 s at 1,000 bytes a second, twice the minimum
+        channel.dataReceived(b"z" * 1000)
+        clock.advance(1.0)
+    assert answers(transport) == 1
+    assert not transport.disconnecting
+    assert channel._body_deadline is None  # ended with the body
+    # Requests without a body start no body deadline; a held stream is never cut.
+    channel, transport, clock = connect(Held, body=BODY)
+    channel.dataReceived(REQUEST)
+    clock.advance(10 * BODY[0])
+    assert not transport.disconnecting
+
+
 def test_a_pipelined_request_gets_its_deadline_when_its_turn_comes() -> None:
     channel, transport, clock = connect(Held)
     channel.dataReceived(REQUEST + b"GET /slow HTTP/1.1\r\nX-Slow: a")
@@ -163,6 +201,8 @@ def test_zero_means_no_deadline() -> None:
 
 def test_the_protocol_daphne_builds_takes_the_setting(settings: Any) -> None:
     settings.CHAT_HEADER_TIMEOUT = 3
+    settings.CHAT_BODY_TIMEOUT = 7
+    settings.CHAT_BODY_MIN_RATE = 100
     clock = Clock()
     protocol = header_deadline_protocol()
     protocol.callLater = clock.callLater
@@ -175,3 +215,5 @@ def test_the_protocol_daphne_builds_takes_the_setting(settings: Any) -> None:
     clock.advance(0.01)
     assert transport.disconnecting
     assert transport.value().startswith(b"HTTP/1.1 408 ")
+    protocol = header_deadline_protocol()
+    assert (protocol._channel.body_timeout, protocol._channel.body_min_rate) == (7, 100)
