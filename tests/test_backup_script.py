@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -98,3 +99,52 @@ def test_postgresql_backup_restores(tmp_path: Path) -> None:
         assert count.stdout.strip() == "2"
     finally:
         psql(admin_url, f"DROP DATABASE IF EXISTS {name}")
+
+
+def test_postgresql_restore_into_another_cluster_as_documented(tmp_path: Path) -> None:
+    """docs/OPERATIONS.md's restore command, into a database of a role the dump never named:
+    `--no-owner --role=chat` gives the tables to the service's role."""
+    require("pg_dump")
+    require_service("PostgreSQL", POSTGRES_TEST_URL)
+    suffix = uuid.uuid4().hex[:8]
+    source, target, role = f"chat_src_{suffix}", f"chat_dst_{suffix}", f"chat_role_{suffix}"
+    server = urlsplit(POSTGRES_TEST_URL)
+    admin_url = urlunsplit(server._replace(path="/postgres"))
+    source_url = urlunsplit(server._replace(path=f"/{source}"))
+    target_url = urlunsplit(
+        server._replace(path=f"/{target}", netloc=f"{role}@{server.hostname}:{server.port or 5432}")
+    )
+
+    def psql(url: str, sql: str) -> str:
+        done = subprocess.run(
+            ["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    psql(admin_url, f"CREATE DATABASE {source}")
+    psql(admin_url, f"CREATE ROLE {role} LOGIN")
+    psql(admin_url, f"CREATE DATABASE {target} OWNER {role}")
+    try:
+        psql(source_url, "CREATE TABLE chat_room (id int); INSERT INTO chat_room VALUES (7)")
+        result = backup(source_url, tmp_path)
+        assert result.returncode == 0, result.stderr
+        made = Path(result.stdout.strip())
+        # The name the docs show: chat-2026-11-22T030000Z.dump.
+        assert re.fullmatch(r"chat-\d{4}-\d{2}-\d{2}T\d{6}Z\.dump", made.name), made.name
+
+        def restore(*options: str) -> subprocess.CompletedProcess[str]:
+            command = ["pg_restore", "--clean", "--if-exists", *options, f"--dbname={target_url}", str(made)]
+            return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+        # Without --no-owner the dump gives its tables to the role that made them, which the
+        # service's role may not become.
+        assert restore(f"--role={role}").returncode != 0
+        documented = restore("--no-owner", f"--role={role}")
+        assert documented.returncode == 0, documented.stderr
+        assert psql(target_url, "SELECT id FROM chat_room") == "7"
+        assert psql(target_url, "SELECT tableowner FROM pg_tables WHERE tablename = 'chat_room'") == role
+    finally:
+        psql(admin_url, f"DROP DATABASE IF EXISTS {source}")
+        psql(admin_url, f"DROP DATABASE IF EXISTS {target}")
+        psql(admin_url, f"DROP ROLE IF EXISTS {role}")

@@ -46,6 +46,7 @@ DEPLOY_CONF = ROOT / "deploy" / "nginx.conf"
 DAPHNE_PLACEHOLDERS = ("server 127.0.0.1:8001;", "server 127.0.0.1:8002;")
 HTTP_LISTEN = "listen 80;"
 HTTPS_LISTEN = "listen 443 ssl http2;"
+HTTPS_PORT = 'default "";  # HTTPS port'
 CERTIFICATE = "/etc/ssl/chat/fullchain.pem"
 CERTIFICATE_KEY = "/etc/ssl/chat/privkey.pem"
 STATIC_ROOT = "/srv/chat/staticfiles/"
@@ -191,6 +192,7 @@ def proxy(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
         replacements = {
             HTTP_LISTEN: f"listen 127.0.0.1:{http_port};",
             HTTPS_LISTEN: f"listen 127.0.0.1:{https_port} ssl http2;",
+            HTTPS_PORT: f'default ":{https_port}";',
             CERTIFICATE: str(chain),
             CERTIFICATE_KEY: str(key),
             STATIC_ROOT: f"{static}/",
@@ -280,7 +282,8 @@ def test_pages_static_files_and_forwarded_headers(proxy: Proxy) -> None:
 
     redirect = httpx.get(f"{proxy.http_url}/rooms/demo/?x=1", timeout=10)
     assert redirect.status_code == 301
-    assert redirect.headers["location"] == "https://127.0.0.1/rooms/demo/?x=1"
+    # To the HTTPS server's own port, which is not 443 here.
+    assert redirect.headers["location"] == f"{proxy.base_url}/rooms/demo/?x=1"
 
 
 def test_websocket_through_nginx(proxy: Proxy) -> None:

@@ -1,7 +1,13 @@
-"""`python manage.py import_danmaku <slug> file.xml`: add a Bilibili XML file's comments to a room."""
+"""`python manage.py import_danmaku <slug> file.xml`: add a Bilibili XML file's comments to a room.
+
+The path is relative to the current directory; `-` reads the file from standard input, which
+lets an administrator import a file the service's user cannot read
+(`chat-manage import_danmaku film - < comments.xml`, docs/OPERATIONS.md).
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +24,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="the room")
-        parser.add_argument("path", type=Path, help="the XML file")
+        parser.add_argument("path", type=Path, help="the XML file, or - for standard input")
 
     def handle(self, *args: Any, slug: str, path: Path, **options: Any) -> None:
         room = find_room(slug)
         if room is None:
             raise CommandError(f"no room {slug!r}")
         try:
-            with path.open("rb") as stream:
-                report = import_xml(room, stream)
+            if str(path) == "-":
+                report = import_xml(room, sys.stdin.buffer)
+            else:
+                with path.open("rb") as stream:
+                    report = import_xml(room, stream)
         except OSError as error:
             raise CommandError(f"cannot read {path}: {error.strerror}") from None
         except XmlRefused as error:
