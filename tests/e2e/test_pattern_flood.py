@@ -40,7 +40,11 @@ QUIET_POSTS_MIN = 20
 
 async def open_room(server: DaphneServer, slug: str, cookies: dict[str, str]) -> ClientConnection:
     headers = {"Cookie": cookie_header(cookies), "Origin": server.base_url}
-    socket = await ws_connect(f"{server.ws_url}/ws/rooms/{slug}/", additional_headers=headers)
+    # Each flooding socket is sent every event of its room and reads none: closing does not wait
+    # for the server to get through them.
+    socket = await ws_connect(
+        f"{server.ws_url}/ws/rooms/{slug}/", additional_headers=headers, close_timeout=1
+    )
     assert json.loads(await socket.recv())["type"] == "hello"
     return socket
 
@@ -107,8 +111,7 @@ async def quiet_room_during_flood(
         flooded = [answer for batch in await flooding for answer in batch]
         seconds = time.perf_counter() - started
     finally:
-        for socket in [quiet, *sockets]:
-            await socket.close()
+        await asyncio.gather(*(socket.close() for socket in [quiet, *sockets]))
     assert len(flooded) == FLOOD
     return latencies, seconds, {answer.get("code", answer["type"]) for answer in flooded}
 
@@ -123,17 +126,30 @@ def summary(latencies: list[float]) -> str:
 async def test_a_flood_against_a_room_s_patterns_does_not_slow_another_room(
     flooded_server: DaphneServer,
 ) -> None:
+    """Two rounds, in both orders, and the better of each kind is compared: the machines that run
+    the tests also run other work, which can slow any one flood."""
     server = flooded_server
     cookies = {user: await asyncio.to_thread(login, server.base_url, user) for user in [*WRITERS, "carol"]}
-    control, control_seconds, _ = await quiet_room_during_flood(server, CONTROL, cookies)
-    latencies, seconds, answered = await quiet_room_during_flood(server, FLOODED, cookies)
+    runs: dict[str, list[tuple[list[float], float, set[object]]]] = {FLOODED: [], CONTROL: []}
+    for order in [(CONTROL, FLOODED), (FLOODED, CONTROL)]:
+        for slug in order:
+            runs[slug].append(await quiet_room_during_flood(server, slug, cookies))
     print(
         f"\n{FLOOD} messages of {len(HOSTILE)} characters at once, over {SOCKETS} connections; "
-        f"another room's posts meanwhile:\n"
-        f"  into a room with {PATTERNS[:2]}: answered in {seconds:.2f} s; {summary(latencies)}\n"
-        f"  into a room without patterns:  answered in {control_seconds:.2f} s; {summary(control)}"
+        "another room's posts meanwhile:"
     )
+    for slug, label in [
+        (FLOODED, f"into a room with {PATTERNS[:2]}"),
+        (CONTROL, "into a room without patterns"),
+    ]:
+        for latencies, seconds, _ in runs[slug]:
+            print(f"  {label}: answered in {seconds:.2f} s; {summary(latencies)}")
+    best = {slug: min(percentile(latencies, 0.99) for latencies, _, _ in runs[slug]) for slug in runs}
+    fastest = {slug: min(seconds for _, seconds, _ in runs[slug]) for slug in runs}
     # The old matcher spent its 50 ms budget on each: the other room waited 28 s.
-    assert percentile(latencies, 0.99) < 1.0 + percentile(control, 0.99)
-    assert seconds < 5 + control_seconds
-    assert answered == {"ack"}  # (the old matcher ran out of its time on each, and refused it)
+    assert best[FLOODED] < 1.0 + best[CONTROL]
+    assert fastest[FLOODED] < 5 + fastest[CONTROL]
+    assert [answered for _, _, answered in runs[FLOODED]] == [
+        {"ack"},
+        {"ack"},
+    ]  # (the old matcher refused them)
