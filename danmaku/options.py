@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from chat.domain.blocked_words import is_pattern
+from chat.domain.blocked_words import is_pattern, pattern_problem
 from chat.domain.inputs import is_number
 from chat.errors import ChatError
 
@@ -60,13 +59,13 @@ def _strings(value: object, key: str) -> list[str]:
 
 
 def _keywords(value: object, key: str) -> list[str]:
+    """Keywords, each a /pattern/ only if both the server's and the browser's engines read it
+    (the same rule and messages as a room's blocked words)."""
     keywords = _strings(value, key)
     for word in keywords:
-        if is_pattern(word):
-            try:
-                re.compile(word[1:-1])
-            except re.error as error:
-                raise _invalid(f"{word} is not a valid regular expression: {error}.", key) from None
+        problem = pattern_problem(word) if is_pattern(word) else None
+        if problem is not None:
+            raise _invalid(problem, key)
     return keywords
 
 

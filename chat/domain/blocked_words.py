@@ -1,93 +1,119 @@
-"""A room's blocked words: plain words, or /regular expressions/ matched with a time budget.
+"""A room's blocked words: plain words, or /patterns/ matched by RE2 in time linear in the message.
 
-Anyone who creates a room moderates it, so any account can save patterns: each is checked when
-saved (it compiles, its counted repetitions stay small, it does not backtrack without end on a
-probe), and matching runs with a budget per message, so no pattern can stall the write path.
+Anyone who creates a room moderates it, so any account can save patterns, and every message of
+the room is checked against them on the thread that every write of the process waits for. Each
+pattern is checked when saved (the syntax RE2 and browsers share, `patterns.py`), and a room's
+patterns are compiled together into one RE2 program of bounded size: one pass over a message
+checks them all, and no pattern can make that pass long (docs/DECISIONS.md).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import time
-
-import regex
+from collections.abc import Sequence
+from typing import Any
 
 from chat.errors import ChatError
 from chat.models import Room
+
+from .patterns import PatternError, check_pattern, compile_re2, to_re2
 
 log = logging.getLogger(__name__)
 
 BLOCKED_WORDS_MAX = 200
 BLOCKED_WORD_MAX_CHARS = 100
-# The time all of a room's /regex/ blocked words may take on one message. A pattern that
-# backtracks catastrophically on it (`/(a|aa)+$/` on a long run of a's) is stopped there, and the
-# message counts as blocked: it waits for a moderator or is refused, as the room says.
-BLOCKED_PATTERNS_BUDGET_SECS = 0.05
-# The product of a pattern's counted repetitions (`x{3}`, `x{2,5}`): the matcher unrolls them, so
-# `(?:a{1000}){1000}` would take a third of a second and 250 MB to compile. 1,000 keeps every
-# pattern under a millisecond and a megabyte.
-BLOCKED_PATTERN_MAX_REPEATS = 1000
-_COUNTED_REPEAT = regex.compile(r"(?<!\\)(?:\\\\)*\{(\d*)(?:,(\d*))?\}")
-
-
-def blocked_word(room: Room, text: str) -> str | None:
-    """The first of the room's blocked words or /regexes/ the text contains, or None. A text the
-    patterns cannot be checked against within BLOCKED_PATTERNS_BUDGET_SECS counts as containing
-    the pattern that ran out of time (a warning names the room and the pattern)."""
-    folded = text.casefold()
-    deadline = time.monotonic() + BLOCKED_PATTERNS_BUDGET_SECS
-    for entry in room.blocked_words or []:
-        if not isinstance(entry, str) or not entry:
-            continue
-        if not is_pattern(entry):
-            if entry.casefold() in folded:
-                return entry
-            continue
-        if repeats(entry[1:-1]) > BLOCKED_PATTERN_MAX_REPEATS:
-            continue  # saved before the limit (it is refused now): too costly to compile here
-        try:
-            found = _matches(entry[1:-1], text, deadline)
-        except regex.error:
-            continue  # saved before it was checked; it matches nothing
-        except TimeoutError:
-            log.warning(
-                "room %s: blocked word %r took over %.0f ms on a %d-character message; "
-                "the message counts as blocked",
-                room.slug,
-                entry,
-                BLOCKED_PATTERNS_BUDGET_SECS * 1000,
-                len(text),
-            )
-            return entry
-        if found:
-            return entry
-    return None
-
-
-def _matches(pattern: str, text: str, deadline: float) -> bool:
-    """Whether the /pattern/ (case-insensitive) occurs in `text`; TimeoutError past `deadline`
-    (a time.monotonic() value)."""
-    timeout = max(deadline - time.monotonic(), 0.001)
-    return regex.search(pattern, text, regex.IGNORECASE, timeout=timeout) is not None
-
-
-@functools.lru_cache(maxsize=1024)  # asked for every pattern of a room on every message
-def repeats(pattern: str) -> int:
-    """The product of the pattern's counted repetitions (the larger bound of each `{m,n}`), an
-    upper bound on how many times the matcher unrolls any part of it."""
-    product = 1
-    for match in _COUNTED_REPEAT.finditer(pattern):
-        bounds = [int(bound) for bound in match.groups() if bound]
-        product *= max(bounds, default=1)
-        if product > BLOCKED_PATTERN_MAX_REPEATS:
-            break
-    return product
+# The size of a room's patterns compiled together (RE2's program, in instructions). RE2's time
+# on a message grows with it: within 500, the worst room we could build took 4 to 6 ms on a
+# 500-character message (a backtracking matcher had no bound at all), while ten everyday
+# patterns take 10 µs. 500 is about 40 patterns of ten characters; plain words do not count.
+BLOCKED_PATTERNS_MAX_STEPS = 500
 
 
 def is_pattern(entry: str) -> bool:
     """Whether a blocked word or filter keyword is a /regular expression/."""
     return len(entry) > 2 and entry.startswith("/") and entry.endswith("/")
+
+
+def pattern_problem(entry: str) -> str | None:
+    """Why a /pattern/ cannot be used, in a sentence that names it; None when it can. The same
+    sentences answer a room's blocked words and a viewer's keyword filters."""
+    try:
+        check_pattern(entry[1:-1])
+    except PatternError as error:
+        return f"{entry} cannot be used: {error.reason}."
+    return None
+
+
+def contains_blocked_word(room: Room, text: str) -> bool:
+    """Whether the text contains one of the room's blocked words (ignoring case) or matches one
+    of its /patterns/ (also ignoring case)."""
+    entries = [entry for entry in room.blocked_words or [] if isinstance(entry, str) and entry]
+    folded = text.casefold()
+    if any(not is_pattern(entry) and entry.casefold() in folded for entry in entries):
+        return True
+    patterns = tuple(entry for entry in entries if is_pattern(entry))
+    if not patterns:
+        return False
+    matcher = room_matcher(room.slug, patterns)
+    return matcher is not None and matcher.search(text) is not None
+
+
+@functools.lru_cache(maxsize=128)  # asked for every message of a room with patterns
+def room_matcher(slug: str, patterns: tuple[str, ...]) -> Any | None:
+    """The room's /patterns/ as one RE2 program, or None if none is usable. A pattern stored
+    before the rules refused it (or through the admin) is left out, and so are those past the
+    size limit: they match nothing, and a warning names each, once while the list is cached."""
+    usable: list[tuple[str, str]] = []  # (the entry, its RE2 expression)
+    for entry in patterns:
+        problem = pattern_problem(entry)
+        if problem is None:
+            usable.append((entry, to_re2(entry[1:-1])))
+        else:
+            log.warning("room %s: a stored blocked word matches nothing: %s", slug, problem)
+    expressions = [expression for _, expression in usable]
+    fitting = _fitting(expressions)
+    for entry, _ in usable[fitting:]:
+        log.warning(
+            "room %s: a stored blocked word matches nothing: it is past the room's %d steps: %s",
+            slug,
+            BLOCKED_PATTERNS_MAX_STEPS,
+            entry,
+        )
+    return compile_re2(_together(expressions[:fitting])) if fitting else None
+
+
+def _together(expressions: Sequence[str]) -> str:
+    return "|".join(f"(?:{expression})" for expression in expressions)
+
+
+def _steps(expressions: Sequence[str]) -> int | None:
+    """The size of RE2's program for these expressions together; None if RE2 refuses it."""
+    if not expressions:
+        return 0
+    try:
+        return int(compile_re2(_together(expressions)).programsize)
+    except PatternError:
+        return None
+
+
+def _fits(expressions: Sequence[str]) -> bool:
+    steps = _steps(expressions)
+    return steps is not None and steps <= BLOCKED_PATTERNS_MAX_STEPS
+
+
+def _fitting(expressions: Sequence[str]) -> int:
+    """How many of the expressions, from the first, fit in the room's program together."""
+    if _fits(expressions):
+        return len(expressions)
+    low, high = 0, len(expressions) - 1  # the answer is in [low, high]
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _fits(expressions[:middle]):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def clean_blocked_words(value: object) -> list[str]:
@@ -108,41 +134,17 @@ def clean_blocked_words(value: object) -> list[str]:
         if not word or word in words:
             continue
         if is_pattern(word):
-            if repeats(word[1:-1]) > BLOCKED_PATTERN_MAX_REPEATS:
-                raise ChatError(
-                    "invalid",
-                    f"{word} repeats too much: its counted repetitions ({{n}}, {{m,n}}) multiply to "
-                    f"more than {BLOCKED_PATTERN_MAX_REPEATS}.",
-                    field="blocked_words",
-                )
-            try:
-                regex.compile(word[1:-1])
-            except regex.error as error:
-                raise ChatError(
-                    "invalid", f"{word} is not a valid regular expression: {error}.", field="blocked_words"
-                ) from None
-            if backtracks(word[1:-1]):
-                raise ChatError(
-                    "invalid",
-                    f"{word} takes too long on some messages (a repeated group inside a repetition, "
-                    "such as (a|aa)+ or (x+)+); write it so that each character can match one way.",
-                    field="blocked_words",
-                )
+            problem = pattern_problem(word)
+            if problem is not None:
+                raise ChatError("invalid", problem, field="blocked_words")
         words.append(word)
+    steps = _steps([to_re2(word[1:-1]) for word in words if is_pattern(word)])
+    if steps is None or steps > BLOCKED_PATTERNS_MAX_STEPS:
+        size = "" if steps is None else f"{steps} steps; "
+        raise ChatError(
+            "invalid",
+            f"the /patterns/ together are too large for the matcher ({size}the limit is "
+            f"{BLOCKED_PATTERNS_MAX_STEPS} steps): remove some, or make them simpler.",
+            field="blocked_words",
+        )
     return words
-
-
-def backtracks(pattern: str) -> bool:
-    """Whether `pattern` runs out of the per-message budget on a probe: a long run of one of its
-    own characters (or a letter, a digit, a space, a punctuation mark) and then a character
-    that matches nothing, the input on which nested repetitions backtrack without end. A
-    heuristic that catches the usual mistakes when a moderator saves a pattern; the budget in
-    `blocked_word` is what guarantees the write path, for whatever it misses."""
-    characters = sorted({c for c in pattern if c.isprintable()} | set("a0 -."))
-    deadline = time.monotonic() + BLOCKED_PATTERNS_BUDGET_SECS
-    try:
-        for character in characters:
-            _matches(pattern, character * 300 + "\x01", deadline)
-    except TimeoutError:
-        return True
-    return False

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
+from chat.domain.blocked_words import clean_blocked_words
 from chat.errors import ChatError
 from chat.models import Room, RoomEvent
 from danmaku.comments import post_danmaku
@@ -107,6 +108,23 @@ def test_viewer_settings_are_validated() -> None:
         with pytest.raises(ChatError) as refused:
             clean_viewer_settings(bad)
         assert getattr(refused.value, "code", None) == "invalid_settings", bad
+
+
+def test_keyword_patterns_follow_the_rules_and_words_of_blocked_words() -> None:
+    """A viewer's /pattern/ keyword is matched in the browser, but saved by the server: it is
+    refused there as a room's blocked word would be, in the same sentence."""
+    for keyword in ["/(?=spoiler)/", "/(a)\\1/", "/(?<name>x)/", "/\\pL/", "/(?i)x/", "/a*/"]:
+        with pytest.raises(ChatError) as as_keyword:
+            clean_viewer_settings({"blocked_keywords": ["fine", keyword]})
+        with pytest.raises(ChatError) as as_blocked_word:
+            clean_blocked_words(["fine", keyword])
+        assert as_keyword.value.code == "invalid_settings"
+        assert as_keyword.value.message == as_blocked_word.value.message
+        assert as_keyword.value.message.startswith(f"{keyword} cannot be used: ")
+    assert clean_viewer_settings({"blocked_keywords": ["(?=plain)", "/sp[o0]iler/"]})["blocked_keywords"] == [
+        "(?=plain)",
+        "/sp[o0]iler/",
+    ]
 
 
 def put_settings(client: Client, settings: Any) -> Any:

@@ -569,6 +569,12 @@ def test_viewer_settings_persist_locally_and_across_browsers(contexts: Contexts,
     guest.get_by_test_id("setting-opacity").fill("0.5")
     guest.get_by_test_id("setting-scale").fill("0.25")  # the overlay's smallest, too
     guest.get_by_test_id("hide-top").check()
+    # A pattern the server would refuse is refused here first, in the server's words.
+    guest.get_by_test_id("block-keyword-input").fill("/(?=spoiler)/")
+    guest.get_by_test_id("block-keyword-add").click()
+    expect(guest.locator("[data-list=blocked_keywords] [data-list-error]")).to_have_text(
+        "/(?=spoiler)/ cannot be used: lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported."
+    )
     guest.get_by_test_id("block-keyword-input").fill("spoiler")
     guest.get_by_test_id("block-keyword-add").click()
     guest.get_by_test_id("block-keyword-input").fill("/^regex\\d+/")

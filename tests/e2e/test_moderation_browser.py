@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from .browsing import LIVE_MS, Contexts, message_line, open_live, open_overlay, open_room
-from .conftest import Site, create_rooms, running_server
+from .conftest import Site, create_rooms, manage, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -24,7 +24,7 @@ DELETE_GONE_MS = 1_000
 # The page polls the review queue every 5 s.
 REVIEW_MS = 10_000
 OWNER = "alice"
-ROOMS = ("access", "delete", "timeout", "buttons", "review", "held", "people", "audit", "hostile")
+ROOMS = ("access", "delete", "timeout", "buttons", "patterns", "review", "held", "people", "audit", "hostile")
 # Audit entries the page shows at first; older ones come a page at a time.
 AUDIT_PAGE = 50
 # Markup, script, a javascript: link, bidi overrides, zero-width and control characters.
@@ -266,10 +266,13 @@ def test_ban_time_out_lift_clear_and_settings_buttons(contexts: Contexts, site: 
     expect(moderator.get_by_test_id("settings-status")).to_contain_text("from 0 to 3600")
     expect(moderator.get_by_test_id("set-slow-mode")).to_have_attribute("aria-invalid", "true")
     moderator.get_by_test_id("set-slow-mode").fill("7")
-    # One the server refuses: a pattern that would backtrack without end on some messages.
-    moderator.get_by_test_id("set-blocked-words").fill("/(a|aa)+$/")
+    # A pattern the server's engine cannot run is refused by the page, in the server's words.
+    moderator.get_by_test_id("set-blocked-words").fill("spoiler\n/(?<=a)b/")
     form.get_by_test_id("settings-save").click()
-    expect(moderator.get_by_test_id("settings-status")).to_contain_text("takes too long", timeout=LIVE_MS)
+    expect(moderator.get_by_test_id("settings-status")).to_have_text(
+        "/(?<=a)b/ cannot be used: lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported."
+    )
+    expect(moderator.get_by_test_id("set-blocked-words")).to_have_attribute("aria-invalid", "true")
     moderator.get_by_test_id("set-blocked-words").fill(f"  spoiler{marker}\n\n/fo+bar/  \n")
     moderator.get_by_test_id("set-blocked-action").select_option("hold")
     moderator.get_by_test_id("set-review").select_option("new_accounts")
@@ -311,6 +314,32 @@ def test_ban_time_out_lift_clear_and_settings_buttons(contexts: Contexts, site: 
     expect(entries.first.locator(".audit-detail dd")).to_have_text("private: true")  # what changed
     expect(entries.nth(1)).to_contain_text("slow mode seconds: 7")
     expect(entries.nth(1)).to_contain_text(f"blocked words: spoiler{marker}, /fo+bar/")
+
+
+def test_saved_patterns_the_rules_now_refuse_are_pointed_out(
+    contexts: Contexts, site: ModerationSite
+) -> None:
+    """A /pattern/ saved before the rules refused it (or through the admin) matches nothing; the
+    page names it and why, and keeps the room's other words."""
+    slug = site.rooms["patterns"]
+    words = ["spoiler", "/(?=x)x/", "/c[o0]de/"]
+    manage(
+        site.server.env,
+        "shell",
+        "-c",
+        f"from chat.models import Room; Room.objects.filter(slug={slug!r}).update(blocked_words={words!r})",
+    )
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    expect(moderator.get_by_test_id("set-blocked-words")).to_have_value("\n".join(words))
+    expect(moderator.get_by_test_id("blocked-problems")).to_have_text(
+        "Saved, but matching nothing until fixed: /(?=x)x/ cannot be used: lookahead and lookbehind "
+        "((?=, (?!, (?<=, (?<!) are not supported."
+    )
+    assert refusal(site, slug, "bob", "the C0DE is") == "blocked"  # the others still apply
+    moderator.get_by_test_id("set-blocked-words").fill("spoiler\n/c[o0]de/")
+    moderator.get_by_test_id("settings-form").get_by_test_id("settings-save").click()
+    expect(moderator.get_by_test_id("settings-status")).to_have_text("Saved.", timeout=LIVE_MS)
+    expect(moderator.get_by_test_id("blocked-problems")).to_be_hidden()
 
 
 def test_review_queue_approve_and_reject(contexts: Contexts, site: ModerationSite) -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from chat.domain.access import Standing, require_moderator
 from chat.domain.audit import audit
-from chat.domain.blocked_words import blocked_word
+from chat.domain.blocked_words import contains_blocked_word
 from chat.domain.eventlog import append_event
 from chat.domain.wire import format_ts
 from chat.errors import ChatError
@@ -25,7 +25,7 @@ def hold_reason(standing: Standing, user: AnyUser, text: str) -> str | None:
         return None  # the usual case
     if standing.moderates:
         return None
-    if blocked_word(room, text) is not None:
+    if contains_blocked_word(room, text):
         if room.blocked_action == BlockedAction.HOLD:
             return HeldMessage.Reason.BLOCKED_WORD
         raise ChatError("blocked", "This room does not allow that message.", status=400)

@@ -2,33 +2,33 @@
 //
 // hidden_modes   any of scroll, top, bottom, reverse, and "color" (every comment not in white)
 // blocked_keywords  a comment containing one is hidden (case-insensitive); a keyword written
-//                   /.../ is a regular expression, also case-insensitive
+//                   /.../ is a regular expression, also case-insensitive, in the syntax the
+//                   server also accepts (../ui/patterns.js)
 // blocked_users  comments by these user names are hidden (case-insensitive)
 //
 // The viewer's own comments are exempt: someone who hid `top` comments still sees the top
 // comment they just sent, so they know it went out.
 
+import { entryProblem, isPattern } from "../ui/patterns.js";
+
 export const WHITE = "#ffffff";
 
-function looksLikePattern(keyword) {
-  return keyword.length >= 3 && keyword.startsWith("/") && keyword.endsWith("/");
-}
-
-/** A /.../ keyword as a RegExp, or null (not one, or not a valid expression). */
+/** A /.../ keyword as a RegExp, or null (not one, or not a pattern the server accepts). */
 export function keywordPattern(keyword) {
-  if (!looksLikePattern(keyword)) return null;
-  try {
-    return new RegExp(keyword.slice(1, -1), "i");
-  } catch {
-    return null;
-  }
+  if (!isPattern(keyword) || entryProblem(keyword) !== null) return null;
+  return new RegExp(keyword.slice(1, -1), "i");
 }
 
-/** Whether a keyword is usable: non-empty, and a valid expression when written /.../. */
-export function isValidKeyword(keyword) {
+/** Why a keyword cannot be saved (the server's sentence for a /pattern/), or null. */
+export function keywordProblem(keyword) {
   const trimmed = keyword.trim();
-  if (trimmed === "") return false;
-  return !looksLikePattern(trimmed) || keywordPattern(trimmed) !== null;
+  if (trimmed === "") return "A keyword cannot be empty.";
+  return entryProblem(trimmed);
+}
+
+/** Whether a keyword is usable: non-empty, and a pattern the server accepts when written /.../. */
+export function isValidKeyword(keyword) {
+  return keywordProblem(keyword) === null;
 }
 
 /**
@@ -45,7 +45,7 @@ export function compileFilter({ hidden_modes = [], blocked_keywords = [], blocke
     if (keyword === "") continue; // an empty keyword would match everything
     const pattern = keywordPattern(keyword);
     if (pattern) patterns.push(pattern);
-    else if (!looksLikePattern(keyword)) words.push(keyword.toLocaleLowerCase()); // invalid ones do nothing
+    else if (!isPattern(keyword)) words.push(keyword.toLocaleLowerCase()); // invalid ones do nothing
   }
   const users = new Set(blocked_users.map((name) => String(name).trim().toLocaleLowerCase()));
   return (comment) => {

@@ -7,7 +7,7 @@
 //   data-list="blocked_keywords|blocked_users"     a block list: its input, add button, list, error
 //   data-role="settings-status"                    where saving is reported
 
-import { isValidKeyword } from "./filters.js";
+import { keywordProblem } from "./filters.js";
 import { ENTRY_MAX_CHARS, LIST_MAX, RANGES } from "./viewer-settings.js";
 
 const FORMATS = {
@@ -58,9 +58,8 @@ function bindList(container, key, store) {
     const current = store.get()[key];
     if (entry === "") return;
     if (entry.length > ENTRY_MAX_CHARS) return fail(`At most ${ENTRY_MAX_CHARS} characters.`);
-    if (key === "blocked_keywords" && !isValidKeyword(entry)) {
-      return fail("Not a valid /regular expression/.");
-    }
+    const problem = key === "blocked_keywords" ? keywordProblem(entry) : null;
+    if (problem !== null) return fail(problem);
     if (!current.includes(entry)) {
       if (current.length >= LIST_MAX) return fail(`At most ${LIST_MAX} entries.`);
       store.update({ [key]: [...current, entry] });

@@ -1,15 +1,25 @@
 // The room settings form: filled from the server's settings, read back into the JSON the
 // settings endpoint takes; it tells when someone else changed them while this form was edited.
+// Blocked /patterns/ are checked as the server checks them (../ui/patterns.js) before saving,
+// and saved ones the server's rules now refuse (they match nothing) are pointed out.
+
+import { entryProblem } from "../ui/patterns.js";
 
 const LIMITS = {
   slow_mode_seconds: { low: 0, high: 3600, label: "Slow mode" },
   review_account_age_hours: { low: 0, high: 8760, label: "The account age" },
 };
 
+/** The server's sentence for each entry of a blocked-words list it refuses (each names its entry). */
+export function blockedWordProblems(words) {
+  return words.map(entryProblem).filter((problem) => problem !== null);
+}
+
 export class SettingsForm {
   /**
    * @param {HTMLFormElement} form
-   * @param {{status: HTMLElement, changed: HTMLElement, reload: HTMLElement, ageField: HTMLElement}} parts
+   * @param {{status: HTMLElement, changed: HTMLElement, reload: HTMLElement, ageField: HTMLElement,
+   *   blockedProblems?: HTMLElement}} parts blockedProblems lists saved patterns that match nothing
    * @param {(settings: object) => Promise<object>} save posts the settings; resolves with the saved ones
    */
   constructor(form, parts, save) {
@@ -39,6 +49,7 @@ export class SettingsForm {
     if ("private" in settings) fields.private.checked = Boolean(settings.private);
     if ("blocked_words" in settings) {
       fields.blocked_words.value = (settings.blocked_words ?? []).join("\n");
+      this._showStoredProblems(settings.blocked_words ?? []);
     }
     if ("blocked_action" in settings) fields.blocked_action.value = settings.blocked_action;
     if ("review" in settings) fields.review.value = settings.review;
@@ -79,14 +90,21 @@ export class SettingsForm {
       }
       return value;
     };
+    const blockedWords = fields.blocked_words.value
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== "");
+    const [problem] = blockedWordProblems(blockedWords);
+    if (problem !== undefined) {
+      const error = new RangeError(problem);
+      error.field = "blocked_words";
+      throw error;
+    }
     return {
       slow_mode_seconds: number("slow_mode_seconds"),
       posting: fields.posting.value,
       private: fields.private.checked,
-      blocked_words: fields.blocked_words.value
-        .split("\n")
-        .map((line) => line.trim())
-        .filter((line) => line !== ""),
+      blocked_words: blockedWords,
       blocked_action: fields.blocked_action.value,
       review: fields.review.value,
       review_account_age_hours: number("review_account_age_hours"),
@@ -122,6 +140,14 @@ export class SettingsForm {
     this.dirty = true;
     this._showAgeField();
     if (this.parts.status.dataset.kind === "ok") this._status("", "");
+  }
+
+  _showStoredProblems(words) {
+    const box = this.parts.blockedProblems;
+    if (!box) return;
+    const problems = blockedWordProblems(words);
+    box.textContent = problems.length ? `Saved, but matching nothing until fixed: ${problems.join(" ")}` : "";
+    box.hidden = problems.length === 0;
   }
 
   _showAgeField() {

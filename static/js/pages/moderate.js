@@ -30,6 +30,7 @@ const settingsForm = new SettingsForm(
     changed: part("settings-changed"),
     reload: part("settings-reload"),
     ageField: part("age-field"),
+    blockedProblems: part("blocked-problems"),
   },
   async (settings) => {
     const answer = await api.post("settings", settings);

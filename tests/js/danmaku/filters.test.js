@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { compileFilter, isValidKeyword, keywordPattern, WHITE } from "../../../static/js/danmaku/filters.js";
+import {
+  compileFilter,
+  isValidKeyword,
+  keywordPattern,
+  keywordProblem,
+  WHITE,
+} from "../../../static/js/danmaku/filters.js";
 
 function comment(fields = {}) {
   return { mode: "scroll", color: WHITE, text: "hello there", user: { id: 2, name: "Bob" }, mine: false, ...fields };
@@ -50,4 +56,22 @@ test("the viewer's own comments pass every filter", () => {
   const wants = compileFilter(settings);
   assert.equal(wants(comment({ mine: true, color: "#00cd00" })), true);
   assert.equal(wants(comment()), false);
+});
+
+test("a /pattern/ the server's engine cannot run is refused before saving, in the server's words", () => {
+  for (const keyword of ["/(?=spoiler)/", "/(a)\\1/", "/(?<name>x)/", "/\\pL/", "/(?i)x/", "/[[:alpha:]]/"]) {
+    assert.equal(isValidKeyword(keyword), false, keyword);
+    assert.match(keywordProblem(keyword), /^\/.+\/ cannot be used: .+\.$/, keyword);
+  }
+  assert.equal(
+    keywordProblem(" /(?<!a)b/ "),
+    "/(?<!a)b/ cannot be used: lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported.",
+  );
+  assert.equal(keywordProblem("/sp[o0]iler/"), null);
+  assert.equal(keywordProblem("(?=plain words are matched as written)"), null);
+});
+
+test("a stored keyword the server would refuse now hides nothing", () => {
+  const wants = compileFilter({ blocked_keywords: ["/(?=x)x/", "/x*/"] });
+  assert.equal(wants(comment({ text: "x marks the spot" })), true);
 });
