@@ -21,6 +21,7 @@ import asyncio
 import logging
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -38,15 +39,43 @@ Pending = tuple[Callable[[], Any], "asyncio.Future[Any]"]
 
 
 class _Queue:
+    """Calls waiting for a trip, in one queue per key (a room). A trip takes one call from each
+    key in turn, round-robin across trips, so a flood of posts into one room delays another
+    room's post by at most the trip in progress, not by the whole flood; each key's calls stay
+    in order."""
+
     def __init__(self) -> None:
-        self.pending: list[Pending] = []
+        self.pending: dict[object, deque[Pending]] = {}
         self.draining: asyncio.Task[None] | None = None
+
+    def add(self, key: object, call: Pending) -> None:
+        waiting = self.pending.get(key)
+        if waiting is None:
+            waiting = self.pending[key] = deque()
+        waiting.append(call)
+
+    def next_trip(self) -> list[Pending]:
+        trip: list[Pending] = []
+        while self.pending and len(trip) < TRIP_MAX_CALLS:
+            for key in list(self.pending):
+                waiting = self.pending.pop(key)
+                trip.append(waiting.popleft())
+                if waiting:
+                    self.pending[key] = waiting  # to the back of the line
+                if len(trip) >= TRIP_MAX_CALLS:
+                    break
+        return trip
+
+    def take_all(self) -> list[Pending]:
+        left = [call for waiting in self.pending.values() for call in waiting]
+        self.pending = {}
+        return left
 
     async def drain(self) -> None:
         trip: list[Pending] = []
         try:
             while self.pending:
-                trip, self.pending = self.pending[:TRIP_MAX_CALLS], self.pending[TRIP_MAX_CALLS:]
+                trip = self.next_trip()
                 outcomes = await database_sync_to_async(_run_all)([call for call, _ in trip])
                 for (_, future), (ok, value) in zip(trip, outcomes, strict=True):
                     if future.done():
@@ -55,13 +84,13 @@ class _Queue:
                         future.set_result(value)
                     else:
                         future.set_exception(value)
+                trip = []
         except BaseException as error:
             # The trip itself failed (cancelled at shutdown): fail everything still waiting.
             failure = error if isinstance(error, Exception) else RuntimeError("the server is stopping")
-            for _, future in [*trip, *self.pending]:
+            for _, future in [*trip, *self.take_all()]:
                 if not future.done():
                     future.set_exception(failure)
-            self.pending = []
             raise
         finally:
             self.draining = None
@@ -131,15 +160,16 @@ def _run_in_transaction(calls: list[Callable[[], Any]]) -> tuple[list[tuple[bool
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()
 
 
-async def run_batched(function: Callable[..., T], *args: Any) -> T:
+async def run_batched(function: Callable[..., T], *args: Any, key: object = None) -> T:
     """`await database_sync_to_async(function)(*args)`, sharing the trip with other calls.
-    Calls run in the order they were made (so one connection's posts commit in order)."""
+    Calls with the same `key` (a room) run in the order they were made, so one connection's
+    posts commit in order; calls of different keys take turns (`_Queue`)."""
     loop = asyncio.get_running_loop()
     queue = _queues.get(loop)
     if queue is None:
         queue = _queues[loop] = _Queue()
     future: asyncio.Future[T] = loop.create_future()
-    queue.pending.append((lambda: function(*args), future))
+    queue.add(key, (lambda: function(*args), future))
     if queue.draining is None:
         queue.draining = loop.create_task(queue.drain())
     return await future

@@ -224,7 +224,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def receive_write(self, frame: dict[str, Any], nonce: Any) -> None:
         context = WriteContext(ip=client_address(self.scope))
         try:
-            posted = await run_batched(submit_frame, self.room, self.scope["user"], frame, context)
+            posted = await run_batched(
+                submit_frame, self.room, self.scope["user"], frame, context, key=self.room.pk
+            )
         except ChatError as error:
             await self.send_error(error, nonce)
             return

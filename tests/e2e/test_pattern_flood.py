@@ -146,7 +146,10 @@ async def test_a_flood_against_a_room_s_patterns_does_not_slow_another_room(
             print(f"  {label}: answered in {seconds:.2f} s; {summary(latencies)}")
     best = {slug: min(percentile(latencies, 0.99) for latencies, _, _ in runs[slug]) for slug in runs}
     fastest = {slug: min(seconds for _, seconds, _ in runs[slug]) for slug in runs}
-    # The old matcher spent its 50 ms budget on each: the other room waited 28 s.
+    # The old matcher spent its 50 ms budget on each: the other room waited 28 s. Rooms take
+    # turns on the database thread (chat/domain/batching.py), so even the flood itself, patterns
+    # or not, holds another room's post up by one trip, not by the 600 queued writes (1.4 s).
+    assert best[FLOODED] < 1.0
     assert best[FLOODED] < 1.0 + best[CONTROL]
     assert fastest[FLOODED] < 5 + fastest[CONTROL]
     assert [answered for _, _, answered in runs[FLOODED]] == [

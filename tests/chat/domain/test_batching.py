@@ -53,6 +53,25 @@ async def test_a_trip_carries_at_most_its_limit(trips: list[int]) -> None:
     assert sum(trips) == count
 
 
+async def test_rooms_take_turns_so_a_flood_in_one_does_not_hold_up_another(trips: list[int]) -> None:
+    ran: list[tuple[str, int]] = []
+
+    def work(room: str, number: int) -> None:
+        ran.append((room, number))
+
+    flood = [batching.run_batched(work, "a", n, key="a") for n in range(batching.TRIP_MAX_CALLS * 3)]
+    others = [batching.run_batched(work, room, 0, key=room) for room in ("b", "c")]
+    await asyncio.gather(*flood, *others)
+    # Room b and c queued after 192 calls of room a, yet went in the first trip.
+    first_trip = ran[: trips[0]]
+    assert ("b", 0) in first_trip
+    assert ("c", 0) in first_trip
+    assert ran.index(("b", 0)) <= 1
+    # Each room's calls kept their order.
+    assert [number for room, number in ran if room == "a"] == list(range(batching.TRIP_MAX_CALLS * 3))
+    assert max(trips) <= batching.TRIP_MAX_CALLS
+
+
 async def test_a_failing_call_fails_only_its_caller(trips: list[int]) -> None:
     def work(number: int) -> int:
         if number == 3:
