@@ -17,6 +17,7 @@ operator's `manage.py import_danmaku` has no user and no quota.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -177,7 +178,7 @@ def _stage(
         record.comments = report.imported  # what the quota counts, should the import fail
         if report.imported % YIELD_EVERY == 0:
             time.sleep(YIELD_SECONDS)
-        data = _DATA.get_db_prep_save({**comment.data, "imported": True}, connection)
+        data = json.dumps({**comment.data, "imported": True})  # as the JSON field stores it
         chunk.append([record.pk, report.imported, comment.text, data, comment.video_ms])
         if len(chunk) >= STAGE_CHUNK:
             _write_chunk(record, chunk, report.imported)
@@ -190,7 +191,14 @@ def _stage(
 def _write_chunk(record: DanmakuImport, rows: list[list[Any]], staged: int) -> None:
     """One short transaction: the rows, and the record moved on (quota count and liveness)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(_STAGE_SQL, rows)
+        if connection.vendor == "postgresql":
+            # COPY: Django's cursor binds parameters on the client, and a chunk of them as one
+            # INSERT took half a second to build; executemany, a round trip per row.
+            with cursor.cursor.copy(_COPY_STAGED_SQL) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(_STAGE_SQL, rows)
         DanmakuImport.objects.filter(pk=record.pk).update(comments=staged, updated_at=timezone.now())
 
 
@@ -258,15 +266,15 @@ def _columns(model: type, *names: str) -> str:
     return ", ".join(connection.ops.quote_name(field.column) for field in fields)
 
 
-_DATA = StagedComment._meta.get_field("data")
 _CREATED_AT = RoomEvent._meta.get_field("created_at")
 _STAGED = connection.ops.quote_name(StagedComment._meta.db_table)
 _EVENTS = connection.ops.quote_name(RoomEvent._meta.db_table)
 _BATCH, _ORDINAL = _columns(StagedComment, "batch"), _columns(StagedComment, "ordinal")
-_STAGE_SQL = (
-    f"INSERT INTO {_STAGED} ({_columns(StagedComment, 'batch', 'ordinal', 'text', 'data', 'video_ms')})"
-    " VALUES (%s, %s, %s, %s, %s)"
-)
+_STAGED_COLUMNS = _columns(StagedComment, "batch", "ordinal", "text", "data", "video_ms")
+_STAGE_SQL = f"INSERT INTO {_STAGED} ({_STAGED_COLUMNS}) VALUES (%s, %s, %s, %s, %s)"
+_COPY_STAGED_SQL = f"COPY {_STAGED} ({_STAGED_COLUMNS}) FROM STDIN"
+
+
 # Parameters: the room, the seq before the first, the kind, created_at, the import. Imported
 # comments have no author.
 _EVENT_COLUMNS = (
