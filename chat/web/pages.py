@@ -7,8 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import UserCreationForm
-from django.contrib.auth.models import User
+from django.contrib.auth.forms import UserCreationForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +17,9 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.domain.access import can_moderate, is_staff
+from chat.domain.names import looks_taken
 from chat.domain.rooms import find_room
+from chat.domain.text import clean_name
 from chat.domain.wire import user_ref
 from chat.errors import error_response
 from chat.guards.login import ThrottledAuthenticationForm, login_throttled, wants_json
@@ -97,9 +98,32 @@ def create_room(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/create_room.html", {"form": form}, status=status)
 
 
+class NameField(UsernameField):
+    """A user name as typed, without the characters that would let it pose as another or
+    reorder the text around it (bidi controls, zero-width characters: `clean_name`)."""
+
+    def to_python(self, value: Any) -> str:
+        return clean_name(super().to_python(value) or "")
+
+
+class SignupForm(UserCreationForm):
+    """Django's sign-up form, refusing a name that looks like one already taken."""
+
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # not in the stubs
+        field_classes = {"username": NameField}
+
+    def clean_username(self) -> str:
+        username: str = super().clean_username()
+        if username and not self.has_error("username") and looks_taken(username):
+            raise ValidationError(
+                "This name looks too much like someone else's. Please choose another.", code="confusable"
+            )
+        return username
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
