@@ -30,7 +30,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from chat.clients import client_address
 from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT
@@ -242,7 +242,7 @@ async def _client_keeps_up(writer: Any) -> bool:
     return True
 
 
-@require_GET
+@require_safe
 def export_view(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     """`GET /rooms/<slug>/danmaku.xml`: the current video's visible comments, in video order,
     streamed; each address may start DANMAKU_EXPORT_RATE_IP of them."""

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from chat.domain.access import can_moderate, is_staff
 from chat.domain.names import looks_taken
@@ -61,7 +61,7 @@ def safe_next(request: HttpRequest) -> str | None:
     return None
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Public rooms, and the private rooms this user belongs to."""
     visible = Q(private=False)
@@ -84,7 +84,7 @@ class RoomForm(forms.Form):
         return slug
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create_room(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return login_redirect(request)
@@ -121,7 +121,7 @@ class SignupForm(UserCreationForm):
         return username
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -132,7 +132,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form}, status=status)
 
 
-@require_GET
+@require_safe
 @ensure_csrf_cookie  # the page posts over HTTP when WebSocket is unavailable
 def room_page(request: HttpRequest, slug: str) -> HttpResponse:
     room = readers_page_room(request, slug)
