@@ -140,3 +140,22 @@ def test_signup_refuses_a_name_that_looks_like_one_taken_before_the_check(client
     assert answer.status_code == 400
     assert "looks too much like someone else" in answer.content.decode()
     assert signup_as(client, "Rusty").status_code == 302
+
+
+def test_names_and_titles_are_bidi_isolated_on_the_pages(client: Client, room: Room) -> None:
+    """A right-to-left override in a name or a room's title (from before names were cleaned, or
+    in a title) cannot reorder the page around it: each is rendered inside a <bdi>."""
+    evil = get_user_model().objects.create_user("\u202eevil")
+    room.title = "\u202eLobby\u2066"
+    room.private = True
+    room.save()
+    client.force_login(evil)
+    home = client.get("/").content.decode()
+    assert '<bdi class="site-user" data-testid="current-user">\u202eevil</bdi>' in home
+    private = client.get("/rooms/lobby/").content.decode()
+    assert "<strong><bdi>\u202eevil</bdi></strong>" in private
+    room.private = False
+    room.save()
+    assert '<bdi class="room-title">\u202eLobby\u2066</bdi>' in client.get("/").content.decode()
+    page = client.get("/rooms/lobby/").content.decode()
+    assert '<h1 class="room-name"><bdi>\u202eLobby\u2066</bdi></h1>' in page
