@@ -9,17 +9,24 @@ PORT ?= 8000
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/chat
 POSTGRES_SUITES = tests/chat tests/danmaku tests/test_deploy_settings.py tests/e2e/test_multiprocess.py tests/e2e/test_faults.py
 
-.PHONY: run test jstest lint browser nginx bench clean
+.PHONY: run test jstest lint browser nginx icu bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
+# PyICU (requirements.txt) compiles against the system's ICU.
+icu:
+	@pkg-config --exists icu-i18n 2>/dev/null && command -v g++ >/dev/null 2>&1 || { \
+		echo "Installing Debian's libicu-dev, pkg-config and g++ to build PyICU"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends libicu-dev pkg-config g++; }
+
+$(VENV)/.runtime: requirements.txt | icu $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev: requirements.txt requirements-dev.txt | icu $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 

@@ -254,3 +254,16 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_name or '-'} in {self.room_id}"
+
+
+class NameSkeleton(models.Model):
+    """The case-insensitive TR39 skeleton of a user's name (chat/domain/names.py), indexed to
+    find names that look alike. Not unique: names that looked alike may predate the check."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="name_skeleton"
+    )
+    skeleton = models.TextField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.skeleton}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -17,7 +18,19 @@ from django.urls import re_path  # noqa: E402
 
 from chat.transports.routing import WebSocketRoute, http_urlpatterns  # noqa: E402
 
-django_http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
+
+class StaticFiles(ASGIStaticFilesHandler):
+    """Static files served by daphne itself (SERVE_STATIC=1), which Django's middleware never
+    sees: they get SecurityMiddleware's `X-Content-Type-Options: nosniff` here (nginx's
+    example sets it on the files it serves)."""
+
+    async def get_response_async(self, request: Any) -> Any:
+        response = await super().get_response_async(request)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+django_http_app = StaticFiles(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 
 application = ProtocolTypeRouter(
     {

@@ -63,11 +63,11 @@ def _room(slug: object) -> Room:
 @csrf_exempt
 def endpoint(request: HttpRequest) -> JsonResponse:
     try:
-        if request.method == "GET":
+        if request.method in {"GET", "HEAD"}:
             return read(request)
         if request.method == "POST":
             return send(request)
-        raise ChatError("method_not_allowed", "Use GET or POST.", status=405)
+        raise ChatError("method_not_allowed", "Use GET, HEAD or POST.", status=405)
     except ChatError as error:
         return _error(error)
 

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from chat.domain.access import can_moderate, can_open_overlay, require_moderator
 from chat.domain.audit import audit
@@ -54,7 +54,7 @@ def _page_context(request: HttpRequest, room: Room) -> dict[str, Any]:
     }
 
 
-@require_GET
+@require_safe
 @ensure_csrf_cookie  # the page posts over HTTP when WebSocket is unavailable
 def watch(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/watch`: the video with comments flying over it, the chat beside it."""
@@ -77,7 +77,7 @@ def watch(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/overlay`: transparent, read-only, for an OBS browser source."""
     room = find_room(slug)
@@ -103,7 +103,7 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def window(request: HttpRequest, slug: str) -> HttpResponse:
     """`GET /rooms/<slug>/danmaku?from_ms=&to_ms=&limit=`: comments of the current video whose
     position is in [from_ms, to_ms), ordered by position (then seq)."""
@@ -124,7 +124,7 @@ def window(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse(dumps(body).encode(), content_type="application/json")
 
 
-@require_http_methods(["GET", "PUT"])
+@require_http_methods(["GET", "HEAD", "PUT"])
 def viewer_settings(request: HttpRequest) -> JsonResponse:
     """`GET|PUT /danmaku/settings`: the signed-in viewer's settings (PUT replaces them)."""
     try:
@@ -159,7 +159,7 @@ class VideoForm(forms.ModelForm):
         return url
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def room_video(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/video`: the owner sets the room's video and manages the overlay key."""
     room = moderators_page_room(request, slug, "Only the room's moderators may change its video.")

@@ -9,10 +9,16 @@ from chat.errors import ChatError
 
 MESSAGE_MAX_CHARS = 500
 
-# Tabs and line breaks become spaces; every other control character (C0, DEL, C1) and lone
-# surrogates (valid JSON can carry "\ud800", which UTF-8 cannot store) are removed.
+# Tabs and line breaks become spaces; every other control character (C0, DEL, C1), lone
+# surrogates (valid JSON can carry "\ud800", which UTF-8 cannot store) and the noncharacters
+# U+FFFE and U+FFFF (XML 1.0 forbids them: one would break the room's XML export) are removed.
 _WHITESPACE_CONTROLS = re.compile(r"[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]")
-_OTHER_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
+_OTHER_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+# What may not be in a name however it is shown: the bidi embeddings, overrides and isolates and
+# the three direction marks (they reorder or disguise the name), and the zero-width characters
+# (two names that look the same), on top of every control character above.
+_NAME_INVISIBLES = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 def clean_text(value: object, *, max_chars: int = MESSAGE_MAX_CHARS) -> str:
@@ -31,3 +37,10 @@ def clean_text(value: object, *, max_chars: int = MESSAGE_MAX_CHARS) -> str:
             limit=max_chars,
         )
     return text
+
+
+def clean_name(value: str) -> str:
+    """A user name without control, bidi-control or zero-width characters, NFC-normalized and
+    trimmed: what a sign-up stores (the caller checks what is left, e.g. that it is not empty)."""
+    text = _OTHER_CONTROLS.sub("", _WHITESPACE_CONTROLS.sub(" ", value))
+    return unicodedata.normalize("NFC", _NAME_INVISIBLES.sub("", text)).strip()

@@ -22,7 +22,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from chat.clients import client_address
 from chat.errors import ChatError
@@ -116,6 +116,20 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
 class ThrottledAdminAuthenticationForm(ThrottledAuthenticationForm, AdminAuthenticationForm):
     """The admin's login form with the same throttling (and the same buckets)."""
+
+
+def answer_throttled_form(response: HttpResponse) -> HttpResponse:
+    """A login page whose form throttling refused (`retry_after`, above) becomes 429 with
+    Retry-After, the form and its error unchanged: for the admin's login view, which builds its
+    response itself."""
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    retry_after = getattr(form, "retry_after", None)
+    if retry_after is not None:
+        refusal = login_throttled(retry_after)
+        response.status_code = refusal.status
+        for name, value in refusal.headers().items():
+            response[name] = value
+    return response
 
 
 def wants_json(request: HttpRequest) -> bool:

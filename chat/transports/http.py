@@ -45,6 +45,7 @@ async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] 
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
                 (b"cache-control", b"no-store"),
+                (b"x-content-type-options", b"nosniff"),
                 *extra,
             ],
         }

@@ -35,6 +35,7 @@ HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),  # nginx: do not buffer this response
+    (b"x-content-type-options", b"nosniff"),
 ]
 
 
@@ -98,7 +99,9 @@ async def room_events(scope: Scope, send: Send) -> None:
         await subscription.open()
         last_seq = await database_sync_to_async(current_last_seq)(room.pk)
         hello = hello_payload(room, last_seq, user, subscription.greeting_presence())
-        head = f"retry: {RETRY_MS}\n\n" + sse_block("hello", dumps(hello))
+        # `retry` goes inside the first event: a block of its own would reach clients as an empty
+        # event (EventSource skips it, other clients do not).
+        head = f"retry: {RETRY_MS}\n" + sse_block("hello", dumps(hello))
         cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX)
         if reset is not None:
             head += sse_block("reset", dumps({"type": "reset", "last_seq": last_seq, "reason": reset}))

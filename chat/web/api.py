@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from chat.domain.access import require_reader
 from chat.domain.eventlog import HISTORY_MAX_LIMIT, history_before
@@ -32,7 +32,7 @@ def post_message_view(request: HttpRequest, slug: str) -> JsonResponse:
     return JsonResponse(posted.ack(nonce))
 
 
-@require_GET
+@require_safe
 def history(request: HttpRequest, slug: str) -> JsonResponse:
     """Older messages for scrollback: `?before=<seq>&limit=<n>`, newest last."""
     try:

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from chat.realtime.hub import running_hub
 
@@ -42,7 +42,7 @@ async def _channel_layer() -> None:
         raise RuntimeError("the channel layer returned something else")
 
 
-@require_GET
+@require_safe
 async def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_sync_to_async(_database)(), "channel_layer": _channel_layer()}
     results: dict[str, str] = {}

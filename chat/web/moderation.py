@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from chat.domain.access import can_appoint, require_moderator
 from chat.domain.audit import audit_to_wire
@@ -91,7 +91,7 @@ def mod_read(
 ) -> Callable[[HttpRequest, str], HttpResponse]:
     """GET for moderators only."""
 
-    @require_GET
+    @require_safe
     def view(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             room = get_room(slug)
@@ -209,8 +209,8 @@ def _moderated_room(request: HttpRequest, slug: str) -> Room:
 async def stats(request: HttpRequest, slug: str) -> HttpResponse:
     """`GET mod/stats`: viewers now (this process's hub knows presence across processes);
     messages per minute over the last hour."""
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
+    if request.method not in {"GET", "HEAD"}:
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     try:
         room = await sync_to_async(_moderated_room)(request, slug)
     except ChatError as error:
@@ -220,7 +220,7 @@ async def stats(request: HttpRequest, slug: str) -> HttpResponse:
     return JsonResponse({"viewers": snapshot.count, "per_minute": per_minute})
 
 
-@require_GET
+@require_safe
 @ensure_csrf_cookie
 def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/moderate`: the moderator's page."""

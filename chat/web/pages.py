@@ -7,18 +7,19 @@ from typing import Any
 from django import forms
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import UserCreationForm
-from django.contrib.auth.models import User
+from django.contrib.auth.forms import UserCreationForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from chat.domain.access import can_moderate, is_staff
+from chat.domain.names import looks_taken
 from chat.domain.rooms import find_room
+from chat.domain.text import clean_name
 from chat.domain.wire import user_ref
 from chat.errors import error_response
 from chat.guards.login import ThrottledAuthenticationForm, login_throttled, wants_json
@@ -60,7 +61,7 @@ def safe_next(request: HttpRequest) -> str | None:
     return None
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Public rooms, and the private rooms this user belongs to."""
     visible = Q(private=False)
@@ -83,7 +84,7 @@ class RoomForm(forms.Form):
         return slug
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def create_room(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return login_redirect(request)
@@ -97,9 +98,32 @@ def create_room(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/create_room.html", {"form": form}, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+class NameField(UsernameField):
+    """A user name as typed, without the characters that would let it pose as another or
+    reorder the text around it (bidi controls, zero-width characters: `clean_name`)."""
+
+    def to_python(self, value: Any) -> str:
+        return clean_name(super().to_python(value) or "")
+
+
+class SignupForm(UserCreationForm):
+    """Django's sign-up form, refusing a name that looks like one already taken."""
+
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # not in the stubs
+        field_classes = {"username": NameField}
+
+    def clean_username(self) -> str:
+        username: str = super().clean_username()
+        if username and not self.has_error("username") and looks_taken(username):
+            raise ValidationError(
+                "This name looks too much like someone else's. Please choose another.", code="confusable"
+            )
+        return username
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    form: UserCreationForm[User] = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -108,7 +132,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form}, status=status)
 
 
-@require_GET
+@require_safe
 @ensure_csrf_cookie  # the page posts over HTTP when WebSocket is unavailable
 def room_page(request: HttpRequest, slug: str) -> HttpResponse:
     room = readers_page_room(request, slug)

@@ -19,6 +19,12 @@ def migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
     return executor
 
 
+def migrate_to_latest() -> None:
+    """Every app at its last migration again, as the tests after this one expect."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_overlay_keys_move_onto_their_rooms_and_back() -> None:
     old = migrate(BEFORE).loader.project_state(BEFORE).apps
@@ -33,4 +39,4 @@ def test_overlay_keys_move_onto_their_rooms_and_back() -> None:
     back = migrate(BEFORE).loader.project_state(BEFORE).apps
     videos = back.get_model("danmaku", "RoomVideo").objects.values_list("room__slug", "overlay_key")
     assert list(videos) == [("keyed", "the-old-key")]
-    migrate(AFTER)
+    migrate_to_latest()

@@ -229,3 +229,14 @@ def test_mod_delete_by_owner_or_staff_only(
     client.force_login(staff)
     other = post_danmaku(room, alice, {"text": "also", "video_ms": 20}).event
     assert mod_delete(client, other.pk).status_code == 200
+
+
+def test_the_watch_page_isolates_the_titles(client: Client, recorded: RoomVideo) -> None:
+    """A bidi control in the room's or the video's title cannot reorder the page around it."""
+    recorded.room.title = "\u202eLobby"
+    recorded.room.save()
+    recorded.title = "Clip\u2067"
+    recorded.save()
+    page = client.get("/rooms/lobby/watch").content.decode()
+    assert '<h1 class="room-name"><bdi>\u202eLobby</bdi></h1>' in page
+    assert 'data-testid="video-title"><bdi>Clip\u2067</bdi></p>' in page

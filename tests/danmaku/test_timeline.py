@@ -7,6 +7,7 @@ import json
 import random
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -400,3 +401,20 @@ def test_a_time_no_video_can_have_is_skipped_as_malformed(recorded: RoomVideo, s
     report = import_xml(recorded.room, io.BytesIO(document.encode()))
     assert report.imported == 1
     assert dict(report.skipped) == {"malformed": 1}
+
+
+def test_export_parses_when_stored_rows_hold_characters_xml_forbids(
+    client: Client, recorded: RoomVideo, alice: AbstractBaseUser
+) -> None:
+    """Rows stored before input cleaning refused these (or written around it) cannot make the
+    export unparseable for everyone: the characters XML 1.0 forbids are left out on the way out."""
+    comment(recorded.room, alice, 1000, text="fine")
+    bad = comment(recorded.room, alice, 2000, text="placeholder")
+    RoomEvent.objects.filter(pk=bad.pk).update(text="a\ufffeb\uffffc\x01d\x1fe")
+    alice.username = "al\ufffeice"
+    alice.save(update_fields=["username"])
+    document = streamed(client.get("/rooms/lobby/danmaku.xml"))
+    root = ElementTree.fromstring(document)
+    texts = [d.text for d in root.iter("d")]
+    assert texts == ["fine", "abcde"]
+    assert all(d.attrib["p"].split(",")[6] == "alice" for d in root.iter("d"))

@@ -245,3 +245,36 @@ def test_reset_reloads_history_when_too_far_behind(
         post_as(replacement, "carol", [live])
         expect(message_line(page, live)).to_have_count(1, timeout=LIVE_MS)
         assert texts_with_prefix(page, prefix) == [*missed, live]
+
+
+def test_names_and_messages_are_bidi_isolated(contexts: Contexts, server: DaphneServer) -> None:
+    """A message takes its direction from its own letters, and an override left open in it
+    reorders nothing around it: the author, the text and the time stay in the page's order."""
+    prefix = unique_prefix()
+    rtl = f"\u05e9\u05dc\u05d5\u05dd {prefix}"  # Hebrew first: a right-to-left message
+    hostile = f"{prefix} \u202eevil"  # RIGHT-TO-LEFT OVERRIDE, never closed
+    post_as(server, "carol", [rtl, hostile])
+    page = open_demo(contexts.new(server.base_url))
+    expect(page.locator(".msg", has_text=prefix)).to_have_count(2, timeout=LIVE_MS)
+    lines = page.evaluate(
+        """(prefix) => [...document.querySelectorAll(".msg")]
+          .filter((line) => line.textContent.includes(prefix))
+          .map((line) => {
+            const parts = [".msg-author", ".msg-text", ".msg-time"].map((name) => line.querySelector(name));
+            const [author, text] = parts;
+            return {
+              text: text.textContent,
+              tags: [author.tagName, text.tagName],
+              bidi: [author, text].map((node) => getComputedStyle(node).unicodeBidi),
+              direction: getComputedStyle(text).direction,
+              lefts: parts.map((node) => node.getBoundingClientRect().left),
+            };
+          })""",
+        prefix,
+    )
+    assert [line["text"] for line in lines] == [rtl, hostile]
+    for line, direction in zip(lines, ["rtl", "ltr"], strict=True):
+        assert line["tags"] == ["BDI", "BDI"]
+        assert line["bidi"] == ["isolate", "isolate"]
+        assert line["direction"] == direction
+        assert line["lefts"] == sorted(line["lefts"])  # author, then text, then time

@@ -5,7 +5,9 @@
 // Text is only ever handed to fillText/strokeText: markup in a comment is drawn as the
 // characters it is made of. Control characters become spaces. The sprite is exactly one line
 // high and at most MAX_SPRITE_WIDTH_PX wide, so stacked combining marks or a giant glyph are
-// clipped to the comment's own rectangle instead of spilling over its neighbours.
+// clipped to the comment's own rectangle instead of spilling over its neighbours. It is drawn
+// bidi-isolated (between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE): its direction comes
+// from its own letters, and an override left open in it ends with it.
 
 export const FONT_PX = Object.freeze({ small: 18, medium: 25, large: 36 });
 export const SIZES = Object.freeze(Object.keys(FONT_PX));
@@ -18,6 +20,11 @@ const COLOR_PATTERN = /^#[0-9a-f]{6}$/i;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 let measureContext = null;
+
+/** `text` as one isolated bidi run (see above). */
+export function isolated(text) {
+  return `\u2068${text}\u2069`;
+}
 
 function newCanvas(width, height) {
   if (typeof OffscreenCanvas === "function") return new OffscreenCanvas(width, height);
@@ -60,7 +67,7 @@ function outlineColor(color) {
 export function measure(text, px) {
   if (measureContext === null) measureContext = newCanvas(1, 1).getContext("2d");
   measureContext.font = fontFor(px);
-  const metrics = measureContext.measureText(text);
+  const metrics = measureContext.measureText(isolated(text));
   const inked = (metrics.actualBoundingBoxLeft ?? 0) + (metrics.actualBoundingBoxRight ?? 0);
   const pad = outlineWidth(px) + 2;
   const w = Math.min(MAX_SPRITE_WIDTH_PX, Math.ceil(Math.max(metrics.width, inked)) + 2 * pad);
@@ -84,9 +91,9 @@ export function drawSprite(text, { px, w, h, color, ratio = 1, mine = false }) {
   const y = h / 2;
   context.lineWidth = outlineWidth(px);
   context.strokeStyle = outlineColor(color);
-  context.strokeText(text, pad, y);
+  context.strokeText(isolated(text), pad, y);
   context.fillStyle = color;
-  context.fillText(text, pad, y);
+  context.fillText(isolated(text), pad, y);
   if (mine) {
     context.lineWidth = 1.5;
     context.strokeStyle = color;

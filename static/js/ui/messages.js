@@ -1,5 +1,7 @@
 // The message list of a room page: renders events, keeps them in seq order, no duplicates.
-// User text only ever goes in through textContent.
+// User text only ever goes in through textContent, in <bdi> elements: a name or message takes
+// its direction from its own letters and, whatever bidi controls it holds, cannot reorder the
+// line around it.
 
 const RENDERED_KINDS = new Set(["message", "system", "danmaku"]);
 // How close to the bottom (px) still counts as "at the bottom" for auto-scrolling.
@@ -163,12 +165,12 @@ export class MessageList {
     item.dataset.kind = event.kind;
     if (event.id !== undefined && event.id !== null) item.dataset.id = String(event.id);
     if (event.kind === "system" || !event.user) {
-      item.append(element("span", "msg-text", event.text ?? ""));
+      item.append(element("bdi", "msg-text", event.text ?? ""));
     } else {
       if (this.meId !== null && event.user.id === this.meId) item.classList.add("msg-mine");
-      const author = element("span", "msg-author", event.user.name);
+      const author = element("bdi", "msg-author", event.user.name);
       author.dataset.userId = String(event.user.id);
-      item.append(author, element("span", "msg-text", event.text ?? ""));
+      item.append(author, element("bdi", "msg-text", event.text ?? ""));
     }
     const time = renderTime(event.ts);
     if (time) item.append(time);

@@ -1,10 +1,13 @@
-// The "who is online" panel: an exact count, the (bounded) list of names, the guests.
+// The "who is online" panel: an exact count, the (bounded) list of names, the guests. Each name
+// is a <bdi>: its bidi controls cannot reorder the list.
 
 export function renderPresence({ count, users, guests }, presence) {
   count.textContent = String(presence.count ?? 0);
   const names = (presence.users ?? []).map((user) => {
     const item = document.createElement("li");
-    item.textContent = user.name;
+    const name = document.createElement("bdi");
+    name.textContent = user.name;
+    item.append(name);
     item.dataset.userId = String(user.id);
     return item;
   });

@@ -18,6 +18,7 @@ from chat.errors import ChatError
         ("e\u0301", "\u00e9"),  # NFC
         ("<script>alert(1)</script>", "<script>alert(1)</script>"),  # escaping is the renderer's job
         ("\u202eevil\u200b", "\u202eevil\u200b"),  # shown inert, not stripped
+        ("non\ufffechar\uffff", "nonchar"),  # XML 1.0 forbids both: they would break the export
     ],
 )
 def test_clean_text_strips_controls_and_trims(raw: str, expected: str) -> None:

@@ -148,7 +148,8 @@ def test_the_admin_login_shares_the_buckets(limits: Any, clock: Clock) -> None:
     assert_throttled(attempt("root", "guess"))
     client = Client(REMOTE_ADDR="10.0.3.1")
     answer = client.post("/admin/login/", {"username": "root", "password": "pw-root-123", "next": "/admin/"})
-    assert answer.status_code == 200  # the admin's form again, with the error
+    assert answer.status_code == 429  # the admin's form again, with the error
+    assert int(answer["Retry-After"]) == 30
     assert "Too many failed logins" in answer.content.decode()
     assert client.session.get("_auth_user_id") is None
     clock.now += 60

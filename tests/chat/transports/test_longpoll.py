@@ -30,6 +30,7 @@ async def test_poll_answers_at_once_when_behind(hub: Hub, room: Room, alice: Abs
     status, headers, body = await asgi_get("/rooms/lobby/poll?after=1&timeout=30")
     assert status == 200
     assert headers[b"cache-control"] == b"no-store"
+    assert headers[b"x-content-type-options"] == b"nosniff"
     assert [e["seq"] for e in body["events"]] == [2, 3]
     assert body["last_seq"] == 3
     assert body["presence"]["count"] >= 1

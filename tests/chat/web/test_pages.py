@@ -3,6 +3,8 @@ and the Django admin's lists."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -93,3 +95,67 @@ def test_admin_lists_rooms_and_events(client: Client, room: Room, alice: Abstrac
     events = client.get("/admin/chat/roomevent/")
     assert events.status_code == 200
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in events.content.decode()
+
+
+def signup_as(client: Client, username: str) -> Any:
+    password = "a-long-pass-phrase-9"
+    fields = {"username": username, "password1": password, "password2": password}
+    return client.post("/accounts/signup/", fields)
+
+
+def test_signup_removes_bidi_controls_and_invisible_characters_from_the_name(client: Client) -> None:
+    bidi = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    invisibles = bidi + "\u200b\u200c\u200d\u2060\ufeff"
+    answer = signup_as(client, f"new\u202e{invisibles}bie\u200b")
+    assert answer.status_code == 302
+    assert get_user_model().objects.filter(username="newbie").exists()
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "\u0430lice",  # CYRILLIC SMALL LETTER A
+        "alic\u0435",  # CYRILLIC SMALL LETTER IE
+        "AIice",  # capital I for l, looks like "Alice"
+        "Al\u0456ce",  # CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I
+        "a\u200blice",  # a zero-width space, removed: then the same name
+        "\uff41lice",  # fullwidth a
+    ],
+)
+def test_signup_refuses_a_name_that_looks_like_a_taken_one(
+    client: Client, alice: AbstractBaseUser, lookalike: str
+) -> None:
+    answer = signup_as(client, lookalike)
+    assert answer.status_code == 400
+    body = answer.content.decode()
+    assert "looks too much like someone else" in body or "already exists" in body
+    assert get_user_model().objects.count() == 1
+
+
+def test_signup_refuses_a_name_that_looks_like_one_taken_before_the_check(client: Client) -> None:
+    """Users created before the skeletons were stored have theirs filled by the migration; one
+    made by any path (the admin, createsuperuser) gets it when saved."""
+    get_user_model().objects.create_user("Ru\u0455t")  # CYRILLIC SMALL LETTER DZE
+    answer = signup_as(client, "Rust")
+    assert answer.status_code == 400
+    assert "looks too much like someone else" in answer.content.decode()
+    assert signup_as(client, "Rusty").status_code == 302
+
+
+def test_names_and_titles_are_bidi_isolated_on_the_pages(client: Client, room: Room) -> None:
+    """A right-to-left override in a name or a room's title (from before names were cleaned, or
+    in a title) cannot reorder the page around it: each is rendered inside a <bdi>."""
+    evil = get_user_model().objects.create_user("\u202eevil")
+    room.title = "\u202eLobby\u2066"
+    room.private = True
+    room.save()
+    client.force_login(evil)
+    home = client.get("/").content.decode()
+    assert '<bdi class="site-user" data-testid="current-user">\u202eevil</bdi>' in home
+    private = client.get("/rooms/lobby/").content.decode()
+    assert "<strong><bdi>\u202eevil</bdi></strong>" in private
+    room.private = False
+    room.save()
+    assert '<bdi class="room-title">\u202eLobby\u2066</bdi>' in client.get("/").content.decode()
+    page = client.get("/rooms/lobby/").content.decode()
+    assert '<h1 class="room-name"><bdi>\u202eLobby\u2066</bdi></h1>' in page

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { displayText, FONT_PX, fontPx, normalColor } from "../../../static/js/danmaku/sprites.js";
+import { displayText, drawSprite, FONT_PX, fontPx, measure, normalColor } from "../../../static/js/danmaku/sprites.js";
+import { installGlobals } from "../fakes.js";
+import { FakeCanvas } from "./fake-canvas.js";
 
 test("control characters are drawn as spaces, markup as its characters", () => {
   assert.equal(displayText("bell\u0007null\u0000esc\u001b[31m"), "bell null esc [31m");
@@ -22,4 +24,32 @@ test("the font size follows the comment's size and the viewer's scale", () => {
   assert.equal(fontPx("large", 2), 72);
   assert.equal(fontPx("small", 0.25), 6); // never below 6 px
   assert.equal(fontPx("enormous"), FONT_PX.medium);
+});
+
+test("a comment is measured and drawn bidi-isolated: an open override ends with it", (t) => {
+  const calls = [];
+  class RecordingCanvas extends FakeCanvas {
+    constructor(width, height) {
+      super(width, height);
+      for (const name of ["measureText", "strokeText", "fillText"]) {
+        const original = this.context[name].bind(this.context);
+        this.context[name] = (text, ...rest) => {
+          calls.push([name, text]);
+          return original(text, ...rest);
+        };
+      }
+    }
+  }
+  installGlobals(t, { OffscreenCanvas: RecordingCanvas });
+  const text = "\u202eevil";
+  const box = measure(text, 25);
+  drawSprite(text, { px: 25, w: box.w, h: box.h, color: "#ffffff" });
+  assert.deepEqual(
+    calls,
+    [
+      ["measureText", "\u2068\u202eevil\u2069"],
+      ["strokeText", "\u2068\u202eevil\u2069"],
+      ["fillText", "\u2068\u202eevil\u2069"],
+    ],
+  );
 });

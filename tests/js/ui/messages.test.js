@@ -45,6 +45,23 @@ test("user text is shown as text, with its author", (t) => {
   assert.equal(system.textContent.startsWith("Welcome"), true);
 });
 
+test("names and messages are bidi-isolated, so their controls cannot reorder the line", (t) => {
+  const { messages, list } = setUp(t);
+  const user = { id: 3, name: "\u202eevil" };
+  messages.apply([
+    message(1, { user, text: "\u2067abc\u202d" }),
+    message(2, { kind: "system", text: "\u202eWelcome", user: null }),
+  ]);
+  const [line, system] = list.children;
+  const userText = [...byClass(line, "msg-author"), ...byClass(line, "msg-text"), ...byClass(system, "msg-text")];
+  assert.deepEqual(
+    userText.map((node) => node.tagName),
+    ["BDI", "BDI", "BDI"],
+  );
+  assert.equal(byClass(line, "msg-author")[0].textContent, "\u202eevil");
+  assert.equal(byClass(line, "msg-text")[0].textContent, "\u2067abc\u202d");
+});
+
 test("a deleted message goes, and does not come back with a late copy", (t) => {
   const { messages, list } = setUp(t);
   messages.apply([message(1), message(2)]);

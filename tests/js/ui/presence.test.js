@@ -21,3 +21,17 @@ test("the count, the names listed, how many more, and the guests", (t) => {
   renderPresence(parts, { count: 1, guests: 1, users: [] });
   assert.equal(parts.guests.textContent, "1 guest");
 });
+
+test("each name is bidi-isolated, so its controls cannot reorder the list", (t) => {
+  installGlobals(t, { document: fakeDom() });
+  const parts = { count: element("span"), users: element("ul"), guests: element("p") };
+  renderPresence(parts, { count: 2, guests: 0, users: [{ id: 1, name: "\u202eevil" }, { id: 2, name: "bob" }] });
+  const names = parts.users.children.map((item) => item.children[0]);
+  assert.deepEqual(
+    names.map((name) => [name.tagName, name.textContent]),
+    [
+      ["BDI", "\u202eevil"],
+      ["BDI", "bob"],
+    ],
+  );
+});
