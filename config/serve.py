@@ -73,6 +73,7 @@ def _command_line() -> Any:
     from daphne.cli import CommandLineInterface
     from daphne.http_protocol import HTTPFactory
     from daphne.server import Server
+    from twisted.internet.interfaces import ISSLTransport
 
     from chat.extensions import HTTP_WRITER, WEBSOCKET_WRITER
     from chat.transports.bounded import BoundedRequest
@@ -108,6 +109,12 @@ def _command_line() -> Any:
             (chat/transports/direct.py): frames written straight to the connection."""
             assert "application_instance" not in self.connections[protocol]
             if scope.get("type") == "websocket":
+                # daphne leaves a WebSocket's scheme out of its scope: the origin check compares
+                # it (chat/guards/origin.py). The proxy's X-Forwarded-Proto with --proxy-headers.
+                proxied = getattr(protocol, "client_scheme", None)
+                tls = ISSLTransport.providedBy(protocol.transport)
+                secure = proxied in {"https", "wss"} if proxied else tls
+                scope["scheme"] = "wss" if secure else "ws"
                 scope["extensions"] = {
                     **(scope.get("extensions") or {}),
                     WEBSOCKET_WRITER: DirectWriter(protocol),
