@@ -12,6 +12,7 @@ import os
 import sys
 from functools import partial
 from typing import Any
+from urllib.parse import unquote_plus
 
 from chat.domain.wire import FRAME_MAX_BYTES
 
@@ -27,6 +28,26 @@ LISTEN_BACKLOG = 2048
 # finding nothing), came every few seconds. Larger still (50,000) lets request garbage that sits
 # in reference cycles pile up (docs/DECISIONS.md).
 GC_THRESHOLDS = (10_000, 20, 10)
+
+
+# Query parameters that are secrets (the overlay key opens a private room): never logged.
+SECRET_PARAMS = frozenset({"key"})
+REDACTED = "[redacted]"
+
+
+def redacted_path(path: str) -> str:
+    """`path` as the access log may show it: the value of every secret query parameter replaced
+    (a name spelled with %-escapes or `+` too: the server decodes names before reading them)."""
+    head, mark, query = path.partition("?")
+    if not mark:
+        return path
+    parts = []
+    for part in query.split("&"):
+        name = part.partition("=")[0]
+        if unquote_plus(name) in SECRET_PARAMS:
+            part = f"{name}={REDACTED}"
+        parts.append(part)
+    return f"{head}?{'&'.join(parts)}"
 
 
 def daphne_argv(host: str, port: int, extra: list[str]) -> list[str]:
@@ -73,6 +94,7 @@ def _command_line() -> Any:
     from daphne.cli import CommandLineInterface
     from daphne.http_protocol import HTTPFactory
     from daphne.server import Server
+    from twisted.internet.interfaces import ISSLTransport
 
     from chat.extensions import HTTP_WRITER, WEBSOCKET_WRITER
     from chat.transports.bounded import BoundedRequest
@@ -108,6 +130,12 @@ def _command_line() -> Any:
             (chat/transports/direct.py): frames written straight to the connection."""
             assert "application_instance" not in self.connections[protocol]
             if scope.get("type") == "websocket":
+                # daphne leaves a WebSocket's scheme out of its scope: the origin check compares
+                # it (chat/guards/origin.py). The proxy's X-Forwarded-Proto with --proxy-headers.
+                proxied = getattr(protocol, "client_scheme", None)
+                tls = ISSLTransport.providedBy(protocol.transport)
+                secure = proxied in {"https", "wss"} if proxied else tls
+                scope["scheme"] = "wss" if secure else "ws"
                 scope["extensions"] = {
                     **(scope.get("extensions") or {}),
                     WEBSOCKET_WRITER: DirectWriter(protocol),
@@ -124,6 +152,13 @@ def _command_line() -> Any:
                 return None
             self.connections[protocol]["application_instance"] = asyncio.ensure_future(instance)
             return inbox
+
+        def log_action(self, protocol: str, action: str, details: dict[str, Any]) -> None:
+            """daphne's access log (its `action_logger`), with secret query parameters redacted:
+            an overlay URL carries the room's key (docs/OPERATIONS.md)."""
+            if isinstance(details.get("path"), str):
+                details = {**details, "path": redacted_path(details["path"])}
+            super().log_action(protocol, action, details)
 
         def listen_success(self, port: Any) -> None:
             # Fail bad connections with a close frame, not a dropped socket: a client that

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,14 +14,15 @@ from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
-from chat.domain.access import can_moderate, can_open_overlay, require_moderator
+from chat.domain.access import can_appoint, can_open_overlay, require_moderator
 from chat.domain.audit import audit
 from chat.domain.eventlog import current_last_seq
 from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT, parse_int
+from chat.domain.moderation.roles import set_overlay_key
 from chat.domain.rooms import find_room, get_room
 from chat.domain.wire import dumps, size_label, user_ref
 from chat.errors import ChatError, error_response, login_required
-from chat.models import Room, new_overlay_key
+from chat.models import Room
 from chat.web.http import (
     json_body,
     moderators_page_room,
@@ -70,7 +72,7 @@ def watch(request: HttpRequest, slug: str) -> HttpResponse:
         {
             **_page_context(request, room),
             "viewer_settings": saved,
-            "is_owner": can_moderate(request.user, room),
+            "is_owner": can_appoint(request.user, room),
             "settings_url": reverse("danmaku_settings"),
             "video_admin_url": reverse("room_video", kwargs={"slug": room.slug}),
         },
@@ -161,8 +163,10 @@ class VideoForm(forms.ModelForm):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def room_video(request: HttpRequest, slug: str) -> HttpResponse:
-    """`/rooms/<slug>/video`: the owner sets the room's video and manages the overlay key."""
-    room = moderators_page_room(request, slug, "Only the room's moderators may change its video.")
+    """`/rooms/<slug>/video`: the owner (or staff) sets the room's video and manages the overlay
+    key; moderators may not (docs/OPERATIONS.md). Every change goes into the audit log."""
+    refusal = "Only the room's owner may change its video and overlay key."
+    room = moderators_page_room(request, slug, refusal, owner_only=True)
     if isinstance(room, HttpResponse):
         return room
     video = RoomVideo.objects.filter(room=room).first() or RoomVideo(room=room)
@@ -170,12 +174,13 @@ def room_video(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "video")
         if action in ("rotate-key", "clear-key"):
-            room.overlay_key = new_overlay_key() if action == "rotate-key" else ""
-            room.save(update_fields=["overlay_key"])
+            set_overlay_key(room, request.user, rotate=action == "rotate-key")
             return redirect("room_video", slug=room.slug)
         form = VideoForm(request.POST, instance=video)
         if form.is_valid():
-            set_video(room, video, form.cleaned_data)
+            with transaction.atomic():
+                set_video(room, video, form.cleaned_data)
+                audit(room, request.user, "video", **video_detail(video))
             return redirect("room_video", slug=room.slug)
     overlay_url = request.build_absolute_uri(reverse("overlay", kwargs={"slug": room.slug}))
     if room.overlay_key:
@@ -186,6 +191,11 @@ def room_video(request: HttpRequest, slug: str) -> HttpResponse:
         {"room": room, "form": form, "video": video, "overlay_url": overlay_url},
         status=400 if form.errors else 200,
     )
+
+
+def video_detail(video: RoomVideo) -> dict[str, Any]:
+    """What the audit log keeps of a video change."""
+    return {"url": video.url, "title": video.title, "duration_ms": video.duration_ms, "live": video.live}
 
 
 def set_video(room: Room, video: RoomVideo, fields: dict[str, Any]) -> RoomVideo:

@@ -82,6 +82,14 @@ def require_reader(user: AnyUser, room: Room, overlay_key: str | None = None) ->
         raise private_room()
 
 
+def require_owner(user: AnyUser, room: Room, what: str = "do this") -> None:
+    """The room's owner (or staff): the video and the overlay key are theirs, not moderators'."""
+    if not user.is_authenticated:
+        raise login_required()
+    if not can_appoint(user, room):
+        raise ChatError("forbidden", f"Only the room's owner may {what}.", status=403)
+
+
 def require_moderator(user: AnyUser, room: Room) -> None:
     if not user.is_authenticated:
         raise login_required()

@@ -13,12 +13,12 @@ from chat.clients import query_param
 from chat.domain.eventlog import current_last_seq
 from chat.domain.inputs import parse_cursor, parse_int
 from chat.domain.wire import WireEvent
-from chat.errors import ChatError
+from chat.errors import ChatError, private_room
 from chat.realtime.batch import Batch
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
 
-from .http import GetEndpoint, route_room, scope_presence, send_error, send_json
+from .http import GetEndpoint, route_room, scope_presence, send_error, send_json, still_readable
 
 POLL_TIMEOUT_DEFAULT = 25
 # Below the 60 s idle timeout common to proxies and load balancers.
@@ -31,9 +31,12 @@ class PollSink:
     def __init__(self) -> None:
         self.events: list[WireEvent] = []
         self.arrived = asyncio.Event()
+        self.recheck = False  # an event changed who may read: check before answering
 
     async def write_batch(self, batch: Batch) -> None:
         self.events.extend(batch.events)
+        if batch.changes_access:
+            self.recheck = True
         self.arrived.set()
 
     async def write_presence(self, frame: str) -> None:
@@ -75,9 +78,15 @@ async def room_poll(scope: Scope, send: Send) -> None:
             answer["events"] = list(sink.events)
             answer["last_seq"] = subscription.cursor
         answer["presence"] = subscription.greeting_presence()
+        # Private now, no longer a member, or the overlay key changed while the poll waited:
+        # refused, as the next poll would be, rather than answered with what arrived.
+        revoked = sink.recheck and not await still_readable(scope, room.pk)
     finally:
         # Also when the client goes away mid-wait: the endpoint cancels this coroutine.
         subscription.close()
+    if revoked:
+        await send_error(send, private_room())
+        return
     await send_json(send, 200, answer)
 
 

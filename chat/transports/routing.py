@@ -21,7 +21,7 @@ from django.urls import re_path
 from chat.clients import client_address
 from chat.errors import ChatError
 from chat.guards.held import hold_connection
-from chat.guards.origin import origin_allowed
+from chat.guards.origin import host_allowed, invalid_host, origin_allowed
 from chat.types import ASGIApp, Receive, Scope, Send
 
 from . import longpoll, sse
@@ -48,10 +48,14 @@ async def authenticated(scope: Scope) -> Scope:
 
 
 def held_stream(endpoint: ASGIApp) -> ASGIApp:
-    """An HTTP stream (SSE, long-poll) that first takes a place among the held connections
+    """An HTTP stream (SSE, long-poll) for a host in ALLOWED_HOSTS (else 400 `invalid_host`)
+    that first takes a place among the held connections
     (chat/guards/held.py), before its user is read: a refusal costs no trip to the database."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if not host_allowed(scope):  # as Django answers a page for a host not in ALLOWED_HOSTS
+            await send_error(send, invalid_host())
+            return
         try:
             place = await hold_connection(client_address(scope))
         except ChatError as error:
@@ -66,12 +70,17 @@ def held_stream(endpoint: ASGIApp) -> ASGIApp:
 
 
 class WebSocketRoute:
-    """Every WebSocket connection: refused (HTTP 403) from another site's page or at a path
+    """Every WebSocket connection: closed with 4400 (`invalid_host`) for a host not in
+    ALLOWED_HOSTS; refused (HTTP 403) from another site's page or at a path
     that is not a room's; closed with 4429 or 4503 past the held connections' limits; otherwise
     a RoomConsumer with the slug in `url_route` (as URLRouter sets it), which closes with 4404
     when the slug names no room."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not host_allowed(scope):
+            await receive()  # websocket.connect
+            await refuse_websocket(send, CloseCode.BAD_REQUEST, invalid_host())
+            return
         match = ROOM_WEBSOCKET_PATH.match(scope.get("path", ""))
         if match is None or not origin_allowed(scope):
             await WebsocketDenier()(scope, receive, send)

@@ -116,9 +116,11 @@ async def room_events(scope: Scope, send: Send) -> None:
                 )
             if loop.time() - sink.last_write >= KEEPALIVE_SECS:
                 await sink.write(": keep-alive\n\n")
-        # Private now, or no longer a member: say so and end the stream.
+        # Private now, no longer a member, or the overlay key changed: say so and end the
+        # response (EventSource then reconnects, and is refused with a 403 it does not retry).
         # Not `event: error`: EventSource reports its own failures under that name.
         await sink.write(sse_block("refused", dumps(private_room().as_frame())))
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
     finally:
         subscription.close()
 

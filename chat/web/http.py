@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.csrf import csrf_failure as django_csrf_failure
 
 from chat.clients import client_address
-from chat.domain.access import can_moderate, can_read, require_reader
+from chat.domain.access import can_appoint, can_moderate, can_read, require_reader
 from chat.domain.inputs import parse_json_object
 from chat.domain.posting import WriteContext
 from chat.domain.rooms import find_room, get_room
@@ -90,15 +90,18 @@ def private_page(request: HttpRequest, room: Room) -> HttpResponse:
     return render(request, "chat/room_private.html", {"room": room}, status=403)
 
 
-def moderators_page_room(request: HttpRequest, slug: str, refusal: str) -> Room | HttpResponse:
-    """The room of a page only its moderators may open, or the answer for anyone else: 404 for
-    no room, the login page for a guest, 403 with `refusal` for a non-moderator."""
+def moderators_page_room(
+    request: HttpRequest, slug: str, refusal: str, *, owner_only: bool = False
+) -> Room | HttpResponse:
+    """The room of a page only its moderators (`owner_only`: its owner and staff) may open, or
+    the answer for anyone else: 404 for no room, the login page for a guest, 403 with `refusal`."""
     room = find_room(slug)
     if room is None:
         return room_missing_page(request, slug)
     if not request.user.is_authenticated:
         return login_redirect(request)
-    if not can_moderate(request.user, room):
+    allowed = can_appoint if owner_only else can_moderate
+    if not allowed(request.user, room):
         return HttpResponse(refusal, status=403, content_type="text/plain")
     return room
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from chat.domain.blocked_words import clean_blocked_words
 from chat.errors import ChatError
-from chat.models import Room, RoomEvent
+from chat.models import AuditEntry, Room, RoomEvent, RoomRole
 from danmaku.comments import post_danmaku
 from danmaku.models import RoomVideo, ViewerSettings
 from danmaku.options import OVERLAY_DEFAULTS, clean_viewer_settings, parse_overlay_options
@@ -188,6 +188,34 @@ def test_owner_sets_the_video_and_rotates_the_overlay_key(
     assert Room.objects.get(pk=room.pk).overlay_key not in {"", first_key}
     client.post("/rooms/lobby/video", {"action": "clear-key"})
     assert Room.objects.get(pk=room.pk).overlay_key == ""
+    actions = list(AuditEntry.objects.filter(room=room).order_by("pk").values_list("actor_name", "action"))
+    assert actions == [
+        ("alice", "video"),
+        ("alice", "overlay_key_rotate"),
+        ("alice", "overlay_key_rotate"),
+        ("alice", "overlay_key_clear"),
+    ]
+    video_entry = AuditEntry.objects.get(room=room, action="video")
+    assert video_entry.detail["url"] == "https://videos.example/a.mp4"
+
+
+def test_moderators_manage_neither_the_video_nor_the_overlay_key(
+    client: Client, room: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    room.owner = alice
+    room.overlay_key = "owner-chosen-key-0123456789"
+    room.save()
+    RoomRole.objects.create(room=room, user=bob, role=RoomRole.Role.MODERATOR)
+    client.force_login(bob)
+    page = client.get("/rooms/lobby/video")
+    assert page.status_code == 403
+    assert room.overlay_key not in page.content.decode()
+    for form in ({"url": "https://videos.example/b.mp4"}, {"action": "rotate-key"}, {"action": "clear-key"}):
+        assert client.post("/rooms/lobby/video", form).status_code == 403
+    assert not RoomVideo.objects.exists()
+    assert Room.objects.get(pk=room.pk).overlay_key == "owner-chosen-key-0123456789"
+    assert not AuditEntry.objects.filter(room=room).exists()
+    assert b"video-admin-link" not in client.get("/rooms/lobby/watch").content
 
 
 def mod_delete(client: Client, event_id: Any) -> Any:

@@ -50,6 +50,7 @@ HTTPS_PORT = 'default "";  # HTTPS port'
 CERTIFICATE = "/etc/ssl/chat/fullchain.pem"
 CERTIFICATE_KEY = "/etc/ssl/chat/privkey.pem"
 STATIC_ROOT = "/srv/chat/staticfiles/"
+ACCESS_LOG = "/var/log/nginx/chat.access.log"
 
 # Lines of the main configuration around the example, as Debian's nginx.conf has them, with
 # every path nginx writes to inside the test's directory (the test may not run as root).
@@ -164,6 +165,7 @@ class Proxy:
     http_url: str
     daphne: ProxiedDaphne
     ca: Path
+    access_log: Path  # nginx's, in the format of deploy/nginx.conf
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +198,7 @@ def proxy(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
             CERTIFICATE: str(chain),
             CERTIFICATE_KEY: str(key),
             STATIC_ROOT: f"{static}/",
+            ACCESS_LOG: str(tmp / "chat.access.log"),
         }
         replacements.update({line: f"server 127.0.0.1:{daphne.port};" for line in DAPHNE_PLACEHOLDERS})
         (tmp / "chat.conf").write_text(render(DEPLOY_CONF.read_text(), replacements))
@@ -223,7 +226,14 @@ def proxy(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
         wait_until_up(nginx, base_url + "/", nginx_log, verify=ssl.create_default_context(cafile=str(ca)))
         # login() and Peer verify certificates the default way: trust the throwaway CA.
         os.environ["SSL_CERT_FILE"] = str(ca)
-        yield Proxy(base_url, f"wss://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", daphne, ca)
+        yield Proxy(
+            base_url,
+            f"wss://127.0.0.1:{https_port}",
+            f"http://127.0.0.1:{http_port}",
+            daphne,
+            ca,
+            tmp / "chat.access.log",
+        )
     finally:
         if saved_cert_file is None:
             os.environ.pop("SSL_CERT_FILE", None)
@@ -391,6 +401,30 @@ def test_long_poll_held_and_answered_through_nginx(proxy: Proxy) -> None:
     events = answer.json()["events"]
     assert [(e["seq"], e["text"]) for e in events] == [(ack.json()["seq"], text)]
     assert delay < 2, f"the held poll answered {delay:.2f} s after the post"
+
+
+def test_the_overlay_key_reaches_neither_access_log(proxy: Proxy) -> None:
+    """An overlay's address carries the room's key: nginx logs the path alone (and the Referer
+    cut at its `?`), daphne logs the key redacted."""
+    secret = f"overlay-secret-{unique_prefix()}"
+    overlay = f"{proxy.base_url}/rooms/demo/overlay?key={secret}"
+    with httpx.Client(base_url=proxy.base_url, timeout=10) as client:
+        assert client.get("/rooms/demo/overlay", params={"key": secret}).status_code == 200
+        # What the overlay's script fetches names the overlay in its Referer.
+        assert client.get("/rooms/demo/history", headers={"Referer": overlay}).status_code == 200
+        poll = client.get("/rooms/demo/poll", params={"timeout": 0, "key": secret})
+        assert poll.status_code == 200
+    deadline = time.monotonic() + 5
+    while "/rooms/demo/poll " not in proxy.access_log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)  # nginx writes the line once the response is sent
+    nginx_log = proxy.access_log.read_text()
+    assert '"GET /rooms/demo/overlay HTTP/' in nginx_log
+    assert '"GET /rooms/demo/poll HTTP/' in nginx_log
+    assert f'"{proxy.base_url}/rooms/demo/overlay?[redacted]"' in nginx_log
+    assert secret not in nginx_log
+    daphne_log = proxy.daphne.log()
+    assert "/rooms/demo/overlay?key=[redacted]" in daphne_log
+    assert secret not in daphne_log
 
 
 def test_http2_is_offered(proxy: Proxy) -> None:

@@ -7,13 +7,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from chat.domain.access import can_appoint, can_moderate, require_moderator
+from chat.domain.access import can_appoint, can_moderate, require_moderator, require_owner
 from chat.domain.audit import audit
 from chat.domain.eventlog import append_event
 from chat.domain.room_settings import PUBLIC_SETTINGS, room_settings
 from chat.domain.wire import format_ts
 from chat.errors import ChatError
-from chat.models import EventKind, Room, RoomRole, Sanction
+from chat.models import EventKind, Room, RoomRole, Sanction, new_overlay_key
 from chat.types import AnyUser
 
 from .fields import find_user
@@ -41,6 +41,25 @@ def set_role(room: Room, actor: AnyUser, role: str, changes: object) -> dict[str
             public = {n: getattr(room, n) for n in PUBLIC_SETTINGS}
             append_event(room, EventKind.SETTINGS, data={"settings": public})
     return room_state(room)
+
+
+def set_overlay_key(room: Room, actor: AnyUser, *, rotate: bool) -> str:
+    """The owner (or staff) gives the room a new overlay key (`rotate`) or clears it; returns
+    the key now in force ("" for none). The old key stops working at once: in a private room, a
+    `settings` event tells every process to re-check its readers, and streams opened with the old
+    key end (as when a member is removed). The audit log records the change, never the key."""
+    require_owner(actor, room, "manage the overlay key")
+    with transaction.atomic():
+        fresh = Room.objects.select_for_update().get(pk=room.pk)
+        previous = fresh.overlay_key
+        fresh.overlay_key = new_overlay_key() if rotate else ""
+        fresh.save(update_fields=["overlay_key"])
+        room.overlay_key = fresh.overlay_key
+        audit(room, actor, "overlay_key_rotate" if rotate else "overlay_key_clear", had_key=bool(previous))
+        if fresh.private and previous:
+            public = {n: getattr(fresh, n) for n in PUBLIC_SETTINGS}
+            append_event(room, EventKind.SETTINGS, data={"settings": public})
+    return room.overlay_key
 
 
 def room_state(room: Room) -> dict[str, Any]:

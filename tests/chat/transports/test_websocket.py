@@ -243,7 +243,14 @@ async def test_bad_cursor_closes_4400(hub: Hub, room: Room) -> None:
 
 
 @pytest.mark.parametrize(
-    "origin", [b"http://evil.example", b"null", b"http://testserver.evil.example", b"ftp://testserver"]
+    "origin",
+    [
+        b"http://evil.example",
+        b"null",
+        b"http://testserver.evil.example",
+        b"ftp://testserver",
+        b"https://testserver",  # the same host and port, another scheme: another origin
+    ],
 )
 async def test_cross_site_origin_is_refused(hub: Hub, room: Room, origin: bytes) -> None:
     comm = WebsocketCommunicator(application, "/ws/rooms/lobby/", headers=[HOST, (b"origin", origin)])
