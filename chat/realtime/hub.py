@@ -99,6 +99,27 @@ class Hub:
         self._tasks = []
         self._started = None
 
+    async def leave(self) -> None:
+        """A graceful stop: this process's members leave every room now, not after the
+        presence TTL, and the rooms' other processes are told (they send the new count to their
+        subscribers at their next presence tick). Then as `stop`."""
+        for task in self._tasks:
+            task.cancel()  # no presence refresh may put the members back meanwhile
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for feed in list(self.feeds.values()):
+            feed.subscribers.clear()
+            if not feed.opened.done() or feed.opened.exception() is not None:
+                continue
+            try:
+                await self.presence_store.put(feed.room_id, self.process_id, {})
+                await self.layer.group_send(
+                    room_group_name(feed.room_id),
+                    {"type": PRESENCE_CHANGED_MESSAGE, "room_id": feed.room_id, "from": self.process_id},
+                )
+            except Exception:
+                logger.exception("room %s: removing this process's presence failed", feed.room_id)
+        await self.stop()
+
     async def subscribe(self, room_id: int, subscriber: Subscriber) -> RoomFeed:
         """Add a subscriber; returns once the room's group is joined (nothing published after
         this returns can be missed)."""
@@ -309,6 +330,14 @@ def get_hub() -> Hub:
     if hub is None:
         hub = _hubs[loop] = Hub()
     return hub
+
+
+async def leave_rooms() -> None:
+    """The running event loop's hub leaves its rooms (`Hub.leave`): a stopping server's last
+    step (config/serve.py). Nothing to do if it never started."""
+    hub = running_hub()
+    if hub is not None:
+        await hub.leave()
 
 
 def running_hub() -> Hub | None:

@@ -14,10 +14,12 @@ from chat.domain.eventlog import current_last_seq
 from chat.domain.inputs import parse_cursor, parse_int
 from chat.domain.wire import WireEvent
 from chat.errors import ChatError
+from chat.extensions import HTTP_WRITER, scope_extension
 from chat.realtime.batch import Batch
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
 
+from .direct import DirectHttpWriter
 from .http import GetEndpoint, route_room, scope_presence, send_error, send_json
 
 POLL_TIMEOUT_DEFAULT = 25
@@ -69,6 +71,9 @@ async def room_poll(scope: Scope, send: Send) -> None:
         elif after is not None:
             await subscription.start(cursor)
             if not sink.events:
+                writer: DirectHttpWriter | None = scope_extension(scope, HTTP_WRITER)
+                if writer is not None:
+                    writer.hold()  # a stopping server does not wait for this poll to time out
                 wait = POLL_TIMEOUT_DEFAULT if timeout is None else timeout
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(sink.arrived.wait(), wait)

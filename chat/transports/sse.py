@@ -103,6 +103,8 @@ async def room_events(scope: Scope, send: Send) -> None:
         if reset is not None:
             head += sse_block("reset", dumps({"type": "reset", "last_seq": last_seq, "reason": reset}))
         await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        if sink.direct is not None:
+            sink.direct.hold()  # a stopping server cuts the stream; the client resumes elsewhere
         await sink.write(head)
         await subscription.start(cursor)
         loop = asyncio.get_running_loop()
