@@ -33,4 +33,5 @@ def test_overlay_keys_move_onto_their_rooms_and_back() -> None:
     back = migrate(BEFORE).loader.project_state(BEFORE).apps
     videos = back.get_model("danmaku", "RoomVideo").objects.values_list("room__slug", "overlay_key")
     assert list(videos) == [("keyed", "the-old-key")]
-    migrate(AFTER)
+    executor = MigrationExecutor(connection)
+    migrate(executor.loader.graph.leaf_nodes())  # the latest again, for the tests after this one
