@@ -96,9 +96,16 @@ class RoomFeed:
     def offer(self, event: WireEvent) -> None:
         if self.inbox.qsize() >= FEED_INBOX_MAX:
             # Far behind: drop the queue and re-read the log up to the newest seq instead.
+            # A log reset among them is kept, ahead of the probe (the log is re-read after it).
             newest = max(event["seq"], self.last_seq)
+            reset = event if event["kind"] == RESET_KIND else None
             while not self.inbox.empty():
-                newest = max(newest, self.inbox.get_nowait()["seq"])
+                queued = self.inbox.get_nowait()
+                if queued["kind"] == RESET_KIND:
+                    reset = queued
+                newest = max(newest, queued["seq"])
+            if reset is not None:
+                self.inbox.put_nowait(reset)
             event = probe(newest)
         self.inbox.put_nowait(event)
 

@@ -17,8 +17,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from chat.domain.eventlog import append_event, events_after
 from chat.domain.wire import WireEvent
 from chat.models import EventKind, Room
+from chat.realtime import feed as feed_module
 from chat.realtime.batch import Batch
-from chat.realtime.feed import RoomFeed
+from chat.realtime.feed import RoomFeed, log_reset, probe
 from chat.realtime.hub import Hub
 from chat.realtime.subscription import Subscription, resume_point
 
@@ -319,3 +320,13 @@ async def test_max_rate_moves_the_cursor_past_skipped_danmaku(
         assert subscription._catch_up_task is None
     finally:
         subscription.close()
+
+
+async def test_a_full_feed_inbox_keeps_a_log_reset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Far behind, a feed drops its queue for one probe of the log; a reset in it stays, first."""
+    monkeypatch.setattr(feed_module, "FEED_INBOX_MAX", 3)
+    feed = RoomFeed(1)
+    for event in (probe(1), log_reset(0, "e2"), probe(3), probe(9)):
+        feed.offer(event)
+    queued = [feed.inbox.get_nowait() for _ in range(feed.inbox.qsize())]
+    assert queued == [log_reset(0, "e2"), probe(9)]
