@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import DaphneServer, create_rooms, manage, post_as
+from .conftest import DaphneServer, create_rooms, manage, post_as, unique_prefix
 from .test_websocket import Peer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -112,3 +112,32 @@ def test_a_restore_resets_every_connected_client_within_seconds(
     assert [e["seq"] for e in fresh.events(1)] == [5]
     for peer in (viewer, returning, fresh):
         peer.close()
+
+
+@pytest.mark.redis
+def test_every_process_resets_its_clients_into_the_same_new_epoch(
+    start_server: Callable[..., DaphneServer], e2e_env: dict[str, str], redis_url: str
+) -> None:
+    """Two processes notice the restore (or one does and the other reads its epoch): each
+    resets its own clients, and all of them land in one new epoch."""
+    room = "restored-twice"
+    create_rooms(e2e_env, {room: ["--title", "Restored twice"]})
+    env = {"REDIS_URL": redis_url, "REDIS_PREFIX": unique_prefix()}
+    one, two = start_server(**env), start_server(**env)
+    post_as(one, "alice", [f"before {n}" for n in range(5)], slug=room)
+    viewers = [Peer(server, None, after=0, room=room) for server in (one, two)]
+    epoch = viewers[0].hello["epoch"]
+    for viewer in viewers:
+        assert viewer.hello["epoch"] == epoch
+        assert len(viewer.events(5)) == 5
+
+    manage(one.env, "shell", "-c", GO_BACK.replace(repr(ROOM), repr(room)))
+    restored_at = time.monotonic()
+    post_as(two, "bob", ["after the restore"], slug=room)
+    resets = [viewer.next("reset", timeout=15) for viewer in viewers]
+    print(f"both processes' clients reset within {time.monotonic() - restored_at:.2f} s")
+    assert {reset["epoch"] for reset in resets} != {epoch}
+    assert len({reset["epoch"] for reset in resets}) == 1
+    assert all(reset["reason"] == "epoch_changed" for reset in resets)
+    for viewer in viewers:
+        viewer.close()
