@@ -48,6 +48,11 @@ class Review(models.TextChoices):
     NEW_ACCOUNTS = "new_accounts", "Messages from new accounts"
 
 
+def new_log_epoch() -> str:
+    """A room log's epoch: 8 random hex digits, never reused in practice."""
+    return secrets.token_hex(4)
+
+
 class Room(models.Model):
     slug = models.CharField(max_length=50, unique=True, validators=[validate_room_slug])
     title = models.CharField(max_length=200)
@@ -73,6 +78,9 @@ class Room(models.Model):
     overlay_key = models.CharField(max_length=64, blank=True)
     # The seq of the newest event; bumped under a row lock in the inserting transaction.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    # Which log the seqs count in: a client's cursor is valid only with the epoch it came with.
+    # A new one when the log went back (a restored database, docs/PROTOCOL.md "Log epochs").
+    log_epoch = models.CharField(max_length=16, default=new_log_epoch, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

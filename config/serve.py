@@ -8,13 +8,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import logging
 import os
 import sys
+import weakref
 from functools import partial
 from typing import Any
 from urllib.parse import unquote_plus
 
 from chat.domain.wire import FRAME_MAX_BYTES
+
+logger = logging.getLogger(__name__)
 
 # Pending connections the kernel queues for us (Twisted's default is 50). When clients
 # reconnect together after a restart, a short queue drops SYNs and clients wait out TCP's
@@ -28,6 +32,13 @@ LISTEN_BACKLOG = 2048
 # finding nothing), came every few seconds. Larger still (50,000) lets request garbage that sits
 # in reference cycles pile up (docs/DECISIONS.md).
 GC_THRESHOLDS = (10_000, 20, 10)
+
+# A graceful stop (SIGTERM): stop listening, let requests in progress finish for up to this long
+# (streams and waiting long-polls are not waited for), then end every connection's application.
+SHUTDOWN_DRAIN_SECS = 5.0
+DRAIN_POLL_SECS = 0.05
+# Then this process's members leave the online lists of every room, within this long.
+SHUTDOWN_LEAVE_SECS = 3.0
 
 
 # Query parameters that are secrets (the overlay key opens a private room): never logged.
@@ -94,6 +105,7 @@ def _command_line() -> Any:
     from daphne.cli import CommandLineInterface
     from daphne.http_protocol import HTTPFactory
     from daphne.server import Server
+    from twisted.internet import defer
     from twisted.internet.interfaces import ISSLTransport
 
     from chat.extensions import HTTP_WRITER, WEBSOCKET_WRITER
@@ -114,6 +126,11 @@ def _command_line() -> Any:
             return protocol
 
     class ChatServer(Server):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._ports: list[Any] = []
+            self._http_writers: weakref.WeakKeyDictionary[Any, DirectHttpWriter] = weakref.WeakKeyDictionary()
+
         @property
         def http_factory(self) -> Any:
             return self._http_factory
@@ -142,6 +159,7 @@ def _command_line() -> Any:
                 }
             elif scope.get("type") == "http":
                 writer = DirectHttpWriter(protocol)
+                self._http_writers[protocol] = writer
                 scope["extensions"] = {**(scope.get("extensions") or {}), HTTP_WRITER: writer}
             scope.setdefault("asgi", {"version": "3.0"})
             inbox = Inbox()
@@ -165,7 +183,42 @@ def _command_line() -> Any:
             # sends an oversized frame then reads close code 1009 instead of an abnormal 1006.
             # (autobahn copies options from the factory into each new connection.)
             self.ws_factory.setProtocolOptions(failByDrop=False)
+            self._ports.append(port)
             super().listen_success(port)
+
+        def kill_all_applications(self) -> Any:
+            """Twisted's last step before it closes the connections on SIGTERM (daphne's own
+            only cancels every application): `stop_gracefully`."""
+            return defer.Deferred.fromFuture(asyncio.ensure_future(self.stop_gracefully()))
+
+        async def stop_gracefully(self) -> None:
+            """New connections are refused (a proxy tries another process), requests in
+            progress finish, every application ends, and the hub leaves its rooms so the
+            online lists drop this process's members at once (docs/OPERATIONS.md)."""
+            for port in self._ports:
+                port.stopListening()
+            for _ in range(int(SHUTDOWN_DRAIN_SECS / DRAIN_POLL_SECS)):
+                if not self._requests_in_progress():
+                    break
+                await asyncio.sleep(DRAIN_POLL_SECS)
+            await super().kill_all_applications().asFuture(asyncio.get_running_loop())
+
+            from chat.realtime.hub import leave_rooms
+
+            try:
+                async with asyncio.timeout(SHUTDOWN_LEAVE_SECS):
+                    await leave_rooms()
+            except TimeoutError:
+                logger.warning("leaving the rooms took over %s s (the TTL ends it)", SHUTDOWN_LEAVE_SECS)
+
+        def _requests_in_progress(self) -> bool:
+            """An HTTP request's application still runs, and it is not a held one."""
+            for protocol, details in list(self.connections.items()):
+                instance = details.get("application_instance")
+                writer = self._http_writers.get(protocol)
+                if instance is not None and not instance.done() and writer is not None and not writer.held:
+                    return True
+            return False
 
     class ChatCommandLine(CommandLineInterface):
         server_class = ChatServer

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 
-from chat.models import CONTENT_KINDS, EventKind, Room, RoomEvent
+from chat.models import CONTENT_KINDS, EventKind, Room, RoomEvent, new_log_epoch
 from chat.realtime.publish import publish_after_commit  # the one way up: publish after commit
 from chat.types import AnyUser
 
@@ -145,6 +145,33 @@ def history_before(room_id: int, before: int | None, limit: int) -> tuple[list[W
 
 def current_last_seq(room_id: int) -> int:
     return Room.objects.values_list("last_seq", flat=True).get(pk=room_id)
+
+
+def log_position(room_id: int) -> tuple[int, str]:
+    """The room's newest seq and its log's epoch."""
+    last_seq, epoch = Room.objects.values_list("last_seq", "log_epoch").get(pk=room_id)
+    return last_seq, epoch
+
+
+def log_positions(room_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Each room's newest seq and log epoch, in one query."""
+    rows = Room.objects.filter(pk__in=room_ids).values_list("pk", "last_seq", "log_epoch")
+    return {pk: (last_seq, epoch) for pk, last_seq, epoch in rows}
+
+
+def renew_log_epoch(room_id: int, seen: str) -> str:
+    """The log went back (a restored database carries the epoch it had): give it a new epoch,
+    unless another process did already (then that one). The room's epoch afterwards."""
+    Room.objects.filter(pk=room_id, log_epoch=seen).update(log_epoch=new_log_epoch())
+    return Room.objects.values_list("log_epoch", flat=True).get(pk=room_id)
+
+
+def renew_all_log_epochs() -> int:
+    """A new epoch for every room's log (after a restore); how many rooms."""
+    room_ids = list(Room.objects.values_list("pk", flat=True))
+    for room_id in room_ids:
+        Room.objects.filter(pk=room_id).update(log_epoch=new_log_epoch())
+    return len(room_ids)
 
 
 def last_seqs(room_ids: list[int]) -> dict[int, int]:

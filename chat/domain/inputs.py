@@ -42,6 +42,18 @@ def parse_cursor(raw: str | None, name: str = "after") -> int | None:
     return parse_int(raw, name, low=0, high=SEQ_MAX)
 
 
+EPOCH_MAX_CHARS = 32
+
+
+def parse_epoch(raw: str | None) -> str | None:
+    """`?epoch=E`: the log epoch the client's cursor counts in (docs/PROTOCOL.md), or None."""
+    if raw is None or raw == "":
+        return None
+    if len(raw) > EPOCH_MAX_CHARS or not raw.isascii() or not raw.isalnum():
+        raise ChatError("invalid", f"epoch must be at most {EPOCH_MAX_CHARS} letters and digits.")
+    return raw
+
+
 MAX_RATE_MAX = 1000
 
 

@@ -124,11 +124,19 @@ def user_ref(user: Any) -> dict[str, Any] | None:
     return None
 
 
-def hello_payload(room: Any, last_seq: int, user: Any, presence: dict[str, Any]) -> dict[str, Any]:
+def reset_frame(last_seq: int, reason: str, epoch: str) -> dict[str, Any]:
+    """The cursor cannot be resumed: the client reloads history and goes on from `last_seq`."""
+    return {"type": "reset", "last_seq": last_seq, "reason": reason, "epoch": epoch}
+
+
+def hello_payload(
+    room: Any, last_seq: int, user: Any, presence: dict[str, Any], epoch: str
+) -> dict[str, Any]:
     return {
         "type": "hello",
         "room": {"slug": room.slug, "title": room.title},
         "last_seq": last_seq,
+        "epoch": epoch,
         "me": user_ref(user),
         "presence": presence,
     }

@@ -33,10 +33,16 @@ COALESCE_SECS = 0.02
 GAP_PAGE = 500
 # A marker in a room's inbox: "the log has reached this seq"; the feed reads what it lacks.
 PROBE_KIND = "_probe"
+# A marker in a room's inbox: "the log went back to this seq, under a new epoch" (a restore).
+RESET_KIND = "_reset"
 
 
 def probe(seq: int) -> WireEvent:
     return {"seq": seq, "kind": PROBE_KIND}
+
+
+def log_reset(seq: int, epoch: str) -> WireEvent:
+    return {"seq": seq, "kind": RESET_KIND, "epoch": epoch}
 
 
 class Subscriber(Protocol):
@@ -49,6 +55,8 @@ class Subscriber(Protocol):
 
     async def deliver_presence(self, frame: str) -> None: ...
 
+    async def deliver_reset(self, last_seq: int, epoch: str) -> None: ...
+
 
 class RoomFeed:
     """A room as seen by this process: its subscribers, the last seq delivered, presence."""
@@ -57,6 +65,7 @@ class RoomFeed:
         self.room_id = room_id
         self.subscribers: set[Subscriber] = set()
         self.last_seq = 0
+        self.epoch = ""  # the log epoch last_seq counts in
         self.inbox: asyncio.Queue[WireEvent] = asyncio.Queue()
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # Joining the group; referenced while it runs (the event loop keeps tasks weakly).
@@ -87,9 +96,16 @@ class RoomFeed:
     def offer(self, event: WireEvent) -> None:
         if self.inbox.qsize() >= FEED_INBOX_MAX:
             # Far behind: drop the queue and re-read the log up to the newest seq instead.
+            # A log reset among them is kept, ahead of the probe (the log is re-read after it).
             newest = max(event["seq"], self.last_seq)
+            reset = event if event["kind"] == RESET_KIND else None
             while not self.inbox.empty():
-                newest = max(newest, self.inbox.get_nowait()["seq"])
+                queued = self.inbox.get_nowait()
+                if queued["kind"] == RESET_KIND:
+                    reset = queued
+                newest = max(newest, queued["seq"])
+            if reset is not None:
+                self.inbox.put_nowait(reset)
             event = probe(newest)
         self.inbox.put_nowait(event)
 
@@ -114,6 +130,13 @@ class RoomFeed:
                 self.offer(probe(max(e["seq"] for e in incoming)))
 
     async def _deliver(self, incoming: list[WireEvent]) -> None:
+        resets = [e for e in incoming if e["kind"] == RESET_KIND]
+        if resets:
+            # Through the inbox, so no batch of the old log is written after the reset.
+            await self.reset(resets[-1]["seq"], resets[-1]["epoch"])
+            incoming = [e for e in incoming if e["kind"] != RESET_KIND]
+            if not incoming:
+                return
         by_seq = {e["seq"]: e for e in incoming if e["seq"] > self.last_seq and e["kind"] != PROBE_KIND}
         newest = max(e["seq"] for e in incoming)
         if newest <= self.last_seq:
@@ -138,6 +161,16 @@ class RoomFeed:
                 await subscriber.deliver(batch)
             except Exception:
                 logger.exception("room %s: a subscriber failed to take a batch", self.room_id)
+
+    async def reset(self, last_seq: int, epoch: str) -> None:
+        """The log went back to `last_seq` under a new `epoch`: every subscriber is reset."""
+        self.last_seq = last_seq
+        self.epoch = epoch
+        for subscriber in tuple(self.subscribers):
+            try:
+                await subscriber.deliver_reset(last_seq, epoch)
+            except Exception:
+                logger.exception("room %s: a subscriber failed to take a reset", self.room_id)
 
     async def broadcast_presence(self, snapshot: PresenceSnapshot) -> None:
         self.presence = snapshot

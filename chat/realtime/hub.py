@@ -4,7 +4,8 @@ The hub joins a room's group once, when the first local connection to that room 
 leaves it shortly after the last one closes. Each event arrives once per process and goes to the
 room's feed (feed.py), which encodes it once and writes it to every local subscriber. The hub
 also keeps presence across processes and the groups' membership alive, and checks the rooms'
-`last_seq` so a feed repairs what the layer dropped.
+`last_seq` so a feed repairs what the layer dropped, and their log epoch so a restored log resets
+its clients.
 
 It knows neither transports nor event kinds: subscribers are anything with the `Subscriber`
 methods, and the domain's rules about events come in through `EventRules` (batch.py).
@@ -26,9 +27,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from chat.domain.eventlog import current_last_seq, last_seqs
+from chat.domain.eventlog import log_position, log_positions, renew_log_epoch
 
-from .feed import RoomFeed, Subscriber, probe
+from .feed import RoomFeed, Subscriber, log_reset, probe
 from .groups import room_group_name
 from .presence import PresenceStore, make_presence_store
 from .publish import ROOM_EVENT_MESSAGE, ROOM_EVENTS_MESSAGE, use_event_loop
@@ -99,6 +100,27 @@ class Hub:
         self._tasks = []
         self._started = None
 
+    async def leave(self) -> None:
+        """A graceful stop: this process's members leave every room now, not after the
+        presence TTL, and the rooms' other processes are told (they send the new count to their
+        subscribers at their next presence tick). Then as `stop`."""
+        for task in self._tasks:
+            task.cancel()  # no presence refresh may put the members back meanwhile
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for feed in list(self.feeds.values()):
+            feed.subscribers.clear()
+            if not feed.opened.done() or feed.opened.exception() is not None:
+                continue
+            try:
+                await self.presence_store.put(feed.room_id, self.process_id, {})
+                await self.layer.group_send(
+                    room_group_name(feed.room_id),
+                    {"type": PRESENCE_CHANGED_MESSAGE, "room_id": feed.room_id, "from": self.process_id},
+                )
+            except Exception:
+                logger.exception("room %s: removing this process's presence failed", feed.room_id)
+        await self.stop()
+
     async def subscribe(self, room_id: int, subscriber: Subscriber) -> RoomFeed:
         """Add a subscriber; returns once the room's group is joined (nothing published after
         this returns can be missed)."""
@@ -140,7 +162,7 @@ class Hub:
                 await asyncio.shield(previous)
             await self.layer.group_add(room_group_name(feed.room_id), self.channel_name)
             # Read after joining: anything committed later arrives through the group.
-            feed.last_seq = await database_sync_to_async(current_last_seq)(feed.room_id)
+            feed.last_seq, feed.epoch = await database_sync_to_async(log_position)(feed.room_id)
             await self._publish_presence(feed)
             feed.task = asyncio.create_task(feed.run(), name=f"hub-room-{feed.room_id}")
             feed.opened.set_result(None)
@@ -292,10 +314,23 @@ class Hub:
         room_ids = [room_id for room_id, feed in self.feeds.items() if feed.opened.done()]
         if not room_ids:
             return
-        latest = await database_sync_to_async(last_seqs)(room_ids)
-        for room_id, last_seq in latest.items():
+        latest = await database_sync_to_async(log_positions)(room_ids)
+        for room_id, (last_seq, epoch) in latest.items():
             feed = self.feeds.get(room_id)
-            if feed is not None and last_seq > feed.last_seq:
+            if feed is None:
+                continue
+            if epoch == feed.epoch and last_seq < feed.last_seq:
+                # The log is behind what we delivered: the database was restored, and carries
+                # the epoch it had then. Its clients' cursors are of the old log: a new epoch.
+                epoch = await database_sync_to_async(renew_log_epoch)(room_id, epoch)
+            if epoch != feed.epoch:
+                logger.warning(
+                    "room %s: the log is now at seq %s under epoch %s (was %s at %s): resetting clients",
+                    room_id, last_seq, epoch, feed.epoch, feed.last_seq,
+                )  # fmt: skip
+                feed.epoch = epoch  # once: the reset itself travels through the inbox
+                feed.offer(log_reset(last_seq, epoch))
+            elif last_seq > feed.last_seq:
                 feed.offer(probe(last_seq))
 
 
@@ -309,6 +344,14 @@ def get_hub() -> Hub:
     if hub is None:
         hub = _hubs[loop] = Hub()
     return hub
+
+
+async def leave_rooms() -> None:
+    """The running event loop's hub leaves its rooms (`Hub.leave`): a stopping server's last
+    step (config/serve.py). Nothing to do if it never started."""
+    hub = running_hub()
+    if hub is not None:
+        await hub.leave()
 
 
 def running_hub() -> Hub | None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 
 from chat.domain.eventlog import events_after
+from chat.domain.wire import dumps
 
 from .batch import Batch
 from .feed import RoomFeed
@@ -36,14 +37,19 @@ _NOTHING_PENDING: deque[Any] = deque(maxlen=0)
 DRAIN_POLL_SECS = 0.05
 
 
-def resume_point(after: int | None, last_seq: int, backlog_max: int) -> tuple[int, str | None]:
+def resume_point(
+    after: int | None, last_seq: int, backlog_max: int, epoch: str | None = None, log_epoch: str = ""
+) -> tuple[int, str | None]:
     """Where a stream starts: (cursor, reset reason or None).
 
-    No cursor: live from now. A cursor the log cannot serve (ahead of the room, or more than
-    `backlog_max` events behind): a reset, then live from now.
+    No cursor: live from now. A cursor the log cannot serve (of another log epoch than the
+    room's, ahead of the room, or more than `backlog_max` events behind): a reset, then live
+    from now. A cursor without an epoch is taken to be of the room's.
     """
     if after is None:
         return last_seq, None
+    if epoch is not None and epoch != log_epoch:
+        return last_seq, "epoch_changed"
     if after > last_seq:
         return last_seq, "cursor_ahead"
     if last_seq - after > backlog_max:
@@ -57,6 +63,10 @@ class Sink(Protocol):
     async def write_batch(self, batch: Batch) -> None: ...
 
     async def write_presence(self, frame: str) -> None: ...
+
+    async def write_reset(self, frame: str) -> None:
+        """A `reset` frame (JSON): the client drops what it shows and reloads history."""
+        ...
 
     def lagging(self) -> bool:
         """The client has not taken so much of what was written that live writing must stop: the
@@ -150,6 +160,18 @@ class Subscription:
             self._catch_up_task = asyncio.create_task(self._catch_up())
             return
         await self._write(batch)
+
+    async def deliver_reset(self, last_seq: int, epoch: str) -> None:
+        """The room's log went back (a restore): every seq after `last_seq` the client has seen
+        is of the old log. It is told to reset, and the stream goes on from `last_seq`."""
+        if self._closed:
+            return
+        self.cursor = last_seq
+        self._pending.clear()
+        self._pending_events = 0
+        if self._started:
+            frame = dumps({"type": "reset", "last_seq": last_seq, "reason": "epoch_changed", "epoch": epoch})
+            await self.sink.write_reset(frame)
 
     async def deliver_presence(self, frame: str) -> None:
         # Presence only after the transport's own greeting, i.e. once the stream has started;

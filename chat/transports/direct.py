@@ -87,10 +87,16 @@ class DirectHttpWriter:
     socket, once daphne has sent the response's headers. Twisted frames a chunked response
     as `<hex length>\r\n<data>\r\n`; the caller passes both forms, built once per batch."""
 
-    __slots__ = ("_request",)
+    __slots__ = ("_request", "held")
 
     def __init__(self, request: Any) -> None:
         self._request = weakref.ref(request)
+        # Set by a transport that holds the request open (SSE, a waiting long-poll): a stopping
+        # server does not wait for it to finish (config/serve.py).
+        self.held = False
+
+    def hold(self) -> None:
+        self.held = True
 
     def _transport(self) -> tuple[Any, Any] | None:
         request = self._request()

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat.clients import query_param
-from chat.domain.eventlog import current_last_seq
-from chat.domain.inputs import parse_cursor, parse_int
+from chat.domain.eventlog import log_position
+from chat.domain.inputs import parse_cursor, parse_epoch, parse_int
 from chat.domain.wire import WireEvent
 from chat.errors import ChatError, private_room
+from chat.extensions import HTTP_WRITER, scope_extension
 from chat.realtime.batch import Batch
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
 
+from .direct import DirectHttpWriter
 from .http import GetEndpoint, route_room, scope_presence, send_error, send_json, still_readable
 
 POLL_TIMEOUT_DEFAULT = 25
@@ -30,6 +33,7 @@ class PollSink:
 
     def __init__(self) -> None:
         self.events: list[WireEvent] = []
+        self.reset: dict[str, Any] | None = None  # the log went back while the poll waited
         self.arrived = asyncio.Event()
         self.recheck = False  # an event changed who may read: check before answering
 
@@ -41,6 +45,11 @@ class PollSink:
 
     async def write_presence(self, frame: str) -> None:
         return None  # each answer carries the presence of its moment
+
+    async def write_reset(self, frame: str) -> None:
+        self.events.clear()
+        self.reset = json.loads(frame)
+        self.arrived.set()
 
     def lagging(self) -> bool:
         return False  # nothing is written to the client until the poll is answered
@@ -54,6 +63,7 @@ async def room_poll(scope: Scope, send: Send) -> None:
     to `timeout` seconds for something to arrive."""
     try:
         after = parse_cursor(query_param(scope, "after"))
+        epoch = parse_epoch(query_param(scope, "epoch"))
         timeout = parse_int(query_param(scope, "timeout"), "timeout", low=0, high=POLL_TIMEOUT_MAX)
         room = await route_room(scope)
     except ChatError as error:
@@ -64,19 +74,26 @@ async def room_poll(scope: Scope, send: Send) -> None:
     subscription = Subscription(room.pk, sink, key, name)
     try:
         await subscription.open()
-        last_seq = await database_sync_to_async(current_last_seq)(room.pk)
-        cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX)
-        answer: dict[str, Any] = {"events": [], "last_seq": cursor}
+        last_seq, log_epoch = await database_sync_to_async(log_position)(room.pk)
+        cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX, epoch, log_epoch)
+        answer: dict[str, Any] = {"events": [], "last_seq": cursor, "epoch": log_epoch}
         if reset is not None:
             answer["reset"] = reset
         elif after is not None:
             await subscription.start(cursor)
             if not sink.events:
+                writer: DirectHttpWriter | None = scope_extension(scope, HTTP_WRITER)
+                if writer is not None:
+                    writer.hold()  # a stopping server does not wait for this poll to time out
                 wait = POLL_TIMEOUT_DEFAULT if timeout is None else timeout
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(sink.arrived.wait(), wait)
             answer["events"] = list(sink.events)
             answer["last_seq"] = subscription.cursor
+            if sink.reset is not None:
+                answer["reset"] = sink.reset["reason"]
+                answer["last_seq"] = sink.reset["last_seq"]
+                answer["epoch"] = sink.reset["epoch"]
         answer["presence"] = subscription.greeting_presence()
         # Private now, no longer a member, or the overlay key changed while the poll waited:
         # refused, as the next poll would be, rather than answered with what arrived.

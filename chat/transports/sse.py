@@ -10,9 +10,9 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat.clients import header, query_param
-from chat.domain.eventlog import current_last_seq
-from chat.domain.inputs import parse_cursor, parse_max_rate
-from chat.domain.wire import dumps, hello_payload, sse_block
+from chat.domain.eventlog import log_position
+from chat.domain.inputs import parse_cursor, parse_epoch, parse_max_rate
+from chat.domain.wire import dumps, hello_payload, reset_frame, sse_block
 from chat.errors import ChatError, private_room
 from chat.extensions import HTTP_WRITER, scope_extension
 from chat.realtime.batch import Batch
@@ -80,12 +80,16 @@ class SseSink:
     async def write_presence(self, frame: str) -> None:
         await self.write(sse_block("presence", frame))
 
+    async def write_reset(self, frame: str) -> None:
+        await self.write(sse_block("reset", frame))
+
 
 async def room_events(scope: Scope, send: Send) -> None:
     """`GET /rooms/<slug>/events`: hello, the backlog after the cursor, then live events."""
     try:
         # EventSource resends the last id it saw when it reconnects: that wins over the URL's.
         after = parse_cursor(header(scope, b"last-event-id") or query_param(scope, "after"))
+        epoch = parse_epoch(query_param(scope, "epoch"))
         max_rate = parse_max_rate(query_param(scope, "max_rate"))
         room = await route_room(scope, connecting=True)
     except ChatError as error:
@@ -97,15 +101,17 @@ async def room_events(scope: Scope, send: Send) -> None:
     subscription = Subscription(room.pk, sink, key, name, max_rate)
     try:
         await subscription.open()
-        last_seq = await database_sync_to_async(current_last_seq)(room.pk)
-        hello = hello_payload(room, last_seq, user, subscription.greeting_presence())
+        last_seq, log_epoch = await database_sync_to_async(log_position)(room.pk)
+        hello = hello_payload(room, last_seq, user, subscription.greeting_presence(), log_epoch)
         # `retry` goes inside the first event: a block of its own would reach clients as an empty
         # event (EventSource skips it, other clients do not).
         head = f"retry: {RETRY_MS}\n" + sse_block("hello", dumps(hello))
-        cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX)
+        cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX, epoch, log_epoch)
         if reset is not None:
-            head += sse_block("reset", dumps({"type": "reset", "last_seq": last_seq, "reason": reset}))
+            head += sse_block("reset", dumps(reset_frame(last_seq, reset, log_epoch)))
         await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        if sink.direct is not None:
+            sink.direct.hold()  # a stopping server cuts the stream; the client resumes elsewhere
         await sink.write(head)
         await subscription.start(cursor)
         loop = asyncio.get_running_loop()

@@ -17,10 +17,10 @@ from django.conf import settings
 
 from chat.clients import client_address, query_param
 from chat.domain.batching import run_batched
-from chat.domain.eventlog import current_last_seq
-from chat.domain.inputs import clean_nonce, parse_cursor, parse_json_object, parse_max_rate
+from chat.domain.eventlog import log_position
+from chat.domain.inputs import clean_nonce, parse_cursor, parse_epoch, parse_json_object, parse_max_rate
 from chat.domain.posting import WriteContext, submit_frame, writer_types
-from chat.domain.wire import FRAME_MAX_BYTES, dumps, hello_payload, size_label
+from chat.domain.wire import FRAME_MAX_BYTES, dumps, hello_payload, reset_frame, size_label
 from chat.errors import ChatError, private_room
 from chat.extensions import WEBSOCKET_WRITER
 from chat.models import Room
@@ -118,6 +118,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             after = parse_cursor(query_param(self.scope, "after"))
+            epoch = parse_epoch(query_param(self.scope, "epoch"))
             max_rate = parse_max_rate(query_param(self.scope, "max_rate"))
         except ChatError as error:
             await self.refuse(CloseCode.BAD_REQUEST, error)
@@ -141,7 +142,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         key, name = scope_presence(self.scope)
         self.subscription = Subscription(room.pk, self, key, name, max_rate)
         try:
-            await self.start_stream(room, after)
+            await self.start_stream(room, after, epoch)
         except Disconnected:
             # The client left while the stream was being set up: nothing went wrong here.
             self.release()
@@ -163,16 +164,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_error(error)
         await self.close(code=int(code))  # autobahn rejects non-int codes
 
-    async def start_stream(self, room: Room, after: int | None) -> None:
-        """hello, then a reset or the backlog after `after`, then live."""
+    async def start_stream(self, room: Room, after: int | None, epoch: str | None = None) -> None:
+        """hello, then a reset or the backlog after `after` (of log `epoch`), then live."""
         assert self.subscription is not None
         await self.subscription.open()
-        last_seq = await database_sync_to_async(current_last_seq)(room.pk)
+        last_seq, log_epoch = await database_sync_to_async(log_position)(room.pk)
         presence = self.subscription.greeting_presence()
-        await self.send(text_data=dumps(hello_payload(room, last_seq, self.scope.get("user"), presence)))
-        cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX)
+        hello = hello_payload(room, last_seq, self.scope.get("user"), presence, log_epoch)
+        await self.send(text_data=dumps(hello))
+        cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX, epoch, log_epoch)
         if reset is not None:
-            await self.send(text_data=dumps({"type": "reset", "last_seq": last_seq, "reason": reset}))
+            await self.send(text_data=dumps(reset_frame(last_seq, reset, log_epoch)))
         await self.subscription.start(cursor)
 
     def release(self) -> None:
@@ -275,4 +277,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def write_presence(self, frame: str) -> None:
         with contextlib.suppress(Disconnected):  # the client left; the next hello has presence
+            await self.send(text_data=frame)
+
+    async def write_reset(self, frame: str) -> None:
+        with contextlib.suppress(Disconnected):  # the client left; it resets when it comes back
             await self.send(text_data=frame)

@@ -44,4 +44,5 @@ def history(request: HttpRequest, slug: str) -> JsonResponse:
     except ChatError as error:
         return error_response(error)
     events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT)
-    return JsonResponse({"events": events, "last_seq": room.last_seq, "has_more": has_more})
+    answer = {"events": events, "last_seq": room.last_seq, "epoch": room.log_epoch, "has_more": has_more}
+    return JsonResponse(answer)

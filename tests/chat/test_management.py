@@ -23,3 +23,13 @@ def test_createroom_command(alice: AbstractBaseUser) -> None:
     with pytest.raises(CommandError, match="no user"):
         call_command("createroom", "other", "--owner", "ghost")
     assert Room.objects.count() == 1
+
+
+def test_newlogepoch_gives_every_room_a_new_epoch(capsys: pytest.CaptureFixture[str]) -> None:
+    rooms = [Room.objects.create(slug=slug, title=slug) for slug in ("one", "two")]
+    call_command("newlogepoch")
+    assert capsys.readouterr().out.strip() == "new log epoch for 2 room(s)"
+    for room in rooms:
+        before = room.log_epoch
+        room.refresh_from_db()
+        assert room.log_epoch != before

@@ -101,6 +101,32 @@ def test_users_of_a_killed_process_drop_out(pair: tuple[DaphneServer, DaphneServ
     alice.ws.close_socket()
 
 
+def test_users_of_a_stopped_process_drop_out_at_once(pair: tuple[DaphneServer, DaphneServer, str]) -> None:
+    """A graceful stop (SIGTERM, as systemd stops a unit) removes the process's members from the
+    online list itself: the other process's viewers see the count drop within about a second,
+    not after the presence TTL."""
+    one, two, _ = pair
+    assert one.process is not None
+    alice = Peer(one, "alice")
+    guest = Peer(one, None)
+    bob = Peer(two, "bob")
+    if bob.hello["presence"]["count"] != 3:
+        wait_presence(bob, lambda f: f["count"] == 3, timeout=5)
+
+    one.process.send_signal(signal.SIGTERM)
+    stopped_at = time.monotonic()
+    alone = wait_presence(bob, lambda f: f["count"] == 1, timeout=PRESENCE_TTL)
+    took = time.monotonic() - stopped_at
+    print(f"presence dropped {took:.2f} s after SIGTERM (TTL {PRESENCE_TTL} s)")
+    assert alone["users"] == [{"id": bob.hello["me"]["id"], "name": "bob"}]
+    assert took < 2.0, took
+    assert one.process.wait(timeout=10) == 0
+    assert "Exception" not in one.log(), one.log()[-2000:]
+    bob.close()
+    alice.ws.close_socket()
+    guest.ws.close_socket()
+
+
 def test_flood_limits_and_moderation_hold_across_processes(
     start_server: Callable[..., DaphneServer], redis_url: str
 ) -> None:

@@ -3,7 +3,8 @@
 The test renders the example configuration itself (only the values its header marks as
 replaced by this test), includes it in a minimal main configuration like Debian's, and checks
 through the proxy: pages and static files, WebSocket, server-sent events arriving unbuffered,
-and long-polls held past their timeout without a proxy error.
+and long-polls held past their timeout without a proxy error; and a rolling restart of two
+processes behind it, under traffic, without one failed request.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +34,21 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from ..conftest import unavailable
-from .conftest import PASSWORD, ROOT, DaphneServer, free_port, login, manage, unique_prefix, wait_until_up
+from .conftest import (
+    PASSWORD,
+    ROOT,
+    DaphneServer,
+    create_rooms,
+    free_port,
+    login,
+    manage,
+    unique_prefix,
+    wait_until_up,
+)
 from .test_websocket import Peer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
@@ -43,7 +57,7 @@ NGINX = Path("/usr/sbin/nginx")  # Debian's package (apt-get install -y nginx)
 MIME_TYPES = Path("/etc/nginx/mime.types")  # shipped with it; Debian's nginx.conf includes it
 DEPLOY_CONF = ROOT / "deploy" / "nginx.conf"
 # Strings of deploy/nginx.conf the test replaces (its header lists them too).
-DAPHNE_PLACEHOLDERS = ("server 127.0.0.1:8001;", "server 127.0.0.1:8002;")
+DAPHNE_PLACEHOLDERS = ("server 127.0.0.1:8001 ", "server 127.0.0.1:8002 ")
 HTTP_LISTEN = "listen 80;"
 HTTPS_LISTEN = "listen 443 ssl http2;"
 HTTPS_PORT = 'default "";  # HTTPS port'
@@ -84,6 +98,7 @@ class ProxiedDaphne(DaphneServer):
     """daphne as docs/OPERATIONS.md runs it behind nginx: `python -m config.serve --proxy-headers`."""
 
     args = ("--proxy-headers",)
+    ready_path = "/healthz"  # what the rolling restart waits for (docs/OPERATIONS.md)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -168,13 +183,16 @@ class Proxy:
     access_log: Path  # nginx's, in the format of deploy/nginx.conf
 
 
-@pytest.fixture(scope="module")
-def proxy(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    require_nginx()
-    tmp = tmp_path_factory.mktemp("nginx")
-    static = tmp / "staticfiles"
-    env = {**e2e_env, "DEBUG": "0", "SECRET_KEY": "nginx-test-" + unique_prefix(), "SERVE_STATIC": "0"}
-    # `manage.py collectstatic`, into the test's directory rather than the checkout's.
+@dataclass
+class Nginx:
+    base_url: str
+    http_url: str
+    ca: Path
+    access_log: Path
+
+
+def collect_static(env: dict[str, str], static: Path) -> None:
+    """`manage.py collectstatic`, into the test's directory rather than the checkout's."""
     manage(
         env,
         "shell",
@@ -184,12 +202,27 @@ def proxy(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
         f"settings.STATIC_ROOT = {str(static)!r}\n"
         "call_command('collectstatic', interactive=False, verbosity=0)\n",
     )
+
+
+def proxied_env(e2e_env: dict[str, str], **extra: str) -> dict[str, str]:
+    return {
+        **e2e_env,
+        "DEBUG": "0",
+        "SECRET_KEY": "nginx-test-" + unique_prefix(),
+        "SERVE_STATIC": "0",
+        **extra,
+    }
+
+
+@contextmanager
+def running_nginx(tmp: Path, daphne_ports: list[int], static: Path) -> Iterator[Nginx]:
+    """deploy/nginx.conf, rendered for the daphne processes on `daphne_ports` (one or two), run
+    by the real nginx; HTTPS with a throwaway CA that login() and Peer trust meanwhile."""
+    require_nginx()
     ca, chain, key = make_certificate(tmp)
-    daphne = ProxiedDaphne(env, tmp / "daphne.log")
     nginx: subprocess.Popen[bytes] | None = None
     saved_cert_file = os.environ.get("SSL_CERT_FILE")
     try:
-        daphne.start()
         http_port, https_port = free_port(), free_port()
         replacements = {
             HTTP_LISTEN: f"listen 127.0.0.1:{http_port};",
@@ -200,7 +233,10 @@ def proxy(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
             STATIC_ROOT: f"{static}/",
             ACCESS_LOG: str(tmp / "chat.access.log"),
         }
-        replacements.update({line: f"server 127.0.0.1:{daphne.port};" for line in DAPHNE_PLACEHOLDERS})
+        ports = daphne_ports * 2 if len(daphne_ports) == 1 else daphne_ports  # both lines, one process
+        replacements.update(
+            {line: f"server 127.0.0.1:{port} " for line, port in zip(DAPHNE_PLACEHOLDERS, ports, strict=True)}
+        )
         (tmp / "chat.conf").write_text(render(DEPLOY_CONF.read_text(), replacements))
         # Workers started by root run as `nobody` unless told otherwise, and could not read
         # the test's private directory.
@@ -226,14 +262,7 @@ def proxy(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
         wait_until_up(nginx, base_url + "/", nginx_log, verify=ssl.create_default_context(cafile=str(ca)))
         # login() and Peer verify certificates the default way: trust the throwaway CA.
         os.environ["SSL_CERT_FILE"] = str(ca)
-        yield Proxy(
-            base_url,
-            f"wss://127.0.0.1:{https_port}",
-            f"http://127.0.0.1:{http_port}",
-            daphne,
-            ca,
-            tmp / "chat.access.log",
-        )
+        yield Nginx(base_url, f"http://127.0.0.1:{http_port}", ca, tmp / "chat.access.log")
     finally:
         if saved_cert_file is None:
             os.environ.pop("SSL_CERT_FILE", None)
@@ -241,6 +270,22 @@ def proxy(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
             os.environ["SSL_CERT_FILE"] = saved_cert_file
         if nginx is not None:
             stop(nginx)
+
+
+@pytest.fixture(scope="module")
+def proxy(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    require_nginx()
+    tmp = tmp_path_factory.mktemp("nginx")
+    static = tmp / "staticfiles"
+    env = proxied_env(e2e_env)
+    collect_static(env, static)
+    daphne = ProxiedDaphne(env, tmp / "daphne.log")
+    try:
+        daphne.start()
+        with running_nginx(tmp, [daphne.port], static) as nginx:
+            ws_url = nginx.base_url.replace("https:", "wss:")
+            yield Proxy(nginx.base_url, ws_url, nginx.http_url, daphne, nginx.ca, nginx.access_log)
+    finally:
         daphne.stop()
 
 
@@ -437,3 +482,232 @@ def test_http2_is_offered(proxy: Proxy) -> None:
         context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
     ):
         assert tls.selected_alpn_protocol() == "h2"
+
+
+class Tally:
+    """What the clients of a rolling restart saw: answers by kind, failures, and the seqs each
+    reading client received (each must get every posted seq once, in order)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.answers: Counter[str] = Counter()
+        self.failures: list[str] = []
+        self.seen: dict[str, list[int]] = {"websocket": [], "sse": [], "long-poll": []}
+        self.posted: list[int] = []
+        self.reconnects: Counter[str] = Counter()
+
+    def answer(self, kind: str, status: int, detail: str = "") -> None:
+        with self.lock:
+            self.answers[f"{kind} {status}"] += 1
+            if status != 200:
+                self.failures.append(f"{kind}: {status} {detail[:200]}")
+
+    def fail(self, kind: str, detail: str) -> None:
+        with self.lock:
+            self.failures.append(f"{kind}: {detail[:300]}")
+
+    def last(self, reader: str, start: int) -> int:
+        with self.lock:
+            seen = self.seen[reader]
+            return seen[-1] if seen else start
+
+    def saw(self, reader: str, seqs: list[int]) -> None:
+        with self.lock:
+            self.seen[reader].extend(seqs)
+
+
+def read_websocket(nginx: Nginx, slug: str, start: int, tally: Tally, stop: threading.Event) -> None:
+    """A viewer that reconnects at once when its socket ends, resuming after its last seq."""
+    ws_url = nginx.base_url.replace("https:", "wss:")
+    while not stop.is_set():
+        after = tally.last("websocket", start)
+        try:
+            with connect(
+                f"{ws_url}/ws/rooms/{slug}/?after={after}",
+                additional_headers={"Origin": nginx.base_url},
+                open_timeout=10,
+            ) as ws:
+                tally.answer("websocket handshake", 200)
+                while not stop.is_set():
+                    try:
+                        frame = json.loads(ws.recv(timeout=1))
+                    except TimeoutError:
+                        continue
+                    if frame["type"] == "events":
+                        tally.saw("websocket", [event["seq"] for event in frame["events"]])
+                    elif frame["type"] == "reset":
+                        tally.fail("websocket", f"reset {frame}")
+        except InvalidStatus as refused:
+            tally.answer("websocket handshake", refused.response.status_code)
+        except (ConnectionClosed, OSError):
+            pass
+        tally.reconnects["websocket"] += 1
+
+
+def read_sse(nginx: Nginx, slug: str, start: int, tally: Tally, stop: threading.Event) -> None:
+    """EventSource's way: reconnect when the stream ends, with the last id as Last-Event-ID."""
+    timeout = httpx.Timeout(10, read=20)
+    with httpx.Client(base_url=nginx.base_url, timeout=timeout) as client:
+        while not stop.is_set():
+            last_id = str(tally.last("sse", start))
+            try:
+                with client.stream(
+                    "GET", f"/rooms/{slug}/events", headers={"Last-Event-ID": last_id}
+                ) as stream:
+                    tally.answer("sse", stream.status_code)
+                    if stream.status_code != 200:
+                        continue
+                    lines = stream.iter_lines()
+                    while not stop.is_set():
+                        block = sse_fields(lines)
+                        if block.get("event") == "reset":
+                            tally.fail("sse", f"reset {block}")
+                        elif "id" in block:
+                            tally.saw("sse", [int(block["id"])])
+            except (httpx.HTTPError, AssertionError):  # the stream ended (sse_fields) or was cut
+                pass
+            tally.reconnects["sse"] += 1
+
+
+def read_long_poll(nginx: Nginx, slug: str, start: int, tally: Tally, stop: threading.Event) -> None:
+    with httpx.Client(base_url=nginx.base_url, timeout=30) as client:
+        while not stop.is_set():
+            after = tally.last("long-poll", start)
+            try:
+                answer = client.get(f"/rooms/{slug}/poll", params={"after": after, "timeout": 2})
+            except httpx.HTTPError as error:
+                tally.fail("long-poll", repr(error))
+                continue
+            tally.answer("long-poll", answer.status_code, answer.text)
+            if answer.status_code == 200:
+                body = answer.json()
+                if "reset" in body:
+                    tally.fail("long-poll", f"reset {body}")
+                tally.saw("long-poll", [event["seq"] for event in body["events"]])
+
+
+def post_messages_over_http(
+    nginx: Nginx, slug: str, cookies: dict[str, str], tally: Tally, stop: threading.Event
+) -> None:
+    headers = {"X-CSRFToken": cookies["csrftoken"], "Origin": nginx.base_url}
+    with httpx.Client(base_url=nginx.base_url, timeout=30, cookies=cookies) as client:
+        nonce = 0
+        while not stop.is_set():
+            nonce += 1
+            try:
+                answer = client.post(
+                    f"/rooms/{slug}/messages",
+                    json={"text": f"m{nonce}", "nonce": str(nonce)},
+                    headers=headers,
+                )
+            except httpx.HTTPError as error:
+                tally.fail("post", repr(error))
+                continue
+            tally.answer("post", answer.status_code, answer.text)
+            if answer.status_code == 200:
+                with tally.lock:
+                    tally.posted.append(answer.json()["seq"])
+            time.sleep(0.1)
+
+
+def browse_pages(nginx: Nginx, slug: str, tally: Tally, stop: threading.Event) -> None:
+    with httpx.Client(base_url=nginx.base_url, timeout=30) as client:
+        while not stop.is_set():
+            for path in ("/", f"/rooms/{slug}/", f"/rooms/{slug}/history?limit=5"):
+                try:
+                    answer = client.get(path)
+                except httpx.HTTPError as error:
+                    tally.fail("page", repr(error))
+                    continue
+                tally.answer("page", answer.status_code, answer.text)
+            time.sleep(0.05)
+
+
+@pytest.mark.redis
+@pytest.mark.timeout(180)
+def test_rolling_restart_fails_no_request(e2e_env: dict[str, str], redis_url: str, tmp_path: Path) -> None:
+    """docs/OPERATIONS.md's rolling restart behind deploy/nginx.conf, under traffic: two daphne
+    processes on one database and Redis, each stopped (SIGTERM) and started again once the other
+    answers, while clients browse, post, and read over WebSocket, SSE and long-poll. No request
+    fails, and every reader gets every posted message once, in order."""
+    require_nginx()
+    slug = "restarts"
+    create_rooms(e2e_env, {slug: ["--title", "Rolling restarts"]})
+    env = proxied_env(e2e_env, REDIS_URL=redis_url, REDIS_PREFIX=unique_prefix())
+    static = tmp_path / "staticfiles"
+    collect_static(env, static)
+    daphnes = [ProxiedDaphne(env, tmp_path / f"daphne-{n}.log") for n in range(2)]
+    tally = Tally()
+    stop, stop_writing = threading.Event(), threading.Event()
+    threads: list[threading.Thread] = []
+    try:
+        for daphne in daphnes:
+            daphne.start()
+        with running_nginx(tmp_path, [daphne.port for daphne in daphnes], static) as nginx:
+            cookies = login(nginx.base_url, "bob")
+            history = httpx.get(f"{nginx.base_url}/rooms/{slug}/history", params={"limit": 1})
+            start = history.json()["last_seq"]
+            workers: list[Callable[[], None]] = [
+                lambda: read_websocket(nginx, slug, start, tally, stop),
+                lambda: read_sse(nginx, slug, start, tally, stop),
+                lambda: read_long_poll(nginx, slug, start, tally, stop),
+            ]
+            writers: list[Callable[[], None]] = [
+                lambda: post_messages_over_http(nginx, slug, cookies, tally, stop_writing),
+                lambda: browse_pages(nginx, slug, tally, stop_writing),
+            ]
+            readers = [threading.Thread(target=work, daemon=True) for work in workers]
+            posters = [threading.Thread(target=work, daemon=True) for work in writers]
+            threads = readers + posters
+            for thread in threads:
+                thread.start()
+            time.sleep(2)
+            restarts = []
+            for n, old in enumerate(daphnes):
+                began = time.monotonic()
+                old.stop()  # SIGTERM, as systemctl restart sends
+                stopped = time.monotonic() - began
+                daphnes[n] = ProxiedDaphne(env, tmp_path / f"daphne-{n}-restarted.log")
+                daphnes[n].port = old.port
+                daphnes[n].start()  # returns once it answers /healthz, as the procedure waits
+                up = time.monotonic() - began
+                restarts.append(f"process {n}: stopped in {stopped:.2f} s, answering again after {up:.2f} s")
+                time.sleep(1)
+            time.sleep(2)
+            stop_writing.set()
+            for thread in posters:
+                thread.join(timeout=35)
+            posted = sorted(tally.posted)
+            last = posted[-1]
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and any(tally.last(r, start) < last for r in tally.seen):
+                time.sleep(0.1)
+            stop.set()
+            wake = httpx.post(  # a last message wakes the readers so they see the stop
+                f"{nginx.base_url}/rooms/{slug}/messages",
+                json={"text": "the end", "nonce": "end"},
+                headers={"X-CSRFToken": cookies["csrftoken"], "Origin": nginx.base_url},
+                cookies=cookies,
+            )
+            tally.answer("post", wake.status_code, wake.text)
+            for thread in threads:
+                thread.join(timeout=25)
+    finally:
+        stop.set()
+        stop_writing.set()
+        for daphne in daphnes:
+            daphne.stop()
+
+    print()
+    print("\n".join(restarts))
+    print("answers:", dict(sorted(tally.answers.items())))
+    print("reconnects:", dict(tally.reconnects), "posted:", len(posted))
+    print("received:", {reader: len(seqs) for reader, seqs in tally.seen.items()})
+    print("failures:", len(tally.failures), tally.failures[:10])
+    assert tally.failures == []
+    assert len(posted) >= 20
+    assert tally.answers["page 200"] >= 50
+    for reader, seqs in tally.seen.items():
+        before_end = [seq for seq in seqs if seq <= last]
+        assert before_end == list(range(start + 1, last + 1)), (reader, set(posted) - set(seqs))
+    assert tally.reconnects["websocket"] >= 1  # it was cut when its process stopped, and came back

@@ -310,7 +310,8 @@ def test_chromium_event_source_reads_the_room_stream(contexts: Contexts, server:
     names = [event["name"] for event in received(page)]
     assert names[:2] == ["hello", "reset"]
     reset = received(page, "reset")[0]["data"]
-    assert reset == {"type": "reset", "last_seq": start + 4, "reason": "cursor_ahead"}
+    epoch = received(page, "hello")[0]["data"]["epoch"]
+    assert reset == {"type": "reset", "last_seq": start + 4, "reason": "cursor_ahead", "epoch": epoch}
     page.evaluate("window.__source.close()")
 
 

@@ -20,8 +20,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 class Peer:
     """A WebSocket client of one room, keeping its cursor like a real client does."""
 
-    def __init__(self, server: DaphneServer, user: str | None, after: int | None = None, room: str = "demo"):
+    def __init__(
+        self,
+        server: DaphneServer,
+        user: str | None,
+        after: int | None = None,
+        room: str = "demo",
+        epoch: str | None = None,
+    ):
         query = "" if after is None else f"?after={after}"
+        if epoch is not None:
+            query += f"&epoch={epoch}"
         headers = {"Origin": server.base_url}
         if user is not None:
             headers["Cookie"] = cookie_header(login(server.base_url, user))

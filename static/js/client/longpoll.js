@@ -39,10 +39,11 @@ export const longPollTransport = Object.freeze({
     return typeof fetch === "function" && typeof AbortController === "function";
   },
 
-  open({ slug, after, params: extra = {} }, { onOpen, onFrame, onClose }) {
+  open({ slug, after, epoch: knownEpoch = null, params: extra = {} }, { onOpen, onFrame, onClose }) {
     let closed = false;
     let controller = null;
     let cursor = after;
+    let epoch = knownEpoch; // the log epoch the cursor counts in, sent with it
     let presenceShown = null; // JSON of the presence last handed on
 
     const finish = (code, reason) => {
@@ -90,7 +91,9 @@ export const longPollTransport = Object.freeze({
 
     const deliver = (answer) => {
       if (answer.reset) {
-        onFrame({ type: "reset", last_seq: answer.last_seq, reason: answer.reset });
+        const reset = { type: "reset", last_seq: answer.last_seq, reason: answer.reset };
+        if (typeof answer.epoch === "string") epoch = reset.epoch = answer.epoch;
+        onFrame(reset);
       } else if (Array.isArray(answer.events) && answer.events.length > 0) {
         onFrame({ type: "events", events: answer.events });
       }
@@ -103,12 +106,16 @@ export const longPollTransport = Object.freeze({
         const greeting = await get({}, GREETING_ABORT_MS);
         if (closed) return;
         onOpen();
-        onFrame({ type: "hello", room: { slug }, last_seq: greeting.last_seq, presence: greeting.presence });
+        const hello = { type: "hello", room: { slug }, last_seq: greeting.last_seq, presence: greeting.presence };
+        onFrame(typeof greeting.epoch === "string" ? { ...hello, epoch: greeting.epoch } : hello);
         if (greeting.presence) presenceShown = JSON.stringify(greeting.presence);
-        if (cursor === null || cursor === undefined) cursor = greeting.last_seq;
+        if (cursor === null || cursor === undefined) {
+          cursor = greeting.last_seq;
+          epoch = greeting.epoch ?? null;
+        }
         while (!closed) {
           const started = Date.now();
-          const answer = await get({ after: cursor, timeout: POLL_TIMEOUT_S }, POLL_ABORT_MS);
+          const answer = await get({ after: cursor, epoch, timeout: POLL_TIMEOUT_S }, POLL_ABORT_MS);
           if (closed) return;
           deliver(answer);
           const empty = !answer.reset && !(answer.events?.length > 0);

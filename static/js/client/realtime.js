@@ -38,15 +38,22 @@ function byteLength(text) {
 export class RoomClient extends EventTarget {
   /**
    * @param {string} slug the room
-   * @param {{after?: number|null, transports?: object[], backoff?: Backoff}} [options]
+   * @param {{after?: number|null, epoch?: string|null, transports?: object[], backoff?: Backoff}} [options]
    *   after: the newest seq the page already shows (replay starts after it); null to start live.
+   *   epoch: the log epoch `after` counts in (history's `epoch`): a restored log resets it.
    *   transports: in order of preference; the client falls back down the list (one: no fallback).
    */
-  constructor(slug, { after = null, transports = DEFAULT_TRANSPORTS, backoff = new Backoff(), params = {} } = {}) {
+  constructor(
+    slug,
+    { after = null, epoch = null, transports = DEFAULT_TRANSPORTS, backoff = new Backoff(), params = {} } = {},
+  ) {
     super();
     this.slug = slug;
     this.params = params; // extra query parameters on every transport's address (an overlay's key)
     this.lastSeq = after;
+    // The log epoch lastSeq counts in: sent back on every resume, so a server whose log is
+    // another (a restored database) answers with a reset instead of a wrong replay.
+    this.epoch = epoch;
     this.transports = transports;
     this.backoff = backoff;
     this.state = ConnectionState.IDLE;
@@ -139,7 +146,7 @@ export class RoomClient extends EventTarget {
     const current = () => this._connection === attempt;
     try {
       attempt.conn = attempt.transport.open(
-        { slug: this.slug, after: this.lastSeq, params: this.params },
+        { slug: this.slug, after: this.lastSeq, epoch: this.epoch, params: this.params },
         {
           onOpen: () => current() && this._handleOpen(),
           onFrame: (frame) => (current() ? this._handleFrame(frame) : this._handleLateFrame(frame)),
@@ -257,7 +264,7 @@ export class RoomClient extends EventTarget {
     probe.timer = setTimeout(fail, HELLO_TIMEOUT_MS);
     try {
       probe.conn = probe.transport.open(
-        { slug: this.slug, after: this.lastSeq, params: this.params },
+        { slug: this.slug, after: this.lastSeq, epoch: this.epoch, params: this.params },
         {
           onOpen: () => {},
           onFrame: (frame) => {
@@ -309,6 +316,7 @@ export class RoomClient extends EventTarget {
         return this._emit("presence", frame);
       case "reset":
         this.lastSeq = frame.last_seq;
+        if (typeof frame.epoch === "string") this.epoch = frame.epoch;
         return this._emit("reset", { last_seq: frame.last_seq, reason: frame.reason });
       case "ack":
         return this._sends.answer(frame);
@@ -333,6 +341,8 @@ export class RoomClient extends EventTarget {
     clearTimeout(this._timers.hello);
     this._timers.hello = null;
     if (this.lastSeq === null || this.lastSeq === undefined) this.lastSeq = frame.last_seq;
+    // Ours is kept until a reset replaces it: a hello naming another epoch is followed by one.
+    if ((this.epoch === null || this.epoch === undefined) && typeof frame.epoch === "string") this.epoch = frame.epoch;
     if ("me" in frame) this.me = frame.me ?? null;
     this._setState(ConnectionState.LIVE);
     this._timers.stable = setTimeout(() => this.backoff.reset(), STABLE_AFTER_MS);

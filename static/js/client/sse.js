@@ -41,8 +41,9 @@ export const sseTransport = Object.freeze({
     return typeof EventSource === "function" && typeof fetch === "function";
   },
 
-  open({ slug, after, params = {} }, { onOpen, onFrame, onClose }) {
-    const source = new EventSource(roomPath(slug, "events", { ...params, after }));
+  open({ slug, after, epoch = null, params = {} }, { onOpen, onFrame, onClose }) {
+    const resume = after === null || after === undefined ? {} : { after, epoch };
+    const source = new EventSource(roomPath(slug, "events", { ...params, ...resume }));
     let closed = false;
     const finish = (code, reason) => {
       if (closed) return;

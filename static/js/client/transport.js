@@ -17,14 +17,17 @@ import { sseTransport } from "./sse.js";
 
 export { CloseCode, MAX_FRAME_BYTES, longPollTransport, sseTransport };
 
-/** ws(s)://host/ws/rooms/<slug>/[?after=<seq>&...params] for the page's own origin. */
-export function webSocketUrl(slug, after, location = window.location, params = {}) {
+/** ws(s)://host/ws/rooms/<slug>/[?after=<seq>&epoch=<epoch>&...params] for the page's own origin. */
+export function webSocketUrl(slug, after, location = window.location, params = {}, epoch = null) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
     if (value !== null && value !== undefined) query.set(name, String(value));
   }
-  if (after !== null && after !== undefined) query.set("after", String(after));
+  if (after !== null && after !== undefined) {
+    query.set("after", String(after));
+    if (epoch !== null && epoch !== undefined) query.set("epoch", String(epoch));
+  }
   const search = query.toString();
   return `${scheme}//${location.host}/ws/rooms/${encodeURIComponent(slug)}/${search ? `?${search}` : ""}`;
 }
@@ -36,8 +39,8 @@ export const webSocketTransport = Object.freeze({
     return typeof WebSocket === "function";
   },
 
-  open({ slug, after, params = {} }, { onOpen, onFrame, onClose }) {
-    const socket = new WebSocket(webSocketUrl(slug, after, window.location, params));
+  open({ slug, after, epoch = null, params = {} }, { onOpen, onFrame, onClose }) {
+    const socket = new WebSocket(webSocketUrl(slug, after, window.location, params, epoch));
     let closed = false;
     const finish = (code, reason) => {
       if (closed) return;

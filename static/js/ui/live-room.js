@@ -48,13 +48,16 @@ export class LiveRoom {
   /** Show the latest history, then follow the room live; resolves with the RoomClient. */
   async start() {
     let after = null;
+    let epoch = null;
     try {
-      after = this._showLatest(await fetchLatestHistory(this.historyUrl));
+      const page = await fetchLatestHistory(this.historyUrl);
+      after = this._showLatest(page);
+      epoch = page.epoch ?? null; // the log the page's seqs belong to
     } catch (error) {
       this.handlers.onError(error, "Could not load the latest messages; showing new ones only");
     }
     this.list.updateEmptyNote();
-    const client = new RoomClient(this.slug, { after, transports: this.transports });
+    const client = new RoomClient(this.slug, { after, epoch, transports: this.transports });
     this.client = client;
     client.on("state", (state) => showConnectionState(this.state, state));
     client.on("events", ({ events }) => {

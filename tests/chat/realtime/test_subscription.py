@@ -5,6 +5,7 @@ a client that stops reading catches up from the log; where a stream starts (`res
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,8 +17,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from chat.domain.eventlog import append_event, events_after
 from chat.domain.wire import WireEvent
 from chat.models import EventKind, Room
+from chat.realtime import feed as feed_module
 from chat.realtime.batch import Batch
-from chat.realtime.feed import RoomFeed
+from chat.realtime.feed import RoomFeed, log_reset, probe
 from chat.realtime.hub import Hub
 from chat.realtime.subscription import Subscription, resume_point
 
@@ -36,6 +38,9 @@ class FakeSink:
 
     async def write_presence(self, frame: str) -> None:
         self.writes.append(("presence", frame))
+
+    async def write_reset(self, frame: str) -> None:
+        self.writes.append(("reset", json.loads(frame)))
 
     def lagging(self) -> bool:
         return self.lag
@@ -264,6 +269,28 @@ async def test_presence_while_behind_is_held_and_the_latest_sent_once_caught_up(
 )
 def test_resume_point(after: int | None, last_seq: int, start: tuple[int, str | None]) -> None:
     assert resume_point(after, last_seq, backlog_max=20) == start
+    # The same, for a cursor of the room's log epoch; one of another epoch always resets.
+    assert resume_point(after, last_seq, 20, "e1", "e1") == start
+    other = (last_seq, None if after is None else "epoch_changed")
+    assert resume_point(after, last_seq, 20, "e0", "e1") == other
+
+
+async def test_a_reset_moves_the_cursor_back_and_drops_what_was_pending(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    await append(room, alice, 5, EventKind.MESSAGE)
+    sink = FakeSink()
+    subscription = Subscription(room.pk, sink, "u:1", "alice")
+    feed = await subscription.open()
+    await subscription.start(0)
+    await sink.wait_for(lambda s: s.seqs == [1, 2, 3, 4, 5])
+    await feed.reset(3, "e2")
+    assert sink.writes[-1] == (
+        "reset",
+        {"type": "reset", "last_seq": 3, "reason": "epoch_changed", "epoch": "e2"},
+    )
+    assert (subscription.cursor, feed.last_seq, feed.epoch) == (3, 3, "e2")
+    subscription.close()
 
 
 # --- max_rate: sampled danmaku are skipped, not held ----------------------------------
@@ -293,3 +320,13 @@ async def test_max_rate_moves_the_cursor_past_skipped_danmaku(
         assert subscription._catch_up_task is None
     finally:
         subscription.close()
+
+
+async def test_a_full_feed_inbox_keeps_a_log_reset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Far behind, a feed drops its queue for one probe of the log; a reset in it stays, first."""
+    monkeypatch.setattr(feed_module, "FEED_INBOX_MAX", 3)
+    feed = RoomFeed(1)
+    for event in (probe(1), log_reset(0, "e2"), probe(3), probe(9)):
+        feed.offer(event)
+    queued = [feed.inbox.get_nowait() for _ in range(feed.inbox.qsize())]
+    assert queued == [log_reset(0, "e2"), probe(9)]

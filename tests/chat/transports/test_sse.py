@@ -74,7 +74,7 @@ async def test_sse_reset_for_a_cursor_ahead(hub: Hub, room: Room) -> None:
     stream = await SseStream("/rooms/lobby/events?after=99").open()
     blocks = await stream.blocks_until(lambda b: any(x.get("event") == "reset" for x in b))
     reset = next(json.loads(b["data"]) for b in blocks if b.get("event") == "reset")
-    assert reset == {"type": "reset", "last_seq": 0, "reason": "cursor_ahead"}
+    assert reset == {"type": "reset", "last_seq": 0, "reason": "cursor_ahead", "epoch": room.log_epoch}
     await stream.close()
 
 

@@ -47,6 +47,63 @@ async def test_hello_then_live_events(hub: Hub, room: Room, alice: AbstractBaseU
     await comm.disconnect()
 
 
+async def test_a_cursor_of_another_log_epoch_gets_reset(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    for n in range(3):
+        await post(room, alice, f"m{n}")
+    comm = await connect("/ws/rooms/lobby/", alice)
+    hello = await comm.next_frame("hello")
+    assert hello["epoch"] == room.log_epoch
+    await comm.disconnect()
+
+    comm = await connect(f"/ws/rooms/lobby/?after=2&epoch={room.log_epoch}", alice)
+    await comm.next_frame("hello")
+    assert [event["seq"] for event in await comm.receive_events(1)] == [3]
+    await comm.disconnect()
+
+    comm = await connect("/ws/rooms/lobby/?after=2&epoch=0ther", alice)
+    await comm.next_frame("hello")
+    reset = await comm.next_frame("reset")
+    assert reset == {"type": "reset", "last_seq": 3, "reason": "epoch_changed", "epoch": room.log_epoch}
+    await comm.assert_silent("events")
+    await comm.disconnect()
+
+
+def go_back_to(room: Room, seq: int) -> None:
+    """What restoring a backup taken at `seq` does to the room's log: the later events are
+    gone, and the room carries its epoch of then (unchanged here)."""
+    RoomEvent.objects.filter(room=room, seq__gt=seq).delete()
+    Room.objects.filter(pk=room.pk).update(last_seq=seq)
+
+
+async def test_a_log_gone_back_resets_connected_clients_under_a_new_epoch(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    for n in range(5):
+        await post(room, alice, f"m{n}")
+    comm = await connect("/ws/rooms/lobby/?after=0", alice)
+    hello = await comm.next_frame("hello")
+    assert len(await comm.receive_events(5)) == 5
+    await database_sync_to_async(go_back_to)(room, 3)
+    await hub._check_gaps()  # what the hub does every GAP_CHECK_SECS
+    reset = await comm.next_frame("reset")
+    await database_sync_to_async(room.refresh_from_db)()
+    assert reset == {"type": "reset", "last_seq": 3, "reason": "epoch_changed", "epoch": room.log_epoch}
+    assert room.log_epoch != hello["epoch"]
+    await post(room, alice, "after the restore")
+    (event,) = await comm.receive_events(1)
+    assert (event["seq"], event["text"]) == (4, "after the restore")
+    await comm.disconnect()
+
+    # A client that saw seq 5 of the old log comes back: its cursor is valid by number only.
+    await post(room, alice, "one more")
+    comm = await connect(f"/ws/rooms/lobby/?after=5&epoch={hello['epoch']}", alice)
+    await comm.next_frame("hello")
+    assert (await comm.next_frame("reset"))["reason"] == "epoch_changed"
+    await comm.disconnect()
+
+
 async def test_one_post_reaches_every_local_connection_once(
     hub: Hub, room: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
 ) -> None:
@@ -139,7 +196,7 @@ async def test_cursor_older_than_backlog_or_ahead_gets_reset(
     comm = await connect("/ws/rooms/lobby/?after=1", alice)
     await comm.next_frame("hello")
     reset = await comm.next_frame("reset")
-    assert reset == {"type": "reset", "last_seq": 8, "reason": "backlog_exceeded"}
+    assert reset == {"type": "reset", "last_seq": 8, "reason": "backlog_exceeded", "epoch": room.log_epoch}
     await comm.assert_silent("events")
     await post(room, alice, "after reset")
     (event,) = await comm.receive_events(1)

@@ -132,3 +132,21 @@ test("sends go over HTTP POST; pings cannot", async (t) => {
   await settle();
   assert.deepEqual(seen.frames, [{ type: "error", code: "empty", message: "The message is empty.", nonce: 1 }]);
 });
+
+test("polls carry the cursor's log epoch; a reset answer switches to the new one", async (t) => {
+  const { seen, fetch } = open(t, { slug: "demo", after: 12, epoch: "e1" });
+  (await fetch.waitFor(1)).respond(jsonResponse({ last_seq: 30, epoch: "e2", events: [], presence: PRESENCE }));
+  const first = await fetch.waitFor(2);
+  assert.equal(seen.frames[0].epoch, "e2");
+  assert.deepEqual(query(first), { after: "12", epoch: "e1", timeout: "25" });
+  first.respond(jsonResponse({ last_seq: 30, epoch: "e2", events: [], reset: "epoch_changed", presence: PRESENCE }));
+  const second = await fetch.waitFor(3);
+  assert.deepEqual(seen.frames.at(-1), { type: "reset", last_seq: 30, reason: "epoch_changed", epoch: "e2" });
+  assert.deepEqual(query(second), { after: "30", epoch: "e2", timeout: "25" });
+});
+
+test("a client starting live takes the greeting's epoch", async (t) => {
+  const { fetch } = open(t);
+  (await fetch.waitFor(1)).respond(jsonResponse({ last_seq: 30, epoch: "e5", events: [], presence: PRESENCE }));
+  assert.deepEqual(query(await fetch.waitFor(2)), { after: "30", epoch: "e5", timeout: "25" });
+});

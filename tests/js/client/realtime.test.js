@@ -412,3 +412,33 @@ test("close() stops for good: the connection closes and pending sends fail", asy
   assert.equal(ws.attempts.length, 1);
   await settle();
 });
+
+test("the log epoch goes back with every resume; only a reset replaces it", (t) => {
+  const { client, seen, ws } = setUp(t, { after: 41 });
+  client.epoch = "e1"; // as the page passes it from its history
+  client.connect();
+  assert.equal(ws.last.target.epoch, "e1");
+  ws.last.hello(45, { epoch: "e2" }); // another log: the server follows with a reset
+  assert.equal(client.epoch, "e1");
+  ws.last.drop(); // before the reset arrived: the next attempt still says e1, and is reset
+  wait(t, 250);
+  assert.deepEqual([ws.last.target.after, ws.last.target.epoch], [41, "e1"]);
+  ws.last.hello(45, { epoch: "e2" });
+  ws.last.frame({ type: "reset", last_seq: 45, reason: "epoch_changed", epoch: "e2" });
+  assert.deepEqual(seen.resets, [{ last_seq: 45, reason: "epoch_changed" }]);
+  assert.deepEqual([client.lastSeq, client.epoch], [45, "e2"]);
+  ws.last.drop();
+  wait(t, 1000); // the second drop in a row waits longer
+  assert.deepEqual([ws.last.target.after, ws.last.target.epoch], [45, "e2"]);
+});
+
+test("a client without an epoch takes the hello's", (t) => {
+  const { client, ws } = setUp(t);
+  client.connect();
+  assert.equal(ws.last.target.epoch, null);
+  ws.last.hello(30, { epoch: "e7" });
+  assert.equal(client.epoch, "e7");
+  ws.last.drop();
+  wait(t, 250);
+  assert.deepEqual([ws.last.target.after, ws.last.target.epoch], [30, "e7"]);
+});

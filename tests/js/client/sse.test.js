@@ -45,6 +45,11 @@ test("the stream resumes after the client's cursor and carries the page's parame
   assert.equal(source.url, "/rooms/demo/events?key=overlay-key&after=41");
 });
 
+test("the cursor's log epoch goes with it", (t) => {
+  assert.equal(open(t, { slug: "demo", after: 41, epoch: "e1" }).source.url, "/rooms/demo/events?after=41&epoch=e1");
+  assert.equal(open(t, { slug: "demo", after: null, epoch: "e1" }).source.url, "/rooms/demo/events");
+});
+
 test("named events become the WebSocket's frames", (t) => {
   const { source, seen } = open(t);
   source.dispatchEvent(new Event("open"));

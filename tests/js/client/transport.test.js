@@ -42,4 +42,7 @@ test("the WebSocket address follows the page's scheme and host", () => {
     webSocketUrl("a b", 41, { protocol: "http:", host: "localhost" }, { key: "k&y" }),
     "ws://localhost/ws/rooms/a%20b/?key=k%26y&after=41",
   );
+  // The log epoch goes with a cursor, never without one.
+  assert.equal(webSocketUrl("demo", 41, page, {}, "e1"), "wss://chat.example:8443/ws/rooms/demo/?after=41&epoch=e1");
+  assert.equal(webSocketUrl("demo", null, page, {}, "e1"), "wss://chat.example:8443/ws/rooms/demo/");
 });
