@@ -1,5 +1,5 @@
 """Imports and exports of a big room against a real daphne: other rooms keep writing while
-200,000 comments are imported, the comments appear all at once, and concurrent exports of the
+100,000 comments are imported, the comments appear all at once, and concurrent exports of the
 room stream with bounded memory. Each test prints its figures (pytest -s)."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from .test_danmaku_http import http_client, video_room
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-COMMENTS = 200_000
-EXPORTED = 100_000
+COMMENTS = 100_000
+EXPORTED = 60_000
 
 
 def bilibili_file(path: Path, count: int, *, seed: int = 1) -> Path:
@@ -42,7 +42,7 @@ def rss_mb(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
-def test_a_200000_comment_upload_lets_other_rooms_write_and_appears_all_at_once(
+def test_a_100000_comment_upload_lets_other_rooms_write_and_appears_all_at_once(
     server: DaphneServer, tmp_path: Path
 ) -> None:
     slug = video_room(server)
@@ -88,15 +88,15 @@ def test_a_200000_comment_upload_lets_other_rooms_write_and_appears_all_at_once(
     ordered = sorted(latencies)
     p99 = ordered[int(len(ordered) * 0.99) - 1]
     print(
-        f"\n200,000-comment upload: {took:.1f} s; another room's {len(latencies)} posts meanwhile: "
+        f"\n{COMMENTS:,}-comment upload: {took:.1f} s; another room's {len(latencies)} posts meanwhile: "
         f"median {statistics.median(latencies) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
         f"longest {ordered[-1] * 1000:.0f} ms"
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["imported"] == COMMENTS
     assert not errors, errors[:3]
-    # Before chunked staging one transaction held SQLite's write lock for the whole import (6 to
-    # 20 s); now the only long write is the final copy.
+    # Before chunked staging one transaction held SQLite's write lock for the whole import (10 s
+    # for this file on the machines here); now the only long write is the final copy.
     assert ordered[-1] < 5.0
     # Readers saw nothing of the import, then all of it: never a part.
     assert seen_counts <= {0, 5000, COMMENTS}, sorted(seen_counts)
@@ -174,7 +174,7 @@ def test_concurrent_exports_of_a_big_room_stream_with_bounded_memory(start_serve
         f"/healthz meanwhile {max(health) * 1000:.0f} ms at worst"
     )
     assert documents[0] == documents[1]
-    assert len(documents[0]) > 7_000_000
+    assert len(documents[0]) > 4_000_000
     assert documents[0].endswith(b"</i>\n")
     assert documents[0].count(b"<d p=") == EXPORTED
     # Built whole, 24 exports of this room took over a gigabyte; streamed, each holds a page.
