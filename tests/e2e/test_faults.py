@@ -957,6 +957,7 @@ async def test_a_write_burst_waits_for_a_held_lock_and_fails_no_post(
 HERD = 1000
 
 
+@pytest.mark.timeout(300)  # its own waits bound it; connecting 1,000 clients takes 10-60 s
 async def test_a_thousand_clients_reconnect_at_once_after_a_restart(
     server: DaphneServer, fault_rooms: tuple[str, ...]
 ) -> None:
