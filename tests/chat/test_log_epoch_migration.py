@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate, migrate_to_latest
 
 BEFORE = [("chat", "0005_nameskeleton")]
 AFTER = [("chat", "0006_room_log_epoch")]
-
-
-def migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,5 +21,4 @@ def test_existing_rooms_get_distinct_epochs_and_the_migration_runs_backwards() -
     assert len(set(epochs)) == 3
     assert all(len(epoch) == 8 and epoch.isalnum() for epoch in epochs)
     migrate(BEFORE)
-    executor = MigrationExecutor(connection)
-    migrate(executor.loader.graph.leaf_nodes())  # the latest again, for the tests after this one
+    migrate_to_latest()

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from chat.domain.names import name_skeleton
+from tests.migrations import migrate, migrate_to_latest
 
 BEFORE = [("chat", "0004_room_overlay_key")]
 AFTER = [("chat", "0005_nameskeleton")]
-
-
-def migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,5 +22,4 @@ def test_existing_users_get_their_name_skeletons() -> None:
     assert stored == {"alice": name_skeleton("alice"), "B\u043eb": name_skeleton("bob")}
     assert name_skeleton("bob") == name_skeleton("Bob") == name_skeleton("B\u043eb")
     migrate(BEFORE)
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # every app at its last migration again
+    migrate_to_latest()

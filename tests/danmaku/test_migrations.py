@@ -4,25 +4,11 @@ working after the migration, and the migration runs backwards."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate, migrate_to_latest
 
 BEFORE = [("chat", "0003_moderation"), ("danmaku", "0001_initial")]
 AFTER = [("chat", "0004_room_overlay_key"), ("danmaku", "0002_overlay_key_on_room")]
-
-
-def migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor
-
-
-def migrate_to_latest() -> None:
-    """Every app at its last migration again, as the tests after this one expect."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
