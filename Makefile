@@ -55,9 +55,16 @@ lint: $(VENV)/.dev
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
+# Every core runs the tests (pytest-xdist, one test file per worker at a time); those marked
+# `alone` measure time or memory under load, or restart servers, so they run afterwards by
+# themselves, one at a time.
+PARALLEL = -n auto --maxprocesses 4 --dist loadfile
+
 test: $(VENV)/.dev browser nginx lint jstest
-	$(BIN)/pytest
-	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest $(POSTGRES_SUITES)
+	$(BIN)/pytest $(PARALLEL) -m "not alone"
+	$(BIN)/pytest -m alone
+	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest $(PARALLEL) -m "not alone" $(POSTGRES_SUITES)
+	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -m alone $(POSTGRES_SUITES)
 
 # The browser modules' unit tests under Node's own test runner (Node 20, no npm packages). The
 # files are listed here because Node 20's --test does not expand a glob itself; detect-module

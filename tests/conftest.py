@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -43,6 +44,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         if os.environ.get("CI"):
             pytest.exit(message + " (CI requires it)", returncode=1)
         pytest.exit(message + "; skipping the PostgreSQL run", returncode=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's test database, and before it is dropped, PostgreSQL's other sessions on
+    it ended: worker threads of the async tests keep their connections, and DROP DATABASE
+    refuses while any is open (seen with `pytest -n 2`)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ import pytest
 from .conftest import DaphneServer, SignedIn, login, manage
 from .test_danmaku_http import http_client, video_room
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300), pytest.mark.alone]
 
 COMMENTS = 100_000
 EXPORTED = 60_000

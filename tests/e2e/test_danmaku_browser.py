@@ -669,6 +669,7 @@ FRAME_RATE = """async () => {
 }"""
 
 
+@pytest.mark.alone  # measures frames per second
 def test_frame_rate_with_300_comments_on_screen(contexts: Contexts, site: DanmakuSite) -> None:
     page = harness_page(site.browse(contexts, viewport=(1920, 1080)))
     result = page.evaluate(FRAME_RATE)

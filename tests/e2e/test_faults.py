@@ -45,7 +45,7 @@ from bench.clients import OP_TEXT, WebSocketClient, mask_frame
 from ..conftest import unavailable
 from .conftest import DaphneServer, cookie_header, free_port, login, manage, unique_prefix
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150), pytest.mark.alone]
 
 HOST = "127.0.0.1"
 ROOMS = ("fault-redis", "fault-kill", "fault-slow", "fault-burst", "fault-herd")

@@ -15,7 +15,7 @@ import websockets
 
 from .conftest import DaphneServer, login
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.alone]
 
 PER_ADDRESS = 100
 PER_PROCESS = 250

@@ -20,7 +20,7 @@ import websockets
 from .conftest import DaphneServer, unique_prefix
 from .test_websocket import Peer
 
-pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.timeout(120), pytest.mark.alone]
 
 PRESENCE_TTL = 6  # seconds; shortened from the default so the test is quick
 

@@ -51,7 +51,7 @@ from .conftest import (
 )
 from .test_websocket import Peer
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90), pytest.mark.alone]
 
 NGINX = Path("/usr/sbin/nginx")  # Debian's package (apt-get install -y nginx)
 MIME_TYPES = Path("/etc/nginx/mime.types")  # shipped with it; Debian's nginx.conf includes it

@@ -23,7 +23,7 @@ from chat.domain.text import MESSAGE_MAX_CHARS
 
 from .conftest import DaphneServer, SignedIn, cookie_header, create_rooms, login
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240), pytest.mark.alone]
 
 FLOODED = "pattern-flood"
 CONTROL = "plain-flood"  # the same flood, into a room without patterns

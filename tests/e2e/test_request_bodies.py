@@ -14,7 +14,7 @@ import pytest
 
 from .conftest import DaphneServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.alone]
 
 GIB = 1 << 30
 IMPORT_LIMIT = 300_000  # DANMAKU_IMPORT_MAX_BYTES for the server of these tests

@@ -15,7 +15,7 @@ import pytest
 from .conftest import DaphneServer, create_rooms, manage, post_as, unique_prefix
 from .test_websocket import Peer
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120), pytest.mark.alone]
 
 ROOM = "restored"
 

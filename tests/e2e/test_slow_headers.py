@@ -21,7 +21,7 @@ from .conftest import DaphneServer
 from .test_http_transports import sse_events
 from .test_websocket import Peer
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120), pytest.mark.alone]
 
 DEADLINE = 2  # CHAT_HEADER_TIMEOUT of these tests' server
 EVERY = 0.5  # seconds between two bytes of a slow client
