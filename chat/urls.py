@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from chat.web import api, health, moderation, pages
+from chat.web import account, api, health, moderation, pages
 
 moderation_urls = [
     path("delete", moderation.delete, name="mod_delete"),
@@ -29,6 +29,8 @@ urlpatterns = [
     path("accounts/signup/", pages.signup, name="signup"),
     # Before Django's auth URLs, which name the same address `login` too.
     path("accounts/login/", pages.LoginView.as_view(), name="login"),
+    path("accounts/tokens/", account.tokens_page, name="tokens"),
+    path("accounts/tokens/<int:token_id>/revoke", account.revoke_token_view, name="revoke_token"),
     path("rooms/new", pages.create_room, name="create_room"),
     path("rooms/<slug:slug>/", pages.room_page, name="room"),
     path("rooms/<slug:slug>/history", api.history, name="history"),

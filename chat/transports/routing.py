@@ -13,12 +13,14 @@ import re
 from importlib import import_module
 
 from channels.auth import get_user
+from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.cookie import parse_cookie
 from django.urls import re_path
 
-from chat.clients import client_address
+from chat.clients import client_address, header
+from chat.domain.tokens import authenticate, bearer_token
 from chat.errors import ChatError
 from chat.guards.held import hold_connection
 from chat.guards.origin import host_allowed, invalid_host, origin_allowed
@@ -34,7 +36,17 @@ ROOM_WEBSOCKET_PATH = re.compile(r"^/?ws/rooms/(?P<slug>[^/]+)/$")
 
 async def authenticated(scope: Scope) -> Scope:
     """`scope` with `cookies`, `session` and `user`, as Channels' AuthMiddlewareStack sets them
-    (in place: a copy would live as long as the connection, next to the original)."""
+    (in place: a copy would live as long as the connection, next to the original). With
+    `Authorization: Bearer`, the user is the token's (`api_token`), and no cookie is read;
+    ChatError 401 for a token that is not valid."""
+    raw = bearer_token(header(scope, b"authorization"))
+    if raw is not None:
+        token = await database_sync_to_async(authenticate)(raw)
+        scope["cookies"] = {}
+        scope["session"] = None
+        scope["user"] = token.user
+        scope["api_token"] = token
+        return scope
     cookies: dict[str, str] = {}
     for name, value in scope.get("headers", []):
         if name == b"cookie":
@@ -62,7 +74,12 @@ def held_stream(endpoint: ASGIApp) -> ASGIApp:
             await send_error(send, error)
             return
         try:
-            await endpoint(await authenticated(scope), receive, send)  # sessions read, never written
+            try:
+                scope = await authenticated(scope)
+            except ChatError as error:
+                await send_error(send, error)
+                return
+            await endpoint(scope, receive, send)  # sessions read, never written
         finally:
             place.release()
 
@@ -95,7 +112,12 @@ class WebSocketRoute:
             await refuse_websocket(send, code, error)
             return
         try:
-            scope = await authenticated(scope)
+            try:
+                scope = await authenticated(scope)
+            except ChatError as error:
+                await receive()  # websocket.connect
+                await refuse_websocket(send, CloseCode.UNAUTHORIZED, error)
+                return
             scope["url_route"] = {"args": (), "kwargs": {"slug": slug}}
             await RoomConsumer()(scope, receive, send)
         finally:

@@ -1,0 +1,77 @@
+"""`Authorization: Bearer <token>` on every Django path: the token's account becomes the
+request's user, as a session's would, for what the token's scopes and rooms allow.
+
+A bearer request is not a browser's credentialed request: no cookie it carries is trusted, so
+CSRF (which protects cookies) does not apply to it, and CORS never grants credentials
+(docs/DECISIONS.md). Pages that manage the account (tokens, password, the admin) need a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from chat.domain.rooms import find_room
+from chat.domain.tokens import authenticate, bearer_token, require_scope
+from chat.errors import ChatError, error_response, token_forbidden
+from chat.models import ApiToken, TokenScope
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Paths a token never opens: making tokens with a token, changing a password, the admin.
+SESSION_ONLY_PREFIXES = ("/accounts/", "/admin/")
+
+
+def request_token(request: HttpRequest) -> ApiToken | None:
+    """The API token the request was authenticated with, None for a session or a guest."""
+    return getattr(request, "api_token", None)
+
+
+def required_scope(request: HttpRequest) -> str:
+    """What a request does, as a token scope: moderation paths (and the room's video settings)
+    need `moderate`, other writes `post`, reads `read`."""
+    path = request.path
+    if "/mod/" in path or path.endswith(("/moderate", "/video")):
+        return TokenScope.MODERATE
+    if request.method in SAFE_METHODS:
+        return TokenScope.READ
+    return TokenScope.POST
+
+
+class BearerTokenMiddleware:
+    """Placed after AuthenticationMiddleware, whose user it replaces for a bearer request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            raw = bearer_token(request.headers.get("Authorization"))
+            if raw is None:
+                return self.get_response(request)
+            if request.path.startswith(SESSION_ONLY_PREFIXES):
+                raise token_forbidden(
+                    "token_not_allowed", "This page needs a signed-in session, not a token."
+                )
+            token = authenticate(raw)
+        except ChatError as error:
+            return error_response(error)
+        request.user = token.user
+        request.api_token = token  # type: ignore[attr-defined]
+        request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]  # no cookie is trusted
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        token = request_token(request)
+        if token is None:
+            return None
+        slug = kwargs.get("slug")
+        room = find_room(slug) if isinstance(slug, str) else None
+        try:
+            require_scope(token, required_scope(request), room)
+        except ChatError as error:
+            return error_response(error)
+        return None
