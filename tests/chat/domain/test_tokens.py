@@ -32,7 +32,8 @@ def refusal(call: object, *args: object, **kwargs: object) -> ChatError:
 def test_a_token_is_stored_as_a_digest_and_names_its_user(alice: AbstractBaseUser) -> None:
     made = create_token(alice, "bot", "post,read")
     stored = ApiToken.objects.get()
-    assert made.raw.startswith("cdt_") and len(made.raw) > 40
+    assert made.raw.startswith("cdt_")
+    assert len(made.raw) > 40
     assert made.raw not in (stored.digest, stored.prefix)
     assert stored.digest == digest_of(made.raw)
     assert made.raw.startswith(stored.prefix)
