@@ -10,6 +10,7 @@ from chat.web import account, api, health, moderation, pages
 moderation_urls = [
     path("delete", moderation.delete, name="mod_delete"),
     path("clear", moderation.clear, name="mod_clear"),
+    path("system", moderation.system, name="mod_system"),
     path("timeout", moderation.timeout, name="mod_timeout"),
     path("ban", moderation.ban, name="mod_ban"),
     path("unban", moderation.unban, name="mod_unban"),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("rooms/<slug:slug>/", pages.room_page, name="room"),
     path("rooms/<slug:slug>/history", api.history, name="history"),
     path("rooms/<slug:slug>/messages", api.post_message_view, name="room_messages"),
+    path("rooms/<slug:slug>/state", api.room_state_view, name="room_state"),
     path("rooms/<slug:slug>/moderate", moderation.moderate_page, name="moderate"),
     path("rooms/<slug:slug>/mod/", include(moderation_urls)),
 ]
