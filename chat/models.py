@@ -76,6 +76,9 @@ class Room(models.Model):
     # When set, the overlay page needs ?key=<overlay_key>, and the key also opens a private
     # room's streams to an overlay (OBS has no session). The owner rotates or clears it.
     overlay_key = models.CharField(max_length=64, blank=True)
+    # The origin (https://video.example) of the owner's page that embeds this room's player:
+    # it may read the room cross-origin, and post with a token, as CORS_ALLOWED_ORIGINS may.
+    embed_origin = models.CharField(max_length=200, blank=True, db_index=True)
     # The seq of the newest event; bumped under a row lock in the inserting transaction.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     # Which log the seqs count in: a client's cursor is valid only with the epoch it came with.

@@ -23,8 +23,15 @@ from chat.clients import client_address, header
 from chat.domain.tokens import authenticate, bearer_token
 from chat.errors import ChatError
 from chat.guards.held import hold_connection
-from chat.guards.origin import host_allowed, invalid_host, origin_allowed
-from chat.types import ASGIApp, Receive, Scope, Send
+from chat.guards.origin import (
+    cors_headers,
+    host_allowed,
+    invalid_host,
+    origin_allowed,
+    origin_listed,
+    room_embed_origin,
+)
+from chat.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import longpoll, sse
 from .http import send_error
@@ -62,12 +69,22 @@ async def authenticated(scope: Scope) -> Scope:
 def held_stream(endpoint: ASGIApp) -> ASGIApp:
     """An HTTP stream (SSE, long-poll) for a host in ALLOWED_HOSTS (else 400 `invalid_host`)
     that first takes a place among the held connections
-    (chat/guards/held.py), before its user is read: a refusal costs no trip to the database."""
+    (chat/guards/held.py), before its user is read: a refusal costs no trip to the database.
+    A listed origin (CORS_ALLOWED_ORIGINS, the room's embed origin) gets its preflight answered
+    and CORS headers on the answer, as django-cors-headers gives Django's views."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if not host_allowed(scope):  # as Django answers a page for a host not in ALLOWED_HOSTS
             await send_error(send, invalid_host())
             return
+        cors = await listed_origin(scope)
+        if scope["method"] == "OPTIONS" and header(scope, b"access-control-request-method") is not None:
+            await receive()  # the (empty) request body
+            headers = cors_headers(cors, preflight=True) if cors else {}
+            await send_empty(send, 200, headers)
+            return
+        if cors:
+            send = with_headers(send, cors_headers(cors, preflight=False))
         try:
             place = await hold_connection(client_address(scope))
         except ChatError as error:
@@ -84,6 +101,39 @@ def held_stream(endpoint: ASGIApp) -> ASGIApp:
             place.release()
 
     return app
+
+
+async def listed_origin(scope: Scope) -> str | None:
+    """The request's Origin if it is another site's that may read this room, else None (this
+    site's own pages need no CORS headers; an unlisted site gets none, so browsers refuse)."""
+    origin = header(scope, b"origin")
+    if origin is None or origin_allowed(scope):
+        return None
+    if origin_listed(origin):
+        return origin
+    slug = scope.get("url_route", {}).get("kwargs", {}).get("slug")
+    room_origin = await database_sync_to_async(room_embed_origin)(slug) if isinstance(slug, str) else ""
+    return origin if origin_listed(origin, room_origin) else None
+
+
+def with_headers(send: Send, headers: dict[str, str]) -> Send:
+    """`send`, adding `headers` to the response's start."""
+    extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
+
+
+async def send_empty(send: Send, status: int, headers: dict[str, str]) -> None:
+    encoded = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0"), *encoded]}
+    )
+    await send({"type": "http.response.body", "body": b""})
 
 
 class WebSocketRoute:
