@@ -148,6 +148,17 @@ def room_embed_origin(slug: str | None) -> str:
     return Room.objects.filter(slug=slug).values_list("embed_origin", flat=True).first() or ""
 
 
+def origin_listed_anywhere(origin: str | None) -> bool:
+    """`origin` is in CORS_ALLOWED_ORIGINS or some room's embed origin (a request that names
+    its room only in its body is refused early otherwise)."""
+    normalized = normalize_origin(origin)
+    if normalized is None:
+        return False
+    return (
+        normalized in settings.CORS_ALLOWED_ORIGINS or Room.objects.filter(embed_origin=normalized).exists()
+    )
+
+
 def request_room_slug(request: HttpRequest) -> str | None:
     match = _ROOM_PATH.match(request.path_info)
     if match is not None:
@@ -171,5 +182,5 @@ def room_origin_listed(sender: object, request: HttpRequest, **kwargs: object) -
     if slug is None and request.path_info == "/dplayer/v3/":
         # DPlayer's POST names its room in the body, and its preflight nowhere: the origin of any
         # room's page passes here; the view then checks it against the room (danmaku/dplayer.py).
-        return Room.objects.filter(embed_origin=normalized).exists()
+        return origin_listed_anywhere(origin)
     return room_embed_origin(slug) == normalized
