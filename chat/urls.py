@@ -37,6 +37,7 @@ urlpatterns = [
     path("rooms/<slug:slug>/history", api.history, name="history"),
     path("rooms/<slug:slug>/messages", api.post_message_view, name="room_messages"),
     path("rooms/<slug:slug>/state", api.room_state_view, name="room_state"),
+    path("rooms/<slug:slug>/tickets", api.ticket_view, name="room_tickets"),
     path("rooms/<slug:slug>/moderate", moderation.moderate_page, name="moderate"),
     path("rooms/<slug:slug>/mod/", include(moderation_urls)),
 ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -144,6 +145,10 @@ def authenticate(raw: str) -> ApiToken:
     if not raw or len(raw) > TOKEN_MAX_CHARS or not raw.isascii():
         raise invalid_token()
     token = ApiToken.objects.select_related("user").filter(digest=digest_of(raw)).first()
+    return _live(token)
+
+
+def _live(token: ApiToken | None) -> ApiToken:
     if token is None or not token.user.is_active:
         raise invalid_token()
     now = timezone.now()
@@ -172,3 +177,42 @@ def require_scope(token: ApiToken | None, scope: str, room: Room | None = None) 
         room_ids = token.room_ids = frozenset(token.rooms.values_list("pk", flat=True))  # type: ignore[attr-defined]
     if room is not None and room_ids and room.pk not in room_ids:
         raise token_forbidden("token_room", "This API token is not for this room.")
+
+
+# Tickets: what a browser page on another site puts in a URL (EventSource sends no headers; a
+# WebSocket from a browser cannot either). Made with a token by the site's backend, for one
+# room, with some of the token's scopes; signed, not stored; good for opening streams during
+# TICKET_SECONDS. A stream opened with one stays open; a new connection needs a new ticket.
+TICKET_SECONDS = 120
+TICKET_SCOPES = (TokenScope.READ, TokenScope.POST)
+TICKET_MAX_CHARS = 300
+_TICKET_SALT = "chat.domain.tokens.ticket"
+
+
+def issue_ticket(token: ApiToken, room: Room, scopes: object = None) -> str:
+    """A ticket for `room` with `scopes` (default read; read and post at most), which the token
+    must have; ChatError `invalid`, `token_scope` or `token_room` otherwise."""
+    wanted = [TokenScope.READ] if scopes is None else parse_scopes(scopes)
+    if any(scope not in TICKET_SCOPES for scope in wanted):
+        raise ChatError("invalid", "A ticket carries read and post at most.", field="scopes")
+    for scope in wanted:
+        require_scope(token, scope, room)
+    payload = {"t": token.pk, "r": room.pk, "s": [str(scope) for scope in wanted]}
+    return signing.TimestampSigner(salt=_TICKET_SALT).sign_object(payload)
+
+
+def redeem_ticket(raw: str) -> ApiToken:
+    """The token behind a ticket, narrowed to the ticket's room and scopes; ChatError 401
+    `invalid_ticket` for a forged or expired ticket, and the token's own refusals (revoked...)."""
+    if not raw or len(raw) > TICKET_MAX_CHARS:
+        raise invalid_token("This ticket is not valid.", "invalid_ticket")
+    try:
+        payload = signing.TimestampSigner(salt=_TICKET_SALT).unsign_object(raw, max_age=TICKET_SECONDS)
+    except signing.SignatureExpired:
+        raise invalid_token("This ticket has expired: ask for a new one.", "invalid_ticket") from None
+    except (signing.BadSignature, ValueError):
+        raise invalid_token("This ticket is not valid.", "invalid_ticket") from None
+    token = _live(ApiToken.objects.select_related("user").filter(pk=payload.get("t")).first())
+    token.scopes = [scope for scope in payload.get("s", []) if scope in token.scopes]
+    token.room_ids = frozenset({payload.get("r")})  # type: ignore[attr-defined]
+    return token

@@ -11,11 +11,13 @@ from chat.domain.eventlog import HISTORY_MAX_LIMIT, history_before, log_position
 from chat.domain.inputs import SEQ_MAX, clean_nonce, parse_int
 from chat.domain.posting import submit_frame
 from chat.domain.rooms import get_room
+from chat.domain.tokens import TICKET_SECONDS, issue_ticket
 from chat.errors import ChatError, error_response
 from chat.models import Room
 from chat.realtime.hub import get_hub
 
 from .http import json_body, query_params, write_context
+from .tokens import request_token
 
 HISTORY_DEFAULT_LIMIT = 50
 
@@ -70,3 +72,19 @@ async def room_state_view(request: HttpRequest, slug: str) -> HttpResponse:
     snapshot = await get_hub().presence_store.snapshot(room.pk)
     presence = {"count": snapshot.count, "guests": snapshot.guests}
     return JsonResponse({"room": room.slug, "last_seq": last_seq, "epoch": epoch, "presence": presence})
+
+
+@require_POST
+def ticket_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """`POST /rooms/<slug>/tickets {"scopes"?}` with an API token: a short-lived ticket that a
+    browser page puts in a stream's URL (`?ticket=`), where it cannot send a header."""
+    try:
+        token = request_token(request)
+        if token is None:
+            raise ChatError("token_required", "Tickets are made with an API token.", status=401)
+        room = get_room(slug)
+        body = json_body(request) if request.body else {}
+        ticket = issue_ticket(token, room, body.get("scopes"))
+    except ChatError as error:
+        return error_response(error)
+    return JsonResponse({"ticket": ticket, "expires_in": TICKET_SECONDS})

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 
 from chat.domain.rooms import find_room
-from chat.domain.tokens import authenticate, bearer_token, require_scope
+from chat.domain.tokens import authenticate, bearer_token, redeem_ticket, require_scope
 from chat.errors import ChatError, error_response, token_forbidden
 from chat.models import ApiToken, TokenScope
 
@@ -34,9 +35,20 @@ def required_scope(request: HttpRequest) -> str:
     path = request.path
     if "/mod/" in path or path.endswith(("/moderate", "/video")):
         return TokenScope.MODERATE
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or path.endswith("/tickets"):  # a ticket checks its own scopes
         return TokenScope.READ
     return TokenScope.POST
+
+
+def url_ticket(request: HttpRequest) -> str | None:
+    """A read's `?ticket=` (chat.domain.tokens.issue_ticket), None without one."""
+    if request.method not in SAFE_METHODS:
+        return None
+    try:
+        ticket = request.GET.get("ticket")
+    except TooManyFieldsSent:
+        return None  # the view refuses the query string itself
+    return ticket or None
 
 
 class BearerTokenMiddleware:
@@ -48,13 +60,14 @@ class BearerTokenMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
             raw = bearer_token(request.headers.get("Authorization"))
-            if raw is None:
+            ticket = url_ticket(request) if raw is None else None
+            if raw is None and ticket is None:
                 return self.get_response(request)
             if request.path.startswith(SESSION_ONLY_PREFIXES):
                 raise token_forbidden(
                     "token_not_allowed", "This page needs a signed-in session, not a token."
                 )
-            token = authenticate(raw)
+            token = authenticate(raw) if raw is not None else redeem_ticket(str(ticket))
         except ChatError as error:
             return error_response(error)
         request.user = token.user
