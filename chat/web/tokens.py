@@ -71,6 +71,11 @@ class BearerTokenMiddleware:
         except ChatError as error:
             return error_response(error)
         request.user = token.user
+
+        async def auser() -> Any:  # what async views ask, instead of the session's user
+            return token.user
+
+        request.auser = auser
         request.api_token = token  # type: ignore[attr-defined]
         request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]  # no cookie is trusted
         return self.get_response(request)

@@ -37,7 +37,9 @@ def allow_origin(response: Any) -> str | None:
     return response.headers.get("Access-Control-Allow-Origin")
 
 
-@pytest.mark.parametrize("path", ["/rooms/lobby/history", "/rooms/lobby/state", "/rooms/lobby/danmaku"])
+@pytest.mark.parametrize(
+    "path", ["/rooms/lobby/history", "/rooms/lobby/state", "/rooms/lobby/danmaku", "/rooms/lobby/danmaku.xml"]
+)
 def test_listed_origins_read_django_paths(path: str) -> None:
     for origin in (LISTED, ROOMS_OWN):
         answer = Client().get(path, headers={"Origin": origin})

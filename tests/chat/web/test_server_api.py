@@ -100,3 +100,13 @@ def test_state_follows_the_rooms_access(room: Room, alice: AbstractBaseUser) -> 
     answer = Client().get("/rooms/lobby/state")
     assert (answer.status_code, answer.json()["code"]) == (403, "private_room")
     assert Client().get("/rooms/nowhere/state").status_code == 404
+
+
+def test_a_members_token_reads_a_private_rooms_state(room: Room, alice: AbstractBaseUser) -> None:
+    room.private = True
+    room.owner = alice
+    room.save()
+    raw = create_token(alice, "site", "read").raw
+    answer = Client().get("/rooms/lobby/state", headers={"Authorization": f"Bearer {raw}"})
+    assert answer.status_code == 200
+    assert answer.json()["last_seq"] == 0

@@ -224,3 +224,21 @@ def test_createtoken_refuses_bad_arguments(room: Room, alice: AbstractBaseUser, 
     with pytest.raises(CommandError):
         call_command("createtoken", *args)
     assert not ApiToken.objects.exists()
+
+
+def test_staff_mark_a_bot_in_the_admin(alice: AbstractBaseUser, bob: AbstractBaseUser) -> None:
+    alice.is_staff = True
+    alice.is_superuser = True
+    alice.save()
+    client = Client()
+    client.force_login(alice)
+    answer = client.post("/admin/chat/botaccount/add/", {"user": bob.pk})
+    assert answer.status_code == 302, answer.content[:2000]
+    assert BotAccount.objects.filter(user=bob).exists()
+    made = create_token(bob, "bot", "read")
+    assert "bot" in client.get("/admin/chat/apitoken/").content.decode()
+    client.post(
+        "/admin/chat/apitoken/",
+        {"action": "revoke", "_selected_action": [made.token.pk]},
+    )
+    assert ApiToken.objects.get().revoked_at is not None
