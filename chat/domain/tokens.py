@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -157,6 +158,7 @@ def _live(token: ApiToken | None) -> ApiToken:
     if token.expires_at is not None and token.expires_at <= now:
         raise invalid_token("This API token has expired.", "token_expired")
     token.room_ids = frozenset(token.rooms.values_list("pk", flat=True))  # type: ignore[attr-defined]
+    token.checked_at = time.monotonic()  # type: ignore[attr-defined]
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
@@ -177,6 +179,27 @@ def require_scope(token: ApiToken | None, scope: str, room: Room | None = None) 
         room_ids = token.room_ids = frozenset(token.rooms.values_list("pk", flat=True))  # type: ignore[attr-defined]
     if room is not None and room_ids and room.pk not in room_ids:
         raise token_forbidden("token_room", "This API token is not for this room.")
+
+
+# A WebSocket lives for hours: the token it opened with is looked at again before a write when
+# this long has passed, so a revoked token's connection stops posting within it.
+RECHECK_SECONDS = 30.0
+
+
+def needs_recheck(token: ApiToken) -> bool:
+    checked = getattr(token, "checked_at", None)
+    return checked is None or time.monotonic() - checked >= RECHECK_SECONDS
+
+
+def recheck(token: ApiToken) -> None:
+    """ChatError 401 `token_revoked` (or `invalid_token` for a deleted token or a disabled
+    account) if the token can no longer be used; remembers when it was checked."""
+    row = ApiToken.objects.filter(pk=token.pk).values_list("revoked_at", "user__is_active").first()
+    if row is None or not row[1]:
+        raise invalid_token()
+    if row[0] is not None:
+        raise invalid_token("This API token was revoked.", "token_revoked")
+    token.checked_at = time.monotonic()  # type: ignore[attr-defined]
 
 
 # Tickets: what a browser page on another site puts in a URL (EventSource sends no headers; a

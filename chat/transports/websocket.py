@@ -20,7 +20,7 @@ from chat.domain.batching import run_batched
 from chat.domain.eventlog import log_position
 from chat.domain.inputs import clean_nonce, parse_cursor, parse_epoch, parse_json_object, parse_max_rate
 from chat.domain.posting import WriteContext, submit_frame, writer_types
-from chat.domain.tokens import require_scope
+from chat.domain.tokens import needs_recheck, recheck, require_scope
 from chat.domain.wire import FRAME_MAX_BYTES, dumps, hello_payload, reset_frame, size_label
 from chat.errors import ChatError, private_room
 from chat.extensions import WEBSOCKET_WRITER
@@ -205,7 +205,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if frame.get("type") == "ping":
                 await self.send(text_data=dumps({"type": "pong"}))
             elif frame.get("type") in writer_types():
-                require_scope(self.scope.get("api_token"), TokenScope.POST)
+                await self.check_token()
                 await self.start_write(frame, nonce)
             else:
                 raise ChatError(
@@ -213,6 +213,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 )
         except ChatError as error:
             await self.send_error(error, nonce)
+
+    async def check_token(self) -> None:
+        """A connection opened with an API token writes only with `post`, and only while the
+        token lives (looked at again every RECHECK_SECONDS)."""
+        token = self.scope.get("api_token")
+        if token is None:
+            return
+        require_scope(token, TokenScope.POST)
+        if needs_recheck(token):
+            await database_sync_to_async(recheck)(token)
 
     async def start_write(self, frame: dict[str, Any], nonce: Any) -> None:
         """Run a write without waiting for it, so one client's posts do not queue behind each

@@ -206,3 +206,19 @@ async def test_an_unlisted_sites_websocket_is_refused_even_with_a_ticket(
     )
     connected, _ = await comm.connect(timeout=5)
     assert not connected
+
+
+async def test_a_revoked_tokens_websocket_stops_posting(
+    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = await make_token(alice, "bot", "read,post")
+    comm = await connect("/ws/rooms/lobby/", headers=bearer(made.raw))
+    await comm.next_frame("hello")
+    assert (await comm.send({"type": "message", "text": "one", "nonce": 1}))["type"] == "ack"
+    await database_sync_to_async(revoke_token)(alice, made.token.pk)
+    # Within RECHECK_SECONDS the connection has not looked again; past it, it has.
+    monkeypatch.setattr(tokens, "RECHECK_SECONDS", 0.0)
+    error = await comm.send({"type": "message", "text": "two", "nonce": 2})
+    assert (error["type"], error["code"]) == ("error", "token_revoked")
+    assert [e.text for e in await database_sync_to_async(list)(RoomEvent.objects.all())] == ["one"]
+    await comm.disconnect()
