@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
 from ..conftest import unavailable
 from .browsing import LIVE_MS, Contexts
@@ -200,6 +200,12 @@ def test_dplayer_on_another_site_reads_the_comments_and_posts_with_a_token(
     (posted,) = [event for event in world.history(EMBEDDED) if event["text"] == mine]
     assert posted["user"] == {"id": posted["user"]["id"], "name": "playerbot", "bot": True}
     assert (posted["color"], posted["mode"]) == ("#ff0000", "top")
+    # The site's own room page shows the bot's badge beside its name.
+    room_page = contexts.new(world.server.base_url).new_page()
+    room_page.goto(f"/rooms/{EMBEDDED}/")
+    item = room_page.locator(".msg", has_text=mine)
+    expect(item.locator(".bot-badge")).to_have_text("bot")
+    expect(room_page.locator(".msg", has_text=first).locator(".bot-badge")).to_have_text("bot")
 
 
 def test_another_site_reads_a_private_rooms_sse_with_a_ticket_and_opens_the_websocket(
