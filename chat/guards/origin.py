@@ -175,6 +175,8 @@ def room_origin_listed(sender: object, request: HttpRequest, **kwargs: object) -
     origin = request.headers.get("Origin")
     if not origin or not re.match(settings.CORS_URLS_REGEX, request.path_info):
         return False
+    if same_site(origin, request.META.get("HTTP_HOST")):
+        return False  # this site's own pages need no CORS (and cost no query)
     normalized = normalize_origin(origin)
     if normalized is None:
         return False
