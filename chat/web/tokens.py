@@ -8,9 +8,11 @@ CSRF (which protects cookies) does not apply to it, and CORS never grants creden
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 
@@ -41,8 +43,9 @@ def required_scope(request: HttpRequest) -> str:
 
 
 def url_ticket(request: HttpRequest) -> str | None:
-    """A read's `?ticket=` (chat.domain.tokens.issue_ticket), None without one."""
-    if request.method not in SAFE_METHODS:
+    """A read's `?ticket=` (chat.domain.tokens.issue_ticket), None without one. Only on the
+    paths other sites may read (CORS_URLS_REGEX): a link to a page never signs anyone in."""
+    if request.method not in SAFE_METHODS or not re.match(settings.CORS_URLS_REGEX, request.path_info):
         return None
     try:
         ticket = request.GET.get("ticket")

@@ -242,3 +242,14 @@ def test_staff_mark_a_bot_in_the_admin(alice: AbstractBaseUser, bob: AbstractBas
         {"action": "revoke", "_selected_action": [made.token.pk]},
     )
     assert ApiToken.objects.get().revoked_at is not None
+
+
+def test_a_ticket_in_a_pages_link_signs_nobody_in(room: Room, alice: AbstractBaseUser) -> None:
+    raw = create_token(alice, "reader", "read").raw
+    ticket = post(raw, {}, "/rooms/lobby/tickets").json()["ticket"]
+    page = Client().get(f"/rooms/lobby/?ticket={ticket}")
+    assert page.status_code == 200
+    assert b'data-testid="current-user"' not in page.content
+    history = Client().get(f"/rooms/lobby/history?ticket={ticket}")
+    assert history.status_code == 200
+    assert Client().get("/rooms/lobby/history?ticket=forged").json()["code"] == "invalid_ticket"
