@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.utils import timezone
 
-from .models import AuditEntry, HeldMessage, Room, RoomEvent, RoomRole, Sanction
+from .models import ApiToken, AuditEntry, BotAccount, HeldMessage, Room, RoomEvent, RoomRole, Sanction
 
 
 class RoomRoleInline(admin.TabularInline):
@@ -81,3 +82,38 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(BotAccount)
+class BotAccountAdmin(admin.ModelAdmin):
+    """Staff mark an account as a bot here (or with `createtoken --bot`)."""
+
+    list_display = ["user", "created_at"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by their owner (the account page, `createtoken`): here they are seen and revoked."""
+
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    search_fields = ["name", "user__username", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "digest", "scopes", "rooms", "created_at", "last_used_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: Any, queryset: Any) -> None:
+        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())

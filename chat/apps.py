@@ -23,11 +23,13 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self) -> None:
+        from corsheaders.signals import check_request_enabled
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_save
 
         from chat.domain import delivery
         from chat.domain.names import remember_name_skeleton
+        from chat.guards.origin import room_origin_listed
         from chat.realtime.batch import EventRules, use_event_rules
 
         request_finished.connect(close_request_connections, dispatch_uid="chat.close_request_connections")
@@ -35,3 +37,5 @@ class ChatConfig(AppConfig):
         post_save.connect(remember_name_skeleton, sender=get_user_model(), dispatch_uid="chat.name_skeleton")
         # The fan-out learns from the domain which events change access and which it may sample.
         use_event_rules(EventRules(changes_access=delivery.changes_access, may_sample=delivery.may_sample))
+        # A room's embed origin reads it cross-origin, as CORS_ALLOWED_ORIGINS do (chat/guards/origin.py).
+        check_request_enabled.connect(room_origin_listed, dispatch_uid="chat.room_origin_listed")

@@ -72,3 +72,15 @@ def rate_limited(message: str, retry_after: int) -> ChatError:
     return ChatError(
         "rate_limited", f"{message} Try again in {retry_after} s.", status=429, retry_after=retry_after
     )
+
+
+def invalid_token(message: str = "This API token is not valid.", code: str = "invalid_token") -> ChatError:
+    """A bearer token that is unknown or malformed (`invalid_token`), expired (`token_expired`)
+    or revoked (`token_revoked`): 401, whatever the session says."""
+    return ChatError(code, message, status=401)
+
+
+def token_forbidden(code: str, message: str, **extra: Any) -> ChatError:
+    """A valid token used beyond what it allows: `token_scope` (a scope it lacks, `scope` names
+    it), `token_room` (a room it is not for), `token_not_allowed` (a page that needs a session)."""
+    return ChatError(code, message, status=403, **extra)

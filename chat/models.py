@@ -76,6 +76,9 @@ class Room(models.Model):
     # When set, the overlay page needs ?key=<overlay_key>, and the key also opens a private
     # room's streams to an overlay (OBS has no session). The owner rotates or clears it.
     overlay_key = models.CharField(max_length=64, blank=True)
+    # The origin (https://video.example) of the owner's page that embeds this room's player:
+    # it may read the room cross-origin, and post with a token, as CORS_ALLOWED_ORIGINS may.
+    embed_origin = models.CharField(max_length=200, blank=True, db_index=True)
     # The seq of the newest event; bumped under a row lock in the inserting transaction.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     # Which log the seqs count in: a client's cursor is valid only with the epoch it came with.
@@ -141,6 +144,9 @@ class RoomEvent(models.Model):
     video_ms = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # True when the author was a bot account when the event was written (`user.bot` on the
+    # wire), null otherwise: nullable, so adding it never rewrites the log's table.
+    user_bot = models.BooleanField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["room", "seq"]
@@ -275,3 +281,44 @@ class NameSkeleton(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.skeleton}"
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read rooms"
+    POST = "post", "Post messages and comments"
+    MODERATE = "moderate", "Moderate"
+
+
+class ApiToken(models.Model):
+    """A personal API token (`Authorization: Bearer`): only its SHA-256 digest is stored; the
+    token itself is shown once, when it is made (chat/domain/tokens.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    # The token's first characters, to tell tokens apart on the account page; never enough to use.
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list, help_text="read, post, moderate")
+    rooms = models.ManyToManyField(Room, blank=True, related_name="+", help_text="empty: every room")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="empty: never")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...) of {self.user_id}"
+
+
+class BotAccount(models.Model):
+    """An account that staff marked as a bot: its events carry `user.bot: true`."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="bot_account"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"bot {self.user_id}"

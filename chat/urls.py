@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from chat.web import api, health, moderation, pages
+from chat.web import account, api, health, moderation, pages
 
 moderation_urls = [
     path("delete", moderation.delete, name="mod_delete"),
     path("clear", moderation.clear, name="mod_clear"),
+    path("system", moderation.system, name="mod_system"),
     path("timeout", moderation.timeout, name="mod_timeout"),
     path("ban", moderation.ban, name="mod_ban"),
     path("unban", moderation.unban, name="mod_unban"),
@@ -29,10 +30,14 @@ urlpatterns = [
     path("accounts/signup/", pages.signup, name="signup"),
     # Before Django's auth URLs, which name the same address `login` too.
     path("accounts/login/", pages.LoginView.as_view(), name="login"),
+    path("accounts/tokens/", account.tokens_page, name="tokens"),
+    path("accounts/tokens/<int:token_id>/revoke", account.revoke_token_view, name="revoke_token"),
     path("rooms/new", pages.create_room, name="create_room"),
     path("rooms/<slug:slug>/", pages.room_page, name="room"),
     path("rooms/<slug:slug>/history", api.history, name="history"),
     path("rooms/<slug:slug>/messages", api.post_message_view, name="room_messages"),
+    path("rooms/<slug:slug>/state", api.room_state_view, name="room_state"),
+    path("rooms/<slug:slug>/tickets", api.ticket_view, name="room_tickets"),
     path("rooms/<slug:slug>/moderate", moderation.moderate_page, name="moderate"),
     path("rooms/<slug:slug>/mod/", include(moderation_urls)),
 ]

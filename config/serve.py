@@ -41,8 +41,9 @@ DRAIN_POLL_SECS = 0.05
 SHUTDOWN_LEAVE_SECS = 3.0
 
 
-# Query parameters that are secrets (the overlay key opens a private room): never logged.
-SECRET_PARAMS = frozenset({"key"})
+# Query parameters that are secrets (the overlay key and a read ticket open a private room):
+# never logged.
+SECRET_PARAMS = frozenset({"key", "ticket"})
 REDACTED = "[redacted]"
 
 

@@ -55,6 +55,18 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Other sites whose pages may read rooms and post with an API token (never with cookies):
+# `https://video.example,https://other.example`. A room's owner adds one more for the room.
+CORS_ALLOWED_ORIGINS = [origin.rstrip("/").lower() for origin in env_list("CORS_ALLOWED_ORIGINS", [])]
+# django-cors-headers: only these paths answer other origins (chat/guards/origin.py), and never
+# with credentials, so CSRF_TRUSTED_ORIGINS does not widen.
+CORS_URLS_REGEX = (
+    r"^/(rooms/[^/]+/(history|messages|state|danmaku|danmaku\.xml|tickets|mod/[a-z]+)|dplayer/v3/)$"
+)
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "last-event-id"]
+CORS_EXPOSE_HEADERS = ["retry-after"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 # HTTPS (docs/OPERATIONS.md, "Production settings"): on by default when DEBUG is off, so that
 # `manage.py check --deploy` is clean; each can be turned off, e.g. for a plain-HTTP benchmark.
@@ -99,18 +111,23 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "corsheaders",
     "chat",
     "danmaku",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Ahead of everything that may answer (preflights never reach the views).
+    "corsheaders.middleware.CorsMiddleware",
     "chat.guards.csp.ContentSecurityPolicyMiddleware",
     "chat.guards.http_writes.HttpWriteRateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After it: a request with `Authorization: Bearer` is its token's user (chat/web/tokens.py).
+    "chat.web.tokens.BearerTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

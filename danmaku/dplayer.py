@@ -11,8 +11,10 @@ mean what they do elsewhere (400, 401, 404, 413, 429 with Retry-After).
 
 DPlayer posts JSON with axios and cannot send Django's CSRF token, so this endpoint checks the
 Origin header instead (the same rule as the WebSocket handshake) and accepts only
-`application/json`, which another site's page cannot send here without a CORS preflight that this
-server never answers.
+`application/json`, which another site's page cannot send here without a CORS preflight. A
+listed origin (CORS_ALLOWED_ORIGINS, the room's embed origin) passes the preflight, and then
+posts only with an API token (`Authorization: Bearer`, or DPlayer's own `token` field), as the
+token's account: never with this site's cookies.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from django.views.decorators.csrf import csrf_exempt
 from chat.domain.access import require_reader
 from chat.domain.inputs import is_number, parse_int
 from chat.domain.rooms import get_room
+from chat.domain.tokens import authenticate, require_scope
 from chat.errors import ChatError, error_response
-from chat.guards.origin import same_site
-from chat.models import Room
+from chat.guards.origin import origin_listed, origin_listed_anywhere, same_site
+from chat.models import Room, TokenScope
+from chat.types import AnyUser
 from chat.web.http import json_body, query_params, write_context
+from chat.web.tokens import request_token
 
 from .comments import post_danmaku
 from .models import RoomVideo
@@ -75,6 +80,7 @@ def endpoint(request: HttpRequest) -> JsonResponse:
 def read(request: HttpRequest) -> JsonResponse:
     query = query_params(request)
     room = _room(query.get("id"))
+    require_scope(request_token(request), TokenScope.READ, room)
     require_reader(request.user, room, query.get("key"))
     limit = parse_int(query.get("max"), "max", low=1, high=READ_MAX) or READ_DEFAULT_MAX
     # DPlayer draws what it gets: the newest `max` comments, in video order.
@@ -132,18 +138,39 @@ def _video_ms(value: object, video: RoomVideo | None) -> object:
     return round(value * 1000)
 
 
+def _poster(request: HttpRequest, room: Room, body: dict[str, Any]) -> AnyUser:
+    """Who posts: this site's page posts as its session (or a Bearer token's account); a listed
+    origin's page only as the account of a valid API token with `post` for this room (the
+    header's, else DPlayer's `token` field), never as the session its cookies may carry."""
+    origin = request.headers.get("Origin")
+    if same_site(origin, request.get_host()):
+        return request.user
+    if not origin_listed(origin, room.embed_origin):
+        raise ChatError("csrf_failed", "Cross-site requests are refused.", status=403)
+    token = request_token(request)
+    if token is None:
+        raw = body.get("token")
+        if not isinstance(raw, str) or not raw:
+            raise ChatError("token_required", "Posting from another site needs an API token.", status=401)
+        token = authenticate(raw)
+    require_scope(token, TokenScope.POST, room)
+    return token.user
+
+
 def send(request: HttpRequest) -> JsonResponse:
-    if not same_site(request.headers.get("Origin"), request.get_host()):
+    origin = request.headers.get("Origin")
+    if not same_site(origin, request.get_host()) and not origin_listed_anywhere(origin):
         raise ChatError("csrf_failed", "Cross-site requests are refused.", status=403)
     body: dict[str, Any] = json_body(request)
     room = _room(body.get("id", body.get("player")))
+    poster = _poster(request, room, body)
     fields = {
         "text": body.get("text"),
         "mode": _mode(body.get("type")),
         "color": _color(body.get("color")),
         "video_ms": _video_ms(body.get("time"), current_video(room)),
     }
-    posted = post_danmaku(room, request.user, fields, write_context(request))
+    posted = post_danmaku(room, poster, fields, write_context(request))
     if posted.event is None:  # held for a moderator's review
         return JsonResponse({"code": 0, "data": {"held": True, "message": posted.ack(None)["message"]}})
     event = posted.event

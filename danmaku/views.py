@@ -18,7 +18,7 @@ from chat.domain.access import can_appoint, can_open_overlay, require_moderator
 from chat.domain.audit import audit
 from chat.domain.eventlog import current_last_seq
 from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT, parse_int
-from chat.domain.moderation.roles import set_overlay_key
+from chat.domain.moderation.roles import set_embed_origin, set_overlay_key
 from chat.domain.rooms import find_room, get_room
 from chat.domain.wire import dumps, size_label, user_ref
 from chat.errors import ChatError, error_response, login_required
@@ -171,13 +171,22 @@ def room_video(request: HttpRequest, slug: str) -> HttpResponse:
         return room
     video = RoomVideo.objects.filter(room=room).first() or RoomVideo(room=room)
     form = VideoForm(instance=video)
+    origin_error = ""
     if request.method == "POST":
         action = request.POST.get("action", "video")
         if action in ("rotate-key", "clear-key"):
             set_overlay_key(room, request.user, rotate=action == "rotate-key")
             return redirect("room_video", slug=room.slug)
-        form = VideoForm(request.POST, instance=video)
-        if form.is_valid():
+        if action == "embed-origin":
+            try:
+                set_embed_origin(room, request.user, request.POST.get("origin", ""))
+            except ChatError as error:
+                origin_error = error.message
+            else:
+                return redirect("room_video", slug=room.slug)
+        else:
+            form = VideoForm(request.POST, instance=video)
+        if action != "embed-origin" and form.is_valid():
             with transaction.atomic():
                 set_video(room, video, form.cleaned_data)
                 audit(room, request.user, "video", **video_detail(video))
@@ -188,8 +197,14 @@ def room_video(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "danmaku/video.html",
-        {"room": room, "form": form, "video": video, "overlay_url": overlay_url},
-        status=400 if form.errors else 200,
+        {
+            "room": room,
+            "form": form,
+            "video": video,
+            "overlay_url": overlay_url,
+            "origin_error": origin_error,
+        },
+        status=400 if form.errors or origin_error else 200,
     )
 
 

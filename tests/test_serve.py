@@ -22,6 +22,8 @@ from config.serve import redacted_path
         ("/rooms/a/overlay?key", "/rooms/a/overlay?key=[redacted]"),
         ("/rooms/a/overlay?monkey=banana&keys=2", "/rooms/a/overlay?monkey=banana&keys=2"),
         ("/rooms/a/", "/rooms/a/"),
+        ("/rooms/a/events?ticket=abc:def&after=1", "/rooms/a/events?ticket=[redacted]&after=1"),
+        ("/ws/rooms/a/?tick%65t=abc", "/ws/rooms/a/?tick%65t=[redacted]"),
     ],
 )
 def test_secret_query_parameters_are_redacted(path: str, logged: str) -> None:

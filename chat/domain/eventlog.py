@@ -12,6 +12,7 @@ from chat.models import CONTENT_KINDS, EventKind, Room, RoomEvent, new_log_epoch
 from chat.realtime.publish import publish_after_commit  # the one way up: publish after commit
 from chat.types import AnyUser
 
+from .bots import is_bot
 from .wire import WireEvent, event_to_wire
 
 HISTORY_MAX_LIMIT = 200
@@ -41,6 +42,7 @@ def append_event(
         text=text,
         data=data or {},
         video_ms=video_ms,
+        user_bot=True if author is not None and is_bot(author) else None,
     )
     # No savepoint: inside a larger transaction (a moderation action, a trip of posts in
     # chat/domain/batching.py) a failure here fails that transaction, which is what it should do.

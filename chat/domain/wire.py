@@ -40,7 +40,9 @@ def format_ts(moment: datetime) -> str:
 
 
 def event_to_wire(event: RoomEvent) -> WireEvent:
-    user = {"id": event.user_id, "name": event.user_name} if event.user_id else None
+    user: dict[str, Any] | None = {"id": event.user_id, "name": event.user_name} if event.user_id else None
+    if user is not None and event.user_bot:
+        user["bot"] = True
     wire: WireEvent = {
         "seq": event.seq,
         "kind": event.kind,

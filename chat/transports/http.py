@@ -22,10 +22,11 @@ from django.contrib.auth.models import AnonymousUser
 from chat.clients import client_address, query_param
 from chat.domain.access import can_read, require_reader
 from chat.domain.rooms import find_room, get_room
+from chat.domain.tokens import require_scope
 from chat.domain.wire import dumps
 from chat.errors import ChatError, rate_limited
 from chat.guards.ratelimit import hit, parse_rate
-from chat.models import Room
+from chat.models import Room, TokenScope
 from chat.realtime.presence import presence_identity
 from chat.types import Receive, Scope, Send
 
@@ -85,6 +86,7 @@ def _admit_reader(scope: Scope, room: Room, connecting: bool) -> None:
         retry_after = hit(f"connect:ip:{address}", parse_rate(settings.CHAT_CONNECT_RATE_IP))
         if retry_after is not None:
             raise rate_limited("Too many new connections from your network.", retry_after)
+    require_scope(scope.get("api_token"), TokenScope.READ, room)
     require_reader(scope.get("user") or AnonymousUser(), room, query_param(scope, "key"))
 
 

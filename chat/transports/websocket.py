@@ -20,10 +20,11 @@ from chat.domain.batching import run_batched
 from chat.domain.eventlog import log_position
 from chat.domain.inputs import clean_nonce, parse_cursor, parse_epoch, parse_json_object, parse_max_rate
 from chat.domain.posting import WriteContext, submit_frame, writer_types
+from chat.domain.tokens import needs_recheck, recheck, require_scope
 from chat.domain.wire import FRAME_MAX_BYTES, dumps, hello_payload, reset_frame, size_label
 from chat.errors import ChatError, private_room
 from chat.extensions import WEBSOCKET_WRITER
-from chat.models import Room
+from chat.models import Room, TokenScope
 from chat.realtime.batch import Batch
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
@@ -49,6 +50,7 @@ class CloseCode(IntEnum):
     # Not 1011: a server may send only 1000 and 3000-4999 (autobahn refuses anything else).
     SERVER_ERROR = 4500
     BAD_REQUEST = 4400
+    UNAUTHORIZED = 4401  # an API token that is not valid (unknown, expired, revoked)
     FORBIDDEN = 4403  # a private room this client may not read (or no longer may)
     ROOM_NOT_FOUND = 4404
     TOO_MANY_CONNECTIONS = 4429  # the address opened too many connections; retry_after says when
@@ -203,6 +205,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if frame.get("type") == "ping":
                 await self.send(text_data=dumps({"type": "pong"}))
             elif frame.get("type") in writer_types():
+                await self.check_token()
                 await self.start_write(frame, nonce)
             else:
                 raise ChatError(
@@ -210,6 +213,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 )
         except ChatError as error:
             await self.send_error(error, nonce)
+
+    async def check_token(self) -> None:
+        """A connection opened with an API token writes only with `post`, and only while the
+        token lives (looked at again every RECHECK_SECONDS)."""
+        token = self.scope.get("api_token")
+        if token is None:
+            return
+        require_scope(token, TokenScope.POST)
+        if needs_recheck(token):
+            await database_sync_to_async(recheck)(token)
 
     async def start_write(self, frame: dict[str, Any], nonce: Any) -> None:
         """Run a write without waiting for it, so one client's posts do not queue behind each

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.http import require_POST, require_safe
 
 from chat.domain.access import require_reader
-from chat.domain.eventlog import HISTORY_MAX_LIMIT, history_before
+from chat.domain.eventlog import HISTORY_MAX_LIMIT, history_before, log_position
 from chat.domain.inputs import SEQ_MAX, clean_nonce, parse_int
 from chat.domain.posting import submit_frame
 from chat.domain.rooms import get_room
+from chat.domain.tokens import TICKET_SECONDS, issue_ticket
 from chat.errors import ChatError, error_response
+from chat.models import Room
+from chat.realtime.hub import get_hub
 
 from .http import json_body, query_params, write_context
+from .tokens import request_token
 
 HISTORY_DEFAULT_LIMIT = 50
 
@@ -46,3 +51,40 @@ def history(request: HttpRequest, slug: str) -> JsonResponse:
     events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT)
     answer = {"events": events, "last_seq": room.last_seq, "epoch": room.log_epoch, "has_more": has_more}
     return JsonResponse(answer)
+
+
+def _readable_room(request: HttpRequest, slug: str) -> Room:
+    room = get_room(slug)
+    require_reader(request.user, room)
+    return room
+
+
+async def room_state_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """`GET /rooms/<slug>/state`: `{"room", "last_seq", "epoch", "presence": {"count", "guests"}}`,
+    for a site's backend (a `read` token) as for anyone who may read the room."""
+    if request.method not in {"GET", "HEAD"}:
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    try:
+        room = await sync_to_async(_readable_room)(request, slug)
+    except ChatError as error:
+        return error_response(error)
+    last_seq, epoch = await sync_to_async(log_position)(room.pk)
+    snapshot = await get_hub().presence_store.snapshot(room.pk)
+    presence = {"count": snapshot.count, "guests": snapshot.guests}
+    return JsonResponse({"room": room.slug, "last_seq": last_seq, "epoch": epoch, "presence": presence})
+
+
+@require_POST
+def ticket_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """`POST /rooms/<slug>/tickets {"scopes"?}` with an API token: a short-lived ticket that a
+    browser page puts in a stream's URL (`?ticket=`), where it cannot send a header."""
+    try:
+        token = request_token(request)
+        if token is None:
+            raise ChatError("token_required", "Tickets are made with an API token.", status=401)
+        room = get_room(slug)
+        body = json_body(request) if request.body else {}
+        ticket = issue_ticket(token, room, body.get("scopes"))
+    except ChatError as error:
+        return error_response(error)
+    return JsonResponse({"ticket": ticket, "expires_in": TICKET_SECONDS})

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from chat.domain.access import can_appoint, require_moderator
 from chat.domain.audit import audit_to_wire
 from chat.domain.inputs import SEQ_MAX, parse_int
+from chat.domain.moderation.notices import post_system_notice
 from chat.domain.moderation.removal import clear_room, delete_event
 from chat.domain.moderation.review import decide_held, held_to_wire
 from chat.domain.moderation.roles import room_state, set_role
@@ -115,6 +116,12 @@ def delete(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpRespon
 def clear(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
     """`POST mod/clear {"reason"?}`"""
     return event_answer(clear_room(room, request.user, body.get("reason")))
+
+
+@mod_action
+def system(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/system {"text"}`: a system notice."""
+    return event_answer(post_system_notice(room, request.user, body.get("text")))
 
 
 @mod_action

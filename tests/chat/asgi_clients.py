@@ -91,10 +91,14 @@ class WebSocketClient:
 
 
 async def connect(
-    path: str, user: AbstractBaseUser | None = None, headers: list[tuple[bytes, bytes]] | None = None
+    path: str,
+    user: AbstractBaseUser | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    origin: bytes = ORIGIN[1],
 ) -> WebSocketClient:
     cookie = await database_sync_to_async(session_cookie)(user)
-    comm = WebsocketCommunicator(application, path, headers=[HOST, ORIGIN, *cookie, *(headers or [])])
+    handshake = [HOST, (b"origin", origin), *cookie, *(headers or [])]
+    comm = WebsocketCommunicator(application, path, headers=handshake)
     connected, _ = await comm.connect(timeout=5)
     assert connected
     return WebSocketClient(comm)

@@ -268,3 +268,32 @@ def test_the_watch_page_isolates_the_titles(client: Client, recorded: RoomVideo)
     page = client.get("/rooms/lobby/watch").content.decode()
     assert '<h1 class="room-name"><bdi>\u202eLobby</bdi></h1>' in page
     assert 'data-testid="video-title"><bdi>Clip\u2067</bdi></p>' in page
+
+
+def test_the_owner_names_the_embedding_site(
+    client: Client, room: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    room.owner = alice
+    room.save()
+    client.force_login(bob)
+    answer = client.post("/rooms/lobby/video", {"action": "embed-origin", "origin": "https://evil.example"})
+    assert answer.status_code == 403
+    client.force_login(alice)
+    for bad in ("https://videos.example/page", "javascript:alert(1)", "ftp://videos.example"):
+        answer = client.post("/rooms/lobby/video", {"action": "embed-origin", "origin": bad})
+        assert answer.status_code == 400
+        assert b"https://host" in answer.content
+    assert Room.objects.get(pk=room.pk).embed_origin == ""
+    answer = client.post(
+        "/rooms/lobby/video", {"action": "embed-origin", "origin": " https://Videos.Example "}
+    )
+    assert answer.status_code == 302
+    assert Room.objects.get(pk=room.pk).embed_origin == "https://videos.example"
+    assert 'value="https://videos.example"' in client.get("/rooms/lobby/video").content.decode()
+    client.post("/rooms/lobby/video", {"action": "embed-origin", "origin": ""})
+    assert Room.objects.get(pk=room.pk).embed_origin == ""
+    assert not RoomVideo.objects.exists()  # the video form was not touched
+    assert list(AuditEntry.objects.filter(action="embed_origin").values_list("detail", flat=True)) == [
+        {"origin": "https://videos.example"},
+        {"origin": ""},
+    ]

@@ -13,6 +13,7 @@ from chat.domain.eventlog import append_event
 from chat.domain.room_settings import PUBLIC_SETTINGS, room_settings
 from chat.domain.wire import format_ts
 from chat.errors import ChatError
+from chat.guards.origin import normalize_origin
 from chat.models import EventKind, Room, RoomRole, Sanction, new_overlay_key
 from chat.types import AnyUser
 
@@ -60,6 +61,25 @@ def set_overlay_key(room: Room, actor: AnyUser, *, rotate: bool) -> str:
             public = {n: getattr(fresh, n) for n in PUBLIC_SETTINGS}
             append_event(room, EventKind.SETTINGS, data={"settings": public})
     return room.overlay_key
+
+
+def set_embed_origin(room: Room, actor: AnyUser, origin: object) -> str:
+    """The owner (or staff) names the origin of the page that embeds the room's player
+    (`https://videos.example`; "" for none): it may then read the room from its pages and post
+    with API tokens (docs/PROTOCOL.md "Other sites"). ChatError `invalid` for anything but an
+    http(s) origin."""
+    require_owner(actor, room, "set the embedding site")
+    raw = origin.strip() if isinstance(origin, str) else origin
+    normalized = "" if raw == "" else normalize_origin(raw)
+    if normalized is None:
+        raise ChatError(
+            "invalid", "Give the site as https://host or https://host:port, nothing after it.", field="origin"
+        )
+    with transaction.atomic():
+        Room.objects.filter(pk=room.pk).update(embed_origin=normalized)
+        room.embed_origin = normalized
+        audit(room, actor, "embed_origin", origin=normalized)
+    return normalized
 
 
 def room_state(room: Room) -> dict[str, Any]:

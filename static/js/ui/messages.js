@@ -170,7 +170,9 @@ export class MessageList {
       if (this.meId !== null && event.user.id === this.meId) item.classList.add("msg-mine");
       const author = element("bdi", "msg-author", event.user.name);
       author.dataset.userId = String(event.user.id);
-      item.append(author, element("bdi", "msg-text", event.text ?? ""));
+      item.append(author);
+      if (event.user.bot === true) item.append(element("span", "bot-badge", "bot"));
+      item.append(element("bdi", "msg-text", event.text ?? ""));
     }
     const time = renderTime(event.ts);
     if (time) item.append(time);

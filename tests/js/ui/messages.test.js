@@ -45,6 +45,15 @@ test("user text is shown as text, with its author", (t) => {
   assert.equal(system.textContent.startsWith("Welcome"), true);
 });
 
+test("a bot's messages carry a bot badge; people's do not", (t) => {
+  const { messages, list } = setUp(t);
+  messages.apply([message(1), message(2, { user: { id: 9, name: "<b>beep</b>", bot: true } })]);
+  const [person, bot] = list.children;
+  assert.equal(byClass(person, "bot-badge").length, 0);
+  assert.equal(byClass(bot, "bot-badge")[0].textContent, "bot");
+  assert.equal(byClass(bot, "msg-author")[0].textContent, "<b>beep</b>");
+});
+
 test("names and messages are bidi-isolated, so their controls cannot reorder the line", (t) => {
   const { messages, list } = setUp(t);
   const user = { id: 3, name: "\u202eevil" };

@@ -1,0 +1,224 @@
+"""API tokens on the ASGI paths (chat/transports/routing.py): the WebSocket handshake, SSE and
+long-poll accept `Authorization: Bearer`, within the token's scopes and rooms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
+
+from chat.domain import tokens
+from chat.domain.posting import post_message
+from chat.domain.tokens import TICKET_SECONDS, create_token, revoke_token
+from chat.models import Room, RoomEvent
+from chat.realtime.hub import Hub
+from config.asgi import application
+from tests.chat.asgi_clients import HOST, ORIGIN, SseStream, asgi_get, connect
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
+
+make_token = database_sync_to_async(create_token)
+post = database_sync_to_async(post_message)
+
+
+def bearer(raw: str) -> list[tuple[bytes, bytes]]:
+    return [(b"authorization", f"Bearer {raw}".encode())]
+
+
+async def test_a_websocket_with_a_token_reads_and_posts_as_its_account(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    raw = (await make_token(alice, "bot", "read,post")).raw
+    comm = await connect("/ws/rooms/lobby/", headers=bearer(raw))
+    hello = await comm.next_frame("hello")
+    assert hello["me"] == {"id": alice.pk, "name": "alice"}
+    ack = await comm.send({"type": "message", "text": "beep", "nonce": 1})
+    assert ack["type"] == "ack"
+    (event,) = await comm.receive_events(1)
+    assert event["user"]["name"] == "alice"
+    await comm.disconnect()
+
+
+async def test_a_read_token_cannot_post_over_the_websocket(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    raw = (await make_token(alice, "reader", "read")).raw
+    comm = await connect("/ws/rooms/lobby/", headers=bearer(raw))
+    await comm.next_frame("hello")
+    error = await comm.send({"type": "message", "text": "nope", "nonce": 2})
+    assert (error["type"], error["code"], error["nonce"]) == ("error", "token_scope", 2)
+    assert not await database_sync_to_async(RoomEvent.objects.exists)()
+    await comm.disconnect()
+
+
+async def test_a_bad_token_closes_the_websocket_4401(hub: Hub, room: Room, alice: AbstractBaseUser) -> None:
+    made = await make_token(alice, "bot", "read")
+    await database_sync_to_async(revoke_token)(alice, made.token.pk)
+    for raw, code in ((made.raw, "token_revoked"), ("garbage", "invalid_token")):
+        comm = WebsocketCommunicator(application, "/ws/rooms/lobby/", headers=[HOST, ORIGIN, *bearer(raw)])
+        await comm.connect(timeout=5)
+        assert json.loads(await comm.receive_from(timeout=5))["code"] == code
+        assert (await comm.receive_output(timeout=5))["code"] == 4401
+
+
+async def test_a_token_for_another_room_or_without_read_is_refused_4403(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    other = await database_sync_to_async(Room.objects.create)(slug="other", title="Other")
+    for scopes, rooms, code in (("read", [other], "token_room"), ("post", [], "token_scope")):
+        raw = (await make_token(alice, f"t-{code}", scopes, rooms=rooms)).raw
+        comm = WebsocketCommunicator(application, "/ws/rooms/lobby/", headers=[HOST, ORIGIN, *bearer(raw)])
+        await comm.connect(timeout=5)
+        assert json.loads(await comm.receive_from(timeout=5))["code"] == code
+        assert (await comm.receive_output(timeout=5))["code"] == 4403
+
+
+async def test_a_token_reads_a_private_room_over_long_poll_and_sse(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    room.private = True
+    room.owner = alice
+    await database_sync_to_async(room.save)()
+    await post(room, alice, "secret")
+    status, _, body = await asgi_get("/rooms/lobby/poll?after=0&timeout=1")
+    assert (status, body["code"]) == (403, "private_room")
+    raw = (await make_token(alice, "reader", "read")).raw
+    status, _, body = await asgi_get("/rooms/lobby/poll?after=0&timeout=1", bearer(raw))
+    assert status == 200
+    assert [e["text"] for e in body["events"]] == ["secret"]
+    status, _, body = await asgi_get("/rooms/lobby/events?after=0", [*bearer("garbage")])
+    assert (status, body["code"]) == (401, "invalid_token")
+    poster = (await make_token(alice, "poster", "post")).raw
+    status, _, body = await asgi_get("/rooms/lobby/poll?after=0&timeout=1", bearer(poster))
+    assert (status, body["code"]) == (403, "token_scope")
+
+
+# --- tickets and other sites' pages ------------------------------------------------------
+
+PLAYER_SITE = b"https://videos.example"
+
+
+def get_ticket(raw: str, slug: str = "lobby", scopes: list[str] | None = None) -> Any:
+    body = json.dumps({"scopes": scopes}) if scopes is not None else ""
+    return Client().post(
+        f"/rooms/{slug}/tickets",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+
+
+def private(room: Room, owner: AbstractBaseUser) -> None:
+    room.private = True
+    room.owner = owner
+    room.embed_origin = PLAYER_SITE.decode()
+    room.save()
+
+
+def test_tickets_are_made_with_a_token_within_its_scopes(room: Room, alice: AbstractBaseUser) -> None:
+    client = Client()
+    client.force_login(alice)
+    answer = client.post("/rooms/lobby/tickets")
+    assert (answer.status_code, answer.json()["code"]) == (401, "token_required")
+    reader = create_token(alice, "reader", "read").raw
+    answer = get_ticket(reader)
+    assert answer.status_code == 200
+    assert answer.json()["expires_in"] == TICKET_SECONDS
+    assert get_ticket(reader, scopes=["read", "post"]).json()["code"] == "token_scope"
+    assert get_ticket(reader, scopes=["moderate"]).json()["code"] == "invalid"
+    poster = create_token(alice, "poster", "post").raw
+    assert get_ticket(poster).json()["code"] == "token_scope"
+    assert get_ticket(reader, slug="nowhere").status_code == 404
+
+
+async def test_a_ticket_opens_a_private_rooms_streams_and_history(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    await database_sync_to_async(private)(room, alice)
+    await post(room, alice, "secret")
+    raw = (await make_token(alice, "reader", "read")).raw
+    ticket = (await database_sync_to_async(get_ticket)(raw)).json()["ticket"]
+    status, _, body = await asgi_get(f"/rooms/lobby/poll?after=0&timeout=1&ticket={ticket}")
+    assert status == 200
+    assert [e["text"] for e in body["events"]] == ["secret"]
+    stream = await SseStream(
+        f"/rooms/lobby/events?after=0&ticket={ticket}", [(b"origin", PLAYER_SITE)]
+    ).open()
+    assert stream.headers[b"access-control-allow-origin"] == PLAYER_SITE
+    assert [e["text"] for e in await stream.events_until(1)] == ["secret"]
+    await stream.close()
+    history = await database_sync_to_async(Client().get)(f"/rooms/lobby/history?ticket={ticket}")
+    assert [e["text"] for e in history.json()["events"]] == ["secret"]
+
+
+async def test_bad_expired_and_revoked_tickets_are_refused(
+    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await database_sync_to_async(private)(room, alice)
+    made = await make_token(alice, "reader", "read")
+    ticket = (await database_sync_to_async(get_ticket)(made.raw)).json()["ticket"]
+    status, _, body = await asgi_get(f"/rooms/lobby/poll?timeout=1&ticket={ticket}x")
+    assert (status, body["code"]) == (401, "invalid_ticket")
+    other = await database_sync_to_async(Room.objects.create)(slug="other", title="Other")
+    status, _, body = await asgi_get(f"/rooms/other/poll?timeout=1&ticket={ticket}")
+    assert (status, body["code"]) == (403, "token_room")
+    assert other.pk
+    await database_sync_to_async(revoke_token)(alice, made.token.pk)
+    status, _, body = await asgi_get(f"/rooms/lobby/poll?timeout=1&ticket={ticket}")
+    assert (status, body["code"]) == (401, "token_revoked")
+    monkeypatch.setattr(tokens, "TICKET_SECONDS", -1)
+    fresh = await make_token(alice, "again", "read")
+    ticket = (await database_sync_to_async(get_ticket)(fresh.raw)).json()["ticket"]
+    status, _, body = await asgi_get(f"/rooms/lobby/poll?timeout=1&ticket={ticket}")
+    assert (status, body["code"]) == (401, "invalid_ticket")
+
+
+async def test_a_listed_sites_websocket_posts_with_a_ticket_never_with_cookies(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    room.embed_origin = PLAYER_SITE.decode()
+    await database_sync_to_async(room.save)()
+    raw = (await make_token(alice, "player", "read,post")).raw
+    ticket = (await database_sync_to_async(get_ticket)(raw, "lobby", ["read", "post"])).json()["ticket"]
+    comm = await connect(f"/ws/rooms/lobby/?ticket={ticket}", origin=PLAYER_SITE)
+    assert (await comm.next_frame("hello"))["me"]["name"] == "alice"
+    assert (await comm.send({"type": "message", "text": "from the player", "nonce": 1}))["type"] == "ack"
+    await comm.disconnect()
+    # alice's session cookie from the listed site's page: a guest there
+    comm = await connect("/ws/rooms/lobby/", alice, origin=PLAYER_SITE)
+    assert (await comm.next_frame("hello"))["me"] is None
+    assert (await comm.send({"type": "message", "text": "cookie", "nonce": 2}))["code"] == "login_required"
+    await comm.disconnect()
+
+
+async def test_an_unlisted_sites_websocket_is_refused_even_with_a_ticket(
+    hub: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    raw = (await make_token(alice, "player", "read")).raw
+    ticket = (await database_sync_to_async(get_ticket)(raw)).json()["ticket"]
+    comm = WebsocketCommunicator(
+        application, f"/ws/rooms/lobby/?ticket={ticket}", headers=[HOST, (b"origin", b"https://evil.example")]
+    )
+    connected, _ = await comm.connect(timeout=5)
+    assert not connected
+
+
+async def test_a_revoked_tokens_websocket_stops_posting(
+    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = await make_token(alice, "bot", "read,post")
+    comm = await connect("/ws/rooms/lobby/", headers=bearer(made.raw))
+    await comm.next_frame("hello")
+    assert (await comm.send({"type": "message", "text": "one", "nonce": 1}))["type"] == "ack"
+    await database_sync_to_async(revoke_token)(alice, made.token.pk)
+    # Within RECHECK_SECONDS the connection has not looked again; past it, it has.
+    monkeypatch.setattr(tokens, "RECHECK_SECONDS", 0.0)
+    error = await comm.send({"type": "message", "text": "two", "nonce": 2})
+    assert (error["type"], error["code"]) == ("error", "token_revoked")
+    assert [e.text for e in await database_sync_to_async(list)(RoomEvent.objects.all())] == ["one"]
+    await comm.disconnect()
