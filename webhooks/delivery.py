@@ -1,0 +1,138 @@
+"""One attempt of one delivery: claim it, sign it, send it, record what came back, and queue
+the next attempt or disable the endpoint."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from chat.domain.audit import audit
+
+from .models import Attempt, Delivery, DeliveryState, DisabledReason, Endpoint
+from .schedule import retry_delay
+from .sender import Outcome, post
+from .signing import signed_headers
+from .tasks import enqueue_delivery
+
+logger = logging.getLogger(__name__)
+
+GONE = 410
+# A claimed attempt whose worker died is queued again after this much more than the timeout.
+LEASE_GRACE = timedelta(seconds=60)
+RECOVER_BATCH = 1000  # stuck deliveries queued again per sweep
+
+
+def secrets_in_force(endpoint: Endpoint, now: datetime) -> list[str]:
+    """The secret, and the one before it while its rotation window lasts."""
+    secrets = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_until and endpoint.previous_secret_until > now:
+        secrets.append(endpoint.previous_secret)
+    return secrets
+
+
+def claim(delivery_id: int, attempts_made: int) -> bool:
+    """Move the delivery from `attempts_made` to `attempts_made + 1` claimed attempts; False
+    when another worker did first (or the delivery is no longer pending)."""
+    updated = Delivery.objects.filter(
+        pk=delivery_id, state=DeliveryState.PENDING, attempts=attempts_made
+    ).update(attempts=attempts_made + 1, next_attempt_at=timezone.now())
+    return updated == 1
+
+
+def attempt_delivery(delivery_id: int, attempts_made: int) -> Outcome | None:
+    """Send attempt `attempts_made + 1`; what came back, or None when it was not this worker's."""
+    if not claim(delivery_id, attempts_made):
+        return None
+    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.enabled:
+        Delivery.objects.filter(pk=delivery_id).update(state=DeliveryState.FAILED)
+        return None
+    body = delivery.payload.encode()
+    started_at = timezone.now()
+    headers = signed_headers(
+        secrets_in_force(endpoint, started_at), delivery.message_id, int(time.time()), body
+    )
+    outcome = post(endpoint.url, body, headers)
+    record(delivery, outcome, started_at)
+    return outcome
+
+
+def record(delivery: Delivery, outcome: Outcome, started_at: datetime) -> None:
+    """Log the attempt; then delivered, retried later, given up, or the endpoint disabled."""
+    now = timezone.now()
+    status = outcome.status
+    with transaction.atomic():
+        Attempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempts,
+            started_at=started_at,
+            status=status,
+            error=outcome.error,
+            latency_ms=outcome.latency_ms,
+            excerpt=outcome.excerpt,
+        )
+        delivery.last_status = status
+        endpoint = Endpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+        if status is not None and 200 <= status < 300:
+            delivery.state = DeliveryState.DELIVERED
+            delivery.delivered_at = now
+            endpoint.failure_streak = 0
+            endpoint.failing_since = None
+        else:
+            endpoint.failure_streak += 1
+            endpoint.failing_since = endpoint.failing_since or started_at
+            if status == GONE:
+                disable(endpoint, DisabledReason.GONE, f"The receiver answered {GONE} Gone.")
+            elif endpoint.enabled and now - endpoint.failing_since >= settings.WEBHOOK_DISABLE_AFTER:
+                disable(
+                    endpoint, DisabledReason.FAILING, f"Every delivery failed since {endpoint.failing_since}."
+                )
+            delay = (
+                retry_delay(delivery.attempts, status, outcome.retry_after, now) if endpoint.enabled else None
+            )
+            if delay is None:
+                delivery.state = DeliveryState.FAILED
+            else:
+                delivery.next_attempt_at = now + timedelta(seconds=delay)
+                enqueue_delivery(delivery.pk, delivery.attempts, run_after=delivery.next_attempt_at)
+        endpoint.save(
+            update_fields=["failure_streak", "failing_since", "enabled", "disabled_reason", "disabled_at"]
+        )
+        delivery.save(update_fields=["state", "delivered_at", "last_status", "next_attempt_at"])
+
+
+def disable(endpoint: Endpoint, reason: DisabledReason, why: str) -> None:
+    """Turn the endpoint off and say so in the room's audit log (the moderator's page shows it)."""
+    if not endpoint.enabled:
+        return
+    endpoint.enabled = False
+    endpoint.disabled_reason = reason
+    endpoint.disabled_at = timezone.now()
+    audit(
+        endpoint.room, AnonymousUser(), "webhook_disabled", reason=why, endpoint=endpoint.pk, url=endpoint.url
+    )
+    logger.warning("webhook endpoint %s (%s) disabled: %s", endpoint.pk, endpoint.url, why)
+
+
+def recover_stuck() -> int:
+    """Queue again the pending deliveries whose attempt was claimed or due long ago (the worker
+    that claimed it stopped mid-attempt, or its task was lost); how many. A duplicate task is
+    harmless: only one worker can claim each attempt."""
+    overdue = timezone.now() - timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS) - LEASE_GRACE
+    stuck = list(
+        Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lt=overdue)
+        .order_by("next_attempt_at")
+        .values_list("pk", "attempts")[:RECOVER_BATCH]
+    )
+    with transaction.atomic():
+        for delivery_id, attempts in stuck:
+            enqueue_delivery(delivery_id, attempts)
+            Delivery.objects.filter(pk=delivery_id, attempts=attempts).update(next_attempt_at=timezone.now())
+    return len(stuck)

@@ -1,0 +1,95 @@
+"""One POST of a delivery to the checked address, with a deadline, never following a redirect."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from .errors import WebhookError
+from .ssrf import Target, resolve
+
+EXCERPT_MAX_CHARS = 500  # of the answer's body kept in the delivery log
+READ_MAX_BYTES = 4096  # read at most this much of an answer (only the excerpt is kept)
+USER_AGENT = "chat-danmaku-webhooks/1"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int | None  # None: no HTTP answer
+    error: str  # a stable code when there was no answer: timeout, refused, private_address, ...
+    latency_ms: int
+    excerpt: str
+    retry_after: str | None  # the answer's Retry-After header, as sent
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to the checked address, with the URL's host name for SNI and the certificate check."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+        self._address = target.address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    """POST `body`; a redirect is an answer like any other (3xx: a failed attempt)."""
+    started = time.monotonic()
+
+    def outcome(
+        status: int | None, error: str = "", excerpt: str = "", retry_after: str | None = None
+    ) -> Outcome:
+        latency = int((time.monotonic() - started) * 1000)
+        return Outcome(status, error, latency, excerpt[:EXCERPT_MAX_CHARS], retry_after)
+
+    try:
+        target = resolve(url)
+    except WebhookError as error:
+        return outcome(None, error.code, error.message)
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(target, timeout)
+    all_headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Connection": "close",
+        **headers,
+    }
+    deadline = started + timeout
+    try:
+        connection.request("POST", target.path, body=body, headers=all_headers)
+        if connection.sock is not None:
+            connection.sock.settimeout(max(0.001, deadline - time.monotonic()))
+        response = connection.getresponse()
+        data = response.read(READ_MAX_BYTES) if time.monotonic() < deadline else b""
+        return outcome(
+            response.status,
+            excerpt=data.decode("utf-8", "replace"),
+            retry_after=response.getheader("Retry-After"),
+        )
+    except TimeoutError:
+        return outcome(None, "timeout", f"No answer within {timeout} s.")
+    except ssl.SSLError as error:
+        return outcome(None, "tls_error", str(error))
+    except ConnectionRefusedError:
+        return outcome(None, "connection_refused", "The connection was refused.")
+    except (OSError, http.client.HTTPException) as error:
+        return outcome(None, "connection_error", f"{type(error).__name__}: {error}")
+    finally:
+        connection.close()
