@@ -62,7 +62,9 @@ def test_a_name_that_turned_to_loopback_is_refused_at_delivery(lobby: Room, sett
         settings.WEBHOOK_ALLOW_PRIVATE = False
         post(lobby, "to the inside")
         outcome = attempt_delivery(only_delivery().pk, 0)
-        assert outcome is not None and outcome.status is None and outcome.error == "private_address"
+        assert outcome is not None
+        assert outcome.status is None
+        assert outcome.error == "private_address"
         assert receiver.requests == []
         assert Attempt.objects.get().error == "private_address"
 
@@ -74,7 +76,8 @@ def test_a_redirect_to_loopback_is_not_followed(lobby: Room) -> None:
             add_endpoint(lobby, hop.url, "message")
             post(lobby, "redirected")
             outcome = attempt_delivery(only_delivery().pk, 0)
-        assert outcome is not None and outcome.status == 307
+        assert outcome is not None
+        assert outcome.status == 307
         assert inside.requests == []
 
 
