@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.utils import timezone
 
 from chat.domain.wire import dumps, event_to_wire
@@ -48,13 +48,16 @@ def fan_out_room(room_id: int) -> int:
     made: list[Delivery] = []
     with transaction.atomic():
         endpoints = list(
-            Endpoint.objects.select_for_update()
-            .filter(room_id=room_id, enabled=True)
-            .annotate(pending=Count("deliveries", filter=Q(deliveries__state=DeliveryState.PENDING)))
-            .order_by("pk")
+            Endpoint.objects.select_for_update().filter(room_id=room_id, enabled=True).order_by("pk")
         )
         if not endpoints:
             return 0
+        waiting = dict(
+            Delivery.objects.filter(endpoint__in=endpoints, state=DeliveryState.PENDING)
+            .values("endpoint")
+            .annotate(count=Count("pk"))
+            .values_list("endpoint", "count")
+        )
         room = Room.objects.get(pk=room_id)
         low = min(endpoint.cursor for endpoint in endpoints)
         events = list(RoomEvent.objects.filter(room_id=room_id, seq__gt=low).order_by("seq")[:FANOUT_BATCH])
@@ -62,7 +65,7 @@ def fan_out_room(room_id: int) -> int:
             again_at = timezone.now()
         bodies: dict[int, str] = {}
         for endpoint in endpoints:
-            room_left = queue_max - endpoint.pending
+            room_left = queue_max - waiting.get(endpoint.pk, 0)
             for event in events:
                 if event.seq <= endpoint.cursor:
                     continue

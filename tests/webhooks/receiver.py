@@ -26,6 +26,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int = 0  # how it was answered
 
 
 class Receiver:
@@ -45,8 +46,10 @@ class Receiver:
 
     def answer_next(self, request: Received) -> Answer:
         with self.lock:
+            answer = self.script.pop(0) if self.script else self.then
+            request.status = answer.status
             self.requests.append(request)
-            return self.script.pop(0) if self.script else self.then
+            return answer
 
     def wait_for(self, count: int, timeout: float = 20) -> list[Received]:
         deadline = time.monotonic() + timeout
