@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from chat.models import Room
-from tests.chat.conftest import alice, bob, owned, room  # noqa: F401  (shared fixtures)
+from tests.chat.conftest import alice, bob, carol, owned, room  # noqa: F401  (shared fixtures)
 
 from .receiver import Receiver
 
