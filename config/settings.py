@@ -324,3 +324,5 @@ WEBHOOK_DISABLE_AFTER = timedelta(seconds=env_int("WEBHOOK_DISABLE_AFTER_SECONDS
 WEBHOOK_ROTATION_WINDOW = timedelta(seconds=env_int("WEBHOOK_ROTATION_WINDOW_SECONDS", 86400))
 # Deliveries waiting per endpoint at most; past it, events wait in the room's log (by seq).
 WEBHOOK_QUEUE_MAX = max(1, env_int("WEBHOOK_QUEUE_MAX", 10_000))
+# Finished deliveries (and their attempts) are kept this many days in the delivery log.
+WEBHOOK_LOG_DAYS = max(1, env_int("WEBHOOK_LOG_DAYS", 7))

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from chat.domain.audit import audit
 
@@ -18,7 +19,7 @@ from .models import Attempt, Delivery, DeliveryState, DisabledReason, Endpoint
 from .schedule import retry_delay
 from .sender import Outcome, post
 from .signing import signed_headers
-from .tasks import enqueue_delivery
+from .tasks import QUEUE, enqueue_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ GONE = 410
 # A claimed attempt whose worker died is queued again after this much more than the timeout.
 LEASE_GRACE = timedelta(seconds=60)
 RECOVER_BATCH = 1000  # stuck deliveries queued again per sweep
+PRUNE_BATCH = 5000  # finished rows deleted per sweep and table
+TASKS_KEPT = timedelta(days=1)  # finished task rows (the delivery log keeps what matters)
 
 
 def secrets_in_force(endpoint: Endpoint, now: datetime) -> list[str]:
@@ -136,3 +139,22 @@ def recover_stuck() -> int:
             enqueue_delivery(delivery_id, attempts)
             Delivery.objects.filter(pk=delivery_id, attempts=attempts).update(next_attempt_at=timezone.now())
     return len(stuck)
+
+
+def prune() -> int:
+    """Delete finished task rows older than a day and finished deliveries (with their attempts)
+    older than WEBHOOK_LOG_DAYS, a batch of each per call; how many rows."""
+    now = timezone.now()
+    finished_tasks = DBTaskResult.objects.filter(
+        queue_name=QUEUE, status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=now - TASKS_KEPT
+    )
+    old_deliveries = Delivery.objects.filter(
+        state__in=[DeliveryState.DELIVERED, DeliveryState.FAILED],
+        created_at__lt=now - timedelta(days=settings.WEBHOOK_LOG_DAYS),
+    )
+    deleted = 0
+    for rows in (finished_tasks, old_deliveries):
+        ids = list(rows.values_list("pk", flat=True)[:PRUNE_BATCH])
+        if ids:
+            deleted += rows.model.objects.filter(pk__in=ids).delete()[0]
+    return deleted

@@ -13,7 +13,7 @@ from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from .delivery import recover_stuck
+from .delivery import prune, recover_stuck
 from .fanout import rooms_behind
 from .tasks import QUEUE, enqueue_fan_out
 
@@ -109,6 +109,7 @@ class Runner:
                     recovered = recover_stuck()
                     if recovered:
                         logger.warning("queued %s stuck webhook deliveries again", recovered)
+                    prune()
                     last_sweep = time.monotonic()
                 for room_id in sorted(rooms):
                     enqueue_fan_out(room_id)

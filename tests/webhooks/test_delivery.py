@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from standardwebhooks import Webhook
 
 from chat.models import AuditEntry, EventKind, Room
-from webhooks.delivery import attempt_delivery, claim
+from webhooks.delivery import attempt_delivery, claim, prune
 from webhooks.errors import WebhookError
 from webhooks.models import Attempt, Delivery, DeliveryState, DisabledReason, Endpoint
 from webhooks.registration import add_endpoint, redeliver, rotate_secret
@@ -233,3 +234,19 @@ def test_the_body_is_the_events_wire_json(lobby: Room, receiver: Receiver) -> No
     body = json.loads(receiver.requests[0].body)
     assert body["data"]["kind"] == "danmaku"
     assert body["data"]["video_ms"] is None
+
+
+def test_old_finished_deliveries_and_tasks_are_pruned(lobby: Room, receiver: Receiver, settings: Any) -> None:
+    settings.WEBHOOK_LOG_DAYS = 7
+    add_endpoint(lobby, receiver.url, "message")
+    post(lobby, "old")
+    post(lobby, "new")
+    old, new = Delivery.objects.order_by("seq")
+    attempt_delivery(old.pk, 0)
+    attempt_delivery(new.pk, 0)
+    Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+    DBTaskResult.objects.update(status="SUCCESSFUL", finished_at=timezone.now() - timedelta(days=2))
+    assert prune() >= 1
+    assert list(Delivery.objects.values_list("pk", flat=True)) == [new.pk]
+    assert not Attempt.objects.filter(delivery_id=old.pk).exists()
+    assert DBTaskResult.objects.count() == 0
