@@ -101,3 +101,19 @@ def rooms_behind() -> list[int]:
     process stopped, another process wrote without a worker)."""
     rows = Endpoint.objects.filter(enabled=True, cursor__lt=F("room__last_seq"))
     return sorted(set(rows.values_list("room_id", flat=True)))
+
+
+def rooms_with_endpoints(room_ids: set[int]) -> set[int]:
+    """Those of the rooms that have an enabled endpoint (the others need no fan-out)."""
+    if not room_ids:
+        return set()
+    rows = Endpoint.objects.filter(room_id__in=room_ids, enabled=True)
+    return set(rows.values_list("room_id", flat=True))
+
+
+def has_work() -> bool:
+    """An enabled endpoint or a waiting delivery exists."""
+    return (
+        Endpoint.objects.filter(enabled=True).exists()
+        or Delivery.objects.filter(state=DeliveryState.PENDING).exists()
+    )

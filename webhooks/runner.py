@@ -14,7 +14,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from .delivery import prune, recover_stuck
-from .fanout import rooms_behind
+from .fanout import has_work, rooms_behind, rooms_with_endpoints
 from .tasks import QUEUE, enqueue_fan_out
 
 logger = logging.getLogger(__name__)
@@ -60,8 +60,13 @@ notices = Notices()
 
 
 class Runner:
-    def __init__(self, threads: int) -> None:
+    """The nudge thread, and `threads` worker threads started when there is webhook work: at
+    once (`eager`, `runwebhooks`), or once an endpoint or a waiting delivery exists (a server,
+    so that one with no webhooks polls no task table)."""
+
+    def __init__(self, threads: int, eager: bool) -> None:
         self.threads = threads
+        self.eager = eager
         self.workers: list[Worker] = []
         self.running = False
 
@@ -69,6 +74,12 @@ class Runner:
         self.running = True
         notices.active = True
         threading.Thread(target=self._nudge, name="webhooks-nudge", daemon=True).start()
+        if self.eager:
+            self._start_workers()
+
+    def _start_workers(self) -> None:
+        if self.workers or not self.running:
+            return
         for index in range(self.threads):
             worker = Worker(
                 queue_names=[QUEUE],
@@ -82,7 +93,8 @@ class Runner:
             )
             self.workers.append(worker)
             threading.Thread(target=self._work, args=(worker,), name=f"webhooks-{index}", daemon=True).start()
-        logger.info("webhook delivery: %s worker threads", self.threads)
+        if self.threads:
+            logger.info("webhook delivery: %s worker threads", self.threads)
 
     def stop(self) -> None:
         self.running = False
@@ -100,17 +112,16 @@ class Runner:
         close_old_connections()
 
     def _nudge(self) -> None:
-        last_sweep = 0.0
+        last_sweep = -SWEEP_SECONDS  # the first sweep at once: a restart resumes without waiting
         while self.running:
-            rooms = notices.take(timeout=SWEEP_SECONDS)
+            rooms = notices.take(timeout=SWEEP_SECONDS) if last_sweep > 0 else set()
             try:
                 if time.monotonic() - last_sweep >= SWEEP_SECONDS:
-                    rooms |= set(rooms_behind())
-                    recovered = recover_stuck()
-                    if recovered:
-                        logger.warning("queued %s stuck webhook deliveries again", recovered)
-                    prune()
+                    self._sweep(rooms)
                     last_sweep = time.monotonic()
+                rooms = rooms_with_endpoints(rooms)
+                if rooms:
+                    self._start_workers()
                 for room_id in sorted(rooms):
                     enqueue_fan_out(room_id)
             except Exception:
@@ -118,15 +129,25 @@ class Runner:
             finally:
                 close_old_connections()
 
+    def _sweep(self, rooms: set[int]) -> None:
+        """Rooms left behind, attempts left stuck, old rows; workers if there is anything."""
+        rooms |= set(rooms_behind())
+        if has_work():
+            self._start_workers()
+        recovered = recover_stuck()
+        if recovered:
+            logger.warning("queued %s stuck webhook deliveries again", recovered)
+        prune()
+
 
 _runner: Runner | None = None
 
 
-def start(threads: int) -> Runner:
+def start(threads: int, eager: bool = True) -> Runner:
     """Start the nudge thread and `threads` worker threads, once per process."""
     global _runner
     if _runner is None:
-        _runner = Runner(threads)
+        _runner = Runner(threads, eager)
         _runner.start()
     return _runner
 
@@ -135,7 +156,7 @@ def start_with_server() -> None:
     """Called by the server once it listens: its commits are turned into fan-out tasks, and
     with WEBHOOK_WORKER=thread (the default) it sends them too, so deliveries work after
     `make run` alone. With WEBHOOK_WORKER=off, `manage.py runwebhooks` sends them."""
-    start(settings.WEBHOOK_WORKER_THREADS if settings.WEBHOOK_WORKER == "thread" else 0)
+    start(settings.WEBHOOK_WORKER_THREADS if settings.WEBHOOK_WORKER == "thread" else 0, eager=False)
 
 
 def stop() -> None:
