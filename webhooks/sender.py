@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 
@@ -71,13 +73,15 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         "Connection": "close",
         **headers,
     }
-    deadline = started + timeout
+    # The socket's timeout bounds each read; this bounds the whole attempt (a receiver that
+    # drips its answer a byte at a time is cut off too).
+    watchdog = threading.Timer(timeout, _abort, args=(connection,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", target.path, body=body, headers=all_headers)
-        if connection.sock is not None:
-            connection.sock.settimeout(max(0.001, deadline - time.monotonic()))
         response = connection.getresponse()
-        data = response.read(READ_MAX_BYTES) if time.monotonic() < deadline else b""
+        data = response.read(READ_MAX_BYTES)
         return outcome(
             response.status,
             excerpt=data.decode("utf-8", "replace"),
@@ -90,6 +94,17 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
     except ConnectionRefusedError:
         return outcome(None, "connection_refused", "The connection was refused.")
     except (OSError, http.client.HTTPException) as error:
+        if time.monotonic() - started >= timeout:
+            return outcome(None, "timeout", f"No answer within {timeout} s.")
         return outcome(None, "connection_error", f"{type(error).__name__}: {error}")
     finally:
+        watchdog.cancel()
         connection.close()
+
+
+def _abort(connection: http.client.HTTPConnection) -> None:
+    """End an attempt at its deadline: the blocked read fails at once."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)

@@ -250,3 +250,36 @@ def test_old_finished_deliveries_and_tasks_are_pruned(lobby: Room, receiver: Rec
     assert list(Delivery.objects.values_list("pk", flat=True)) == [new.pk]
     assert not Attempt.objects.filter(delivery_id=old.pk).exists()
     assert DBTaskResult.objects.count() == 0
+
+
+def test_a_receiver_dripping_its_answer_is_cut_off_at_the_deadline(lobby: Room, settings: Any) -> None:
+    """Each byte comes within the socket's timeout; the attempt as a whole still ends in time."""
+    import socket
+    import threading
+    import time
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 40:
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+    threading.Thread(target=drip, daemon=True).start()
+    try:
+        add_endpoint(lobby, f"http://127.0.0.1:{port}/hook", "message")
+        post(lobby, "drip")
+        outcome = attempt_delivery(only_delivery().pk, 0)
+    finally:
+        listener.close()
+    assert outcome is not None
+    assert outcome.error == "timeout"
+    assert outcome.latency_ms < 1800
