@@ -19,7 +19,7 @@ from .models import Attempt, Delivery, DeliveryState, DisabledReason, Endpoint
 from .schedule import retry_delay
 from .sender import Outcome, post
 from .signing import signed_headers
-from .tasks import QUEUE, enqueue_delivery
+from .tasks import QUEUE, enqueue_batch, enqueue_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -57,58 +57,114 @@ def attempt_delivery(delivery_id: int, attempts_made: int) -> Outcome | None:
     if not endpoint.enabled:
         Delivery.objects.filter(pk=delivery_id).update(state=DeliveryState.FAILED)
         return None
-    body = delivery.payload.encode()
     started_at = timezone.now()
-    headers = signed_headers(
-        secrets_in_force(endpoint, started_at), delivery.message_id, int(time.time()), body
-    )
-    outcome = post(endpoint.url, body, headers)
-    record(delivery, outcome, started_at)
+    outcome = send(endpoint, delivery, started_at)
+    record(endpoint.pk, [(delivery, outcome, started_at)])
     return outcome
 
 
-def record(delivery: Delivery, outcome: Outcome, started_at: datetime) -> None:
-    """Log the attempt; then delivered, retried later, given up, or the endpoint disabled."""
-    now = timezone.now()
-    status = outcome.status
+def attempt_batch(endpoint_id: int, delivery_ids: list[int]) -> int:
+    """Send the first attempts of a batch of one endpoint's deliveries, one after another, and
+    record them in one transaction; how many were sent. The batch stops at the attempt timeout
+    (the rest go back to the queue as a new batch), so no claim outlives its lease."""
     with transaction.atomic():
-        Attempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempts,
-            started_at=started_at,
-            status=status,
-            error=outcome.error,
-            latency_ms=outcome.latency_ms,
-            excerpt=outcome.excerpt,
-        )
-        delivery.last_status = status
-        endpoint = Endpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
-        if status is not None and 200 <= status < 300:
-            delivery.state = DeliveryState.DELIVERED
-            delivery.delivered_at = now
-            endpoint.failure_streak = 0
-            endpoint.failing_since = None
-        else:
-            endpoint.failure_streak += 1
-            endpoint.failing_since = endpoint.failing_since or started_at
-            if status == GONE:
-                disable(endpoint, DisabledReason.GONE, f"The receiver answered {GONE} Gone.")
-            elif endpoint.enabled and now - endpoint.failing_since >= settings.WEBHOOK_DISABLE_AFTER:
-                disable(
-                    endpoint, DisabledReason.FAILING, f"Every delivery failed since {endpoint.failing_since}."
-                )
-            delay = (
-                retry_delay(delivery.attempts, status, outcome.retry_after, now) if endpoint.enabled else None
+        claimed = [delivery_id for delivery_id in delivery_ids if claim(delivery_id, 0)]
+    if not claimed:
+        return 0
+    endpoint = Endpoint.objects.get(pk=endpoint_id)
+    deliveries = list(Delivery.objects.filter(pk__in=claimed).order_by("seq"))
+    if not endpoint.enabled:
+        Delivery.objects.filter(pk__in=claimed).update(state=DeliveryState.FAILED)
+        return 0
+    budget_ends = time.monotonic() + settings.WEBHOOK_TIMEOUT_SECONDS
+    results: list[tuple[Delivery, Outcome, datetime]] = []
+    for index, delivery in enumerate(deliveries):
+        if results and (time.monotonic() >= budget_ends or results[-1][1].status == GONE):
+            release(endpoint_id, deliveries[index:])
+            break
+        started_at = timezone.now()
+        results.append((delivery, send(endpoint, delivery, started_at), started_at))
+    record(endpoint_id, results)
+    return len(results)
+
+
+def release(endpoint_id: int, deliveries: list[Delivery]) -> None:
+    """Give claimed, unsent first attempts back to the queue, as a new batch."""
+    with transaction.atomic():
+        ids = [
+            delivery.pk
+            for delivery in deliveries
+            if Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING, attempts=1).update(
+                attempts=0
             )
-            if delay is None:
-                delivery.state = DeliveryState.FAILED
-            else:
-                delivery.next_attempt_at = now + timedelta(seconds=delay)
-                enqueue_delivery(delivery.pk, delivery.attempts, run_after=delivery.next_attempt_at)
+        ]
+        if ids:
+            enqueue_batch(endpoint_id, ids)
+
+
+def send(endpoint: Endpoint, delivery: Delivery, started_at: datetime) -> Outcome:
+    body = delivery.payload.encode()
+    headers = signed_headers(
+        secrets_in_force(endpoint, started_at), delivery.message_id, int(time.time()), body
+    )
+    return post(endpoint.url, body, headers)
+
+
+def record(endpoint_id: int, results: list[tuple[Delivery, Outcome, datetime]]) -> None:
+    """Log the attempts; then each delivered, retried later or given up, and the endpoint's
+    failure streak updated (or the endpoint disabled), in one transaction."""
+    if not results:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_id)
+        Attempt.objects.bulk_create(
+            Attempt(
+                delivery=delivery,
+                number=delivery.attempts,
+                started_at=started_at,
+                status=outcome.status,
+                error=outcome.error,
+                latency_ms=outcome.latency_ms,
+                excerpt=outcome.excerpt,
+            )
+            for delivery, outcome, started_at in results
+        )
+        for delivery, outcome, started_at in results:
+            _settle(endpoint, delivery, outcome, started_at, now)
         endpoint.save(
             update_fields=["failure_streak", "failing_since", "enabled", "disabled_reason", "disabled_at"]
         )
-        delivery.save(update_fields=["state", "delivered_at", "last_status", "next_attempt_at"])
+        Delivery.objects.bulk_update(
+            [delivery for delivery, _, _ in results],
+            ["state", "delivered_at", "last_status", "next_attempt_at"],
+        )
+
+
+def _settle(
+    endpoint: Endpoint, delivery: Delivery, outcome: Outcome, started_at: datetime, now: datetime
+) -> None:
+    """One attempt's consequences: delivered, or the next attempt queued, or given up."""
+    status = outcome.status
+    delivery.last_status = status
+    if status is not None and 200 <= status < 300:
+        delivery.state = DeliveryState.DELIVERED
+        delivery.delivered_at = now
+        endpoint.failure_streak = 0
+        endpoint.failing_since = None
+        return
+    endpoint.failure_streak += 1
+    endpoint.failing_since = endpoint.failing_since or started_at
+    if status == GONE:
+        disable(endpoint, DisabledReason.GONE, f"The receiver answered {GONE} Gone.")
+    elif endpoint.enabled and now - endpoint.failing_since >= settings.WEBHOOK_DISABLE_AFTER:
+        disable(endpoint, DisabledReason.FAILING, f"Every delivery failed since {endpoint.failing_since}.")
+    delay = retry_delay(delivery.attempts, status, outcome.retry_after, now) if endpoint.enabled else None
+    if delay is None:
+        delivery.state = DeliveryState.FAILED
+    else:
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+        enqueue_delivery(delivery.pk, delivery.attempts, run_after=delivery.next_attempt_at)
 
 
 def disable(endpoint: Endpoint, reason: DisabledReason, why: str) -> None:

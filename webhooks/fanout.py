@@ -15,9 +15,10 @@ from chat.domain.wire import dumps, event_to_wire
 from chat.models import Room, RoomEvent
 
 from .models import Delivery, DeliveryState, Endpoint
-from .tasks import enqueue_delivery, enqueue_fan_out
+from .tasks import enqueue_batch, enqueue_fan_out
 
 FANOUT_BATCH = 500  # events read from the log per transaction
+BATCH_SIZE = 50  # first attempts per task (one endpoint's), recorded in one transaction
 QUEUE_FULL_RECHECK = timedelta(seconds=30)  # a full endpoint's queue is looked at again after this
 
 
@@ -89,8 +90,13 @@ def fan_out_room(room_id: int) -> int:
                 endpoint.cursor = event.seq
         made = Delivery.objects.bulk_create(made)
         Endpoint.objects.bulk_update(endpoints, ["cursor"])
+        by_endpoint: dict[int, list[int]] = {}
         for delivery in made:
-            enqueue_delivery(delivery.pk, 0)
+            by_endpoint.setdefault(delivery.endpoint_id, []).append(delivery.pk)
+        for endpoint_id, ids in by_endpoint.items():
+            # One task per batch: a thousand deliveries are twenty tasks, not a thousand.
+            for start in range(0, len(ids), BATCH_SIZE):
+                enqueue_batch(endpoint_id, ids[start : start + BATCH_SIZE])
         if again_at is not None:
             enqueue_fan_out(room_id, run_after=again_at)
     return len(made)

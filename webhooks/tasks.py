@@ -26,9 +26,21 @@ def deliver(delivery_id: int, attempts_made: int) -> None:
     attempt_delivery(delivery_id, attempts_made)
 
 
+@task(queue_name=QUEUE)
+def deliver_batch(endpoint_id: int, delivery_ids: list[int]) -> None:
+    """Send the first attempts of some of one endpoint's new deliveries (one task for many)."""
+    from .delivery import attempt_batch
+
+    attempt_batch(endpoint_id, delivery_ids)
+
+
 def enqueue_fan_out(room_id: int, run_after: datetime | None = None) -> None:
     fan_out.using(run_after=run_after).enqueue(room_id)
 
 
 def enqueue_delivery(delivery_id: int, attempts_made: int, run_after: datetime | None = None) -> None:
     deliver.using(run_after=run_after).enqueue(delivery_id, attempts_made)
+
+
+def enqueue_batch(endpoint_id: int, delivery_ids: list[int]) -> None:
+    deliver_batch.enqueue(endpoint_id, delivery_ids)

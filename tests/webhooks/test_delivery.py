@@ -11,14 +11,16 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from standardwebhooks import Webhook
 
+from chat.domain.eventlog import append_event
 from chat.models import AuditEntry, EventKind, Room
-from webhooks.delivery import attempt_delivery, claim, prune
+from webhooks.delivery import attempt_batch, attempt_delivery, claim, prune
 from webhooks.errors import WebhookError
+from webhooks.fanout import fan_out_room
 from webhooks.models import Attempt, Delivery, DeliveryState, DisabledReason, Endpoint
 from webhooks.registration import add_endpoint, redeliver, rotate_secret
 
 from .helpers import only_delivery, post, queued, queued_attempt
-from .receiver import Answer, Receiver
+from .receiver import OK, Answer, Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +144,7 @@ def test_410_gone_disables_the_endpoint_with_an_audit_entry(lobby: Room) -> None
         assert not endpoint.enabled
         assert endpoint.disabled_reason == DisabledReason.GONE
         assert only_delivery().state == DeliveryState.FAILED
-        assert [task.args_kwargs["args"][1] for task in queued("deliver")] == [0]  # the first, done
+        assert queued("deliver") == []  # no retry
         entry = AuditEntry.objects.get(room=lobby, action="webhook_disabled")
         assert "410" in entry.reason
         assert entry.detail["url"] == receiver.url
@@ -283,3 +285,52 @@ def test_a_receiver_dripping_its_answer_is_cut_off_at_the_deadline(lobby: Room, 
     assert outcome is not None
     assert outcome.error == "timeout"
     assert outcome.latency_ms < 1800
+
+
+def test_first_attempts_go_in_batches_and_each_is_sent_once(lobby: Room, receiver: Receiver) -> None:
+    endpoint = add_endpoint(lobby, receiver.url, "message")
+    for n in range(3):
+        append_event(lobby, EventKind.MESSAGE, text=f"m{n}")
+    fan_out_room(lobby.pk)
+    (task,) = queued("deliver_batch")
+    endpoint_id, ids = task.args_kwargs["args"]
+    assert endpoint_id == endpoint.pk
+    assert sorted(ids) == sorted(Delivery.objects.values_list("pk", flat=True))
+    assert attempt_batch(endpoint_id, ids) == 3
+    assert attempt_batch(endpoint_id, ids) == 0  # queued twice: sent once
+    assert len(receiver.requests) == 3
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
+    assert [json.loads(request.body)["data"]["text"] for request in receiver.requests] == ["m0", "m1", "m2"]
+
+
+def test_a_batch_stops_at_410_and_the_rest_fail_with_the_endpoint(lobby: Room) -> None:
+    with Receiver([OK, Answer(410)]).running() as receiver:
+        endpoint = add_endpoint(lobby, receiver.url, "message")
+        for n in range(4):
+            append_event(lobby, EventKind.MESSAGE, text=f"m{n}")
+        fan_out_room(lobby.pk)
+        (task,) = queued("deliver_batch")
+        assert attempt_batch(*task.args_kwargs["args"]) == 2
+        (rest,) = [t for t in queued("deliver_batch") if t.pk != task.pk]
+        assert len(rest.args_kwargs["args"][1]) == 2  # given back, unsent
+        assert attempt_batch(*rest.args_kwargs["args"]) == 0  # the endpoint is off now
+        endpoint.refresh_from_db()
+        assert not endpoint.enabled
+        states = list(Delivery.objects.order_by("seq").values_list("state", flat=True))
+        assert states == ["delivered", "failed", "failed", "failed"]
+        assert len(receiver.requests) == 2
+
+
+def test_a_batch_stops_at_the_timeout_and_gives_the_rest_back(lobby: Room, settings: Any) -> None:
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    with Receiver(then=Answer(200, delay=0.6)).running() as receiver:
+        add_endpoint(lobby, receiver.url, "message")
+        for n in range(5):
+            append_event(lobby, EventKind.MESSAGE, text=f"m{n}")
+        fan_out_room(lobby.pk)
+        (task,) = queued("deliver_batch")
+        assert attempt_batch(*task.args_kwargs["args"]) == 2
+        (rest,) = [t for t in queued("deliver_batch") if t.pk != task.pk]
+        assert attempt_batch(*rest.args_kwargs["args"]) == 2
+        assert len(receiver.requests) == 4
+        assert Delivery.objects.filter(state=DeliveryState.PENDING, attempts=0).count() == 1

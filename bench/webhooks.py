@@ -1,0 +1,161 @@
+"""Webhooks: deliveries per second to a local receiver, and the write path's p99 with ten
+endpoints configured against none (issue 15).
+
+    .venv/bin/python -m bench.webhooks --posts 500 --endpoints 10
+
+Two runs on fresh copies of one database, each with its own daphne (production settings, the
+in-process sender): without endpoints, then with `--endpoints` endpoints on a local receiver.
+Each run posts `--posts` messages over one WebSocket, one at a time, at `--rate` per second,
+timing each post until its ack (the write path); the second also counts what the receiver gets
+and how fast (every post makes `--endpoints` deliveries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from websockets.sync.client import connect
+
+from .server import MAIN_ROOM, BenchDatabase, ChatServer, base_env, manage
+
+ALLOW_PRIVATE = {"WEBHOOK_ALLOW_PRIVATE": "1"}  # the receiver is on 127.0.0.1
+DRAIN_TIMEOUT_SECS = 300.0
+
+
+class Counter:
+    """Arrival times of the receiver's requests."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.lock = threading.Lock()
+
+    def add(self) -> None:
+        with self.lock:
+            self.times.append(time.monotonic())
+
+
+@contextmanager
+def receiver() -> Iterator[tuple[str, Counter]]:
+    """A local receiver that answers 200 at once; its URL and its counter."""
+    counter = Counter()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            counter.add()
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.request_queue_size = 1024
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", counter
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def post_latencies(server: ChatServer, posts: int, rate: float) -> list[float]:
+    """Seconds from each post's send to its ack, at `rate` posts per second."""
+    headers = {"Cookie": server.login(), "Origin": server.base_url}
+    ws_url = server.base_url.replace("http://", "ws://") + f"/ws/rooms/{MAIN_ROOM}/"
+    latencies: list[float] = []
+    with connect(ws_url, additional_headers=headers, max_size=None) as socket:
+        json.loads(socket.recv(timeout=10))  # hello
+        start = time.monotonic()
+        for nonce in range(posts):
+            due = start + nonce / rate
+            time.sleep(max(0.0, due - time.monotonic()))
+            sent = time.monotonic()
+            socket.send(json.dumps({"type": "message", "text": f"post {nonce}", "nonce": nonce}))
+            while True:
+                frame = json.loads(socket.recv(timeout=30))
+                if frame.get("nonce") == nonce and frame.get("type") in {"ack", "error"}:
+                    if frame["type"] == "error":
+                        raise RuntimeError(f"post refused: {frame}")
+                    break
+            latencies.append(time.monotonic() - sent)
+    return latencies
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run(database: Path, folder: Path, name: str, endpoints: int, posts: int, rate: float) -> dict[str, Any]:
+    with receiver() as (url, counter):
+        env = {**base_env(database), **ALLOW_PRIVATE}
+        for index in range(endpoints):
+            manage(env, "addwebhook", MAIN_ROOM, f"{url}?n={index}", "--events", "message")
+        server = ChatServer(database, folder / f"{name}.log", ALLOW_PRIVATE).start()
+        try:
+            latencies = post_latencies(server, posts, rate)
+            expected = posts * endpoints
+            deadline = time.monotonic() + DRAIN_TIMEOUT_SECS
+            while len(counter.times) < expected and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            server.stop()
+        row: dict[str, Any] = {
+            "run": name,
+            "endpoints": endpoints,
+            "posts": posts,
+            "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
+            "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+            "deliveries": len(counter.times),
+        }
+        if len(counter.times) > 1:
+            span = counter.times[-1] - counter.times[0]
+            row["deliveries_per_s"] = round((len(counter.times) - 1) / span, 1) if span > 0 else None
+        return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--posts", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=50.0, help="posts per second")
+    parser.add_argument("--endpoints", type=int, default=10)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp:
+        folder = Path(tmp)
+        database = BenchDatabase(folder, small_rooms=0)
+        database.build()
+        rows = [
+            run(database.fresh_copy(), folder, "none", 0, args.posts, args.rate),
+            run(database.fresh_copy(), folder, "endpoints", args.endpoints, args.posts, args.rate),
+        ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print("| endpoints | posts | write p50 (ms) | write p99 (ms) | deliveries | deliveries/s |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        print(
+            f"| {row['endpoints']} | {row['posts']} | {row['p50_ms']} | {row['p99_ms']} "
+            f"| {row['deliveries']} | {row.get('deliveries_per_s', '-')} |"
+        )
+    base, loaded = rows[0]["p99_ms"], rows[1]["p99_ms"]
+    print(f"\nwrite-path p99 with {args.endpoints} endpoints: {loaded / base:.2f}x the p99 without")
+
+
+if __name__ == "__main__":
+    main()
