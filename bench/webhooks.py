@@ -2,30 +2,47 @@
 endpoints configured against none (issue 15).
 
     .venv/bin/python -m bench.webhooks --posts 500 --endpoints 10
+    .venv/bin/python -m bench.webhooks --postgres postgres://postgres@127.0.0.1:5432/chat
 
-Two runs on fresh copies of one database, each with its own daphne (production settings, the
-in-process sender): without endpoints, then with `--endpoints` endpoints on a local receiver.
-Each run posts `--posts` messages over one WebSocket, one at a time, at `--rate` per second,
-timing each post until its ack (the write path); the second also counts what the receiver gets
-and how fast (every post makes `--endpoints` deliveries).
+Four runs on fresh copies of one database, each with its own daphne (production settings):
+without endpoints; with `--endpoints` endpoints on a local receiver and the server's own
+sender threads; the same with the sender in its own process (`WEBHOOK_WORKER=off` and
+`manage.py runwebhooks`); and that again with the posts sent as fast as they are acknowledged
+(a backlog: the sender's throughput). Each run posts `--posts` messages over one WebSocket, one
+at a time, at `--rate` per second, timing each post until its ack (the write path), and counts
+what the receiver gets and how fast (every post makes `--endpoints` deliveries).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from websockets.sync.client import connect
 
-from .server import MAIN_ROOM, BenchDatabase, ChatServer, base_env, manage
+from .server import (
+    MAIN_ROOM,
+    PASSWORD,
+    ROOT,
+    WRITER,
+    BenchDatabase,
+    ChatServer,
+    base_env,
+    manage,
+    stop_process,
+)
 
 ALLOW_PRIVATE = {"WEBHOOK_ALLOW_PRIVATE": "1"}  # the receiver is on 127.0.0.1
 DRAIN_TIMEOUT_SECS = 300.0
@@ -98,12 +115,57 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run(database: Path, folder: Path, name: str, endpoints: int, posts: int, rate: float) -> dict[str, Any]:
+@contextmanager
+def postgres_database(server_url: str, template: Path) -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL database on `server_url` with the benchmark's user and room (the
+    DATABASE_URL to run on), dropped afterwards."""
+    import psycopg
+
+    def on(name: str) -> str:
+        return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+    name = f"bench_hooks_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(on("postgres"), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        env = {**base_env(template), "DATABASE_URL": on(name)}
+        manage(env, "migrate", "--noinput")
+        script = (
+            "from django.contrib.auth.models import User\n"
+            "from chat.models import Room\n"
+            f"User.objects.create_user({WRITER!r}, password={PASSWORD!r})\n"
+            f"Room.objects.create(slug={MAIN_ROOM!r}, title='Benchmark')\n"
+        )
+        manage(env, "shell", "-c", script)
+        yield {"DATABASE_URL": on(name)}
+    finally:
+        with psycopg.connect(on("postgres"), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(
+    database: Path,
+    folder: Path,
+    name: str,
+    endpoints: int,
+    posts: int,
+    rate: float,
+    separate: bool = False,
+    database_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One server; with `separate`, WEBHOOK_WORKER=off and `manage.py runwebhooks` beside it."""
     with receiver() as (url, counter):
-        env = {**base_env(database), **ALLOW_PRIVATE}
+        extra = {**ALLOW_PRIVATE, **({"WEBHOOK_WORKER": "off"} if separate else {}), **(database_env or {})}
+        env = {**base_env(database), **extra}
         for index in range(endpoints):
             manage(env, "addwebhook", MAIN_ROOM, f"{url}?n={index}", "--events", "message")
-        server = ChatServer(database, folder / f"{name}.log", ALLOW_PRIVATE).start()
+        server = ChatServer(database, folder / f"{name}.log", extra).start()
+        worker = None
+        if separate:
+            with (folder / f"{name}-worker.log").open("ab") as log:
+                worker = subprocess.Popen(
+                    [sys.executable, "manage.py", "runwebhooks"], cwd=ROOT, env=env, stdout=log, stderr=log
+                )
         try:
             latencies = post_latencies(server, posts, rate)
             expected = posts * endpoints
@@ -112,6 +174,7 @@ def run(database: Path, folder: Path, name: str, endpoints: int, posts: int, rat
                 time.sleep(0.1)
         finally:
             server.stop()
+            stop_process(worker)
         row: dict[str, Any] = {
             "run": name,
             "endpoints": endpoints,
@@ -133,6 +196,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("--rate", type=float, default=50.0, help="posts per second")
     parser.add_argument("--endpoints", type=int, default=10)
+    parser.add_argument("--postgres", metavar="URL", help="run on fresh databases of this PostgreSQL server")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp:
@@ -141,20 +205,28 @@ def main() -> None:
         database.build()
         rows = [
             run(database.fresh_copy(), folder, "none", 0, args.posts, args.rate),
-            run(database.fresh_copy(), folder, "endpoints", args.endpoints, args.posts, args.rate),
+            run(database.fresh_copy(), folder, "in-process", args.endpoints, args.posts, args.rate),
+            run(
+                database.fresh_copy(), folder, "worker", args.endpoints, args.posts, args.rate, separate=True
+            ),
+            # Throughput: a burst of posts as fast as acks come, then the backlog drains.
+            run(
+                database.fresh_copy(), folder, "burst", args.endpoints, args.posts, 1_000_000.0, separate=True
+            ),
         ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print("| endpoints | posts | write p50 (ms) | write p99 (ms) | deliveries | deliveries/s |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| run | endpoints | posts | write p50 (ms) | write p99 (ms) | deliveries | deliveries/s |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         print(
-            f"| {row['endpoints']} | {row['posts']} | {row['p50_ms']} | {row['p99_ms']} "
+            f"| {row['run']} | {row['endpoints']} | {row['posts']} | {row['p50_ms']} | {row['p99_ms']} "
             f"| {row['deliveries']} | {row.get('deliveries_per_s', '-')} |"
         )
-    base, loaded = rows[0]["p99_ms"], rows[1]["p99_ms"]
-    print(f"\nwrite-path p99 with {args.endpoints} endpoints: {loaded / base:.2f}x the p99 without")
+    base = rows[0]["p99_ms"]
+    for row in rows[1:3]:
+        print(f"write-path p99, {row['run']} sender: {row['p99_ms'] / base:.2f}x the p99 without endpoints")
 
 
 if __name__ == "__main__":
