@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -18,7 +21,7 @@ from standardwebhooks import Webhook
 from tests.webhooks.receiver import Answer, Receiver
 
 from ..conftest import require_service
-from .conftest import DaphneServer, _server_env, create_rooms, login, manage, post_messages, restarted
+from .conftest import ROOT, DaphneServer, _server_env, create_rooms, login, manage, post_messages, restarted
 
 pytestmark = pytest.mark.e2e
 
@@ -130,3 +133,34 @@ def test_two_processes_on_redis_and_postgres_deliver_each_event_once(
     assert seqs == list(range(1, count + 1))
     for request in receiver.requests[:3]:
         Webhook(secret).verify(request.body, request.headers)
+
+
+def test_with_the_worker_off_the_server_queues_and_runwebhooks_sends(
+    start_server: Callable[..., DaphneServer], e2e_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Production's split (deploy/chat-webhooks.service): the servers only queue."""
+    slug = new_room(e2e_env)
+    with Receiver().running() as receiver:
+        secret = add_webhook(e2e_env, slug, receiver.url)
+        server = start_server(**FAST, WEBHOOK_WORKER="off")
+        post_messages(server, slug, login(server.base_url, "alice"), ["queued", "and sent"])
+        time.sleep(2)
+        assert receiver.requests == []  # nobody sends yet
+        env = {**e2e_env, **FAST}
+        with (tmp_path / "runwebhooks.log").open("ab") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "manage.py", "runwebhooks", "--threads", "2"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            requests = receiver.wait_for(2)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=15) == 0
+    texts = sorted(
+        Webhook(secret).verify(request.body, request.headers)["data"]["text"] for request in requests
+    )
+    assert texts == ["and sent", "queued"]
