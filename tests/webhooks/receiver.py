@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +33,10 @@ class Received:
 class Receiver:
     """Answers from `script` in order, then `then` for every later request."""
 
-    def __init__(self, script: list[Answer] | None = None, then: Answer = OK) -> None:
+    def __init__(
+        self, script: list[Answer] | None = None, then: Answer = OK, tls: ssl.SSLContext | None = None
+    ) -> None:
+        self.tls = tls  # HTTPS with this server context
         self.script = list(script or [])
         self.then = then
         self.requests: list[Received] = []
@@ -42,7 +46,8 @@ class Receiver:
     @property
     def url(self) -> str:
         assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}/hook"
 
     def answer_next(self, request: Received) -> Answer:
         with self.lock:
@@ -86,6 +91,8 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         thread.start()
