@@ -111,3 +111,18 @@ def test_the_moderators_page_tells_of_an_endpoint_the_server_turned_off(
     assert notice is not None
     assert receiver.url in notice.group(1)
     assert "410 Gone" in notice.group(1)
+
+
+def test_the_admin_lists_endpoints_without_their_secrets(owned: Room, receiver: Receiver) -> None:
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_superuser("root", password="pw-root-123")
+    endpoint = add_endpoint(owned, receiver.url, "message")
+    post(owned, "seen by staff")
+    client = as_user(staff)
+    listing = client.get("/admin/webhooks/endpoint/")
+    assert listing.status_code == 200
+    assert receiver.url in listing.content.decode()
+    change = client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/").content.decode()
+    assert endpoint.secret not in change
+    assert client.get(f"/admin/webhooks/delivery/{only_delivery().pk}/change/").status_code == 200
