@@ -17,7 +17,7 @@ from chat.domain.audit import audit
 
 from .models import Attempt, Delivery, DeliveryState, DisabledReason, Endpoint
 from .schedule import retry_delay
-from .sender import Outcome, post
+from .sender import Outcome, Session, post
 from .signing import signed_headers
 from .tasks import QUEUE, enqueue_batch, enqueue_delivery
 
@@ -78,12 +78,16 @@ def attempt_batch(endpoint_id: int, delivery_ids: list[int]) -> int:
         return 0
     budget_ends = time.monotonic() + settings.WEBHOOK_TIMEOUT_SECONDS
     results: list[tuple[Delivery, Outcome, datetime]] = []
-    for index, delivery in enumerate(deliveries):
-        if results and (time.monotonic() >= budget_ends or results[-1][1].status == GONE):
-            release(endpoint_id, deliveries[index:])
-            break
-        started_at = timezone.now()
-        results.append((delivery, send(endpoint, delivery, started_at), started_at))
+    session = Session(endpoint.url)  # one kept-alive connection for the batch
+    try:
+        for index, delivery in enumerate(deliveries):
+            if results and (time.monotonic() >= budget_ends or results[-1][1].status == GONE):
+                release(endpoint_id, deliveries[index:])
+                break
+            started_at = timezone.now()
+            results.append((delivery, send(endpoint, delivery, started_at, session), started_at))
+    finally:
+        session.close()
     record(endpoint_id, results)
     return len(results)
 
@@ -102,12 +106,14 @@ def release(endpoint_id: int, deliveries: list[Delivery]) -> None:
             enqueue_batch(endpoint_id, ids)
 
 
-def send(endpoint: Endpoint, delivery: Delivery, started_at: datetime) -> Outcome:
+def send(
+    endpoint: Endpoint, delivery: Delivery, started_at: datetime, session: Session | None = None
+) -> Outcome:
     body = delivery.payload.encode()
     headers = signed_headers(
         secrets_in_force(endpoint, started_at), delivery.message_id, int(time.time()), body
     )
-    return post(endpoint.url, body, headers)
+    return session.post(body, headers) if session is not None else post(endpoint.url, body, headers)
 
 
 def record(endpoint_id: int, results: list[tuple[Delivery, Outcome, datetime]]) -> None:

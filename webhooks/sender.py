@@ -18,6 +18,7 @@ from .ssrf import Target, resolve
 EXCERPT_MAX_CHARS = 500  # of the answer's body kept in the delivery log
 READ_MAX_BYTES = 4096  # read at most this much of an answer (only the excerpt is kept)
 USER_AGENT = "chat-danmaku-webhooks/1"
+STALE = "stale_connection"  # a kept-alive connection the receiver had closed: sent again once
 
 
 @dataclass(frozen=True)
@@ -51,55 +52,96 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
-    """POST `body`; a redirect is an answer like any other (3xx: a failed attempt)."""
-    started = time.monotonic()
-
-    def outcome(
-        status: int | None, error: str = "", excerpt: str = "", retry_after: str | None = None
-    ) -> Outcome:
-        latency = int((time.monotonic() - started) * 1000)
-        return Outcome(status, error, latency, excerpt[:EXCERPT_MAX_CHARS], retry_after)
-
+    """POST `body` on a connection of its own."""
+    session = Session(url)
     try:
-        target = resolve(url)
-    except WebhookError as error:
-        return outcome(None, error.code, error.message)
-    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
-    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(target, timeout)
-    all_headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "Connection": "close",
-        **headers,
-    }
-    # The socket's timeout bounds each read; this bounds the whole attempt (a receiver that
-    # drips its answer a byte at a time is cut off too).
-    watchdog = threading.Timer(timeout, _abort, args=(connection,))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        connection.request("POST", target.path, body=body, headers=all_headers)
-        response = connection.getresponse()
-        data = response.read(READ_MAX_BYTES)
-        return outcome(
-            response.status,
-            excerpt=data.decode("utf-8", "replace"),
-            retry_after=response.getheader("Retry-After"),
-        )
-    except TimeoutError:
-        return outcome(None, "timeout", f"No answer within {timeout} s.")
-    except ssl.SSLError as error:
-        return outcome(None, "tls_error", str(error))
-    except ConnectionRefusedError:
-        return outcome(None, "connection_refused", "The connection was refused.")
-    except (OSError, http.client.HTTPException) as error:
-        if time.monotonic() - started >= timeout:
-            return outcome(None, "timeout", f"No answer within {timeout} s.")
-        return outcome(None, "connection_error", f"{type(error).__name__}: {error}")
+        return session.post(body, headers)
     finally:
-        watchdog.cancel()
-        connection.close()
+        session.close()
+
+
+class Session:
+    """Attempts to one endpoint over one kept-alive connection (a batch of first attempts).
+    The name is resolved and checked when the connection opens; it lives no longer than the
+    batch, so each batch checks again. A redirect is an answer like any other (3xx: a failed
+    attempt); it is never followed."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connection: http.client.HTTPConnection | None = None
+        self.path = "/"  # of the URL, once resolved
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def post(self, body: bytes, headers: dict[str, str]) -> Outcome:
+        reused = self.connection is not None
+        outcome = self._post(body, headers)
+        if reused and outcome.error == STALE:
+            # The receiver closed the idle connection before reading this request: once more
+            # on a new one (had it read it, the repeat carries the same webhook-id).
+            outcome = self._post(body, headers)
+        return outcome
+
+    def _post(self, body: bytes, headers: dict[str, str]) -> Outcome:
+        started = time.monotonic()
+        reused = self.connection is not None
+
+        def outcome(
+            status: int | None, error: str = "", excerpt: str = "", retry_after: str | None = None
+        ) -> Outcome:
+            latency = int((time.monotonic() - started) * 1000)
+            return Outcome(status, error, latency, excerpt[:EXCERPT_MAX_CHARS], retry_after)
+
+        timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+        if self.connection is None:
+            try:
+                target = resolve(self.url)
+            except WebhookError as error:
+                return outcome(None, error.code, error.message)
+            connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+            self.connection = connection_class(target, timeout)
+            self.path = target.path
+        connection = self.connection
+        all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
+        # The socket's timeout bounds each read; this bounds the whole attempt (a receiver that
+        # drips its answer a byte at a time is cut off too).
+        watchdog = threading.Timer(timeout, _abort, args=(connection,))
+        watchdog.daemon = True
+        watchdog.start()
+        keep = False
+        try:
+            connection.request("POST", self.path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            data = response.read(READ_MAX_BYTES)
+            keep = response.isclosed() and not response.will_close  # all read, and reusable
+            return outcome(
+                response.status,
+                excerpt=data.decode("utf-8", "replace"),
+                retry_after=response.getheader("Retry-After"),
+            )
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
+            if time.monotonic() - started >= timeout:  # the watchdog ended it
+                return outcome(None, "timeout", f"No answer within {timeout} s.")
+            if reused:
+                return outcome(None, STALE, str(error))
+            return outcome(None, "connection_error", f"{type(error).__name__}: {error}")
+        except TimeoutError:
+            return outcome(None, "timeout", f"No answer within {timeout} s.")
+        except ssl.SSLError as error:
+            return outcome(None, "tls_error", str(error))
+        except ConnectionRefusedError:
+            return outcome(None, "connection_refused", "The connection was refused.")
+        except (OSError, http.client.HTTPException) as error:
+            if time.monotonic() - started >= timeout:
+                return outcome(None, "timeout", f"No answer within {timeout} s.")
+            return outcome(None, "connection_error", f"{type(error).__name__}: {error}")
+        finally:
+            watchdog.cancel()
+            if not keep:
+                self.close()
 
 
 def _abort(connection: http.client.HTTPConnection) -> None:

@@ -17,6 +17,7 @@ class Answer:
     delay: float = 0.0  # seconds before answering (longer than the timeout: a timeout)
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b"ok"
+    hang_up: bool = False  # close the connection after answering, without saying so
 
 
 OK = Answer()
@@ -28,15 +29,21 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int = 0  # how it was answered
+    client_port: int = 0  # one per connection
 
 
 class Receiver:
     """Answers from `script` in order, then `then` for every later request."""
 
     def __init__(
-        self, script: list[Answer] | None = None, then: Answer = OK, tls: ssl.SSLContext | None = None
+        self,
+        script: list[Answer] | None = None,
+        then: Answer = OK,
+        tls: ssl.SSLContext | None = None,
+        keep_alive: bool = False,
     ) -> None:
         self.tls = tls  # HTTPS with this server context
+        self.keep_alive = keep_alive  # HTTP/1.1 connections that stay open
         self.script = list(script or [])
         self.then = then
         self.requests: list[Received] = []
@@ -70,11 +77,14 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if self.keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 headers = {key.lower(): value for key, value in self.headers.items()}
-                answer = receiver.answer_next(Received(self.path, headers, body))
+                request = Received(self.path, headers, body, client_port=self.client_address[1])
+                answer = receiver.answer_next(request)
                 if answer.delay:
                     time.sleep(answer.delay)
                 try:
@@ -84,6 +94,9 @@ class Receiver:
                     self.send_header("Content-Length", str(len(answer.body)))
                     self.end_headers()
                     self.wfile.write(answer.body)
+                    if answer.hang_up:
+                        self.wfile.flush()
+                        self.close_connection = True
                 except OSError:
                     pass  # the sender gave up (a timeout)
 

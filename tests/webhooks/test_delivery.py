@@ -334,3 +334,29 @@ def test_a_batch_stops_at_the_timeout_and_gives_the_rest_back(lobby: Room, setti
         assert attempt_batch(*rest.args_kwargs["args"]) == 2
         assert len(receiver.requests) == 4
         assert Delivery.objects.filter(state=DeliveryState.PENDING, attempts=0).count() == 1
+
+
+def test_a_batch_keeps_one_connection_open(lobby: Room) -> None:
+    with Receiver(keep_alive=True).running() as receiver:
+        add_endpoint(lobby, receiver.url, "message")
+        for n in range(4):
+            append_event(lobby, EventKind.MESSAGE, text=f"m{n}")
+        fan_out_room(lobby.pk)
+        (task,) = queued("deliver_batch")
+        assert attempt_batch(*task.args_kwargs["args"]) == 4
+    assert len({request.client_port for request in receiver.requests}) == 1
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
+
+
+def test_a_connection_the_receiver_closed_is_replaced_and_the_attempt_sent(lobby: Room) -> None:
+    with Receiver([Answer(200, hang_up=True)], keep_alive=True).running() as receiver:
+        add_endpoint(lobby, receiver.url, "message")
+        for n in range(3):
+            append_event(lobby, EventKind.MESSAGE, text=f"m{n}")
+        fan_out_room(lobby.pk)
+        (task,) = queued("deliver_batch")
+        assert attempt_batch(*task.args_kwargs["args"]) == 3
+    assert [request.status for request in receiver.requests] == [200, 200, 200]
+    assert len({request.client_port for request in receiver.requests}) == 2
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
+    assert not Attempt.objects.exclude(error="").exists()
