@@ -66,6 +66,9 @@ def receiver() -> Iterator[tuple[str, Counter]]:
     counter = Counter()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real receivers answer
+        disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
+
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             counter.add()

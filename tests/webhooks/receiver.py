@@ -78,6 +78,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1" if self.keep_alive else "HTTP/1.0"
+            disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
