@@ -51,7 +51,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = _open(self._address, self.port, self.timeout)
 
 
-def _open(address: str, port: int, timeout: float) -> socket.socket:
+def _open(address: str, port: int, timeout: float | None) -> socket.socket:
     """A TCP connection to the checked address. No Nagle: http.client sends the headers and the
     body in two writes, and on a kept-alive connection the body would wait for the receiver's
     delayed ACK (40 ms per attempt, measured)."""
