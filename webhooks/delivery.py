@@ -71,7 +71,9 @@ def attempt_batch(endpoint_id: int, delivery_ids: list[int]) -> int:
         claimed = [delivery_id for delivery_id in delivery_ids if claim(delivery_id, 0)]
     if not claimed:
         return 0
-    endpoint = Endpoint.objects.get(pk=endpoint_id)
+    endpoint = Endpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return 0  # removed meanwhile: its deliveries went with it
     deliveries = list(Delivery.objects.filter(pk__in=claimed).order_by("seq"))
     if not endpoint.enabled:
         Delivery.objects.filter(pk__in=claimed).update(state=DeliveryState.FAILED)
