@@ -186,6 +186,10 @@ def _command_line() -> Any:
             self.ws_factory.setProtocolOptions(failByDrop=False)
             self._ports.append(port)
             super().listen_success(port)
+            if len(self._ports) == 1:
+                from webhooks.runner import start_with_server
+
+                start_with_server()  # webhook deliveries: no extra command (docs/OPERATIONS.md)
 
         def kill_all_applications(self) -> Any:
             """Twisted's last step before it closes the connections on SIGTERM (daphne's own
@@ -205,6 +209,9 @@ def _command_line() -> Any:
             await super().kill_all_applications().asFuture(asyncio.get_running_loop())
 
             from chat.realtime.hub import leave_rooms
+            from webhooks.runner import stop as stop_webhooks
+
+            stop_webhooks()  # an attempt in flight is claimed; another process sends it after the lease
 
             try:
                 async with asyncio.timeout(SHUTDOWN_LEAVE_SECS):

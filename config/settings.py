@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "corsheaders",
+    "django_tasks",
+    "django_tasks_db",
     "chat",
     "danmaku",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -310,3 +314,32 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+
+# Webhooks (webhooks/, docs/OPERATIONS.md "Webhooks"). Deliveries are tasks of Django's task
+# framework, kept in this database (no other service); each server process runs
+# WEBHOOK_WORKER_THREADS senders unless WEBHOOK_WORKER=off (then `manage.py runwebhooks` does).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "webhooks"]}}
+WEBHOOK_WORKER = os.environ.get("WEBHOOK_WORKER", "thread")
+if WEBHOOK_WORKER not in {"thread", "off"}:
+    raise ImproperlyConfigured(f"WEBHOOK_WORKER={WEBHOOK_WORKER!r}: use thread or off")
+WEBHOOK_WORKER_THREADS = max(1, env_int("WEBHOOK_WORKER_THREADS", 4))  # attempts in flight per process
+# Private, loopback and link-local receivers are refused unless this is on (tests, internal use).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_SECONDS = max(1, env_int("WEBHOOK_TIMEOUT_SECONDS", 10))  # per attempt, all of it
+# Seconds before each attempt, jittered by +-20%: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h
+# (about 17.5 hours in all). Comma-separated.
+_schedule = env_list("WEBHOOK_SCHEDULE", ["0", "5", "300", "1800", "7200", "18000", "36000"])
+try:
+    WEBHOOK_SCHEDULE = [float(item) for item in _schedule]
+except ValueError:
+    raise ImproperlyConfigured(f"WEBHOOK_SCHEDULE={_schedule!r}: seconds, comma-separated") from None
+if not WEBHOOK_SCHEDULE or any(delay < 0 for delay in WEBHOOK_SCHEDULE):
+    raise ImproperlyConfigured("WEBHOOK_SCHEDULE needs at least one delay, none negative")
+# An endpoint whose every attempt failed for this long is disabled (an audit entry says so).
+WEBHOOK_DISABLE_AFTER = timedelta(seconds=env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 86400))
+# After a rotation, the old secret signs too (a second signature) for this long.
+WEBHOOK_ROTATION_WINDOW = timedelta(seconds=env_int("WEBHOOK_ROTATION_WINDOW_SECONDS", 86400))
+# Deliveries waiting per endpoint at most; past it, events wait in the room's log (by seq).
+WEBHOOK_QUEUE_MAX = max(1, env_int("WEBHOOK_QUEUE_MAX", 10_000))
+# Finished deliveries (and their attempts) are kept this many days in the delivery log.
+WEBHOOK_LOG_DAYS = max(1, env_int("WEBHOOK_LOG_DAYS", 7))

@@ -32,4 +32,5 @@ urlpatterns = [
     path("admin/login/", admin_login),  # ahead of the admin's own route to the same view
     path("admin/", admin.site.urls),
     path("", include("danmaku.urls")),
+    path("", include("webhooks.urls")),
 ]

@@ -77,3 +77,19 @@ def test_unreadable_boolean_fails_loudly(value: str) -> None:
     result = probe(DEBUG=value)
     assert result.returncode != 0
     assert "is not a boolean" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("WEBHOOK_WORKER", "celery", "use thread or off"),
+        ("WEBHOOK_SCHEDULE", "0,5,soon", "seconds, comma-separated"),
+        ("WEBHOOK_SCHEDULE", "0,-5", "none negative"),
+        ("WEBHOOK_ALLOW_PRIVATE", "perhaps", "is not a boolean"),
+    ],
+)
+def test_bad_webhook_settings_fail_loudly(name: str, value: str, message: str) -> None:
+    result = probe(**{name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -15,7 +17,34 @@ from chat.types import AnyUser
 from .bots import is_bot
 from .wire import WireEvent, event_to_wire
 
+logger = logging.getLogger(__name__)
+
 HISTORY_MAX_LIMIT = 200
+
+# Called with a room's id once a transaction that appended to its log commits (webhooks/ adds
+# one; chat never imports the apps that listen). A listener must return at once: it runs on
+# the writer's thread, right after the commit.
+CommitListener = Callable[[int], None]
+_commit_listeners: list[CommitListener] = []
+
+
+def add_commit_listener(listener: CommitListener) -> None:
+    """Be told the id of each room whose log grew, after the commit (once per append call)."""
+    if listener not in _commit_listeners:
+        _commit_listeners.append(listener)
+
+
+def _notify_after_commit(room_id: int) -> None:
+    if _commit_listeners:
+        transaction.on_commit(partial(_notify, room_id))
+
+
+def _notify(room_id: int) -> None:
+    for listener in _commit_listeners:
+        try:
+            listener(room_id)
+        except Exception:
+            logger.exception("commit listener %r failed for room %s", listener, room_id)
 
 
 def append_event(
@@ -50,6 +79,7 @@ def append_event(
         seq = event.seq = _next_seq(room.pk)
         _insert(event)
         publish_after_commit(room.pk, event_to_wire(event))
+        _notify_after_commit(room.pk)
     room.last_seq = seq
     return event
 
@@ -69,6 +99,7 @@ def append_events_bulk(room: Room, events: list[RoomEvent], batch_size: int = 10
         # One small publish: the hub sees the jump and reads the new events from the log.
         tail = events[-1]
         publish_after_commit(room.pk, event_to_wire(tail))
+        _notify_after_commit(room.pk)
     room.last_seq = last
     return last
 
@@ -85,6 +116,7 @@ def append_copied_events(room: Room, count: int, copy: Callable[[int], None]) ->
         copy(last - count + 1)
         tail = RoomEvent.objects.get(room_id=room.pk, seq=last)
         publish_after_commit(room.pk, event_to_wire(tail))
+        _notify_after_commit(room.pk)
     room.last_seq = last
     return last
 

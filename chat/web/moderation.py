@@ -51,8 +51,19 @@ MODERATION_ROUTES = (
     "members",
 )
 # Routes other apps add to the moderator's page when they are installed (danmaku's upload).
-OPTIONAL_ROUTES = ("import",)
+OPTIONAL_ROUTES = ("import", "webhooks")
 AUDIT_DEFAULT_LIMIT = 50
+# Notices other apps show at the top of the moderator's page (webhooks: a disabled endpoint).
+PageNotices = Callable[[Room], list[str]]
+_page_notices: list[PageNotices] = []
+
+
+def add_page_notices(notices: PageNotices) -> None:
+    """Show `notices(room)`, plain text lines, on the moderator's page of each room."""
+    if notices not in _page_notices:
+        _page_notices.append(notices)
+
+
 REVIEW_QUEUE_MAX = 500
 
 
@@ -249,5 +260,6 @@ def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
             "me": {"id": request.user.pk, "name": request.user.get_username()},
             "is_owner": can_appoint(request.user, room),
             "urls": urls,
+            "page_notices": [line for notices in _page_notices for line in notices(room)],
         },
     )

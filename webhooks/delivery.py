@@ -1,0 +1,224 @@
+"""One attempt of one delivery: claim it, sign it, send it, record what came back, and queue
+the next attempt or disable the endpoint."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from chat.domain.audit import audit
+
+from .models import Attempt, Delivery, DeliveryState, DisabledReason, Endpoint
+from .schedule import retry_delay
+from .sender import Outcome, Session, post
+from .signing import signed_headers
+from .tasks import QUEUE, enqueue_batch, enqueue_delivery
+
+logger = logging.getLogger(__name__)
+
+GONE = 410
+# A claimed attempt whose worker died is queued again after this much more than the timeout.
+LEASE_GRACE = timedelta(seconds=60)
+RECOVER_BATCH = 1000  # stuck deliveries queued again per sweep
+PRUNE_BATCH = 5000  # finished rows deleted per sweep and table
+TASKS_KEPT = timedelta(days=1)  # finished task rows (the delivery log keeps what matters)
+
+
+def secrets_in_force(endpoint: Endpoint, now: datetime) -> list[str]:
+    """The secret, and the one before it while its rotation window lasts."""
+    secrets = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_until and endpoint.previous_secret_until > now:
+        secrets.append(endpoint.previous_secret)
+    return secrets
+
+
+def claim(delivery_id: int, attempts_made: int) -> bool:
+    """Move the delivery from `attempts_made` to `attempts_made + 1` claimed attempts; False
+    when another worker did first (or the delivery is no longer pending)."""
+    updated = Delivery.objects.filter(
+        pk=delivery_id, state=DeliveryState.PENDING, attempts=attempts_made
+    ).update(attempts=attempts_made + 1, next_attempt_at=timezone.now())
+    return updated == 1
+
+
+def attempt_delivery(delivery_id: int, attempts_made: int) -> Outcome | None:
+    """Send attempt `attempts_made + 1`; what came back, or None when it was not this worker's."""
+    if not claim(delivery_id, attempts_made):
+        return None
+    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.enabled:
+        Delivery.objects.filter(pk=delivery_id).update(state=DeliveryState.FAILED)
+        return None
+    started_at = timezone.now()
+    outcome = send(endpoint, delivery, started_at)
+    record(endpoint.pk, [(delivery, outcome, started_at)])
+    return outcome
+
+
+def attempt_batch(endpoint_id: int, delivery_ids: list[int]) -> int:
+    """Send the first attempts of a batch of one endpoint's deliveries, one after another, and
+    record them in one transaction; how many were sent. The batch stops at the attempt timeout
+    (the rest go back to the queue as a new batch), so no claim outlives its lease."""
+    with transaction.atomic():
+        claimed = [delivery_id for delivery_id in delivery_ids if claim(delivery_id, 0)]
+    if not claimed:
+        return 0
+    endpoint = Endpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return 0  # removed meanwhile: its deliveries went with it
+    deliveries = list(Delivery.objects.filter(pk__in=claimed).order_by("seq"))
+    if not endpoint.enabled:
+        Delivery.objects.filter(pk__in=claimed).update(state=DeliveryState.FAILED)
+        return 0
+    budget_ends = time.monotonic() + settings.WEBHOOK_TIMEOUT_SECONDS
+    results: list[tuple[Delivery, Outcome, datetime]] = []
+    session = Session(endpoint.url)  # one kept-alive connection for the batch
+    try:
+        for index, delivery in enumerate(deliveries):
+            if results and (time.monotonic() >= budget_ends or results[-1][1].status == GONE):
+                release(endpoint_id, deliveries[index:])
+                break
+            started_at = timezone.now()
+            results.append((delivery, send(endpoint, delivery, started_at, session), started_at))
+    finally:
+        session.close()
+    record(endpoint_id, results)
+    return len(results)
+
+
+def release(endpoint_id: int, deliveries: list[Delivery]) -> None:
+    """Give claimed, unsent first attempts back to the queue, as a new batch."""
+    with transaction.atomic():
+        ids = [
+            delivery.pk
+            for delivery in deliveries
+            if Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING, attempts=1).update(
+                attempts=0
+            )
+        ]
+        if ids:
+            enqueue_batch(endpoint_id, ids)
+
+
+def send(
+    endpoint: Endpoint, delivery: Delivery, started_at: datetime, session: Session | None = None
+) -> Outcome:
+    body = delivery.payload.encode()
+    headers = signed_headers(
+        secrets_in_force(endpoint, started_at), delivery.message_id, int(time.time()), body
+    )
+    return session.post(body, headers) if session is not None else post(endpoint.url, body, headers)
+
+
+def record(endpoint_id: int, results: list[tuple[Delivery, Outcome, datetime]]) -> None:
+    """Log the attempts; then each delivered, retried later or given up, and the endpoint's
+    failure streak updated (or the endpoint disabled), in one transaction."""
+    if not results:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_id)
+        Attempt.objects.bulk_create(
+            Attempt(
+                delivery=delivery,
+                number=delivery.attempts,
+                started_at=started_at,
+                status=outcome.status,
+                error=outcome.error,
+                latency_ms=outcome.latency_ms,
+                excerpt=outcome.excerpt,
+            )
+            for delivery, outcome, started_at in results
+        )
+        for delivery, outcome, started_at in results:
+            _settle(endpoint, delivery, outcome, started_at, now)
+        endpoint.save(
+            update_fields=["failure_streak", "failing_since", "enabled", "disabled_reason", "disabled_at"]
+        )
+        Delivery.objects.bulk_update(
+            [delivery for delivery, _, _ in results],
+            ["state", "delivered_at", "last_status", "next_attempt_at"],
+        )
+
+
+def _settle(
+    endpoint: Endpoint, delivery: Delivery, outcome: Outcome, started_at: datetime, now: datetime
+) -> None:
+    """One attempt's consequences: delivered, or the next attempt queued, or given up."""
+    status = outcome.status
+    delivery.last_status = status
+    if status is not None and 200 <= status < 300:
+        delivery.state = DeliveryState.DELIVERED
+        delivery.delivered_at = now
+        endpoint.failure_streak = 0
+        endpoint.failing_since = None
+        return
+    endpoint.failure_streak += 1
+    endpoint.failing_since = endpoint.failing_since or started_at
+    if status == GONE:
+        disable(endpoint, DisabledReason.GONE, f"The receiver answered {GONE} Gone.")
+    elif endpoint.enabled and now - endpoint.failing_since >= settings.WEBHOOK_DISABLE_AFTER:
+        disable(endpoint, DisabledReason.FAILING, f"Every delivery failed since {endpoint.failing_since}.")
+    delay = retry_delay(delivery.attempts, status, outcome.retry_after, now) if endpoint.enabled else None
+    if delay is None:
+        delivery.state = DeliveryState.FAILED
+    else:
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+        enqueue_delivery(delivery.pk, delivery.attempts, run_after=delivery.next_attempt_at)
+
+
+def disable(endpoint: Endpoint, reason: DisabledReason, why: str) -> None:
+    """Turn the endpoint off and say so in the room's audit log (the moderator's page shows it)."""
+    if not endpoint.enabled:
+        return
+    endpoint.enabled = False
+    endpoint.disabled_reason = reason
+    endpoint.disabled_at = timezone.now()
+    audit(
+        endpoint.room, AnonymousUser(), "webhook_disabled", reason=why, endpoint=endpoint.pk, url=endpoint.url
+    )
+    logger.warning("webhook endpoint %s (%s) disabled: %s", endpoint.pk, endpoint.url, why)
+
+
+def recover_stuck() -> int:
+    """Queue again the pending deliveries whose attempt was claimed or due long ago (the worker
+    that claimed it stopped mid-attempt, or its task was lost); how many. A duplicate task is
+    harmless: only one worker can claim each attempt."""
+    overdue = timezone.now() - timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS) - LEASE_GRACE
+    stuck = list(
+        Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lt=overdue)
+        .order_by("next_attempt_at")
+        .values_list("pk", "attempts")[:RECOVER_BATCH]
+    )
+    with transaction.atomic():
+        for delivery_id, attempts in stuck:
+            enqueue_delivery(delivery_id, attempts)
+            Delivery.objects.filter(pk=delivery_id, attempts=attempts).update(next_attempt_at=timezone.now())
+    return len(stuck)
+
+
+def prune() -> int:
+    """Delete finished task rows older than a day and finished deliveries (with their attempts)
+    older than WEBHOOK_LOG_DAYS, a batch of each per call; how many rows."""
+    now = timezone.now()
+    finished_tasks = DBTaskResult.objects.filter(
+        queue_name=QUEUE, status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=now - TASKS_KEPT
+    )
+    old_deliveries = Delivery.objects.filter(
+        state__in=[DeliveryState.DELIVERED, DeliveryState.FAILED],
+        created_at__lt=now - timedelta(days=settings.WEBHOOK_LOG_DAYS),
+    )
+    deleted = 0
+    for rows in (finished_tasks, old_deliveries):
+        ids = list(rows.values_list("pk", flat=True)[:PRUNE_BATCH])
+        if ids:
+            deleted += rows.model.objects.filter(pk__in=ids).delete()[0]
+    return deleted
