@@ -12,7 +12,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from chat.domain.bots import mark_bot
 from chat.models import Room
 from chat.realtime.hub import Hub
-from chat.realtime.presence import BOT_MARK, LocalPresenceStore, summarize
 from tests.chat.asgi_clients import SseStream, connect, session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
@@ -62,15 +61,3 @@ async def test_a_connection_posts_as_a_bot_once_marked_without_reconnecting(
         ("human again", None),
     ]
     await comm.disconnect()
-
-
-async def test_presence_keeps_the_bot_flag_across_the_store() -> None:
-    store = LocalPresenceStore(ttl=30)
-    await store.put(991, "p1", {"u:1": "ann", "u:2": BOT_MARK + "quizbot", "g:x": ""})
-    snapshot = await store.snapshot(991)
-    assert snapshot.as_dict() == {
-        "count": 3,
-        "guests": 1,
-        "users": [{"id": 1, "name": "ann"}, {"id": 2, "name": "quizbot", "bot": True}],
-    }
-    assert summarize({"u:2": BOT_MARK + "quizbot"}).users[0]["name"] == "quizbot"
