@@ -70,7 +70,7 @@ class TokenWatch:
 
     async def check(self) -> None:
         """End the connections of every watched token that has ended."""
-        token_ids = list(self.watchers)
+        token_ids = list(self.watchers)  # none, when the last one closed while the watch slept
         for start in range(0, len(token_ids), TOKEN_CHECK_BATCH):
             ended = await database_sync_to_async(ended_tokens)(token_ids[start : start + TOKEN_CHECK_BATCH])
             for token_id, error in ended.items():
