@@ -1,33 +1,44 @@
 """Held connections opened with an API token (Bearer, or a ticket made with it) end when the
 token is revoked or expires, or its account is disabled.
 
-One watch per process (per event loop): every TOKEN_CHECK_SECS it asks the database, in one
+One watch per process (per event loop): every CHAT_TOKEN_CHECK_SECS it asks the database, in one
 query per TOKEN_CHECK_BATCH tokens, which of the tokens its connections hold have ended, and
 tells those connections (each ends itself with the refusal: SSE a `refused` event, long-poll a
 401, WebSocket an `error` frame and close 4401). The database is what every process shares, so
-a revocation on any process (the account page, the admin, the shell) reaches the connections of
-every other; a message on the channel layer would arrive sooner but can be dropped, and expiry
-is no event at all. The watch runs only while it has connections to watch.
+a revocation anywhere (the account page, the admin, the shell) reaches the connections of every
+process, and expiry, which is no event at all, too. A revocation on the account page or in the
+admin also sends a notice to every process's hub (chat/realtime/notices.py), on which the watch
+checks at once: a channel layer may drop it, and then the periodic check still ends the
+connections. The watch runs only while it has connections to watch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import Callable
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from chat.domain.tokens import ended_tokens
 from chat.errors import ChatError
 from chat.models import ApiToken
+from chat.realtime.hub import get_hub
+from chat.realtime.notices import TOKENS_ENDED
 
 logger = logging.getLogger(__name__)
 
-# How long a revoked or expired token's connections may go on: one indexed query per process
-# this often, whatever the number of connections, while any is open with a token.
-TOKEN_CHECK_SECS = 5.0
+
+def check_every() -> float:
+    """How long a revoked or expired token's connections may go on: one indexed query per
+    process this often (CHAT_TOKEN_CHECK_SECS), whatever the number of connections, while any is
+    open with a token."""
+    return float(settings.CHAT_TOKEN_CHECK_SECS)
+
+
 # Tokens asked about per query (a process holds at most CHAT_HELD_PER_PROCESS connections).
 TOKEN_CHECK_BATCH = 500
 
@@ -40,6 +51,7 @@ class TokenWatch:
     def __init__(self) -> None:
         self.watchers: dict[int, set[OnEnd]] = {}
         self.task: asyncio.Task[None] | None = None
+        self.wake = asyncio.Event()  # a notice said tokens ended: check now
 
     def watch(self, token: ApiToken, on_end: OnEnd) -> Callable[[], None]:
         """Call `on_end` (once) with the refusal when `token` ends; returns the way to stop
@@ -47,6 +59,7 @@ class TokenWatch:
         watchers = self.watchers.setdefault(token.pk, set())
         watchers.add(on_end)
         if self.task is None or self.task.done():
+            get_hub().notice_listeners.add(self.notice)
             self.task = asyncio.create_task(self._run(), name="token-watch")
 
         def unwatch() -> None:
@@ -58,9 +71,16 @@ class TokenWatch:
 
         return unwatch
 
+    def notice(self, topic: str) -> None:
+        """A notice to every process (chat/realtime/notices.py)."""
+        if topic == TOKENS_ENDED:
+            self.wake.set()
+
     async def _run(self) -> None:
         while self.watchers:
-            await asyncio.sleep(TOKEN_CHECK_SECS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), check_every())
+            self.wake.clear()
             try:
                 await self.check()
             except asyncio.CancelledError:

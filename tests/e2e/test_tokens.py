@@ -1,5 +1,7 @@
 """API tokens against real daphne processes on Redis: revoking a token on one process ends what
-it opened on every process (WebSocket, SSE with a ticket made with it, a waiting long-poll)."""
+it opened on every process (WebSocket, SSE with a ticket made with it, a waiting long-poll):
+through the hubs' notice when it is revoked on the account page, through each process's
+periodic check when it is revoked where no notice is sent (the shell)."""
 
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from .conftest import DEMO_ROOM, DaphneServer, SignedIn, login, manage, unique_p
 # `alone`: the connections must end within a bound, which a loaded machine stretches.
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.timeout(120), pytest.mark.alone]
 
-# The watch checks every 5 s (chat/transports/token_watch.py); room for a loaded machine.
-ENDED_WITHIN_SECS = 15.0
+# A notice arrives in milliseconds; room for a loaded machine, far below CHECK_NEVER_SECS.
+ENDED_WITHIN_SECS = 10.0
+CHECK_NEVER_SECS = "600"  # the periodic check, out of the way of a test of the notice
 
 
 def new_token(server: DaphneServer, user: str, scopes: str) -> str:
@@ -52,7 +55,7 @@ def read_until_closed(ws: ClientConnection) -> tuple[list[dict[str, Any]], int |
 def test_revoking_a_token_on_one_process_ends_its_connections_on_every_process(
     start_server: Callable[..., DaphneServer], redis_url: str
 ) -> None:
-    env = {"REDIS_URL": redis_url, "REDIS_PREFIX": unique_prefix()}
+    env = {"REDIS_URL": redis_url, "REDIS_PREFIX": unique_prefix(), "CHAT_TOKEN_CHECK_SECS": CHECK_NEVER_SECS}
     one, two = start_server(**env), start_server(**env)
     raw = new_token(one, "alice", "read,post")
     bearer = {"Authorization": f"Bearer {raw}"}
@@ -104,3 +107,28 @@ def test_revoking_a_token_on_one_process_ends_its_connections_on_every_process(
         for server in (one, two):
             answer = httpx.get(f"{server.base_url}/rooms/{DEMO_ROOM}/events?ticket={ticket}")
             assert (answer.status_code, answer.json()["code"]) == (401, "token_revoked")
+
+
+def test_a_token_revoked_from_the_shell_ends_its_connections_at_the_next_check(
+    start_server: Callable[..., DaphneServer], redis_url: str
+) -> None:
+    env = {"REDIS_URL": redis_url, "REDIS_PREFIX": unique_prefix(), "CHAT_TOKEN_CHECK_SECS": "1"}
+    one, two = start_server(**env), start_server(**env)
+    raw = new_token(one, "bob", "read")
+    bearer = {"Authorization": f"Bearer {raw}"}
+    with (
+        connect(f"{one.ws_url}/ws/rooms/{DEMO_ROOM}/", additional_headers=bearer, open_timeout=10) as first,
+        connect(f"{two.ws_url}/ws/rooms/{DEMO_ROOM}/", additional_headers=bearer, open_timeout=10) as second,
+    ):
+        for ws in (first, second):
+            assert json.loads(ws.recv(timeout=5))["type"] == "hello"
+        script = (
+            "from django.utils import timezone\n"
+            "from chat.models import ApiToken\n"
+            f"ApiToken.objects.filter(prefix={raw[:8]!r}).update(revoked_at=timezone.now())\n"
+        )
+        manage(one.env, "shell", "-c", script)
+        for ws in (first, second):
+            frames, code = read_until_closed(ws)
+            assert code == 4401
+            assert [f["code"] for f in frames if f["type"] == "error"] == ["token_revoked"]

@@ -245,8 +245,8 @@ ENDED_WITHIN = 5.0
 
 
 @pytest.fixture
-def quick_watch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(token_watch, "TOKEN_CHECK_SECS", 0.1)
+def quick_watch(settings: Any) -> None:
+    settings.CHAT_TOKEN_CHECK_SECS = 0.1
 
 
 async def test_revoking_a_token_ends_its_websocket_sse_long_poll_and_ticket_streams(
@@ -332,3 +332,25 @@ async def until(condition: Any, timeout: float = 5) -> None:
     while not condition():
         assert loop.time() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+def revoke_on_the_account_page(owner: AbstractBaseUser, token_id: int) -> None:
+    client = Client()
+    client.force_login(owner)
+    assert client.post(f"/accounts/tokens/{token_id}/revoke").status_code == 302
+
+
+async def test_a_revocation_on_the_account_page_ends_connections_at_once_through_a_notice(
+    hub: Hub, room: Room, alice: AbstractBaseUser, settings: Any
+) -> None:
+    settings.CHAT_TOKEN_CHECK_SECS = 60  # only the notice can end them in time
+    made = await make_token(alice, "bot", "read,post")
+    ws = await connect("/ws/rooms/lobby/", headers=bearer(made.raw))
+    await ws.next_frame("hello")
+    sse = await SseStream("/rooms/lobby/events", bearer(made.raw)).open()
+    await sse.blocks_until(lambda b: any(x.get("event") == "hello" for x in b))
+    await asyncio.sleep(0.1)  # the watch is waiting
+    await database_sync_to_async(revoke_on_the_account_page)(alice, made.token.pk)
+    assert (await ws.next_frame("error", timeout=ENDED_WITHIN))["code"] == "token_revoked"
+    assert await ws.comm.receive_output(timeout=ENDED_WITHIN) == {"type": "websocket.close", "code": 4401}
+    assert await sse_refusal(sse, ENDED_WITHIN) == "token_revoked"
