@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 from django.utils import timezone
@@ -340,8 +341,16 @@ def revoke_on_the_account_page(owner: AbstractBaseUser, token_id: int) -> None:
     assert client.post(f"/accounts/tokens/{token_id}/revoke").status_code == 302
 
 
-async def test_a_revocation_on_the_account_page_ends_connections_at_once_through_a_notice(
-    hub: Hub, room: Room, alice: AbstractBaseUser, settings: Any
+def revoke_in_the_admin(owner: AbstractBaseUser, token_id: int) -> None:
+    staff = get_user_model().objects.create_user("staff", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    client.post("/admin/chat/apitoken/", {"action": "revoke", "_selected_action": [token_id]})
+
+
+@pytest.mark.parametrize("revoke", [revoke_on_the_account_page, revoke_in_the_admin])
+async def test_a_revocation_on_the_account_page_or_in_the_admin_ends_connections_at_once(
+    hub: Hub, room: Room, alice: AbstractBaseUser, settings: Any, revoke: Any
 ) -> None:
     settings.CHAT_TOKEN_CHECK_SECS = 60  # only the notice can end them in time
     made = await make_token(alice, "bot", "read,post")
@@ -350,7 +359,7 @@ async def test_a_revocation_on_the_account_page_ends_connections_at_once_through
     sse = await SseStream("/rooms/lobby/events", bearer(made.raw)).open()
     await sse.blocks_until(lambda b: any(x.get("event") == "hello" for x in b))
     await asyncio.sleep(0.1)  # the watch is waiting
-    await database_sync_to_async(revoke_on_the_account_page)(alice, made.token.pk)
+    await database_sync_to_async(revoke)(alice, made.token.pk)
     assert (await ws.next_frame("error", timeout=ENDED_WITHIN))["code"] == "token_revoked"
     assert await ws.comm.receive_output(timeout=ENDED_WITHIN) == {"type": "websocket.close", "code": 4401}
     assert await sse_refusal(sse, ENDED_WITHIN) == "token_revoked"
