@@ -1,16 +1,19 @@
-"""The account's token page in Chromium: make a token (shown once), see its last use after a
-client used it, revoke it; the revoked token is refused."""
+"""API tokens and bots in Chromium: the account's token page (make a token, shown once; see its
+last use after a client used it; revoke it, and the revoked token is refused), and a bot in the
+room page's online list."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
 import pytest
 from playwright.sync_api import expect
+from websockets.sync.client import connect
 
-from .browsing import Contexts
-from .conftest import DEMO_ROOM, DaphneServer, login
+from .browsing import LIVE_MS, Contexts, open_room
+from .conftest import DEMO_ROOM, DaphneServer, login, manage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -60,3 +63,17 @@ def test_a_token_made_on_the_account_page_is_shown_once_shows_its_last_use_and_i
     write = httpx.post(f"{room}/messages", headers=bearer, json={"text": "again"})
     for refused in (read, write):
         assert (refused.status_code, refused.json()["code"]) == (401, "token_revoked")
+
+
+def test_the_online_list_shows_a_bot_with_its_badge(server: DaphneServer, contexts: Contexts) -> None:
+    raw = manage(server.env, "createtoken", "carol", "--scopes", "read", "--bot").strip().splitlines()[-1]
+    url = f"{server.ws_url}/ws/rooms/{DEMO_ROOM}/"
+    with connect(url, additional_headers={"Authorization": f"Bearer {raw}"}, open_timeout=10) as bot:
+        hello = json.loads(bot.recv(timeout=5))
+        assert hello["me"]["bot"] is True
+        page = open_room(contexts.new(server.base_url, cookies=login(server.base_url, "alice")), DEMO_ROOM)
+        online = page.get_by_test_id("online-users")
+        carol = online.locator("li", has_text="carol")
+        expect(carol.locator(".bot-badge")).to_have_text("bot", timeout=LIVE_MS)
+        expect(carol.locator("bdi")).to_have_text("carol")
+        expect(online.locator("li", has_text="alice").locator(".bot-badge")).to_have_count(0)
