@@ -39,7 +39,8 @@ def check_every() -> float:
     return float(settings.CHAT_TOKEN_CHECK_SECS)
 
 
-# Tokens asked about per query (a process holds at most CHAT_HELD_PER_PROCESS connections).
+# Tokens asked about per query (a process holds at most CHAT_CONNECTIONS_MAX connections, so
+# a check is a bounded number of queries).
 TOKEN_CHECK_BATCH = 500
 
 OnEnd = Callable[[ChatError], None]
