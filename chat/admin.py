@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from .models import ApiToken, AuditEntry, BotAccount, HeldMessage, Room, RoomEvent, RoomRole, Sanction
+from .realtime.notices import TOKENS_ENDED, announce_after_commit
 
 
 class RoomRoleInline(admin.TabularInline):
@@ -116,4 +117,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: Any, queryset: Any) -> None:
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now()):
+            announce_after_commit(TOKENS_ENDED)  # their connections end now
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.revoked_at is not None or obj.expires_at is not None:
+            announce_after_commit(TOKENS_ENDED)  # the watch looks at once (transports/token_watch.py)

@@ -276,6 +276,9 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Chat limits and timings (see docs/PROTOCOL.md).
 CHAT_PRESENCE_TTL = env_int("CHAT_PRESENCE_TTL", 20)  # seconds a process's presence lives unrefreshed
 CHAT_BACKLOG_MAX = env_int("CHAT_BACKLOG_MAX", 1000)  # events replayed on resume before a reset
+# Seconds between the checks, per process, of the tokens that held connections were opened
+# with: a revoked or expired token's connections end within this (chat/transports/token_watch.py).
+CHAT_TOKEN_CHECK_SECS = env_int("CHAT_TOKEN_CHECK_SECS", 5)
 # Messages one user may post: COUNT/SECONDS, across every transport (and every process on Redis).
 # Raise it for load tests; the default stops floods without getting in a lively chat's way.
 CHAT_MESSAGE_RATE = os.environ.get("CHAT_MESSAGE_RATE", "20/10")

@@ -13,9 +13,10 @@ from django.db import connection
 from django.utils import timezone
 
 from chat.errors import ChatError, login_required, private_room
-from chat.models import Posting, Room, RoomRole, Sanction
+from chat.models import BotAccount, Posting, Room, RoomRole, Sanction
 from chat.types import AnyUser
 
+from .bots import note_bot
 from .wire import format_ts
 
 # Roles and access.
@@ -140,6 +141,7 @@ _STANDING_FIELDS = (
 
 def _standing_sql() -> str:
     room, sanction, role = Room._meta.db_table, Sanction._meta.db_table, RoomRole._meta.db_table
+    bot = BotAccount._meta.db_table
     column = {field.attname: field.column for field in Room._meta.concrete_fields}
     columns = ", ".join(f"r.{column[name]}" for name in _STANDING_FIELDS)
     return (
@@ -147,7 +149,8 @@ def _standing_sql() -> str:
         f" EXISTS (SELECT 1 FROM {sanction} s WHERE s.room_id = r.id AND s.user_id = %s"
         f" AND s.lifted_at IS NULL AND (s.kind = %s OR s.until > %s)),"
         f" EXISTS (SELECT 1 FROM {role} m WHERE m.room_id = r.id AND m.user_id = %s AND m.role = %s),"
-        f" EXISTS (SELECT 1 FROM {role} m WHERE m.room_id = r.id AND m.user_id = %s)"
+        f" EXISTS (SELECT 1 FROM {role} m WHERE m.room_id = r.id AND m.user_id = %s),"
+        f" EXISTS (SELECT 1 FROM {bot} b WHERE b.user_id = %s)"
         f" FROM {room} r WHERE r.id = %s"
     )
 
@@ -160,7 +163,10 @@ def load_standing(room: Room, user: AnyUser) -> Standing:
     hundreds of posts a second, building queries was most of the write path's cost."""
     user_id = user.pk if user.is_authenticated else None
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params = [user_id, Sanction.Kind.BAN.value, now, user_id, RoomRole.Role.MODERATOR.value, user_id, room.pk]
+    params = [
+        *(user_id, Sanction.Kind.BAN.value, now, user_id, RoomRole.Role.MODERATOR.value, user_id),
+        *(user_id, room.pk),
+    ]
     with connection.cursor() as cursor:
         cursor.execute(_STANDING_SQL, params)
         row = cursor.fetchone()
@@ -172,7 +178,9 @@ def load_standing(room: Room, user: AnyUser) -> Standing:
     fresh.private = bool(fresh.private)
     if isinstance(fresh.blocked_words, str | bytes):  # text on SQLite and (as Django loads jsonb) PostgreSQL
         fresh.blocked_words = json.loads(fresh.blocked_words)
-    sanctioned, moderator, member = (bool(flag) for flag in row[len(_STANDING_FIELDS) :])
+    sanctioned, moderator, member, bot = (bool(flag) for flag in row[len(_STANDING_FIELDS) :])
+    if user.is_authenticated:
+        note_bot(user, bot)  # the event this post writes says `bot` as of now
     moderates = is_staff(user) or is_owner(user, fresh) or moderator
     return Standing(fresh, moderates=moderates, member=member, sanctioned=sanctioned)
 

@@ -202,10 +202,34 @@ def recheck(token: ApiToken) -> None:
     token.checked_at = time.monotonic()  # type: ignore[attr-defined]
 
 
+def ended_tokens(token_ids: list[int]) -> dict[int, ChatError]:
+    """Of `token_ids`, those that can no longer be used, each with the refusal it would get now
+    (401 `token_revoked`, `token_expired`, or `invalid_token` for a deleted token or a disabled
+    account): one query, for the held connections opened with them (chat/transports/token_watch.py)."""
+    now = timezone.now()
+    rows = {
+        pk: (revoked_at, expires_at, active)
+        for pk, revoked_at, expires_at, active in ApiToken.objects.filter(pk__in=token_ids).values_list(
+            "pk", "revoked_at", "expires_at", "user__is_active"
+        )
+    }
+    ended: dict[int, ChatError] = {}
+    for token_id in token_ids:
+        row = rows.get(token_id)
+        if row is None or not row[2]:
+            ended[token_id] = invalid_token()
+        elif row[0] is not None:
+            ended[token_id] = invalid_token("This API token was revoked.", "token_revoked")
+        elif row[1] is not None and row[1] <= now:
+            ended[token_id] = invalid_token("This API token has expired.", "token_expired")
+    return ended
+
+
 # Tickets: what a browser page on another site puts in a URL (EventSource sends no headers; a
 # WebSocket from a browser cannot either). Made with a token by the site's backend, for one
 # room, with some of the token's scopes; signed, not stored; good for opening streams during
-# TICKET_SECONDS. A stream opened with one stays open; a new connection needs a new ticket.
+# TICKET_SECONDS. A stream opened with one stays open (until its token is revoked or expires);
+# a new connection needs a new ticket.
 TICKET_SECONDS = 120
 TICKET_SCOPES = (TokenScope.READ, TokenScope.POST)
 TICKET_MAX_CHARS = 300

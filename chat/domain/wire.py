@@ -119,10 +119,19 @@ def sse_events(events: list[WireEvent]) -> str:
     return "".join(sse_block(str(event["kind"]), dumps(event), int(event["seq"])) for event in events)
 
 
+# Where chat.domain.bots.is_bot keeps its answer on a user object, so that `user_ref` (and
+# presence) can say `bot` without a query of their own.
+BOT_MEMO = "_chat_is_bot"
+
+
 def user_ref(user: Any) -> dict[str, Any] | None:
-    """`{"id", "name"}` of a signed-in user, None for a guest."""
+    """`{"id", "name"}` of a signed-in user (with `"bot": true` for a bot account whose
+    `is_bot` was asked), None for a guest."""
     if user is not None and user.is_authenticated:
-        return {"id": user.pk, "name": user.get_username()}
+        ref: dict[str, Any] = {"id": user.pk, "name": user.get_username()}
+        if getattr(user, BOT_MEMO, False):
+            ref["bot"] = True
+        return ref
     return None
 
 

@@ -7,3 +7,8 @@ from __future__ import annotations
 
 def room_group_name(room_id: int) -> str:
     return f"room.{room_id}"
+
+
+def notice_group_name() -> str:
+    """Every process's hub, for notices that concern no one room (notices.py)."""
+    return "hub.notices"

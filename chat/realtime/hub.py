@@ -5,7 +5,8 @@ leaves it shortly after the last one closes. Each event arrives once per process
 room's feed (feed.py), which encodes it once and writes it to every local subscriber. The hub
 also keeps presence across processes and the groups' membership alive, and checks the rooms'
 `last_seq` so a feed repairs what the layer dropped, and their log epoch so a restored log resets
-its clients.
+its clients. Notices that concern no one room (notices.py) reach it through a group every hub
+joins, and go to its `notice_listeners`.
 
 It knows neither transports nor event kinds: subscribers are anything with the `Subscriber`
 methods, and the domain's rules about events come in through `EventRules` (batch.py).
@@ -20,6 +21,7 @@ import socket
 import time
 import uuid
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -30,7 +32,8 @@ from django.core.exceptions import ImproperlyConfigured
 from chat.domain.eventlog import log_position, log_positions, renew_log_epoch
 
 from .feed import RoomFeed, Subscriber, log_reset, probe
-from .groups import room_group_name
+from .groups import notice_group_name, room_group_name
+from .notices import NOTICE_MESSAGE
 from .presence import PresenceStore, make_presence_store
 from .publish import ROOM_EVENT_MESSAGE, ROOM_EVENTS_MESSAGE, use_event_loop
 
@@ -68,6 +71,8 @@ class Hub:
         self._pings: dict[str, asyncio.Future[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._started: asyncio.Future[None] | None = None
+        # Called with the topic of every notice (notices.py) that reaches this process.
+        self.notice_listeners: set[Callable[[str], None]] = set()
 
     async def start(self) -> None:
         if self._started is None:
@@ -82,6 +87,7 @@ class Hub:
                 asyncio.create_task(self._receive_loop(), name="hub-receive"),
                 asyncio.create_task(self._presence_loop(), name="hub-presence"),
                 asyncio.create_task(self._maintenance_loop(), name="hub-maintenance"),
+                asyncio.create_task(self._join_notices(), name="hub-notices"),
             ]
             use_event_loop(asyncio.get_running_loop())
             self._started.set_result(None)
@@ -119,6 +125,10 @@ class Hub:
                 )
             except Exception:
                 logger.exception("room %s: removing this process's presence failed", feed.room_id)
+        try:
+            await self.layer.group_discard(notice_group_name(), self.channel_name)
+        except Exception:
+            logger.exception("hub: leaving the notices group failed")
         await self.stop()
 
     async def subscribe(self, room_id: int, subscriber: Subscriber) -> RoomFeed:
@@ -211,6 +221,14 @@ class Hub:
                 continue
             self._dispatch(message)
 
+    async def _join_notices(self) -> None:
+        """Join the group every hub is in (notices.py); retried with the rooms' rejoin."""
+        try:
+            await self.layer.group_add(notice_group_name(), self.channel_name)
+        except Exception:
+            logger.warning("hub: could not join the notices group yet")
+            self._rejoin_pending = True
+
     async def ping(self) -> None:
         """A message through the channel layer to this hub and back: the layer (and Redis
         behind it) works for us. (A health check cannot receive on a channel of its own while
@@ -229,6 +247,13 @@ class Hub:
             if arrived is not None and not arrived.done():
                 arrived.set_result(None)
             return
+        if message.get("type") == NOTICE_MESSAGE:
+            for listener in list(self.notice_listeners):
+                try:
+                    listener(str(message.get("topic", "")))
+                except Exception:
+                    logger.exception("hub: a notice listener failed")
+            return
         feed = self.feeds.get(message.get("room_id", -1))
         if feed is None:
             return
@@ -244,6 +269,11 @@ class Hub:
         """Join every room's group again (after the layer failed: a restarted Redis has
         forgotten them). Until every join has worked, the maintenance loop retries."""
         failed = False
+        try:
+            await self.layer.group_add(notice_group_name(), self.channel_name)
+        except Exception:
+            failed = True
+            logger.warning("hub: could not rejoin the notices group yet")
         for room_id in list(self.feeds):
             try:
                 await self.layer.group_add(room_group_name(room_id), self.channel_name)
@@ -303,6 +333,7 @@ class Hub:
                 await self._check_gaps()
                 if time.monotonic() - last_group_refresh >= GROUP_REFRESH_SECS:
                     last_group_refresh = time.monotonic()
+                    await self.layer.group_add(notice_group_name(), self.channel_name)
                     for room_id in list(self.feeds):
                         await self.layer.group_add(room_group_name(room_id), self.channel_name)
             except asyncio.CancelledError:

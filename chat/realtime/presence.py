@@ -12,10 +12,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
+from chat.domain.wire import BOT_MEMO
+
 # Presence frames list at most this many names; the count is always exact.
 PRESENCE_USERS_MAX = 100
 
-Members = dict[str, str]  # member key -> display name ("" for guests)
+Members = dict[str, str]  # member key -> display name ("" for guests; BOT_MARK + name for a bot)
+# A bot's stored name starts with this: a character no user name has (Django's username
+# validator allows letters, digits and @.+-_ only), so the flag needs no field or query of its own.
+BOT_MARK = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class PresenceSnapshot:
         if key.startswith("u:"):
             if any(f"u:{user['id']}" == key for user in self.users):
                 return self
-            users = sorted([*self.users, {"id": int(key[2:]), "name": name}], key=_by_name)
+            users = sorted([*self.users, _user_entry(key, name)], key=_by_name)
             return PresenceSnapshot(self.count + 1, self.guests, users[:PRESENCE_USERS_MAX])
         return PresenceSnapshot(self.count + 1, self.guests + 1, self.users)
 
@@ -41,8 +46,15 @@ def _by_name(user: dict[str, Any]) -> tuple[str, int]:
     return (str(user["name"]).lower(), int(user["id"]))
 
 
+def _user_entry(key: str, stored: str) -> dict[str, Any]:
+    """A presence list's `{"id", "name"}`, with `"bot": true` for a bot, as events say it."""
+    if stored.startswith(BOT_MARK):
+        return {"id": int(key[2:]), "name": stored[len(BOT_MARK) :], "bot": True}
+    return {"id": int(key[2:]), "name": stored}
+
+
 def summarize(members: Members) -> PresenceSnapshot:
-    users = [{"id": int(key[2:]), "name": name} for key, name in members.items() if key.startswith("u:")]
+    users = [_user_entry(key, name) for key, name in members.items() if key.startswith("u:")]
     users.sort(key=_by_name)
     return PresenceSnapshot(
         count=len(members), guests=len(members) - len(users), users=users[:PRESENCE_USERS_MAX]
@@ -50,9 +62,11 @@ def summarize(members: Members) -> PresenceSnapshot:
 
 
 def presence_identity(user: Any, session_key: str | None) -> tuple[str, str]:
-    """A connection's member key and display name: a user counts once however many tabs."""
+    """A connection's member key and stored name: a user counts once however many tabs. A bot
+    (as `chat.domain.bots.is_bot` found when the connection opened) is marked."""
     if user is not None and user.is_authenticated:
-        return f"u:{user.pk}", str(user.get_username())
+        name = str(user.get_username())
+        return f"u:{user.pk}", BOT_MARK + name if getattr(user, BOT_MEMO, False) else name
     return f"g:{session_key or uuid.uuid4().hex}", ""
 
 

@@ -34,6 +34,11 @@ def use_event_loop(loop: asyncio.AbstractEventLoop | None) -> None:
     _hub_loop = loop
 
 
+def hub_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of this process's hub, once it runs (notices.py sends through it too)."""
+    return _hub_loop
+
+
 def publish_after_commit(room_id: int, event: WireEvent) -> None:
     """Hand an event to every process's hub once the transaction that wrote it commits."""
     transaction.on_commit(partial(_publish, room_id, event))

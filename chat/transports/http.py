@@ -21,6 +21,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from chat.clients import client_address, query_param
 from chat.domain.access import can_read, require_reader
+from chat.domain.bots import is_bot
 from chat.domain.rooms import find_room, get_room
 from chat.domain.tokens import require_scope
 from chat.domain.wire import dumps
@@ -87,7 +88,9 @@ def _admit_reader(scope: Scope, room: Room, connecting: bool) -> None:
         if retry_after is not None:
             raise rate_limited("Too many new connections from your network.", retry_after)
     require_scope(scope.get("api_token"), TokenScope.READ, room)
-    require_reader(scope.get("user") or AnonymousUser(), room, query_param(scope, "key"))
+    user = scope.get("user") or AnonymousUser()
+    require_reader(user, room, query_param(scope, "key"))
+    is_bot(user)  # asked once per connection: its `hello` and presence entry say so
 
 
 async def still_readable(scope: Scope, room_id: int) -> bool:

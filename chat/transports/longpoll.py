@@ -22,6 +22,7 @@ from chat.types import Scope, Send
 
 from .direct import DirectHttpWriter
 from .http import GetEndpoint, route_room, scope_presence, send_error, send_json, still_readable
+from .token_watch import watch_token
 
 POLL_TIMEOUT_DEFAULT = 25
 # Below the 60 s idle timeout common to proxies and load balancers.
@@ -36,6 +37,12 @@ class PollSink:
         self.reset: dict[str, Any] | None = None  # the log went back while the poll waited
         self.arrived = asyncio.Event()
         self.recheck = False  # an event changed who may read: check before answering
+        self.refusal: ChatError | None = None  # the poll's token was revoked or expired
+
+    def end(self, refusal: ChatError) -> None:
+        """The poll's token was revoked or expired (token_watch.py): answer it with `refusal`."""
+        self.refusal = refusal
+        self.arrived.set()
 
     async def write_batch(self, batch: Batch) -> None:
         self.events.extend(batch.events)
@@ -72,6 +79,7 @@ async def room_poll(scope: Scope, send: Send) -> None:
     key, name = scope_presence(scope)
     sink = PollSink()
     subscription = Subscription(room.pk, sink, key, name)
+    unwatch = watch_token(scope.get("api_token"), sink.end)
     try:
         await subscription.open()
         last_seq, log_epoch = await database_sync_to_async(log_position)(room.pk)
@@ -97,10 +105,14 @@ async def room_poll(scope: Scope, send: Send) -> None:
         answer["presence"] = subscription.greeting_presence()
         # Private now, no longer a member, or the overlay key changed while the poll waited:
         # refused, as the next poll would be, rather than answered with what arrived.
-        revoked = sink.recheck and not await still_readable(scope, room.pk)
+        revoked = sink.refusal is None and sink.recheck and not await still_readable(scope, room.pk)
     finally:
         # Also when the client goes away mid-wait: the endpoint cancels this coroutine.
+        unwatch()
         subscription.close()
+    if sink.refusal is not None:  # not the events that arrived meanwhile
+        await send_error(send, sink.refusal)
+        return
     if revoked:
         await send_error(send, private_room())
         return

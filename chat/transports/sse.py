@@ -21,6 +21,7 @@ from chat.types import Scope, Send
 
 from .direct import DirectHttpWriter
 from .http import GetEndpoint, route_room, scope_presence, send_error, still_readable
+from .token_watch import watch_token
 
 # A comment at least this often keeps proxies from closing an idle stream (docs/PROTOCOL.md).
 KEEPALIVE_SECS = 15.0
@@ -49,6 +50,7 @@ class SseSink:
         self.room_id = room_id
         self.last_write = asyncio.get_running_loop().time()
         self.revoked = asyncio.Event()  # set when the client may no longer read the room
+        self.refusal: ChatError = private_room()  # and why
         self._checks: set[asyncio.Task[None]] = set()
 
     async def write(self, text: str) -> None:
@@ -77,6 +79,12 @@ class SseSink:
         if not await still_readable(self.scope, self.room_id):
             self.revoked.set()
 
+    def end(self, refusal: ChatError) -> None:
+        """The stream's token was revoked or expired (token_watch.py)."""
+        if not self.revoked.is_set():
+            self.refusal = refusal
+            self.revoked.set()
+
     async def write_presence(self, frame: str) -> None:
         await self.write(sse_block("presence", frame))
 
@@ -99,6 +107,7 @@ async def room_events(scope: Scope, send: Send) -> None:
     key, name = scope_presence(scope)
     sink = SseSink(send, scope, room.pk)
     subscription = Subscription(room.pk, sink, key, name, max_rate)
+    unwatch = watch_token(scope.get("api_token"), sink.end)
     try:
         await subscription.open()
         last_seq, log_epoch = await database_sync_to_async(log_position)(room.pk)
@@ -122,12 +131,14 @@ async def room_events(scope: Scope, send: Send) -> None:
                 )
             if loop.time() - sink.last_write >= KEEPALIVE_SECS:
                 await sink.write(": keep-alive\n\n")
-        # Private now, no longer a member, or the overlay key changed: say so and end the
-        # response (EventSource then reconnects, and is refused with a 403 it does not retry).
-        # Not `event: error`: EventSource reports its own failures under that name.
-        await sink.write(sse_block("refused", dumps(private_room().as_frame())))
+        # Private now, no longer a member, the overlay key changed, or the token was revoked or
+        # expired: say so and end the response (EventSource then reconnects, and is refused with
+        # a 403 or 401 it does not retry). Not `event: error`: EventSource reports its own
+        # failures under that name.
+        await sink.write(sse_block("refused", dumps(sink.refusal.as_frame())))
         await send({"type": "http.response.body", "body": b"", "more_body": False})
     finally:
+        unwatch()
         subscription.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
@@ -31,6 +32,7 @@ from chat.types import Scope, Send
 
 from .direct import DirectWriter
 from .http import admit_reader, load_room, scope_presence, still_readable
+from .token_watch import watch_token
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ class CloseCode(IntEnum):
     # Not 1011: a server may send only 1000 and 3000-4999 (autobahn refuses anything else).
     SERVER_ERROR = 4500
     BAD_REQUEST = 4400
-    UNAUTHORIZED = 4401  # an API token that is not valid (unknown, expired, revoked)
+    UNAUTHORIZED = 4401  # an API token that is not valid (unknown, expired, revoked), or no longer
     FORBIDDEN = 4403  # a private room this client may not read (or no longer may)
     ROOM_NOT_FOUND = 4404
     TOO_MANY_CONNECTIONS = 4429  # the address opened too many connections; retry_after says when
@@ -85,6 +87,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.access_checks: set[asyncio.Task[None]] | None = None
         self.writes: set[asyncio.Task[None]] | None = None
         self.direct_writer: DirectWriter | None = None
+        self.unwatch_token: Callable[[], None] | None = None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         """Channels' consumer loop without its task and `asyncio.wait` around every receive
@@ -143,6 +146,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.room = room
         key, name = scope_presence(self.scope)
         self.subscription = Subscription(room.pk, self, key, name, max_rate)
+        self.unwatch_token = watch_token(self.scope.get("api_token"), self.token_ended)
         try:
             await self.start_stream(room, after, epoch)
         except Disconnected:
@@ -180,6 +184,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.subscription.start(cursor)
 
     def release(self) -> None:
+        if self.unwatch_token is not None:
+            self.unwatch_token()
+            self.unwatch_token = None
         if self.subscription is not None:
             self.subscription.close()
             self.subscription = None
@@ -274,6 +281,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 self.access_checks = set()
             self.access_checks.add(task)
             task.add_done_callback(self.access_checks.discard)
+
+    def token_ended(self, refusal: ChatError) -> None:
+        """The token this connection opened with was revoked or expired (token_watch.py)."""
+        self.unwatch_token = None
+        task = asyncio.create_task(self.end_for_token(refusal))
+        if self.access_checks is None:
+            self.access_checks = set()
+        self.access_checks.add(task)
+        task.add_done_callback(self.access_checks.discard)
+
+    async def end_for_token(self, refusal: ChatError) -> None:
+        with contextlib.suppress(Disconnected):  # the client left first
+            await self.close_with(CloseCode.UNAUTHORIZED, refusal)
 
     async def recheck_access(self) -> None:
         if not await still_readable(self.scope, self.room.pk):

@@ -22,6 +22,7 @@ from chat.domain.tokens import (
 )
 from chat.errors import ChatError
 from chat.models import Room, TokenScope
+from chat.realtime.notices import TOKENS_ENDED, announce_after_commit
 
 from .http import login_redirect
 
@@ -89,5 +90,6 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
 def revoke_token_view(request: HttpRequest, token_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return login_redirect(request)
-    revoke_token(request.user, token_id)
+    if revoke_token(request.user, token_id):
+        announce_after_commit(TOKENS_ENDED)  # its connections end now (transports/token_watch.py)
     return redirect("tokens")

@@ -193,7 +193,7 @@ def review_queue(request: HttpRequest, room: Room) -> dict[str, Any]:
     """`GET mod/review`: the held messages waiting, oldest first."""
     held = (
         HeldMessage.objects.filter(room_id=room.pk, decision=HeldMessage.Decision.PENDING)
-        .select_related("user")
+        .select_related("user__bot_account")
         .order_by("id")[:REVIEW_QUEUE_MAX]
     )
     return {"held": [held_to_wire(item) for item in held]}

@@ -86,6 +86,12 @@ class FakeElement extends EventTarget {
     parent.childNodes.splice(parent.childNodes.indexOf(this), 0, ...adopted);
   }
 
+  after(...nodes) {
+    const parent = this.parent;
+    const adopted = parent._adopt(nodes);
+    parent.childNodes.splice(parent.childNodes.indexOf(this) + 1, 0, ...adopted);
+  }
+
   remove() {
     if (!this.parent) return;
     this.parent.childNodes.splice(this.parent.childNodes.indexOf(this), 1);

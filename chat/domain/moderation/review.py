@@ -39,9 +39,13 @@ def hold_reason(standing: Standing, user: AnyUser, text: str) -> str | None:
 
 
 def held_to_wire(held: HeldMessage) -> dict[str, Any]:
+    """A held message as the review queue lists it (its user selected with `bot_account`)."""
+    user: dict[str, Any] = {"id": held.user_id, "name": held.user.get_username()}
+    if hasattr(held.user, "bot_account"):
+        user["bot"] = True
     return {
         "id": held.pk,
-        "user": {"id": held.user_id, "name": held.user.get_username()},
+        "user": user,
         "kind": held.kind,
         "text": held.text,
         "reason": held.reason,

@@ -124,6 +124,7 @@ export class ReviewQueue {
     node.dataset.testid = "review-item";
     const head = element("div", "review-head");
     head.append(userText("span", "review-author", item.user?.name ?? "someone"));
+    if (item.user?.bot === true) head.append(element("span", "bot-badge", "bot"));
     const kind = element("span", "kind-badge", item.kind === "danmaku" ? "danmaku" : "message");
     if (item.kind === "danmaku") kind.title = [item.mode, item.size, item.color].filter(Boolean).join(" · ");
     head.append(kind);

@@ -1,5 +1,6 @@
 // The "who is online" panel: an exact count, the (bounded) list of names, the guests. Each name
-// is a <bdi>: its bidi controls cannot reorder the list.
+// is a <bdi>: its bidi controls cannot reorder the list. A bot account (`user.bot`) gets the
+// same badge as beside its messages.
 
 export function renderPresence({ count, users, guests }, presence) {
   count.textContent = String(presence.count ?? 0);
@@ -8,6 +9,12 @@ export function renderPresence({ count, users, guests }, presence) {
     const name = document.createElement("bdi");
     name.textContent = user.name;
     item.append(name);
+    if (user.bot === true) {
+      const badge = document.createElement("span");
+      badge.className = "bot-badge";
+      badge.textContent = "bot";
+      item.append(" ", badge);
+    }
     item.dataset.userId = String(user.id);
     return item;
   });

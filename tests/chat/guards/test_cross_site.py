@@ -34,6 +34,7 @@ from django.utils.http import urlencode, urlsafe_base64_encode
 
 from chat.domain.moderation.sanctions import sanction_user
 from chat.domain.posting import post_message
+from chat.domain.tokens import create_token
 from chat.models import HeldMessage, Room
 from danmaku.models import RoomVideo
 
@@ -57,6 +58,7 @@ class World:
     room: Room
     message_id: int
     held_id: int
+    token_id: int  # one of the owner's API tokens
 
 
 @pytest.fixture
@@ -74,7 +76,8 @@ def world(db: None, fast_hashing: None) -> World:
     posted = post_message(room, bob, "a message to moderate")
     assert posted.event is not None
     held = HeldMessage.objects.create(room=room, user=bob, kind="message", text="held", reason="review_all")
-    return World(owner, bob, room, posted.event.pk, held.pk)
+    token = create_token(owner, "site bot", "read,post")
+    return World(owner, bob, room, posted.event.pk, held.pk, token.token.pk)
 
 
 def snapshot(client: Client) -> Any:
@@ -207,6 +210,17 @@ WRITES = [
         200,
     ),
     Write("mod_import", "POST", True, import_upload, 200),
+    Write("mod_system", "POST", True, json_request("/rooms/{room}/mod/system", {"text": "notice"}), 200),
+    # API tokens: made and revoked with a session; a ticket is made with a token, never a session.
+    Write("tokens", "POST", True, form("/accounts/tokens/", name="bot", scopes="read"), 200),
+    Write(
+        "revoke_token",
+        "POST",
+        True,
+        lambda world, client: Request(f"/accounts/tokens/{world.token_id}/revoke", {}),
+        302,
+    ),
+    Write("room_tickets", "POST", True, json_request("/rooms/{room}/tickets", {}), None),
     # Danmaku.
     Write("room_video", "POST", True, form("/rooms/{room}/video", url="https://videos.example/b.mp4"), 302),
     Write(
@@ -350,6 +364,7 @@ def routes() -> Iterator[tuple[str, str, Any]]:
 SAMPLES = {
     "slug": ROOM,
     "held_id": "1",
+    "token_id": "1",
     "uidb64": "MQ",
     "token": "set-password",
     "object_id": "1",

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from chat.realtime.presence import (
+    BOT_MARK,
     PRESENCE_USERS_MAX,
     LocalPresenceStore,
     PresenceSnapshot,
@@ -36,6 +37,15 @@ async def test_union_across_processes_counts_each_user_once(store: PresenceStore
     assert snapshot.guests == 1
     assert snapshot.users == [{"id": 1, "name": "ann"}, {"id": 2, "name": "bo"}]
     assert (await store.snapshot(2)).count == 0
+
+
+async def test_a_bot_is_listed_as_one_across_processes(store: PresenceStore) -> None:
+    await store.put(1, "proc-a", {"u:1": "ann", "u:2": BOT_MARK + "quizbot", "g:x": ""})
+    snapshot = await store.snapshot(1)
+    assert (snapshot.count, snapshot.guests) == (3, 1)
+    assert snapshot.users == [{"id": 1, "name": "ann"}, {"id": 2, "name": "quizbot", "bot": True}]
+    joined = PresenceSnapshot().with_member("u:9", BOT_MARK + "helper")
+    assert joined.users == [{"id": 9, "name": "helper", "bot": True}]
 
 
 async def test_empty_put_removes_a_process(store: PresenceStore) -> None:

@@ -3,22 +3,28 @@ long-poll accept `Authorization: Bearer`, within the token's scopes and rooms.""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
+from django.utils import timezone
 
 from chat.domain import tokens
 from chat.domain.posting import post_message
 from chat.domain.tokens import TICKET_SECONDS, create_token, revoke_token
 from chat.models import Room, RoomEvent
 from chat.realtime.hub import Hub
+from chat.transports import token_watch
 from config.asgi import application
-from tests.chat.asgi_clients import HOST, ORIGIN, SseStream, asgi_get, connect
+from tests.chat.asgi_clients import HOST, ORIGIN, SseStream, asgi_get, connect, parse_sse
+from tests.chat.transports.test_access_changes import sse_ended
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
 
@@ -222,3 +228,138 @@ async def test_a_revoked_tokens_websocket_stops_posting(
     assert (error["type"], error["code"]) == ("error", "token_revoked")
     assert [e.text for e in await database_sync_to_async(list)(RoomEvent.objects.all())] == ["one"]
     await comm.disconnect()
+
+
+# --- revocation and expiry end what a token opened ----------------------------------------
+
+
+async def sse_refusal(stream: SseStream, timeout: float = 5) -> str:
+    """The code of the stream's `refused` event, once its response has ended."""
+    assert await sse_ended(stream, timeout), stream.text
+    refused = [b for b in parse_sse(stream.text) if b.get("event") == "refused"]
+    assert len(refused) == 1, stream.text
+    return str(json.loads(refused[0]["data"])["code"])
+
+
+# With the watch checking every 0.1 s (`quick_watch`): room for a loaded machine.
+ENDED_WITHIN = 5.0
+
+
+@pytest.fixture
+def quick_watch(settings: Any) -> None:
+    settings.CHAT_TOKEN_CHECK_SECS = 0.1
+
+
+async def test_revoking_a_token_ends_its_websocket_sse_long_poll_and_ticket_streams(
+    hub: Hub, room: Room, alice: AbstractBaseUser, quick_watch: None
+) -> None:
+    made = await make_token(alice, "bot", "read,post")
+    other = await make_token(alice, "other", "read")
+    ws = await connect("/ws/rooms/lobby/", headers=bearer(made.raw))
+    await ws.next_frame("hello")
+    untouched = await connect("/ws/rooms/lobby/", headers=bearer(other.raw))
+    await untouched.next_frame("hello")
+    sse = await SseStream("/rooms/lobby/events", bearer(made.raw)).open()
+    ticket = (await database_sync_to_async(get_ticket)(made.raw)).json()["ticket"]
+    ticketed = await SseStream(f"/rooms/lobby/events?ticket={ticket}").open()
+    assert (sse.status, ticketed.status) == (200, 200)
+    poll = asyncio.ensure_future(asgi_get("/rooms/lobby/poll?after=0&timeout=30", bearer(made.raw)))
+    await asyncio.sleep(0.3)  # everything is open and the poll waits
+
+    assert await database_sync_to_async(revoke_token)(alice, made.token.pk)
+    error = await ws.next_frame("error", timeout=ENDED_WITHIN)
+    assert error["code"] == "token_revoked"
+    assert await ws.comm.receive_output(timeout=ENDED_WITHIN) == {"type": "websocket.close", "code": 4401}
+    assert await sse_refusal(sse, ENDED_WITHIN) == "token_revoked"
+    assert await sse_refusal(ticketed, ENDED_WITHIN) == "token_revoked"
+    status, _, body = await asyncio.wait_for(poll, ENDED_WITHIN)
+    assert (status, body["code"]) == (401, "token_revoked")
+    # Another token's connection reads on.
+    await post(room, alice, "still here")
+    assert [e["text"] for e in await untouched.receive_events(1)] == ["still here"]
+    await untouched.disconnect()
+    assert not token_watch.token_watch().watchers.get(made.token.pk)
+
+
+async def test_an_expiring_token_ends_its_streams_and_a_disabled_account_its_websocket(
+    hub: Hub, room: Room, alice: AbstractBaseUser, quick_watch: None
+) -> None:
+    soon = timezone.now() + timedelta(seconds=1)
+    made = await make_token(alice, "brief", "read", expires_at=soon)
+    sse = await SseStream("/rooms/lobby/events", bearer(made.raw)).open()
+    assert sse.status == 200
+    assert await sse_refusal(sse, 1 + ENDED_WITHIN) == "token_expired"
+
+    lasting = await make_token(alice, "lasting", "read")
+    ws = await connect("/ws/rooms/lobby/", headers=bearer(lasting.raw))
+    await ws.next_frame("hello")
+    alice.is_active = False
+    await database_sync_to_async(alice.save)()
+    assert (await ws.next_frame("error", timeout=ENDED_WITHIN))["code"] == "invalid_token"
+    assert await ws.comm.receive_output(timeout=ENDED_WITHIN) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_the_watch_asks_once_per_check_whatever_the_number_of_connections(
+    hub: Hub, room: Room, alice: AbstractBaseUser, quick_watch: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[int]] = []
+    real = token_watch.ended_tokens
+
+    def counting(token_ids: list[int]) -> Any:
+        calls.append(list(token_ids))
+        return real(token_ids)
+
+    monkeypatch.setattr(token_watch, "ended_tokens", counting)
+    monkeypatch.setattr(token_watch, "TOKEN_CHECK_BATCH", 2)
+    made = [await make_token(alice, f"t{n}", "read") for n in range(3)]
+    streams = [await SseStream("/rooms/lobby/events", bearer(m.raw)).open() for m in made for _ in range(2)]
+    calls.clear()
+    await until(lambda: len(calls) >= 3)
+    # A check is two queries (a batch of 2, then 1) for six connections of three tokens (the
+    # first call seen may be the second half of a check that was running).
+    assert all(len(ids) <= 2 for ids in calls)
+    every = sorted(m.token.pk for m in made)
+    assert any(sorted(calls[i] + calls[i + 1]) == every for i in (0, 1)), calls
+    watch = token_watch.token_watch()
+    for stream in streams:
+        await stream.close()
+    assert watch.watchers == {}
+    await until(lambda: watch.task is None or watch.task.done())  # nothing held: the watch stops
+
+
+async def until(condition: Any, timeout: float = 5) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def revoke_on_the_account_page(owner: AbstractBaseUser, token_id: int) -> None:
+    client = Client()
+    client.force_login(owner)
+    assert client.post(f"/accounts/tokens/{token_id}/revoke").status_code == 302
+
+
+def revoke_in_the_admin(owner: AbstractBaseUser, token_id: int) -> None:
+    staff = get_user_model().objects.create_user("staff", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    client.post("/admin/chat/apitoken/", {"action": "revoke", "_selected_action": [token_id]})
+
+
+@pytest.mark.parametrize("revoke", [revoke_on_the_account_page, revoke_in_the_admin])
+async def test_a_revocation_on_the_account_page_or_in_the_admin_ends_connections_at_once(
+    hub: Hub, room: Room, alice: AbstractBaseUser, settings: Any, revoke: Any
+) -> None:
+    settings.CHAT_TOKEN_CHECK_SECS = 60  # only the notice can end them in time
+    made = await make_token(alice, "bot", "read,post")
+    ws = await connect("/ws/rooms/lobby/", headers=bearer(made.raw))
+    await ws.next_frame("hello")
+    sse = await SseStream("/rooms/lobby/events", bearer(made.raw)).open()
+    await sse.blocks_until(lambda b: any(x.get("event") == "hello" for x in b))
+    await asyncio.sleep(0.1)  # the watch is waiting
+    await database_sync_to_async(revoke)(alice, made.token.pk)
+    assert (await ws.next_frame("error", timeout=ENDED_WITHIN))["code"] == "token_revoked"
+    assert await ws.comm.receive_output(timeout=ENDED_WITHIN) == {"type": "websocket.close", "code": 4401}
+    assert await sse_refusal(sse, ENDED_WITHIN) == "token_revoked"

@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
+from chat.domain.bots import mark_bot
 from chat.domain.moderation.roles import set_role
 from chat.domain.posting import post_message
 from chat.domain.room_settings import update_settings
@@ -216,6 +217,21 @@ def test_the_review_queue_lists_approves_and_rejects_held_messages(
     actions = [e["action"] for e in mod.get("/rooms/lobby/mod/audit").json()["entries"]]
     assert actions.count("approve") == 1
     assert actions.count("reject") == 1
+
+
+def test_the_review_queue_says_which_held_messages_are_a_bots(
+    owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, carol: AbstractBaseUser
+) -> None:
+    mod = as_user(alice)
+    api(mod, "settings", {"review": "all"})
+    mark_bot(bob)
+    post_message(owned, bob, "beep")
+    post_message(owned, carol, "hello")
+    queue = mod.get("/rooms/lobby/mod/review").json()["held"]
+    assert [h["user"] for h in queue] == [
+        {"id": bob.pk, "name": "bob", "bot": True},
+        {"id": carol.pk, "name": "carol"},
+    ]
 
 
 def test_patterns_that_backtracked_without_end_are_now_harmless(

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { renderPresence } from "../../../static/js/ui/presence.js";
-import { element, fakeDom } from "../fake-dom.js";
+import { byClass, element, fakeDom } from "../fake-dom.js";
 import { installGlobals } from "../fakes.js";
 
 test("the count, the names listed, how many more, and the guests", (t) => {
@@ -34,4 +34,23 @@ test("each name is bidi-isolated, so its controls cannot reorder the list", (t) 
       ["BDI", "bob"],
     ],
   );
+});
+
+test("a bot gets a badge beside its name, as text; others do not", (t) => {
+  installGlobals(t, { document: fakeDom() });
+  const parts = { count: element("span"), users: element("ul"), guests: element("p") };
+  const users = [
+    { id: 1, name: "alice" },
+    { id: 9, name: "<img src=x>", bot: true },
+    { id: 3, name: "carol", bot: "yes" },
+  ];
+  renderPresence(parts, { count: 3, guests: 0, users });
+  const [human, bot, notBot] = parts.users.children;
+  assert.deepEqual(byClass(human, "bot-badge"), []);
+  assert.deepEqual(byClass(notBot, "bot-badge"), []);
+  const [badge] = byClass(bot, "bot-badge");
+  assert.equal(badge.textContent, "bot");
+  assert.equal(bot.children[0].textContent, "<img src=x>");
+  assert.equal(bot.children[0].children.length, 0); // the name stays text
+  assert.equal(bot.dataset.userId, "9");
 });
