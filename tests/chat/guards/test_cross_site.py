@@ -221,6 +221,14 @@ WRITES = [
         302,
     ),
     Write("room_tickets", "POST", True, json_request("/rooms/{room}/tickets", {}), None),
+    # A new endpoint's secret is shown once, on the page itself (an address literal: no lookup).
+    Write(
+        "mod_webhooks",
+        "POST",
+        True,
+        form("/rooms/{room}/webhooks", action="add", url="http://8.8.8.8/hook", events="message"),
+        200,
+    ),
     # Danmaku.
     Write("room_video", "POST", True, form("/rooms/{room}/video", url="https://videos.example/b.mp4"), 302),
     Write(
