@@ -1,4 +1,4 @@
-// The watch page: the video with comments flying over it, the room's chat beside it, a bar to
+// The watch page: the player (video, comments flying over it, its own controls: player.js), the room's chat beside it, a bar to
 // post comments in a chosen style, and the viewer's settings.
 //
 // Recorded video (a video that is not live): the renderer follows the <video>'s position
@@ -11,6 +11,7 @@
 import { VideoClock, WallClock } from "../danmaku/clock.js";
 import { exposeRenderer } from "../danmaku/debug.js";
 import { bindPostStyle } from "../danmaku/post-style.js";
+import { Player } from "../danmaku/player.js";
 import { DanmakuRenderer } from "../danmaku/renderer.js";
 import { bindSettingsPanel } from "../danmaku/settings-panel.js";
 import { SettingsStore } from "../danmaku/settings-store.js";
@@ -82,6 +83,7 @@ exposeRenderer(renderer, {
 
 // The chat list and the composer, on the room's stream.
 const composer = part("composer"); // only for signed-in users
+new Player(part("player"), { video, store, composer });
 const styleControls = { mode: part("mode"), size: part("size"), color: part("color") };
 const postStyle = composer && bindPostStyle(composer, styleControls);
 
