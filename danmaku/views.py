@@ -52,6 +52,8 @@ def _page_context(request: HttpRequest, room: Room) -> dict[str, Any]:
     return {
         "room": room,
         "video": video if video is not None and video.has_video else None,
+        # Marked live, with no video to play: the page says so rather than "no video yet".
+        "live_room": video is not None and video.live and not video.has_video,
         "me": user_ref(request.user),
     }
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .browsing import LIVE_MS, Contexts, open_watch
+from .browsing import LIVE_MS, Contexts, message_line, open_watch
 from .conftest import Site, create_rooms, running_server
 from .danmaku_media import media_server
 
@@ -20,13 +20,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 OWNER = "alice"
 VIDEO_SECONDS = 120
 RED = "#fe0302"
+BROKEN_VIDEO = "http://127.0.0.1:9/gone.mp4"
 CONTROL_NAMES = ("Play", "Mute", "Danmaku on/off", "Web fullscreen", "Fullscreen")
 
 
 @pytest.fixture(scope="module")
 def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     suffix = uuid.uuid4().hex[:8]
-    rooms = {role: f"pl-{role}-{suffix}" for role in ("live", "video")}
+    rooms = {role: f"pl-{role}-{suffix}" for role in ("live", "video", "empty", "onair", "broken")}
     with media_server(VIDEO_SECONDS) as video_url:
         options = {
             rooms["live"]: ["--title", "Live", "--owner", OWNER],
@@ -35,6 +36,10 @@ def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
                 *("--duration-ms", str(VIDEO_SECONDS * 1000)),
             ],
         }
+        options[rooms["empty"]] = ["--title", "Empty", "--owner", OWNER]
+        options[rooms["onair"]] = ["--title", "On air", "--owner", OWNER, "--live"]
+        # Nothing listens on port 9: the browser's request fails.
+        options[rooms["broken"]] = ["--title", "Broken", "--owner", OWNER, "--video-url", BROKEN_VIDEO]
         create_rooms(e2e_env, options)
         with running_server(e2e_env, tmp_path_factory.mktemp("player")) as server:
             yield Site(server, rooms, viewport=(1280, 900))
@@ -214,3 +219,64 @@ def test_shortcuts_act_on_the_player_and_never_while_typing(contexts: Contexts, 
     assert page.evaluate(f"{video}.paused") is True
     assert page.evaluate(f"{video}.currentTime") == position
     assert abs(page.evaluate(f"{video}.volume") - 0.4) < 0.001
+
+
+def chat_and_comments_keep_working(site: Site, page: Page, slug: str, video_ms: int | None = None) -> str:
+    """A chat message and a comment posted by someone else both reach the page's list; the
+    comment's text."""
+    marker = uuid.uuid4().hex[:6]
+    site.post_messages(slug, "bob", [f"chat {marker}"])
+    post(site, slug, f"comment {marker}", video_ms=video_ms)
+    expect(message_line(page, f"chat {marker}")).to_be_visible(timeout=LIVE_MS)
+    expect(message_line(page, f"comment {marker}")).to_be_visible(timeout=LIVE_MS)
+    return f"comment {marker}"
+
+
+def test_no_video_tells_the_owner_how_to_set_one(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["empty"]
+    owner = open_watch(site.browse(contexts, OWNER), slug)
+    state = owner.get_by_test_id("player-state")
+    expect(state).to_have_attribute("data-state", "no-video")
+    expect(state).to_contain_text("No video in this room yet")
+    link = state.get_by_role("link", name="Video and overlay")
+    expect(link).to_have_attribute("href", f"/rooms/{slug}/video")
+    viewer = open_watch(site.browse(contexts, "carol"), slug)
+    expect(viewer.get_by_test_id("player-state")).to_contain_text("No video in this room yet")
+    expect(viewer.get_by_test_id("set-video-hint")).to_have_count(0)
+    shown(viewer, chat_and_comments_keep_working(site, viewer, slug))  # and it flies
+
+
+def test_a_live_room_without_video_says_so(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["onair"]
+    page = open_watch(site.browse(contexts, "carol"), slug)
+    state = page.get_by_test_id("player-state")
+    expect(state).to_have_attribute("data-state", "live")
+    expect(state).to_contain_text("Live, with no video")
+    shown(page, chat_and_comments_keep_working(site, page, slug))
+
+
+def test_a_video_that_fails_to_load_says_why(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["broken"]
+    page = open_watch(site.browse(contexts, "carol"), slug)
+    state = page.get_by_test_id("player-state")
+    expect(state).to_have_attribute("data-state", "error", timeout=LIVE_MS)
+    expect(state).to_be_visible()
+    expect(state).to_contain_text("The video could not be loaded: ")
+    reason = page.evaluate("document.querySelector('video').error.code")
+    assert reason in {2, 4}
+    chat_and_comments_keep_working(site, page, slug, video_ms=0)
+
+
+def test_buffering_shows_and_clears(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["video"]
+    page = open_watch(site.browse(contexts, "carol"), slug)
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    state = page.get_by_test_id("player-state")
+    expect(state).to_be_hidden()
+    # What the browser fires when playback stops for want of data, then resumes.
+    page.evaluate("document.querySelector('video').dispatchEvent(new Event('waiting'))")
+    expect(state).to_have_text("Buffering…")
+    expect(state).to_be_visible()
+    page.evaluate("document.querySelector('video').play()")
+    expect(state).to_be_hidden()
+    chat_and_comments_keep_working(site, page, slug, video_ms=0)

@@ -3,6 +3,7 @@
 // below the canvas, never under it, so comments never cover a control. In fullscreen the send
 // box moves into the bar, and back out after.
 
+import { VIDEO_EVENTS, stateAfter, stateMessage } from "./player-states.js";
 import { SEEK_STEP_S, VOLUME_STEP, formatTime, shortcutFor, stepPosition, stepVolume } from "./player-keys.js";
 
 const WEB_FULLSCREEN_CLASS = "player-web-fullscreen";
@@ -31,6 +32,8 @@ export class Player {
       webFullscreen: part("web-fullscreen"),
       fullscreen: part("fullscreen"),
       slot: part("composer-slot"),
+      state: part("player-state"),
+      stateDetail: part("player-state-detail"),
     };
     this._bindButtons();
     if (video) this._bindVideo();
@@ -105,9 +108,29 @@ export class Player {
       video.muted = false;
       video.volume = Number(volume.value);
     });
+    for (const name of VIDEO_EVENTS) {
+      video.addEventListener(name, () => {
+        const next = stateAfter(this.videoState, name);
+        if (next !== null) this._showState(next);
+      });
+    }
+    // The video began loading with the page, before this module ran.
+    if (video.error) this._showState("error");
+    else this._showState(video.readyState >= 1 ? "ready" : "loading");
     this._showPlaying();
     this._showTime();
     this._showVolume();
+  }
+
+  /** The video's state in the stage: a message under the comments, none while it plays. */
+  _showState(state) {
+    this.videoState = state;
+    const { state: box, stateDetail } = this.controls;
+    if (!box) return;
+    const message = stateMessage(state, this.video.error);
+    box.dataset.state = state;
+    box.hidden = message === "";
+    if (stateDetail) stateDetail.textContent = message; // the browser's own words included: text only
   }
 
   _showPlaying() {
