@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -27,7 +28,7 @@ CONTROL_NAMES = ("Play", "Mute", "Danmaku on/off", "Web fullscreen", "Fullscreen
 @pytest.fixture(scope="module")
 def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     suffix = uuid.uuid4().hex[:8]
-    rooms = {role: f"pl-{role}-{suffix}" for role in ("live", "video", "empty", "onair", "broken")}
+    rooms = {role: f"pl-{role}-{suffix}" for role in ("live", "video", "empty", "onair", "broken", "dense")}
     with media_server(VIDEO_SECONDS) as video_url:
         options = {
             rooms["live"]: ["--title", "Live", "--owner", OWNER],
@@ -36,6 +37,7 @@ def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
                 *("--duration-ms", str(VIDEO_SECONDS * 1000)),
             ],
         }
+        options[rooms["dense"]] = [*options[rooms["video"]][:1], "Dense", *options[rooms["video"]][2:]]
         options[rooms["empty"]] = ["--title", "Empty", "--owner", OWNER]
         options[rooms["onair"]] = ["--title", "On air", "--owner", OWNER, "--live"]
         # Nothing listens on port 9: the browser's request fails.
@@ -280,3 +282,47 @@ def test_buffering_shows_and_clears(contexts: Contexts, site: Site) -> None:
     page.evaluate("document.querySelector('video').play()")
     expect(state).to_be_hidden()
     chat_and_comments_keep_working(site, page, slug, video_ms=0)
+
+
+# The column of bucket `index` (of `buckets`) on the density canvas: how many of its rows, from
+# the bottom, are painted.
+PAINTED_ROWS = """([index, buckets]) => {
+  const canvas = document.querySelector('[data-testid=player-density]');
+  const x = Math.floor((index + 0.5) * canvas.width / buckets);
+  const data = canvas.getContext('2d').getImageData(x, 0, 1, canvas.height).data;
+  let rows = 0;
+  for (let y = canvas.height - 1; y >= 0 && data[y * 4 + 3] > 0; y--) rows += 1;
+  return [rows, canvas.height];
+}"""
+
+
+def test_the_seek_bar_draws_the_density_live_and_hover_shows_the_time(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["dense"]
+    for video_ms in (0, 100, 200, 300, 60_000, 60_500):  # 120 s in 100 buckets of 1.2 s
+        post(site, slug, f"dense {video_ms}", video_ms=video_ms)
+    answer = httpx.get(f"{site.base_url}/rooms/{slug}/danmaku/density", params={"buckets": 100}).json()
+    assert answer["bucket_ms"] == 1_200
+    assert (answer["counts"][0], answer["counts"][50], sum(answer["counts"])) == (4, 2, 6)
+
+    page = open_watch(site.browse(contexts, "carol"), slug)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=player-density]').dataset.buckets === '100'"
+    )
+    full, height = page.evaluate(PAINTED_ROWS, [0, 100])
+    assert full == height  # the busiest bucket: the whole height
+    half, _ = page.evaluate(PAINTED_ROWS, [50, 100])
+    assert abs(half - height / 2) <= 1
+    assert page.evaluate(PAINTED_ROWS, [25, 100])[0] == 0
+
+    # Two more at one minute arrive over the stream: that bucket is now as busy as the first.
+    post(site, slug, "dense more 1", video_ms=60_100)
+    post(site, slug, "dense more 2", video_ms=60_200)
+    page.wait_for_function(f"() => ({PAINTED_ROWS})([50, 100])[0] === ({PAINTED_ROWS})([0, 100])[0]")
+
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    seek = page.get_by_role("slider", name="Seek")
+    box = seek.bounding_box()
+    assert box is not None
+    # Three quarters along (and a pixel, so that rounding lands inside the second): 1:30.
+    seek.hover(position={"x": box["width"] * 0.75 + 1, "y": box["height"] / 2})
+    expect(page.get_by_test_id("player-hover-time")).to_have_text("1:30")

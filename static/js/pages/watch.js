@@ -13,6 +13,7 @@ import { exposeRenderer } from "../danmaku/debug.js";
 import { bindPostStyle } from "../danmaku/post-style.js";
 import { Player } from "../danmaku/player.js";
 import { DanmakuRenderer } from "../danmaku/renderer.js";
+import { DensityBar } from "../danmaku/density-bar.js";
 import { bindSettingsPanel } from "../danmaku/settings-panel.js";
 import { SettingsStore } from "../danmaku/settings-store.js";
 import { TimelineLoader } from "../danmaku/timeline.js";
@@ -84,6 +85,17 @@ exposeRenderer(renderer, {
 // The chat list and the composer, on the room's stream.
 const composer = part("composer"); // only for signed-in users
 new Player(part("player"), { video, store, composer });
+// The seek bar's density curve (recorded video only), kept up to date from the stream.
+const densityBar = recorded
+  ? new DensityBar({
+      canvas: part("density"),
+      seek: part("seek"),
+      hoverTime: part("hover-time"),
+      url: root.dataset.densityUrl,
+      duration: () => video.duration,
+    })
+  : null;
+densityBar?.load();
 const styleControls = { mode: part("mode"), size: part("size"), color: part("color") };
 const postStyle = composer && bindPostStyle(composer, styleControls);
 
@@ -99,7 +111,10 @@ new LiveRoom({
     noun: "comment",
     frame: (text) => ({ type: "danmaku", text, ...postStyle(), video_ms: postPosition() }),
   },
-  onEvents: (events) => renderer.apply(events),
+  onEvents: (events) => {
+    renderer.apply(events);
+    densityBar?.apply(events);
+  },
   onReset: () => {
     renderer.reset();
     loader?.reset();
