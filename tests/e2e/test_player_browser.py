@@ -326,3 +326,41 @@ def test_the_seek_bar_draws_the_density_live_and_hover_shows_the_time(contexts: 
     # Three quarters along (and a pixel, so that rounding lands inside the second): 1:30.
     seek.hover(position={"x": box["width"] * 0.75 + 1, "y": box["height"] / 2})
     expect(page.get_by_test_id("player-hover-time")).to_have_text("1:30")
+
+
+def test_the_watch_page_works_on_a_phone(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["video"]
+    context = contexts.new(site.base_url, cookies=site.sessions(OWNER), viewport=(390, 844))
+    page = open_watch(context, slug)
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    # Nothing wider than the screen; the player and its controls fit it.
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    bar = page.get_by_test_id("player-bar").bounding_box()
+    assert bar is not None
+    assert bar["x"] >= 0
+    assert bar["x"] + bar["width"] <= 390
+    for name in ("Play", "Danmaku on/off", "Fullscreen"):
+        button = page.get_by_role("button", name=name, exact=True)
+        box = button.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= 390, name
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function("() => !document.querySelector('video').paused")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.wait_for_function("() => document.querySelector('video').paused")
+
+    # The keyboard opens: the visible area shrinks to 390x450, and the send box stays in it.
+    box = page.get_by_test_id("danmaku-input")
+    box.focus()
+    page.set_viewport_size({"width": 390, "height": 450})
+    page.wait_for_function(
+        """() => {
+          const rect = document.querySelector('[data-testid=danmaku-input]').getBoundingClientRect();
+          return rect.top >= 0 && rect.bottom <= window.visualViewport.height;
+        }"""
+    )
+    text = f"from a phone {uuid.uuid4().hex[:6]}"
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("", timeout=LIVE_MS)
+    expect(message_line(page, text)).to_be_visible(timeout=LIVE_MS)

@@ -40,6 +40,7 @@ export class Player {
     store.addEventListener("change", () => this._showDanmakuState());
     this._showDanmakuState();
     root.ownerDocument.addEventListener("fullscreenchange", () => this._fullscreenChanged());
+    this._keepComposerInView();
     keys.addEventListener("keydown", (event) => this._key(event));
   }
 
@@ -181,6 +182,18 @@ export class Player {
     if (filling && composer.parentNode !== slot) slot.append(composer);
     else if (!filling && composer.parentNode === slot) composerHome.parent.insertBefore(composer, composerHome.next);
     this.root.dataset.composer = filling ? "bar" : "page";
+  }
+
+  /** When the visible area shrinks while the send box has the focus (a phone's keyboard
+   * opening), bring the box back into view. */
+  _keepComposerInView() {
+    const viewport = this.root.ownerDocument.defaultView?.visualViewport;
+    if (!viewport || !this.composer) return;
+    viewport.addEventListener("resize", () => {
+      if (this.composer.contains(this.root.ownerDocument.activeElement)) {
+        this.composer.scrollIntoView({ block: "nearest" });
+      }
+    });
   }
 
   _key(event) {
