@@ -74,7 +74,10 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     """`collectstatic` once per run (the first test worker runs it, the others wait for it), into
     the run's temporary directory: pages name the files by their hashed names, as in production,
     and servers started by the tests (STATIC_ROOT in their environment) serve them."""
-    shared = tmp_path_factory.getbasetemp().parent  # one per run, shared by xdist's workers
+    # This run's directory: under xdist each worker has its own below the run's, which they share.
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
     root = shared / "staticfiles"
     with (shared / "staticfiles.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
