@@ -105,6 +105,8 @@ def base_env(database: Path) -> dict[str, str]:
         SESSION_COOKIE_SECURE="0",
         CSRF_COOKIE_SECURE="0",
         PYTHONUNBUFFERED="1",
+        # DEBUG=0 pages name the files collectstatic wrote (BenchDatabase.build), beside the database.
+        STATIC_ROOT=str(database.parent / "staticfiles"),
     )
     return env
 
@@ -121,6 +123,7 @@ class BenchDatabase:
     def build(self) -> None:
         env = base_env(self.template)
         manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput", "-v0")
         script = (
             "from django.contrib.auth.models import User\n"
             "from chat.models import Room\n"

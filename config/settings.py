@@ -267,7 +267,20 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` writes the files under their hashed names (the checkout's staticfiles/ by
+# default; the tests collect into a directory of their own).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Content-hashed names, compressed copies and rewritten module imports (config/static_storage.py).
+    "staticfiles": {"BACKEND": "config.static_storage.StaticStorage"},
+}
+# WhiteNoise (config/static_files.py): with DEBUG on, files come straight from static/ and the
+# apps, under their plain names, re-read on every request (no `collectstatic`); with DEBUG off,
+# only what `collectstatic` wrote, hashed names cached for a year (WhiteNoise's default).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_ALLOW_ALL_ORIGINS = False  # other sites read rooms through the API, not our files
 # daphne serves /static/ itself unless a proxy in front does it (see docs/OPERATIONS.md).
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
 

@@ -112,7 +112,14 @@ OVERLAY_DEFAULTS: dict[str, Any] = {
     "density": 120,
     "fps": 60,
     "chat": False,
+    # The chat list (chat=1) starts with this many of the latest messages (0: only new ones).
+    "history": 50,
+    # Seconds every comment and message is held back, so that a moderator's delete lands
+    # before the stream's audience sees it (static/js/danmaku/delay-queue.js).
+    "delay": 0,
 }
+OVERLAY_HISTORY_MAX = 200  # the history endpoint's page (chat/domain/eventlog.py)
+OVERLAY_DELAY_MAX_SECS = 600
 
 
 def _query_number(raw: str, key: str, low: float, high: float) -> float:
@@ -154,6 +161,8 @@ _OVERLAY_PARSERS: dict[str, Any] = {
     "density": lambda raw, k: _query_int(raw, k, 1, 1000),
     "fps": lambda raw, k: _query_int(raw, k, 1, 240),
     "chat": _query_bool,
+    "history": lambda raw, k: _query_int(raw, k, 0, OVERLAY_HISTORY_MAX),
+    "delay": lambda raw, k: _query_int(raw, k, 0, OVERLAY_DELAY_MAX_SECS),
 }
 
 

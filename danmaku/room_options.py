@@ -26,10 +26,11 @@ class VideoOptions:
             raise CommandError("--duration-ms must not be negative")
 
     def apply(self, room: Room, options: dict[str, Any]) -> None:
-        if options.get("video_url"):
+        # `--live` alone: a live room with no video (comments on the wall clock).
+        if options.get("video_url") or options.get("live"):
             RoomVideo.objects.create(
                 room=room,
-                url=options["video_url"],
+                url=options.get("video_url") or "",
                 title=options.get("video_title") or "",
                 duration_ms=options.get("duration_ms"),
                 live=bool(options.get("live")),

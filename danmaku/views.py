@@ -34,7 +34,15 @@ from chat.web.http import (
 
 from .models import RoomVideo, ViewerSettings
 from .options import clean_viewer_settings, parse_overlay_options
-from .timeline import WINDOW_DEFAULT_LIMIT, WINDOW_MAX_LIMIT, comments_in_window, current_video
+from .timeline import (
+    DENSITY_DEFAULT_BUCKETS,
+    DENSITY_MAX_BUCKETS,
+    WINDOW_DEFAULT_LIMIT,
+    WINDOW_MAX_LIMIT,
+    comments_in_window,
+    current_video,
+    density,
+)
 
 # An upload's body is its file plus the form's boundaries and headers: a few hundred bytes.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -52,6 +60,8 @@ def _page_context(request: HttpRequest, room: Room) -> dict[str, Any]:
     return {
         "room": room,
         "video": video if video is not None and video.has_video else None,
+        # Marked live, with no video to play: the page says so rather than "no video yet".
+        "live_room": video is not None and video.live and not video.has_video,
         "me": user_ref(request.user),
     }
 
@@ -123,6 +133,19 @@ def window(request: HttpRequest, slug: str) -> HttpResponse:
         return error_response(error)
     events, more = comments_in_window(room, from_ms, to_ms, limit or WINDOW_DEFAULT_LIMIT)
     body = {"events": events, "from_ms": from_ms, "to_ms": to_ms, "more": more, "last_seq": room.last_seq}
+    return HttpResponse(dumps(body).encode(), content_type="application/json")
+
+
+@require_safe
+def density_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """`GET /rooms/<slug>/danmaku/density?buckets=`: the current video's comments counted per
+    bucket of its position, for the seek bar's curve."""
+    try:
+        room = readable_room(request, slug)
+        buckets = parse_int(query_params(request).get("buckets"), "buckets", low=1, high=DENSITY_MAX_BUCKETS)
+    except ChatError as error:
+        return error_response(error)
+    body = {**density(room, buckets or DENSITY_DEFAULT_BUCKETS), "last_seq": room.last_seq}
     return HttpResponse(dumps(body).encode(), content_type="application/json")
 
 

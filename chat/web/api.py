@@ -42,8 +42,9 @@ def history(request: HttpRequest, slug: str) -> JsonResponse:
     """Older messages for scrollback: `?before=<seq>&limit=<n>`, newest last."""
     try:
         room = get_room(slug)
-        require_reader(request.user, room)
         query = query_params(request)
+        # An overlay of a private room reads its latest messages with the room's overlay key.
+        require_reader(request.user, room, query.get("key"))
         before = parse_int(query.get("before"), "before", low=1, high=SEQ_MAX)
         limit = parse_int(query.get("limit"), "limit", low=1, high=HISTORY_MAX_LIMIT)
     except ChatError as error:

@@ -31,6 +31,8 @@ def test_overlay_options_parse_and_refuse() -> None:
             "density": "30",
             "fps": "30",
             "chat": "1",
+            "history": "0",
+            "delay": "15",
         }
     )
     assert parsed == {
@@ -41,7 +43,10 @@ def test_overlay_options_parse_and_refuse() -> None:
         "density": 30,
         "fps": 30,
         "chat": True,
+        "history": 0,
+        "delay": 15,
     }
+    assert (OVERLAY_DEFAULTS["history"], OVERLAY_DEFAULTS["delay"]) == (50, 0)
     assert parse_overlay_options({"unknown": "x"}) == OVERLAY_DEFAULTS
     for bad in [
         {"speed": "fast"},
@@ -54,6 +59,10 @@ def test_overlay_options_parse_and_refuse() -> None:
         {"density": "1.5"},
         {"fps": "999999999"},
         {"chat": "maybe"},
+        {"history": "201"},
+        {"history": "-1"},
+        {"delay": "601"},
+        {"delay": "1.5"},
     ]:
         with pytest.raises(ChatError) as refused:
             parse_overlay_options(bad)
@@ -297,3 +306,15 @@ def test_the_owner_names_the_embedding_site(
         {"origin": "https://videos.example"},
         {"origin": ""},
     ]
+
+
+def test_the_overlay_key_reads_a_private_rooms_latest_messages(client: Client, room: Room) -> None:
+    """The chat overlay starts with the latest messages: its key opens a private room's history."""
+    room.private = True
+    room.overlay_key = "s3cret-key"
+    room.save()
+    assert client.get("/rooms/lobby/history").status_code == 403
+    assert client.get("/rooms/lobby/history", {"key": "guess"}).status_code == 403
+    answer = client.get("/rooms/lobby/history", {"key": "s3cret-key", "limit": 5})
+    assert answer.status_code == 200
+    assert answer.json()["events"] == []

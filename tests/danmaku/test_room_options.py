@@ -32,3 +32,9 @@ def test_bad_video_options_create_no_room() -> None:
 def test_a_room_without_video_options_has_no_video() -> None:
     call_command("createroom", "plain")
     assert not RoomVideo.objects.exists()
+
+
+def test_live_alone_makes_a_live_room_with_no_video() -> None:
+    call_command("createroom", "onair", "--live")
+    video = RoomVideo.objects.get(room__slug="onair")
+    assert (video.url, video.live, video.has_video) == ("", True, False)

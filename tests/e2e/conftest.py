@@ -144,9 +144,9 @@ def throwaway_database(tmp: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def e2e_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def e2e_env(tmp_path_factory: pytest.TempPathFactory, collected_static: Path) -> Iterator[dict[str, str]]:
     """Environment for server processes: a migrated database (SQLite, or PostgreSQL when the
-    run's DATABASE_URL is) with room `demo` and users."""
+    run's DATABASE_URL is) with room `demo` and users; the run's collected static files."""
     folder = tmp_path_factory.mktemp("e2e")
     with throwaway_database(folder) as database_url:
         yield _server_env(folder, database_url)

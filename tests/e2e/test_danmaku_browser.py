@@ -552,7 +552,8 @@ def test_hostile_text_is_drawn_as_text(contexts: Contexts, site: DanmakuSite) ->
     assert drawn[acks[0]["id"]]["text"] == hostile[0]  # markup kept as characters
     assert (
         page.locator(
-            "[data-testid=danmaku-stage] *:not(canvas), .message-list img, .message-list script"
+            "[data-testid=danmaku-stage] *:not(canvas, .player-state, .player-state *),"
+            " .message-list img, .message-list script"
         ).count()
         == 0
     )

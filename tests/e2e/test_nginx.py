@@ -293,13 +293,23 @@ def test_pages_static_files_and_forwarded_headers(proxy: Proxy) -> None:
     with httpx.Client(base_url=proxy.base_url, timeout=10) as client:
         home = client.get("/")
         assert home.status_code == 200
-        assert "/static/css/site.css" in home.text
+        css_name = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', home.text)
+        assert css_name is not None, home.text
 
-        css = client.get("/static/css/site.css")
+        css = client.get(css_name[1], headers={"Accept-Encoding": "identity"})
         assert css.status_code == 200
         assert css.headers["content-type"].startswith("text/css")
         assert css.content == (ROOT / "static" / "css" / "site.css").read_bytes()
-        assert css.headers["cache-control"] == "no-cache"
+        assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert css.headers["x-content-type-options"] == "nosniff"
+        packed = client.get(css_name[1], headers={"Accept-Encoding": "gzip"})
+        assert packed.headers["content-encoding"] == "gzip"
+        assert packed.content == css.content
+        part = client.get(css_name[1], headers={"Accept-Encoding": "identity", "Range": "bytes=10-19"})
+        assert part.status_code == 206
+        assert part.content == css.content[10:20]
+        # A plain name is revalidated every time.
+        assert client.get("/static/css/site.css").headers["cache-control"] == "no-cache"
         # Browsers refuse ES modules served under any other type.
         script = client.get("/static/js/pages/room.js")
         assert script.status_code == 200

@@ -1,4 +1,4 @@
-// The watch page: the video with comments flying over it, the room's chat beside it, a bar to
+// The watch page: the player (video, comments flying over it, its own controls: player.js), the room's chat beside it, a bar to
 // post comments in a chosen style, and the viewer's settings.
 //
 // Recorded video (a video that is not live): the renderer follows the <video>'s position
@@ -11,7 +11,9 @@
 import { VideoClock, WallClock } from "../danmaku/clock.js";
 import { exposeRenderer } from "../danmaku/debug.js";
 import { bindPostStyle } from "../danmaku/post-style.js";
+import { Player } from "../danmaku/player.js";
 import { DanmakuRenderer } from "../danmaku/renderer.js";
+import { DensityBar } from "../danmaku/density-bar.js";
 import { bindSettingsPanel } from "../danmaku/settings-panel.js";
 import { SettingsStore } from "../danmaku/settings-store.js";
 import { TimelineLoader } from "../danmaku/timeline.js";
@@ -82,6 +84,18 @@ exposeRenderer(renderer, {
 
 // The chat list and the composer, on the room's stream.
 const composer = part("composer"); // only for signed-in users
+new Player(part("player"), { video, store, composer });
+// The seek bar's density curve (recorded video only), kept up to date from the stream.
+const densityBar = recorded
+  ? new DensityBar({
+      canvas: part("density"),
+      seek: part("seek"),
+      hoverTime: part("hover-time"),
+      url: root.dataset.densityUrl,
+      duration: () => video.duration,
+    })
+  : null;
+densityBar?.load();
 const styleControls = { mode: part("mode"), size: part("size"), color: part("color") };
 const postStyle = composer && bindPostStyle(composer, styleControls);
 
@@ -97,7 +111,10 @@ new LiveRoom({
     noun: "comment",
     frame: (text) => ({ type: "danmaku", text, ...postStyle(), video_ms: postPosition() }),
   },
-  onEvents: (events) => renderer.apply(events),
+  onEvents: (events) => {
+    renderer.apply(events);
+    densityBar?.apply(events);
+  },
   onReset: () => {
     renderer.reset();
     loader?.reset();
