@@ -42,10 +42,14 @@ from chat.models import Room
 from chat.web.http import readable_room
 
 from .models import RoomVideo
+from .niconico import parse_mail, parse_vpos
+from .positioned import export_payload, parse_payload
 from .timeline import current_video, timeline
 
 MODE_FROM_BILIBILI = {1: "scroll", 4: "bottom", 5: "top", 6: "reverse"}
 MODE_TO_BILIBILI = {mode: code for code, mode in MODE_FROM_BILIBILI.items()}
+POSITIONED_CODE = 7
+MODE_TO_BILIBILI["positioned"] = POSITIONED_CODE
 SIZE_TO_BILIBILI = {"small": 18, "medium": 25, "large": 36}
 READ_CHUNK = 64 * 1024
 
@@ -57,7 +61,12 @@ def size_from_bilibili(pixels: int) -> str:
 
 
 class XmlRefused(Exception):
-    """The document is not one we will read (DOCTYPE, too large, malformed)."""
+    """The document is not one we will read (DOCTYPE, too large, malformed: `invalid_xml`; in
+    neither Bilibili's nor Niconico's format: `unknown_format`)."""
+
+    def __init__(self, message: str, code: str = "invalid_xml") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -65,45 +74,80 @@ class ImportReport:
     imported: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     last_seq: int = 0
+    format: str = ""
+    # Niconico commands without an equivalent here, by name: ignored, the comment imported.
+    ignored_commands: Counter[str] = field(default_factory=Counter)
 
     @property
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 
 
+# The formats an import reads, by their root element, and each one's comment element.
+FORMATS = {"i": ("bilibili", "d"), "packet": ("niconico", "chat")}
+
+
 @dataclass(frozen=True)
 class RawComment:
-    p: str
+    """A comment element: Bilibili's `<d p>` or Niconico's `<chat vpos mail ...>`."""
+
+    attrs: dict[str, str]
     text: str
 
+    @property
+    def p(self) -> str:
+        return self.attrs.get("p", "")
 
-def iter_comments(stream: IO[bytes], max_bytes: int) -> Iterator[RawComment]:
-    """The `<d p="...">text</d>` elements of a Bilibili XML document, in document order."""
+
+@dataclass
+class _Reading:
+    format: str = ""
+    element: str = ""
+    depth: int = 0
+    attrs: dict[str, str] | None = None
+    text: list[str] = field(default_factory=list)
+    length: int = 0
+
+
+def iter_comments(
+    stream: IO[bytes], max_bytes: int, report: ImportReport | None = None
+) -> Iterator[RawComment]:
+    """The comment elements of a Bilibili or Niconico XML document, in document order; the root
+    element says which format it is (set in `report.format`). A document in neither format,
+    or none at all, is refused with the code `unknown_format`."""
     parser = expat.ParserCreate()
     found: list[RawComment] = []
-    state: dict[str, object] = {"p": None, "text": []}
+    reading = _Reading()
 
     def refuse_doctype(*_args: object) -> None:
         raise XmlRefused("documents with a DOCTYPE (entities) are refused")
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        if name == "d":
-            state["p"] = attrs.get("p", "")
-            state["text"] = []
+        reading.depth += 1
+        if reading.depth == 1:
+            if name not in FORMATS:
+                raise XmlRefused(
+                    f"<{name[:40]}> documents are neither Bilibili's (<i>) nor Niconico's (<packet>) danmaku",
+                    "unknown_format",
+                )
+            reading.format, reading.element = FORMATS[name]
+            if report is not None:
+                report.format = reading.format
+        elif name == reading.element and reading.attrs is None:
+            reading.attrs = dict(attrs)
+            reading.text = []
+            reading.length = 0
 
     def end(name: str) -> None:
-        if name == "d" and state["p"] is not None:
-            parts = state["text"]
-            assert isinstance(parts, list)
-            found.append(RawComment(str(state["p"]), "".join(parts)))
-            state["p"] = None
+        reading.depth -= 1
+        if name == reading.element and reading.attrs is not None:
+            found.append(RawComment(reading.attrs, "".join(reading.text)))
+            reading.attrs = None
 
     def characters(data: str) -> None:
-        if state["p"] is not None:
-            parts = state["text"]
-            assert isinstance(parts, list)
-            if sum(len(part) for part in parts) < 10_000:  # one comment's text cannot be huge
-                parts.append(data)
+        if reading.attrs is not None and reading.length < 10_000:  # one comment's text cannot be huge
+            reading.text.append(data)
+            reading.length += len(data)
 
     parser.StartDoctypeDeclHandler = refuse_doctype
     parser.EntityDeclHandler = refuse_doctype
@@ -122,12 +166,61 @@ def iter_comments(stream: IO[bytes], max_bytes: int) -> Iterator[RawComment]:
             found.clear()
         parser.Parse(b"", True)
     except expat.ExpatError as error:
+        if not reading.format:
+            raise XmlRefused(
+                "the file is not danmaku XML (neither Bilibili's nor Niconico's format)", "unknown_format"
+            ) from None
         raise XmlRefused(f"not well-formed XML: {error}") from None
     yield from found
 
 
-def parse_p(p: str) -> tuple[int, str, str, str]:
-    """(video_ms, mode, size, color) from a `p` attribute; ValueError("unsupported_mode") etc."""
+# Bilibili writes a line break in a comment as these two characters.
+LINE_BREAK = "/n"
+# The highest Unix time a `timestamp` or Niconico `date` may be (the end of year 9999).
+SENT_AT_MAX = 253_402_300_799
+_SENDER = re.compile(r"[A-Za-z0-9_:.\-]{1,64}\Z")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A comment element's fields for `clean_comment`, and what it keeps of the original."""
+
+    video_ms: int
+    mode: str
+    size: str
+    color: str
+    text: str
+    extra: dict[str, Any]
+
+
+def sent_at(value: str) -> str | None:
+    """A Unix time in seconds as the wire writes times (None when it is not one)."""
+    try:
+        seconds = int(value)
+    except ValueError:
+        return None
+    if not 0 <= seconds <= SENT_AT_MAX:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def original(timestamp: str | None, pool: str | None, sender: str | None) -> dict[str, Any]:
+    """The original metadata a file gives (a value out of bounds is left out, not refused)."""
+    extra: dict[str, Any] = {}
+    when = sent_at(timestamp) if timestamp is not None else None
+    if when is not None:
+        extra["sent_at"] = when
+    if pool is not None and pool.strip() in ("0", "1", "2"):
+        extra["pool"] = int(pool)
+    # "imported" is what the export writes for a comment without a sender: none.
+    if sender is not None and sender != "imported" and _SENDER.match(sender):
+        extra["sender"] = sender
+    return extra
+
+
+def parse_p(p: str) -> tuple[int, int, str, str, dict[str, Any]]:
+    """(video_ms, Bilibili mode, size, color, original metadata) from a `p` attribute;
+    ValueError("malformed"), ("unsupported_mode") or ("code_comment")."""
     parts = p.split(",")
     if len(parts) < 4:
         raise ValueError("malformed")
@@ -135,13 +228,37 @@ def parse_p(p: str) -> tuple[int, str, str, str]:
     # Past JS_SAFE_INTEGER_LIMIT milliseconds no video has a position (and 1e308 s overflows).
     if not math.isfinite(seconds) or not 0 <= seconds * 1000 < JS_SAFE_INTEGER_LIMIT:
         raise ValueError("malformed")
-    mode = MODE_FROM_BILIBILI.get(int(parts[1]))
-    if mode is None:
+    code = int(parts[1])
+    if code == 8:
+        raise ValueError("code_comment")  # a script for Bilibili's player: never run
+    if code not in MODE_FROM_BILIBILI and code != POSITIONED_CODE:
         raise ValueError("unsupported_mode")
     color = int(parts[3])
     if not 0 <= color <= 0xFFFFFF:
         raise ValueError("malformed")
-    return round(seconds * 1000), mode, size_from_bilibili(int(parts[2])), f"#{color:06x}"
+    extra = original(*(parts[index] if len(parts) > index else None for index in (4, 5, 6)))
+    return round(seconds * 1000), code, size_from_bilibili(int(parts[2])), f"#{color:06x}", extra
+
+
+def parse_bilibili(raw: RawComment) -> Parsed:
+    """A `<d>` element's comment; ValueError with the reason it is skipped."""
+    video_ms, code, size, color, extra = parse_p(raw.p)
+    if code == POSITIONED_CODE:
+        text, fields = parse_payload(raw.text)
+        return Parsed(video_ms, "positioned", size, color, text, {**extra, "positioned": fields})
+    return Parsed(video_ms, MODE_FROM_BILIBILI[code], size, color, raw.text.replace(LINE_BREAK, "\n"), extra)
+
+
+def parse_niconico(raw: RawComment, ignored: Counter[str]) -> Parsed:
+    """A `<chat>` element's comment; ValueError with the reason it is skipped."""
+    video_ms = parse_vpos(raw.attrs.get("vpos", ""))
+    if raw.text.lstrip().startswith("/"):
+        raise ValueError("code_comment")  # the uploader's script (/nicoscript, /replace, ...)
+    style = parse_mail(raw.attrs.get("mail", ""), ignored)
+    extra = original(raw.attrs.get("date"), None, raw.attrs.get("user_id"))
+    return Parsed(
+        video_ms, style.mode or "scroll", style.size or "medium", style.color or "#ffffff", raw.text, extra
+    )
 
 
 # Comments per database read of an export, and what a client may leave unread before the export
@@ -179,21 +296,38 @@ def xml_text(value: str) -> str:
     return _NOT_XML_CHAR.sub("", value)
 
 
+def _export_timestamp(data: dict[str, Any], created_at: datetime) -> int:
+    """The original send time an imported comment kept, else when it was written here."""
+    kept = data.get("sent_at")
+    if isinstance(kept, str):
+        try:
+            return int(datetime.fromisoformat(kept).timestamp())
+        except ValueError:
+            pass
+    return int(created_at.astimezone(UTC).timestamp())
+
+
 def export_row(row: tuple[Any, ...]) -> str:
     video_ms, _seq, pk, data, user_name, text, created_at = row
+    mode = data.get("mode")
+    pool = data.get("pool")
     p = ",".join(
         [
             f"{video_ms / 1000:.3f}",
-            str(MODE_TO_BILIBILI.get(data.get("mode"), 1)),
+            str(MODE_TO_BILIBILI.get(mode, 1)),
             str(SIZE_TO_BILIBILI.get(data.get("size"), 25)),
             str(int(str(data.get("color", "#ffffff"))[1:], 16)),
-            str(int(created_at.astimezone(UTC).timestamp())),
-            "0",
-            xml_text(user_name or "") or "imported",
+            str(_export_timestamp(data, created_at)),
+            str(pool) if pool in (0, 1, 2) else "0",
+            xml_text(str(data.get("sender") or user_name or "")) or "imported",
             str(pk),
         ]
     )
-    return f"<d p={quoteattr(p)}>{escape(xml_text(text))}</d>\n"
+    if mode == "positioned" and isinstance(data.get("positioned"), dict):
+        body = export_payload(text, data["positioned"])
+    else:
+        body = text.replace("\n", LINE_BREAK)
+    return f"<d p={quoteattr(p)}>{escape(xml_text(body))}</d>\n"
 
 
 async def export_stream(room: Room, video: RoomVideo | None, writer: Any = None) -> AsyncIterator[bytes]:

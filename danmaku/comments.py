@@ -85,12 +85,20 @@ def clean_video_ms(value: object, video: RoomVideo | None) -> int | None:
     return position
 
 
-def clean_comment(fields: dict[str, object], video: RoomVideo | None) -> Comment:
-    """A comment from a client's fields, or ChatError with the first refused field's code."""
+def clean_comment(
+    fields: dict[str, object],
+    video: RoomVideo | None,
+    *,
+    line_breaks: bool = False,
+    max_chars: int = DANMAKU_MAX_CHARS,
+) -> Comment:
+    """A comment from a client's fields, or ChatError with the first refused field's code.
+    Live comments have their line breaks turned into spaces; imported ones keep them
+    (`line_breaks`), each counting as one character."""
     if "text" not in fields:
         raise ChatError("invalid", "A comment needs text.", field="text")
     return Comment(
-        text=clean_text(fields["text"], max_chars=DANMAKU_MAX_CHARS),
+        text=clean_text(fields["text"], max_chars=max_chars, line_breaks=line_breaks),
         mode=_choice(fields.get("mode"), MODES, DEFAULT_MODE, "mode"),
         color=clean_color(fields.get("color")),
         size=_choice(fields.get("size"), SIZES, DEFAULT_SIZE, "size"),

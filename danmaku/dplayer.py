@@ -83,9 +83,11 @@ def read(request: HttpRequest) -> JsonResponse:
     require_scope(request_token(request), TokenScope.READ, room)
     require_reader(request.user, room, query.get("key"))
     limit = parse_int(query.get("max"), "max", low=1, high=READ_MAX) or READ_DEFAULT_MAX
-    # DPlayer draws what it gets: the newest `max` comments, in video order.
+    # DPlayer draws what it gets: the newest `max` comments, in video order. It has no
+    # positioned comments (it would scroll their text): they are left out.
     newest = list(
         timeline(room, current_video(room))
+        .exclude(data__mode="positioned")
         .order_by("-seq")
         .values_list("video_ms", "data", "user_name", "text", "seq")[:limit]
     )

@@ -38,9 +38,10 @@ from chat.guards.ratelimit import parse_rate
 from chat.models import EventKind, Room, RoomEvent
 from chat.types import AnyUser
 
-from .bilibili import ImportReport, XmlRefused, iter_comments, parse_p
-from .comments import clean_comment
+from .bilibili import ImportReport, XmlRefused, iter_comments, parse_bilibili, parse_niconico
+from .comments import DANMAKU_MAX_CHARS, clean_comment
 from .models import DanmakuImport, RoomVideo, StagedComment
+from .positioned import POSITIONED_MAX_CHARS
 from .timeline import current_video
 
 log = logging.getLogger(__name__)
@@ -80,11 +81,12 @@ class Allowance:
 def import_xml(
     room: Room, stream: IO[bytes], *, user: AnyUser | None = None, max_bytes: int | None = None
 ) -> ImportReport:
-    """Add every supported comment of a Bilibili XML file to the room's current recorded video.
+    """Add every supported comment of a Bilibili or Niconico XML file to the room's current
+    recorded video.
 
-    Every comment passes the same validation as a posted one; the rest are skipped and counted
-    by reason (unsupported_mode, malformed, or a comment error code such as too_long). With a
-    `user` (an upload), the import quotas apply.
+    Every comment passes the same validation as a posted one (line breaks kept); the rest are
+    skipped and counted by reason (unsupported_mode, code_comment, malformed, or a comment error
+    code such as too_long). With a `user` (an upload), the import quotas apply.
     """
     video = current_video(room)
     if video is None or not video.recorded:
@@ -158,17 +160,29 @@ def _stage(
     most = settings.DANMAKU_IMPORT_MAX_COMMENTS
     report = ImportReport()
     chunk: list[list[Any]] = []
-    for raw in iter_comments(stream, limit):
+    for raw in iter_comments(stream, limit, report):
         if report.imported + report.skipped_total >= most:
             raise XmlRefused(f"the file holds more than {most} comments")
         try:
-            video_ms, mode, size, color = parse_p(raw.p)
+            if report.format == "niconico":
+                parsed = parse_niconico(raw, report.ignored_commands)
+            else:
+                parsed = parse_bilibili(raw)
         except ValueError as error:
-            report.skipped["unsupported_mode" if str(error) == "unsupported_mode" else "malformed"] += 1
+            reason = str(error)
+            report.skipped[reason if reason in ("unsupported_mode", "code_comment") else "malformed"] += 1
             continue
+        positioned = parsed.mode == "positioned"
         try:
-            fields = {"text": raw.text, "mode": mode, "size": size, "color": color, "video_ms": video_ms}
-            comment = clean_comment(fields, video)
+            fields = {
+                "text": parsed.text,
+                "mode": "scroll" if positioned else parsed.mode,  # positioned: checked below
+                "size": parsed.size,
+                "color": parsed.color,
+                "video_ms": parsed.video_ms,
+            }
+            max_chars = POSITIONED_MAX_CHARS if positioned else DANMAKU_MAX_CHARS
+            comment = clean_comment(fields, video, line_breaks=True, max_chars=max_chars)
         except ChatError as error:
             report.skipped[error.code] += 1
             continue
@@ -178,7 +192,10 @@ def _stage(
         record.comments = report.imported  # what the quota counts, should the import fail
         if report.imported % YIELD_EVERY == 0:
             time.sleep(YIELD_SECONDS)
-        data = json.dumps({**comment.data, "imported": True})  # as the JSON field stores it
+        stored = {**comment.data, "imported": True, **parsed.extra}
+        if positioned:
+            stored["mode"] = "positioned"
+        data = json.dumps(stored)  # as the JSON field stores it
         chunk.append([record.pk, report.imported, comment.text, data, comment.video_ms])
         if len(chunk) >= STAGE_CHUNK:
             _write_chunk(record, chunk, report.imported)

@@ -250,7 +250,7 @@ def set_video(room: Room, video: RoomVideo, fields: dict[str, Any]) -> RoomVideo
 
 @require_http_methods(["POST"])
 def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
-    """`POST /rooms/<slug>/mod/import` (multipart, field `file`): a Bilibili XML file's comments
+    """`POST /rooms/<slug>/mod/import` (multipart, field `file`): a Bilibili or Niconico XML file's comments
     join the room's recorded video, all or nothing; answers with the import report."""
     from .bilibili import XmlRefused
     from .imports import import_xml
@@ -268,10 +268,16 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             report = import_xml(room, upload, user=request.user)
         except XmlRefused as error:
-            raise ChatError("invalid_xml", str(error)) from None
+            raise ChatError(error.code, str(error)) from None
         audit(room, request.user, "import", imported=report.imported, skipped=dict(report.skipped))
     except ChatError as error:
         return error_response(error)
     return JsonResponse(
-        {"imported": report.imported, "skipped": dict(report.skipped), "last_seq": report.last_seq}
+        {
+            "imported": report.imported,
+            "skipped": dict(report.skipped),
+            "last_seq": report.last_seq,
+            "format": report.format,
+            "ignored_commands": dict(report.ignored_commands),
+        }
     )

@@ -21,13 +21,24 @@ _OTHER_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udff
 _NAME_INVISIBLES = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
-def clean_text(value: object, *, max_chars: int = MESSAGE_MAX_CHARS) -> str:
-    """Return the text a user meant to post, or raise ChatError (invalid, empty, too_long)."""
+# A line break in text that keeps them (imported danmaku): CR LF, CR, LF, NEL, U+2028, U+2029.
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def clean_text(value: object, *, max_chars: int = MESSAGE_MAX_CHARS, line_breaks: bool = False) -> str:
+    """Return the text a user meant to post, or raise ChatError (invalid, empty, too_long).
+
+    With `line_breaks`, every line break becomes one line feed (one character toward
+    `max_chars`) instead of a space, and only line breaks are trimmed from the ends, so the
+    spaces that align a drawing's lines stay; the text must still hold more than white space.
+    """
     if not isinstance(value, str):
         raise ChatError("invalid", "text must be a string.")
-    text = _OTHER_CONTROLS.sub("", _WHITESPACE_CONTROLS.sub(" ", value))
-    text = unicodedata.normalize("NFC", text).strip()
-    if not text:
+    lines = _LINE_BREAKS.split(value) if line_breaks else [value]
+    text = "\n".join(_OTHER_CONTROLS.sub("", _WHITESPACE_CONTROLS.sub(" ", line)) for line in lines)
+    text = unicodedata.normalize("NFC", text)
+    text = text.strip("\n") if line_breaks else text.strip()
+    if not text.strip():
         raise ChatError("empty", "The message is empty.")
     if len(text) > max_chars:
         raise ChatError(

@@ -223,7 +223,7 @@ SAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
 <d p="2.25,4,18,16711680,1700000001,0,abd,2">bottom small red</d>
 <d p="3,5,36,65280,1700000002,0,abe,3">top large green</d>
 <d p="4,6,25,255,1700000003,0,abf,4">reverse</d>
-<d p="5,7,25,255,1700000004,0,abg,5">[advanced]</d>
+<d p="5,9,25,255,1700000004,0,abg,5">[a mode nobody knows]</d>
 <d p="6,8,25,255,1700000005,0,abh,6">code</d>
 <d p="7,1,25,255">{long}</d>
 <d p="oops">malformed</d>
@@ -236,7 +236,8 @@ def test_import_keeps_supported_comments_and_counts_the_rest(recorded: RoomVideo
     report = import_xml(recorded.room, io.BytesIO(SAMPLE.encode()))
     assert report.imported == 4
     assert dict(report.skipped) == {
-        "unsupported_mode": 2,
+        "unsupported_mode": 1,
+        "code_comment": 1,
         "too_long": 1,
         "malformed": 1,
         "invalid_video_ms": 1,
@@ -336,7 +337,8 @@ def test_import_command_reports_and_needs_a_recorded_video(tmp_path: Path, room:
     out = io.StringIO()
     call_command("import_danmaku", "lobby", str(path), stdout=out)
     assert "Imported 4 comments" in out.getvalue()
-    assert "unsupported_mode: 2" in out.getvalue()
+    assert "unsupported_mode: 1" in out.getvalue()
+    assert "code_comment: 1" in out.getvalue()
     with pytest.raises(CommandError, match="no room"):
         call_command("import_danmaku", "nowhere", str(path))
     with pytest.raises(CommandError, match="cannot read"):
@@ -363,7 +365,9 @@ def test_moderators_import_xml_by_upload(
     client.force_login(alice)
     report = upload(SAMPLE.encode()).json()
     assert report["imported"] == 4
-    assert report["skipped"]["unsupported_mode"] == 2
+    assert report["skipped"]["unsupported_mode"] == 1
+    assert report["skipped"]["code_comment"] == 1
+    assert report["format"] == "bilibili"
     assert RoomEvent.objects.filter(room=room, kind="danmaku").count() == 4
     hostile = upload(b'<!DOCTYPE i [<!ENTITY a "x">]><i><d p="1,1,25,0">&a;</d></i>')
     assert (hostile.status_code, hostile.json()["code"]) == (400, "invalid_xml")

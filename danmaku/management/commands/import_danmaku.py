@@ -1,4 +1,5 @@
-"""`python manage.py import_danmaku <slug> file.xml`: add a Bilibili XML file's comments to a room.
+"""`python manage.py import_danmaku <slug> file.xml`: add a Bilibili or Niconico XML file's
+comments to a room.
 
 The path is relative to the current directory; `-` reads the file from standard input, which
 lets an administrator import a file the service's user cannot read
@@ -20,7 +21,7 @@ from danmaku.imports import import_xml
 
 
 class Command(BaseCommand):
-    help = "Import a Bilibili danmaku XML file into a room's recorded video (all or nothing)."
+    help = "Import a Bilibili or Niconico danmaku XML file into a room's recorded video (all or nothing)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="the room")
@@ -39,10 +40,14 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"cannot read {path}: {error.strerror}") from None
         except XmlRefused as error:
-            raise CommandError(f"refused {path}: {error}") from None
+            raise CommandError(f"refused {path} ({error.code}): {error}") from None
         except ChatError as error:
             raise CommandError(error.message) from None
         self.stdout.write(self.style.SUCCESS(f"Imported {report.imported} comments into {slug!r}."))
         self.stdout.write(f"Skipped {report.skipped_total}.")
         for reason, count in sorted(report.skipped.items()):
             self.stdout.write(f"  {reason}: {count}")
+        if report.ignored_commands:
+            self.stdout.write(f"Ignored commands: {report.ignored_commands.total()}.")
+            for name, count in sorted(report.ignored_commands.items()):
+                self.stdout.write(f"  {name}: {count}")

@@ -45,3 +45,26 @@ def test_non_string_is_invalid(raw: object) -> None:
     with pytest.raises(ChatError) as info:
         clean_text(raw)
     assert info.value.code == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("one\ntwo", "one\ntwo"),
+        ("one\r\ntwo\rthree\x85four\u2028five\u2029six", "one\ntwo\nthree\nfour\nfive\nsix"),
+        ("\n\n  indented art\n  second line  \n\n", "  indented art\n  second line  "),
+        ("tab\there\x00", "tab here"),
+    ],
+)
+def test_line_breaks_are_kept_only_when_asked(raw: str, kept: str) -> None:
+    assert clean_text(raw, line_breaks=True) == kept
+    assert "\n" not in clean_text(raw)
+
+
+def test_a_kept_line_break_counts_one_character() -> None:
+    assert clean_text("a" * 4 + "\r\n" + "b" * 5, max_chars=10, line_breaks=True) == "aaaa\nbbbbb"
+    with pytest.raises(ChatError, match="11 characters"):
+        clean_text("a" * 5 + "\n" + "b" * 5, max_chars=10, line_breaks=True)
+    with pytest.raises(ChatError) as empty:
+        clean_text(" \n \u3000\n", line_breaks=True)
+    assert empty.value.code == "empty"
