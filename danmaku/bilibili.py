@@ -2,10 +2,13 @@
 
     <i><chatid>slug</chatid><d p="time,mode,size,colour,timestamp,pool,user,id">text</d>...</i>
 
-`time` is seconds into the video, `mode` 1 scroll, 4 bottom, 5 top, 6 reverse (7 advanced, 8 code and
-the rest have no equivalent here: skipped on import and counted), `size` a font size in pixels
-(25 is Bilibili's normal), `colour` a decimal RGB integer, `timestamp` Unix seconds, `pool` 0,
-`user` a sender hash (here: the user's name) and `id` the comment's id.
+`time` is seconds into the video, `mode` 1 scroll, 4 bottom, 5 top, 6 reverse, 7 positioned
+(danmaku/positioned.py; 8 is code, skipped as `code_comment`, and the rest `unsupported_mode`),
+`size` a font size in pixels (25 is Bilibili's normal), `colour` a decimal RGB integer,
+`timestamp` Unix seconds, `pool` 0 normal, 1 subtitle, 2 special, `user` a sender hash and `id`
+the comment's id. An imported comment keeps its timestamp, pool and sender (`sent_at`, `pool`,
+`sender` in its data) and the export writes them back; `/n` in a text is a line break. The same
+reader takes Niconico's `<packet>` files (danmaku/niconico.py); the root element says which.
 
 The parser is expat driven by hand: a document with a DOCTYPE (the door to entity expansion and
 external entities) is refused outright, input is read in chunks with a byte ceiling, so a huge or
