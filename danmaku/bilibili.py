@@ -204,7 +204,7 @@ def sent_at(value: str) -> str | None:
         return None
     if not 0 <= seconds <= SENT_AT_MAX:
         return None
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return datetime.fromtimestamp(seconds, UTC).isoformat()[:19] + ".000Z"  # strftime is 3x slower
 
 
 def original(timestamp: str | None, pool: str | None, sender: str | None) -> dict[str, Any]:
