@@ -53,8 +53,8 @@ def _number(value: object, low: float, high: float) -> int | float:
             value = float(value.strip())
         except ValueError:
             raise Malformed from None
-    if not isinstance(value, int | float) or not math.isfinite(value) or not low <= value <= high:
-        raise Malformed
+    if not isinstance(value, int | float) or not low <= value <= high or not math.isfinite(value):
+        raise Malformed  # the range first: math.isfinite(10**400) raises
     return int(value) if float(value).is_integer() else float(value)
 
 

@@ -402,6 +402,9 @@ def test_positioned_payloads_of_every_length(
         json.dumps([0, 0, "1-1", 1, "path", 0, 0, 10, 10, 0, 0, "true", "", 1, "M1,1" + "L2,2" * 200]),
         json.dumps([0, 0, "1-1", 1, "too many", 0, 0, 0, 0, 0, 0, "true", "", 1, "", "extra"]),
         "[" * 100_000,
+        "[" * 5_000 + "]" * 5_000,
+        "[" + "9" * 400 + ', 0, "1-1", 1, "a huge whole number"]',
+        json.dumps([0, 0, "1-1", "1e400", "an infinite string"]),
     ],
 )
 def test_bad_positioned_payloads_are_skipped_as_malformed(recorded: RoomVideo, payload: str) -> None:
