@@ -462,3 +462,11 @@ def test_import_export_import_round_trip_is_unchanged(client: Client, recorded: 
         return [re.sub(r',[0-9]+">', '">', line, count=1) for line in document.decode().splitlines()[2:]]
 
     assert without_ids(export(client)) == without_ids(export(client, "copy"))
+
+
+def test_live_clients_cannot_post_a_positioned_comment(recorded: RoomVideo, alice: AbstractBaseUser) -> None:
+    from chat.errors import ChatError
+
+    with pytest.raises(ChatError) as refused:
+        post_danmaku(recorded.room, alice, {"text": "x", "mode": "positioned", "video_ms": 1})
+    assert refused.value.code == "invalid_mode"
