@@ -377,7 +377,10 @@ export class DanmakuRenderer {
       typeof event.seq === "number" &&
       !event.deleted &&
       !this.deleted.has(event.id) &&
-      event.seq >= this.clearedThrough
+      event.seq >= this.clearedThrough &&
+      // A mode this renderer does not draw (a positioned comment, one added later) is skipped,
+      // never scrolled across as plain text; a comment without a mode scrolls.
+      (event.mode === undefined || event.mode === null || MODES.includes(event.mode))
     );
   }
 

@@ -99,3 +99,14 @@ test("turning comments off takes them off the screen", (t) => {
   renderer.configure({ show: false });
   assert.deepEqual(texts(renderer), []);
 });
+
+test("a comment in a mode it does not draw is skipped, live and recorded; one without a mode scrolls", (t) => {
+  const { renderer, clock } = stage(t);
+  const positioned = { text: "drawn at a place", mode: "positioned", positioned: { x: 0.5, y: 0.5 } };
+  renderer.apply([comment(positioned), comment({ text: "plain", mode: undefined })]);
+  renderer.schedule([comment({ ...positioned, video_ms: 0 }), comment({ text: "later", mode: "fireworks", video_ms: 0 })]);
+  clock.set(16);
+  renderer.tick();
+  assert.deepEqual(texts(renderer), ["plain"]);
+  assert.equal(renderer.snapshot().comments[0].mode, "scroll");
+});
