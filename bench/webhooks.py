@@ -234,16 +234,21 @@ def main() -> None:
         folder = Path(tmp)
         database = BenchDatabase(folder, small_rooms=0)
         database.build()
+
+        def one(name: str, endpoints: int, rate: float, separate: bool = False) -> dict[str, Any]:
+            if not args.postgres:
+                return run(database.fresh_copy(), folder, name, endpoints, args.posts, rate, separate)
+            # Each run on a fresh PostgreSQL database (the SQLite file only names the settings).
+            with postgres_database(args.postgres, database.fresh_copy()) as database_env:
+                template = database.fresh_copy()
+                return run(template, folder, name, endpoints, args.posts, rate, separate, database_env)
+
         rows = [
-            run(database.fresh_copy(), folder, "none", 0, args.posts, args.rate),
-            run(database.fresh_copy(), folder, "in-process", args.endpoints, args.posts, args.rate),
-            run(
-                database.fresh_copy(), folder, "worker", args.endpoints, args.posts, args.rate, separate=True
-            ),
+            one("none", 0, args.rate),
+            one("in-process", args.endpoints, args.rate),
+            one("worker", args.endpoints, args.rate, separate=True),
             # Throughput: a burst of posts as fast as acks come, then the backlog drains.
-            run(
-                database.fresh_copy(), folder, "burst", args.endpoints, args.posts, 1_000_000.0, separate=True
-            ),
+            one("burst", args.endpoints, 1_000_000.0, separate=True),
         ]
     if args.json:
         print(json.dumps(rows, indent=2))

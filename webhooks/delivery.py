@@ -64,34 +64,60 @@ def attempt_delivery(delivery_id: int, attempts_made: int) -> Outcome | None:
 
 
 def attempt_batch(endpoint_id: int, delivery_ids: list[int]) -> int:
-    """Send the first attempts of a batch of one endpoint's deliveries, one after another, and
-    record them in one transaction; how many were sent. The batch stops at the attempt timeout
-    (the rest go back to the queue as a new batch), so no claim outlives its lease."""
+    """Send the first attempts of a batch of one endpoint's deliveries; how many were sent."""
+    return attempt_batches([(endpoint_id, delivery_ids)])
+
+
+def attempt_batches(batches: list[tuple[int, list[int]]]) -> int:
+    """Send the first attempts of batches of deliveries (one per endpoint), one endpoint after
+    another over a kept-alive connection each, claiming them all in one transaction and
+    recording them all in another; how many were sent. Two write transactions for the lot:
+    on SQLite each takes the database's one write lock, which a post then waits for. The
+    batches stop at the attempt timeout (the rest go back to the queue, a batch per endpoint),
+    so no claim outlives its lease."""
     with transaction.atomic():
-        claimed = [delivery_id for delivery_id in delivery_ids if claim(delivery_id, 0)]
-    if not claimed:
+        claimed = {
+            endpoint_id: [delivery_id for delivery_id in delivery_ids if claim(delivery_id, 0)]
+            for endpoint_id, delivery_ids in batches
+        }
+    endpoint_ids = [endpoint_id for endpoint_id, ids in claimed.items() if ids]
+    if not endpoint_ids:
         return 0
-    endpoint = Endpoint.objects.filter(pk=endpoint_id).first()
-    if endpoint is None:
-        return 0  # removed meanwhile: its deliveries went with it
-    deliveries = list(Delivery.objects.filter(pk__in=claimed).order_by("seq"))
-    if not endpoint.enabled:
-        Delivery.objects.filter(pk__in=claimed).update(state=DeliveryState.FAILED)
-        return 0
+    endpoints = Endpoint.objects.in_bulk(endpoint_ids)  # one removed meanwhile: its deliveries went with it
+    by_endpoint: dict[int, list[Delivery]] = {}
+    for delivery in Delivery.objects.filter(
+        endpoint_id__in=list(endpoints),
+        pk__in=[delivery_id for ids in claimed.values() for delivery_id in ids],
+    ).order_by("seq"):
+        by_endpoint.setdefault(delivery.endpoint_id, []).append(delivery)
+    disabled = [endpoint_id for endpoint_id, endpoint in endpoints.items() if not endpoint.enabled]
+    if disabled:
+        Delivery.objects.filter(
+            endpoint_id__in=disabled, pk__in=[d for e in disabled for d in claimed[e]]
+        ).update(state=DeliveryState.FAILED)
     budget_ends = time.monotonic() + settings.WEBHOOK_TIMEOUT_SECONDS
-    results: list[tuple[Delivery, Outcome, datetime]] = []
-    session = Session(endpoint.url)  # one kept-alive connection for the batch
-    try:
-        for index, delivery in enumerate(deliveries):
-            if results and (time.monotonic() >= budget_ends or results[-1][1].status == GONE):
-                release(endpoint_id, deliveries[index:])
-                break
-            started_at = timezone.now()
-            results.append((delivery, send(endpoint, delivery, started_at, session), started_at))
-    finally:
-        session.close()
-    record(endpoint_id, results)
-    return len(results)
+    results: dict[int, list[tuple[Delivery, Outcome, datetime]]] = {}
+    for endpoint_id in endpoint_ids:
+        endpoint = endpoints.get(endpoint_id)
+        if endpoint is None or not endpoint.enabled:
+            continue
+        deliveries = by_endpoint.get(endpoint_id, [])
+        sent = results.setdefault(endpoint_id, [])
+        session = Session(endpoint.url)  # one kept-alive connection per endpoint
+        try:
+            for index, delivery in enumerate(deliveries):
+                out_of_time = time.monotonic() >= budget_ends and any(results.values())
+                if out_of_time or (sent and sent[-1][1].status == GONE):
+                    release(endpoint_id, deliveries[index:])
+                    break
+                started_at = timezone.now()
+                sent.append((delivery, send(endpoint, delivery, started_at, session), started_at))
+        finally:
+            session.close()
+    with transaction.atomic():
+        for endpoint_id in sorted(results):  # the endpoints' rows locked in one order, as fan-out does
+            record(endpoint_id, results[endpoint_id])
+    return sum(len(sent) for sent in results.values())
 
 
 def release(endpoint_id: int, deliveries: list[Delivery]) -> None:

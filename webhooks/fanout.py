@@ -15,7 +15,7 @@ from chat.domain.wire import dumps, event_to_wire
 from chat.models import Room, RoomEvent
 
 from .models import Delivery, DeliveryState, Endpoint
-from .tasks import enqueue_batch, enqueue_fan_out
+from .tasks import enqueue_batch, enqueue_batches, enqueue_fan_out
 
 FANOUT_BATCH = 500  # events read from the log per transaction
 BATCH_SIZE = 50  # first attempts per task (one endpoint's), recorded in one transaction
@@ -93,10 +93,24 @@ def fan_out_room(room_id: int) -> int:
         by_endpoint: dict[int, list[int]] = {}
         for delivery in made:
             by_endpoint.setdefault(delivery.endpoint_id, []).append(delivery.pk)
+        failing = {endpoint.pk for endpoint in endpoints if endpoint.failure_streak}
+        # One task per batch of BATCH_SIZE: a thousand deliveries to one endpoint are twenty
+        # tasks, not a thousand. The healthy endpoints' n-th batches share one task (ten
+        # endpoints: one task per fan-out, not ten; each task costs write transactions, which
+        # on SQLite a post waits for); an endpoint that is failing (slow, timing out) gets
+        # tasks of its own, so that it holds up no other.
+        groups: list[list[tuple[int, list[int]]]] = []
         for endpoint_id, ids in by_endpoint.items():
-            # One task per batch: a thousand deliveries are twenty tasks, not a thousand.
-            for start in range(0, len(ids), BATCH_SIZE):
-                enqueue_batch(endpoint_id, ids[start : start + BATCH_SIZE])
+            for number, start in enumerate(range(0, len(ids), BATCH_SIZE)):
+                batch = (endpoint_id, ids[start : start + BATCH_SIZE])
+                if endpoint_id in failing:
+                    enqueue_batch(*batch)
+                    continue
+                if number == len(groups):
+                    groups.append([])
+                groups[number].append(batch)
+        for group in groups:
+            enqueue_batches(group)
         if again_at is not None:
             enqueue_fan_out(room_id, run_after=again_at)
     return len(made)

@@ -19,7 +19,7 @@ from .tasks import QUEUE, enqueue_fan_out
 
 logger = logging.getLogger(__name__)
 
-GATHER_SECONDS = 0.05  # notices within this are one fan-out per room (a burst is one task)
+GATHER_SECONDS = 0.1  # notices within this are one fan-out per room (a burst is one task)
 SWEEP_SECONDS = 30.0  # rooms left behind and stuck deliveries are looked for this often
 POLL_INTERVAL_SECONDS = 0.5  # an idle worker thread looks for due tasks this often
 PENDING_ROOMS_MAX = 10_000  # rooms noticed and not yet queued; past it the sweep catches up

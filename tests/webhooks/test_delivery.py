@@ -13,7 +13,7 @@ from standardwebhooks import Webhook
 
 from chat.domain.eventlog import append_event
 from chat.models import AuditEntry, EventKind, Room
-from webhooks.delivery import attempt_batch, attempt_delivery, claim, prune
+from webhooks.delivery import attempt_batch, attempt_batches, attempt_delivery, claim, prune
 from webhooks.errors import WebhookError
 from webhooks.fanout import fan_out_room
 from webhooks.models import Attempt, Delivery, DeliveryState, DisabledReason, Endpoint
@@ -301,6 +301,32 @@ def test_first_attempts_go_in_batches_and_each_is_sent_once(lobby: Room, receive
     assert len(receiver.requests) == 3
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
     assert [json.loads(request.body)["data"]["text"] for request in receiver.requests] == ["m0", "m1", "m2"]
+
+
+def test_healthy_endpoints_share_one_task_and_a_failing_one_has_its_own(
+    lobby: Room, receiver: Receiver
+) -> None:
+    first = add_endpoint(lobby, f"{receiver.url}?n=1", "message")
+    second = add_endpoint(lobby, f"{receiver.url}?n=2", "message")
+    failing = add_endpoint(lobby, f"{receiver.url}?n=3", "message")
+    Endpoint.objects.filter(pk=failing.pk).update(failure_streak=2, failing_since=timezone.now())
+    for n in range(2):
+        append_event(lobby, EventKind.MESSAGE, text=f"m{n}")
+    fan_out_room(lobby.pk)
+    (shared,) = queued("deliver_batches")
+    batches = shared.args_kwargs["args"][0]
+    assert sorted(endpoint_id for endpoint_id, _ in batches) == [first.pk, second.pk]
+    (own,) = queued("deliver_batch")
+    assert own.args_kwargs["args"][0] == failing.pk
+    as_tuples = [(endpoint_id, ids) for endpoint_id, ids in batches]
+    assert attempt_batches(as_tuples) == 4
+    assert attempt_batches(as_tuples) == 0  # queued twice: sent once
+    assert len(receiver.requests) == 4
+    delivered = Delivery.objects.filter(state=DeliveryState.DELIVERED)
+    assert sorted(delivered.values_list("endpoint_id", flat=True)) == [first.pk] * 2 + [second.pk] * 2
+    assert Attempt.objects.count() == 4
+    failing.refresh_from_db()
+    assert failing.failure_streak == 2  # untouched: its batch is its own task
 
 
 def test_a_batch_stops_at_410_and_the_rest_fail_with_the_endpoint(lobby: Room) -> None:
