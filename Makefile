@@ -57,14 +57,14 @@ lint: $(VENV)/.dev
 
 # Every core runs the tests (pytest-xdist, one test file per worker at a time); those marked
 # `alone` measure time or memory under load, or restart servers, so they run afterwards by
-# themselves, one at a time.
-PARALLEL = -n auto --maxprocesses 4 --dist loadfile
+# themselves, one at a time. Each run lists its slowest tests: where the time goes.
+PARALLEL = -n auto --maxprocesses 4 --dist loadfile --durations=15
 
 test: $(VENV)/.dev browser nginx lint jstest
 	$(BIN)/pytest $(PARALLEL) -m "not alone"
-	$(BIN)/pytest -m alone
+	$(BIN)/pytest -m alone --durations=10
 	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest $(PARALLEL) -m "not alone" $(POSTGRES_SUITES)
-	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -m alone $(POSTGRES_SUITES)
+	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -m alone --durations=10 $(POSTGRES_SUITES)
 
 # The browser modules' unit tests under Node's own test runner (Node 20, no npm packages). The
 # files are listed here because Node 20's --test does not expand a glob itself; detect-module
