@@ -155,9 +155,11 @@ class RoomEvent(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["room", "video_ms", "seq"],
+                # Visible comments only, with `kind` so that the time window and the density
+                # counts read no table row (danmaku/timeline.py).
+                fields=["room", "video_ms", "seq", "kind"],
                 name="room_event_video_time",
-                condition=models.Q(video_ms__isnull=False),
+                condition=models.Q(video_ms__isnull=False, deleted_at__isnull=True),
             ),
         ]
 
