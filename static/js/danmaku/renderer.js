@@ -350,7 +350,8 @@ export class DanmakuRenderer {
         color: item.color,
         size: item.size,
         mine: item.mine,
-        count: 1 + item.merged.length,
+        count: 1 + item.merged.length, // itself and the repeats merged into it
+        slot: item.slot, // px at the right end of w kept for the ×N badge
         video_ms: item.videoMs,
         track: { type: item.mode, row: item.row, rows: item.rows },
         x: this.layout.x(item, time),
