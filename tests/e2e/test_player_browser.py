@@ -373,6 +373,10 @@ def ours(page: Page, marker: str) -> list[dict[str, Any]]:
     return [comment for comment in comments if comment["text"].startswith(marker)]
 
 
+def top_red(text: str) -> dict[str, Any]:
+    return {"type": "danmaku", "text": text, "mode": "top", "color": RED, "size": "large"}
+
+
 def test_merge_repeats_draws_one_comment_with_its_count(contexts: Contexts, site: Site) -> None:
     slug = site.rooms["live"]
     page = open_watch(site.browse(contexts), slug)
@@ -383,17 +387,14 @@ def test_merge_repeats_draws_one_comment_with_its_count(contexts: Contexts, site
 
     marker = f"m{uuid.uuid4().hex[:6]}"
     # Four spellings of one comment (runs, width, case, spaces) and one other comment.
-    repeats = [f"{marker} 2333", f"{marker} 233333333", f"{marker.upper()}２３３３", f"{marker}  2 3 3 3 3"]
-    frames = [
-        {"type": "danmaku", "text": text, "mode": "top", "color": RED, "size": "large"} for text in repeats
-    ]
-    frames.append(
-        {"type": "danmaku", "text": f"{marker} other", "mode": "top", "color": RED, "size": "large"}
-    )
+    wide = "\uff12\uff13\uff13\uff13"  # 2333 in full-width digits
+    repeats = [f"{marker} 2333", f"{marker} 233333333", f"{marker.upper()}{wide}", f"{marker}  2 3 3 3 3"]
+    frames = [top_red(text) for text in repeats]
+    frames.append(top_red(f"{marker} other"))
     acks = site.post(slug, "bob", frames, 0)
     assert [ack["type"] for ack in acks] == ["ack"] * 5, acks
     page.wait_for_function(
-        """marker => window.danmaku.snapshot().comments.some((c) => c.text.startsWith(marker) && c.count === 4)""",
+        "m => window.danmaku.snapshot().comments.some((c) => c.text.startsWith(m) && c.count === 4)",
         arg=marker,
         timeout=LIVE_MS,
     )
@@ -418,9 +419,7 @@ def test_merge_repeats_draws_one_comment_with_its_count(contexts: Contexts, site
     page.wait_for_function("() => window.danmaku.settings().merge_repeats === false")
     marker = f"n{uuid.uuid4().hex[:6]}"
     repeats = [f"{marker} 666", f"{marker} 66666", f"{marker} 666666666"]
-    frames = [
-        {"type": "danmaku", "text": text, "mode": "top", "color": RED, "size": "large"} for text in repeats
-    ]
+    frames = [top_red(text) for text in repeats]
     assert [ack["type"] for ack in site.post(slug, "bob", frames, 0)] == ["ack"] * 3
     page.wait_for_function(
         "marker => window.danmaku.snapshot().comments.filter((c) => c.text.startsWith(marker)).length === 3",
