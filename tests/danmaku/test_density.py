@@ -10,11 +10,12 @@ from django.db.models import Max
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from chat.domain.moderation.removal import delete_event
+from chat.domain.moderation.removal import clear_room, delete_event
 from chat.models import EventKind, Room, RoomEvent
 from danmaku.comments import post_danmaku
 from danmaku.models import RoomVideo
 from danmaku.timeline import count_density
+from danmaku.views import set_video
 
 pytestmark = pytest.mark.django_db
 
@@ -149,4 +150,13 @@ def test_a_new_comment_or_a_deletion_shows_at_once(
     comment(room, alice, 2_000)
     assert sum(client.get(URL).json()["counts"]) == 2
     delete_event(room, alice, first.pk)
+    assert sum(client.get(URL).json()["counts"]) == 1
+    clear_room(room, alice)
+    assert sum(client.get(URL).json()["counts"]) == 0
+    comment(room, alice, 3_000)
+    assert client.get(URL, {"buckets": 200}).json()["counts"][1] == 1  # 3,000 ms / 3,000 ms per bucket
+    # Another video: the earlier comments are not its own.
+    set_video(room, recorded, {"url": "https://videos.example/other.mp4"})
+    assert sum(client.get(URL).json()["counts"]) == 0
+    comment(room, alice, 4_000)
     assert sum(client.get(URL).json()["counts"]) == 1
