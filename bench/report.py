@@ -155,6 +155,18 @@ SCENARIO_COLUMNS: dict[str, list[Column]] = {
         ("server RSS", lambda r: f"{r['server_rss_mb']:.0f} MB"),
         ("anomalies", _anomalies),
     ],
+    "density": [
+        ("comments on the video", lambda r: _int(r["comments"])),
+        ("buckets", lambda r: _int(r["buckets"])),
+        ("concurrent clients", lambda r: _int(r["clients"])),
+        ("queries/s", lambda r: f"{r['queries_per_s']:,.0f}"),
+        ("p50 ms", lambda r: _ms(r["p50_ms"])),
+        ("p99 ms", lambda r: _ms(r["p99_ms"])),
+        ("max ms", lambda r: _ms(r["max_ms"])),
+        ("server CPU", lambda r: f"{r['server_cpu_pct']:.0f}%"),
+        ("server RSS", lambda r: f"{r['server_rss_mb']:.0f} MB"),
+        ("anomalies", _anomalies),
+    ],
 }
 
 TITLES = {
@@ -163,6 +175,7 @@ TITLES = {
     "redis": "Two daphne processes on Redis (cross-process delivery)",
     "idle": "Idle WebSocket connections: server memory",
     "window": "Danmaku time-window query on a recorded video (`GET /rooms/<slug>/danmaku`)",
+    "density": "Density curve of a recorded video (`GET /rooms/<slug>/danmaku/density`)",
 }
 
 
@@ -221,7 +234,7 @@ def section(rows: list[dict[str, Any]], command: str, date: str, versions: dict[
             f"{PEER_NAMES.get(name, name)} {version}" for name, version in sorted(versions.items())
         )
         parts += ["", f"Peers: {names}."]
-    for scenario in ("fanout", "rooms", "redis", "idle", "window"):
+    for scenario in ("fanout", "rooms", "redis", "idle", "window", "density"):
         chosen = [row for row in rows if row["scenario"] == scenario]
         if not chosen:
             continue

@@ -7,6 +7,7 @@
     .venv/bin/python -m bench.run rooms --rooms 1000 --per-room 5 --rates 100,200
     .venv/bin/python -m bench.run redis --viewers 500 --rates 100,200
     .venv/bin/python -m bench.run window --comments 100000 --clients 1,8
+    .venv/bin/python -m bench.run density --comments 100000 --clients 1,4
     .venv/bin/python -m bench.run soak --minutes 3       # memory and open files under a mix
     .venv/bin/python -m bench.run full --write docs/BENCHMARKS.md      # every size and rate (long)
 
@@ -70,6 +71,7 @@ def default_jobs() -> list[Job]:
         ("idle 10000", lambda b: b.idle(10000)),
         ("window 100000 x 1", lambda b: b.time_window(100_000, 1)),
         ("window 100000 x 8", lambda b: b.time_window(100_000, 8)),
+        ("density 100000 x 1", lambda b: b.density(100_000, 1)),
     ]
 
 
@@ -94,6 +96,8 @@ def full_jobs() -> list[Job]:
         jobs.append((f"idle {connections}", _idle(connections)))
     for clients in (1, 8):
         jobs.append((f"window 100000 x {clients}", _window(100_000, clients)))
+    for clients in (1, 4):
+        jobs.append((f"density 100000 x {clients}", _density(100_000, clients)))
     return jobs
 
 
@@ -119,6 +123,10 @@ def _idle(connections: int) -> Callable[[Bench], dict[str, Any]]:
 
 def _window(comments: int, clients: int) -> Callable[[Bench], dict[str, Any]]:
     return lambda b: b.time_window(comments, clients)
+
+
+def _density(comments: int, clients: int) -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.density(comments, clients)
 
 
 def jobs_for(args: argparse.Namespace) -> list[Job]:
@@ -149,6 +157,8 @@ def jobs_for(args: argparse.Namespace) -> list[Job]:
         ]
     if args.command == "window":
         return [(f"window {args.comments} x {c}", _window(args.comments, c)) for c in _ints(args.clients)]
+    if args.command == "density":
+        return [(f"density {args.comments} x {c}", _density(args.comments, c)) for c in _ints(args.clients)]
     if args.command == "redis":
         return [
             (f"redis {v} @ {r:g}/s", _redis(v, r)) for v in _ints(args.viewers) for r in _numbers(args.rates)
@@ -187,6 +197,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     window = commands.add_parser("window", help="time-window queries on a video with many comments")
     window.add_argument("--comments", type=int, default=100_000)
     window.add_argument("--clients", default="1,8", help="concurrent HTTP clients, comma-separated")
+    dens = commands.add_parser("density", help="the density curve of a video with many comments")
+    dens.add_argument("--comments", type=int, default=100_000)
+    dens.add_argument("--clients", default="1,4", help="concurrent HTTP clients, comma-separated")
     redis = commands.add_parser("redis", help="two daphne processes on the local Redis")
     redis.add_argument("--viewers", default="500")
     redis.add_argument("--rates", default="20")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import timewindow
+from . import density, timewindow
 from .clients import ChatViewerConnection, Tally, Viewer, WriterConnection, open_writers, post_at_rate
 from .histogram import Histogram
 from .load import LoadGenerator, ViewerGroup, WorkerSpec, merge_reports, split_groups
@@ -206,6 +206,19 @@ class Bench:
         server = ChatServer(database, self._log("window")).start()
         try:
             row = timewindow.measure(server, comments, clients, window_s, self.settings.seconds)
+            row["seed_s"] = round(seed_s, 1)
+            problems = server.log_problems()
+        finally:
+            server.stop()
+        return {**row, "log_problems": problems[:5], "log_problem_count": len(problems)}
+
+    def density(self, comments: int, clients: int, buckets: int = 100) -> dict[str, Any]:
+        """The density curve of a recorded video holding `comments` comments, counted per request."""
+        database = self.database.fresh_copy()
+        seed_s = timewindow.seed(database, comments)
+        server = ChatServer(database, self._log("density")).start()
+        try:
+            row = density.measure(server, comments, clients, buckets, self.settings.seconds)
             row["seed_s"] = round(seed_s, 1)
             problems = server.log_problems()
         finally:

@@ -122,8 +122,10 @@ class BenchDatabase:
 
     def build(self) -> None:
         env = base_env(self.template)
-        manage(env, "migrate", "--noinput")
+        # The static files first: with DEBUG=0 the system checks of any later command resolve
+        # the URL configuration, which names hashed static files.
         manage(env, "collectstatic", "--noinput", "-v0")
+        manage(env, "migrate", "--noinput")
         script = (
             "from django.contrib.auth.models import User\n"
             "from chat.models import Room\n"

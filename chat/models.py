@@ -155,9 +155,11 @@ class RoomEvent(models.Model):
         ]
         indexes = [
             models.Index(
+                # Visible comments only: the rows the time window and the density counts read
+                # (danmaku/timeline.py), and no others to step over.
                 fields=["room", "video_ms", "seq"],
                 name="room_event_video_time",
-                condition=models.Q(video_ms__isnull=False),
+                condition=models.Q(kind="danmaku", video_ms__isnull=False, deleted_at__isnull=True),
             ),
         ]
 

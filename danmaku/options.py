@@ -90,6 +90,8 @@ _VIEWER_FIELDS: dict[str, Any] = {
     "hidden_modes": _modes,
     "blocked_keywords": _keywords,
     "blocked_users": _strings,
+    # Repeats within a few seconds show once with a count (static/js/danmaku/merge.js).
+    "merge_repeats": _bool,
 }
 
 

@@ -6,14 +6,17 @@ import time
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Max
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from chat.domain.moderation.removal import delete_event
+from chat.domain.moderation.removal import clear_room, delete_event
 from chat.models import EventKind, Room, RoomEvent
 from danmaku.comments import post_danmaku
 from danmaku.models import RoomVideo
 from danmaku.timeline import count_density
+from danmaku.views import set_video
 
 pytestmark = pytest.mark.django_db
 
@@ -84,16 +87,17 @@ def test_an_unknown_room_is_404(client: Client) -> None:
     assert answer.json()["code"] == "room_not_found"
 
 
-# The bound: a video with 100,000 comments answers in under 50 ms at p99 (a page
-# opened between two comments: the count is kept until the next).
+# The bound: a video with 100,000 comments answers in under 50 ms at p99, counted
+# afresh each time (a live room gets a comment between any two requests).
 DENSITY_COMMENTS = 100_000
 DENSITY_P99_MS = 50
-# Counting itself, once per new comment, on the shared 2-core test machine.
-DENSITY_COUNT_MS = 250
 
 
 @pytest.mark.alone
-def test_density_of_100000_comments_is_fast(client: Client, recorded: RoomVideo) -> None:
+@pytest.mark.django_db(transaction=True)  # PostgreSQL: VACUUM runs outside a transaction
+def test_density_of_100000_comments_is_fast(
+    client: Client, recorded: RoomVideo, alice: AbstractBaseUser
+) -> None:
     room = recorded.room
     length = recorded.duration_ms or 0
     start = (RoomEvent.objects.filter(room=room).aggregate(last=Max("seq"))["last"] or 0) + 1
@@ -106,20 +110,38 @@ def test_density_of_100000_comments_is_fast(client: Client, recorded: RoomVideo)
         ),
         batch_size=5_000,
     )
-    began = time.perf_counter()
-    assert sum(count_density(room, recorded, 100)["counts"]) == DENSITY_COMMENTS
-    counting = (time.perf_counter() - began) * 1000
-    assert counting < DENSITY_COUNT_MS
+    Room.objects.filter(pk=room.pk).update(last_seq=start + DENSITY_COMMENTS - 1)
+    room.refresh_from_db()
+    if connection.vendor == "postgresql":
+        # What autovacuum does to a table that grew: without the visibility map an index-only
+        # scan still reads every row's heap page (50 ms for the 100,000 rows just written).
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {RoomEvent._meta.db_table}")
     assert sum(client.get(URL).json()["counts"]) == DENSITY_COMMENTS
     timings = []
-    for _ in range(100):
+    for n in range(100):
+        comment(room, alice, n * 1000)  # the room moves on between any two requests
         began = time.perf_counter()
-        assert client.get(URL).status_code == 200
+        body = client.get(URL).json()
         timings.append((time.perf_counter() - began) * 1000)
+        assert sum(body["counts"]) == DENSITY_COMMENTS + n + 1
     p99 = sorted(timings)[98]
-    print(f"density of {DENSITY_COMMENTS} comments: counting {counting:.1f} ms;", end=" ")
-    print(f"the endpoint p50 {sorted(timings)[49]:.1f} ms, p99 {p99:.1f} ms")
+    print(f"density of {DENSITY_COMMENTS} comments, a new comment before each request:", end=" ")
+    print(f"p50 {sorted(timings)[49]:.1f} ms, p99 {p99:.1f} ms")
     assert p99 < DENSITY_P99_MS
+
+
+def test_density_counts_by_index_range_scans(recorded: RoomVideo) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan's wording is SQLite's")
+    with CaptureQueriesContext(connection) as queries:
+        count_density(recorded.room, recorded, 10)
+    (sql,) = [q["sql"] for q in queries.captured_queries if "WITH RECURSIVE" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "INDEX room_event_video_time (room_id=? AND video_ms>? AND video_ms<?)" in plan, plan
+    assert "TEMP B-TREE" not in plan.upper(), plan
 
 
 def test_a_new_comment_or_a_deletion_shows_at_once(
@@ -133,4 +155,13 @@ def test_a_new_comment_or_a_deletion_shows_at_once(
     comment(room, alice, 2_000)
     assert sum(client.get(URL).json()["counts"]) == 2
     delete_event(room, alice, first.pk)
+    assert sum(client.get(URL).json()["counts"]) == 1
+    clear_room(room, alice)
+    assert sum(client.get(URL).json()["counts"]) == 0
+    comment(room, alice, 3_000)
+    assert client.get(URL, {"buckets": 200}).json()["counts"][1] == 1  # 3,000 ms / 3,000 ms per bucket
+    # Another video: the earlier comments are not its own.
+    set_video(room, recorded, {"url": "https://videos.example/other.mp4"})
+    assert sum(client.get(URL).json()["counts"]) == 0
+    comment(room, alice, 4_000)
     assert sum(client.get(URL).json()["counts"]) == 1

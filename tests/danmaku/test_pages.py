@@ -119,6 +119,19 @@ def test_viewer_settings_are_validated() -> None:
         assert getattr(refused.value, "code", None) == "invalid_settings", bad
 
 
+def test_merge_repeats_is_a_saved_setting_true_or_false(client: Client, alice: AbstractBaseUser) -> None:
+    assert clean_viewer_settings({"merge_repeats": True}) == {"merge_repeats": True}
+    for bad in ("yes", 1, None, "true"):
+        with pytest.raises(ChatError) as refused:
+            clean_viewer_settings({"merge_repeats": bad})
+        assert refused.value.code == "invalid_settings"
+        assert refused.value.extra["field"] == "merge_repeats"
+    client.force_login(alice)
+    assert put_settings(client, {"merge_repeats": True, "show": True}).status_code == 200
+    assert client.get("/danmaku/settings").json()["settings"]["merge_repeats"] is True
+    assert put_settings(client, {"merge_repeats": "on"}).status_code == 400
+
+
 def test_keyword_patterns_follow_the_rules_and_words_of_blocked_words() -> None:
     """A viewer's /pattern/ keyword is matched in the browser, but saved by the server: it is
     refused there as a room's blocked word would be, in the same sentence."""

@@ -61,8 +61,10 @@ def shown(page: Page, text: str) -> dict[str, Any]:
     return next(comment for comment in comments if comment["text"] == text)
 
 
-def red_pixels(page: Page, comment: dict[str, Any]) -> int:
-    """Red, opaque pixels of the canvas inside the comment's rectangle."""
+def red_pixels(page: Page, comment: dict[str, Any], right: float | None = None) -> int:
+    """Red, opaque pixels of the canvas inside the comment's rectangle (only its `right` px)."""
+    if right is not None:
+        comment = {**comment, "x": comment["x"] + comment["w"] - right, "w": right}
     count: int = page.evaluate(
         """([x, y, w, h]) => {
           const canvas = document.querySelector('[data-testid="danmaku-canvas"]');
@@ -364,3 +366,66 @@ def test_the_watch_page_works_on_a_phone(contexts: Contexts, site: Site) -> None
     box.press("Enter")
     expect(box).to_have_value("", timeout=LIVE_MS)
     expect(message_line(page, text)).to_be_visible(timeout=LIVE_MS)
+
+
+def ours(page: Page, marker: str) -> list[dict[str, Any]]:
+    comments: list[dict[str, Any]] = page.evaluate("window.danmaku.snapshot().comments")
+    return [comment for comment in comments if comment["text"].startswith(marker)]
+
+
+def top_red(text: str) -> dict[str, Any]:
+    return {"type": "danmaku", "text": text, "mode": "top", "color": RED, "size": "large"}
+
+
+def test_merge_repeats_draws_one_comment_with_its_count(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["live"]
+    page = open_watch(site.browse(contexts), slug)
+    page.get_by_text("Comment display").click()
+    merge = page.get_by_test_id("setting-merge")
+    merge.check()
+    page.wait_for_function("() => window.danmaku.settings().merge_repeats === true")
+
+    marker = f"m{uuid.uuid4().hex[:6]}"
+    # Four spellings of one comment (runs, width, case, spaces) and one other comment.
+    wide = "\uff12\uff13\uff13\uff13"  # 2333 in full-width digits
+    repeats = [f"{marker} 2333", f"{marker} 233333333", f"{marker.upper()}{wide}", f"{marker}  2 3 3 3 3"]
+    frames = [top_red(text) for text in repeats]
+    frames.append(top_red(f"{marker} other"))
+    acks = site.post(slug, "bob", frames, 0)
+    assert [ack["type"] for ack in acks] == ["ack"] * 5, acks
+    page.wait_for_function(
+        "m => window.danmaku.snapshot().comments.some((c) => c.text.startsWith(m) && c.count === 4)",
+        arg=marker,
+        timeout=LIVE_MS,
+    )
+    page.wait_for_function(
+        "marker => window.danmaku.snapshot().comments.some((c) => c.text === `${marker} other`)",
+        arg=marker,
+        timeout=LIVE_MS,
+    )
+    page.wait_for_timeout(300)  # nothing else of the group turns up
+    shown_now = ours(page, marker)
+    assert sorted((c["text"], c["count"]) for c in shown_now) == [(repeats[0], 4), (f"{marker} other", 1)]
+    merged = next(c for c in shown_now if c["count"] == 4)
+    other = next(c for c in shown_now if c["count"] == 1)
+    assert merged["slot"] > 0
+    # The badge is drawn in the slot: red pixels there on the merged comment, none on the other.
+    assert red_pixels(page, merged, right=merged["slot"]) > 30
+    assert red_pixels(page, other, right=other["slot"] - 6) == 0
+    assert page.evaluate("window.danmaku.stats().merged") == 3
+
+    # Off: every repeat is drawn.
+    merge.uncheck()
+    page.wait_for_function("() => window.danmaku.settings().merge_repeats === false")
+    marker = f"n{uuid.uuid4().hex[:6]}"
+    repeats = [f"{marker} 666", f"{marker} 66666", f"{marker} 666666666"]
+    frames = [top_red(text) for text in repeats]
+    assert [ack["type"] for ack in site.post(slug, "bob", frames, 0)] == ["ack"] * 3
+    page.wait_for_function(
+        "marker => window.danmaku.snapshot().comments.filter((c) => c.text.startsWith(marker)).length === 3",
+        arg=marker,
+        timeout=LIVE_MS,
+    )
+    drawn = ours(page, marker)
+    assert all(c["count"] == 1 and c["slot"] == 0 for c in drawn)
+    assert all(red_pixels(page, c) > 100 for c in drawn)

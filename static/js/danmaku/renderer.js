@@ -12,13 +12,28 @@
 // the screen, the queues and the timeline at once (and draws the next frame even under a low
 // frame-rate cap); a `clear` does that for everything before it.
 //
+// With the viewer's `merge_repeats` on (merge.js), a comment whose normalised text repeats one
+// due at most MERGE_WINDOW_MS before it is not drawn: the first one counts it and shows "×N" in
+// a slot every comment reserves at its right end while merging is on, so its laid-out width
+// never changes on screen (layout.js never sees a comment grow).
+//
 // See docs/RENDERER.md for the options and the measurements.
 
 import { WallClock } from "./clock.js";
 import { DensityGate, sampleEvenly } from "./density.js";
 import { compileFilter } from "./filters.js";
 import { isMoving, TrackLayout } from "./layout.js";
-import { displayText, drawSprite, fontPx, freeSprite, measure, normalColor, SIZES } from "./sprites.js";
+import { RepeatMerger, repeatBadge } from "./merge.js";
+import {
+  badgeSlot,
+  displayText,
+  drawSprite,
+  fontPx,
+  freeSprite,
+  measure,
+  normalColor,
+  SIZES,
+} from "./sprites.js";
 import { clampView, VIEWER_DEFAULTS } from "./viewer-settings.js";
 
 export const MODES = Object.freeze(["scroll", "top", "bottom", "reverse"]);
@@ -100,6 +115,7 @@ export class DanmakuRenderer {
     this.gate = new DensityGate({ max: density, lifetimeMs: SCROLL_MS });
     this.view = clampView(VIEWER_DEFAULTS);
     this.filter = compileFilter(this.view);
+    this.merger = new RepeatMerger();
 
     this.active = []; // on screen
     this.waiting = []; // due, waiting for the density cap and free rows
@@ -118,7 +134,7 @@ export class DanmakuRenderer {
     this.urgent = false; // draw on the next animation frame even under the fps cap
     this.ratio = 1;
 
-    this.counters = { placed: 0, density: 0, space: 0, filtered: 0, removed: 0 };
+    this.counters = { placed: 0, density: 0, space: 0, filtered: 0, removed: 0, merged: 0 };
     this.maxOnScreen = 0;
     this.frameIntervals = [];
     this.frameCosts = [];
@@ -184,12 +200,26 @@ export class DanmakuRenderer {
     if (id === null || id === undefined) return;
     this.deleted.add(id);
     this._drop((item) => item.id === id);
+    // A repeat merged into a comment still shown or waiting: its count goes down by one.
+    for (const item of [...this.active, ...this.waiting]) {
+      const index = item.merged.indexOf(id);
+      if (index === -1) continue;
+      item.merged.splice(index, 1);
+      this._redraw(item);
+    }
   }
 
   /** Everything with a seq below `seq` is gone. */
   clear(seq) {
     this.clearedThrough = Math.max(this.clearedThrough, seq);
     this._drop((item) => item.seq < seq);
+    for (const item of [...this.active, ...this.waiting]) {
+      const kept = item.merged.filter((_id, index) => item.mergedSeqs[index] >= seq);
+      if (kept.length === item.merged.length) continue;
+      item.mergedSeqs = item.mergedSeqs.filter((each) => each >= seq);
+      item.merged = kept;
+      this._redraw(item);
+    }
   }
 
   /** Forget every comment (a reset of the stream, or another video). */
@@ -320,6 +350,8 @@ export class DanmakuRenderer {
         color: item.color,
         size: item.size,
         mine: item.mine,
+        count: 1 + item.merged.length, // itself and the repeats merged into it
+        slot: item.slot, // px at the right end of w kept for the ×N badge
         video_ms: item.videoMs,
         track: { type: item.mode, row: item.row, rows: item.rows },
         x: this.layout.x(item, time),
@@ -406,6 +438,9 @@ export class DanmakuRenderer {
       duration: 0,
       sprite: null,
       roomless: false, // chosen to show at least once but found no free rows
+      slot: 0, // px kept at the right end for the repeat badge (merging on)
+      merged: [], // ids of the repeats counted on this comment
+      mergedSeqs: [],
     };
   }
 
@@ -451,8 +486,33 @@ export class DanmakuRenderer {
     this.counters.filtered += due.length - wanted.length;
     for (const item of wanted) {
       item.roomless = false;
+      const canTake = (leader) => (leader.sprite !== null && leader.slot > 0) || this.waiting.includes(leader);
+      if (this._mergeInto(item, item.due, canTake)) continue;
       this.waiting.push(item);
     }
+  }
+
+  /**
+   * With merging on, count `item` on the comment it repeats (if that one can take it): true if
+   * it was merged and is not to be shown itself. The viewer's own comments are always shown.
+   */
+  _mergeInto(item, due, canTake) {
+    if (!this.view.merge_repeats || item.mine) return false;
+    const leader = this.merger.leaderFor(item, due, (first) => !first.mine && canTake(first));
+    if (leader === null) return false;
+    leader.merged.push(item.id);
+    leader.mergedSeqs.push(item.seq);
+    this.counters.merged += 1;
+    this._redraw(leader);
+    return true;
+  }
+
+  /** Draw an on-screen comment's sprite again (its repeat count changed). */
+  _redraw(item) {
+    if (item.sprite === null) return;
+    freeSprite(item.sprite);
+    item.sprite = this._sprite(item);
+    this.dirty = true;
   }
 
   /**
@@ -484,8 +544,18 @@ export class DanmakuRenderer {
 
   /** Show timeline comments mid-flight, where they would be at `now` (after a seek). */
   _restore(items, now) {
-    const inFlight = items.filter((item) => this._wanted(item) && now - item.videoMs < this._lifetime(item));
+    let inFlight = items.filter((item) => this._wanted(item) && now - item.videoMs < this._lifetime(item));
     inFlight.sort(byPosition);
+    if (this.view.merge_repeats) {
+      // Repeats among them count on their first (which is placed below, or already shown).
+      const leaders = new Set();
+      inFlight = inFlight.filter((item) => {
+        const canTake = (leader) => leaders.has(leader) || (leader.sprite !== null && leader.slot > 0);
+        if (this._mergeInto(item, item.videoMs, canTake)) return false;
+        leaders.add(item);
+        return true;
+      });
+    }
     const room = Math.max(0, this.gate.max - this.active.length);
     for (const item of sampleEvenly(inFlight, room)) this._place(item, item.videoMs, now);
   }
@@ -495,6 +565,11 @@ export class DanmakuRenderer {
     this.layout.clear();
     this.waiting = [];
     this.late = [];
+    this.merger.reset();
+    for (const item of this.timeline) {
+      item.merged = [];
+      item.mergedSeqs = [];
+    }
     this.gate.refill();
     this.cursor = countThrough(this.timeline, now);
     const from = countThrough(this.timeline, now - this.longestLifetime());
@@ -510,11 +585,13 @@ export class DanmakuRenderer {
   _place(item, start, now) {
     if (this.layout.rowCount === 0 || this.layout.width === 0) return false;
     const px = fontPx(item.size, this.view.scale);
-    if (item.px !== px) {
+    const slot = this.view.merge_repeats && !item.mine ? badgeSlot(px) : 0;
+    if (item.px !== px || item.slot !== slot) {
       const box = measure(item.text, px);
-      item.w = box.w;
+      item.w = box.w + slot;
       item.h = box.h;
       item.px = px;
+      item.slot = slot;
     }
     item.start = start;
     item.duration = this._lifetime(item);
@@ -537,6 +614,8 @@ export class DanmakuRenderer {
       color: item.color,
       ratio: this.ratio,
       mine: item.mine,
+      slot: item.slot,
+      badge: item.merged.length > 0 ? repeatBadge(1 + item.merged.length) : "",
     });
   }
 

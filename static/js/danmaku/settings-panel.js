@@ -1,6 +1,6 @@
 // The viewer-settings panel of the watch page: its controls show the store's settings and
 // change them (settings-store.js). Controls are found by data attributes in the template:
-//   data-setting="show|opacity|speed|scale|area"   a checkbox, range or select; a range's min
+//   data-setting="show|merge_repeats|opacity|speed|scale|area"  a checkbox, range or select; a range's min
 //                                                  and max are RANGES (viewer-settings.js)
 //   data-output="<key>"                            shows a range's value
 //   data-hide-mode="scroll|top|bottom|reverse|color"  a checkbox per hideable kind

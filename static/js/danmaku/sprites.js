@@ -74,11 +74,22 @@ export function measure(text, px) {
   return { w, h: Math.ceil(px * LINE_HEIGHT) };
 }
 
+// The widest repeat badge (merge.js repeatBadge), with the space before it.
+const WIDEST_BADGE = " ×99+";
+
+/** The room a comment keeps at its right end for a repeat badge, in CSS px (merging on). */
+export function badgeSlot(px) {
+  if (measureContext === null) measureContext = newCanvas(1, 1).getContext("2d");
+  measureContext.font = fontFor(px);
+  return Math.ceil(measureContext.measureText(WIDEST_BADGE).width);
+}
+
 /**
- * Draw a comment into a sprite at `ratio` device pixels per CSS pixel.
+ * Draw a comment into a sprite at `ratio` device pixels per CSS pixel. With `slot` > 0 the
+ * last `slot` px of `w` are the badge's (`badge`, e.g. "×3", drawn right-aligned there).
  * @returns {OffscreenCanvas|HTMLCanvasElement}
  */
-export function drawSprite(text, { px, w, h, color, ratio = 1, mine = false }) {
+export function drawSprite(text, { px, w, h, color, ratio = 1, mine = false, slot = 0, badge = "" }) {
   const canvas = newCanvas(Math.max(1, Math.ceil(w * ratio)), Math.max(1, Math.ceil(h * ratio)));
   const context = canvas.getContext("2d");
   context.scale(ratio, ratio);
@@ -94,6 +105,16 @@ export function drawSprite(text, { px, w, h, color, ratio = 1, mine = false }) {
   context.strokeText(isolated(text), pad, y);
   context.fillStyle = color;
   context.fillText(isolated(text), pad, y);
+  if (slot > 0 && badge !== "") {
+    context.save();
+    context.beginPath();
+    context.rect(w - slot - pad, 0, slot + pad, h); // the badge never spills over the text
+    context.clip();
+    context.textAlign = "right";
+    context.strokeText(badge, w - pad, y);
+    context.fillText(badge, w - pad, y);
+    context.restore();
+  }
   if (mine) {
     context.lineWidth = 1.5;
     context.strokeStyle = color;

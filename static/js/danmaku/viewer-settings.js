@@ -28,6 +28,8 @@ export const VIEWER_DEFAULTS = Object.freeze({
   hidden_modes: Object.freeze([]),
   blocked_keywords: Object.freeze([]),
   blocked_users: Object.freeze([]),
+  // Repeats of a comment within a few seconds show once, with ×N (merge.js).
+  merge_repeats: false,
 });
 
 function inRange(value, [low, high], fallback) {
@@ -66,6 +68,7 @@ export function cleanSettings(value) {
     hidden_modes: HIDEABLE_MODES.filter((mode) => hidden.includes(mode)),
     blocked_keywords: entries(source.blocked_keywords, isValidKeyword),
     blocked_users: entries(source.blocked_users),
+    merge_repeats: typeof source.merge_repeats === "boolean" ? source.merge_repeats : VIEWER_DEFAULTS.merge_repeats,
   };
 }
 
@@ -81,5 +84,6 @@ export function clampView(view) {
     hidden_modes: lists(view.hidden_modes),
     blocked_keywords: lists(view.blocked_keywords),
     blocked_users: lists(view.blocked_users),
+    merge_repeats: view.merge_repeats === true,
   };
 }

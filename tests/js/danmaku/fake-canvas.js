@@ -26,6 +26,11 @@ class FakeContext {
   strokeText() {}
   fillText() {}
   strokeRect() {}
+  save() {}
+  restore() {}
+  beginPath() {}
+  rect() {}
+  clip() {}
 }
 
 export class FakeCanvas {

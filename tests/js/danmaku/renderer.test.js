@@ -110,3 +110,107 @@ test("a comment in a mode it does not draw is skipped, live and recorded; one wi
   assert.deepEqual(texts(renderer), ["plain"]);
   assert.equal(renderer.snapshot().comments[0].mode, "scroll");
 });
+
+test("merging on: repeats within the window are counted on the first, drawn once with ×N", (t) => {
+  const { renderer, clock, canvas } = stage(t);
+  renderer.configure({ merge_repeats: true });
+  renderer.apply([comment({ text: "2333" }), comment({ text: "23333333" }), comment({ text: "ＡＢＣ" })]);
+  clock.set(16);
+  renderer.tick();
+  renderer.apply([comment({ text: "2 3 3 3 3" })]);
+  clock.set(2000);
+  renderer.tick();
+  const shown = renderer.snapshot().comments;
+  assert.deepEqual(
+    shown.map((each) => [each.text, each.count]),
+    [
+      ["2333", 3],
+      ["ＡＢＣ", 1],
+    ],
+  );
+  assert.equal(canvas.context.drawn.length, 2);
+  assert.equal(renderer.stats().merged, 2);
+});
+
+test("merging on: the badge's room is kept from the start, so the width never changes", (t) => {
+  const { renderer, clock } = stage(t);
+  renderer.apply([comment({ text: "666" })]);
+  clock.set(16);
+  renderer.tick();
+  const plain = renderer.snapshot().comments[0].w;
+  renderer.configure({ merge_repeats: true });
+  renderer.apply([comment({ text: "777" })]);
+  clock.set(32);
+  renderer.tick();
+  const reserved = renderer.snapshot().comments.find((each) => each.text === "777");
+  assert.ok(reserved.w > plain, "the width includes the slot for ×99+");
+  renderer.apply([comment({ text: "7777" })]);
+  clock.set(48);
+  renderer.tick();
+  const after = renderer.snapshot().comments.find((each) => each.text === "777");
+  assert.equal(after.count, 2);
+  assert.equal(after.w, reserved.w);
+  // A comment placed before merging was on has no slot: its repeats are shown on their own.
+  renderer.apply([comment({ text: "6666" })]);
+  clock.set(64);
+  renderer.tick();
+  assert.equal(texts(renderer).filter((text) => text.startsWith("6")).length, 2);
+});
+
+test("merging off: every repeat is drawn", (t) => {
+  const { renderer, clock, canvas } = stage(t);
+  renderer.apply([comment({ text: "2333" }), comment({ text: "23333" }), comment({ text: "2333" })]);
+  clock.set(16);
+  renderer.tick();
+  assert.equal(renderer.snapshot().comments.length, 3);
+  assert.equal(canvas.context.drawn.length, 3);
+  assert.ok(renderer.snapshot().comments.every((each) => each.count === 1));
+});
+
+test("merging on: after the window the same text is drawn again; deleting a repeat lowers the count", (t) => {
+  const { renderer, clock } = stage(t);
+  renderer.configure({ merge_repeats: true });
+  const repeat = comment({ text: "hahaha" });
+  renderer.apply([comment({ text: "haha haha" }), repeat]);
+  clock.set(16);
+  renderer.tick();
+  assert.equal(renderer.snapshot().comments[0].count, 2);
+  renderer.apply([{ seq: 999, kind: "delete", target: repeat.id }]);
+  clock.set(32);
+  renderer.tick();
+  assert.equal(renderer.snapshot().comments[0].count, 1);
+  for (const ms of [2000, 4000, 5100]) {
+    clock.set(ms); // steps, not a jump (which would rebuild the screen)
+    renderer.tick();
+  }
+  renderer.apply([comment({ text: "hahahaha" })]);
+  clock.set(5116);
+  renderer.tick();
+  assert.equal(texts(renderer).length, 2);
+});
+
+test("merging on: the viewer's own repeat is always drawn", (t) => {
+  const { renderer, clock } = stage(t, { meId: 7 });
+  renderer.configure({ merge_repeats: true });
+  renderer.apply([comment({ text: "666" }), comment({ text: "666", user: { id: 7, name: "me" } })]);
+  clock.set(16);
+  renderer.tick();
+  assert.equal(texts(renderer).length, 2);
+});
+
+test("merging on: a seek shows the in-flight repeats merged", (t) => {
+  const { renderer, clock } = stage(t, { recorded: true });
+  renderer.configure({ merge_repeats: true });
+  renderer.apply([
+    comment({ text: "2333", video_ms: 10_000 }),
+    comment({ text: "233333", video_ms: 11_000 }),
+    comment({ text: "233", video_ms: 12_000 }),
+  ]);
+  clock.set(13_000);
+  renderer.tick();
+  const shown = renderer.snapshot().comments;
+  assert.deepEqual(
+    shown.map((each) => [each.text, each.count]),
+    [["2333", 3]],
+  );
+});

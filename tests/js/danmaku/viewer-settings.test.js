@@ -67,3 +67,11 @@ test("what the settings panel keeps, the renderer shows unchanged, and nothing m
     }
   }
 });
+
+test("merge_repeats is kept when a boolean, off otherwise (as the server refuses it)", () => {
+  assert.equal(cleanSettings({ merge_repeats: true }).merge_repeats, true);
+  assert.equal(cleanSettings({ merge_repeats: "yes" }).merge_repeats, false);
+  assert.equal(cleanSettings({}).merge_repeats, false);
+  assert.equal(clampView({ merge_repeats: true }).merge_repeats, true);
+  assert.equal(clampView({ merge_repeats: 1 }).merge_repeats, false);
+});
