@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -526,3 +527,33 @@ def test_hostile_text_is_shown_as_text(contexts: Contexts, site: ModerationSite)
     deleted_text = moderator.locator(f'[data-testid=audit-entry][data-id="{deleted["id"]}"] .audit-detail dd')
     expect_inert(moderator, deleted_text, [deleted["detail"]["text"]])
     expect_inert(moderator, sanction(moderator, "carol").locator(".reason"), [timed_out["reason"]])
+
+
+MAILS = ("ue", "shita", "red big")  # Niconico's commands for a comment's place, colour and size
+
+
+def test_an_uploaded_niconico_file_is_imported_and_reported(
+    contexts: Contexts, site: ModerationSite, tmp_path: Path
+) -> None:
+    slug = f"mod-import-{uuid.uuid4().hex[:8]}"
+    manage(
+        site.server.env, "createroom", slug, "--owner", OWNER,
+        "--video-url", "https://videos.example/film.mp4", "--duration-ms", "600000",
+    )  # fmt: skip
+    chats = "".join(
+        f'<chat vpos="{n * 100}" user_id="u{n}" mail="184 {MAILS[n % 3]}">comment {n}</chat>'
+        for n in range(1, 7)
+    )
+    upload = tmp_path / "comments.xml"
+    upload.write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?><packet>{chats}<chat vpos="1">/nicoscript</chat></packet>'
+    )
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    moderator.get_by_test_id("import-file").set_input_files(upload)
+    moderator.get_by_test_id("import-submit").click()
+    expect(moderator.get_by_test_id("import-report")).to_have_text(
+        "Imported 6 comments from a Niconico file. Skipped: code_comment 1. Ignored commands: 184 6.",
+        timeout=LIVE_MS,
+    )
+    window = httpx.get(f"{site.base_url}/rooms/{slug}/danmaku", params={"from": 0, "to": 600000}, timeout=10)
+    assert sorted(event["text"] for event in window.json()["events"]) == [f"comment {n}" for n in range(1, 7)]

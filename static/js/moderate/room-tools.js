@@ -1,5 +1,5 @@
 // The moderator's page's tools for the whole room: clearing it (asked twice, it cannot be
-// undone) and importing a Bilibili XML file of comments.
+// undone) and importing a Bilibili or Niconico XML file of comments.
 
 import { busy } from "./dom.js";
 
@@ -33,6 +33,29 @@ export function wireClearRoom({ button, confirm, yes, no }, { api, notice, refre
   });
 }
 
+const FORMATS = { bilibili: "Bilibili", niconico: "Niconico" };
+
+const counts = (counted) =>
+  Object.entries(counted && typeof counted === "object" ? counted : {})
+    .map(([name, count]) => `${name} ${count}`)
+    .join(", ");
+
+/**
+ * What an import did, in one line: how many comments from which format, what was skipped and
+ * why, and which of the file's commands (Niconico's `184`, `device:...`) were ignored.
+ * @param {{imported: number, format?: string, skipped?: object, ignored_commands?: object}} answer
+ */
+export function importReport(answer) {
+  const format = FORMATS[answer.format];
+  const skipped = counts(answer.skipped);
+  const ignored = counts(answer.ignored_commands);
+  return [
+    `Imported ${answer.imported} comments${format ? ` from a ${format} file` : ""}.`,
+    skipped ? ` Skipped: ${skipped}.` : "",
+    ignored ? ` Ignored commands: ${ignored}.` : "",
+  ].join("");
+}
+
 /** The import form: upload the file, then say what was imported and what was skipped. */
 export function wireImport(form, report, { api, notice, audit }) {
   form.addEventListener("submit", async (submit) => {
@@ -42,10 +65,7 @@ export function wireImport(form, report, { api, notice, audit }) {
     const control = form.querySelector('button[type="submit"]');
     try {
       const answer = await busy(control, () => api.upload("import", file));
-      const skipped = Object.entries(answer.skipped || {})
-        .map(([why, count]) => `${why} ${count}`)
-        .join(", ");
-      report.textContent = `Imported ${answer.imported} comments.${skipped ? ` Skipped: ${skipped}.` : ""}`;
+      report.textContent = importReport(answer);
       report.hidden = false;
       form.reset();
       audit.refresh();
