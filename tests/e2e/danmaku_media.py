@@ -12,7 +12,7 @@ import io
 import re
 import threading
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -66,15 +66,23 @@ def handler_for(body: bytes) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def media_server(seconds: int) -> Iterator[str]:
-    """Serve `seconds` of silence; yields its http URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(silence_wav(seconds)))
+def local_http_server(handler: Callable[..., BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve with `handler` on a free port of 127.0.0.1 (an origin of its own) in a thread;
+    yields its base URL, `http://127.0.0.1:<port>`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/silence.wav"
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@contextmanager
+def media_server(seconds: int) -> Iterator[str]:
+    """Serve `seconds` of silence; yields its http URL."""
+    with local_http_server(handler_for(silence_wav(seconds))) as base:
+        yield f"{base}/silence.wav"

@@ -10,12 +10,11 @@ import json
 import shutil
 import subprocess
 import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from ..conftest import unavailable
 from .browsing import LIVE_MS, Contexts
 from .conftest import DaphneServer, create_rooms, manage, running_server
-from .danmaku_media import media_server
+from .danmaku_media import local_http_server, media_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -69,16 +68,8 @@ class QuietHandler(SimpleHTTPRequestHandler):
 @contextmanager
 def static_site(folder: Path) -> Iterator[str]:
     """Serve `folder` on a port of its own: another origin than the chat server's."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with local_http_server(functools.partial(QuietHandler, directory=str(folder))) as base:
+        yield base
 
 
 @dataclass
