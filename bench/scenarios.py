@@ -201,24 +201,29 @@ class Bench:
 
     def time_window(self, comments: int, clients: int, window_s: int = 30) -> dict[str, Any]:
         """Random time-window queries on a recorded video holding `comments` comments."""
-        database = self.database.fresh_copy()
-        seed_s = timewindow.seed(database, comments)
-        server = ChatServer(database, self._log("window")).start()
-        try:
-            row = timewindow.measure(server, comments, clients, window_s, self.settings.seconds)
-            row["seed_s"] = round(seed_s, 1)
-            problems = server.log_problems()
-        finally:
-            server.stop()
-        return {**row, "log_problems": problems[:5], "log_problem_count": len(problems)}
+        return self._recorded_video(
+            "window",
+            comments,
+            lambda server: timewindow.measure(server, comments, clients, window_s, self.settings.seconds),
+        )
 
     def density(self, comments: int, clients: int, buckets: int = 100) -> dict[str, Any]:
         """The density curve of a recorded video holding `comments` comments, counted per request."""
+        return self._recorded_video(
+            "density",
+            comments,
+            lambda server: density.measure(server, comments, clients, buckets, self.settings.seconds),
+        )
+
+    def _recorded_video(
+        self, name: str, comments: int, measure: Callable[[ChatServer], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """`measure` against a server whose recorded video holds `comments` comments."""
         database = self.database.fresh_copy()
         seed_s = timewindow.seed(database, comments)
-        server = ChatServer(database, self._log("density")).start()
+        server = ChatServer(database, self._log(name)).start()
         try:
-            row = density.measure(server, comments, clients, buckets, self.settings.seconds)
+            row = measure(server)
             row["seed_s"] = round(seed_s, 1)
             problems = server.log_problems()
         finally:
