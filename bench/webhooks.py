@@ -4,13 +4,17 @@ endpoints configured against none (issue 15).
     .venv/bin/python -m bench.webhooks --posts 500 --endpoints 10
     .venv/bin/python -m bench.webhooks --postgres postgres://postgres@127.0.0.1:5432/chat
 
-Four runs on fresh copies of one database, each with its own daphne (production settings):
-without endpoints; with `--endpoints` endpoints on a local receiver and the server's own
-sender threads; the same with the sender in its own process (`WEBHOOK_WORKER=off` and
-`manage.py runwebhooks`); and that again with the posts sent as fast as they are acknowledged
-(a backlog: the sender's throughput). Each run posts `--posts` messages over one WebSocket, one
-at a time, at `--rate` per second, timing each post until its ack (the write path), and counts
-what the receiver gets and how fast (every post makes `--endpoints` deliveries).
+Runs on fresh copies of one database, each with its own daphne (production settings), all
+five by default or those named by `--runs`:
+- `none`: no endpoints (the write path's baseline);
+- `in-process`: `--endpoints` endpoints on a local receiver, the server's own sender threads;
+- `worker`: the same with the sender in its own process (`WEBHOOK_WORKER=off` and
+  `manage.py runwebhooks`);
+- `burst` and `burst-in-process`: those two with the posts sent as fast as they are
+  acknowledged (a backlog: the sender's throughput).
+Each run posts `--posts` messages over one WebSocket, one at a time, at `--rate` per second,
+timing each post until its ack (the write path), and counts what the receiver gets and how fast
+(every post makes `--endpoints` deliveries).
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from .server import (
 
 ALLOW_PRIVATE = {"WEBHOOK_ALLOW_PRIVATE": "1"}  # the receiver is on 127.0.0.1
 DRAIN_TIMEOUT_SECS = 300.0
+BURST_RATE = 1_000_000.0  # posts per second: as fast as the acks come
+RUNS = ("none", "in-process", "worker", "burst", "burst-in-process")
 
 
 class Counter:
@@ -228,8 +234,17 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="posts per second")
     parser.add_argument("--endpoints", type=int, default=10)
     parser.add_argument("--postgres", metavar="URL", help="run on fresh databases of this PostgreSQL server")
+    parser.add_argument(
+        "--runs",
+        default=",".join(RUNS),
+        help=f"comma-separated, of {', '.join(RUNS)} (default: all, in that order)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    chosen = [name.strip() for name in args.runs.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(RUNS))
+    if unknown or not chosen:
+        parser.error(f"--runs: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(RUNS)}")
     with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp:
         folder = Path(tmp)
         database = BenchDatabase(folder, small_rooms=0)
@@ -243,13 +258,15 @@ def main() -> None:
                 template = database.fresh_copy()
                 return run(template, folder, name, endpoints, args.posts, rate, separate, database_env)
 
-        rows = [
-            one("none", 0, args.rate),
-            one("in-process", args.endpoints, args.rate),
-            one("worker", args.endpoints, args.rate, separate=True),
+        plans = {
+            "none": lambda: one("none", 0, args.rate),
+            "in-process": lambda: one("in-process", args.endpoints, args.rate),
+            "worker": lambda: one("worker", args.endpoints, args.rate, separate=True),
             # Throughput: a burst of posts as fast as acks come, then the backlog drains.
-            one("burst", args.endpoints, 1_000_000.0, separate=True),
-        ]
+            "burst": lambda: one("burst", args.endpoints, BURST_RATE, separate=True),
+            "burst-in-process": lambda: one("burst-in-process", args.endpoints, BURST_RATE),
+        }
+        rows = [plans[name]() for name in chosen]
     if args.json:
         print(json.dumps(rows, indent=2))
         return
@@ -261,9 +278,11 @@ def main() -> None:
             f"| {row['run']} | {row['endpoints']} | {row['posts']} | {latencies} "
             f"| {row['deliveries']} | {row.get('deliveries_per_s', '-')} |"
         )
-    base = rows[0]["p99_ms"]
-    for row in rows[1:3]:
-        print(f"write-path p99, {row['run']} sender: {row['p99_ms'] / base:.2f}x the p99 without endpoints")
+    base = next((row["p99_ms"] for row in rows if row["run"] == "none"), None)
+    for row in rows:
+        if base and row["run"] in {"in-process", "worker"}:
+            ratio = row["p99_ms"] / base
+            print(f"write-path p99, {row['run']} sender: {ratio:.2f}x the p99 without endpoints")
 
 
 if __name__ == "__main__":

@@ -168,6 +168,9 @@ def _database(url: str | None) -> dict[str, Any]:
         url = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     config: dict[str, Any] = dict(dj_database_url.parse(url))
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's backend, with the process's writers taking turns at BEGIN instead of
+        # sleeping in SQLite's busy handler (config/sqlite/writers.py).
+        config["ENGINE"] = "config.sqlite"
         config["OPTIONS"] = {
             # WAL lets readers run while one writer writes; IMMEDIATE takes the write lock at
             # BEGIN, so concurrent writers queue on the busy timeout instead of failing to upgrade.

@@ -48,6 +48,25 @@ def claim(delivery_id: int, attempts_made: int) -> bool:
     return updated == 1
 
 
+def claim_first_attempts(batches: list[tuple[int, list[int]]]) -> dict[int, list[int]]:
+    """Claim the first attempts of the batches' deliveries that no other worker claimed: per
+    endpoint, the ids this worker now sends. Two statements for the lot, not one per delivery:
+    the rows still unclaimed are locked (another worker's claim skips them, on PostgreSQL; on
+    SQLite the transaction holds the one write lock), then moved to one attempt."""
+    wanted = {delivery_id for _, ids in batches for delivery_id in ids}
+    with transaction.atomic():
+        rows = Delivery.objects.select_for_update(skip_locked=True).filter(
+            pk__in=wanted, state=DeliveryState.PENDING, attempts=0
+        )
+        mine = set(rows.values_list("pk", flat=True))
+        if mine:
+            Delivery.objects.filter(pk__in=mine).update(attempts=1, next_attempt_at=timezone.now())
+    return {
+        endpoint_id: [delivery_id for delivery_id in ids if delivery_id in mine]
+        for endpoint_id, ids in batches
+    }
+
+
 def attempt_delivery(delivery_id: int, attempts_made: int) -> Outcome | None:
     """Send attempt `attempts_made + 1`; what came back, or None when it was not this worker's."""
     if not claim(delivery_id, attempts_made):
@@ -71,15 +90,10 @@ def attempt_batch(endpoint_id: int, delivery_ids: list[int]) -> int:
 def attempt_batches(batches: list[tuple[int, list[int]]]) -> int:
     """Send the first attempts of batches of deliveries (one per endpoint), one endpoint after
     another over a kept-alive connection each, claiming them all in one transaction and
-    recording them all in another; how many were sent. Two write transactions for the lot:
-    on SQLite each takes the database's one write lock, which a post then waits for. The
+    recording each endpoint's in one more; how many were sent. The
     batches stop at the attempt timeout (the rest go back to the queue, a batch per endpoint),
     so no claim outlives its lease."""
-    with transaction.atomic():
-        claimed = {
-            endpoint_id: [delivery_id for delivery_id in delivery_ids if claim(delivery_id, 0)]
-            for endpoint_id, delivery_ids in batches
-        }
+    claimed = claim_first_attempts(batches)
     endpoint_ids = [endpoint_id for endpoint_id, ids in claimed.items() if ids]
     if not endpoint_ids:
         return 0
@@ -114,9 +128,11 @@ def attempt_batches(batches: list[tuple[int, list[int]]]) -> int:
                 sent.append((delivery, send(endpoint, delivery, started_at, session), started_at))
         finally:
             session.close()
-    with transaction.atomic():
-        for endpoint_id in sorted(results):  # the endpoints' rows locked in one order, as fan-out does
-            record(endpoint_id, results[endpoint_id])
+    # A transaction per endpoint, not one for the lot: on SQLite a post waiting for the write
+    # lock gets it between two of them (config/sqlite/writers.py: the senders' transactions
+    # let the write path's go first), so what a post can wait for is one endpoint's batch.
+    for endpoint_id in sorted(results):
+        record(endpoint_id, results[endpoint_id])
     return sum(len(sent) for sent in results.values())
 
 
@@ -169,10 +185,19 @@ def record(endpoint_id: int, results: list[tuple[Delivery, Outcome, datetime]]) 
         endpoint.save(
             update_fields=["failure_streak", "failing_since", "enabled", "disabled_reason", "disabled_at"]
         )
-        Delivery.objects.bulk_update(
-            [delivery for delivery, _, _ in results],
-            ["state", "delivered_at", "last_status", "next_attempt_at"],
-        )
+        # One UPDATE per distinct outcome (usually one: every attempt answered 200), where a
+        # bulk_update builds a CASE per row and field (a tenth of a sender's time, measured).
+        alike: dict[tuple[object, ...], list[int]] = {}
+        for delivery, _, _ in results:
+            fields = (delivery.state, delivery.delivered_at, delivery.last_status, delivery.next_attempt_at)
+            alike.setdefault(fields, []).append(delivery.pk)
+        for (state, delivered_at, last_status, next_attempt_at), ids in alike.items():
+            Delivery.objects.filter(pk__in=ids).update(
+                state=state,
+                delivered_at=delivered_at,
+                last_status=last_status,
+                next_attempt_at=next_attempt_at,
+            )
 
 
 def _settle(

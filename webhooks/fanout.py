@@ -17,7 +17,8 @@ from chat.models import Room, RoomEvent
 from .models import Delivery, DeliveryState, Endpoint
 from .tasks import enqueue_batch, enqueue_batches, enqueue_fan_out
 
-FANOUT_BATCH = 500  # events read from the log per transaction
+FANOUT_BATCH = 500  # events read from the log per task (then it queues itself again)
+DELIVERIES_PER_TRANSACTION = 200  # about; one event's for every endpoint at least
 BATCH_SIZE = 50  # first attempts per task (one endpoint's), recorded in one transaction
 QUEUE_FULL_RECHECK = timedelta(seconds=30)  # a full endpoint's queue is looked at again after this
 
@@ -42,17 +43,34 @@ def payload(room: Room, event: RoomEvent) -> str:
 
 def fan_out_room(room_id: int) -> int:
     """Turn the room's events past each enabled endpoint's cursor into deliveries, and queue
-    their first attempts, in one transaction; the number of deliveries made. Queues itself
-    again when more events wait (or, later, when an endpoint's queue is full)."""
+    their first attempts; the number of deliveries made. Short transactions of at most about
+    DELIVERIES_PER_TRANSACTION deliveries each (on SQLite a post waiting for the write lock
+    gets it between two), up to FANOUT_BATCH events per task; queues itself again when more
+    events wait (or, later, when an endpoint's queue is full)."""
+    made = events_seen = 0
+    while events_seen < FANOUT_BATCH:
+        count, events, more = _fan_out_step(room_id)
+        made += count
+        events_seen += events
+        if not more:
+            return made
+    enqueue_fan_out(room_id)
+    return made
+
+
+def _fan_out_step(room_id: int) -> tuple[int, int, bool]:
+    """One transaction of fan-out: (deliveries made, events read, whether more events wait
+    now). Events waiting behind a full queue are not "more": a task is queued for later."""
     queue_max = settings.WEBHOOK_QUEUE_MAX
     again_at = None
+    more = False
     made: list[Delivery] = []
     with transaction.atomic():
         endpoints = list(
             Endpoint.objects.select_for_update().filter(room_id=room_id, enabled=True).order_by("pk")
         )
         if not endpoints:
-            return 0
+            return 0, 0, False
         waiting = dict(
             Delivery.objects.filter(endpoint__in=endpoints, state=DeliveryState.PENDING)
             .values("endpoint")
@@ -61,9 +79,9 @@ def fan_out_room(room_id: int) -> int:
         )
         room = Room.objects.get(pk=room_id)
         low = min(endpoint.cursor for endpoint in endpoints)
-        events = list(RoomEvent.objects.filter(room_id=room_id, seq__gt=low).order_by("seq")[:FANOUT_BATCH])
-        if len(events) == FANOUT_BATCH:
-            again_at = timezone.now()
+        limit = max(1, DELIVERIES_PER_TRANSACTION // len(endpoints))
+        events = list(RoomEvent.objects.filter(room_id=room_id, seq__gt=low).order_by("seq")[:limit])
+        more = len(events) == limit
         bodies: dict[int, str] = {}
         for endpoint in endpoints:
             room_left = queue_max - waiting.get(endpoint.pk, 0)
@@ -73,7 +91,7 @@ def fan_out_room(room_id: int) -> int:
                 if event.kind in endpoint.events:
                     if room_left <= 0:
                         # Bounded: the cursor stays; these events wait in the log, not in memory.
-                        again_at = again_at or timezone.now() + QUEUE_FULL_RECHECK
+                        again_at = timezone.now() + QUEUE_FULL_RECHECK
                         break
                     if event.seq not in bodies:
                         bodies[event.seq] = payload(room, event)
@@ -113,7 +131,8 @@ def fan_out_room(room_id: int) -> int:
             enqueue_batches(group)
         if again_at is not None:
             enqueue_fan_out(room_id, run_after=again_at)
-    return len(made)
+            more = False
+    return len(made), len(events), more
 
 
 def rooms_behind() -> list[int]:

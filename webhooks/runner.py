@@ -13,6 +13,8 @@ from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from config.sqlite.writers import mark_background
+
 from .delivery import prune, recover_stuck
 from .fanout import has_work, rooms_behind, rooms_with_endpoints
 from .tasks import QUEUE, enqueue_fan_out
@@ -103,6 +105,7 @@ class Runner:
             worker.running = False
 
     def _work(self, worker: Worker) -> None:
+        mark_background()  # on SQLite, posts waiting for the write lock go first
         while self.running:
             try:
                 worker.run()
@@ -112,6 +115,7 @@ class Runner:
         close_old_connections()
 
     def _nudge(self) -> None:
+        mark_background()
         last_sweep = -SWEEP_SECONDS  # the first sweep at once: a restart resumes without waiting
         while self.running:
             rooms = notices.take(timeout=SWEEP_SECONDS) if last_sweep > 0 else set()
