@@ -34,3 +34,9 @@ urlpatterns = [
     path("", include("danmaku.urls")),
     path("", include("webhooks.urls")),
 ]
+
+# Styled error pages with the site's header (JSON with a stable code for API clients).
+handler400 = "chat.web.errors.bad_request"
+handler403 = "chat.web.errors.permission_denied"
+handler404 = "chat.web.errors.page_not_found"
+handler500 = "chat.web.errors.server_error"

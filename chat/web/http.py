@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -21,6 +22,7 @@ from chat.domain.wire import FRAME_MAX_BYTES, size_label
 from chat.errors import ChatError, error_response
 from chat.guards.login import wants_json
 from chat.models import Room
+from chat.web.errors import error_page
 
 
 def body_too_large() -> ChatError:
@@ -71,7 +73,11 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF refusals: JSON with a stable code for API calls, Django's page for forms."""
     if wants_json(request):
         return error_response(ChatError("csrf_failed", f"CSRF check failed: {reason}", status=403))
-    return django_csrf_failure(request, reason)
+    if settings.DEBUG:
+        return django_csrf_failure(request, reason)  # Django's page says what to check
+    return error_page(
+        request, 403, "The form expired or came from another site. Reload the page and try again."
+    )
 
 
 def login_redirect(request: HttpRequest) -> HttpResponse:
@@ -102,7 +108,7 @@ def moderators_page_room(
         return login_redirect(request)
     allowed = can_appoint if owner_only else can_moderate
     if not allowed(request.user, room):
-        return HttpResponse(refusal, status=403, content_type="text/plain")
+        return error_page(request, 403, refusal)
     return room
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 import functools
 import json
 import shutil
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,18 +20,14 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from ..conftest import unavailable
 from .browsing import LIVE_MS, Contexts
 from .conftest import DaphneServer, create_rooms, manage, running_server
 from .danmaku_media import local_http_server, media_server
+from .npm_packages import npm_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-# DPlayer is nobody's dependency here and nothing of it is committed: the test installs it from
-# the npm registry into a cache under the system's temporary directory (delete it to reinstall).
-DPLAYER_SPEC = "dplayer@~1.27.0"
-DPLAYER_CACHE = Path(tempfile.gettempdir()) / "chat-e2e-dplayer"
-INSTALL_TIMEOUT_SECS = 600
+DPLAYER_SPEC = "dplayer@~1.27.0"  # from the npm registry at test time (npm_packages.py)
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>another site</title></head>
@@ -43,21 +37,8 @@ PAGE = """<!doctype html>
 
 
 def install_dplayer() -> Path:
-    """DPlayer's browser build, from the npm registry into the cache."""
-    script = DPLAYER_CACHE / "node_modules" / "dplayer" / "dist" / "DPlayer.min.js"
-    if not script.exists():
-        if shutil.which("npm") is None:
-            unavailable("npm is not installed (DPlayer comes from the npm registry)")
-        DPLAYER_CACHE.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            ["npm", "install", "--prefix", str(DPLAYER_CACHE), "--no-audit", "--no-fund", DPLAYER_SPEC],
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT_SECS,
-        )
-        if result.returncode != 0 or not script.exists():
-            unavailable(f"installing DPlayer failed:\n{result.stdout}\n{result.stderr}")
-    return script
+    """DPlayer's browser build."""
+    return npm_file(DPLAYER_SPEC, "dplayer", "dist/DPlayer.min.js")
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

@@ -1,0 +1,67 @@
+"""The site's error pages (400, 403, 404, 500): the site's header and a way back for people,
+JSON with a stable code for API clients (the same frames as the API's own refusals)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.template import loader
+
+from chat.errors import ChatError, error_response
+from chat.guards.login import wants_json
+
+logger = logging.getLogger(__name__)
+
+PAGES = {
+    400: ("bad_request", "Bad request", "The address or the form was not understood."),
+    403: ("forbidden", "Not allowed", "You do not have access to this page."),
+    404: ("not_found", "Page not found", "There is nothing at this address."),
+    500: ("server_error", "Something went wrong", "The server failed to answer. Try again in a moment."),
+}
+# The last resort: a 500 page that needs no template, no session and no database.
+BARE_500 = (
+    '<!doctype html><html lang="en"><meta charset="utf-8"><title>Server error</title>'
+    '<meta name="color-scheme" content="light dark">'
+    '<body style="font-family:system-ui,sans-serif;margin:3rem auto;max-width:32rem;padding:0 1rem">'
+    "<h1>Something went wrong</h1><p>The server failed to answer. Try again in a moment.</p>"
+    '<p><a href="/">Back to the rooms</a></p></body></html>'
+)
+
+
+def error_page(request: HttpRequest, status: int, message: str | None = None) -> HttpResponse:
+    """The styled page (or, for an API client, the JSON frame) for `status`."""
+    code, title, default_message = PAGES[status]
+    text = message or default_message
+    if wants_json(request):
+        return error_response(ChatError(code, text, status=status))
+    body = loader.render_to_string(
+        "errors/error.html",
+        {"status": status, "title": title, "message": text, "path": request.path},
+        request,
+    )
+    return HttpResponse(body, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, 400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # The exception's text is shown only when a view chose it for people to read.
+    message = str(exception) if isinstance(exception, ChatError) else None
+    return error_page(request, 403, message)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page; if even that fails (the template, the session, the database behind the
+    account's name), a bare page that needs none of them."""
+    try:
+        return error_page(request, 500)
+    except Exception:
+        logger.exception("the 500 page failed; answering the bare one")
+        return HttpResponse(BARE_500, status=500)
