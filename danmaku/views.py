@@ -34,6 +34,7 @@ from chat.web.http import (
 
 from .models import RoomVideo, ViewerSettings
 from .options import clean_viewer_settings, parse_overlay_options
+from .timecode import format_duration, parse_duration
 from .timeline import (
     DENSITY_DEFAULT_BUCKETS,
     DENSITY_MAX_BUCKETS,
@@ -171,17 +172,50 @@ class VideoForm(forms.ModelForm):
     url = forms.URLField(
         required=False, max_length=2000, assume_scheme="https", label="Video address (http or https)"
     )
+    # Entered as people write it (h:m:s), stored in milliseconds.
+    duration = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Duration (optional)",
+        help_text="hours:minutes:seconds, for example 1:23:45 or 23:45",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "1:23:45"}),
+    )
 
     class Meta:
         model = RoomVideo
-        fields = ["url", "title", "duration_ms", "live"]
-        labels = {"duration_ms": "Duration (ms, optional)", "live": "Live stream"}
+        fields = ["url", "title", "live"]
+        labels = {"live": "Live stream"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["duration"].initial = format_duration(self.instance.duration_ms)
+        self.order_fields(["url", "title", "duration", "live"])
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]
         if url and not url.lower().startswith(("http://", "https://")):
             raise forms.ValidationError("Use an http or https address.", code="scheme")
         return url
+
+    def clean_duration(self) -> int | None:
+        try:
+            return parse_duration(self.cleaned_data["duration"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="duration") from None
+
+    def video_fields(self) -> dict[str, Any]:
+        """The cleaned fields under RoomVideo's names (set_video)."""
+        fields = dict(self.cleaned_data)
+        fields["duration_ms"] = fields.pop("duration")
+        return fields
+
+
+# What the page confirms after a change was saved (?saved=, set by the redirect after a POST).
+SAVED_NOTES = {
+    "video": "Video saved.",
+    "key": "Overlay key changed: the old overlay address no longer works.",
+    "origin": "Embedding site saved.",
+}
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -199,21 +233,21 @@ def room_video(request: HttpRequest, slug: str) -> HttpResponse:
         action = request.POST.get("action", "video")
         if action in ("rotate-key", "clear-key"):
             set_overlay_key(room, request.user, rotate=action == "rotate-key")
-            return redirect("room_video", slug=room.slug)
+            return redirect(f"{reverse('room_video', kwargs={'slug': room.slug})}?saved=key")
         if action == "embed-origin":
             try:
                 set_embed_origin(room, request.user, request.POST.get("origin", ""))
             except ChatError as error:
                 origin_error = error.message
             else:
-                return redirect("room_video", slug=room.slug)
+                return redirect(f"{reverse('room_video', kwargs={'slug': room.slug})}?saved=origin")
         else:
             form = VideoForm(request.POST, instance=video)
         if action != "embed-origin" and form.is_valid():
             with transaction.atomic():
-                set_video(room, video, form.cleaned_data)
+                set_video(room, video, form.video_fields())
                 audit(room, request.user, "video", **video_detail(video))
-            return redirect("room_video", slug=room.slug)
+            return redirect(f"{reverse('room_video', kwargs={'slug': room.slug})}?saved=video")
     overlay_url = request.build_absolute_uri(reverse("overlay", kwargs={"slug": room.slug}))
     if room.overlay_key:
         overlay_url += f"?key={room.overlay_key}"
@@ -226,6 +260,7 @@ def room_video(request: HttpRequest, slug: str) -> HttpResponse:
             "video": video,
             "overlay_url": overlay_url,
             "origin_error": origin_error,
+            "saved": SAVED_NOTES.get(request.GET.get("saved", "")) if request.method != "POST" else None,
         },
         status=400 if form.errors or origin_error else 200,
     )

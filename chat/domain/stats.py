@@ -3,6 +3,7 @@ minute on the shared cache (across processes on Redis), counted once a post is c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from chat.guards.cache import shared_cache
 from chat.guards.ratelimit import count
+from chat.models import EventKind, Room, RoomEvent
 
 # A counter is kept this long after its minute: the chart shows the last hour.
 STATS_KEEP_SECS = 3700
@@ -43,3 +45,31 @@ def minute_counts(room_id: int) -> list[dict[str, Any]]:
         }
         for minute, key in zip(minutes, keys, strict=True)
     ]
+
+
+# The home page's "N messages": what a reader can scroll back through (messages and comments,
+# neither deleted nor cleared), counted up to this many ("10,000+" beyond), so a room of
+# millions costs a bounded index walk, never a scan. Cached under the room's last seq: any
+# change to the room (a post, a delete, a clear) is a new event, so the figure is never stale.
+MESSAGE_COUNT_CAP = 10_000
+MESSAGE_COUNT_KEEP_SECS = 3600
+COUNTED_KINDS = (EventKind.MESSAGE, EventKind.DANMAKU)
+
+
+def message_counts(rooms: Sequence[Room]) -> dict[int, int]:
+    """room id -> visible messages and comments, at most MESSAGE_COUNT_CAP + 1 (meaning more)."""
+    cache = shared_cache()
+    keys = {room.pk: f"messages:{room.pk}:{room.log_epoch}:{room.last_seq}" for room in rooms}
+    known = cache.get_many(list(keys.values()))
+    counts: dict[int, int] = {}
+    for room in rooms:
+        key = keys[room.pk]
+        if key in known:
+            counts[room.pk] = int(known[key])
+            continue
+        visible = RoomEvent.objects.filter(room_id=room.pk, kind__in=COUNTED_KINDS, deleted_at=None).order_by(
+            "-seq"
+        )[: MESSAGE_COUNT_CAP + 1]
+        counts[room.pk] = visible.count()
+        cache.set(key, counts[room.pk], MESSAGE_COUNT_KEEP_SECS)
+    return counts

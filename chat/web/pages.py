@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from chat.domain.access import can_moderate, is_staff
 from chat.domain.names import looks_taken
 from chat.domain.rooms import find_room
+from chat.domain.stats import MESSAGE_COUNT_CAP, message_counts
 from chat.domain.text import clean_name
 from chat.domain.wire import user_ref
 from chat.errors import error_response
@@ -69,13 +70,25 @@ def home(request: HttpRequest) -> HttpResponse:
         visible |= Q(owner=request.user) | Q(roles__user=request.user)
         if is_staff(request.user):
             visible = Q()
-    rooms = Room.objects.filter(visible).distinct().order_by("-last_seq", "slug")[:ROOM_LIST_MAX]
-    return render(request, "chat/home.html", {"rooms": rooms, "form": RoomForm()})
+    rooms = list(Room.objects.filter(visible).distinct().order_by("-last_seq", "slug")[:ROOM_LIST_MAX])
+    counts = message_counts(rooms)
+    listed = [(room, counts[room.pk]) for room in rooms]
+    return render(
+        request,
+        "chat/home.html",
+        {"rooms": listed, "form": RoomForm(), "count_cap": MESSAGE_COUNT_CAP},
+    )
 
 
 class RoomForm(forms.Form):
-    slug = forms.CharField(max_length=50, validators=[validate_room_slug], label="Address")
+    # The title first: the page suggests the address from it (static/js/ui/room-address.js).
     title = forms.CharField(max_length=200)
+    slug = forms.CharField(
+        max_length=50,
+        validators=[validate_room_slug],
+        label="Address",
+        help_text="Lowercase letters, digits and hyphens: the room's link, /rooms/address/.",
+    )
 
     def clean_slug(self) -> str:
         slug: str = self.cleaned_data["slug"]

@@ -196,11 +196,18 @@ def test_owner_sets_the_video_and_rotates_the_overlay_key(
     bad = client.post("/rooms/lobby/video", {"url": "javascript:alert(1)", "title": "t"})
     assert bad.status_code == 400
     saved = client.post(
-        "/rooms/lobby/video", {"url": "https://videos.example/a.mp4", "title": "A", "duration_ms": "60000"}
+        "/rooms/lobby/video", {"url": "https://videos.example/a.mp4", "title": "A", "duration": "1:01:00.5"}
     )
     assert saved.status_code == 302
     video = RoomVideo.objects.get(room=room)
-    assert (video.url, video.duration_ms, video.live) == ("https://videos.example/a.mp4", 60000, False)
+    assert (video.url, video.duration_ms, video.live) == ("https://videos.example/a.mp4", 3_660_500, False)
+    page = client.get(saved["Location"]).content.decode()
+    assert 'data-testid="saved-note">Video saved.' in page
+    assert 'value="1:01:00.5"' in page  # shown as it is entered
+    refused = client.post("/rooms/lobby/video", {"url": "https://videos.example/a.mp4", "duration": "1:75"})
+    assert refused.status_code == 400
+    assert "Seconds go up to 59" in refused.content.decode()
+    assert RoomVideo.objects.get(room=room).duration_ms == 3_660_500
     assert Room.objects.get(pk=room.pk).overlay_key == ""
     client.post("/rooms/lobby/video", {"action": "rotate-key"})
     first_key = Room.objects.get(pk=room.pk).overlay_key

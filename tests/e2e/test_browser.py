@@ -34,7 +34,9 @@ def open_demo(context: BrowserContext) -> Page:
 
 
 def expect_live(page: Page, timeout: float = SLOW_MS) -> None:
-    expect(page.get_by_test_id("connection-state")).to_have_text("Live (WebSocket)", timeout=timeout)
+    label = page.get_by_test_id("connection-state")
+    expect(label).to_have_attribute("title", "Connected over WebSocket", timeout=timeout)
+    expect(label).to_have_text("Connected")
 
 
 def log_in_from_room(context: BrowserContext, username: str, password: str) -> Page:

@@ -27,7 +27,8 @@ from .conftest import DEMO_ROOM, DaphneServer, login, post_as, restarted, unique
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 ROOM = DEMO_ROOM
-LABELS = {"ws": "Live (WebSocket)", "sse": "Live (SSE)", "poll": "Live (polling)"}
+# What the connection label's tooltip names when live over each (its text is "Connected").
+LABELS = {"ws": "WebSocket", "sse": "SSE", "poll": "polling"}
 # Consecutive failed opens after which the client tries the next transport
 # (static/js/client/realtime.js).
 FALLBACK_AFTER_FAILURES = 2
@@ -103,8 +104,11 @@ def open_room(
     return page, traffic
 
 
-def expect_state(page: Page, label: str, timeout: float = SLOW_MS) -> None:
-    expect(page.get_by_test_id("connection-state")).to_have_text(label, timeout=timeout)
+def expect_state(page: Page, transport: str, timeout: float = SLOW_MS) -> None:
+    """Live over `transport`: the label reads "Connected", its tooltip says over what."""
+    label = page.get_by_test_id("connection-state")
+    expect(label).to_have_attribute("title", f"Connected over {transport}", timeout=timeout)
+    expect(label).to_have_text("Connected", timeout=timeout)
 
 
 def chat_both_ways(alice: Page, bob: Page) -> None:

@@ -8,7 +8,9 @@
 // fail for a while, and that is no reason to leave the one that works. Live on a lower
 // transport, the client now and then opens the ones above it in the background (probes, after
 // UPGRADE_PROBE_MS with jitter, doubling up to UPGRADE_PROBE_MAX_MS) and moves up as soon as one
-// says hello. Given a single transport (the page's ?transport=), it never falls back.
+// says hello. Moved down from a transport that had been live here (most likely a server restart
+// or a network change, not a proxy that never passes it), the first probe comes after
+// PROVEN_UPGRADE_PROBE_MS instead, so the page is back on WebSocket seconds after the server. Given a single transport (the page's ?transport=), it never falls back.
 
 // Two, not one, so a single network hiccup does not demote the WebSocket; the backoff between
 // the two attempts is under a second.
@@ -18,6 +20,8 @@ export const PROVEN_FALLBACK_AFTER_FAILURES = 5;
 // Live on a fallback transport, when to try the preferred ones again (doubling each time).
 export const UPGRADE_PROBE_MS = 60_000;
 export const UPGRADE_PROBE_MAX_MS = 15 * 60_000;
+// The first probe after leaving a transport that had been live on this page.
+export const PROVEN_UPGRADE_PROBE_MS = 5_000;
 
 export class TransportLadder {
   /** @param {object[]} transports the supported ones, in order of preference */
@@ -47,6 +51,9 @@ export class TransportLadder {
     if (this.transports.length < 2 || this.failures < limit) return null;
     this.level = (this.level + 1) % this.transports.length;
     this.failures = 0;
+    if (this.transports.slice(0, this.level).some((better) => this.proven.has(better))) {
+      this.probeDelayMs = PROVEN_UPGRADE_PROBE_MS;
+    }
     return this.current;
   }
 

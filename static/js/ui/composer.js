@@ -3,13 +3,18 @@
 
 import { loginAddress, postingErrorText } from "./error-texts.js";
 
+// Refusals that only say the connection was down: stale once it is live again.
+const CONNECTION_CODES = new Set(["not_connected", "disconnected"]);
+
 /** Show `problem` (a RoomError, or {code: "held", message}) in `box`, or hide it for null. */
 export function showPostingError(box, problem, { noun = "message" } = {}) {
   if (problem === null) {
     box.hidden = true;
+    box.dataset.code = "";
     box.replaceChildren();
     return;
   }
+  box.dataset.code = problem.code ?? "";
   box.textContent = postingErrorText(problem, { noun });
   if (problem.code === "login_required") {
     const link = document.createElement("a");
@@ -24,7 +29,9 @@ export function showPostingError(box, problem, { noun = "message" } = {}) {
  * Post `input`'s text when `form` is submitted: `send(text)` returns RoomClient's answer (a
  * promise). A taken post empties the input (unless it was edited meanwhile) and calls
  * onSent(answer); a refused one keeps it and says why in `error`, until the text is edited.
- * `noun` names what is posted in those sentences ("message", "comment").
+ * `noun` names what is posted in those sentences ("message", "comment"). Returns
+ * {connected()}: the page calls it when the connection is live again, which clears a
+ * "Not connected" that no longer holds.
  */
 export function wireComposer(form, { input, error, send, noun = "message", onSent = () => {} }) {
   let sending = false;
@@ -51,4 +58,9 @@ export function wireComposer(form, { input, error, send, noun = "message", onSen
   input.addEventListener("input", () => {
     if (!error.hidden) showPostingError(error, null);
   });
+  return {
+    connected() {
+      if (!error.hidden && CONNECTION_CODES.has(error.dataset.code)) showPostingError(error, null);
+    },
+  };
 }

@@ -3,6 +3,7 @@
 // works, or the one the page's ?transport=ws|sse|poll names), the connection label, "Load
 // older", a reload of the latest after a reset, and the composer once the stream is there.
 
+import { ConnectionState } from "../client/connection-state.js";
 import { fetchHistory, fetchLatestHistory } from "../client/history.js";
 import { RoomClient } from "../client/realtime.js";
 import { transportsFor } from "../client/transport.js";
@@ -59,7 +60,11 @@ export class LiveRoom {
     this.list.updateEmptyNote();
     const client = new RoomClient(this.slug, { after, epoch, transports: this.transports });
     this.client = client;
-    client.on("state", (state) => showConnectionState(this.state, state));
+    let composer = null;
+    client.on("state", (state) => {
+      showConnectionState(this.state, state);
+      if (state.state === ConnectionState.LIVE) composer?.connected();
+    });
     client.on("events", ({ events }) => {
       this.list.apply(events);
       if (this.loadOlderButton && events.some((event) => event.kind === "clear")) this.loadOlderButton.hidden = true;
@@ -70,7 +75,7 @@ export class LiveRoom {
     client.on("notice", (error) => console.warn("room:", error.code, error.message));
     if (this.composer) {
       const { form, frame, ...parts } = this.composer;
-      wireComposer(form, { ...parts, send: (text) => client.sendFrame(frame(text)) });
+      composer = wireComposer(form, { ...parts, send: (text) => client.sendFrame(frame(text)) });
     }
     client.connect();
     return client;

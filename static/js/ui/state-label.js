@@ -3,6 +3,7 @@
 import { ConnectionState } from "../client/connection-state.js";
 
 const STATE_LABELS = {
+  [ConnectionState.LIVE]: "Connected",
   [ConnectionState.IDLE]: "Connecting…",
   [ConnectionState.CONNECTING]: "Connecting…",
   [ConnectionState.RECONNECTING]: "Reconnecting…",
@@ -13,15 +14,18 @@ const STATE_LABELS = {
 };
 
 /**
- * Show a RoomClient `state` event in a page's status element: its text ("Live (SSE)",
+ * Show a RoomClient `state` event in a page's status element: its text ("Connected",
  * "Reconnecting…"), `data-state` and `data-transport` for styles and tests, and a tooltip
- * with the reason or the next attempt.
+ * with the transport, the reason or the next attempt. People read whether they are
+ * connected; how is for the curious (the tooltip) and for support.
  */
 export function showConnectionState(label, { state, transport, delayMs, reason }) {
   label.dataset.state = state;
   label.dataset.transport = transport ?? "";
-  label.textContent = state === ConnectionState.LIVE ? `Live (${transport})` : (STATE_LABELS[state] ?? state);
-  if (delayMs !== undefined) {
+  label.textContent = STATE_LABELS[state] ?? state;
+  if (state === ConnectionState.LIVE) {
+    label.title = `Connected over ${transport}`;
+  } else if (delayMs !== undefined) {
     label.title = `${transport} failed; next attempt in ${(delayMs / 1000).toFixed(1)} s`;
   } else if (state === ConnectionState.CONNECTING || state === ConnectionState.RECONNECTING) {
     label.title = `Trying ${transport}`;

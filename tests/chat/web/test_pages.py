@@ -159,3 +159,37 @@ def test_names_and_titles_are_bidi_isolated_on_the_pages(client: Client, room: R
     assert '<bdi class="room-title">\u202eLobby\u2066</bdi>' in client.get("/").content.decode()
     page = client.get("/rooms/lobby/").content.decode()
     assert '<h1 class="room-name"><bdi>\u202eLobby\u2066</bdi></h1>' in page
+
+
+def test_home_counts_the_messages_a_reader_can_see_not_events(
+    client: Client, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chat.domain import stats
+    from chat.domain.moderation.notices import post_system_notice
+    from chat.domain.moderation.removal import clear_room, delete_event
+
+    room = Room.objects.create(slug="count", title="Count", owner=alice)
+
+    def shown() -> str:
+        page = client.get("/").content.decode()
+        start = page.index('data-testid="room-messages">') + len('data-testid="room-messages">')
+        return page[start : page.index("</span>", start)].strip()
+
+    assert shown() == "0 messages"
+    first = post_message(room, alice, "one").event
+    assert shown() == "1 message"
+    post_message(room, alice, "two")
+    post_system_notice(room, alice, "The stream starts at eight")  # not a message
+    assert shown() == "2 messages"
+    assert first is not None
+    delete_event(room, alice, first.pk)
+    assert shown() == "1 message"  # the delete is an event; the message it removed is gone
+    monkeypatch.setattr(stats, "MESSAGE_COUNT_CAP", 2)
+    import chat.web.pages as pages
+
+    monkeypatch.setattr(pages, "MESSAGE_COUNT_CAP", 2)
+    for text in ("three", "four"):
+        post_message(room, alice, text)
+    assert shown() == "2+ messages"
+    clear_room(room, alice)
+    assert shown() == "0 messages"

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import {
   FALLBACK_AFTER_FAILURES,
   PROVEN_FALLBACK_AFTER_FAILURES,
+  PROVEN_UPGRADE_PROBE_MS,
   TransportLadder,
   UPGRADE_PROBE_MAX_MS,
   UPGRADE_PROBE_MS,
@@ -70,4 +71,29 @@ test("a probe that said hello moves attempts up and starts the probe delay over"
   assert.equal(ladder.probeDelay(() => 0), UPGRADE_PROBE_MS / 2);
   ladder.adopt(ws);
   assert.equal(ladder.probeDelay(() => 0), null);
+});
+
+test("left after it had been live (a server restart), the better transport is probed within seconds", () => {
+  const ladder = new TransportLadder([ws, sse, poll]);
+  ladder.live(ws);
+  failTimes(ladder, ws, PROVEN_FALLBACK_AFTER_FAILURES);
+  assert.equal(ladder.current, sse);
+  ladder.live(sse);
+  assert.equal(ladder.probeDelay(() => 0.999999), PROVEN_UPGRADE_PROBE_MS - 1);
+  ladder.probesFailed(); // the server is not quite back: the usual doubling from there
+  assert.equal(ladder.probeDelay(() => 0), PROVEN_UPGRADE_PROBE_MS);
+  ladder.adopt(ws);
+  assert.equal(ladder.probeDelay(() => 0), null);
+  assert.ok(PROVEN_UPGRADE_PROBE_MS <= 10_000);
+});
+
+test("a transport never live here keeps the slow probes (a proxy that never passes it)", () => {
+  const ladder = new TransportLadder([ws, sse, poll]);
+  failTimes(ladder, ws, FALLBACK_AFTER_FAILURES);
+  ladder.live(sse);
+  assert.equal(ladder.probeDelay(() => 0), UPGRADE_PROBE_MS / 2);
+  // Then SSE, which was live here, fails too: probing it from polling is quick again.
+  failTimes(ladder, sse, PROVEN_FALLBACK_AFTER_FAILURES);
+  assert.equal(ladder.current, poll);
+  assert.equal(ladder.probeDelay(() => 0), PROVEN_UPGRADE_PROBE_MS / 2);
 });

@@ -15,7 +15,7 @@ function setUp(t, { answers = [], noun = "message" } = {}) {
   error.hidden = true;
   const sent = [];
   const taken = [];
-  wireComposer(form, {
+  const composer = wireComposer(form, {
     input,
     error,
     noun,
@@ -33,7 +33,7 @@ function setUp(t, { answers = [], noun = "message" } = {}) {
     assert.equal(event.defaultPrevented, true); // the page never navigates away
     await settle();
   };
-  return { form, input, error, sent, taken, submit };
+  return { form, input, error, sent, taken, submit, composer };
 }
 
 test("a post that was taken empties the input", async (t) => {
@@ -107,4 +107,19 @@ test("a second Enter while the first post is on its way sends nothing more", asy
   await settle();
   assert.deepEqual(sent, ["once"]);
   assert.equal(form.getAttribute("aria-busy"), null);
+});
+
+test("a stale 'not connected' clears once the connection is live again; other refusals stay", async (t) => {
+  const down = new RoomError("not_connected", "Not connected to the room.");
+  const slow = new RoomError("slow_mode", "Slow mode: wait 5 s.");
+  const { error, submit, composer } = setUp(t, { answers: [down, slow] });
+  await submit("hello");
+  assert.equal(error.hidden, false);
+  assert.match(error.textContent, /Not connected/);
+  composer.connected();
+  assert.equal(error.hidden, true);
+  await submit("hello");
+  assert.equal(error.hidden, false);
+  composer.connected();
+  assert.equal(error.hidden, false); // still true after a reconnect: it stays
 });

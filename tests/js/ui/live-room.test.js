@@ -58,7 +58,8 @@ test("the latest history first, then the stream from its last seq: nothing misse
   assert.equal(transport.last.target.after, 9);
   assert.equal(parts.loadOlder.hidden, false);
   transport.last.hello(9);
-  assert.equal(parts.state.textContent, "Live (WebSocket)");
+  assert.equal(parts.state.textContent, "Connected");
+  assert.equal(parts.state.title, "Connected over WebSocket");
   transport.last.events(9, 10);
   assert.deepEqual(shown(list), [8, 9, 10]);
   assert.deepEqual(seen.events, [10]);

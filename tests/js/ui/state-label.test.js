@@ -8,12 +8,12 @@ function label() {
   return { dataset: {}, textContent: "", title: "" };
 }
 
-test("live names the transport", () => {
+test("live says connected, and the tooltip names the transport", () => {
   const shown = label();
   showConnectionState(shown, { state: ConnectionState.LIVE, transport: "SSE" });
-  assert.equal(shown.textContent, "Live (SSE)");
+  assert.equal(shown.textContent, "Connected");
   assert.deepEqual(shown.dataset, { state: "live", transport: "SSE" });
-  assert.equal(shown.title, "");
+  assert.equal(shown.title, "Connected over SSE");
 });
 
 test("a failed attempt says when the next one is", () => {

@@ -1,0 +1,91 @@
+"""Pages that look finished, in a real Chromium against a real daphne: the room form suggests
+the address from the title, the video page takes a duration as h:m:s, confirms what was saved
+and copies the overlay's address, the home page counts messages, and a refused page has the
+site's header and a way back."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from .browsing import LIVE_MS, Contexts
+from .conftest import Site, create_rooms, running_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+OWNER = "alice"
+
+
+@pytest.fixture(scope="module")
+def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    room = f"pages-{uuid.uuid4().hex[:8]}"
+    create_rooms(e2e_env, {room: ["--title", "Finished pages", "--owner", OWNER]})
+    with running_server(e2e_env, tmp_path_factory.mktemp("pages")) as server:
+        yield Site(server, {"main": room}, viewport=(1366, 900))
+
+
+def test_creating_a_room_suggests_its_address_from_the_title(contexts: Contexts, site: Site) -> None:
+    page = site.browse(contexts, OWNER).new_page()
+    page.goto("/rooms/new")
+    title = f"Friday Movie Night {uuid.uuid4().hex[:4]}"
+    page.get_by_label("Title").press_sequentially(title)
+    address = page.get_by_label("Address")
+    expected = re.sub(r"[^a-z0-9]+", "-", title.lower())
+    expect(address).to_have_value(expected)
+    page.get_by_role("button", name="Create room").click()
+    page.wait_for_url(f"**/rooms/{expected}/")
+    expect(page.get_by_test_id("connection-state")).to_have_text("Connected", timeout=LIVE_MS)
+
+
+def test_the_video_page_takes_h_m_s_confirms_and_copies_the_overlay_address(
+    contexts: Contexts, site: Site
+) -> None:
+    context = site.browse(contexts, OWNER)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base_url)
+    page = context.new_page()
+    slug = site.rooms["main"]
+    page.goto(f"/rooms/{slug}/video")
+    page.get_by_label("Video address").fill("https://videos.example/film.mp4")
+    page.get_by_label("Duration").fill("1:02:03")
+    page.get_by_role("button", name="Save video").click()
+    expect(page.get_by_test_id("saved-note")).to_have_text("Video saved.")
+    expect(page.get_by_label("Duration")).to_have_value("1:02:03")
+
+    page.get_by_label("Duration").fill("1:99")
+    page.get_by_role("button", name="Save video").click()
+    expect(page.get_by_text("Seconds go up to 59")).to_be_visible()
+    expect(page.get_by_test_id("saved-note")).to_have_count(0)
+
+    page.goto(f"/rooms/{slug}/video")
+    page.get_by_test_id("copy-overlay-url").click()
+    expect(page.locator("[data-copy-status=overlay-url]")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == f"{site.base_url}/rooms/{slug}/overlay"
+
+
+def test_home_counts_messages(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["main"]
+    before = site.browse(contexts).new_page()
+    before.goto("/")
+    line = before.locator("li", has=before.locator(f'a[href="/rooms/{slug}/"]'))
+    shown = line.get_by_test_id("room-messages").inner_text()
+    count = int(re.sub(r"\D", "", shown))
+    answers = site.post(slug, OWNER, [{"type": "message", "text": f"counted {n}"} for n in range(2)])
+    assert [answer["type"] for answer in answers] == ["ack", "ack"]
+    before.reload()
+    expect(line.get_by_test_id("room-messages")).to_have_text(f"{count + 2} messages")
+
+
+def test_a_refused_page_has_the_site_header_and_a_way_back(contexts: Contexts, site: Site) -> None:
+    page = site.browse(contexts, "bob").new_page()
+    response = page.goto(f"/rooms/{site.rooms['main']}/video")
+    assert response is not None
+    assert response.status == 403
+    expect(page.get_by_test_id("error-page")).to_contain_text("Only the room's owner")
+    expect(page.get_by_test_id("current-user")).to_have_text("bob")
+    page.get_by_role("link", name="Back to the rooms").click()
+    expect(page.get_by_role("heading", name="Rooms")).to_be_visible()
