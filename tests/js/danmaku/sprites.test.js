@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { displayText, drawSprite, FONT_PX, fontPx, measure, normalColor } from "../../../static/js/danmaku/sprites.js";
+import {
+  displayText,
+  drawSprite,
+  FONT_PX,
+  fontPx,
+  MAX_LINES,
+  measure,
+  normalColor,
+  textLines,
+} from "../../../static/js/danmaku/sprites.js";
 import { installGlobals } from "../fakes.js";
 import { FakeCanvas } from "./fake-canvas.js";
 
@@ -52,4 +61,33 @@ test("a comment is measured and drawn bidi-isolated: an open override ends with 
       ["fillText", "\u2068\u202eevil\u2069"],
     ],
   );
+});
+
+test("a line feed starts a new line; each line is cleaned; at most MAX_LINES", (t) => {
+  installGlobals(t, { OffscreenCanvas: FakeCanvas });
+  assert.deepEqual(textLines("fan\nart\r\nbell\u0007"), ["fan", "art", "bell "]);
+  assert.equal(textLines("x\n".repeat(500)).length, MAX_LINES);
+  const one = measure("wide line", 25);
+  const two = measure("wide line\nx", 25);
+  assert.equal(two.w, one.w); // the widest line
+  assert.equal(two.h, 2 * one.h);
+});
+
+test("each line is drawn one line height under the other, without an outline when stroke is off", (t) => {
+  const calls = [];
+  class RecordingCanvas extends FakeCanvas {
+    constructor(width, height) {
+      super(width, height);
+      for (const name of ["strokeText", "fillText"]) {
+        this.context[name] = (text, x, y) => calls.push([name, text, y]);
+      }
+    }
+  }
+  installGlobals(t, { OffscreenCanvas: RecordingCanvas });
+  const box = measure("a\nb", 20);
+  drawSprite("a\nb", { px: 20, w: box.w, h: box.h, color: "#ffffff", stroke: false, font: 'Sim"Hei' });
+  assert.deepEqual(calls, [
+    ["fillText", "\u2068a\u2069", 12.5],
+    ["fillText", "\u2068b\u2069", 37.5],
+  ]);
 });
