@@ -1,0 +1,133 @@
+"""Positioned comments (Bilibili mode 7) in a real Chromium against a real daphne: a comment
+imported through `import_danmaku` is drawn on the watch page's canvas at its start position,
+at its end position after its motion, and fainter at the end of its fade; the pixels say so.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .browsing import LIVE_MS, Contexts, open_watch
+from .conftest import Site, create_rooms, manage, running_server
+from .danmaku_media import media_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+VIDEO_SECONDS = 60
+OWNER = "alice"
+# At 5 s, for 10 s: a red block of text at a tenth of the stage, opaque fading to 0.2; after
+# 3 s it moves in 2 s (linear) to 60 % across, 60 % down, and stays there.
+POSITIONED = (
+    '<d p="5,7,25,16711680,1500000000,0,cafe0001,1">'
+    '[0.1,0.1,"1-0.2",10,"\u2588\u2588\u2588\u2588/n\u2588\u2588\u2588\u2588",0,0,0.6,0.6,2000,3000,"false","",1]'
+    "</d>"
+)
+
+WAIT_FRAMES = """async (count) => {
+  for (let index = 0; index < count; index++) await new Promise((resolve) => requestAnimationFrame(resolve));
+}"""
+
+# The most opaque red pixel's alpha, and how many red pixels, in a rectangle of the canvas (CSS px).
+RED_IN = """([x, y, w, h]) => {
+  const canvas = document.querySelector('[data-testid="danmaku-canvas"]');
+  const ratio = canvas.width / canvas.clientWidth;
+  const box = [x, y, w, h].map((value) => Math.max(0, Math.round(value * ratio)));
+  const data = canvas.getContext("2d").getImageData(...box).data;
+  let most = 0;
+  let red = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] > 0 && data[i] > 200 && data[i + 1] < 60 && data[i + 2] < 60) {
+      red += 1;
+      most = Math.max(most, data[i + 3]);
+    }
+  }
+  return { most, red };
+}"""
+
+
+@dataclass
+class PositionedSite(Site):
+    pass
+
+
+@pytest.fixture(scope="module")
+def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[PositionedSite]:
+    suffix = uuid.uuid4().hex[:8]
+    rooms = {"drawing": f"pos-drawing-{suffix}"}
+    directory = tmp_path_factory.mktemp("positioned")
+    with media_server(VIDEO_SECONDS) as video_url:
+        video = ["--video-url", video_url, "--duration-ms", str(VIDEO_SECONDS * 1000)]
+        create_rooms(e2e_env, {rooms["drawing"]: ["--title", "Drawing", "--owner", OWNER, *video]})
+        source = Path(directory / "drawing.xml")
+        source.write_text(f'<?xml version="1.0" encoding="UTF-8"?><i>{POSITIONED}</i>', encoding="utf-8")
+        assert "Imported 1 comment" in manage(e2e_env, "import_danmaku", rooms["drawing"], str(source))
+        with running_server(e2e_env, directory) as server:
+            yield PositionedSite(server, rooms, viewport=(1280, 900))
+
+
+def seek(page: Page, seconds: float) -> dict[str, Any]:
+    """Seek the paused video; the positioned comment as drawn there (snapshot entry)."""
+    page.evaluate(f"document.querySelector('video').currentTime = {seconds}")
+    page.wait_for_function(
+        """s => {
+          const drawn = window.danmaku.snapshot();
+          return Math.abs(drawn.time - s * 1000) < 5 && drawn.positioned.length === 1;
+        }""",
+        arg=seconds,
+        timeout=LIVE_MS,
+    )
+    page.evaluate(WAIT_FRAMES, 3)
+    drawn: dict[str, Any] = page.evaluate("window.danmaku.snapshot()")
+    return drawn
+
+
+def test_a_positioned_comment_is_drawn_at_its_start_then_its_end_and_fades(
+    contexts: Contexts, site: PositionedSite
+) -> None:
+    page = open_watch(site.browse(contexts), site.rooms["drawing"])
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    assert page.evaluate("document.querySelector('video').paused")
+
+    start = seek(page, 5.5)  # half a second in: at its start, nearly opaque
+    [comment] = start["positioned"]
+    width, height = start["width"], start["height"]
+    assert comment["text"] == "\u2588\u2588\u2588\u2588\n\u2588\u2588\u2588\u2588"
+    assert abs(comment["x"] - 0.1 * width) < 0.5
+    assert abs(comment["y"] - 0.1 * height) < 0.5
+    assert comment["alpha"] > 0.9
+    assert start["comments"] == []  # not scrolled as a comment of a row
+    start_box = [comment["x"], comment["y"], comment["w"], comment["h"]]
+    end_box = [0.6 * width, 0.6 * height, comment["w"], comment["h"]]
+    at_start = page.evaluate(RED_IN, start_box)
+    assert at_start["red"] > 200, at_start
+    assert at_start["most"] > 220, at_start
+    assert page.evaluate(RED_IN, end_box)["red"] == 0
+
+    middle = seek(page, 9.0)  # 4 s in: half way through its motion (linear)
+    [moving] = middle["positioned"]
+    assert abs(moving["x"] - 0.35 * width) < 1, moving
+    assert abs(moving["y"] - 0.35 * height) < 1, moving
+
+    end = seek(page, 14.5)  # 9.5 s in: at its end position, faded to 1 - 0.8 * 0.95 = 0.24
+    [faded] = end["positioned"]
+    assert abs(faded["x"] - 0.6 * width) < 0.5, faded
+    assert abs(faded["y"] - 0.6 * height) < 0.5, faded
+    assert abs(faded["alpha"] - 0.24) < 0.01
+    at_end = page.evaluate(RED_IN, end_box)
+    assert at_end["red"] > 200, at_end
+    assert 40 < at_end["most"] < 90, at_end  # about 0.24 of opaque: the fade is in the pixels
+    assert page.evaluate(RED_IN, start_box)["red"] == 0
+
+    # Past its ten seconds it is gone, from the state and the pixels.
+    page.evaluate("document.querySelector('video').currentTime = 15.5")
+    page.wait_for_function("() => window.danmaku.snapshot().positioned.length === 0", timeout=LIVE_MS)
+    page.evaluate(WAIT_FRAMES, 3)
+    assert page.evaluate(RED_IN, end_box)["red"] == 0
+    expect(page.get_by_test_id("danmaku-canvas")).to_be_visible()
