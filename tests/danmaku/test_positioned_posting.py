@@ -32,7 +32,13 @@ DRAWING: dict[str, Any] = {
 
 
 def frame(**changes: Any) -> dict[str, Any]:
-    fields = {"text": "fan\nart", "mode": "positioned", "color": "#ff0000", "size": "large", "video_ms": 12_500}
+    fields = {
+        "text": "fan\nart",
+        "mode": "positioned",
+        "color": "#ff0000",
+        "size": "large",
+        "video_ms": 12_500,
+    }
     return {**fields, "positioned": DRAWING, **changes}
 
 
@@ -43,7 +49,9 @@ def owner(recorded: RoomVideo, alice: AbstractBaseUser) -> AbstractBaseUser:
     return alice
 
 
-def test_a_viewer_is_refused_with_a_stable_code(recorded: RoomVideo, owner: AbstractBaseUser, bob: Any) -> None:
+def test_a_viewer_is_refused_with_a_stable_code(
+    recorded: RoomVideo, owner: AbstractBaseUser, bob: Any
+) -> None:
     with pytest.raises(ChatError) as refused:
         post_danmaku(recorded.room, bob, frame())
     assert (refused.value.code, refused.value.status) == ("positioned_forbidden", 403)
@@ -55,7 +63,9 @@ def test_the_owner_and_a_moderator_post_one_stored_as_an_import_stores_it(
 ) -> None:
     RoomRole.objects.create(room=recorded.room, user=bob, role=RoomRole.Role.MODERATOR)
     post_danmaku(recorded.room, owner, frame())
-    post_danmaku(recorded.room, bob, frame(text="by a moderator", positioned={"x": 10, "y": 20, "duration_ms": 1000}))
+    post_danmaku(
+        recorded.room, bob, frame(text="by a moderator", positioned={"x": 10, "y": 20, "duration_ms": 1000})
+    )
     first, second = RoomEvent.objects.filter(kind="danmaku").order_by("seq")
     wire = event_to_wire(first)
     assert (wire["mode"], wire["text"], wire["color"], wire["size"], wire["video_ms"]) == (
@@ -86,7 +96,7 @@ def test_the_owner_and_a_moderator_post_one_stored_as_an_import_stores_it(
     ("changes", "code", "field"),
     [
         ({"positioned": None}, "invalid_positioned", "positioned.*"),
-        ({"positioned": "[0.1,0.1,\"1-1\",4,\"raw\"]"}, "invalid_positioned", "positioned.*"),
+        ({"positioned": '[0.1,0.1,"1-1",4,"raw"]'}, "invalid_positioned", "positioned.*"),
         ({"positioned": {"x": 0.1, "y": 0.1}}, "invalid_positioned", "positioned.duration_ms"),
         ({"positioned": {**DRAWING, "duration_ms": 60_001}}, "invalid_positioned", "positioned.duration_ms"),
         ({"positioned": {**DRAWING, "duration_ms": 0}}, "invalid_positioned", "positioned.duration_ms"),
@@ -122,7 +132,10 @@ def test_bad_fields_are_refused_with_the_field(
 def test_a_thousand_characters_are_taken(recorded: RoomVideo, owner: AbstractBaseUser) -> None:
     post_danmaku(recorded.room, owner, frame(text="\u2588" * 999 + "\n"))  # the break at the end is trimmed
     post_danmaku(recorded.room, owner, frame(text="\u2588" * 500 + "\n" + "\u2588" * 499))
-    assert [len(event.text) for event in RoomEvent.objects.filter(kind="danmaku").order_by("seq")] == [999, 1000]
+    assert [len(event.text) for event in RoomEvent.objects.filter(kind="danmaku").order_by("seq")] == [
+        999,
+        1000,
+    ]
 
 
 def test_over_http_a_viewer_gets_403_and_the_owner_an_ack(
