@@ -1,6 +1,8 @@
 """Positioned comments (Bilibili mode 7) in a real Chromium against a real daphne: a comment
 imported through `import_danmaku` is drawn on the watch page's canvas at its start position,
 at its end position after its motion, and fainter at the end of its fade; the pixels say so.
+The room's owner posts one with the watch page's form (positions picked by clicking the video),
+and another viewer sees it; a viewer who is not a moderator has no form and is refused.
 """
 
 from __future__ import annotations
@@ -60,11 +62,13 @@ class PositionedSite(Site):
 @pytest.fixture(scope="module")
 def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[PositionedSite]:
     suffix = uuid.uuid4().hex[:8]
-    rooms = {"drawing": f"pos-drawing-{suffix}"}
+    rooms = {role: f"pos-{role}-{suffix}" for role in ("drawing", "authoring")}
     directory = tmp_path_factory.mktemp("positioned")
     with media_server(VIDEO_SECONDS) as video_url:
         video = ["--video-url", video_url, "--duration-ms", str(VIDEO_SECONDS * 1000)]
-        create_rooms(e2e_env, {rooms["drawing"]: ["--title", "Drawing", "--owner", OWNER, *video]})
+        create_rooms(
+            e2e_env, {slug: ["--title", role, "--owner", OWNER, *video] for role, slug in rooms.items()}
+        )
         source = Path(directory / "drawing.xml")
         source.write_text(f'<?xml version="1.0" encoding="UTF-8"?><i>{POSITIONED}</i>', encoding="utf-8")
         assert "Imported 1 comment" in manage(e2e_env, "import_danmaku", rooms["drawing"], str(source))
@@ -131,3 +135,97 @@ def test_a_positioned_comment_is_drawn_at_its_start_then_its_end_and_fades(
     page.evaluate(WAIT_FRAMES, 3)
     assert page.evaluate(RED_IN, end_box)["red"] == 0
     expect(page.get_by_test_id("danmaku-canvas")).to_be_visible()
+
+
+def percent(page: Page, test_id: str) -> float:
+    return float(page.get_by_test_id(test_id).input_value())
+
+
+def click_stage(page: Page, fx: float, fy: float) -> None:
+    """Click the video's stage at fractions of its width and height."""
+    stage = page.get_by_test_id("danmaku-stage")
+    stage.scroll_into_view_if_needed()
+    box = stage.bounding_box()
+    assert box is not None
+    stage.click(position={"x": fx * box["width"], "y": fy * box["height"]})
+
+
+def test_the_owner_posts_a_positioned_comment_with_the_form_and_others_see_it(
+    contexts: Contexts, site: PositionedSite
+) -> None:
+    slug = site.rooms["authoring"]
+    # A signed-in viewer who does not moderate the room has no form, and the server refuses them.
+    viewer = open_watch(site.browse(contexts, "bob"), slug)
+    expect(viewer.get_by_test_id("danmaku-composer")).to_be_visible()
+    expect(viewer.get_by_test_id("positioned-composer")).to_have_count(0)
+    frame = {"type": "danmaku", "mode": "positioned", "text": "no", "video_ms": 1000}
+    [refused] = site.post(slug, "bob", [{**frame, "positioned": {"x": 0.5, "y": 0.5, "duration_ms": 1000}}])
+    assert (refused["type"], refused["code"]) == ("error", "positioned_forbidden")
+
+    page = open_watch(site.browse(contexts, OWNER), slug)
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    page.evaluate("document.querySelector('video').currentTime = 10")
+    page.wait_for_function("() => Math.abs(window.danmaku.snapshot().time - 10000) < 5")
+    page.get_by_test_id("positioned-composer").locator("summary").click()
+    text = f"drawn {uuid.uuid4().hex[:6]}"
+    page.get_by_test_id("positioned-text").fill(text)
+
+    # A bad value is refused in the page, before anything is sent.
+    page.get_by_test_id("positioned-duration").fill("0")
+    page.get_by_test_id("positioned-send").click()
+    expect(page.get_by_test_id("positioned-error")).to_contain_text("duration")
+    page.get_by_test_id("positioned-duration").fill("5")
+
+    # Positions picked by clicking the video: the clicks neither play nor pause it.
+    page.get_by_test_id("positioned-pick").click()
+    click_stage(page, 0.3, 0.4)
+    expect(page.get_by_test_id("positioned-x")).not_to_have_value("50")
+    start = (percent(page, "positioned-x"), percent(page, "positioned-y"))
+    assert abs(start[0] - 30) < 0.3, start
+    assert abs(start[1] - 40) < 0.3, start
+    page.get_by_test_id("positioned-pick-end").click()
+    click_stage(page, 0.7, 0.6)
+    expect(page.get_by_test_id("positioned-to-x")).not_to_have_value("50")
+    end = (percent(page, "positioned-to-x"), percent(page, "positioned-to-y"))
+    assert abs(end[0] - 70) < 0.3, end
+    assert abs(end[1] - 60) < 0.3, end
+    expect(page.get_by_test_id("positioned-move")).to_be_checked()
+    assert page.evaluate("document.querySelector('video').paused")
+    page.get_by_test_id("positioned-alpha-to").fill("0.5")
+    page.get_by_test_id("positioned-motion-ms").fill("1000")
+    page.get_by_test_id("positioned-delay-ms").fill("500")
+    page.get_by_test_id("positioned-send").click()
+    expect(page.get_by_test_id("positioned-status")).to_have_text("Posted.", timeout=LIVE_MS)
+    expect(page.get_by_test_id("positioned-error")).to_be_hidden()
+
+    # Stored at the video's position with its fields, and drawn where it was picked.
+    page.wait_for_function(
+        "t => window.danmaku.snapshot().positioned.some((c) => c.text === t)", arg=text, timeout=LIVE_MS
+    )
+    drawn = page.evaluate("window.danmaku.snapshot()")
+    [mine] = [comment for comment in drawn["positioned"] if comment["text"] == text]
+    assert abs(mine["x"] - start[0] / 100 * drawn["width"]) < 1
+    assert abs(mine["y"] - start[1] / 100 * drawn["height"]) < 1
+    window = site.api(OWNER, slug).get("danmaku", from_ms=9_000, to_ms=11_000)
+    [event] = [event for event in window["events"] if event["text"] == text]
+    assert event["mode"] == "positioned"
+    assert abs(event["video_ms"] - 10_000) <= 50
+    assert event["positioned"]["x"] == start[0] / 100
+    assert event["positioned"]["motion"] == {
+        "x": end[0] / 100,
+        "y": end[1] / 100,
+        "duration_ms": 1000,
+        "delay_ms": 500,
+    }
+    assert event["positioned"]["alpha"] == [1, 0.5]
+    assert event["positioned"]["duration_ms"] == 5000
+
+    # The other viewer got it over the stream: at 12 s it has moved to its end, and faded.
+    viewer.evaluate("document.querySelector('video').currentTime = 12")
+    viewer.wait_for_function(
+        "t => window.danmaku.snapshot().positioned.some((c) => c.text === t)", arg=text, timeout=LIVE_MS
+    )
+    seen = viewer.evaluate("window.danmaku.snapshot()")
+    [theirs] = [comment for comment in seen["positioned"] if comment["text"] == text]
+    assert abs(theirs["x"] - end[0] / 100 * seen["width"]) < 1
+    assert abs(theirs["alpha"] - 0.8) < 0.02  # 2 s of 5: 1 - 0.5 * 0.4
