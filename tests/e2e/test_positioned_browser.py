@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .browsing import LIVE_MS, Contexts, open_watch
+from .browsing import LIVE_MS, Contexts, open_overlay, open_watch
 from .conftest import Site, create_rooms, manage, running_server
 from .danmaku_media import media_server
+from .danmaku_png import decode_alpha
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -30,6 +31,8 @@ POSITIONED = (
     '<d p="5,7,25,16711680,1500000000,0,cafe0001,1">'
     '[0.1,0.1,"1-0.2",10,"\u2588\u2588\u2588\u2588/n\u2588\u2588\u2588\u2588",0,0,0.6,0.6,2000,3000,"false","",1]'
     "</d>"
+    # A top comment with a line break: drawn as two lines, taking the rows two lines need.
+    '<d p="5,5,25,16777215,1500000000,0,cafe0002,2">two/nlines</d>'
 )
 
 WAIT_FRAMES = """async (count) => {
@@ -62,16 +65,16 @@ class PositionedSite(Site):
 @pytest.fixture(scope="module")
 def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[PositionedSite]:
     suffix = uuid.uuid4().hex[:8]
-    rooms = {role: f"pos-{role}-{suffix}" for role in ("drawing", "authoring")}
+    rooms = {role: f"pos-{role}-{suffix}" for role in ("drawing", "authoring", "live")}
     directory = tmp_path_factory.mktemp("positioned")
     with media_server(VIDEO_SECONDS) as video_url:
         video = ["--video-url", video_url, "--duration-ms", str(VIDEO_SECONDS * 1000)]
-        create_rooms(
-            e2e_env, {slug: ["--title", role, "--owner", OWNER, *video] for role, slug in rooms.items()}
-        )
+        options = {slug: ["--title", role, "--owner", OWNER, *video] for role, slug in rooms.items()}
+        options[rooms["live"]] = ["--title", "live", "--owner", OWNER]  # no video: the overlay's case
+        create_rooms(e2e_env, options)
         source = Path(directory / "drawing.xml")
         source.write_text(f'<?xml version="1.0" encoding="UTF-8"?><i>{POSITIONED}</i>', encoding="utf-8")
-        assert "Imported 1 comment" in manage(e2e_env, "import_danmaku", rooms["drawing"], str(source))
+        assert "Imported 2 comments" in manage(e2e_env, "import_danmaku", rooms["drawing"], str(source))
         with running_server(e2e_env, directory) as server:
             yield PositionedSite(server, rooms, viewport=(1280, 900))
 
@@ -106,7 +109,11 @@ def test_a_positioned_comment_is_drawn_at_its_start_then_its_end_and_fades(
     assert abs(comment["x"] - 0.1 * width) < 0.5
     assert abs(comment["y"] - 0.1 * height) < 0.5
     assert comment["alpha"] > 0.9
-    assert start["comments"] == []  # not scrolled as a comment of a row
+    # Not drawn in a row like the top comment with a line break, which is two lines high.
+    [top] = start["comments"]
+    assert (top["text"], top["mode"]) == ("two\nlines", "top")
+    assert top["h"] == 2 * 32  # two lines of a 25 px font (line height 1.25)
+    assert top["track"]["rows"] == 8  # 64 px of 8 px rows
     start_box = [comment["x"], comment["y"], comment["w"], comment["h"]]
     end_box = [0.6 * width, 0.6 * height, comment["w"], comment["h"]]
     at_start = page.evaluate(RED_IN, start_box)
@@ -229,3 +236,38 @@ def test_the_owner_posts_a_positioned_comment_with_the_form_and_others_see_it(
     [theirs] = [comment for comment in seen["positioned"] if comment["text"] == text]
     assert abs(theirs["x"] - end[0] / 100 * seen["width"]) < 1
     assert abs(theirs["alpha"] - 0.8) < 0.02  # 2 s of 5: 1 - 0.5 * 0.4
+
+
+def test_the_overlay_draws_a_live_positioned_comment_and_drops_it_when_deleted(
+    contexts: Contexts, site: PositionedSite
+) -> None:
+    slug = site.rooms["live"]
+    overlay = open_overlay(site.browse(contexts, viewport=(960, 540)), slug)
+    text = f"\u2588\u2588 {uuid.uuid4().hex[:6]}"
+    fields = {"x": 0.6, "y": 0.7, "duration_ms": 30_000, "alpha": [1, 1]}
+    frame = {"type": "danmaku", "mode": "positioned", "text": text, "color": "#ff0000", "positioned": fields}
+    [ack] = site.post(slug, OWNER, [frame])
+    assert ack["type"] == "ack", ack
+    overlay.wait_for_function(
+        "t => window.danmaku.snapshot().positioned.some((c) => c.text === t)", arg=text, timeout=LIVE_MS
+    )
+    drawn = overlay.evaluate("window.danmaku.snapshot()")
+    [comment] = drawn["positioned"]
+    assert abs(comment["x"] - 0.6 * drawn["width"]) < 0.5
+    assert abs(comment["y"] - 0.7 * drawn["height"]) < 0.5
+    overlay.evaluate(WAIT_FRAMES, 2)
+    rect = (
+        int(comment["x"]),
+        int(comment["y"]),
+        int(comment["x"] + comment["w"]),
+        int(comment["y"] + comment["h"]),
+    )
+    image = decode_alpha(overlay.screenshot(omit_background=True))
+    assert max(image.alphas(*rect)) > 200  # on the transparent page, where it was placed
+    assert max(image.alphas(0, 0, 400, 300)) == 0  # and nowhere near the top left
+
+    answer = site.api(OWNER, slug).post("mod/delete", {"id": ack["id"]})
+    assert answer.status_code == 200, answer.text
+    overlay.wait_for_function("() => window.danmaku.snapshot().positioned.length === 0", timeout=LIVE_MS)
+    overlay.evaluate(WAIT_FRAMES, 2)
+    assert max(decode_alpha(overlay.screenshot(omit_background=True)).alphas(*rect)) == 0
