@@ -31,7 +31,7 @@ import { DensityGate, sampleEvenly } from "./density.js";
 import { compileFilter } from "./filters.js";
 import { isMoving, TrackLayout } from "./layout.js";
 import { RepeatMerger, repeatBadge } from "./merge.js";
-import { frameAt, lifetime as positionedLifetime, stageScale } from "./positioned.js";
+import { alphaAt, frameAt, lifetime as positionedLifetime, positionAt, stageScale } from "./positioned.js";
 import {
   badgeSlot,
   drawSprite,
@@ -42,6 +42,7 @@ import {
   normalColor,
   SIZES,
   textLines,
+  turnedSprite,
 } from "./sprites.js";
 import { clampView, VIEWER_DEFAULTS } from "./viewer-settings.js";
 
@@ -475,6 +476,8 @@ export class DanmakuRenderer {
       speed: 0,
       duration: positioned ? positionedLifetime(positioned) : 0,
       sprite: null,
+      ox: 0, // a positioned comment's turned sprite: its corner from the comment's (CSS px)
+      oy: 0,
       roomless: false, // chosen to show at least once but found no free rows
       slot: 0, // px kept at the right end for the repeat badge (merging on)
       merged: [], // ids of the repeats counted on this comment
@@ -690,7 +693,7 @@ export class DanmakuRenderer {
   }
 
   _sprite(item) {
-    return drawSprite(item.text, {
+    const sprite = drawSprite(item.text, {
       px: item.px,
       w: item.w,
       h: item.h,
@@ -703,6 +706,17 @@ export class DanmakuRenderer {
       stroke: item.positioned?.stroke !== false,
       subtitle: item.subtitle,
     });
+    if (!item.positioned) return sprite;
+    // A positioned comment's turn never changes: it is drawn into its sprite once.
+    const { rotate, scaleX } = frameAt(item.positioned, 0, this.layout.width, this.layout.height);
+    item.ox = 0;
+    item.oy = 0;
+    if (rotate === 0 && scaleX === 1) return sprite;
+    const turned = turnedSprite(sprite, { w: item.w, h: item.h, rotate, scaleX, ratio: this.ratio });
+    freeSprite(sprite);
+    item.ox = turned.ox;
+    item.oy = turned.oy;
+    return turned.sprite;
   }
 
   _retire(now) {
@@ -763,20 +777,22 @@ export class DanmakuRenderer {
     this.urgent = false;
   }
 
-  /** Positioned comments: each sprite where, as opaque and as turned as it is at `now`. */
+  /**
+   * Positioned comments: each sprite (turned once, when it was drawn) where and as opaque as it
+   * is at `now`, copied at whole device pixels like the others.
+   */
   _drawPlaced(context, now) {
     const ratio = this.ratio;
     const { width, height } = this.layout;
     for (const item of this.placed) {
-      const frame = frameAt(item.positioned, now - item.start, width, height);
-      if (frame.alpha <= 0 || item.sprite === null) continue;
-      context.globalAlpha = this.view.opacity * frame.alpha;
-      context.setTransform(ratio, 0, 0, ratio, Math.round(frame.x * ratio), Math.round(frame.y * ratio));
-      if (frame.rotate !== 0) context.rotate(frame.rotate);
-      if (frame.scaleX !== 1) context.scale(frame.scaleX, 1);
-      context.drawImage(item.sprite, 0, 0, item.w, item.h);
+      if (item.sprite === null) continue;
+      const elapsed = now - item.start;
+      const alpha = alphaAt(item.positioned, elapsed);
+      if (alpha <= 0) continue;
+      const { x, y } = positionAt(item.positioned, elapsed, width, height);
+      context.globalAlpha = this.view.opacity * alpha;
+      context.drawImage(item.sprite, Math.round((x + item.ox) * ratio), Math.round((y + item.oy) * ratio));
     }
-    context.setTransform(1, 0, 0, 1, 0, 0);
     context.globalAlpha = this.view.opacity;
   }
 }

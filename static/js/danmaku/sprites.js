@@ -166,6 +166,39 @@ export function drawSprite(
   return canvas;
 }
 
+/**
+ * A sprite turned by `rotate` radians about its top-left corner, its width first scaled by
+ * `scaleX` (a turn about the vertical axis, seen flat), drawn once into a sprite of its own, so
+ * each frame copies it without a transform (a rotated copy is many times slower to draw, on a
+ * software canvas above all). `w`, `h` are the sprite's CSS px. Returns the new sprite and where
+ * its top-left corner lies from the original's (`ox`, `oy`, CSS px); at most
+ * MAX_SPRITE_WIDTH_PX × MAX_SPRITE_HEIGHT_PX, the rest clipped.
+ */
+export function turnedSprite(sprite, { w, h, rotate = 0, scaleX = 1, ratio = 1 }) {
+  const cos = Math.cos(rotate);
+  const sin = Math.sin(rotate);
+  const width = w * scaleX;
+  const corners = [
+    [0, 0],
+    [width, 0],
+    [0, h],
+    [width, h],
+  ].map(([x, y]) => [x * cos - y * sin, x * sin + y * cos].map((value) => Math.round(value * 1e6) / 1e6));
+  const xs = corners.map(([x]) => x);
+  const ys = corners.map(([, y]) => y);
+  const ox = Math.floor(Math.min(...xs));
+  const oy = Math.floor(Math.min(...ys));
+  const outW = Math.min(MAX_SPRITE_WIDTH_PX, Math.ceil(Math.max(...xs)) - ox);
+  const outH = Math.min(MAX_SPRITE_HEIGHT_PX, Math.ceil(Math.max(...ys)) - oy);
+  const canvas = newCanvas(Math.max(1, Math.ceil(outW * ratio)), Math.max(1, Math.ceil(outH * ratio)));
+  const context = canvas.getContext("2d");
+  context.setTransform(ratio, 0, 0, ratio, -ox * ratio, -oy * ratio);
+  context.rotate(rotate);
+  context.scale(scaleX, 1);
+  context.drawImage(sprite, 0, 0, w, h);
+  return { sprite: canvas, ox, oy };
+}
+
 /** Let the browser have a sprite's memory back now rather than at the next collection. */
 export function freeSprite(canvas) {
   if (!canvas) return;

@@ -142,11 +142,24 @@ test("a positioned comment takes no rows: it shows at its place, moves, fades an
   assert.ok(Math.abs(shown.alpha - 0.6) < 1e-9);
   const drawn = canvas.context.drawn.at(-1);
   assert.ok(Math.abs(drawn.alpha - 0.6) < 1e-9);
-  assert.deepEqual(drawn.transform.slice(4), [128, 72]);
+  assert.deepEqual([drawn.x, drawn.y], [128, 72]); // at whole pixels, no transform
+  assert.deepEqual(drawn.transform, [1, 0, 0, 1, 0, 0]);
   clock.set(5000); // its four seconds are over
   renderer.tick();
   assert.deepEqual(renderer.snapshot().positioned, []);
   assert.equal(canvas.context.drawn.length, 0);
+});
+
+test("a turned positioned comment is turned once, into its sprite, and copied without a transform", (t) => {
+  const { renderer, clock, canvas } = stage(t);
+  renderer.apply([comment({ mode: "positioned", positioned: { x: 0.5, y: 0.5, relative: true, duration_ms: 4000, rotate_z: 90 } })]);
+  clock.set(16);
+  renderer.tick();
+  const [shown] = renderer.snapshot().positioned;
+  const drawn = canvas.context.drawn.at(-1);
+  // Turned a quarter about its top-left corner: the sprite's corner is its height to the left.
+  assert.deepEqual([drawn.x, drawn.y], [Math.round(640 - shown.h), 360]);
+  assert.deepEqual(drawn.transform, [1, 0, 0, 1, 0, 0]);
 });
 
 test("a seek shows a positioned comment mid-flight; a pause freezes it; a delete takes it away", (t) => {

@@ -10,6 +10,7 @@ import {
   measure,
   normalColor,
   textLines,
+  turnedSprite,
 } from "../../../static/js/danmaku/sprites.js";
 import { installGlobals } from "../fakes.js";
 import { FakeCanvas } from "./fake-canvas.js";
@@ -90,4 +91,15 @@ test("each line is drawn one line height under the other, without an outline whe
     ["fillText", "\u2068a\u2069", 12.5],
     ["fillText", "\u2068b\u2069", 37.5],
   ]);
+});
+
+test("a turned sprite holds the whole turned box; its corner says where it goes", (t) => {
+  installGlobals(t, { OffscreenCanvas: FakeCanvas });
+  const base = new FakeCanvas(200, 50);
+  const quarter = turnedSprite(base, { w: 100, h: 25, rotate: Math.PI / 2, ratio: 2 });
+  assert.deepEqual([quarter.ox, quarter.oy, quarter.sprite.width, quarter.sprite.height], [-25, 0, 50, 200]);
+  const flat = turnedSprite(base, { w: 100, h: 25, scaleX: 0.5, ratio: 1 });
+  assert.deepEqual([flat.ox, flat.oy, flat.sprite.width, flat.sprite.height], [0, 0, 50, 25]);
+  const huge = turnedSprite(new FakeCanvas(4096, 4096), { w: 4096, h: 4096, rotate: Math.PI / 4 });
+  assert.ok(huge.sprite.width <= 4096 && huge.sprite.height <= 4096);
 });
