@@ -265,4 +265,13 @@ def clean_fields(value: object) -> dict[str, Any]:
         if not isinstance(font, str) or len(font) > FONT_MAX_CHARS or not font.isprintable():
             raise _invalid("font", f"up to {FONT_MAX_CHARS} printable characters")
         fields["font"] = font
-    return fields
+    # Stored as a file holding its export would store it: the payload is positional, so a later
+    # element brings the earlier ones with their defaults (rotation 0, stroke on, no font), and
+    # stroke, font or linear without a motion bring a motion to the start itself.
+    if "motion" not in fields and fields.keys() & {"stroke", "font", "linear"}:
+        fields["motion"] = {"x": x, "y": y, "duration_ms": None, "delay_ms": None}
+    try:
+        _text, stored = parse_payload(export_payload("x", fields))
+    except Malformed:  # pragma: no cover - every field was checked against the same bounds
+        raise _invalid("*", "not a positioned comment") from None
+    return stored

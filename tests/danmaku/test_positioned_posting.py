@@ -11,12 +11,15 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chat.domain.wire import event_to_wire
 from chat.errors import ChatError
 from chat.models import RoomEvent, RoomRole
 from danmaku.comments import post_danmaku
 from danmaku.models import RoomVideo
+from danmaku.positioned import clean_fields, export_payload, parse_payload
 from tests.danmaku.test_real_files import export
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +78,9 @@ def test_the_owner_and_a_moderator_post_one_stored_as_an_import_stores_it(
         "large",
         12_500,
     )
-    assert wire["positioned"] == {**DRAWING, "relative": True}
+    # As a file holding its export would store it: the elements before the last one sent too.
+    defaults = {"rotate_z": 0, "rotate_y": 0, "stroke": True, "font": ""}
+    assert wire["positioned"] == {**DRAWING, "relative": True, **defaults}
     assert event_to_wire(second)["positioned"] == {
         "x": 10,
         "y": 20,
@@ -150,3 +155,56 @@ def test_over_http_a_viewer_gets_403_and_the_owner_an_ack(
     taken = client.post("/rooms/lobby/messages", body, content_type="application/json")
     assert taken.status_code == 200, taken.content
     assert taken.json()["type"] == "ack"
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=80),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELD_NAMES = st.sampled_from(
+    [
+        "x",
+        "y",
+        "alpha",
+        "duration_ms",
+        "rotate_z",
+        "rotate_y",
+        "motion",
+        "stroke",
+        "font",
+        "linear",
+        "path",
+        "z",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        JSON_VALUES,
+        st.dictionaries(FIELD_NAMES, JSON_VALUES, max_size=8),
+        st.builds(lambda extra: {**DRAWING, **extra}, st.dictionaries(FIELD_NAMES, JSON_VALUES, max_size=3)),
+    )
+)
+def test_any_positioned_object_is_taken_within_bounds_or_refused_with_the_code(value: Any) -> None:
+    refusal: ChatError | None = None
+    try:
+        fields = clean_fields(value)
+    except ChatError as refused:
+        refusal = refused
+    if refusal is not None:
+        assert refusal.code == "invalid_positioned"
+        assert str(refusal.extra["field"]).startswith("positioned.")
+        return
+    # What is taken is what an import of its export stores: export, import, export is unchanged.
+    text, parsed = parse_payload(export_payload("x", fields))
+    assert text == "x"
+    assert parsed == fields
