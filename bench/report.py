@@ -167,6 +167,21 @@ SCENARIO_COLUMNS: dict[str, list[Column]] = {
         ("server RSS", lambda r: f"{r['server_rss_mb']:.0f} MB"),
         ("anomalies", _anomalies),
     ],
+    "import": [
+        ("comments", lambda r: _int(r["comments"])),
+        ("database", lambda r: r.get("database", "SQLite")),
+        ("file", lambda r: f"{r['file_mb']:.1f} MB"),
+        ("imported", lambda r: _int(r["imported"])),
+        ("upload to answer", lambda r: f"{r['import_s']:.1f} s"),
+        ("comments/s", lambda r: _int(r["comments_per_s"])),
+        ("other room's posts", lambda r: _int(r["other_posts"])),
+        ("their p50 ms", lambda r: _ms(r["other_p50_ms"])),
+        ("their p99 ms", lambda r: _ms(r["other_p99_ms"])),
+        ("their max ms", lambda r: _ms(r["other_max_ms"])),
+        ("server CPU", lambda r: f"{r['server_cpu_pct']:.0f}%"),
+        ("server RSS", lambda r: f"{r['server_rss_mb']:.0f} MB"),
+        ("anomalies", _anomalies),
+    ],
 }
 
 TITLES = {
@@ -176,6 +191,7 @@ TITLES = {
     "idle": "Idle WebSocket connections: server memory",
     "window": "Danmaku time-window query on a recorded video (`GET /rooms/<slug>/danmaku`)",
     "density": "Density curve of a recorded video (`GET /rooms/<slug>/danmaku/density`)",
+    "import": "Importing a Bilibili file (`POST /rooms/<slug>/mod/import`) while another room posts",
 }
 
 
@@ -234,7 +250,7 @@ def section(rows: list[dict[str, Any]], command: str, date: str, versions: dict[
             f"{PEER_NAMES.get(name, name)} {version}" for name, version in sorted(versions.items())
         )
         parts += ["", f"Peers: {names}."]
-    for scenario in ("fanout", "rooms", "redis", "idle", "window", "density"):
+    for scenario in ("fanout", "rooms", "redis", "idle", "window", "density", "import"):
         chosen = [row for row in rows if row["scenario"] == scenario]
         if not chosen:
             continue

@@ -8,6 +8,7 @@
     .venv/bin/python -m bench.run redis --viewers 500 --rates 100,200
     .venv/bin/python -m bench.run window --comments 100000 --clients 1,8
     .venv/bin/python -m bench.run density --comments 100000 --clients 1,4
+    .venv/bin/python -m bench.run import --comments 100000 [--postgres URL]   # a file's upload
     .venv/bin/python -m bench.run soak --minutes 3       # memory and open files under a mix
     .venv/bin/python -m bench.run full --write docs/BENCHMARKS.md      # every size and rate (long)
 
@@ -72,6 +73,7 @@ def default_jobs() -> list[Job]:
         ("window 100000 x 1", lambda b: b.time_window(100_000, 1)),
         ("window 100000 x 8", lambda b: b.time_window(100_000, 8)),
         ("density 100000 x 1", lambda b: b.density(100_000, 1)),
+        ("import 100000", lambda b: b.import_speed(100_000)),
     ]
 
 
@@ -129,6 +131,10 @@ def _density(comments: int, clients: int) -> Callable[[Bench], dict[str, Any]]:
     return lambda b: b.density(comments, clients)
 
 
+def _import(comments: int, postgres: str | None) -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.import_speed(comments, postgres)
+
+
 def jobs_for(args: argparse.Namespace) -> list[Job]:
     if args.command == "default":
         return default_jobs()
@@ -159,6 +165,8 @@ def jobs_for(args: argparse.Namespace) -> list[Job]:
         return [(f"window {args.comments} x {c}", _window(args.comments, c)) for c in _ints(args.clients)]
     if args.command == "density":
         return [(f"density {args.comments} x {c}", _density(args.comments, c)) for c in _ints(args.clients)]
+    if args.command == "import":
+        return [(f"import {n}", _import(n, args.postgres)) for n in _ints(args.comments)]
     if args.command == "redis":
         return [
             (f"redis {v} @ {r:g}/s", _redis(v, r)) for v in _ints(args.viewers) for r in _numbers(args.rates)
@@ -200,6 +208,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     dens = commands.add_parser("density", help="the density curve of a video with many comments")
     dens.add_argument("--comments", type=int, default=100_000)
     dens.add_argument("--clients", default="1,4", help="concurrent HTTP clients, comma-separated")
+    imports = commands.add_parser("import", help="a big Bilibili file uploaded while another room posts")
+    imports.add_argument("--comments", default="100000", help="comments in the file, comma-separated sizes")
+    imports.add_argument("--postgres", metavar="URL", help="on a fresh database of this PostgreSQL server")
     redis = commands.add_parser("redis", help="two daphne processes on the local Redis")
     redis.add_argument("--viewers", default="500")
     redis.add_argument("--rates", default="20")

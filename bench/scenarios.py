@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import density, timewindow
+from . import density, importing, timewindow
 from .clients import ChatViewerConnection, Tally, Viewer, WriterConnection, open_writers, post_at_rate
 from .histogram import Histogram
 from .load import LoadGenerator, ViewerGroup, WorkerSpec, merge_reports, split_groups
 from .peers import PEER_TITLES, PeerServer, install
 from .server import MAIN_ROOM, BenchDatabase, ChatServer, ProcessSample, small_room_slug
+from .webhooks import postgres_database
 
 HOST = "127.0.0.1"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -214,6 +215,19 @@ class Bench:
             comments,
             lambda server: density.measure(server, comments, clients, buckets, self.settings.seconds),
         )
+
+    def import_speed(self, comments: int, postgres: str | None = None) -> dict[str, Any]:
+        """A generated Bilibili file of `comments` comments uploaded through the moderator's
+        import while another room posts; on a fresh PostgreSQL database of `postgres` if given."""
+        database = self.database.fresh_copy()
+        if postgres is None:
+            return {
+                **importing.run(database, self.folder, self._log("import"), comments),
+                "database": "SQLite",
+            }
+        with postgres_database(postgres, database) as database_env:
+            row = importing.run(database, self.folder, self._log("import"), comments, database_env)
+        return {**row, "database": "PostgreSQL"}
 
     def _recorded_video(
         self, name: str, comments: int, measure: Callable[[ChatServer], dict[str, Any]]

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chat.domain.access import check_may_post
+from chat.domain.access import can_moderate, check_may_post
 from chat.domain.inputs import is_number
 from chat.domain.posting import Posted, WriteContext, publish_content
 from chat.domain.text import clean_text
@@ -21,6 +21,7 @@ from chat.models import EventKind, Room
 from chat.types import AnyUser
 
 from .models import RoomVideo
+from .positioned import POSITIONED_MAX_CHARS, clean_fields
 from .timeline import current_video
 
 DANMAKU_MAX_CHARS = 100
@@ -29,6 +30,8 @@ SIZES = ("small", "medium", "large")
 DEFAULT_MODE = "scroll"
 DEFAULT_COLOR = "#ffffff"
 DEFAULT_SIZE = "medium"
+# Bilibili's mode 7: posted live only by a room's owner and moderators (and site staff).
+POSITIONED = "positioned"
 # A recorded video of unknown length: positions up to a week are accepted.
 VIDEO_MS_MAX = 7 * 24 * 3600 * 1000
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}\Z")
@@ -110,16 +113,31 @@ def post_danmaku(
     room: Room, user: AnyUser, fields: dict[str, object], context: WriteContext | None = None
 ) -> Posted:
     """Validate and append (or hold) a comment by `user`; raises ChatError with a stable code.
-    The same gates as a chat message (chat/domain/posting.py): access, sanctions, floods, review."""
+    The same gates as a chat message (chat/domain/posting.py): access, sanctions, floods, review.
+    A positioned comment (`mode: "positioned"`) needs a moderator of the room, keeps its line
+    breaks and has the import's limits (docs/PROTOCOL.md)."""
     standing = check_may_post(room, user)
-    comment = clean_comment(fields, current_video(room))
+    if fields.get("mode") == POSITIONED:
+        if not can_moderate(user, room):
+            raise ChatError(
+                "positioned_forbidden",
+                "Only the room's owner and moderators post positioned comments.",
+                status=403,
+                field="mode",
+            )
+        plain = {**fields, "mode": None}
+        comment = clean_comment(plain, current_video(room), line_breaks=True, max_chars=POSITIONED_MAX_CHARS)
+        data = {**comment.data, "mode": POSITIONED, "positioned": clean_fields(fields.get("positioned"))}
+    else:
+        comment = clean_comment(fields, current_video(room))
+        data = comment.data
     return publish_content(
         standing,
         user,
         EventKind.DANMAKU,
         comment.text,
         context or WriteContext(),
-        data=comment.data,
+        data=data,
         video_ms=comment.video_ms,
     )
 

@@ -48,11 +48,16 @@ log = logging.getLogger(__name__)
 
 # Rows per staging transaction: about 10 ms of SQLite's write lock on the machines here.
 STAGE_CHUNK = 2000
-# Reading a file is pure Python: every YIELD_EVERY comments (about 5 ms of work) the import
-# sleeps YIELD_SECONDS, so the process's event loop and its other requests get the interpreter
-# lock at once instead of after Python's 5 ms switch interval at every step of every request.
-YIELD_EVERY = 20
+# Reading a file is pure Python: after every YIELD_CPU_SECONDS of the import thread's own CPU
+# time (every 20 to 40 comments) the import sleeps YIELD_SECONDS, so the process's event loop and its
+# other requests get the interpreter lock at once instead of after Python's 5 ms switch interval
+# at every step of every request. Counted in CPU time, not comments: the first rule, a sleep
+# every 20 comments, was written when a comment took about 250 µs; at 30 to 50 µs it spent
+# more time asleep than reading (a half-millisecond sleep lasts a millisecond or more on a busy
+# machine). The clock is read every YIELD_CHECK_EVERY comments. docs/BENCHMARKS.md has both.
+YIELD_CPU_SECONDS = 0.001
 YIELD_SECONDS = 0.0005
+YIELD_CHECK_EVERY = 20
 # A staging import not moved on for this long was abandoned (its process died); the next import
 # clears it.
 ABANDONED_AFTER = timedelta(minutes=5)
@@ -160,6 +165,7 @@ def _stage(
     most = settings.DANMAKU_IMPORT_MAX_COMMENTS
     report = ImportReport()
     chunk: list[list[Any]] = []
+    worked_since = time.thread_time()
     for raw in iter_comments(stream, limit, report):
         if report.imported + report.skipped_total >= most:
             raise XmlRefused(f"the file holds more than {most} comments")
@@ -190,8 +196,12 @@ def _stage(
             raise allowance.refusal(wanted=report.imported + 1)
         report.imported += 1
         record.comments = report.imported  # what the quota counts, should the import fail
-        if report.imported % YIELD_EVERY == 0:
+        if (
+            report.imported % YIELD_CHECK_EVERY == 0
+            and time.thread_time() - worked_since >= YIELD_CPU_SECONDS
+        ):
             time.sleep(YIELD_SECONDS)
+            worked_since = time.thread_time()
         stored = {**comment.data, "imported": True, **parsed.extra}
         if positioned:
             stored["mode"] = "positioned"

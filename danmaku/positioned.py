@@ -18,6 +18,9 @@ The text of a mode 7 `<d>` element is a JSON array; its elements by index:
 Files have payloads of any length from 5 on: what is present is kept, and the export writes the
 same elements back (numbers as JSON numbers). Stored as `positioned` in the event's data
 (docs/PROTOCOL.md); anything out of bounds makes the comment `malformed`.
+
+A room's owner and moderators also post positioned comments live (`clean_fields`: the wire
+form's object, the same bounds, refused with `invalid_positioned` and the field's name).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import json
 import math
 import re
 from typing import Any
+
+from chat.errors import ChatError
 
 # Bounds (docs/PROTOCOL.md): a drawing's text is longer than a comment's, but finite.
 POSITIONED_MAX_CHARS = 1000
@@ -186,3 +191,87 @@ def export_payload(text: str, fields: dict[str, Any]) -> str:
     last = max((index for index, key in enumerate(keys) if key in fields), default=-1)
     payload += [value for _key, value in optional[: last + 1]]
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+# The keys a client may send in a live positioned comment's `positioned` object (no path: it
+# comes from files only); `relative` is not sent, it follows from x and y as in a file.
+_AUTHORED_KEYS = frozenset(
+    ("x", "y", "alpha", "duration_ms", "rotate_z", "rotate_y", "motion", "stroke", "font", "linear")
+)
+_MOTION_KEYS = frozenset(("x", "y", "duration_ms", "delay_ms"))
+
+
+def _invalid(field: str, message: str) -> ChatError:
+    return ChatError("invalid_positioned", f"positioned.{field}: {message}", field=f"positioned.{field}")
+
+
+def _field_number(value: object, low: float, high: float, field: str) -> int | float:
+    if isinstance(value, str) or value is None:
+        raise _invalid(field, f"a number from {low:g} to {high:g}")
+    try:
+        return _number(value, low, high)
+    except Malformed:
+        raise _invalid(field, f"a number from {low:g} to {high:g}") from None
+
+
+def clean_fields(value: object) -> dict[str, Any]:
+    """The `positioned` object of a live comment, checked against the import's bounds (the
+    stored form, docs/PROTOCOL.md); raises ChatError `invalid_positioned` naming the field."""
+    if not isinstance(value, dict):
+        raise _invalid("*", "an object with x, y and duration_ms")
+    unknown = sorted(str(key) for key in value if key not in _AUTHORED_KEYS)
+    if unknown:
+        raise _invalid(unknown[0], "not a field of a positioned comment")
+    for key in ("x", "y", "duration_ms"):
+        if key not in value:
+            raise _invalid(key, "required")
+    x = _field_number(value["x"], -COORDINATE_MAX, COORDINATE_MAX, "x")
+    y = _field_number(value["y"], -COORDINATE_MAX, COORDINATE_MAX, "y")
+    duration = _field_number(value["duration_ms"], 1, POSITIONED_MAX_MS, "duration_ms")
+    alpha = value.get("alpha", [1, 1])
+    if not isinstance(alpha, list) or len(alpha) != 2:
+        raise _invalid("alpha", "[from, to], each from 0 to 1")
+    fields: dict[str, Any] = {
+        "x": x,
+        "y": y,
+        "relative": not (float(x).is_integer() and float(y).is_integer()),
+        "alpha": [_field_number(part, 0, 1, "alpha") for part in alpha],
+        "duration_ms": round(duration),
+    }
+    for key in ("rotate_z", "rotate_y"):
+        if key in value:
+            fields[key] = _field_number(value[key], -ROTATION_MAX, ROTATION_MAX, key)
+    motion = value.get("motion")
+    if motion is not None:
+        if not isinstance(motion, dict) or not {"x", "y"} <= motion.keys() or motion.keys() - _MOTION_KEYS:
+            raise _invalid("motion", "an object with x, y and optional duration_ms, delay_ms")
+        fields["motion"] = {
+            "x": _field_number(motion["x"], -COORDINATE_MAX, COORDINATE_MAX, "motion.x"),
+            "y": _field_number(motion["y"], -COORDINATE_MAX, COORDINATE_MAX, "motion.y"),
+            **{
+                key: None
+                if motion.get(key) is None
+                else round(_field_number(motion[key], 0, POSITIONED_MAX_MS, f"motion.{key}"))
+                for key in ("duration_ms", "delay_ms")
+            },
+        }
+    for key in ("stroke", "linear"):
+        if key in value:
+            if not isinstance(value[key], bool):
+                raise _invalid(key, "true or false")
+            fields[key] = value[key]
+    if "font" in value:
+        font = value["font"]
+        if not isinstance(font, str) or len(font) > FONT_MAX_CHARS or not font.isprintable():
+            raise _invalid("font", f"up to {FONT_MAX_CHARS} printable characters")
+        fields["font"] = font
+    # Stored as a file holding its export would store it: the payload is positional, so a later
+    # element brings the earlier ones with their defaults (rotation 0, stroke on, no font), and
+    # stroke, font or linear without a motion bring a motion to the start itself.
+    if "motion" not in fields and fields.keys() & {"stroke", "font", "linear"}:
+        fields["motion"] = {"x": x, "y": y, "duration_ms": None, "delay_ms": None}
+    try:
+        _text, stored = parse_payload(export_payload("x", fields))
+    except Malformed:  # pragma: no cover - every field was checked against the same bounds
+        raise _invalid("*", "not a positioned comment") from None
+    return stored

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
-from chat.domain.access import can_appoint, can_open_overlay, require_moderator
+from chat.domain.access import can_appoint, can_moderate, can_open_overlay, require_moderator
 from chat.domain.audit import audit
 from chat.domain.eventlog import current_last_seq
 from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT, parse_int
@@ -84,6 +84,7 @@ def watch(request: HttpRequest, slug: str) -> HttpResponse:
             **_page_context(request, room),
             "viewer_settings": saved,
             "is_owner": can_appoint(request.user, room),
+            "can_post_positioned": can_moderate(request.user, room),
             "settings_url": reverse("danmaku_settings"),
             "video_admin_url": reverse("room_video", kwargs={"slug": room.slug}),
         },

@@ -4,7 +4,7 @@ import pytest
 
 from chat.models import Room
 from danmaku.models import RoomVideo
-from tests.chat.conftest import alice, bob, hub, room  # noqa: F401  (shared fixtures)
+from tests.chat.conftest import alice, bob, carol, hub, room  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture

@@ -338,3 +338,20 @@ def test_the_overlay_key_reads_a_private_rooms_latest_messages(client: Client, r
     answer = client.get("/rooms/lobby/history", {"key": "s3cret-key", "limit": 5})
     assert answer.status_code == 200
     assert answer.json()["events"] == []
+
+
+def test_only_the_rooms_moderators_get_the_positioned_form(
+    client: Client,
+    recorded: RoomVideo,
+    alice: AbstractBaseUser,
+    bob: AbstractBaseUser,
+    carol: AbstractBaseUser,
+) -> None:
+    recorded.room.owner = alice
+    recorded.room.save()
+    RoomRole.objects.create(room=recorded.room, user=carol, role=RoomRole.Role.MODERATOR)
+    form = 'data-testid="positioned-form"'
+    assert form not in client.get("/rooms/lobby/watch").content.decode()  # a guest
+    for user, shown in ((bob, False), (alice, True), (carol, True)):
+        client.force_login(user)
+        assert (form in client.get("/rooms/lobby/watch").content.decode()) is shown, user

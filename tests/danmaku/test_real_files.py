@@ -464,9 +464,10 @@ def test_import_export_import_round_trip_is_unchanged(client: Client, recorded: 
     assert without_ids(export(client)) == without_ids(export(client, "copy"))
 
 
-def test_live_clients_cannot_post_a_positioned_comment(recorded: RoomVideo, alice: AbstractBaseUser) -> None:
+def test_a_viewer_cannot_post_a_positioned_comment(recorded: RoomVideo, alice: AbstractBaseUser) -> None:
     from chat.errors import ChatError
 
+    # Only the room's owner and moderators may (tests/danmaku/test_positioned_posting.py).
     with pytest.raises(ChatError) as refused:
         post_danmaku(recorded.room, alice, {"text": "x", "mode": "positioned", "video_ms": 1})
-    assert refused.value.code == "invalid_mode"
+    assert refused.value.code == "positioned_forbidden"

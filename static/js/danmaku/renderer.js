@@ -17,6 +17,13 @@
 // a slot every comment reserves at its right end while merging is on, so its laid-out width
 // never changes on screen (layout.js never sees a comment grow).
 //
+// Positioned comments (`mode: "positioned"`, Bilibili's mode 7) take no rows: they are kept in
+// a list of their own (`placed`), never wait for the density cap (a drawing with parts missing
+// is no drawing) but at most MAX_POSITIONED at once, and each frame draws their sprites where
+// positioned.js puts them at that moment, faded and turned. A frame without any costs nothing
+// more. Comments of the subtitle pool (1) are not merged or held back by the density cap and
+// are drawn on a dark band.
+//
 // See docs/RENDERER.md for the options and the measurements.
 
 import { WallClock } from "./clock.js";
@@ -24,19 +31,27 @@ import { DensityGate, sampleEvenly } from "./density.js";
 import { compileFilter } from "./filters.js";
 import { isMoving, TrackLayout } from "./layout.js";
 import { RepeatMerger, repeatBadge } from "./merge.js";
+import { alphaAt, frameAt, lifetime as positionedLifetime, positionAt, stageScale } from "./positioned.js";
 import {
   badgeSlot,
-  displayText,
   drawSprite,
   fontPx,
+  FONT_PX,
   freeSprite,
   measure,
   normalColor,
   SIZES,
+  textLines,
+  turnedSprite,
 } from "./sprites.js";
 import { clampView, VIEWER_DEFAULTS } from "./viewer-settings.js";
 
 export const MODES = Object.freeze(["scroll", "top", "bottom", "reverse"]);
+export const POSITIONED = "positioned";
+// Bilibili's pool of subtitles (docs/PROTOCOL.md: an imported comment's `pool`).
+export const SUBTITLE_POOL = 1;
+// Positioned comments on screen at once: past it, the oldest makes room.
+export const MAX_POSITIONED = 1500;
 // How long a scrolling comment takes to cross the stage, and a fixed one stays, at speed 1.
 export const SCROLL_MS = 8000;
 export const FIXED_MS = 4000;
@@ -117,7 +132,8 @@ export class DanmakuRenderer {
     this.filter = compileFilter(this.view);
     this.merger = new RepeatMerger();
 
-    this.active = []; // on screen
+    this.active = []; // on screen, in rows
+    this.placed = []; // positioned comments on screen
     this.waiting = []; // due, waiting for the density cap and free rows
     this.arrivals = []; // live comments since the last frame
     this.late = []; // timeline comments that arrived after their position had passed
@@ -126,6 +142,7 @@ export class DanmakuRenderer {
     this.scheduled = new Set(); // seqs on the timeline
     this.deleted = new Set(); // ids of deleted comments
     this.clearedThrough = 0; // a clear hides every seq below its own
+    this.longestPositioned = 0; // the longest lifetime of a positioned comment scheduled (ms)
 
     this.lastTime = null; // clock time of the last step
     this.generation = clock.generation;
@@ -183,7 +200,9 @@ export class DanmakuRenderer {
       if (!this._acceptable(event) || !Number.isInteger(event.video_ms)) continue;
       if (this.scheduled.has(event.seq)) continue;
       this.scheduled.add(event.seq);
-      added.push(this._item(event));
+      const item = this._item(event);
+      if (item.positioned) this.longestPositioned = Math.max(this.longestPositioned, item.duration);
+      added.push(item);
     }
     if (added.length === 0) return;
     added.sort(byPosition);
@@ -245,9 +264,12 @@ export class DanmakuRenderer {
     this.urgent = true;
   }
 
-  /** How long the longest-lived comment stays on screen at the current speed (ms). */
+  /**
+   * How long the longest-lived comment stays on screen at the current speed (ms); a positioned
+   * comment's own duration (up to a minute) counts once one has been scheduled.
+   */
   longestLifetime() {
-    return Math.max(SCROLL_MS, FIXED_MS) / this.view.speed;
+    return Math.max(Math.max(SCROLL_MS, FIXED_MS) / this.view.speed, this.longestPositioned);
   }
 
   /** The most comments on screen at once. */
@@ -276,6 +298,12 @@ export class DanmakuRenderer {
         freeSprite(item.sprite);
         item.sprite = this._sprite(item);
       }
+    }
+    // A positioned comment's text follows the stage's size.
+    for (const item of this.placed) {
+      this._measurePositioned(item);
+      freeSprite(item.sprite);
+      item.sprite = this._sprite(item);
     }
     this.dirty = true;
     this.urgent = true;
@@ -341,6 +369,10 @@ export class DanmakuRenderer {
       rowCount: this.layout.rowCount,
       view: { ...this.view },
       density: this.gate.max,
+      positioned: this.placed.map((item) => {
+        const frame = frameAt(item.positioned, time - item.start, this.layout.width, this.layout.height);
+        return { id: item.id, seq: item.seq, text: item.text, video_ms: item.videoMs, w: item.w, h: item.h, ...frame };
+      }),
       comments: this.active.map((item) => ({
         id: item.id,
         seq: item.seq,
@@ -381,6 +413,7 @@ export class DanmakuRenderer {
       },
       costMs: { p50: percentile(costs, 0.5), p95: percentile(costs, 0.95), max: costs.at(-1) ?? null },
       onScreen: this.active.length,
+      positioned: this.placed.length,
       maxOnScreen: this.maxOnScreen,
       waiting: this.waiting.length,
       timeline: this.timeline.length,
@@ -410,18 +443,24 @@ export class DanmakuRenderer {
       !event.deleted &&
       !this.deleted.has(event.id) &&
       event.seq >= this.clearedThrough &&
-      // A mode this renderer does not draw (a positioned comment, one added later) is skipped,
-      // never scrolled across as plain text; a comment without a mode scrolls.
-      (event.mode === undefined || event.mode === null || MODES.includes(event.mode))
+      // A mode this renderer does not draw (one added later, a positioned comment without its
+      // fields) is skipped, never scrolled across as plain text; a comment without a mode scrolls.
+      (event.mode === undefined ||
+        event.mode === null ||
+        MODES.includes(event.mode) ||
+        (event.mode === POSITIONED && event.positioned !== null && typeof event.positioned === "object"))
     );
   }
 
   _item(event) {
+    const positioned = event.mode === POSITIONED ? event.positioned : null;
     return {
       id: event.id,
       seq: event.seq,
-      text: displayText(event.text),
-      mode: MODES.includes(event.mode) ? event.mode : "scroll",
+      text: textLines(event.text).join("\n"),
+      mode: positioned ? POSITIONED : MODES.includes(event.mode) ? event.mode : "scroll",
+      positioned, // its fields (positioned.js), or null
+      subtitle: event.pool === SUBTITLE_POOL,
       color: normalColor(event.color),
       size: SIZES.includes(event.size) ? event.size : "medium",
       user: event.user ?? null,
@@ -435,8 +474,10 @@ export class DanmakuRenderer {
       h: 0,
       px: 0,
       speed: 0,
-      duration: 0,
+      duration: positioned ? positionedLifetime(positioned) : 0,
       sprite: null,
+      ox: 0, // a positioned comment's turned sprite: its corner from the comment's (CSS px)
+      oy: 0,
       roomless: false, // chosen to show at least once but found no free rows
       slot: 0, // px kept at the right end for the repeat badge (merging on)
       merged: [], // ids of the repeats counted on this comment
@@ -473,18 +514,22 @@ export class DanmakuRenderer {
       due.push(item);
     }
     this.arrivals = [];
-    this._admit(due);
+    this._admit(due, now);
     if (this.late.length) this._restore(this.late.splice(0), now);
     this._placeWaiting(now);
     this.lastTime = now;
   }
 
   /** Queue the comments that became due (those the viewer filters out never queue). */
-  _admit(due) {
+  _admit(due, now) {
     if (due.length === 0) return;
     const wanted = due.filter((item) => this._wanted(item));
     this.counters.filtered += due.length - wanted.length;
     for (const item of wanted) {
+      if (item.positioned) {
+        this._placePositioned(item, item.due, now);
+        continue;
+      }
       item.roomless = false;
       const canTake = (leader) => (leader.sprite !== null && leader.slot > 0) || this.waiting.includes(leader);
       if (this._mergeInto(item, item.due, canTake)) continue;
@@ -497,7 +542,7 @@ export class DanmakuRenderer {
    * it was merged and is not to be shown itself. The viewer's own comments are always shown.
    */
   _mergeInto(item, due, canTake) {
-    if (!this.view.merge_repeats || item.mine) return false;
+    if (!this.view.merge_repeats || item.mine || item.subtitle || item.positioned) return false;
     const leader = this.merger.leaderFor(item, due, (first) => !first.mine && canTake(first));
     if (leader === null) return false;
     leader.merged.push(item.id);
@@ -528,9 +573,19 @@ export class DanmakuRenderer {
       else if (item.roomless) this.counters.space += 1; // its turn came, but no rows were free
       else this.counters.density += 1; // the density cap passed it over
     }
-    const chosen = new Set(sampleEvenly(fresh, this.gate.allowance(this.active.length)));
     this.waiting = [];
+    // Subtitles first, without the density cap's token: they only wait for free rows.
+    const others = [];
     for (const item of fresh) {
+      if (!item.subtitle) others.push(item);
+      else if (this._place(item, now, now)) continue;
+      else {
+        item.roomless = true;
+        this.waiting.push(item);
+      }
+    }
+    const chosen = new Set(sampleEvenly(others, this.gate.allowance(this.active.length)));
+    for (const item of others) {
       if (chosen.has(item)) {
         if (this._place(item, now, now)) {
           this.gate.spend();
@@ -546,6 +601,8 @@ export class DanmakuRenderer {
   _restore(items, now) {
     let inFlight = items.filter((item) => this._wanted(item) && now - item.videoMs < this._lifetime(item));
     inFlight.sort(byPosition);
+    for (const item of inFlight) if (item.positioned) this._placePositioned(item, item.videoMs, now);
+    inFlight = inFlight.filter((item) => !item.positioned);
     if (this.view.merge_repeats) {
       // Repeats among them count on their first (which is placed below, or already shown).
       const leaders = new Set();
@@ -578,6 +635,7 @@ export class DanmakuRenderer {
   }
 
   _lifetime(item) {
+    if (item.positioned) return item.duration; // the file's own timing, whatever the speed
     return (isMoving(item.mode) ? SCROLL_MS : FIXED_MS) / this.view.speed;
   }
 
@@ -606,8 +664,36 @@ export class DanmakuRenderer {
     return true;
   }
 
+  /** Show a positioned comment from `start` on (no rows, no density token): true if shown. */
+  _placePositioned(item, start, now) {
+    if (this.layout.width === 0 || this.layout.height === 0) return false;
+    if (start + item.duration <= now || this.placed.includes(item)) return false;
+    item.start = start;
+    this._measurePositioned(item);
+    item.sprite = this._sprite(item);
+    this.placed.push(item);
+    if (this.placed.length > MAX_POSITIONED) {
+      const [oldest] = this.placed.splice(0, 1);
+      freeSprite(oldest.sprite);
+      oldest.sprite = null;
+    }
+    this.counters.placed += 1;
+    this.dirty = true;
+    return true;
+  }
+
+  /** A positioned comment's text size follows the stage (Bilibili's sizes at the reference size). */
+  _measurePositioned(item) {
+    const scale = stageScale(this.layout.width, this.layout.height).text;
+    const px = Math.max(6, Math.round((FONT_PX[item.size] ?? FONT_PX.medium) * scale));
+    const box = measure(item.text, px, item.positioned.font);
+    item.px = px;
+    item.w = box.w;
+    item.h = box.h;
+  }
+
   _sprite(item) {
-    return drawSprite(item.text, {
+    const sprite = drawSprite(item.text, {
       px: item.px,
       w: item.w,
       h: item.h,
@@ -616,35 +702,52 @@ export class DanmakuRenderer {
       mine: item.mine,
       slot: item.slot,
       badge: item.merged.length > 0 ? repeatBadge(1 + item.merged.length) : "",
+      font: item.positioned?.font ?? "",
+      stroke: item.positioned?.stroke !== false,
+      subtitle: item.subtitle,
     });
+    if (!item.positioned) return sprite;
+    // A positioned comment's turn never changes: it is drawn into its sprite once.
+    const { rotate, scaleX } = frameAt(item.positioned, 0, this.layout.width, this.layout.height);
+    item.ox = 0;
+    item.oy = 0;
+    if (rotate === 0 && scaleX === 1) return sprite;
+    const turned = turnedSprite(sprite, { w: item.w, h: item.h, rotate, scaleX, ratio: this.ratio });
+    freeSprite(sprite);
+    item.ox = turned.ox;
+    item.oy = turned.oy;
+    return turned.sprite;
   }
 
   _retire(now) {
-    this._dropShown((item) => this.layout.end(item) <= now);
+    this._dropShown((item) => (item.positioned ? item.start + item.duration : this.layout.end(item)) <= now);
   }
 
-  /** Take matching comments off the screen. */
+  /** Take matching comments off the screen (rows and positioned ones). */
   _dropShown(matches) {
-    let kept = 0;
-    for (const item of this.active) {
-      if (matches(item)) {
-        this.layout.release(item);
-        freeSprite(item.sprite);
-        item.sprite = null;
-        this.dirty = true;
-      } else {
-        this.active[kept++] = item;
+    for (const list of [this.active, this.placed]) {
+      let kept = 0;
+      for (const item of list) {
+        if (matches(item)) {
+          this.layout.release(item);
+          freeSprite(item.sprite);
+          item.sprite = null;
+          this.dirty = true;
+        } else {
+          list[kept++] = item;
+        }
       }
+      list.length = kept;
     }
-    this.active.length = kept;
   }
 
   /** Take matching comments off the screen, out of the queues and off the timeline. */
   _drop(matches) {
-    const shown = this.active.length;
+    const shown = this.active.length + this.placed.length;
     this._dropShown(matches);
-    this.counters.removed += shown - this.active.length;
-    if (shown !== this.active.length) this.urgent = true;
+    const left = this.active.length + this.placed.length;
+    this.counters.removed += shown - left;
+    if (shown !== left) this.urgent = true;
     this.waiting = this.waiting.filter((item) => !matches(item));
     this.arrivals = this.arrivals.filter((item) => !matches(item));
     this.late = this.late.filter((item) => !matches(item));
@@ -656,7 +759,7 @@ export class DanmakuRenderer {
   }
 
   _draw(now) {
-    const moving = this.active.length > 0 && now !== this.drawnTime;
+    const moving = this.active.length + this.placed.length > 0 && now !== this.drawnTime;
     if (!this.dirty && !moving) return; // a paused clock or an empty screen: the canvas is right
     const context = this.context;
     context.setTransform(1, 0, 0, 1, 0, 0);
@@ -668,8 +771,28 @@ export class DanmakuRenderer {
       const y = Math.round(this.layout.y(item) * ratio);
       context.drawImage(item.sprite, x, y);
     }
+    if (this.placed.length > 0) this._drawPlaced(context, now);
     this.drawnTime = now;
     this.dirty = false;
     this.urgent = false;
+  }
+
+  /**
+   * Positioned comments: each sprite (turned once, when it was drawn) where and as opaque as it
+   * is at `now`, copied at whole device pixels like the others.
+   */
+  _drawPlaced(context, now) {
+    const ratio = this.ratio;
+    const { width, height } = this.layout;
+    for (const item of this.placed) {
+      if (item.sprite === null) continue;
+      const elapsed = now - item.start;
+      const alpha = alphaAt(item.positioned, elapsed);
+      if (alpha <= 0) continue;
+      const { x, y } = positionAt(item.positioned, elapsed, width, height);
+      context.globalAlpha = this.view.opacity * alpha;
+      context.drawImage(item.sprite, Math.round((x + item.ox) * ratio), Math.round((y + item.oy) * ratio));
+    }
+    context.globalAlpha = this.view.opacity;
   }
 }

@@ -10,6 +10,7 @@
 
 import { VideoClock, WallClock } from "../danmaku/clock.js";
 import { exposeRenderer } from "../danmaku/debug.js";
+import { bindPositionedForm } from "../danmaku/positioned-form.js";
 import { bindPostStyle } from "../danmaku/post-style.js";
 import { Player } from "../danmaku/player.js";
 import { DanmakuRenderer } from "../danmaku/renderer.js";
@@ -99,7 +100,7 @@ densityBar?.load();
 const styleControls = { mode: part("mode"), size: part("size"), color: part("color") };
 const postStyle = composer && bindPostStyle(composer, styleControls);
 
-new LiveRoom({
+const live = new LiveRoom({
   slug: root.dataset.slug,
   historyUrl: root.dataset.historyUrl,
   list: new MessageList(part("messages"), part("scroll"), { meId, empty: part("empty") }),
@@ -119,4 +120,17 @@ new LiveRoom({
     renderer.reset();
     loader?.reset();
   },
-}).start();
+});
+live.start();
+
+// The positioned-comment form (only on the page of the room's owner and moderators).
+const positionedForm = part("positioned-form");
+if (positionedForm) {
+  bindPositionedForm(positionedForm, {
+    stage: root.querySelector('[data-testid="danmaku-stage"]'),
+    send: (frame) =>
+      live.client ? live.client.sendFrame(frame) : Promise.reject({ code: "not_connected", message: "Not connected." }),
+    style: () => (postStyle ? postStyle() : {}),
+    position: postPosition,
+  });
+}

@@ -4,6 +4,8 @@
 class FakeContext {
   constructor() {
     this.font = "10px sans-serif";
+    this.globalAlpha = 1;
+    this.transform = [1, 0, 0, 1, 0, 0];
     this.drawn = []; // {x, y} of each sprite copied since the last clear
   }
 
@@ -18,11 +20,19 @@ class FakeContext {
   }
 
   drawImage(_sprite, x, y) {
-    this.drawn.push({ x, y });
+    this.drawn.push({ x, y, alpha: this.globalAlpha, transform: this.transform });
   }
 
-  setTransform() {}
+  setTransform(a, b, c, d, e, f) {
+    this.transform = [a, b, c, d, e, f];
+  }
+
+  rotate(angle) {
+    this.rotation = angle;
+  }
+
   scale() {}
+  fillRect() {}
   strokeText() {}
   fillText() {}
   strokeRect() {}

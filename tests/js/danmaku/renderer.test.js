@@ -102,13 +102,123 @@ test("turning comments off takes them off the screen", (t) => {
 
 test("a comment in a mode it does not draw is skipped, live and recorded; one without a mode scrolls", (t) => {
   const { renderer, clock } = stage(t);
-  const positioned = { text: "drawn at a place", mode: "positioned", positioned: { x: 0.5, y: 0.5 } };
-  renderer.apply([comment(positioned), comment({ text: "plain", mode: undefined })]);
-  renderer.schedule([comment({ ...positioned, video_ms: 0 }), comment({ text: "later", mode: "fireworks", video_ms: 0 })]);
+  const bare = { text: "positioned without its fields", mode: "positioned" };
+  renderer.apply([comment(bare), comment({ text: "plain", mode: undefined })]);
+  renderer.schedule([comment({ ...bare, video_ms: 0 }), comment({ text: "later", mode: "fireworks", video_ms: 0 })]);
   clock.set(16);
   renderer.tick();
   assert.deepEqual(texts(renderer), ["plain"]);
   assert.equal(renderer.snapshot().comments[0].mode, "scroll");
+  assert.deepEqual(renderer.snapshot().positioned, []);
+});
+
+const DRAWING = {
+  x: 341,
+  y: 219,
+  relative: false,
+  alpha: [1, 0.2],
+  duration_ms: 4000,
+  motion: { x: 0, y: 0, duration_ms: 1000, delay_ms: 500 },
+  linear: true,
+};
+
+test("a positioned comment takes no rows: it shows at its place, moves, fades and leaves on time", (t) => {
+  const { renderer, clock, canvas } = stage(t, { recorded: true });
+  renderer.schedule([
+    comment({ text: "fan\nart", mode: "positioned", positioned: { ...DRAWING, motion: { ...DRAWING.motion, x: 68.2, y: 43.8 } }, video_ms: 1000 }),
+  ]);
+  clock.set(1000);
+  renderer.tick();
+  let [shown] = renderer.snapshot().positioned;
+  assert.equal(shown.text, "fan\nart");
+  // 341, 219 of the 682×438 reference stage is the middle of a 1280×720 one.
+  assert.deepEqual([shown.x, shown.y, shown.alpha], [640, 360, 1]);
+  assert.equal(renderer.snapshot().comments.length, 0);
+  assert.equal(shown.h, 2 * Math.ceil(Math.round(25 * Math.min(1280 / 682, 720 / 438)) * 1.25)); // two lines
+  clock.set(3000); // past the motion's delay and duration: at its end, a tenth of the way
+  renderer.tick();
+  [shown] = renderer.snapshot().positioned;
+  assert.deepEqual([Math.round(shown.x), Math.round(shown.y)], [128, 72]);
+  assert.ok(Math.abs(shown.alpha - 0.6) < 1e-9);
+  const drawn = canvas.context.drawn.at(-1);
+  assert.ok(Math.abs(drawn.alpha - 0.6) < 1e-9);
+  assert.deepEqual([drawn.x, drawn.y], [128, 72]); // at whole pixels, no transform
+  assert.deepEqual(drawn.transform, [1, 0, 0, 1, 0, 0]);
+  clock.set(5000); // its four seconds are over
+  renderer.tick();
+  assert.deepEqual(renderer.snapshot().positioned, []);
+  assert.equal(canvas.context.drawn.length, 0);
+});
+
+test("a turned positioned comment is turned once, into its sprite, and copied without a transform", (t) => {
+  const { renderer, clock, canvas } = stage(t);
+  renderer.apply([comment({ mode: "positioned", positioned: { x: 0.5, y: 0.5, relative: true, duration_ms: 4000, rotate_z: 90 } })]);
+  clock.set(16);
+  renderer.tick();
+  const [shown] = renderer.snapshot().positioned;
+  const drawn = canvas.context.drawn.at(-1);
+  // Turned a quarter about its top-left corner: the sprite's corner is its height to the left.
+  assert.deepEqual([drawn.x, drawn.y], [Math.round(640 - shown.h), 360]);
+  assert.deepEqual(drawn.transform, [1, 0, 0, 1, 0, 0]);
+});
+
+test("a seek shows a positioned comment mid-flight; a pause freezes it; a delete takes it away", (t) => {
+  const { renderer, clock } = stage(t, { recorded: true });
+  const event = comment({ mode: "positioned", positioned: DRAWING, video_ms: 10_000 });
+  renderer.schedule([event]);
+  clock.set(11_000); // a jump: rebuilt, 1 s into its life, half way through its motion
+  renderer.tick();
+  const [shown] = renderer.snapshot().positioned;
+  assert.deepEqual([shown.x, shown.y], [320, 180]);
+  renderer.tick(11_000); // the same time again: nothing moved
+  assert.deepEqual(renderer.snapshot().positioned[0].x, shown.x);
+  clock.set(20_000); // past its end
+  renderer.tick();
+  assert.deepEqual(renderer.snapshot().positioned, []);
+  clock.set(10_500);
+  renderer.tick();
+  assert.equal(renderer.snapshot().positioned.length, 1);
+  renderer.remove(event.id);
+  renderer.tick(10_520);
+  assert.deepEqual(renderer.snapshot().positioned, []);
+});
+
+test("positioned comments skip the density cap, and a live one is drawn too", (t) => {
+  const { renderer, clock } = stage(t, { density: 1 });
+  const many = Array.from({ length: 5 }, (_, index) =>
+    comment({ mode: "positioned", positioned: { ...DRAWING, x: index * 10 } }),
+  );
+  renderer.apply([...many, comment({ text: "a" }), comment({ text: "b" })]);
+  clock.set(16);
+  renderer.tick();
+  assert.equal(renderer.snapshot().positioned.length, 5);
+  assert.equal(renderer.snapshot().comments.length, 1);
+  assert.equal(renderer.stats().positioned, 5);
+});
+
+test("a subtitle (pool 1) is neither merged nor held back by the density cap", (t) => {
+  const { renderer, clock } = stage(t, { density: 1 });
+  renderer.configure({ merge_repeats: true });
+  renderer.apply([
+    comment({ text: "first", mode: "bottom" }),
+    comment({ text: "subtitle line", mode: "bottom", pool: 1 }),
+    comment({ text: "subtitle line", mode: "bottom", pool: 1 }),
+  ]);
+  clock.set(16);
+  renderer.tick();
+  // Both subtitles show (a cap of one comment on screen, merging on); the ordinary comment waits.
+  assert.deepEqual(texts(renderer), ["subtitle line", "subtitle line"]);
+});
+
+test("an imported comment with line breaks takes as many rows as its lines", (t) => {
+  const { renderer, clock } = stage(t);
+  renderer.apply([comment({ text: "one" }), comment({ text: "two\nlines", mode: "top" })]);
+  clock.set(16);
+  renderer.tick();
+  const [one, two] = renderer.snapshot().comments;
+  assert.equal(two.text, "two\nlines");
+  assert.equal(two.h, 2 * one.h);
+  assert.ok(two.track.rows >= 2 * one.track.rows - 1);
 });
 
 test("merging on: repeats within the window are counted on the first, drawn once with ×N", (t) => {

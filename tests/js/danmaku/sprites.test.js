@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { displayText, drawSprite, FONT_PX, fontPx, measure, normalColor } from "../../../static/js/danmaku/sprites.js";
+import {
+  displayText,
+  drawSprite,
+  FONT_PX,
+  fontPx,
+  MAX_LINES,
+  measure,
+  normalColor,
+  textLines,
+  turnedSprite,
+} from "../../../static/js/danmaku/sprites.js";
 import { installGlobals } from "../fakes.js";
 import { FakeCanvas } from "./fake-canvas.js";
 
@@ -52,4 +62,44 @@ test("a comment is measured and drawn bidi-isolated: an open override ends with 
       ["fillText", "\u2068\u202eevil\u2069"],
     ],
   );
+});
+
+test("a line feed starts a new line; each line is cleaned; at most MAX_LINES", (t) => {
+  installGlobals(t, { OffscreenCanvas: FakeCanvas });
+  assert.deepEqual(textLines("fan\nart\r\nbell\u0007"), ["fan", "art", "bell "]);
+  assert.equal(textLines("x\n".repeat(500)).length, MAX_LINES);
+  const one = measure("wide line", 25);
+  const two = measure("wide line\nx", 25);
+  assert.equal(two.w, one.w); // the widest line
+  assert.equal(two.h, 2 * one.h);
+});
+
+test("each line is drawn one line height under the other, without an outline when stroke is off", (t) => {
+  const calls = [];
+  class RecordingCanvas extends FakeCanvas {
+    constructor(width, height) {
+      super(width, height);
+      for (const name of ["strokeText", "fillText"]) {
+        this.context[name] = (text, x, y) => calls.push([name, text, y]);
+      }
+    }
+  }
+  installGlobals(t, { OffscreenCanvas: RecordingCanvas });
+  const box = measure("a\nb", 20);
+  drawSprite("a\nb", { px: 20, w: box.w, h: box.h, color: "#ffffff", stroke: false, font: 'Sim"Hei' });
+  assert.deepEqual(calls, [
+    ["fillText", "\u2068a\u2069", 12.5],
+    ["fillText", "\u2068b\u2069", 37.5],
+  ]);
+});
+
+test("a turned sprite holds the whole turned box; its corner says where it goes", (t) => {
+  installGlobals(t, { OffscreenCanvas: FakeCanvas });
+  const base = new FakeCanvas(200, 50);
+  const quarter = turnedSprite(base, { w: 100, h: 25, rotate: Math.PI / 2, ratio: 2 });
+  assert.deepEqual([quarter.ox, quarter.oy, quarter.sprite.width, quarter.sprite.height], [-25, 0, 50, 200]);
+  const flat = turnedSprite(base, { w: 100, h: 25, scaleX: 0.5, ratio: 1 });
+  assert.deepEqual([flat.ox, flat.oy, flat.sprite.width, flat.sprite.height], [0, 0, 50, 25]);
+  const huge = turnedSprite(new FakeCanvas(4096, 4096), { w: 4096, h: 4096, rotate: Math.PI / 4 });
+  assert.ok(huge.sprite.width <= 4096 && huge.sprite.height <= 4096);
 });
