@@ -15,6 +15,7 @@ from django_tasks_db.models import DBTaskResult
 
 from chat.domain.audit import audit
 
+from .durability import bookkeeping
 from .models import Attempt, Delivery, DeliveryState, DisabledReason, Endpoint
 from .schedule import retry_delay
 from .sender import Outcome, Session, post
@@ -54,7 +55,7 @@ def claim_first_attempts(batches: list[tuple[int, list[int]]]) -> dict[int, list
     the rows still unclaimed are locked (another worker's claim skips them, on PostgreSQL; on
     SQLite the transaction holds the one write lock), then moved to one attempt."""
     wanted = {delivery_id for _, ids in batches for delivery_id in ids}
-    with transaction.atomic():
+    with bookkeeping():
         rows = Delivery.objects.select_for_update(skip_locked=True).filter(
             pk__in=wanted, state=DeliveryState.PENDING, attempts=0
         )
@@ -166,7 +167,7 @@ def record(endpoint_id: int, results: list[tuple[Delivery, Outcome, datetime]]) 
     if not results:
         return
     now = timezone.now()
-    with transaction.atomic():
+    with bookkeeping():
         endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_id)
         Attempt.objects.bulk_create(
             Attempt(

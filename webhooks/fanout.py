@@ -7,13 +7,13 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
 from chat.domain.wire import dumps, event_to_wire
 from chat.models import Room, RoomEvent
 
+from .durability import bookkeeping
 from .models import Delivery, DeliveryState, Endpoint
 from .tasks import enqueue_batch, enqueue_batches, enqueue_fan_out
 
@@ -65,7 +65,7 @@ def _fan_out_step(room_id: int) -> tuple[int, int, bool]:
     again_at = None
     more = False
     made: list[Delivery] = []
-    with transaction.atomic():
+    with bookkeeping():
         endpoints = list(
             Endpoint.objects.select_for_update().filter(room_id=room_id, enabled=True).order_by("pk")
         )
