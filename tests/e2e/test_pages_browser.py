@@ -89,3 +89,53 @@ def test_a_refused_page_has_the_site_header_and_a_way_back(contexts: Contexts, s
     expect(page.get_by_test_id("current-user")).to_have_text("bob")
     page.get_by_role("link", name="Back to the rooms").click()
     expect(page.get_by_role("heading", name="Rooms")).to_be_visible()
+
+
+def test_layouts_hold_still_at_1366_px(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["main"]
+    page = site.browse(contexts, OWNER, viewport=(1366, 768)).new_page()
+    page.goto(f"/rooms/{slug}/watch")
+    expect(page.get_by_test_id("connection-state")).to_have_text("Connected", timeout=LIVE_MS)
+    box = page.get_by_test_id("danmaku-input").bounding_box()
+    send = page.get_by_test_id("danmaku-send").bounding_box()
+    assert box is not None
+    assert send is not None
+    assert abs(send["y"] + send["height"] / 2 - (box["y"] + box["height"] / 2)) < 4  # one row
+
+    # The links beside the connection label stay put whatever it says.
+    link = page.get_by_role("link", name="Chat only")
+    before = link.bounding_box()
+    page.get_by_test_id("connection-state").evaluate("label => { label.textContent = 'Reconnecting…'; }")
+    after = link.bounding_box()
+    assert before == after
+
+    # The moderator's page: the feed right under the header, no empty row between them.
+    page.goto(f"/rooms/{slug}/moderate")
+    header = page.locator(".moderate-header").bounding_box()
+    feed = page.locator(".mod-feed").bounding_box()
+    webhooks = page.locator(".mod-webhooks").bounding_box()
+    assert header is not None
+    assert feed is not None
+    assert webhooks is not None
+    assert feed["y"] - (header["y"] + header["height"]) <= 32
+    assert webhooks["y"] > feed["y"] + feed["height"]
+
+
+def test_an_error_line_never_hides_the_newest_message(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["main"]
+    prefix = uuid.uuid4().hex[:6]
+    answers = site.post(slug, OWNER, [{"type": "message", "text": f"{prefix} line {n}"} for n in range(40)])
+    assert {answer["type"] for answer in answers} == {"ack"}
+    page = site.browse(contexts, OWNER, viewport=(1024, 640)).new_page()
+    page.goto(f"/rooms/{slug}/")
+    newest = page.locator(".msg", has_text=f"{prefix} line 39")
+    expect(newest).to_be_in_viewport(timeout=LIVE_MS)
+    box = page.get_by_test_id("message-input")
+    box.fill("x" * 5000)  # refused by the server: an error line appears under the list
+    box.press("Enter")
+    expect(page.get_by_test_id("send-error")).to_be_visible(timeout=LIVE_MS)
+    scroller = page.locator(".message-scroll").bounding_box()
+    line = newest.bounding_box()
+    assert scroller is not None
+    assert line is not None
+    assert line["y"] + line["height"] <= scroller["y"] + scroller["height"] + 1

@@ -42,6 +42,23 @@ export class MessageList {
     this.byId = new Map(); // message id -> <li>
     this.deletedIds = new Set(); // deleted before (or while) we saw them
     this.clearedThrough = 0; // a `clear` hides everything up to its seq
+    this._keepBottomOnResize();
+  }
+
+  /**
+   * When the list's box shrinks (an error line or a notice appears under it, the on-screen
+   * keyboard opens), a reader who was at the newest message stays there: without this the
+   * scroll position holds and the newest messages slide out of view under the new line.
+   */
+  _keepBottomOnResize() {
+    if (typeof ResizeObserver !== "function" || typeof this.scroller.addEventListener !== "function") return;
+    let atBottom = true;
+    this.scroller.addEventListener("scroll", () => {
+      atBottom = this.isAtBottom();
+    });
+    new ResizeObserver(() => {
+      if (atBottom) this.scrollToBottom();
+    }).observe(this.scroller);
   }
 
   get size() {

@@ -121,3 +121,33 @@ test("events that are not shown (bans, settings) are ignored", (t) => {
   messages.apply([{ seq: 1, kind: "ban" }, { seq: 2, kind: "settings" }, message(3, { kind: "danmaku" })]);
   assert.deepEqual(shown(list), [3]);
 });
+
+test("a reader at the newest message stays there when the list's box shrinks; one scrolled up stays put", (t) => {
+  const observers = [];
+  class FakeResizeObserver {
+    constructor(callback) {
+      this.callback = callback;
+      observers.push(this);
+    }
+    observe(target) {
+      this.target = target;
+    }
+  }
+  installGlobals(t, { document: fakeDom(), ResizeObserver: FakeResizeObserver });
+  const scroller = element("div");
+  Object.assign(scroller, { scrollHeight: 1000, clientHeight: 400, scrollTop: 600 });
+  const messages = new MessageList(element("ol"), scroller);
+  assert.equal(observers.length, 1);
+  assert.equal(observers[0].target, scroller);
+  // An error line appears under the list: its box is 60 px shorter, the newest message hidden.
+  scroller.clientHeight = 340;
+  observers[0].callback([]);
+  assert.equal(scroller.scrollTop, scroller.scrollHeight);
+  assert.equal(messages.isAtBottom(), true);
+  // Scrolled up to read: a resize leaves the position alone.
+  scroller.scrollTop = 100;
+  scroller.dispatchEvent(new Event("scroll"));
+  scroller.clientHeight = 300;
+  observers[0].callback([]);
+  assert.equal(scroller.scrollTop, 100);
+});
