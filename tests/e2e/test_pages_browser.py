@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from .browsing import LIVE_MS, Contexts
 from .conftest import Site, create_rooms, running_server
@@ -139,3 +139,53 @@ def test_an_error_line_never_hides_the_newest_message(contexts: Contexts, site: 
     assert scroller is not None
     assert line is not None
     assert line["y"] + line["height"] <= scroller["y"] + scroller["height"] + 1
+
+
+def tab_to(page: Page, test_id: str, limit: int = 60) -> None:
+    """Press Tab until the element with `test_id` (or an element inside it) has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """(id) => {
+              const target = document.querySelector(`[data-testid="${id}"]`);
+              const focus = document.activeElement;
+              return Boolean(target) && (target === focus || target.contains(focus));
+            }""",
+            test_id,
+        )
+        if focused:
+            return
+    raise AssertionError(f"Tab never reached {test_id}")
+
+
+def test_the_room_and_the_player_work_from_the_keyboard(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["main"]
+    page = site.browse(contexts, OWNER).new_page()
+    page.goto(f"/rooms/{slug}/")
+    expect(page.get_by_test_id("connection-state")).to_have_text("Connected", timeout=LIVE_MS)
+    text = f"typed without a mouse {uuid.uuid4().hex[:6]}"
+    tab_to(page, "message-input")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg", has_text=text)).to_have_count(1, timeout=LIVE_MS)
+
+    page.goto(f"/rooms/{slug}/watch")
+    expect(page.get_by_test_id("connection-state")).to_have_text("Connected", timeout=LIVE_MS)
+    # The viewer's danmaku settings open and close from the keyboard.
+    tab_to(page, "danmaku-settings")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("danmaku-settings")).to_have_attribute("open", "")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("danmaku-settings")).not_to_have_attribute("open", "")
+    # Danmaku on/off is a toggle button.
+    tab_to(page, "player-danmaku")
+    page.keyboard.press("Space")
+    expect(page.get_by_test_id("player-danmaku")).to_have_attribute("aria-pressed", "false")
+    page.keyboard.press("Space")
+    expect(page.get_by_test_id("player-danmaku")).to_have_attribute("aria-pressed", "true")
+    comment = f"a comment from the keyboard {uuid.uuid4().hex[:6]}"
+    tab_to(page, "danmaku-input")
+    page.keyboard.type(comment)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("danmaku-input")).to_have_value("", timeout=LIVE_MS)
+    expect(page.locator(".msg", has_text=comment)).to_have_count(1, timeout=LIVE_MS)
