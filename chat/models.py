@@ -42,6 +42,13 @@ class BlockedAction(models.TextChoices):
     HOLD = "hold", "Hold it for review"
 
 
+class RemovedDisplay(models.TextChoices):
+    """What a deleted message leaves in the room's list."""
+
+    PLACEHOLDER = "placeholder", "A “removed by a moderator” line"
+    VANISH = "vanish", "Nothing: it vanishes"
+
+
 class Review(models.TextChoices):
     OFF = "off", "Off"
     ALL = "all", "Every message"
@@ -73,6 +80,12 @@ class Room(models.Model):
     )
     review = models.CharField(max_length=16, choices=Review.choices, default=Review.OFF)
     review_account_age_hours = models.PositiveIntegerField(default=24)
+    removed_display = models.CharField(
+        max_length=12, choices=RemovedDisplay.choices, default=RemovedDisplay.PLACEHOLDER
+    )
+    # The seq of the room's latest `clear` (0: never cleared): history leaves out what it
+    # removed, and shows what a moderator deleted since as placeholders (`removed_display`).
+    cleared_seq = models.PositiveBigIntegerField(default=0, editable=False)
     # When set, the overlay page needs ?key=<overlay_key>, and the key also opens a private
     # room's streams to an overlay (OBS has no session). The owner rotates or clears it.
     overlay_key = models.CharField(max_length=64, blank=True)
@@ -93,18 +106,22 @@ class Room(models.Model):
         return self.slug
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Never write `last_seq` from a model instance: only the event log's atomic UPDATE
-        bumps it. A room loaded earlier (a form, the admin, a connection) holds a stale value,
+        """Never write `last_seq` (nor `cleared_seq`) from a model instance: only the event log's
+        statements change them. A room loaded earlier (a form, the admin, a connection) holds a stale value,
         and saving it would rewind the counter and make the next seq a duplicate."""
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "last_seq"
+                if not field.primary_key and field.name not in _LOG_COUNTERS
             ]
         elif kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = [name for name in kwargs["update_fields"] if name != "last_seq"]
+            kwargs["update_fields"] = [name for name in kwargs["update_fields"] if name not in _LOG_COUNTERS]
         super().save(*args, **kwargs)
+
+
+# Written only by the event log's statements (a stale instance would rewind them).
+_LOG_COUNTERS = frozenset({"last_seq", "cleared_seq"})
 
 
 class EventKind(models.TextChoices):
@@ -116,6 +133,7 @@ class EventKind(models.TextChoices):
     UNBAN = "unban"
     SETTINGS = "settings"
     SYSTEM = "system"
+    REVIEW = "review"  # a held message was rejected: names its held id, never its author or text
 
 
 # Kinds that are content a reader scrolls back through (the rest change other events or state).

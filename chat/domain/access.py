@@ -197,7 +197,9 @@ def check_may_post(room: Room, user: AnyUser) -> Standing:
         raise private_room()
     sanction = active_sanction(room, user) if standing.sanctioned else None
     if sanction is not None and sanction.kind == Sanction.Kind.BAN:
-        raise ChatError("banned", "You are banned from this room.", status=403, until=None)
+        raise ChatError(
+            "banned", "You are banned from this room.", status=403, until=None, reason=sanction.reason
+        )
     if sanction is not None:
         assert sanction.until is not None
         until = format_ts(sanction.until)
@@ -208,6 +210,7 @@ def check_may_post(room: Room, user: AnyUser) -> Standing:
             status=403,
             until=until,
             retry_after=seconds,
+            reason=sanction.reason,
         )
     if room.posting == Posting.MODERATORS and not standing.moderates:
         raise ChatError("moderators_only", "Only moderators may post in this room.", status=403)

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from chat.errors import ChatError
-from chat.models import BlockedAction, EventKind, Posting, Review, Room, RoomEvent
+from chat.models import BlockedAction, EventKind, Posting, RemovedDisplay, Review, Room, RoomEvent
 from chat.types import AnyUser
 
 from .access import require_moderator
@@ -18,7 +18,7 @@ from .eventlog import append_event
 SLOW_MODE_MAX_SECONDS = 3600
 REVIEW_AGE_MAX_HOURS = 24 * 365
 
-PUBLIC_SETTINGS = ("private", "posting", "slow_mode_seconds")
+PUBLIC_SETTINGS = ("private", "posting", "slow_mode_seconds", "removed_display")
 ALL_SETTINGS = (
     *PUBLIC_SETTINGS,
     "blocked_words",
@@ -58,6 +58,8 @@ def clean_settings(changes: dict[str, Any]) -> dict[str, Any]:
             cleaned[name] = _choice_setting(value, name, list(Posting.values))
         elif name == "blocked_action":
             cleaned[name] = _choice_setting(value, name, list(BlockedAction.values))
+        elif name == "removed_display":
+            cleaned[name] = _choice_setting(value, name, list(RemovedDisplay.values))
         elif name == "review":
             cleaned[name] = _choice_setting(value, name, list(Review.values))
         elif name == "slow_mode_seconds":

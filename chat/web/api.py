@@ -13,7 +13,7 @@ from chat.domain.posting import submit_frame
 from chat.domain.rooms import get_room
 from chat.domain.tokens import TICKET_SECONDS, issue_ticket
 from chat.errors import ChatError, error_response
-from chat.models import Room
+from chat.models import RemovedDisplay, Room
 from chat.realtime.hub import get_hub
 
 from .http import json_body, query_params, write_context
@@ -49,7 +49,8 @@ def history(request: HttpRequest, slug: str) -> JsonResponse:
         limit = parse_int(query.get("limit"), "limit", low=1, high=HISTORY_MAX_LIMIT)
     except ChatError as error:
         return error_response(error)
-    events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT)
+    placeholders = room.cleared_seq if room.removed_display == RemovedDisplay.PLACEHOLDER else None
+    events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT, placeholders)
     answer = {"events": events, "last_seq": room.last_seq, "epoch": room.log_epoch, "has_more": has_more}
     return JsonResponse(answer)
 

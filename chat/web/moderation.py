@@ -29,7 +29,7 @@ from chat.domain.room_settings import update_settings
 from chat.domain.rooms import get_room
 from chat.domain.stats import minute_counts
 from chat.errors import ChatError, error_response
-from chat.models import AuditEntry, HeldMessage, Room, RoomEvent, RoomRole
+from chat.models import AuditEntry, EventKind, HeldMessage, Room, RoomEvent, RoomRole
 from chat.realtime.hub import get_hub
 
 from .http import json_body, moderators_page_room, query_params
@@ -69,6 +69,12 @@ REVIEW_QUEUE_MAX = 500
 
 def event_answer(event: RoomEvent, **extra: Any) -> JsonResponse:
     return JsonResponse({"seq": event.seq, "kind": event.kind, "id": event.pk, **extra})
+
+
+def sanction_answer(event: RoomEvent) -> JsonResponse:
+    """A timeout's or ban's event; with a purge, also the `removed` messages it lists."""
+    purged = {"removed": event.data["removed"]} if "removed" in event.data else {}
+    return event_answer(event, **purged)
 
 
 def _has_body(request: HttpRequest) -> bool:
@@ -137,17 +143,19 @@ def system(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpRespon
 
 @mod_action
 def timeout(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
-    """`POST mod/timeout {"user", "seconds", "reason"?}`"""
+    """`POST mod/timeout {"user", "seconds", "reason"?, "purge"?}`"""
     seconds = body.get("seconds")
     if seconds is None:
         raise ChatError("invalid", "seconds is required (10 to 86400).", field="seconds")
-    return event_answer(sanction_user(room, request.user, body.get("user"), seconds, body.get("reason")))
+    target, reason, purge = body.get("user"), body.get("reason"), body.get("purge", False)
+    return sanction_answer(sanction_user(room, request.user, target, seconds, reason, purge))
 
 
 @mod_action
 def ban(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
-    """`POST mod/ban {"user", "reason"?}`"""
-    return event_answer(sanction_user(room, request.user, body.get("user"), None, body.get("reason")))
+    """`POST mod/ban {"user", "reason"?, "purge"?}`"""
+    target, reason, purge = body.get("user"), body.get("reason"), body.get("purge", False)
+    return sanction_answer(sanction_user(room, request.user, target, None, reason, purge))
 
 
 @mod_action
@@ -183,8 +191,8 @@ def review_item(request: HttpRequest, slug: str, held_id: int) -> HttpResponse:
         event = decide_held(room, request.user, held_id, json_body(request).get("approve"))
     except ChatError as error:
         return error_response(error)
-    if event is None:
-        return JsonResponse({"rejected": True})
+    if event.kind == EventKind.REVIEW:
+        return event_answer(event, rejected=True)
     return event_answer(event)
 
 

@@ -17,14 +17,20 @@ from chat.models import EventKind, Room, RoomEvent, Sanction
 from chat.types import AnyUser
 
 from .fields import clean_reason, find_user
+from .removal import leaves_placeholder, remove_recent
 
 TIMEOUT_MIN_SECONDS = 10
 TIMEOUT_MAX_SECONDS = 24 * 3600
 
 
-def sanction_user(room: Room, actor: AnyUser, name: object, seconds: object, reason: object) -> RoomEvent:
-    """Time out (`seconds` 10 s .. 24 h) or, with seconds None, ban a user from posting here."""
+def sanction_user(
+    room: Room, actor: AnyUser, name: object, seconds: object, reason: object, purge: object = False
+) -> RoomEvent:
+    """Time out (`seconds` 10 s .. 24 h) or, with seconds None, ban a user from posting here.
+    With `purge`, the same event also removes the user's recent messages and lists them."""
     require_moderator(actor, room)
+    if not isinstance(purge, bool):
+        raise ChatError("invalid", "purge must be true or false.", field="purge")
     target = find_user(name)
     why = clean_reason(reason)
     if seconds is not None and (
@@ -47,13 +53,22 @@ def sanction_user(room: Room, actor: AnyUser, name: object, seconds: object, rea
             room=room, user=target, kind=kind, until=until, reason=why, created_by=moderator
         )
         wire_until = format_ts(until) if until is not None else None
-        event = append_event(
+        data: dict[str, object] = {"sanction": str(kind), "until": wire_until, "reason": why}
+        removed: list[dict[str, int]] = []
+        if purge:
+            removed = remove_recent(room, target)
+            data.update(removed=removed, placeholder=leaves_placeholder(room))
+        event = append_event(room, EventKind.BAN, user=target, data=data)
+        audit(
             room,
-            EventKind.BAN,
-            user=target,
-            data={"sanction": str(kind), "until": wire_until, "reason": why},
+            actor,
+            str(kind),
+            target=target,
+            reason=why,
+            until=wire_until,
+            seconds=seconds,
+            removed=len(removed),
         )
-        audit(room, actor, str(kind), target=target, reason=why, until=wire_until, seconds=seconds)
     return event
 
 

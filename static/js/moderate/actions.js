@@ -24,8 +24,9 @@ export class ReasonField {
 
 export class ModActions {
   /**
-   * @param {{reason: ReasonField, duration: HTMLSelectElement, sanctions: HTMLElement,
-   *          sanctionForm: HTMLFormElement}} parts
+   * @param {{reason: ReasonField, duration: HTMLSelectElement, purge?: HTMLInputElement|null,
+   *          sanctions: HTMLElement, sanctionForm: HTMLFormElement}} parts
+   *   purge: checked, a timeout or ban also removes the user's recent messages (one event)
    * @param {{api: import("./api.js").ModApi, notice: import("./notice.js").Notice,
    *          feed: import("./feed.js").ModerationFeed, refresher: import("./refresher.js").Refresher,
    *          state: import("./room-state.js").RoomState}} services
@@ -95,13 +96,15 @@ export class ModActions {
     }
   }
 
-  /** A timeout or ban with the typed reason; true when it was done. */
+  /** A timeout or ban with the typed reason (and the purge, when ticked); true when it was done. */
   async _sanction(endpoint, body, control, { done, failed }) {
     const field = this.parts.reason.take();
+    const purge = this.parts.purge?.checked ? { purge: true } : {};
     try {
-      await busy(control, () => this.api.post(endpoint, { ...body, ...field }));
+      const answer = await busy(control, () => this.api.post(endpoint, { ...body, ...field, ...purge }));
       this.parts.reason.used(field);
-      this.notice.show(done);
+      const removed = Array.isArray(answer?.removed) ? answer.removed.length : null;
+      this.notice.show(removed === null ? done : `${done} ${removed} of their messages removed.`);
       this.refresher.changed({ state: true });
       return true;
     } catch (error) {

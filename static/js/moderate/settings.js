@@ -53,6 +53,7 @@ export class SettingsForm {
     }
     if ("blocked_action" in settings) fields.blocked_action.value = settings.blocked_action;
     if ("review" in settings) fields.review.value = settings.review;
+    if ("removed_display" in settings) fields.removed_display.value = settings.removed_display;
     if ("review_account_age_hours" in settings) {
       fields.review_account_age_hours.value = String(settings.review_account_age_hours);
     }
@@ -108,6 +109,7 @@ export class SettingsForm {
       blocked_action: fields.blocked_action.value,
       review: fields.review.value,
       review_account_age_hours: number("review_account_age_hours"),
+      removed_display: fields.removed_display.value,
     };
   }
 

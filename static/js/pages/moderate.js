@@ -84,7 +84,13 @@ const feed = new ModerationFeed(part("feed"), part("feed-scroll"), {
 });
 const reason = new ReasonField(part("action-reason"));
 const actions = new ModActions(
-  { reason, duration: part("timeout-duration"), sanctions: part("sanctions"), sanctionForm: part("sanction-form") },
+  {
+    reason,
+    duration: part("timeout-duration"),
+    purge: part("action-purge"),
+    sanctions: part("sanctions"),
+    sanctionForm: part("sanction-form"),
+  },
   { api, notice, feed, refresher, state },
 );
 wirePeopleForms(root, { memberForm: part("member-form"), moderatorForm: part("moderator-form") }, {
