@@ -23,6 +23,7 @@ export const ROOM_EVENT_KINDS = Object.freeze([
   "unban",
   "settings",
   "system",
+  "review",
 ]);
 
 function parse(data) {

@@ -7,6 +7,8 @@ signed-in user their own sanction and held messages, and no one else's."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from django.test import Client
 from chat.domain.moderation.removal import PURGE_MAX
 from chat.domain.posting import post_message
 from chat.errors import ChatError
-from chat.models import AuditEntry, HeldMessage, Room, RoomEvent
+from chat.models import AuditEntry, EventKind, HeldMessage, Room, RoomEvent
 from chat.realtime.hub import Hub
 from tests.chat.asgi_clients import SseStream, asgi_get, connect
 
@@ -210,3 +212,12 @@ def test_the_room_page_tells_each_user_their_own_standing(
     guest = standing_of(None)
     assert (guest["sanction"], guest["held"], guest["moderates"]) == (None, [], False)
     assert standing_of(alice)["moderates"] is True
+
+
+def test_the_browser_sse_client_listens_for_every_event_kind() -> None:
+    """EventSource dispatches only the event names listened for: a kind the client does not list
+    would never reach a room page on SSE (and its seq would be replayed after every reconnect)."""
+    source = (Path(__file__).resolve().parents[3] / "static/js/client/sse.js").read_text()
+    listed = re.search(r"ROOM_EVENT_KINDS = Object\.freeze\(\[(.*?)\]\)", source, re.S)
+    assert listed is not None
+    assert set(re.findall(r'"([a-z_]+)"', listed.group(1))) == set(EventKind.values)

@@ -1,0 +1,228 @@
+"""Moderation people can see, in a real Chromium against a real daphne, with the moderator and
+the people it touches in separate browser profiles: a timed-out user's countdown and closed
+composer, a banned user told why, slow mode and the posting mode labelled, a held message shown
+to its author as pending until approved or rejected, a deletion's placeholder (or none), a
+clear's system line, and a purge removing a user's messages from everyone's screen at once. The
+viewers follow the room over WebSocket, SSE and long-poll."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+
+from chat.domain.moderation.removal import CLEARED_LINE
+
+from .browsing import LIVE_MS, Contexts, message_line, open_live, open_room, send_message
+from .conftest import Site, create_rooms, running_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+OWNER = "alice"
+ROOMS = ("timeout", "ban", "slow", "held", "delete")
+# A 10 s timeout (the shortest) ends within this, counted from the moment it was given.
+TIMEOUT_ENDS_MS = 15_000
+# The moderator's page polls the review queue every 5 s.
+REVIEW_MS = 10_000
+# The room page's words (static/js/ui/messages.js).
+REMOVED_TEXT = "removed by a moderator"
+PENDING_TEXT = "pending: a moderator reviews it before anyone else sees it"
+REJECTED_TEXT = "not approved by a moderator: no one else saw it"
+
+
+@pytest.fixture(scope="module")
+def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    suffix = uuid.uuid4().hex[:8]
+    rooms = {name: f"seen-{name}-{suffix}" for name in ROOMS}
+    create_rooms(e2e_env, {slug: ["--owner", OWNER] for slug in rooms.values()})
+    with running_server(e2e_env, tmp_path_factory.mktemp("visible")) as server:
+        yield Site(server, rooms, viewport=(1400, 1000))
+
+
+def open_moderate(context: BrowserContext, slug: str) -> Page:
+    page = open_live(context, f"/rooms/{slug}/moderate")
+    expect(page.get_by_test_id("room-owner")).to_have_text(OWNER)
+    return page
+
+
+def in_list(page: Page, text: str) -> Locator:
+    """The line with `text` in the room's message list (not among the author's pending ones)."""
+    return message_line(page, text, within=page.get_by_test_id("messages"))
+
+
+def pending_line(page: Page, text: str) -> Locator:
+    return message_line(page, text, within=page.get_by_test_id("pending"))
+
+
+def mod_post(site: Site, slug: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer = site.api(OWNER, slug).post(f"mod/{path}", body)
+    assert answer.status_code == 200, answer.text
+    payload: dict[str, Any] = answer.json()
+    return payload
+
+
+def test_a_timeout_with_purge_counts_down_for_its_user_and_removes_their_lines_for_everyone(
+    contexts: Contexts, site: Site
+) -> None:
+    slug = site.rooms["timeout"]
+    marker = uuid.uuid4().hex[:6]
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    carol = open_room(site.browse(contexts, "carol"), slug, "?transport=sse")
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    spam = [f"spam one {marker}", f"spam two {marker}"]
+    for text in spam:
+        send_message(bob, text)
+    kept = f"carol stays {marker}"
+    send_message(carol, kept)
+    for page in (bob, carol):
+        expect(in_list(page, spam[1])).to_have_count(1, timeout=LIVE_MS)
+
+    moderator.get_by_test_id("timeout-duration").select_option("10")
+    moderator.get_by_test_id("action-reason").fill("no links please")
+    moderator.get_by_test_id("action-purge").check()
+    line = message_line(moderator, spam[1], within=moderator.get_by_test_id("feed"))
+    line.get_by_role("button", name="Time out").click()
+    expect(moderator.get_by_test_id("mod-notice")).to_have_text(
+        "bob is timed out for 10 s. 2 of their messages removed.", timeout=LIVE_MS
+    )
+
+    # Bob: a countdown with the reason, and a closed composer.
+    notice = bob.get_by_test_id("room-notice")
+    expect(notice).to_be_visible(timeout=LIVE_MS)
+    expect(notice).to_contain_text(re.compile(r"You are timed out: you can post again in \d+ s\."))
+    expect(notice).to_contain_text("Reason: no links please")
+    expect(bob.get_by_test_id("message-input")).to_be_disabled()
+    expect(bob.get_by_test_id("send-button")).to_be_disabled()
+    first = notice.text_content()
+    expect(notice).not_to_have_text(first or "", timeout=3_000)  # it counts down
+    # Everyone: bob's lines are "removed by a moderator", in one go; carol's stays.
+    for page in (bob, carol):
+        expect(in_list(page, REMOVED_TEXT)).to_have_count(2, timeout=LIVE_MS)
+        for text in spam:
+            expect(in_list(page, text)).to_have_count(0)
+        expect(in_list(page, kept)).to_have_count(1)
+    expect(carol.get_by_test_id("room-notice")).to_be_hidden()  # not carol's business
+    expect(carol.get_by_test_id("message-input")).to_be_enabled()
+
+    # When it ends, bob's composer opens by itself.
+    expect(notice).to_be_hidden(timeout=TIMEOUT_ENDS_MS)
+    expect(bob.get_by_test_id("message-input")).to_be_enabled()
+    send_message(bob, f"sorry {marker}")
+    expect(in_list(carol, f"sorry {marker}")).to_have_count(1, timeout=LIVE_MS)
+
+
+def test_a_banned_user_sees_why_live_and_after_a_reload(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["ban"]
+    bob_context = site.browse(contexts, "bob")
+    bob = open_room(bob_context, slug, "?transport=poll")
+    carol = open_room(site.browse(contexts, "carol"), slug)
+    mod_post(site, slug, "ban", {"user": "bob", "reason": "spam links"})
+    for page in (bob, open_room(bob_context, slug)):
+        notice = page.get_by_test_id("room-notice")
+        expect(notice).to_have_text("You are banned from this room. Reason: spam links", timeout=LIVE_MS)
+        expect(page.get_by_test_id("message-input")).to_be_disabled()
+    expect(carol.get_by_test_id("room-notice")).to_be_hidden()
+    mod_post(site, slug, "unban", {"user": "bob"})
+    expect(bob.get_by_test_id("room-notice")).to_be_hidden(timeout=LIVE_MS)
+    expect(bob.get_by_test_id("message-input")).to_be_enabled()
+
+
+def test_slow_mode_and_the_posting_mode_are_labelled_with_a_countdown_after_each_post(
+    contexts: Contexts, site: Site
+) -> None:
+    slug = site.rooms["slow"]
+    marker = uuid.uuid4().hex[:6]
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    owner = open_room(site.browse(contexts, OWNER), slug, "?transport=poll")
+    label = bob.get_by_test_id("room-mode")
+    expect(label).to_be_hidden()
+    mod_post(site, slug, "settings", {"slow_mode_seconds": 4})
+    expect(label).to_have_text("Slow mode: one message every 4 s", timeout=LIVE_MS)
+    expect(owner.get_by_test_id("room-mode")).to_contain_text("not for you", timeout=LIVE_MS)
+
+    send_message(bob, f"one {marker}")
+    notice = bob.get_by_test_id("room-notice")
+    expect(notice).to_contain_text(re.compile(r"Slow mode: you can post again in [1-4] s\."))
+    expect(bob.get_by_test_id("message-input")).to_be_disabled()
+    expect(notice).to_be_hidden(timeout=LIVE_MS + 4_000)
+    expect(bob.get_by_test_id("message-input")).to_be_enabled()
+    send_message(owner, f"owner is exempt {marker}")
+    send_message(owner, f"owner again {marker}")
+    expect(owner.get_by_test_id("room-notice")).to_be_hidden()
+
+    mod_post(site, slug, "settings", {"slow_mode_seconds": 0, "posting": "moderators"})
+    expect(label).to_have_text("Announcements: only moderators post", timeout=LIVE_MS)
+    expect(notice).to_have_text("Only moderators can post in this room right now.")
+    expect(bob.get_by_test_id("message-input")).to_be_disabled()
+    expect(owner.get_by_test_id("message-input")).to_be_enabled()
+
+
+def test_a_held_message_is_pending_for_its_author_then_approved_for_all_or_rejected_for_them(
+    contexts: Contexts, site: Site
+) -> None:
+    slug = site.rooms["held"]
+    marker = uuid.uuid4().hex[:6]
+    mod_post(site, slug, "settings", {"review": "all"})
+    bob_context = site.browse(contexts, "bob")
+    bob = open_room(bob_context, slug)
+    carol = open_room(site.browse(contexts, "carol"), slug, "?transport=poll")
+    good, bad = f"a fine question {marker}", f"something rude {marker}"
+    for text in (good, bad):
+        send_message(bob, text)
+        expect(pending_line(bob, text)).to_contain_text(PENDING_TEXT)
+    expect(in_list(bob, good)).to_have_count(0)
+    # A reload keeps them pending: the page is told its user's held messages.
+    bob = open_room(bob_context, slug, "?transport=sse")
+    expect(pending_line(bob, good)).to_have_count(1)
+    expect(pending_line(bob, bad)).to_have_count(1)
+
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    held = moderator.get_by_test_id("review-queue").locator("[data-testid=review-item]")
+    expect(held).to_have_count(2, timeout=REVIEW_MS)
+    held.filter(has_text=good).get_by_test_id("review-approve").click()
+    for page in (bob, carol):
+        expect(in_list(page, good)).to_have_count(1, timeout=LIVE_MS)
+    expect(pending_line(bob, good)).to_have_count(0)
+
+    held.filter(has_text=bad).get_by_test_id("review-reject").click()
+    expect(pending_line(bob, bad)).to_contain_text(REJECTED_TEXT, timeout=LIVE_MS)
+    expect(in_list(bob, bad)).to_have_count(0)
+    expect(message_line(carol, bad)).to_have_count(0)
+    expect(carol.get_by_test_id("pending").locator(".msg")).to_have_count(0)
+
+
+def test_a_deletion_leaves_a_placeholder_or_vanishes_and_a_clear_leaves_a_line(
+    contexts: Contexts, site: Site
+) -> None:
+    slug = site.rooms["delete"]
+    marker = uuid.uuid4().hex[:6]
+    viewer_context = site.browse(contexts)
+    viewer = open_room(viewer_context, slug, "?transport=sse")
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    first, second, third = (f"{word} {marker}" for word in ("first", "second", "third"))
+    acks = site.post_messages(slug, "carol", [first, second, third])
+    expect(in_list(viewer, third)).to_have_count(1, timeout=LIVE_MS)
+
+    mod_post(site, slug, "delete", {"id": acks[0]["id"]})
+    for page in (viewer, bob):
+        expect(in_list(page, first)).to_have_count(0, timeout=LIVE_MS)
+        expect(in_list(page, REMOVED_TEXT)).to_have_count(1)
+        lines = page.get_by_test_id("messages").locator(".msg .msg-text").all_text_contents()
+        assert lines == [REMOVED_TEXT, second, third]  # in its place
+    reloaded = open_room(viewer_context, slug)
+    expect(in_list(reloaded, REMOVED_TEXT)).to_have_count(1)
+
+    mod_post(site, slug, "settings", {"removed_display": "vanish"})
+    mod_post(site, slug, "delete", {"id": acks[1]["id"]})
+    expect(in_list(viewer, second)).to_have_count(0, timeout=LIVE_MS)
+    expect(in_list(viewer, REMOVED_TEXT)).to_have_count(1)  # no new placeholder
+
+    mod_post(site, slug, "clear", {})
+    for page in (viewer, bob, reloaded):
+        expect(page.get_by_test_id("messages").locator(".msg")).to_have_count(1, timeout=LIVE_MS)
+        expect(in_list(page, CLEARED_LINE)).to_have_count(1)
+    expect(in_list(open_room(viewer_context, slug), CLEARED_LINE)).to_have_count(1)
