@@ -86,6 +86,12 @@ class Room(models.Model):
     # The seq of the room's latest `clear` (0: never cleared): history leaves out what it
     # removed, and shows what a moderator deleted since as placeholders (`removed_display`).
     cleared_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    # The pinned message (one at a time) and when its pin ends (null: until unpinned); set and
+    # cleared by the moderation actions' own statements (chat/domain/moderation/pins.py).
+    pinned_event = models.ForeignKey(
+        "RoomEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    pinned_until = models.DateTimeField(null=True, blank=True, editable=False)
     # When set, the overlay page needs ?key=<overlay_key>, and the key also opens a private
     # room's streams to an overlay (OBS has no session). The owner rotates or clears it.
     overlay_key = models.CharField(max_length=64, blank=True)
@@ -120,8 +126,9 @@ class Room(models.Model):
         super().save(*args, **kwargs)
 
 
-# Written only by the event log's statements (a stale instance would rewind them).
-_LOG_COUNTERS = frozenset({"last_seq", "cleared_seq"})
+# Written only by the event log's and moderation's own statements (a stale instance would
+# rewind them).
+_LOG_COUNTERS = frozenset({"last_seq", "cleared_seq", "pinned_event", "pinned_until"})
 
 
 class EventKind(models.TextChoices):
@@ -134,6 +141,7 @@ class EventKind(models.TextChoices):
     SETTINGS = "settings"
     SYSTEM = "system"
     REVIEW = "review"  # a held message was rejected: names its held id, never its author or text
+    PIN = "pin"  # the pinned message changed (`pinned`: the message, or null)
 
 
 # Kinds that are content a reader scrolls back through (the rest change other events or state).

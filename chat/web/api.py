@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST, require_safe
 from chat.domain.access import require_reader
 from chat.domain.eventlog import HISTORY_MAX_LIMIT, history_before, log_position
 from chat.domain.inputs import SEQ_MAX, clean_nonce, parse_int
+from chat.domain.moderation.pins import current_pin
 from chat.domain.posting import submit_frame
 from chat.domain.rooms import get_room
 from chat.domain.tokens import TICKET_SECONDS, issue_ticket
@@ -51,7 +52,13 @@ def history(request: HttpRequest, slug: str) -> JsonResponse:
         return error_response(error)
     placeholders = room.cleared_seq if room.removed_display == RemovedDisplay.PLACEHOLDER else None
     events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT, placeholders)
-    answer = {"events": events, "last_seq": room.last_seq, "epoch": room.log_epoch, "has_more": has_more}
+    answer = {
+        "events": events,
+        "last_seq": room.last_seq,
+        "epoch": room.log_epoch,
+        "has_more": has_more,
+        "pinned": current_pin(room),
+    }
     return JsonResponse(answer)
 
 

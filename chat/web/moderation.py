@@ -21,6 +21,7 @@ from chat.domain.access import can_appoint, require_moderator
 from chat.domain.audit import audit_to_wire
 from chat.domain.inputs import SEQ_MAX, parse_int
 from chat.domain.moderation.notices import post_system_notice
+from chat.domain.moderation.pins import pin_message, unpin_message
 from chat.domain.moderation.removal import clear_room, delete_event
 from chat.domain.moderation.review import decide_held, held_to_wire
 from chat.domain.moderation.roles import room_state, set_role
@@ -49,6 +50,8 @@ MODERATION_ROUTES = (
     "stats",
     "moderators",
     "members",
+    "pin",
+    "unpin",
 )
 # Routes other apps add to the moderator's page when they are installed (danmaku's upload).
 OPTIONAL_ROUTES = ("import", "webhooks")
@@ -169,6 +172,19 @@ def settings_view(request: HttpRequest, room: Room, body: dict[str, Any]) -> Htt
     """`POST mod/settings {...}`"""
     event = update_settings(room, request.user, body)
     return event_answer(event, settings=room_state(room)["settings"])
+
+
+@mod_action
+def pin(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/pin {"id", "seconds"?}`: pins a message (one at a time)."""
+    event = pin_message(room, request.user, body.get("id"), body.get("seconds"))
+    return event_answer(event, pinned=event.data["pinned"])
+
+
+@mod_action
+def unpin(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/unpin {"reason"?}`"""
+    return event_answer(unpin_message(room, request.user, body.get("reason")), pinned=None)
 
 
 @mod_action

@@ -17,6 +17,7 @@ from chat.models import EventKind, Room, RoomEvent, Sanction
 from chat.types import AnyUser
 
 from .fields import clean_reason, find_user
+from .pins import unpin_removed
 from .removal import leaves_placeholder, remove_recent
 
 TIMEOUT_MIN_SECONDS = 10
@@ -59,6 +60,10 @@ def sanction_user(
             removed = remove_recent(room, target)
             data.update(removed=removed, placeholder=leaves_placeholder(room))
         event = append_event(room, EventKind.BAN, user=target, data=data)
+        if removed:
+            unpin_removed(room, event_ids=[entry["id"] for entry in removed])
+        if kind == Sanction.Kind.BAN:
+            unpin_removed(room, author_id=target.pk)
         audit(
             room,
             actor,

@@ -24,6 +24,7 @@ export const ROOM_EVENT_KINDS = Object.freeze([
   "settings",
   "system",
   "review",
+  "pin",
 ]);
 
 function parse(data) {

@@ -49,9 +49,10 @@ export class ModActions {
     });
   }
 
-  /** A button on a line of the feed: "delete", "timeout" or "ban", with the line's event. */
+  /** A button on a line of the feed: "delete", "pin", "timeout" or "ban", with the line's event. */
   onFeedAction(action, event, control) {
     if (action === "delete") this.deleteMessage(event, control);
+    else if (action === "pin") this.pin(event, control);
     else if (action === "timeout" && event.user) this.timeOut(event.user.name, control);
     else if (action === "ban" && event.user) this.ban(event.user.name, control);
   }
@@ -67,6 +68,29 @@ export class ModActions {
     } catch (error) {
       if (error.code === "already_deleted") this.feed.remove(event.id);
       this.notice.error(error, "Could not delete the message");
+    }
+  }
+
+  /** Pin the line's message, for the "Pin for" length (or until unpinned). */
+  async pin(event, control) {
+    const seconds = this.parts.pinLength?.value ? Number(this.parts.pinLength.value) : null;
+    try {
+      await busy(control, () => this.api.post("pin", { id: event.id, seconds }));
+      const by = event.user ? ` by ${event.user.name}` : "";
+      this.notice.show(seconds ? `Pinned the message${by} for ${formatDuration(seconds)}.` : `Pinned the message${by}.`);
+      this.refresher.changed();
+    } catch (error) {
+      this.notice.error(error, "Could not pin the message");
+    }
+  }
+
+  async unpin(control) {
+    try {
+      await busy(control, () => this.api.post("unpin", {}));
+      this.notice.show("Unpinned the message.");
+      this.refresher.changed();
+    } catch (error) {
+      this.notice.error(error, "Could not unpin the message");
     }
   }
 

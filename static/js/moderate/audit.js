@@ -14,6 +14,8 @@ const ACTIONS = {
   settings: "changed the settings",
   approve: "approved a held message of",
   reject: "rejected a held message of",
+  pin: "pinned a message of",
+  unpin: "unpinned the pinned message",
   moderator_add: "made a moderator:",
   moderator_remove: "removed the moderator",
   member_add: "invited",
@@ -21,7 +23,7 @@ const ACTIONS = {
 };
 
 // Actions whose target_event is a message (the others name their own event).
-const MESSAGE_ACTIONS = new Set(["delete", "approve"]);
+const MESSAGE_ACTIONS = new Set(["delete", "approve", "pin"]);
 
 function describeValue(value) {
   if (typeof value === "string") return value;

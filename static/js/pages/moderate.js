@@ -15,6 +15,7 @@ import { RoomState } from "../moderate/room-state.js";
 import { wireClearRoom, wireImport } from "../moderate/room-tools.js";
 import { SettingsForm } from "../moderate/settings.js";
 import { LiveRoom } from "../ui/live-room.js";
+import { PinnedMessage } from "../ui/pinned.js";
 
 const config = JSON.parse(document.getElementById("moderate-config").textContent);
 const root = document.getElementById("moderate");
@@ -88,6 +89,7 @@ const actions = new ModActions(
     reason,
     duration: part("timeout-duration"),
     purge: part("action-purge"),
+    pinLength: part("pin-length"),
     sanctions: part("sanctions"),
     sanctionForm: part("sanction-form"),
   },
@@ -103,6 +105,8 @@ wireClearRoom(
   { button: part("clear-room"), confirm: part("clear-confirm"), yes: part("clear-yes"), no: part("clear-no") },
   { api, notice, refresher, reason },
 );
+const pinned = new PinnedMessage(part("pinned"));
+part("unpin").addEventListener("click", (click) => actions.unpin(click.currentTarget));
 wireImport(part("import-form"), part("import-report"), { api, notice, audit });
 
 part("review-refresh").addEventListener("click", () => review.refresh());
@@ -121,9 +125,15 @@ new LiveRoom({
   loadOlder: part("load-older"),
   onEvents: (events) => {
     for (const event of events) if (event.kind === "settings" && event.settings) settingsForm.update(event.settings);
+    pinned.apply(events);
+    part("unpin").hidden = pinned.pin === null;
     refresher.eventsArrived(events);
   },
   onPresence: (presence) => figures.showViewers(presence),
   onReset: () => refresher.changed({ state: true }),
+  onLatest: (page) => {
+    pinned.show(page.pinned ?? null);
+    part("unpin").hidden = pinned.pin === null;
+  },
   onError: reportError,
 }).start();

@@ -6,6 +6,7 @@
 
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
+import { PinnedMessage } from "../ui/pinned.js";
 import { renderPresence } from "../ui/presence.js";
 import { RoomNotice } from "../ui/room-notice.js";
 import { RoomRules } from "../ui/room-rules.js";
@@ -32,6 +33,7 @@ const notice = new RoomNotice(new RoomRules({ meId, ...standing }), {
   send: composer && composer.querySelector('button[type="submit"]'),
 });
 notice.render();
+const pinned = new PinnedMessage(part("pinned"));
 
 new LiveRoom({
   slug,
@@ -52,6 +54,10 @@ new LiveRoom({
     },
     onRefused: (problem) => notice.refused(problem),
   },
-  onEvents: (events) => notice.events(events),
+  onEvents: (events) => {
+    notice.events(events);
+    pinned.apply(events);
+  },
+  onLatest: (page) => pinned.show(page.pinned ?? null),
   onPresence: (counts) => renderPresence(presence, counts),
 }).start();
