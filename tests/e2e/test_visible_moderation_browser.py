@@ -17,13 +17,13 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from chat.domain.moderation.removal import CLEARED_LINE
 
-from .browsing import LIVE_MS, Contexts, message_line, open_live, open_room, send_message
+from .browsing import LIVE_MS, Contexts, message_line, open_live, open_overlay, open_room, send_message
 from .conftest import Site, create_rooms, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 OWNER = "alice"
-ROOMS = ("timeout", "ban", "slow", "held", "delete")
+ROOMS = ("timeout", "ban", "slow", "held", "delete", "pin")
 # A 10 s timeout (the shortest) ends within this, counted from the moment it was given.
 TIMEOUT_ENDS_MS = 15_000
 # The moderator's page polls the review queue every 5 s.
@@ -226,3 +226,55 @@ def test_a_deletion_leaves_a_placeholder_or_vanishes_and_a_clear_leaves_a_line(
         expect(page.get_by_test_id("messages").locator(".msg")).to_have_count(1, timeout=LIVE_MS)
         expect(in_list(page, CLEARED_LINE)).to_have_count(1)
     expect(in_list(open_room(viewer_context, slug), CLEARED_LINE)).to_have_count(1)
+
+
+def test_a_pinned_message_shows_atop_the_room_and_the_overlay_until_deleted_or_its_author_banned(
+    contexts: Contexts, site: Site
+) -> None:
+    slug = site.rooms["pin"]
+    marker = uuid.uuid4().hex[:6]
+    rules, other = f"Read the rules {marker}", f"another {marker}"
+    acks = site.post_messages(slug, "bob", [rules, other])
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    carol = open_room(site.browse(contexts, "carol"), slug, "?transport=poll")
+    overlay = open_overlay(site.browse(contexts), slug, "?chat=1&history=0")
+
+    # Pinned from the moderator's feed, for 30 minutes.
+    moderator.get_by_test_id("pin-length").select_option("1800")
+    message_line(moderator, rules, within=moderator.get_by_test_id("feed")).get_by_test_id("pin").click()
+    expect(moderator.get_by_test_id("mod-notice")).to_have_text(
+        "Pinned the message by bob for 30 min.", timeout=LIVE_MS
+    )
+    for page in (carol, overlay, moderator):
+        box = page.get_by_test_id("pinned")
+        expect(box).to_be_visible(timeout=LIVE_MS)
+        expect(box.locator(".msg-text")).to_have_text(rules)
+        expect(box.locator(".msg-author")).to_have_text("bob")
+    # A page opened later shows it too (the history answer names it), the overlay's chat as well.
+    later = open_room(site.browse(contexts), slug)
+    expect(later.get_by_test_id("pinned").locator(".msg-text")).to_have_text(rules)
+    later_overlay = open_overlay(site.browse(contexts), slug, "?chat=1&history=0")
+    expect(later_overlay.get_by_test_id("pinned").locator(".msg-text")).to_have_text(rules)
+
+    # Deleting it takes the pin down everywhere.
+    mod_post(site, slug, "delete", {"id": acks[0]["id"]})
+    for page in (carol, overlay, later, later_overlay, moderator):
+        expect(page.get_by_test_id("pinned")).to_be_hidden(timeout=LIVE_MS)
+    expect(moderator.get_by_test_id("unpin")).to_be_hidden()
+
+    # Another pin, then its author is banned: it goes too.
+    mod_post(site, slug, "pin", {"id": acks[1]["id"]})
+    expect(carol.get_by_test_id("pinned").locator(".msg-text")).to_have_text(other, timeout=LIVE_MS)
+    expect(moderator.get_by_test_id("unpin")).to_be_visible(timeout=LIVE_MS)
+    mod_post(site, slug, "ban", {"user": "bob"})
+    for page in (carol, overlay):
+        expect(page.get_by_test_id("pinned")).to_be_hidden(timeout=LIVE_MS)
+
+    # And the Unpin button takes a pin down.
+    mine = site.post_messages(slug, OWNER, [f"welcome {marker}"])[0]
+    mod_post(site, slug, "pin", {"id": mine["id"]})
+    expect(overlay.get_by_test_id("pinned")).to_be_visible(timeout=LIVE_MS)
+    moderator.get_by_test_id("unpin").click()
+    expect(moderator.get_by_test_id("mod-notice")).to_have_text("Unpinned the message.", timeout=LIVE_MS)
+    for page in (carol, overlay, moderator):
+        expect(page.get_by_test_id("pinned")).to_be_hidden(timeout=LIVE_MS)
