@@ -272,6 +272,26 @@ class HeldMessage(models.Model):
         return f"held {self.kind} {self.pk} in {self.room_id}"
 
 
+class Report(models.Model):
+    """A viewer's report of a message or comment, with their reason: one per reporter and
+    message (a second report by the same person updates the first), listed for moderators with
+    the count of people who reported it until a moderator deals with it."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="reports")
+    event = models.ForeignKey(RoomEvent, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "reporter"], name="report_once_per_reporter")]
+        indexes = [models.Index(fields=["room", "resolved_at", "event"], name="report_queue")]
+
+    def __str__(self) -> str:
+        return f"report of {self.event_id} by {self.reporter_id}"
+
+
 class AuditEntry(models.Model):
     """Who did what to whom in a room, and why: every moderation action writes one."""
 

@@ -295,6 +295,9 @@ CHAT_TOKEN_CHECK_SECS = env_int("CHAT_TOKEN_CHECK_SECS", 5)
 # Messages one user may post: COUNT/SECONDS, across every transport (and every process on Redis).
 # Raise it for load tests; the default stops floods without getting in a lively chat's way.
 CHAT_MESSAGE_RATE = os.environ.get("CHAT_MESSAGE_RATE", "20/10")
+# Reports one user may make (chat/domain/moderation/reports.py): enough for a viewer who meets
+# a spammer, too few to bury the moderators' queue.
+CHAT_REPORT_RATE = os.environ.get("CHAT_REPORT_RATE", "10/60")
 # Flood protection per client address (behind a proxy, run daphne with --proxy-headers so the
 # address is the client's): messages and comments, new WebSocket/SSE connections, HTTP writes.
 # One address may be a whole office behind NAT, hence more generous than the per-user rate.

@@ -10,6 +10,7 @@ from chat.domain.access import require_reader
 from chat.domain.eventlog import HISTORY_MAX_LIMIT, history_before, log_position
 from chat.domain.inputs import SEQ_MAX, clean_nonce, parse_int
 from chat.domain.moderation.pins import current_pin
+from chat.domain.moderation.reports import report_event
 from chat.domain.posting import submit_frame
 from chat.domain.rooms import get_room
 from chat.domain.tokens import TICKET_SECONDS, issue_ticket
@@ -36,6 +37,17 @@ def post_message_view(request: HttpRequest, slug: str) -> JsonResponse:
     except ChatError as error:
         return error_response(error, nonce)
     return JsonResponse(posted.ack(nonce))
+
+
+@require_POST
+def report_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """`POST /rooms/<slug>/report {"id", "reason"}`: report a message to the room's moderators."""
+    try:
+        room = get_room(slug)
+        body = json_body(request)
+        return JsonResponse(report_event(room, request.user, body.get("id"), body.get("reason")))
+    except ChatError as error:
+        return error_response(error)
 
 
 @require_safe

@@ -23,6 +23,7 @@ from chat.domain.inputs import SEQ_MAX, parse_int
 from chat.domain.moderation.notices import post_system_notice
 from chat.domain.moderation.pins import pin_message, unpin_message
 from chat.domain.moderation.removal import clear_room, delete_event
+from chat.domain.moderation.reports import dismiss_reports, report_queue
 from chat.domain.moderation.review import decide_held, held_to_wire
 from chat.domain.moderation.roles import room_state, set_role
 from chat.domain.moderation.sanctions import lift_sanctions, sanction_user
@@ -200,6 +201,18 @@ def members(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpRespo
 
 
 @require_POST
+def report_item(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
+    """`POST mod/reports/<id> {"dismiss": true}`: the message stays; its reports leave the queue."""
+    try:
+        room = get_room(slug)
+        if json_body(request).get("dismiss") is not True:
+            raise ChatError("invalid", 'Send {"dismiss": true}.', field="dismiss")
+        return JsonResponse({"dismissed": dismiss_reports(room, request.user, event_id)})
+    except ChatError as error:
+        return error_response(error)
+
+
+@require_POST
 def review_item(request: HttpRequest, slug: str, held_id: int) -> HttpResponse:
     """`POST mod/review/<id> {"approve": true|false}`"""
     try:
@@ -214,13 +227,13 @@ def review_item(request: HttpRequest, slug: str, held_id: int) -> HttpResponse:
 
 @mod_read
 def review_queue(request: HttpRequest, room: Room) -> dict[str, Any]:
-    """`GET mod/review`: the held messages waiting, oldest first."""
+    """`GET mod/review`: the held messages waiting, oldest first; the reported messages."""
     held = (
         HeldMessage.objects.filter(room_id=room.pk, decision=HeldMessage.Decision.PENDING)
         .select_related("user__bot_account")
         .order_by("id")[:REVIEW_QUEUE_MAX]
     )
-    return {"held": [held_to_wire(item) for item in held]}
+    return {"held": [held_to_wire(item) for item in held], "reports": report_queue(room)}
 
 
 @mod_read
@@ -275,6 +288,7 @@ def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
             urls[name] = reverse(f"mod_{name}", kwargs={"slug": room.slug})
     # The page adds a held message's id to this one's path ("review/0" -> "review/<id>").
     urls["review_item"] = reverse("mod_review_item", kwargs={"slug": room.slug, "held_id": 0})
+    urls["report_item"] = reverse("mod_report_item", kwargs={"slug": room.slug, "event_id": 0})
     urls["room"] = reverse("room", kwargs={"slug": room.slug})
     return render(
         request,

@@ -17,6 +17,7 @@ from chat.types import AnyUser
 
 from .fields import clean_event_id, clean_reason
 from .pins import unpin_removed
+from .reports import resolve_removed
 
 # The system line a clear leaves (docs/PROTOCOL.md "Moderation you can see").
 CLEARED_LINE = "The chat was cleared by a moderator."
@@ -42,6 +43,7 @@ def delete_event(room: Room, actor: AnyUser, event_id: object, reason: object = 
         data = {"target": target.pk, "target_seq": target.seq, "placeholder": leaves_placeholder(room)}
         event = append_event(room, EventKind.DELETE, data=data)
         unpin_removed(room, event_ids=[target.pk])
+        resolve_removed(room, [target.pk])
         audit(
             room, actor, "delete", target=target.user, event_id=target.pk, reason=why, text=target.text[:200]
         )
@@ -82,6 +84,7 @@ def clear_room(room: Room, actor: AnyUser, reason: object = None) -> RoomEvent:
         ).update(deleted_at=timezone.now())
         Room.objects.filter(pk=room.pk).update(cleared_seq=event.seq)
         unpin_removed(room)
+        resolve_removed(room)
         append_event(room, EventKind.SYSTEM, text=CLEARED_LINE, data={"cleared": event.seq})
         audit(room, actor, "clear", event_id=event.pk, reason=why, removed=cleared)
     return event

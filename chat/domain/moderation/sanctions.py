@@ -19,6 +19,7 @@ from chat.types import AnyUser
 from .fields import clean_reason, find_user
 from .pins import unpin_removed
 from .removal import leaves_placeholder, remove_recent
+from .reports import resolve_removed
 
 TIMEOUT_MIN_SECONDS = 10
 TIMEOUT_MAX_SECONDS = 24 * 3600
@@ -62,6 +63,7 @@ def sanction_user(
         event = append_event(room, EventKind.BAN, user=target, data=data)
         if removed:
             unpin_removed(room, event_ids=[entry["id"] for entry in removed])
+            resolve_removed(room, [entry["id"] for entry in removed])
         if kind == Sanction.Kind.BAN:
             unpin_removed(room, author_id=target.pk)
         audit(
