@@ -23,7 +23,7 @@ from .conftest import Site, create_rooms, running_server
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 OWNER = "alice"
-ROOMS = ("timeout", "ban", "slow", "held", "delete", "pin")
+ROOMS = ("timeout", "ban", "slow", "held", "delete", "pin", "report")
 # A 10 s timeout (the shortest) ends within this, counted from the moment it was given.
 TIMEOUT_ENDS_MS = 15_000
 # The moderator's page polls the review queue every 5 s.
@@ -278,3 +278,52 @@ def test_a_pinned_message_shows_atop_the_room_and_the_overlay_until_deleted_or_i
     expect(moderator.get_by_test_id("mod-notice")).to_have_text("Unpinned the message.", timeout=LIVE_MS)
     for page in (carol, overlay, moderator):
         expect(page.get_by_test_id("pinned")).to_be_hidden(timeout=LIVE_MS)
+
+
+def report_from(page: Page, text: str, reason: str) -> None:
+    """Report the line with `text` on a room page, and wait for the page's answer."""
+    in_list(page, text).get_by_test_id("report").click()
+    expect(page.get_by_test_id("report-quote")).to_contain_text(text)
+    page.get_by_test_id("report-reason").fill(reason)
+    page.get_by_test_id("report-send").click()
+    expect(page.get_by_test_id("report-status")).to_have_text(
+        "Reported. Thank you: the room's moderators will look at it.", timeout=LIVE_MS
+    )
+
+
+def test_reports_reach_the_review_queue_with_a_count_of_distinct_reporters(
+    contexts: Contexts, site: Site
+) -> None:
+    slug = site.rooms["report"]
+    marker = uuid.uuid4().hex[:6]
+    spam, rude = f"cheap watches {marker}", f"rude remark {marker}"
+    site.post_messages(slug, "bob", [spam, rude])
+    carol = open_room(site.browse(contexts, "carol"), slug)
+    writer = open_room(site.browse(contexts, "writer1"), slug, "?transport=sse")
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    expect(in_list(bob, spam)).to_have_count(1, timeout=LIVE_MS)
+    expect(in_list(bob, spam).get_by_test_id("report")).to_have_count(0)  # not one's own
+    report_from(carol, spam, "spam")
+    report_from(carol, spam, "spam, and again")  # the same person: still one reporter
+    report_from(writer, spam, "advertising")
+    report_from(writer, rude, "insulting")
+
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    reported = moderator.get_by_test_id("report-queue").locator("[data-testid=report-item]")
+    expect(reported).to_have_count(2, timeout=REVIEW_MS)
+    expect(moderator.get_by_test_id("reported-count")).to_have_text("2")
+    expect(reported.first.get_by_test_id("report-text")).to_have_text(spam)  # most reporters first
+    expect(reported.first.get_by_test_id("report-count")).to_have_text("2 reporters")
+    expect(reported.first).to_contain_text("advertising")
+    expect(reported.nth(1).get_by_test_id("report-count")).to_have_text("1 reporter")
+
+    reported.filter(has_text=rude).get_by_test_id("report-dismiss").click()
+    expect(reported).to_have_count(1, timeout=LIVE_MS)
+    expect(in_list(carol, rude)).to_have_count(1)  # dismissed: it stays
+    reported.first.get_by_test_id("report-delete").click()
+    expect(reported).to_have_count(0, timeout=LIVE_MS)
+    for page in (carol, writer, bob):
+        expect(in_list(page, spam)).to_have_count(0, timeout=LIVE_MS)
+    actions = moderator.get_by_test_id("audit-log").locator("[data-testid=audit-entry]")
+    expect(actions.first).to_have_attribute("data-action", "delete", timeout=LIVE_MS)
+    expect(moderator.get_by_test_id("audit-log").locator('[data-action="report"]')).to_have_count(3)

@@ -15,6 +15,8 @@ const ACTIONS = {
   approve: "approved a held message of",
   reject: "rejected a held message of",
   pin: "pinned a message of",
+  report: "reported a message of",
+  dismiss_reports: "dismissed the reports of a message",
   unpin: "unpinned the pinned message",
   moderator_add: "made a moderator:",
   moderator_remove: "removed the moderator",
@@ -23,7 +25,7 @@ const ACTIONS = {
 };
 
 // Actions whose target_event is a message (the others name their own event).
-const MESSAGE_ACTIONS = new Set(["delete", "approve", "pin"]);
+const MESSAGE_ACTIONS = new Set(["delete", "approve", "pin", "report", "dismiss_reports"]);
 
 function describeValue(value) {
   if (typeof value === "string") return value;

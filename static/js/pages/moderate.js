@@ -10,6 +10,7 @@ import { Figures } from "../moderate/figures.js";
 import { Notice } from "../moderate/notice.js";
 import { wirePeopleForms } from "../moderate/people-forms.js";
 import { Refresher } from "../moderate/refresher.js";
+import { ReportList } from "../moderate/reports.js";
 import { ReviewQueue } from "../moderate/review.js";
 import { RoomState } from "../moderate/room-state.js";
 import { wireClearRoom, wireImport } from "../moderate/room-tools.js";
@@ -63,8 +64,17 @@ const review = new ReviewQueue(
       audit.refresh();
     },
     onError: reportError,
+    onReports: (reports) => reportList.render(reports),
   },
 );
+const reportList = new ReportList({ list: part("report-list"), count: part("report-count") }, api, {
+  onDone: (what) => {
+    notice.show(what);
+    review.refresh();
+    audit.refresh();
+  },
+  onError: reportError,
+});
 const figures = new Figures(
   api,
   {

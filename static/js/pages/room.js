@@ -7,6 +7,7 @@
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
 import { PinnedMessage } from "../ui/pinned.js";
+import { ReportForm } from "../ui/report.js";
 import { renderPresence } from "../ui/presence.js";
 import { RoomNotice } from "../ui/room-notice.js";
 import { RoomRules } from "../ui/room-rules.js";
@@ -17,7 +18,21 @@ const slug = root.dataset.slug;
 const meId = root.dataset.meId ? Number(root.dataset.meId) : null;
 const standing = JSON.parse(document.getElementById("room-standing").textContent);
 
+const reportForm = part("report-form"); // only for signed-in users
+const reports =
+  reportForm &&
+  new ReportForm(
+    {
+      form: reportForm,
+      quote: part("report-quote"),
+      reason: part("report-reason"),
+      status: part("report-status"),
+      cancel: part("report-cancel"),
+    },
+    { url: root.dataset.reportUrl, meId },
+  );
 const messages = new MessageList(part("messages"), part("scroll"), {
+  decorate: reports ? (item, event) => reports.decorate(item, event) : null,
   meId,
   empty: part("empty"),
   pending: part("pending"),

@@ -40,8 +40,14 @@ export class MessageList {
    *   pending: a list for our own messages held for review (shown to us only), or null
    *   removedDisplay: the room's setting ("placeholder": a deleted message leaves "removed by a
    *     moderator"; "vanish"), followed from settings events; null: always vanish (overlays)
+   *   decorate(item, event): adds the page's own controls to each rendered line (a Report button)
    */
-  constructor(list, scroller, { meId = null, empty = null, pending = null, removedDisplay = null } = {}) {
+  constructor(
+    list,
+    scroller,
+    { meId = null, empty = null, pending = null, removedDisplay = null, decorate = null } = {},
+  ) {
+    this.decorate = decorate;
     this.list = list;
     this.scroller = scroller;
     this.meId = meId;
@@ -127,6 +133,7 @@ export class MessageList {
     const removed = event.deleted || this.deletedIds.has(event.id);
     if (removed && (this.removedDisplay !== "placeholder" || this.vanishedIds.has(event.id))) return;
     const item = removed ? this._renderRemoved(event) : this._render(event);
+    if (!removed && this.decorate) this.decorate(item, event);
     this._insert(item, event.seq);
     this.bySeq.set(event.seq, item);
     if (event.id !== undefined && event.id !== null) this.byId.set(event.id, item);
