@@ -80,6 +80,10 @@ class Room(models.Model):
     )
     review = models.CharField(max_length=16, choices=Review.choices, default=Review.OFF)
     review_account_age_hours = models.PositiveIntegerField(default=24)
+    # Unique chat: a text the same as one anyone posted here in the last `unique_chat_seconds`
+    # (case and spaces aside) is refused; moderators exempt.
+    unique_chat = models.BooleanField(default=False)
+    unique_chat_seconds = models.PositiveIntegerField(default=30)
     removed_display = models.CharField(
         max_length=12, choices=RemovedDisplay.choices, default=RemovedDisplay.PLACEHOLDER
     )

@@ -135,6 +135,8 @@ _STANDING_FIELDS = (
     "blocked_action",
     "review",
     "review_account_age_hours",
+    "unique_chat",
+    "unique_chat_seconds",
     "owner_id",
 )
 
@@ -176,6 +178,7 @@ def load_standing(room: Room, user: AnyUser) -> Standing:
     for name, value in zip(_STANDING_FIELDS, row, strict=False):
         setattr(fresh, name, value)
     fresh.private = bool(fresh.private)
+    fresh.unique_chat = bool(fresh.unique_chat)
     if isinstance(fresh.blocked_words, str | bytes):  # text on SQLite and (as Django loads jsonb) PostgreSQL
         fresh.blocked_words = json.loads(fresh.blocked_words)
     sanctioned, moderator, member, bot = (bool(flag) for flag in row[len(_STANDING_FIELDS) :])

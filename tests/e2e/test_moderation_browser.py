@@ -304,6 +304,8 @@ def test_ban_time_out_lift_clear_and_settings_buttons(contexts: Contexts, site: 
         "posting": "moderators",
         "private": True,
         "removed_display": "placeholder",
+        "unique_chat": False,
+        "unique_chat_seconds": 30,
     }
     # Saved values survive a reload of the page.
     moderator.reload()

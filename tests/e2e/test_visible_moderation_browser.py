@@ -23,7 +23,7 @@ from .conftest import Site, create_rooms, running_server
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 OWNER = "alice"
-ROOMS = ("timeout", "ban", "slow", "held", "delete", "pin", "report")
+ROOMS = ("timeout", "ban", "slow", "held", "delete", "pin", "report", "unique")
 # A 10 s timeout (the shortest) ends within this, counted from the moment it was given.
 TIMEOUT_ENDS_MS = 15_000
 # The moderator's page polls the review queue every 5 s.
@@ -327,3 +327,31 @@ def test_reports_reach_the_review_queue_with_a_count_of_distinct_reporters(
     actions = moderator.get_by_test_id("audit-log").locator("[data-testid=audit-entry]")
     expect(actions.first).to_have_attribute("data-action", "delete", timeout=LIVE_MS)
     expect(moderator.get_by_test_id("audit-log").locator('[data-action="report"]')).to_have_count(3)
+
+
+def test_unique_chat_refuses_what_anyone_just_said_and_is_labelled(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["unique"]
+    marker = uuid.uuid4().hex[:6]
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    carol = open_room(site.browse(contexts, "carol"), slug, "?transport=poll")
+    expect(moderator.get_by_test_id("set-unique-seconds")).to_have_value("30")
+    moderator.get_by_test_id("set-unique-chat").check()
+    moderator.get_by_test_id("set-unique-seconds").fill("60")
+    moderator.get_by_test_id("settings-save").click()
+    expect(moderator.get_by_test_id("settings-status")).to_have_text("Saved.", timeout=LIVE_MS)
+    for page in (bob, carol):
+        expect(page.get_by_test_id("room-mode")).to_have_text(
+            "Unique chat: nothing anyone said in the last 1 min", timeout=LIVE_MS
+        )
+
+    send_message(bob, f"GG {marker}")
+    box = carol.get_by_test_id("message-input")
+    box.fill(f"  gg   {marker} ")
+    box.press("Enter")
+    error = carol.get_by_test_id("send-error")
+    expect(error).to_contain_text("Unique chat is on: someone just sent that message.", timeout=LIVE_MS)
+    expect(box).to_have_value(f"  gg   {marker} ")  # kept, to reword
+    send_message(carol, f"gg wp {marker}")
+    expect(in_list(bob, f"gg wp {marker}")).to_have_count(1, timeout=LIVE_MS)
+    expect(in_list(bob, f"gg {marker}")).to_have_count(0)

@@ -34,6 +34,7 @@ export class RoomRules {
     this.moderates = Boolean(moderates);
     this.posting = settings.posting ?? "open";
     this.slowModeSeconds = Number(settings.slow_mode_seconds ?? 0);
+    this.uniqueChatSeconds = settings.unique_chat ? Number(settings.unique_chat_seconds ?? 30) : 0;
     this.sanction = sanction ? sanctionFrom(sanction) : null;
     this.nextPostMs = 0; // slow mode: no post of ours before then
   }
@@ -45,6 +46,9 @@ export class RoomRules {
       if (event.kind === "settings" && event.settings) {
         if ("posting" in event.settings) this.posting = event.settings.posting;
         if ("slow_mode_seconds" in event.settings) this.slowModeSeconds = Number(event.settings.slow_mode_seconds);
+        if ("unique_chat" in event.settings) {
+          this.uniqueChatSeconds = event.settings.unique_chat ? Number(event.settings.unique_chat_seconds ?? 30) : 0;
+        }
         changed = true;
       } else if (event.kind === "ban" && this._isMe(event.user)) {
         this.sanction = sanctionFrom(event);
@@ -117,6 +121,9 @@ export class RoomRules {
     if (this.slowModeSeconds > 0) {
       const exempt = this.moderates ? " (not for you: you moderate)" : "";
       parts.push(`Slow mode: one message every ${formatWait(this.slowModeSeconds)}${exempt}`);
+    }
+    if (this.uniqueChatSeconds > 0) {
+      parts.push(`Unique chat: nothing anyone said in the last ${formatWait(this.uniqueChatSeconds)}`);
     }
     return parts.join(" · ");
   }

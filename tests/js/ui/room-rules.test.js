@@ -77,3 +77,12 @@ test("announcement mode is labelled and closes the composer to everyone but mode
   const moderator = new RoomRules({ meId: ME, moderates: true, settings: { posting: "moderators" } });
   assert.equal(moderator.block(NOW), null);
 });
+
+test("unique chat is labelled with its window, and follows settings events", () => {
+  const rules = new RoomRules({ meId: ME, settings: { unique_chat: true, unique_chat_seconds: 30 } });
+  assert.equal(rules.modeLabel(), "Unique chat: nothing anyone said in the last 30 s");
+  rules.apply([{ seq: 2, kind: "settings", settings: { unique_chat: true, unique_chat_seconds: 120, slow_mode_seconds: 5 } }]);
+  assert.equal(rules.modeLabel(), "Slow mode: one message every 5 s · Unique chat: nothing anyone said in the last 2 min");
+  rules.apply([{ seq: 3, kind: "settings", settings: { unique_chat: false, unique_chat_seconds: 120, slow_mode_seconds: 0 } }]);
+  assert.equal(rules.modeLabel(), "");
+});
