@@ -16,6 +16,7 @@ moderation_urls = [
     path("unban", moderation.unban, name="mod_unban"),
     path("pin", moderation.pin, name="mod_pin"),
     path("unpin", moderation.unpin, name="mod_unpin"),
+    path("dry-run", moderation.dry_run, name="mod_dry_run"),
     path("settings", moderation.settings_view, name="mod_settings"),
     path("moderators", moderation.moderators, name="mod_moderators"),
     path("members", moderation.members, name="mod_members"),

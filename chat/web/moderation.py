@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from chat.domain.access import can_appoint, require_moderator
 from chat.domain.audit import audit_to_wire
 from chat.domain.inputs import SEQ_MAX, parse_int
+from chat.domain.moderation.dry_run import dry_run_blocked_words
 from chat.domain.moderation.notices import post_system_notice
 from chat.domain.moderation.pins import pin_message, unpin_message
 from chat.domain.moderation.removal import clear_room, delete_event
@@ -53,6 +54,7 @@ MODERATION_ROUTES = (
     "members",
     "pin",
     "unpin",
+    "dry_run",
 )
 # Routes other apps add to the moderator's page when they are installed (danmaku's upload).
 OPTIONAL_ROUTES = ("import", "webhooks")
@@ -173,6 +175,12 @@ def settings_view(request: HttpRequest, room: Room, body: dict[str, Any]) -> Htt
     """`POST mod/settings {...}`"""
     event = update_settings(room, request.user, body)
     return event_answer(event, settings=room_state(room)["settings"])
+
+
+@mod_action
+def dry_run(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/dry-run {"blocked_words": [...]}`: what they would have caught lately."""
+    return JsonResponse(dry_run_blocked_words(room, request.user, body.get("blocked_words")))
 
 
 @mod_action

@@ -23,7 +23,7 @@ from .conftest import Site, create_rooms, running_server
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 OWNER = "alice"
-ROOMS = ("timeout", "ban", "slow", "held", "delete", "pin", "report", "unique")
+ROOMS = ("timeout", "ban", "slow", "held", "delete", "pin", "report", "unique", "dryrun")
 # A 10 s timeout (the shortest) ends within this, counted from the moment it was given.
 TIMEOUT_ENDS_MS = 15_000
 # The moderator's page polls the review queue every 5 s.
@@ -355,3 +355,35 @@ def test_unique_chat_refuses_what_anyone_just_said_and_is_labelled(contexts: Con
     send_message(carol, f"gg wp {marker}")
     expect(in_list(bob, f"gg wp {marker}")).to_have_count(1, timeout=LIVE_MS)
     expect(in_list(bob, f"gg {marker}")).to_have_count(0)
+
+
+def test_a_dry_run_shows_what_blocked_words_would_have_caught_before_saving(
+    contexts: Contexts, site: Site
+) -> None:
+    slug = site.rooms["dryrun"]
+    marker = uuid.uuid4().hex[:6]
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    send_message(bob, f"call 555-1234 {marker}")
+    send_message(bob, f"nice stream {marker}")
+    site.post_messages(slug, "carol", [f"<b>CHEAP</b> pills {marker}"])
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    moderator.get_by_test_id("set-blocked-words").fill("cheap\n/\\d{3}-\\d{4}/")
+    moderator.get_by_test_id("dry-run").click()
+    expect(moderator.get_by_test_id("dry-run-summary")).to_have_text(
+        "They would have caught 2 of the last 3 messages.", timeout=LIVE_MS
+    )
+    caught = moderator.get_by_test_id("dry-run-list").locator("[data-testid=dry-run-item]")
+    expect(caught).to_have_count(2)
+    expect(caught.first).to_contain_text(f"<b>CHEAP</b> pills {marker}")  # as text, newest first
+    expect(caught.first).to_contain_text("carol")
+    expect(caught.nth(1)).to_contain_text("/\\d{3}-\\d{4}/")
+    expect(moderator.locator("#moderate b")).to_have_count(0)
+    # Nothing was saved: bob may still say it.
+    send_message(bob, f"cheap talk {marker}")
+    # A pattern the rules refuse is refused by the dry run in the server's words.
+    moderator.get_by_test_id("set-blocked-words").fill("/(?<=a)b/")
+    moderator.get_by_test_id("dry-run").click()
+    expect(moderator.get_by_test_id("dry-run-summary")).to_contain_text(
+        "lookahead and lookbehind", timeout=LIVE_MS
+    )
+    expect(caught).to_have_count(0)

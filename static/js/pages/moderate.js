@@ -5,6 +5,7 @@
 import { ModActions, ReasonField } from "../moderate/actions.js";
 import { ModApi } from "../moderate/api.js";
 import { AuditLog } from "../moderate/audit.js";
+import { DryRun } from "../moderate/dry-run.js";
 import { ModerationFeed } from "../moderate/feed.js";
 import { Figures } from "../moderate/figures.js";
 import { Notice } from "../moderate/notice.js";
@@ -117,6 +118,15 @@ wireClearRoom(
 );
 const pinned = new PinnedMessage(part("pinned"));
 part("unpin").addEventListener("click", (click) => actions.unpin(click.currentTarget));
+new DryRun(
+  {
+    button: part("dry-run"),
+    words: root.querySelector('[data-testid="set-blocked-words"]'),
+    summary: part("dry-run-summary"),
+    list: part("dry-run-list"),
+  },
+  api,
+);
 wireImport(part("import-form"), part("import-report"), { api, notice, audit });
 
 part("review-refresh").addEventListener("click", () => review.refresh());
