@@ -222,6 +222,9 @@ class Sanction(models.Model):
     class Kind(models.TextChoices):
         TIMEOUT = "timeout"
         BAN = "ban"
+        # YouTube's hide: the user's new messages are kept like held ones, shown to them and
+        # listed for moderators, never published. Silent: no room event says so.
+        HIDE = "hide"
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="sanctions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sanctions")
@@ -248,6 +251,7 @@ class HeldMessage(models.Model):
         BLOCKED_WORD = "blocked_word"
         REVIEW_ALL = "review_all"
         NEW_ACCOUNT = "new_account"
+        HIDDEN_USER = "hidden_user"
 
     class Decision(models.TextChoices):
         PENDING = "pending"

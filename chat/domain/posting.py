@@ -56,6 +56,17 @@ class Posted:
         if self.event is not None:
             return {"type": "ack", "nonce": nonce, "seq": self.event.seq, "id": self.event.pk}
         assert self.held is not None
+        if self.held.reason == HeldMessage.Reason.HIDDEN_USER:
+            # A hidden user's message: shown to them (and listed for moderators) only. The ack
+            # says neither "held" nor why, as YouTube's hide does not tell the user.
+            return {
+                "type": "ack",
+                "nonce": nonce,
+                "seq": None,
+                "id": None,
+                "held_id": self.held.pk,
+                "private": True,
+            }
         return {
             "type": "ack",
             "nonce": nonce,

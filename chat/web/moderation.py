@@ -27,7 +27,7 @@ from chat.domain.moderation.removal import clear_room, delete_event
 from chat.domain.moderation.reports import dismiss_reports, report_queue
 from chat.domain.moderation.review import decide_held, held_to_wire
 from chat.domain.moderation.roles import room_state, set_role
-from chat.domain.moderation.sanctions import lift_sanctions, sanction_user
+from chat.domain.moderation.sanctions import hide_user, lift_sanctions, sanction_user, unhide_user
 from chat.domain.room_settings import update_settings
 from chat.domain.rooms import get_room
 from chat.domain.stats import minute_counts
@@ -55,6 +55,8 @@ MODERATION_ROUTES = (
     "pin",
     "unpin",
     "dry_run",
+    "hide",
+    "unhide",
 )
 # Routes other apps add to the moderator's page when they are installed (danmaku's upload).
 OPTIONAL_ROUTES = ("import", "webhooks")
@@ -175,6 +177,20 @@ def settings_view(request: HttpRequest, room: Room, body: dict[str, Any]) -> Htt
     """`POST mod/settings {...}`"""
     event = update_settings(room, request.user, body)
     return event_answer(event, settings=room_state(room)["settings"])
+
+
+@mod_action
+def hide(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/hide {"user", "reason"?}`: answers with the hidden users."""
+    hide_user(room, request.user, body.get("user"), body.get("reason"))
+    return JsonResponse({"hidden": room_state(room)["hidden"]})
+
+
+@mod_action
+def unhide(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/unhide {"user", "reason"?}`"""
+    unhide_user(room, request.user, body.get("user"), body.get("reason"))
+    return JsonResponse({"hidden": room_state(room)["hidden"]})
 
 
 @mod_action

@@ -21,6 +21,8 @@ from chat.types import AnyUser
 def hold_reason(standing: Standing, user: AnyUser, text: str) -> str | None:
     """Why a message must wait for a moderator (None: publish it now). Raises `blocked`."""
     room = standing.room
+    if standing.hidden and not standing.moderates:
+        return HeldMessage.Reason.HIDDEN_USER
     if not room.blocked_words and room.review == Review.OFF:
         return None  # the usual case
     if standing.moderates:

@@ -85,9 +85,9 @@ def lift_sanctions(room: Room, actor: AnyUser, name: object, reason: object = No
     target = find_user(name)
     why = clean_reason(reason)
     with transaction.atomic():
-        lifted = Sanction.objects.filter(room_id=room.pk, user=target, lifted_at=None).update(
-            lifted_at=timezone.now()
-        )
+        lifted = Sanction.objects.filter(
+            room_id=room.pk, user=target, lifted_at=None, kind__in=(Sanction.Kind.BAN, Sanction.Kind.TIMEOUT)
+        ).update(lifted_at=timezone.now())
         if not lifted:
             raise ChatError(
                 "not_found", f"{target.get_username()} is not timed out or banned here.", status=404
@@ -95,3 +95,38 @@ def lift_sanctions(room: Room, actor: AnyUser, name: object, reason: object = No
         event = append_event(room, EventKind.UNBAN, user=target)
         audit(room, actor, "unban", target=target, reason=why)
     return event
+
+
+def hide_user(room: Room, actor: AnyUser, name: object, reason: object = None) -> None:
+    """Hide a user (YouTube's hide): from now on their messages and comments are kept like held
+    ones, echoed to them and listed for moderators, never published. No room event: silent."""
+    require_moderator(actor, room)
+    target = find_user(name)
+    why = clean_reason(reason)
+    if can_moderate(target, room):
+        raise ChatError("forbidden", "Moderators cannot be hidden here.", status=403)
+    with transaction.atomic():
+        if Sanction.objects.filter(
+            room_id=room.pk, user=target, kind=Sanction.Kind.HIDE, lifted_at=None
+        ).exists():
+            raise ChatError("already_hidden", f"{target.get_username()} is hidden already.", status=409)
+        moderator = actor if isinstance(actor, User) else None
+        Sanction.objects.create(
+            room=room, user=target, kind=Sanction.Kind.HIDE, reason=why, created_by=moderator
+        )
+        audit(room, actor, "hide", target=target, reason=why)
+
+
+def unhide_user(room: Room, actor: AnyUser, name: object, reason: object = None) -> None:
+    """Let a hidden user's new messages be published again (what they posted meanwhile stays in
+    the review queue, where a moderator may still approve it)."""
+    require_moderator(actor, room)
+    target = find_user(name)
+    why = clean_reason(reason)
+    with transaction.atomic():
+        lifted = Sanction.objects.filter(
+            room_id=room.pk, user=target, kind=Sanction.Kind.HIDE, lifted_at=None
+        ).update(lifted_at=timezone.now())
+        if not lifted:
+            raise ChatError("not_found", f"{target.get_username()} is not hidden here.", status=404)
+        audit(room, actor, "unhide", target=target, reason=why)

@@ -45,7 +45,13 @@ def page_standing(room: Room, user: AnyUser) -> dict[str, Any]:
         | Q(decision=HeldMessage.Decision.REJECTED, decided_at__gte=recent)
     )
     standing["held"] = [
-        {"held_id": item.pk, "kind": item.kind, "text": item.text, "decision": item.decision}
+        {
+            "held_id": item.pk,
+            "kind": item.kind,
+            "text": item.text,
+            # A hidden user's messages show to them as their own, not as waiting for review.
+            "decision": "private" if item.reason == HeldMessage.Reason.HIDDEN_USER else item.decision,
+        }
         for item in reversed(held.order_by("-id")[:HELD_LISTED_MAX])
     ]
     return standing

@@ -17,6 +17,8 @@ export class RoomError extends Error {
  */
 export function sendResult(ack) {
   if (ack.held) return { seq: null, id: null, held: true, held_id: ack.held_id ?? null, message: ack.message };
+  // Shown to its author only (docs/PROTOCOL.md "Hidden users"): not in the log, no seq.
+  if (ack.private) return { seq: null, id: null, private: true, held_id: ack.held_id ?? null };
   return { seq: ack.seq, id: ack.id };
 }
 

@@ -44,7 +44,9 @@ export class ModActions {
       const user = form.elements.user.value.trim();
       if (!user) return;
       const control = submit.submitter ?? form.querySelector("button");
-      const done = control.value === "ban" ? await this.ban(user, control) : await this.timeOut(user, control);
+      let done;
+      if (control.value === "hide") done = await this.hideUser(user, control);
+      else done = control.value === "ban" ? await this.ban(user, control) : await this.timeOut(user, control);
       if (done) form.elements.user.value = "";
     });
   }
@@ -91,6 +93,31 @@ export class ModActions {
       this.refresher.changed();
     } catch (error) {
       this.notice.error(error, "Could not unpin the message");
+    }
+  }
+
+  /** Hide a user (their posts kept from everyone but them and moderators); true when done. */
+  async hideUser(user, control) {
+    const field = this.parts.reason.take();
+    try {
+      await busy(control, () => this.api.post("hide", { user, ...field }));
+      this.parts.reason.used(field);
+      this.notice.show(`${user} is hidden: only they and moderators see their new messages.`);
+      this.refresher.changed({ state: true });
+      return true;
+    } catch (error) {
+      this.notice.error(error, `Could not hide ${user}`);
+      return false;
+    }
+  }
+
+  async unhideUser(user, control) {
+    try {
+      await busy(control, () => this.api.post("unhide", { user }));
+      this.notice.show(`${user} is no longer hidden.`);
+      this.refresher.changed({ state: true });
+    } catch (error) {
+      this.notice.error(error, `Could not unhide ${user}`);
     }
   }
 

@@ -15,6 +15,8 @@ const ACTIONS = {
   approve: "approved a held message of",
   reject: "rejected a held message of",
   pin: "pinned a message of",
+  hide: "hid",
+  unhide: "stopped hiding",
   report: "reported a message of",
   dismiss_reports: "dismissed the reports of a message",
   unpin: "unpinned the pinned message",

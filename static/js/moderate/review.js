@@ -7,6 +7,7 @@ const REASONS = {
   blocked_word: "blocked word",
   review_all: "every message is reviewed",
   new_account: "new account",
+  hidden_user: "hidden user",
 };
 
 export class ReviewQueue {

@@ -47,6 +47,7 @@ const state = new RoomState(
     people: { owner: part("owner"), moderators: part("moderators"), members: part("members") },
     sanctions: part("sanctions"),
     sanctionsEmpty: part("sanctions-empty"),
+    hidden: part("hidden-users"),
   },
   { settingsForm, canAppoint: Boolean(config.is_owner), onError: reportError },
 );
@@ -118,6 +119,11 @@ wireClearRoom(
 );
 const pinned = new PinnedMessage(part("pinned"));
 part("unpin").addEventListener("click", (click) => actions.unpin(click.currentTarget));
+part("hidden-users").addEventListener("click", (click) => {
+  const control = click.target instanceof Element ? click.target.closest('button[data-action="unhide"]') : null;
+  const item = control ? control.closest("li[data-name]") : null;
+  if (item) actions.unhideUser(item.dataset.name, control);
+});
 new DryRun(
   {
     button: part("dry-run"),

@@ -64,6 +64,7 @@ new LiveRoom({
     frame: (text) => ({ type: "message", text }),
     onSent: (answer, text) => {
       if (answer?.held) messages.addPending(answer.held_id, text);
+      if (answer?.private) messages.addPending(answer.held_id, text, "private");
       notice.posted();
       messages.scrollToBottom();
     },

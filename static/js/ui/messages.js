@@ -89,15 +89,19 @@ export class MessageList {
     });
   }
 
-  /** Show our message held for review (`held_id` from the ack) as pending, or as rejected. */
+  /**
+   * Show our message held for review (`held_id` from the ack) as pending, or as rejected; or,
+   * with "private", kept from everyone else (a hidden user's), shown to us as an ordinary line.
+   */
   addPending(heldId, text, decision = "pending") {
     if (!this.pending || heldId === undefined || heldId === null || this.pendingById.has(heldId)) return;
-    const item = element("li", "msg msg-pending msg-mine");
+    const shownPlain = decision === "private";
+    const item = element("li", shownPlain ? "msg msg-mine" : "msg msg-pending msg-mine");
     item.dataset.heldId = String(heldId);
-    item.append(element("bdi", "msg-text", text), element("span", "msg-status", PENDING_TEXT));
+    item.append(element("bdi", "msg-text", text), element("span", "msg-status", shownPlain ? "" : PENDING_TEXT));
     this.pending.append(item);
     this.pendingById.set(heldId, item);
-    if (decision !== "pending") this.settlePending(heldId, decision);
+    if (decision === "rejected") this.settlePending(heldId, decision);
     this.scrollToBottom();
   }
 
