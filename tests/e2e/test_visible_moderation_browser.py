@@ -23,7 +23,7 @@ from .conftest import Site, create_rooms, running_server
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 OWNER = "alice"
-ROOMS = ("timeout", "ban", "slow", "held", "delete", "pin", "report", "unique", "dryrun")
+ROOMS = ("timeout", "ban", "slow", "held", "delete", "pin", "report", "unique", "dryrun", "hide")
 # A 10 s timeout (the shortest) ends within this, counted from the moment it was given.
 TIMEOUT_ENDS_MS = 15_000
 # The moderator's page polls the review queue every 5 s.
@@ -387,3 +387,46 @@ def test_a_dry_run_shows_what_blocked_words_would_have_caught_before_saving(
         "lookahead and lookbehind", timeout=LIVE_MS
     )
     expect(caught).to_have_count(0)
+
+
+def test_a_hidden_users_messages_reach_only_them_and_the_moderators(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["hide"]
+    marker = uuid.uuid4().hex[:6]
+    moderator = open_moderate(site.browse(contexts, OWNER), slug)
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    carol = open_room(site.browse(contexts, "carol"), slug, "?transport=sse")
+    overlay = open_overlay(site.browse(contexts), slug, "?chat=1&history=0")
+    moderator.get_by_test_id("sanction-user").fill("bob")
+    moderator.get_by_test_id("sanction-hide").click()
+    expect(moderator.get_by_test_id("mod-notice")).to_have_text(
+        "bob is hidden: only they and moderators see their new messages.", timeout=LIVE_MS
+    )
+    expect(moderator.get_by_test_id("hidden-users").locator('li[data-name="bob"]')).to_have_count(
+        1, timeout=LIVE_MS
+    )
+
+    spam = f"follow my channel {marker}"
+    send_message(bob, spam)
+    expect(pending_line(bob, spam)).to_have_count(1)  # bob sees his line, with nothing odd about it
+    expect(pending_line(bob, spam)).not_to_contain_text(PENDING_TEXT)
+    expect(bob.get_by_test_id("room-notice")).to_be_hidden()
+    held = moderator.get_by_test_id("review-queue").locator("[data-testid=review-item]")
+    expect(held).to_have_count(1, timeout=REVIEW_MS)
+    expect(held.first).to_contain_text("hidden user")
+    expect(held.first.get_by_test_id("review-text")).to_have_text(spam)
+    # A line carol posts after it arrives; bob's never does, nor on the overlay.
+    after = f"carol here {marker}"
+    send_message(carol, after)
+    expect(message_line(overlay, after)).to_have_count(1, timeout=LIVE_MS)
+    expect(in_list(bob, after)).to_have_count(1, timeout=LIVE_MS)
+    for page in (carol, overlay):
+        expect(message_line(page, spam)).to_have_count(0)
+    expect(message_line(moderator, spam, within=moderator.get_by_test_id("feed"))).to_have_count(0)
+
+    moderator.get_by_test_id("hidden-users").locator('li[data-name="bob"]').get_by_role(
+        "button", name="Unhide"
+    ).click()
+    expect(moderator.get_by_test_id("mod-notice")).to_have_text("bob is no longer hidden.", timeout=LIVE_MS)
+    back = f"back to normal {marker}"
+    send_message(bob, back)
+    expect(in_list(carol, back)).to_have_count(1, timeout=LIVE_MS)
