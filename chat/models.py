@@ -42,6 +42,13 @@ class BlockedAction(models.TextChoices):
     HOLD = "hold", "Hold it for review"
 
 
+class RemovedDisplay(models.TextChoices):
+    """What a deleted message leaves in the room's list."""
+
+    PLACEHOLDER = "placeholder", "A “removed by a moderator” line"
+    VANISH = "vanish", "Nothing: it vanishes"
+
+
 class Review(models.TextChoices):
     OFF = "off", "Off"
     ALL = "all", "Every message"
@@ -73,6 +80,22 @@ class Room(models.Model):
     )
     review = models.CharField(max_length=16, choices=Review.choices, default=Review.OFF)
     review_account_age_hours = models.PositiveIntegerField(default=24)
+    # Unique chat: a text the same as one anyone posted here in the last `unique_chat_seconds`
+    # (case and spaces aside) is refused; moderators exempt.
+    unique_chat = models.BooleanField(default=False)
+    unique_chat_seconds = models.PositiveIntegerField(default=30)
+    removed_display = models.CharField(
+        max_length=12, choices=RemovedDisplay.choices, default=RemovedDisplay.PLACEHOLDER
+    )
+    # The seq of the room's latest `clear` (0: never cleared): history leaves out what it
+    # removed, and shows what a moderator deleted since as placeholders (`removed_display`).
+    cleared_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    # The pinned message (one at a time) and when its pin ends (null: until unpinned); set and
+    # cleared by the moderation actions' own statements (chat/domain/moderation/pins.py).
+    pinned_event = models.ForeignKey(
+        "RoomEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    pinned_until = models.DateTimeField(null=True, blank=True, editable=False)
     # When set, the overlay page needs ?key=<overlay_key>, and the key also opens a private
     # room's streams to an overlay (OBS has no session). The owner rotates or clears it.
     overlay_key = models.CharField(max_length=64, blank=True)
@@ -93,18 +116,23 @@ class Room(models.Model):
         return self.slug
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Never write `last_seq` from a model instance: only the event log's atomic UPDATE
-        bumps it. A room loaded earlier (a form, the admin, a connection) holds a stale value,
+        """Never write `last_seq` (nor `cleared_seq`) from a model instance: only the event log's
+        statements change them. A room loaded earlier (a form, the admin, a connection) holds a stale value,
         and saving it would rewind the counter and make the next seq a duplicate."""
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "last_seq"
+                if not field.primary_key and field.name not in _LOG_COUNTERS
             ]
         elif kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = [name for name in kwargs["update_fields"] if name != "last_seq"]
+            kwargs["update_fields"] = [name for name in kwargs["update_fields"] if name not in _LOG_COUNTERS]
         super().save(*args, **kwargs)
+
+
+# Written only by the event log's and moderation's own statements (a stale instance would
+# rewind them).
+_LOG_COUNTERS = frozenset({"last_seq", "cleared_seq", "pinned_event", "pinned_until"})
 
 
 class EventKind(models.TextChoices):
@@ -116,6 +144,8 @@ class EventKind(models.TextChoices):
     UNBAN = "unban"
     SETTINGS = "settings"
     SYSTEM = "system"
+    REVIEW = "review"  # a held message was rejected: names its held id, never its author or text
+    PIN = "pin"  # the pinned message changed (`pinned`: the message, or null)
 
 
 # Kinds that are content a reader scrolls back through (the rest change other events or state).
@@ -192,6 +222,9 @@ class Sanction(models.Model):
     class Kind(models.TextChoices):
         TIMEOUT = "timeout"
         BAN = "ban"
+        # YouTube's hide: the user's new messages are kept like held ones, shown to them and
+        # listed for moderators, never published. Silent: no room event says so.
+        HIDE = "hide"
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="sanctions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sanctions")
@@ -218,6 +251,7 @@ class HeldMessage(models.Model):
         BLOCKED_WORD = "blocked_word"
         REVIEW_ALL = "review_all"
         NEW_ACCOUNT = "new_account"
+        HIDDEN_USER = "hidden_user"
 
     class Decision(models.TextChoices):
         PENDING = "pending"
@@ -244,6 +278,26 @@ class HeldMessage(models.Model):
 
     def __str__(self) -> str:
         return f"held {self.kind} {self.pk} in {self.room_id}"
+
+
+class Report(models.Model):
+    """A viewer's report of a message or comment, with their reason: one per reporter and
+    message (a second report by the same person updates the first), listed for moderators with
+    the count of people who reported it until a moderator deals with it."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="reports")
+    event = models.ForeignKey(RoomEvent, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "reporter"], name="report_once_per_reporter")]
+        indexes = [models.Index(fields=["room", "resolved_at", "event"], name="report_queue")]
+
+    def __str__(self) -> str:
+        return f"report of {self.event_id} by {self.reporter_id}"
 
 
 class AuditEntry(models.Model):

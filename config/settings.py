@@ -298,6 +298,11 @@ CHAT_TOKEN_CHECK_SECS = env_int("CHAT_TOKEN_CHECK_SECS", 5)
 # Messages one user may post: COUNT/SECONDS, across every transport (and every process on Redis).
 # Raise it for load tests; the default stops floods without getting in a lively chat's way.
 CHAT_MESSAGE_RATE = os.environ.get("CHAT_MESSAGE_RATE", "20/10")
+# Reports one user may make (chat/domain/moderation/reports.py): enough for a viewer who meets
+# a spammer, too few to bury the moderators' queue.
+CHAT_REPORT_RATE = os.environ.get("CHAT_REPORT_RATE", "10/60")
+# Dry runs of blocked words one moderator may make (each reads the last 1,000 messages).
+CHAT_DRY_RUN_RATE = os.environ.get("CHAT_DRY_RUN_RATE", "20/60")
 # Flood protection per client address (behind a proxy, run daphne with --proxy-headers so the
 # address is the client's): messages and comments, new WebSocket/SSE connections, HTTP writes.
 # One address may be a whole office behind NAT, hence more generous than the per-user rate.

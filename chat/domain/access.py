@@ -105,9 +105,12 @@ def active_sanction(room: Room, user: AnyUser) -> Sanction | None:
     now = timezone.now()
     # One query on every post; almost always an empty answer.
     sanctions = list(
-        Sanction.objects.filter(room_id=room.pk, user_id=user.pk, lifted_at=None).exclude(
-            kind=Sanction.Kind.TIMEOUT, until__lte=now
-        )
+        Sanction.objects.filter(
+            room_id=room.pk,
+            user_id=user.pk,
+            lifted_at=None,
+            kind__in=(Sanction.Kind.BAN, Sanction.Kind.TIMEOUT),
+        ).exclude(kind=Sanction.Kind.TIMEOUT, until__lte=now)
     )
     bans = [s for s in sanctions if s.kind == Sanction.Kind.BAN]
     if bans:
@@ -124,6 +127,7 @@ class Standing:
     moderates: bool  # staff, the owner or an appointed moderator
     member: bool  # any role in the room (a private room's members)
     sanctioned: bool  # a ban or a running timeout; `active_sanction` says which
+    hidden: bool = False  # a moderator hid the user: their posts are kept, never published
 
 
 # The settings columns a write reads, in the order `load_standing` assigns them.
@@ -135,6 +139,8 @@ _STANDING_FIELDS = (
     "blocked_action",
     "review",
     "review_account_age_hours",
+    "unique_chat",
+    "unique_chat_seconds",
     "owner_id",
 )
 
@@ -148,6 +154,8 @@ def _standing_sql() -> str:
         f"SELECT {columns},"
         f" EXISTS (SELECT 1 FROM {sanction} s WHERE s.room_id = r.id AND s.user_id = %s"
         f" AND s.lifted_at IS NULL AND (s.kind = %s OR s.until > %s)),"
+        f" EXISTS (SELECT 1 FROM {sanction} h WHERE h.room_id = r.id AND h.user_id = %s"
+        f" AND h.lifted_at IS NULL AND h.kind = %s),"
         f" EXISTS (SELECT 1 FROM {role} m WHERE m.room_id = r.id AND m.user_id = %s AND m.role = %s),"
         f" EXISTS (SELECT 1 FROM {role} m WHERE m.room_id = r.id AND m.user_id = %s),"
         f" EXISTS (SELECT 1 FROM {bot} b WHERE b.user_id = %s)"
@@ -164,7 +172,8 @@ def load_standing(room: Room, user: AnyUser) -> Standing:
     user_id = user.pk if user.is_authenticated else None
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     params = [
-        *(user_id, Sanction.Kind.BAN.value, now, user_id, RoomRole.Role.MODERATOR.value, user_id),
+        *(user_id, Sanction.Kind.BAN.value, now, user_id, Sanction.Kind.HIDE.value),
+        *(user_id, RoomRole.Role.MODERATOR.value, user_id),
         *(user_id, room.pk),
     ]
     with connection.cursor() as cursor:
@@ -176,13 +185,14 @@ def load_standing(room: Room, user: AnyUser) -> Standing:
     for name, value in zip(_STANDING_FIELDS, row, strict=False):
         setattr(fresh, name, value)
     fresh.private = bool(fresh.private)
+    fresh.unique_chat = bool(fresh.unique_chat)
     if isinstance(fresh.blocked_words, str | bytes):  # text on SQLite and (as Django loads jsonb) PostgreSQL
         fresh.blocked_words = json.loads(fresh.blocked_words)
-    sanctioned, moderator, member, bot = (bool(flag) for flag in row[len(_STANDING_FIELDS) :])
+    sanctioned, hidden, moderator, member, bot = (bool(flag) for flag in row[len(_STANDING_FIELDS) :])
     if user.is_authenticated:
         note_bot(user, bot)  # the event this post writes says `bot` as of now
     moderates = is_staff(user) or is_owner(user, fresh) or moderator
-    return Standing(fresh, moderates=moderates, member=member, sanctioned=sanctioned)
+    return Standing(fresh, moderates=moderates, member=member, sanctioned=sanctioned, hidden=hidden)
 
 
 def check_may_post(room: Room, user: AnyUser) -> Standing:
@@ -197,7 +207,9 @@ def check_may_post(room: Room, user: AnyUser) -> Standing:
         raise private_room()
     sanction = active_sanction(room, user) if standing.sanctioned else None
     if sanction is not None and sanction.kind == Sanction.Kind.BAN:
-        raise ChatError("banned", "You are banned from this room.", status=403, until=None)
+        raise ChatError(
+            "banned", "You are banned from this room.", status=403, until=None, reason=sanction.reason
+        )
     if sanction is not None:
         assert sanction.until is not None
         until = format_ts(sanction.until)
@@ -208,6 +220,7 @@ def check_may_post(room: Room, user: AnyUser) -> Standing:
             status=403,
             until=until,
             retry_after=seconds,
+            reason=sanction.reason,
         )
     if room.posting == Posting.MODERATORS and not standing.moderates:
         raise ChatError("moderators_only", "Only moderators may post in this room.", status=403)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import Q
 
 from chat.models import CONTENT_KINDS, EventKind, Room, RoomEvent, new_log_epoch
 from chat.realtime.publish import publish_after_commit  # the one way up: publish after commit
@@ -167,9 +168,16 @@ def events_between(room_id: int, after: int, upto: int) -> list[WireEvent]:
     return [event_to_wire(event) for event in rows]
 
 
-def history_before(room_id: int, before: int | None, limit: int) -> tuple[list[WireEvent], bool]:
-    """Visible content events older than `before`, newest last; and whether older ones exist."""
-    rows = RoomEvent.objects.filter(room_id=room_id, kind__in=CONTENT_KINDS, deleted_at=None)
+def history_before(
+    room_id: int, before: int | None, limit: int, placeholders_after: int | None = None
+) -> tuple[list[WireEvent], bool]:
+    """Visible content events older than `before`, newest last; and whether older ones exist.
+    With `placeholders_after` (the room's latest clear), messages a moderator deleted after it
+    are listed too, as `deleted` events without content: the room shows "removed" in their place."""
+    visible = Q(deleted_at=None)
+    if placeholders_after is not None:
+        visible |= Q(seq__gt=placeholders_after)
+    rows = RoomEvent.objects.filter(visible, room_id=room_id, kind__in=CONTENT_KINDS)
     if before is not None:
         rows = rows.filter(seq__lt=before)
     newest_first = list(rows.order_by("-seq")[: limit + 1])

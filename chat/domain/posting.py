@@ -56,6 +56,17 @@ class Posted:
         if self.event is not None:
             return {"type": "ack", "nonce": nonce, "seq": self.event.seq, "id": self.event.pk}
         assert self.held is not None
+        if self.held.reason == HeldMessage.Reason.HIDDEN_USER:
+            # A hidden user's message: shown to them (and listed for moderators) only. The ack
+            # says neither "held" nor why, as YouTube's hide does not tell the user.
+            return {
+                "type": "ack",
+                "nonce": nonce,
+                "seq": None,
+                "id": None,
+                "held_id": self.held.pk,
+                "private": True,
+            }
         return {
             "type": "ack",
             "nonce": nonce,
@@ -99,11 +110,17 @@ def _limited(code: str, message: str, retry_after: int) -> ChatError:
     return ChatError(code, f"{message} Try again in {retry_after} s.", status=429, retry_after=retry_after)
 
 
-def check_flood(standing: Standing, user: AnyUser, text: str, context: WriteContext) -> str | None:
+def unique_chat_key(room_id: int, text: str) -> str:
+    """The room-wide claim of a text in unique-chat mode: case and runs of spaces aside."""
+    normal = " ".join(text.casefold().split())
+    return f"unique:{room_id}:{hashlib.blake2b(normal.encode(), digest_size=12).hexdigest()}"
+
+
+def check_flood(standing: Standing, user: AnyUser, text: str, context: WriteContext) -> list[str]:
     """Rates per user and per IP (shared by every transport and, on Redis, every process), the
-    same text twice within CHAT_DUPLICATE_SECONDS, and the room's slow mode: checked and counted
-    together, so a post refused by one of them counts against none (one script on Redis).
-    Returns the duplicate check's key, to release if the post does not happen after all."""
+    same text twice within CHAT_DUPLICATE_SECONDS, the room's slow mode and unique chat: checked
+    and counted together, so a post refused by one of them counts against none (one script on
+    Redis). Returns the "once" claims' keys, to release if the post does not happen after all."""
     room = standing.room
     checks = [Check(f"ratelimit:message:user:{user.pk}", parse_rate(settings.CHAT_MESSAGE_RATE))]
     refusals = [("rate_limited", "You are posting too fast.")]
@@ -120,12 +137,18 @@ def check_flood(standing: Standing, user: AnyUser, text: str, context: WriteCont
         seconds = room.slow_mode_seconds
         checks.append(Check(f"ratelimit:slow:{room.pk}:{user.pk}:{seconds}", Rate(1, seconds)))
         refusals.append(("slow_mode", f"Slow mode: one message every {seconds} s."))
+    claims = [duplicate] if duplicate is not None else []
+    if room.unique_chat and not standing.moderates:
+        seconds = room.unique_chat_seconds
+        claims.append(unique_chat_key(room.pk, text))
+        checks.append(Check(claims[-1], once=seconds))
+        refusals.append(("unique_chat", f"Unique chat: someone said that in the last {seconds} s."))
     refused = claim(checks)
     if refused is not None:
         index, retry_after = refused
         code, message = refusals[index]
         raise _limited(code, message, retry_after)
-    return duplicate
+    return claims
 
 
 def publish_content(
@@ -140,7 +163,7 @@ def publish_content(
     """Gates 3 and 4 for validated content, then append it (or hold it for review). A post that
     is refused by gate 4 or fails to be written (here, or when its batch rolls back) releases its
     duplicate check, so sending the same text again is not refused as already posted."""
-    duplicate = check_flood(standing, user, text, context)
+    claims = check_flood(standing, user, text, context)
     room = standing.room
     try:
         reason = hold_reason(standing, user, text)
@@ -155,11 +178,11 @@ def publish_content(
                 event=append_event(room, kind, user=user, text=text, data=data, video_ms=video_ms)
             )
     except BaseException:
-        if duplicate is not None:
-            release(duplicate)
+        for key in claims:
+            release(key)
         raise
-    if duplicate is not None:
-        on_rollback(functools.partial(release, duplicate))
+    for key in claims:
+        on_rollback(functools.partial(release, key))
     if posted.event is not None:
         transaction.on_commit(functools.partial(count_minute, room.pk))
     return posted

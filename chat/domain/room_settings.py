@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from chat.errors import ChatError
-from chat.models import BlockedAction, EventKind, Posting, Review, Room, RoomEvent
+from chat.models import BlockedAction, EventKind, Posting, RemovedDisplay, Review, Room, RoomEvent
 from chat.types import AnyUser
 
 from .access import require_moderator
@@ -16,9 +16,17 @@ from .blocked_words import clean_blocked_words
 from .eventlog import append_event
 
 SLOW_MODE_MAX_SECONDS = 3600
+UNIQUE_CHAT_MAX_SECONDS = 3600
 REVIEW_AGE_MAX_HOURS = 24 * 365
 
-PUBLIC_SETTINGS = ("private", "posting", "slow_mode_seconds")
+PUBLIC_SETTINGS = (
+    "private",
+    "posting",
+    "slow_mode_seconds",
+    "removed_display",
+    "unique_chat",
+    "unique_chat_seconds",
+)
 ALL_SETTINGS = (
     *PUBLIC_SETTINGS,
     "blocked_words",
@@ -50,14 +58,20 @@ def clean_settings(changes: dict[str, Any]) -> dict[str, Any]:
         raise ChatError("invalid", f"unknown settings: {', '.join(unknown)}.", field=unknown[0])
     cleaned: dict[str, Any] = {}
     for name, value in changes.items():
-        if name == "private":
+        if name in ("private", "unique_chat"):
             if not isinstance(value, bool):
-                raise ChatError("invalid", "private must be true or false.", field=name)
+                raise ChatError("invalid", f"{name} must be true or false.", field=name)
             cleaned[name] = value
+        elif name == "unique_chat_seconds":
+            cleaned[name] = _int_setting(value, name, UNIQUE_CHAT_MAX_SECONDS)
+            if not cleaned[name]:
+                raise ChatError("invalid", f"{name} must be from 1 to {UNIQUE_CHAT_MAX_SECONDS}.", field=name)
         elif name == "posting":
             cleaned[name] = _choice_setting(value, name, list(Posting.values))
         elif name == "blocked_action":
             cleaned[name] = _choice_setting(value, name, list(BlockedAction.values))
+        elif name == "removed_display":
+            cleaned[name] = _choice_setting(value, name, list(RemovedDisplay.values))
         elif name == "review":
             cleaned[name] = _choice_setting(value, name, list(Review.values))
         elif name == "slow_mode_seconds":

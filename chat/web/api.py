@@ -9,11 +9,13 @@ from django.views.decorators.http import require_POST, require_safe
 from chat.domain.access import require_reader
 from chat.domain.eventlog import HISTORY_MAX_LIMIT, history_before, log_position
 from chat.domain.inputs import SEQ_MAX, clean_nonce, parse_int
+from chat.domain.moderation.pins import current_pin
+from chat.domain.moderation.reports import report_event
 from chat.domain.posting import submit_frame
 from chat.domain.rooms import get_room
 from chat.domain.tokens import TICKET_SECONDS, issue_ticket
 from chat.errors import ChatError, error_response
-from chat.models import Room
+from chat.models import RemovedDisplay, Room
 from chat.realtime.hub import get_hub
 
 from .http import json_body, query_params, write_context
@@ -37,6 +39,17 @@ def post_message_view(request: HttpRequest, slug: str) -> JsonResponse:
     return JsonResponse(posted.ack(nonce))
 
 
+@require_POST
+def report_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """`POST /rooms/<slug>/report {"id", "reason"}`: report a message to the room's moderators."""
+    try:
+        room = get_room(slug)
+        body = json_body(request)
+        return JsonResponse(report_event(room, request.user, body.get("id"), body.get("reason")))
+    except ChatError as error:
+        return error_response(error)
+
+
 @require_safe
 def history(request: HttpRequest, slug: str) -> JsonResponse:
     """Older messages for scrollback: `?before=<seq>&limit=<n>`, newest last."""
@@ -49,8 +62,15 @@ def history(request: HttpRequest, slug: str) -> JsonResponse:
         limit = parse_int(query.get("limit"), "limit", low=1, high=HISTORY_MAX_LIMIT)
     except ChatError as error:
         return error_response(error)
-    events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT)
-    answer = {"events": events, "last_seq": room.last_seq, "epoch": room.log_epoch, "has_more": has_more}
+    placeholders = room.cleared_seq if room.removed_display == RemovedDisplay.PLACEHOLDER else None
+    events, has_more = history_before(room.pk, before, limit or HISTORY_DEFAULT_LIMIT, placeholders)
+    answer = {
+        "events": events,
+        "last_seq": room.last_seq,
+        "epoch": room.log_epoch,
+        "has_more": has_more,
+        "pinned": current_pin(room),
+    }
     return JsonResponse(answer)
 
 

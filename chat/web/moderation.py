@@ -20,16 +20,19 @@ from django.views.decorators.http import require_POST, require_safe
 from chat.domain.access import can_appoint, require_moderator
 from chat.domain.audit import audit_to_wire
 from chat.domain.inputs import SEQ_MAX, parse_int
+from chat.domain.moderation.dry_run import dry_run_blocked_words
 from chat.domain.moderation.notices import post_system_notice
+from chat.domain.moderation.pins import pin_message, unpin_message
 from chat.domain.moderation.removal import clear_room, delete_event
+from chat.domain.moderation.reports import dismiss_reports, report_queue
 from chat.domain.moderation.review import decide_held, held_to_wire
 from chat.domain.moderation.roles import room_state, set_role
-from chat.domain.moderation.sanctions import lift_sanctions, sanction_user
+from chat.domain.moderation.sanctions import hide_user, lift_sanctions, sanction_user, unhide_user
 from chat.domain.room_settings import update_settings
 from chat.domain.rooms import get_room
 from chat.domain.stats import minute_counts
 from chat.errors import ChatError, error_response
-from chat.models import AuditEntry, HeldMessage, Room, RoomEvent, RoomRole
+from chat.models import AuditEntry, EventKind, HeldMessage, Room, RoomEvent, RoomRole
 from chat.realtime.hub import get_hub
 
 from .http import json_body, moderators_page_room, query_params
@@ -49,6 +52,11 @@ MODERATION_ROUTES = (
     "stats",
     "moderators",
     "members",
+    "pin",
+    "unpin",
+    "dry_run",
+    "hide",
+    "unhide",
 )
 # Routes other apps add to the moderator's page when they are installed (danmaku's upload).
 OPTIONAL_ROUTES = ("import", "webhooks")
@@ -69,6 +77,12 @@ REVIEW_QUEUE_MAX = 500
 
 def event_answer(event: RoomEvent, **extra: Any) -> JsonResponse:
     return JsonResponse({"seq": event.seq, "kind": event.kind, "id": event.pk, **extra})
+
+
+def sanction_answer(event: RoomEvent) -> JsonResponse:
+    """A timeout's or ban's event; with a purge, also the `removed` messages it lists."""
+    purged = {"removed": event.data["removed"]} if "removed" in event.data else {}
+    return event_answer(event, **purged)
 
 
 def _has_body(request: HttpRequest) -> bool:
@@ -137,17 +151,19 @@ def system(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpRespon
 
 @mod_action
 def timeout(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
-    """`POST mod/timeout {"user", "seconds", "reason"?}`"""
+    """`POST mod/timeout {"user", "seconds", "reason"?, "purge"?}`"""
     seconds = body.get("seconds")
     if seconds is None:
         raise ChatError("invalid", "seconds is required (10 to 86400).", field="seconds")
-    return event_answer(sanction_user(room, request.user, body.get("user"), seconds, body.get("reason")))
+    target, reason, purge = body.get("user"), body.get("reason"), body.get("purge", False)
+    return sanction_answer(sanction_user(room, request.user, target, seconds, reason, purge))
 
 
 @mod_action
 def ban(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
-    """`POST mod/ban {"user", "reason"?}`"""
-    return event_answer(sanction_user(room, request.user, body.get("user"), None, body.get("reason")))
+    """`POST mod/ban {"user", "reason"?, "purge"?}`"""
+    target, reason, purge = body.get("user"), body.get("reason"), body.get("purge", False)
+    return sanction_answer(sanction_user(room, request.user, target, None, reason, purge))
 
 
 @mod_action
@@ -164,6 +180,39 @@ def settings_view(request: HttpRequest, room: Room, body: dict[str, Any]) -> Htt
 
 
 @mod_action
+def hide(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/hide {"user", "reason"?}`: answers with the hidden users."""
+    hide_user(room, request.user, body.get("user"), body.get("reason"))
+    return JsonResponse({"hidden": room_state(room)["hidden"]})
+
+
+@mod_action
+def unhide(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/unhide {"user", "reason"?}`"""
+    unhide_user(room, request.user, body.get("user"), body.get("reason"))
+    return JsonResponse({"hidden": room_state(room)["hidden"]})
+
+
+@mod_action
+def dry_run(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/dry-run {"blocked_words": [...]}`: what they would have caught lately."""
+    return JsonResponse(dry_run_blocked_words(room, request.user, body.get("blocked_words")))
+
+
+@mod_action
+def pin(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/pin {"id", "seconds"?}`: pins a message (one at a time)."""
+    event = pin_message(room, request.user, body.get("id"), body.get("seconds"))
+    return event_answer(event, pinned=event.data["pinned"])
+
+
+@mod_action
+def unpin(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
+    """`POST mod/unpin {"reason"?}`"""
+    return event_answer(unpin_message(room, request.user, body.get("reason")), pinned=None)
+
+
+@mod_action
 def moderators(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpResponse:
     """`POST mod/moderators {"add"|"remove": name}` (owner and staff)"""
     return JsonResponse(set_role(room, request.user, RoomRole.Role.MODERATOR, body))
@@ -176,6 +225,18 @@ def members(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpRespo
 
 
 @require_POST
+def report_item(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
+    """`POST mod/reports/<id> {"dismiss": true}`: the message stays; its reports leave the queue."""
+    try:
+        room = get_room(slug)
+        if json_body(request).get("dismiss") is not True:
+            raise ChatError("invalid", 'Send {"dismiss": true}.', field="dismiss")
+        return JsonResponse({"dismissed": dismiss_reports(room, request.user, event_id)})
+    except ChatError as error:
+        return error_response(error)
+
+
+@require_POST
 def review_item(request: HttpRequest, slug: str, held_id: int) -> HttpResponse:
     """`POST mod/review/<id> {"approve": true|false}`"""
     try:
@@ -183,20 +244,20 @@ def review_item(request: HttpRequest, slug: str, held_id: int) -> HttpResponse:
         event = decide_held(room, request.user, held_id, json_body(request).get("approve"))
     except ChatError as error:
         return error_response(error)
-    if event is None:
-        return JsonResponse({"rejected": True})
+    if event.kind == EventKind.REVIEW:
+        return event_answer(event, rejected=True)
     return event_answer(event)
 
 
 @mod_read
 def review_queue(request: HttpRequest, room: Room) -> dict[str, Any]:
-    """`GET mod/review`: the held messages waiting, oldest first."""
+    """`GET mod/review`: the held messages waiting, oldest first; the reported messages."""
     held = (
         HeldMessage.objects.filter(room_id=room.pk, decision=HeldMessage.Decision.PENDING)
         .select_related("user__bot_account")
         .order_by("id")[:REVIEW_QUEUE_MAX]
     )
-    return {"held": [held_to_wire(item) for item in held]}
+    return {"held": [held_to_wire(item) for item in held], "reports": report_queue(room)}
 
 
 @mod_read
@@ -251,6 +312,7 @@ def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
             urls[name] = reverse(f"mod_{name}", kwargs={"slug": room.slug})
     # The page adds a held message's id to this one's path ("review/0" -> "review/<id>").
     urls["review_item"] = reverse("mod_review_item", kwargs={"slug": room.slug, "held_id": 0})
+    urls["report_item"] = reverse("mod_report_item", kwargs={"slug": room.slug, "event_id": 0})
     urls["room"] = reverse("room", kwargs={"slug": room.slug})
     return render(
         request,

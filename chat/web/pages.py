@@ -17,6 +17,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
 from chat.domain.access import can_moderate, is_staff
+from chat.domain.moderation.standing import page_standing
 from chat.domain.names import looks_taken
 from chat.domain.rooms import find_room
 from chat.domain.stats import MESSAGE_COUNT_CAP, message_counts
@@ -154,5 +155,10 @@ def room_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "chat/room.html",
-        {"room": room, "me": user_ref(request.user), "can_moderate": can_moderate(request.user, room)},
+        {
+            "room": room,
+            "me": user_ref(request.user),
+            "can_moderate": can_moderate(request.user, room),
+            "standing": page_standing(room, request.user),
+        },
     )

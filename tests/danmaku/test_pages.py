@@ -274,12 +274,15 @@ def test_mod_delete_by_owner_or_staff_only(
     assert done.status_code == 200
     assert done.json()["kind"] == "delete"
     delete = RoomEvent.objects.get(seq=done.json()["seq"], room=room)
-    assert delete.data == {"target": target.pk, "target_seq": target.seq}
+    assert delete.data == {"target": target.pk, "target_seq": target.seq, "placeholder": True}
     assert RoomEvent.objects.get(pk=target.pk).deleted_at is not None
     assert mod_delete(client, target.pk).json()["code"] == "already_deleted"
     assert mod_delete(client, delete.pk).status_code == 404  # only content can be deleted
     history = client.get("/rooms/lobby/history").json()["events"]
-    assert target.pk not in [e["id"] for e in history]
+    # Its place stays (the room's default placeholder), without its content.
+    assert [(e["id"], e["text"], e.get("deleted")) for e in history if e["id"] == target.pk] == [
+        (target.pk, "", True)
+    ]
     staff = bob
     staff.is_staff = True  # type: ignore[attr-defined]
     staff.save()

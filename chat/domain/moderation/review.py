@@ -21,6 +21,8 @@ from chat.types import AnyUser
 def hold_reason(standing: Standing, user: AnyUser, text: str) -> str | None:
     """Why a message must wait for a moderator (None: publish it now). Raises `blocked`."""
     room = standing.room
+    if standing.hidden and not standing.moderates:
+        return HeldMessage.Reason.HIDDEN_USER
     if not room.blocked_words and room.review == Review.OFF:
         return None  # the usual case
     if standing.moderates:
@@ -55,8 +57,8 @@ def held_to_wire(held: HeldMessage) -> dict[str, Any]:
     }
 
 
-def decide_held(room: Room, actor: AnyUser, held_id: int, approve: object) -> RoomEvent | None:
-    """Approve (publish now, with a new seq) or reject a held message."""
+def decide_held(room: Room, actor: AnyUser, held_id: int, approve: object) -> RoomEvent:
+    """Approve (publish now, with a new seq) or reject (a `review` event) a held message."""
     require_moderator(actor, room)
     if not isinstance(approve, bool):
         raise ChatError("invalid", "approve must be true or false.", field="approve")
@@ -71,23 +73,27 @@ def decide_held(room: Room, actor: AnyUser, held_id: int, approve: object) -> Ro
         )
         if not decided:
             raise ChatError("already_decided", "Another moderator has already decided.", status=409)
-        event = None
         if approve:
+            # `held_id`: its author's page puts it where it showed the message as pending.
             event = append_event(
                 room,
                 EventKind(held.kind),
                 user=held.user,
                 text=held.text,
-                data=held.data,
+                data={**held.data, "held_id": held.pk},
                 video_ms=held.video_ms,
             )
             HeldMessage.objects.filter(pk=held.pk).update(event=event)
+        else:
+            # Only the held id, which only its author was given (in the ack): the author's page
+            # says "rejected", and no one else learns whose message or what it said.
+            event = append_event(room, EventKind.REVIEW, data={"held_id": held.pk, "decision": "rejected"})
         audit(
             room,
             actor,
             "approve" if approve else "reject",
             target=held.user,
-            event_id=event.pk if event is not None else None,
+            event_id=event.pk,
             text=held.text[:200],
             reason_held=held.reason,
         )

@@ -88,11 +88,18 @@ def room_state(room: Room) -> dict[str, Any]:
     sanctions = (
         Sanction.objects.filter(room_id=room.pk, lifted_at=None)
         .exclude(kind=Sanction.Kind.TIMEOUT, until__lte=now)
+        .exclude(kind=Sanction.Kind.HIDE)
         .select_related("user")
         .order_by("-created_at")
     )
+    hidden = (
+        Sanction.objects.filter(room_id=room.pk, lifted_at=None, kind=Sanction.Kind.HIDE)
+        .select_related("user")
+        .order_by("user__username")
+    )
     return {
         "settings": room_settings(room),
+        "hidden": [{"user": s.user.get_username(), "reason": s.reason} for s in hidden],
         "owner": room.owner.get_username() if room.owner is not None else None,
         "moderators": [r.user.get_username() for r in roles if r.role == RoomRole.Role.MODERATOR],
         "members": [r.user.get_username() for r in roles if r.role == RoomRole.Role.MEMBER],

@@ -13,10 +13,12 @@ export class RoomError extends Error {
 
 /**
  * What a send resolves with, from its ack: {seq, id}, or for a message a moderator reviews
- * first (it has no seq yet) {seq: null, id: null, held: true, message}.
+ * first (it has no seq yet) {seq: null, id: null, held: true, held_id, message}.
  */
 export function sendResult(ack) {
-  if (ack.held) return { seq: null, id: null, held: true, message: ack.message };
+  if (ack.held) return { seq: null, id: null, held: true, held_id: ack.held_id ?? null, message: ack.message };
+  // Shown to its author only (docs/PROTOCOL.md "Hidden users"): not in the log, no seq.
+  if (ack.private) return { seq: null, id: null, private: true, held_id: ack.held_id ?? null };
   return { seq: ack.seq, id: ack.id };
 }
 

@@ -23,6 +23,8 @@ export const ROOM_EVENT_KINDS = Object.freeze([
   "unban",
   "settings",
   "system",
+  "review",
+  "pin",
 ]);
 
 function parse(data) {

@@ -24,8 +24,9 @@ export class ReasonField {
 
 export class ModActions {
   /**
-   * @param {{reason: ReasonField, duration: HTMLSelectElement, sanctions: HTMLElement,
-   *          sanctionForm: HTMLFormElement}} parts
+   * @param {{reason: ReasonField, duration: HTMLSelectElement, purge?: HTMLInputElement|null,
+   *          sanctions: HTMLElement, sanctionForm: HTMLFormElement}} parts
+   *   purge: checked, a timeout or ban also removes the user's recent messages (one event)
    * @param {{api: import("./api.js").ModApi, notice: import("./notice.js").Notice,
    *          feed: import("./feed.js").ModerationFeed, refresher: import("./refresher.js").Refresher,
    *          state: import("./room-state.js").RoomState}} services
@@ -43,14 +44,17 @@ export class ModActions {
       const user = form.elements.user.value.trim();
       if (!user) return;
       const control = submit.submitter ?? form.querySelector("button");
-      const done = control.value === "ban" ? await this.ban(user, control) : await this.timeOut(user, control);
+      let done;
+      if (control.value === "hide") done = await this.hideUser(user, control);
+      else done = control.value === "ban" ? await this.ban(user, control) : await this.timeOut(user, control);
       if (done) form.elements.user.value = "";
     });
   }
 
-  /** A button on a line of the feed: "delete", "timeout" or "ban", with the line's event. */
+  /** A button on a line of the feed: "delete", "pin", "timeout" or "ban", with the line's event. */
   onFeedAction(action, event, control) {
     if (action === "delete") this.deleteMessage(event, control);
+    else if (action === "pin") this.pin(event, control);
     else if (action === "timeout" && event.user) this.timeOut(event.user.name, control);
     else if (action === "ban" && event.user) this.ban(event.user.name, control);
   }
@@ -66,6 +70,54 @@ export class ModActions {
     } catch (error) {
       if (error.code === "already_deleted") this.feed.remove(event.id);
       this.notice.error(error, "Could not delete the message");
+    }
+  }
+
+  /** Pin the line's message, for the "Pin for" length (or until unpinned). */
+  async pin(event, control) {
+    const seconds = this.parts.pinLength?.value ? Number(this.parts.pinLength.value) : null;
+    try {
+      await busy(control, () => this.api.post("pin", { id: event.id, seconds }));
+      const by = event.user ? ` by ${event.user.name}` : "";
+      this.notice.show(seconds ? `Pinned the message${by} for ${formatDuration(seconds)}.` : `Pinned the message${by}.`);
+      this.refresher.changed();
+    } catch (error) {
+      this.notice.error(error, "Could not pin the message");
+    }
+  }
+
+  async unpin(control) {
+    try {
+      await busy(control, () => this.api.post("unpin", {}));
+      this.notice.show("Unpinned the message.");
+      this.refresher.changed();
+    } catch (error) {
+      this.notice.error(error, "Could not unpin the message");
+    }
+  }
+
+  /** Hide a user (their posts kept from everyone but them and moderators); true when done. */
+  async hideUser(user, control) {
+    const field = this.parts.reason.take();
+    try {
+      await busy(control, () => this.api.post("hide", { user, ...field }));
+      this.parts.reason.used(field);
+      this.notice.show(`${user} is hidden: only they and moderators see their new messages.`);
+      this.refresher.changed({ state: true });
+      return true;
+    } catch (error) {
+      this.notice.error(error, `Could not hide ${user}`);
+      return false;
+    }
+  }
+
+  async unhideUser(user, control) {
+    try {
+      await busy(control, () => this.api.post("unhide", { user }));
+      this.notice.show(`${user} is no longer hidden.`);
+      this.refresher.changed({ state: true });
+    } catch (error) {
+      this.notice.error(error, `Could not unhide ${user}`);
     }
   }
 
@@ -95,13 +147,15 @@ export class ModActions {
     }
   }
 
-  /** A timeout or ban with the typed reason; true when it was done. */
+  /** A timeout or ban with the typed reason (and the purge, when ticked); true when it was done. */
   async _sanction(endpoint, body, control, { done, failed }) {
     const field = this.parts.reason.take();
+    const purge = this.parts.purge?.checked ? { purge: true } : {};
     try {
-      await busy(control, () => this.api.post(endpoint, { ...body, ...field }));
+      const answer = await busy(control, () => this.api.post(endpoint, { ...body, ...field, ...purge }));
       this.parts.reason.used(field);
-      this.notice.show(done);
+      const removed = Array.isArray(answer?.removed) ? answer.removed.length : null;
+      this.notice.show(removed === null ? done : `${done} ${removed} of their messages removed.`);
       this.refresher.changed({ state: true });
       return true;
     } catch (error) {

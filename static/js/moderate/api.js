@@ -57,6 +57,12 @@ export class ModApi {
     return this._request(url, { method: "POST", body: { approve } });
   }
 
+  /** Dismiss the open reports of message `id` (report_item is a URL ending in /0). */
+  dismissReports(id) {
+    const url = this._url("report_item").replace(/\/0$/, `/${encodeURIComponent(id)}`);
+    return this._request(url, { method: "POST", body: { dismiss: true } });
+  }
+
   /** POST a file as multipart form data (field `file`), e.g. a Bilibili XML import. */
   upload(name, file) {
     const form = new FormData();

@@ -14,6 +14,12 @@ const ACTIONS = {
   settings: "changed the settings",
   approve: "approved a held message of",
   reject: "rejected a held message of",
+  pin: "pinned a message of",
+  hide: "hid",
+  unhide: "stopped hiding",
+  report: "reported a message of",
+  dismiss_reports: "dismissed the reports of a message",
+  unpin: "unpinned the pinned message",
   moderator_add: "made a moderator:",
   moderator_remove: "removed the moderator",
   member_add: "invited",
@@ -21,7 +27,7 @@ const ACTIONS = {
 };
 
 // Actions whose target_event is a message (the others name their own event).
-const MESSAGE_ACTIONS = new Set(["delete", "approve"]);
+const MESSAGE_ACTIONS = new Set(["delete", "approve", "pin", "report", "dismiss_reports"]);
 
 function describeValue(value) {
   if (typeof value === "string") return value;

@@ -39,6 +39,7 @@ export class ModerationFeed extends MessageList {
     }
     const actions = element("span", "msg-actions");
     actions.append(button("Delete", "quiet-button", { action: "delete", testid: "delete" }));
+    if (event.kind === "message") actions.append(button("Pin", "quiet-button", { action: "pin", testid: "pin" }));
     if (event.user && event.user.name && event.user.id !== this.meId) {
       actions.append(
         button("Time out", "quiet-button", { action: "timeout", testid: "timeout" }),

@@ -7,6 +7,7 @@ const REASONS = {
   blocked_word: "blocked word",
   review_all: "every message is reviewed",
   new_account: "new account",
+  hidden_user: "hidden user",
 };
 
 export class ReviewQueue {
@@ -14,12 +15,15 @@ export class ReviewQueue {
    * @param {{list: HTMLElement, empty: HTMLElement, count: HTMLElement}} parts
    * @param {import("./api.js").ModApi} api
    * @param {{onDecided: (item: object, approve: boolean, answer: object) => void,
-   *          onError: (error: Error, what: string) => void}} handlers
+   *          onError: (error: Error, what: string) => void,
+   *          onReports?: (reports: object[]) => void}} handlers
+   *   onReports: the reported messages that came with the queue (reports.js)
    */
-  constructor(parts, api, { onDecided, onError }) {
+  constructor(parts, api, { onDecided, onError, onReports = () => {} }) {
     this.parts = parts;
     this.api = api;
     this.onDecided = onDecided;
+    this.onReports = onReports;
     this.onError = onError;
     this.items = new Map(); // held id -> {item, node}
     this.loading = null;
@@ -40,6 +44,7 @@ export class ReviewQueue {
       try {
         const answer = await this.api.get("review");
         this.render(Array.isArray(answer.held) ? answer.held : []);
+        this.onReports(Array.isArray(answer.reports) ? answer.reports : []);
         this.lastError = null;
       } catch (error) {
         // A refresh runs every few seconds: report a failure once, not every time.

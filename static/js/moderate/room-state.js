@@ -3,6 +3,28 @@
 
 import { activeSanctions, renderPeople, renderSanctions } from "./people.js";
 
+/** The hidden users (YouTube's hide), each with an Unhide button. */
+export function renderHidden(list, hidden) {
+  list.replaceChildren(
+    ...hidden.map(({ user, reason }) => {
+      const item = document.createElement("li");
+      item.dataset.name = user;
+      const name = document.createElement("bdi");
+      name.textContent = user;
+      item.append(name);
+      if (reason) item.append(` — ${reason}`);
+      const unhide = document.createElement("button");
+      unhide.type = "button";
+      unhide.className = "quiet-button";
+      unhide.dataset.action = "unhide";
+      unhide.textContent = "Unhide";
+      item.append(" ", unhide);
+      return item;
+    }),
+  );
+  list.hidden = hidden.length === 0;
+}
+
 export class RoomState {
   /**
    * @param {import("./api.js").ModApi} api
@@ -26,6 +48,7 @@ export class RoomState {
     this.state = next;
     renderPeople(this.parts.people, next, { canAppoint: this.canAppoint });
     renderSanctions(this.parts.sanctions, this.parts.sanctionsEmpty, next.sanctions);
+    if (this.parts.hidden) renderHidden(this.parts.hidden, next.hidden ?? []);
     this.settingsForm.update(next.settings);
   }
 

@@ -8,6 +8,7 @@ import { entryProblem } from "../ui/patterns.js";
 const LIMITS = {
   slow_mode_seconds: { low: 0, high: 3600, label: "Slow mode" },
   review_account_age_hours: { low: 0, high: 8760, label: "The account age" },
+  unique_chat_seconds: { low: 1, high: 3600, label: "Unique chat's window" },
 };
 
 /** The server's sentence for each entry of a blocked-words list it refuses (each names its entry). */
@@ -53,6 +54,9 @@ export class SettingsForm {
     }
     if ("blocked_action" in settings) fields.blocked_action.value = settings.blocked_action;
     if ("review" in settings) fields.review.value = settings.review;
+    if ("removed_display" in settings) fields.removed_display.value = settings.removed_display;
+    if ("unique_chat" in settings) fields.unique_chat.checked = Boolean(settings.unique_chat);
+    if ("unique_chat_seconds" in settings) fields.unique_chat_seconds.value = String(settings.unique_chat_seconds);
     if ("review_account_age_hours" in settings) {
       fields.review_account_age_hours.value = String(settings.review_account_age_hours);
     }
@@ -108,6 +112,9 @@ export class SettingsForm {
       blocked_action: fields.blocked_action.value,
       review: fields.review.value,
       review_account_age_hours: number("review_account_age_hours"),
+      removed_display: fields.removed_display.value,
+      unique_chat: fields.unique_chat.checked,
+      unique_chat_seconds: number("unique_chat_seconds"),
     };
   }
 

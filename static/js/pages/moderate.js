@@ -5,16 +5,19 @@
 import { ModActions, ReasonField } from "../moderate/actions.js";
 import { ModApi } from "../moderate/api.js";
 import { AuditLog } from "../moderate/audit.js";
+import { DryRun } from "../moderate/dry-run.js";
 import { ModerationFeed } from "../moderate/feed.js";
 import { Figures } from "../moderate/figures.js";
 import { Notice } from "../moderate/notice.js";
 import { wirePeopleForms } from "../moderate/people-forms.js";
 import { Refresher } from "../moderate/refresher.js";
+import { ReportList } from "../moderate/reports.js";
 import { ReviewQueue } from "../moderate/review.js";
 import { RoomState } from "../moderate/room-state.js";
 import { wireClearRoom, wireImport } from "../moderate/room-tools.js";
 import { SettingsForm } from "../moderate/settings.js";
 import { LiveRoom } from "../ui/live-room.js";
+import { PinnedMessage } from "../ui/pinned.js";
 
 const config = JSON.parse(document.getElementById("moderate-config").textContent);
 const root = document.getElementById("moderate");
@@ -44,6 +47,7 @@ const state = new RoomState(
     people: { owner: part("owner"), moderators: part("moderators"), members: part("members") },
     sanctions: part("sanctions"),
     sanctionsEmpty: part("sanctions-empty"),
+    hidden: part("hidden-users"),
   },
   { settingsForm, canAppoint: Boolean(config.is_owner), onError: reportError },
 );
@@ -62,8 +66,17 @@ const review = new ReviewQueue(
       audit.refresh();
     },
     onError: reportError,
+    onReports: (reports) => reportList.render(reports),
   },
 );
+const reportList = new ReportList({ list: part("report-list"), count: part("report-count") }, api, {
+  onDone: (what) => {
+    notice.show(what);
+    review.refresh();
+    audit.refresh();
+  },
+  onError: reportError,
+});
 const figures = new Figures(
   api,
   {
@@ -84,7 +97,14 @@ const feed = new ModerationFeed(part("feed"), part("feed-scroll"), {
 });
 const reason = new ReasonField(part("action-reason"));
 const actions = new ModActions(
-  { reason, duration: part("timeout-duration"), sanctions: part("sanctions"), sanctionForm: part("sanction-form") },
+  {
+    reason,
+    duration: part("timeout-duration"),
+    purge: part("action-purge"),
+    pinLength: part("pin-length"),
+    sanctions: part("sanctions"),
+    sanctionForm: part("sanction-form"),
+  },
   { api, notice, feed, refresher, state },
 );
 wirePeopleForms(root, { memberForm: part("member-form"), moderatorForm: part("moderator-form") }, {
@@ -96,6 +116,22 @@ wirePeopleForms(root, { memberForm: part("member-form"), moderatorForm: part("mo
 wireClearRoom(
   { button: part("clear-room"), confirm: part("clear-confirm"), yes: part("clear-yes"), no: part("clear-no") },
   { api, notice, refresher, reason },
+);
+const pinned = new PinnedMessage(part("pinned"));
+part("unpin").addEventListener("click", (click) => actions.unpin(click.currentTarget));
+part("hidden-users").addEventListener("click", (click) => {
+  const control = click.target instanceof Element ? click.target.closest('button[data-action="unhide"]') : null;
+  const item = control ? control.closest("li[data-name]") : null;
+  if (item) actions.unhideUser(item.dataset.name, control);
+});
+new DryRun(
+  {
+    button: part("dry-run"),
+    words: root.querySelector('[data-testid="set-blocked-words"]'),
+    summary: part("dry-run-summary"),
+    list: part("dry-run-list"),
+  },
+  api,
 );
 wireImport(part("import-form"), part("import-report"), { api, notice, audit });
 
@@ -115,9 +151,15 @@ new LiveRoom({
   loadOlder: part("load-older"),
   onEvents: (events) => {
     for (const event of events) if (event.kind === "settings" && event.settings) settingsForm.update(event.settings);
+    pinned.apply(events);
+    part("unpin").hidden = pinned.pin === null;
     refresher.eventsArrived(events);
   },
   onPresence: (presence) => figures.showViewers(presence),
   onReset: () => refresher.changed({ state: true }),
+  onLatest: (page) => {
+    pinned.show(page.pinned ?? null);
+    part("unpin").hidden = pinned.pin === null;
+  },
   onError: reportError,
 }).start();

@@ -15,6 +15,7 @@ import { DelayQueue } from "../danmaku/delay-queue.js";
 import { exposeRenderer } from "../danmaku/debug.js";
 import { DanmakuRenderer } from "../danmaku/renderer.js";
 import { MessageList } from "../ui/messages.js";
+import { PinnedMessage } from "../ui/pinned.js";
 
 // The chat list keeps the newest this many lines; older ones scroll off for good.
 const CHAT_LINES = 60;
@@ -47,7 +48,10 @@ async function latestMessages(count) {
 }
 
 async function start() {
-  const page = options.chat ? await latestMessages(options.history ?? 0) : null;
+  // The chat list asks even with no history wanted: the answer also names the pinned message.
+  const wanted = options.history ?? 0;
+  const page = options.chat ? await latestMessages(Math.max(1, wanted)) : null;
+  if (page && wanted === 0) page.events = [];
   // A private room admits an overlay that carries the room's overlay key (OBS has no session).
   const client = new RoomClient(slug, {
     transports: [sseTransport],
@@ -65,8 +69,11 @@ async function start() {
   if (options.chat) {
     const list = root.querySelector('[data-role="messages"]');
     const messages = new MessageList(list, list.parentElement);
+    const pinned = new PinnedMessage(root.querySelector('[data-role="pinned"]'));
+    pinned.show(page?.pinned ?? null);
     show = (events) => {
       messages.apply(events);
+      pinned.apply(events);
       messages.keepNewest(CHAT_LINES);
       messages.scrollToBottom();
     };

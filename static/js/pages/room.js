@@ -1,20 +1,54 @@
 // The room page: the room's messages, live, who is online, and the composer for signed-in users.
 // ?transport=ws|sse|poll forces one transport (no fallback), for people and tests.
+// What moderation does to the viewer shows too: their timeout or ban (with its reason and a
+// countdown), slow mode and the posting mode, their messages held for review, and the lines
+// deleted messages and clears leave (docs/PROTOCOL.md "Moderation you can see").
 
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
+import { PinnedMessage } from "../ui/pinned.js";
+import { ReportForm } from "../ui/report.js";
 import { renderPresence } from "../ui/presence.js";
+import { RoomNotice } from "../ui/room-notice.js";
+import { RoomRules } from "../ui/room-rules.js";
 
 const root = document.getElementById("room");
 const part = (role) => root.querySelector(`[data-role="${role}"]`);
 const slug = root.dataset.slug;
+const meId = root.dataset.meId ? Number(root.dataset.meId) : null;
+const standing = JSON.parse(document.getElementById("room-standing").textContent);
 
+const reportForm = part("report-form"); // only for signed-in users
+const reports =
+  reportForm &&
+  new ReportForm(
+    {
+      form: reportForm,
+      quote: part("report-quote"),
+      reason: part("report-reason"),
+      status: part("report-status"),
+      cancel: part("report-cancel"),
+    },
+    { url: root.dataset.reportUrl, meId },
+  );
 const messages = new MessageList(part("messages"), part("scroll"), {
-  meId: root.dataset.meId ? Number(root.dataset.meId) : null,
+  decorate: reports ? (item, event) => reports.decorate(item, event) : null,
+  meId,
   empty: part("empty"),
+  pending: part("pending"),
+  removedDisplay: standing.settings.removed_display ?? "placeholder",
 });
+for (const held of standing.held) messages.addPending(held.held_id, held.text, held.decision);
 const presence = { count: part("online-count"), users: part("online-users"), guests: part("online-guests") };
 const composer = part("composer"); // only for signed-in users
+const notice = new RoomNotice(new RoomRules({ meId, ...standing }), {
+  notice: part("room-notice"),
+  label: part("room-mode"),
+  input: composer && part("input"),
+  send: composer && composer.querySelector('button[type="submit"]'),
+});
+notice.render();
+const pinned = new PinnedMessage(part("pinned"));
 
 new LiveRoom({
   slug,
@@ -28,7 +62,18 @@ new LiveRoom({
     error: part("send-error"),
     noun: "message",
     frame: (text) => ({ type: "message", text }),
-    onSent: () => messages.scrollToBottom(),
+    onSent: (answer, text) => {
+      if (answer?.held) messages.addPending(answer.held_id, text);
+      if (answer?.private) messages.addPending(answer.held_id, text, "private");
+      notice.posted();
+      messages.scrollToBottom();
+    },
+    onRefused: (problem) => notice.refused(problem),
   },
+  onEvents: (events) => {
+    notice.events(events);
+    pinned.apply(events);
+  },
+  onLatest: (page) => pinned.show(page.pinned ?? null),
   onPresence: (counts) => renderPresence(presence, counts),
 }).start();

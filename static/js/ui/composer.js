@@ -28,12 +28,15 @@ export function showPostingError(box, problem, { noun = "message" } = {}) {
 /**
  * Post `input`'s text when `form` is submitted: `send(text)` returns RoomClient's answer (a
  * promise). A taken post empties the input (unless it was edited meanwhile) and calls
- * onSent(answer); a refused one keeps it and says why in `error`, until the text is edited.
- * `noun` names what is posted in those sentences ("message", "comment"). Returns
- * {connected()}: the page calls it when the connection is live again, which clears a
- * "Not connected" that no longer holds.
+ * onSent(answer, text); a refused one keeps it, says why in `error` (until the text is edited)
+ * and calls onRefused(problem). `noun` names what is posted in those sentences ("message",
+ * "comment"). Returns {connected()}: the page calls it when the connection is live again,
+ * which clears a "Not connected" that no longer holds.
  */
-export function wireComposer(form, { input, error, send, noun = "message", onSent = () => {} }) {
+export function wireComposer(
+  form,
+  { input, error, send, noun = "message", onSent = () => {}, onRefused = () => {} },
+) {
   let sending = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -46,9 +49,10 @@ export function wireComposer(form, { input, error, send, noun = "message", onSen
       // Taken, but held: a moderator reviews it before anyone sees it.
       showPostingError(error, answer?.held ? { code: "held", message: answer.message } : null, { noun });
       if (input.value === text) input.value = "";
-      onSent(answer);
+      onSent(answer, text);
     } catch (problem) {
       showPostingError(error, problem, { noun });
+      onRefused(problem);
     } finally {
       sending = false;
       form.removeAttribute("aria-busy");

@@ -35,6 +35,8 @@ const POSTING_TEXTS = {
   banned: () => "You are banned from this room.",
   slow_mode: (error) => `Slow mode is on: you can post again in ${seconds(error.retry_after || 1)} s.`,
   duplicate: (_, noun) => `You just sent that ${noun}.`,
+  unique_chat: (error, noun) =>
+    `Unique chat is on: someone just sent that ${noun}. Say something new, or wait ${seconds(error.retry_after || 1)} s.`,
   moderators_only: () => "Only moderators can post in this room right now.",
   blocked: (_, noun) => `This room does not allow that ${noun}.`,
   private_room: () => "This room is private.",

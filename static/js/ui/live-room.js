@@ -23,6 +23,7 @@ export class LiveRoom {
    *   loadOlder  the "Load older" button, or null
    *   composer   {form, input, error, noun, frame(text) -> client frame, onSent(answer)}, or null
    *   onEvents(events), onPresence(presence), onReset()  what else the page does with them
+   *   onLatest(page)  a page of the latest history arrived (at the start, after a reset)
    *   onError(error, what)  a history load failed
    *   transports  in order of preference (default: the page's ?transport=, else all)
    */
@@ -36,11 +37,12 @@ export class LiveRoom {
     onEvents = () => {},
     onPresence = () => {},
     onReset = () => {},
+    onLatest = () => {},
     onError = logError,
     transports = transportsFor(new URLSearchParams(window.location.search).get("transport")),
   }) {
     Object.assign(this, { slug, historyUrl, list, state, loadOlderButton: loadOlder, composer, transports });
-    this.handlers = { onEvents, onPresence, onReset, onError };
+    this.handlers = { onEvents, onPresence, onReset, onLatest, onError };
     this.client = null;
     this.resetToken = 0; // a reload started after another one wins
     loadOlder?.addEventListener("click", () => this.loadOlder());
@@ -102,6 +104,7 @@ export class LiveRoom {
   /** Put a page of the latest history in the list; its last seq, where the stream goes on. */
   _showLatest(page) {
     this.list.addHistory(page.events);
+    this.handlers.onLatest(page);
     if (this.loadOlderButton) this.loadOlderButton.hidden = !page.has_more;
     this.list.scrollToBottom();
     return page.last_seq;

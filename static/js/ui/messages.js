@@ -4,6 +4,10 @@
 // line around it.
 
 const RENDERED_KINDS = new Set(["message", "system", "danmaku"]);
+// What a deleted message leaves in its place where the room wants a trace of it.
+export const REMOVED_TEXT = "removed by a moderator";
+export const PENDING_TEXT = "pending: a moderator reviews it before anyone else sees it";
+export const REJECTED_TEXT = "not approved by a moderator: no one else saw it";
 // How close to the bottom (px) still counts as "at the bottom" for auto-scrolling.
 const BOTTOM_SLACK_PX = 48;
 
@@ -30,17 +34,31 @@ export class MessageList {
   /**
    * @param {HTMLElement} list the <ol> holding one <li> per event
    * @param {HTMLElement} scroller the scrolling container around it
-   * @param {{meId?: number|null, empty?: HTMLElement|null}} [options]
+   * @param {{meId?: number|null, empty?: HTMLElement|null, pending?: HTMLElement|null,
+   *   removedDisplay?: string|null}} [options]
    *   empty: a note shown while the list is empty (updateEmptyNote() shows it the first time)
+   *   pending: a list for our own messages held for review (shown to us only), or null
+   *   removedDisplay: the room's setting ("placeholder": a deleted message leaves "removed by a
+   *     moderator"; "vanish"), followed from settings events; null: always vanish (overlays)
+   *   decorate(item, event): adds the page's own controls to each rendered line (a Report button)
    */
-  constructor(list, scroller, { meId = null, empty = null } = {}) {
+  constructor(
+    list,
+    scroller,
+    { meId = null, empty = null, pending = null, removedDisplay = null, decorate = null } = {},
+  ) {
+    this.decorate = decorate;
     this.list = list;
     this.scroller = scroller;
     this.meId = meId;
     this.empty = empty;
+    this.pending = pending;
+    this.removedDisplay = removedDisplay;
+    this.pendingById = new Map(); // held id -> <li> in `pending`
     this.bySeq = new Map(); // seq -> <li>
     this.byId = new Map(); // message id -> <li>
     this.deletedIds = new Set(); // deleted before (or while) we saw them
+    this.vanishedIds = new Set(); // deleted without a trace: not even a placeholder comes back
     this.clearedThrough = 0; // a `clear` hides everything up to its seq
     this._keepBottomOnResize();
   }
@@ -75,11 +93,47 @@ export class MessageList {
   apply(events) {
     this._keepingBottom(() => {
       for (const event of events) {
-        if (event.kind === "delete") this.remove(event.target);
+        if (event.kind === "delete") this.remove(event.target, event.placeholder);
         else if (event.kind === "clear") this.clear(event.seq);
-        else this.add(event);
+        else if (event.kind === "ban") (event.removed ?? []).forEach(({ id }) => this.remove(id, event.placeholder));
+        else if (event.kind === "review") this.settlePending(event.held_id, event.decision);
+        else if (event.kind === "settings") this._followSettings(event.settings);
+        else {
+          if (event.held_id !== undefined) this.settlePending(event.held_id, "approved");
+          this.add(event);
+        }
       }
     });
+  }
+
+  /**
+   * Show our message held for review (`held_id` from the ack) as pending, or as rejected; or,
+   * with "private", kept from everyone else (a hidden user's), shown to us as an ordinary line.
+   */
+  addPending(heldId, text, decision = "pending") {
+    if (!this.pending || heldId === undefined || heldId === null || this.pendingById.has(heldId)) return;
+    const shownPlain = decision === "private";
+    const item = element("li", shownPlain ? "msg msg-mine" : "msg msg-pending msg-mine");
+    item.dataset.heldId = String(heldId);
+    item.append(element("bdi", "msg-text", text), element("span", "msg-status", shownPlain ? "" : PENDING_TEXT));
+    this.pending.append(item);
+    this.pendingById.set(heldId, item);
+    if (decision === "rejected") this.settlePending(heldId, decision);
+    this.scrollToBottom();
+  }
+
+  /** A moderator decided our held message: approved ones leave (the message itself arrives), rejected ones say so. */
+  settlePending(heldId, decision) {
+    const item = this.pendingById.get(heldId);
+    if (!item) return;
+    if (decision === "approved") {
+      this.pendingById.delete(heldId);
+      item.remove();
+      return;
+    }
+    item.className = "msg msg-rejected msg-mine";
+    item.dataset.decision = decision;
+    item.lastElementChild.textContent = REJECTED_TEXT; // the status line addPending put last
   }
 
   /** Add history (any order) at its place, keeping the view on what the reader was looking at. */
@@ -96,20 +150,33 @@ export class MessageList {
 
   /** Render one content event; ignored if already shown, deleted or cleared. */
   add(event) {
-    if (!RENDERED_KINDS.has(event.kind) || this.bySeq.has(event.seq)) return;
-    if (event.deleted || this.deletedIds.has(event.id) || event.seq <= this.clearedThrough) return;
-    const item = this._render(event);
+    if (!RENDERED_KINDS.has(event.kind) || this.bySeq.has(event.seq) || event.seq <= this.clearedThrough) return;
+    const removed = event.deleted || this.deletedIds.has(event.id);
+    if (removed && (this.removedDisplay !== "placeholder" || this.vanishedIds.has(event.id))) return;
+    const item = removed ? this._renderRemoved(event) : this._render(event);
+    if (!removed && this.decorate) this.decorate(item, event);
     this._insert(item, event.seq);
     this.bySeq.set(event.seq, item);
     if (event.id !== undefined && event.id !== null) this.byId.set(event.id, item);
     this.updateEmptyNote();
   }
 
-  /** Remove the message with this id (a moderator deleted it). */
-  remove(messageId) {
+  /**
+   * A moderator deleted the message with this id: it leaves "removed by a moderator" where the
+   * room wants that (`placeholder`, the event's word, else the room's setting), or vanishes.
+   */
+  remove(messageId, placeholder = undefined) {
     this.deletedIds.add(messageId);
+    const leaveTrace = this.removedDisplay !== null && (placeholder ?? this.removedDisplay === "placeholder");
+    if (!leaveTrace) this.vanishedIds.add(messageId);
     const item = this.byId.get(messageId);
     if (!item) return;
+    if (leaveTrace) {
+      const trace = this._renderRemoved({ seq: Number(item.dataset.seq), id: messageId, kind: item.dataset.kind }, item);
+      item.before(trace);
+      item.remove();
+      return;
+    }
     this.byId.delete(messageId);
     this.bySeq.delete(Number(item.dataset.seq));
     item.remove();
@@ -144,6 +211,7 @@ export class MessageList {
   /** Forget everything (before reloading history after a reset). */
   reset() {
     this.deletedIds.clear();
+    this.vanishedIds.clear();
     this.clearedThrough = 0;
     this.clear();
   }
@@ -174,6 +242,28 @@ export class MessageList {
       next = next.previousElementSibling;
     }
     next.before(item);
+  }
+
+  _followSettings(settings) {
+    if (this.removedDisplay !== null && settings?.removed_display) this.removedDisplay = settings.removed_display;
+  }
+
+  /** The line a deleted message leaves: no author, no text, "removed by a moderator". */
+  _renderRemoved(event, replacing = null) {
+    const item = element("li", `msg msg-removed msg-${event.kind}`);
+    item.dataset.seq = String(event.seq);
+    item.dataset.kind = event.kind;
+    item.dataset.removed = "true";
+    if (event.id !== undefined && event.id !== null) item.dataset.id = String(event.id);
+    item.append(element("span", "msg-text", REMOVED_TEXT));
+    const kept = replacing ? [...replacing.children].find((node) => node.tagName === "TIME") : undefined;
+    const time = kept ?? (event.ts ? renderTime(event.ts) : null);
+    if (time) item.append(time);
+    if (replacing) {
+      this.bySeq.set(event.seq, item);
+      this.byId.set(event.id, item);
+    }
+    return item;
   }
 
   _render(event) {

@@ -32,7 +32,9 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_encode
 
-from chat.domain.moderation.sanctions import sanction_user
+from chat.domain.moderation.pins import pin_message
+from chat.domain.moderation.reports import report_event
+from chat.domain.moderation.sanctions import hide_user, sanction_user
 from chat.domain.posting import post_message
 from chat.domain.tokens import create_token
 from chat.models import HeldMessage, Room
@@ -210,6 +212,44 @@ WRITES = [
         200,
     ),
     Write("mod_import", "POST", True, import_upload, 200),
+    Write(
+        "mod_pin", "POST", True, json_request("/rooms/{room}/mod/pin", lambda w: {"id": w.message_id}), 200
+    ),
+    Write("mod_unpin", "POST", True, json_request("/rooms/{room}/mod/unpin", {}), 200, {"pinned": True}),
+    # A dry run reads and changes nothing (its rate is counted in the cache, not the database).
+    Write(
+        "mod_dry_run",
+        "POST",
+        True,
+        json_request("/rooms/{room}/mod/dry-run", {"blocked_words": ["message"]}),
+        None,
+    ),
+    Write("mod_hide", "POST", True, json_request("/rooms/{room}/mod/hide", {"user": "bob"}), 200),
+    Write(
+        "mod_unhide",
+        "POST",
+        True,
+        json_request("/rooms/{room}/mod/unhide", {"user": "bob"}),
+        200,
+        {"hidden": True},
+    ),
+    Write(
+        "mod_report_item",
+        "POST",
+        True,
+        lambda world, client: Request(
+            f"/rooms/{ROOM}/mod/reports/{world.message_id}", json.dumps({"dismiss": True}), "application/json"
+        ),
+        200,
+        {"reported": True},
+    ),
+    Write(
+        "room_report",
+        "POST",
+        True,
+        json_request("/rooms/{room}/report", lambda w: {"id": w.message_id, "reason": "spam"}),
+        200,
+    ),
     Write("mod_system", "POST", True, json_request("/rooms/{room}/mod/system", {"text": "notice"}), 200),
     # API tokens: made and revoked with a session; a ticket is made with a token, never a session.
     Write("tokens", "POST", True, form("/accounts/tokens/", name="bot", scopes="read"), 200),
@@ -282,6 +322,13 @@ def send(
 def prepare(world: World, write: Write) -> None:
     if write.extra.get("banned"):
         sanction_user(world.room, world.owner, "bob", None, "")
+    if write.extra.get("pinned"):
+        pin_message(world.room, world.owner, world.message_id)
+    if write.extra.get("hidden"):
+        hide_user(world.room, world.owner, "bob")
+    if write.extra.get("reported"):
+        carol = get_user_model().objects.create_user("carol")
+        report_event(world.room, carol, world.message_id, "spam")
 
 
 # Each cross-site attempt: the request headers a page on another site could produce.
@@ -372,6 +419,7 @@ def routes() -> Iterator[tuple[str, str, Any]]:
 SAMPLES = {
     "slug": ROOM,
     "held_id": "1",
+    "event_id": "1",
     "token_id": "1",
     "uidb64": "MQ",
     "token": "set-password",

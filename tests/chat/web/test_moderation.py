@@ -101,10 +101,20 @@ def test_delete_clear_and_their_audit(owned: Room, alice: AbstractBaseUser, bob:
     assert answer.json()["kind"] == "delete"
     event = RoomEvent.objects.get(pk=answer.json()["id"])
     assert event.user is None  # moderators are not named on the wire
-    assert [e["text"] for e in mod.get("/rooms/lobby/history").json()["events"]] == ["second"]
+    assert event.data["placeholder"] is True  # the room's default: "removed by a moderator"
+    history = mod.get("/rooms/lobby/history").json()["events"]
+    assert [(e["id"], e["text"], e.get("deleted")) for e in history] == [
+        (first.pk, "", True),
+        (second.pk, "second", None),
+    ]
+    assert history[0]["user"] is None
     cleared = api(mod, "clear", {"reason": "reset"})
     assert cleared.json()["kind"] == "clear"
-    assert mod.get("/rooms/lobby/history").json()["events"] == []
+    # What the clear removed leaves no placeholders, only the system line the clear left.
+    after_clear = mod.get("/rooms/lobby/history").json()["events"]
+    assert [(e["kind"], e["text"], e["seq"]) for e in after_clear] == [
+        ("system", "The chat was cleared by a moderator.", cleared.json()["seq"] + 1)
+    ]
     assert RoomEvent.objects.get(pk=second.pk).deleted_at is not None
     entries = mod.get("/rooms/lobby/mod/audit").json()["entries"]
     assert [(e["action"], e["actor"], e["reason"]) for e in entries] == [
@@ -163,7 +173,16 @@ def test_settings_slow_mode_posting_mode_and_moderators(
     assert answer.json()["kind"] == "settings"
     assert answer.json()["settings"]["slow_mode_seconds"] == 30
     event = RoomEvent.objects.get(pk=answer.json()["id"])
-    assert event.data == {"settings": {"private": False, "posting": "open", "slow_mode_seconds": 30}}
+    assert event.data == {
+        "settings": {
+            "private": False,
+            "posting": "open",
+            "slow_mode_seconds": 30,
+            "removed_display": "placeholder",
+            "unique_chat": False,
+            "unique_chat_seconds": 30,
+        }
+    }
     assert Room.objects.get(pk=owned.pk).slow_mode_seconds == 30  # what the gates read (test_posting)
     api(mod, "settings", {"posting": "moderators", "slow_mode_seconds": 0})
     assert Room.objects.get(pk=owned.pk).posting == "moderators"
@@ -211,7 +230,13 @@ def test_the_review_queue_lists_approves_and_rejects_held_messages(
         data=json.dumps({"approve": False}),
         content_type="application/json",
     )
-    assert rejected.json() == {"rejected": True}
+    assert rejected.json()["rejected"] is True
+    assert rejected.json()["kind"] == "review"
+    review = RoomEvent.objects.get(pk=rejected.json()["id"])
+    # The log names the held id only its author knows, never the author or the text.
+    assert (review.user, review.text, review.data) == (
+        None, "", {"held_id": pending.held.pk, "decision": "rejected"}
+    )  # fmt: skip
     assert not RoomEvent.objects.filter(text="please approve").exists()
     assert mod.get("/rooms/lobby/mod/review").json()["held"] == []
     actions = [e["action"] for e in mod.get("/rooms/lobby/mod/audit").json()["entries"]]
@@ -313,9 +338,9 @@ async def test_actions_reach_websocket_and_sse_viewers_at_once(
     for path, body in calls:
         answer = await database_sync_to_async(api)(mod, path, body)
         assert answer.status_code == 200, answer.content
-    kinds = ["message", "delete", "ban", "unban", "settings", "clear"]
-    over_ws = await viewer.receive_events(6)
-    over_sse = await sse.events_until(6)
+    kinds = ["message", "delete", "ban", "unban", "settings", "clear", "system"]  # a clear leaves a line
+    over_ws = await viewer.receive_events(7)
+    over_sse = await sse.events_until(7)
     assert [e["kind"] for e in over_ws] == [e["sse_event"] for e in over_sse] == kinds
     assert over_ws[1]["target"] == ack["id"]
     assert over_ws[2]["user"]["name"] == "bob"

@@ -8,8 +8,8 @@ test("an ack gives the message's seq and id", () => {
 });
 
 test("an ack for a held message keeps held and the server's words for the author", () => {
-  const ack = { type: "ack", nonce: "n", held: true, message: "A moderator will review your message." };
-  assert.deepEqual(sendResult(ack), { seq: null, id: null, held: true, message: ack.message });
+  const ack = { type: "ack", nonce: "n", held: true, held_id: 7, message: "A moderator will review your message." };
+  assert.deepEqual(sendResult(ack), { seq: null, id: null, held: true, held_id: 7, message: ack.message });
 });
 
 test("an error frame becomes a RoomError with its code, message and other fields", () => {
@@ -32,9 +32,9 @@ test("an answer settles the send with its nonce, whichever connection brought it
   assert.equal(sends.answer({ type: "ack", nonce: "not-ours", seq: 1, id: 1 }), false);
   assert.equal(sends.answer({ type: "events", nonce: first }), false);
   assert.equal(sends.answer({ type: "error", nonce: second, code: "empty", message: "Empty." }), true);
-  assert.equal(sends.answer({ type: "ack", nonce: first, held: true, message: "Held." }), true);
+  assert.equal(sends.answer({ type: "ack", nonce: first, held: true, held_id: null, message: "Held." }), true);
   assert.equal(sends.answer({ type: "ack", nonce: first, seq: 2, id: 2 }), false); // answered already
-  assert.deepEqual(await acked, { seq: null, id: null, held: true, message: "Held." });
+  assert.deepEqual(await acked, { seq: null, id: null, held: true, held_id: null, message: "Held." });
   await assert.rejects(refused, { code: "empty", message: "Empty." });
   assert.equal(sends.size, 0);
 });

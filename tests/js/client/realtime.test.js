@@ -255,8 +255,8 @@ test("a message held for review resolves with held and the server's message", as
   const sent = client.send("needs a look");
   const { nonce } = ws.last.sent[0];
   const notice = "A moderator will review your message before it appears.";
-  ws.last.frame({ type: "ack", nonce, held: true, message: notice });
-  assert.deepEqual(await sent, { seq: null, id: null, held: true, message: notice });
+  ws.last.frame({ type: "ack", nonce, held: true, held_id: 3, message: notice });
+  assert.deepEqual(await sent, { seq: null, id: null, held: true, held_id: 3, message: notice });
 });
 
 test("an answer that arrives on a connection already replaced still settles its send", async (t) => {
@@ -270,10 +270,10 @@ test("an answer that arrives on a connection already replaced still settles its 
   assert.equal(client.transport.name, "WebSocket");
   // The HTTP POSTs' answers come back through the SSE connection's handler.
   sse.attempts.at(-1).frame({ type: "ack", nonce: first.nonce, seq: 21, id: 1 });
-  sse.attempts.at(-1).frame({ type: "ack", nonce: second.nonce, held: true, message: "Held." });
+  sse.attempts.at(-1).frame({ type: "ack", nonce: second.nonce, held: true, held_id: null, message: "Held." });
   sse.attempts.at(-1).events(30); // not an answer: ignored
   assert.deepEqual(await plain, { seq: 21, id: 1 });
-  assert.deepEqual(await held, { seq: null, id: null, held: true, message: "Held." });
+  assert.deepEqual(await held, { seq: null, id: null, held: true, held_id: null, message: "Held." });
   assert.equal(client.lastSeq, 20);
 });
 

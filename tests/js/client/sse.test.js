@@ -73,7 +73,7 @@ test("every kind of room event is listened for (EventSource drops names nobody l
   ROOM_EVENT_KINDS.forEach((kind, index) => source.emit(kind, { seq: index + 1, kind }));
   assert.deepEqual(
     seen.frames.map((frame) => frame.events[0].kind),
-    ["message", "danmaku", "delete", "clear", "ban", "unban", "settings", "system"],
+    ["message", "danmaku", "delete", "clear", "ban", "unban", "settings", "system", "review", "pin"],
   );
 });
 

@@ -74,3 +74,10 @@ test("a moderator's refused action keeps the server's message, except what any r
 test("the login link comes back to the page", () => {
   assert.equal(loginAddress("/rooms/a b/"), "/accounts/login/?next=%2Frooms%2Fa%20b%2F");
 });
+
+test("unique chat's refusal says what to do", () => {
+  assert.equal(
+    postingErrorText({ code: "unique_chat", retry_after: 12 }),
+    "Unique chat is on: someone just sent that message. Say something new, or wait 12 s.",
+  );
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { MessageList } from "../../../static/js/ui/messages.js";
+import { MessageList, PENDING_TEXT, REJECTED_TEXT, REMOVED_TEXT } from "../../../static/js/ui/messages.js";
 import { byClass, element, fakeDom } from "../fake-dom.js";
 import { installGlobals } from "../fakes.js";
 
@@ -150,4 +150,65 @@ test("a reader at the newest message stays there when the list's box shrinks; on
   scroller.clientHeight = 300;
   observers[0].callback([]);
   assert.equal(scroller.scrollTop, 100);
+});
+
+function texts(list) {
+  return list.children.map((item) => item.textContent);
+}
+
+test("a deleted message leaves 'removed by a moderator' where the room wants a trace", (t) => {
+  const { messages, list } = setUp(t, { removedDisplay: "placeholder" });
+  messages.apply([message(1), message(2)]);
+  messages.apply([{ seq: 3, kind: "delete", target: 10, placeholder: true }]);
+  assert.deepEqual(shown(list), [1, 2]);
+  const [removed] = list.children;
+  assert.equal(removed.dataset.removed, "true");
+  assert.equal(byClass(removed, "msg-text")[0].textContent, REMOVED_TEXT);
+  assert.equal(byClass(removed, "msg-author").length, 0); // no author left either
+  // History and backlog bring deleted messages as such: a placeholder too, in its place.
+  messages.addHistory([{ seq: 0.5, id: 5, kind: "message", user: null, text: "", deleted: true, ts: "2026-01-01T11:00:00Z" }]);
+  assert.equal(list.children[0].dataset.removed, "true");
+});
+
+test("in a room that wants deletions to vanish, and on overlays, nothing is left", (t) => {
+  const { messages, list } = setUp(t, { removedDisplay: "placeholder" });
+  messages.apply([message(1), message(2), { seq: 3, kind: "settings", settings: { removed_display: "vanish" } }]);
+  messages.apply([{ seq: 4, kind: "delete", target: 10 }]);
+  assert.deepEqual(shown(list), [2]);
+  const overlay = setUp(t); // no removedDisplay: always vanish
+  overlay.messages.apply([message(1), { seq: 2, kind: "delete", target: 10, placeholder: true }]);
+  assert.deepEqual(shown(overlay.list), []);
+});
+
+test("a purge removes every message its one event lists", (t) => {
+  const { messages, list } = setUp(t, { removedDisplay: "placeholder" });
+  messages.apply([message(1), message(2), message(3, { user: { id: 3, name: "cid" } })]);
+  const purge = { seq: 4, kind: "ban", user: { id: 2, name: "bob" }, sanction: "timeout", placeholder: false };
+  messages.apply([{ ...purge, removed: [{ id: 10, seq: 1 }, { id: 20, seq: 2 }] }]);
+  assert.deepEqual(shown(list), [3]);
+  messages.apply([message(1)]); // a late copy of a purged message stays out
+  assert.deepEqual(shown(list), [3]);
+});
+
+test("my held message shows as pending, then as the message when approved", (t) => {
+  const pending = element("ol");
+  const { messages, list } = setUp(t, { pending, meId: 2 });
+  messages.addPending(41, "<b>wait</b>");
+  assert.deepEqual(texts(pending), [`<b>wait</b>${PENDING_TEXT}`]);
+  messages.apply([message(5, { text: "<b>wait</b>", held_id: 41 })]);
+  assert.deepEqual(pending.children, []);
+  assert.deepEqual(texts(list).map((text) => text.startsWith("bob<b>wait</b>")), [true]);
+});
+
+test("my rejected held message says so, and stays out of the room's list", (t) => {
+  const pending = element("ol");
+  const { messages, list } = setUp(t, { pending });
+  messages.addPending(41, "nope");
+  messages.addPending(42, "earlier", "rejected");
+  messages.apply([{ seq: 6, kind: "review", user: null, text: "", held_id: 41, decision: "rejected" }]);
+  assert.deepEqual(texts(pending), [`nope${REJECTED_TEXT}`, `earlier${REJECTED_TEXT}`]);
+  assert.equal(pending.children[0].classList.contains("msg-rejected"), true);
+  assert.deepEqual(shown(list), []);
+  messages.apply([{ seq: 7, kind: "review", user: null, text: "", held_id: 99, decision: "rejected" }]);
+  assert.equal(pending.children.length, 2); // someone else's: not ours to show
 });
