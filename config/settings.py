@@ -292,6 +292,12 @@ CHAT_BACKLOG_MAX = env_int("CHAT_BACKLOG_MAX", 1000)  # events replayed on resum
 # Seconds between the checks, per process, of the tokens that held connections were opened
 # with: a revoked or expired token's connections end within this (chat/transports/token_watch.py).
 CHAT_TOKEN_CHECK_SECS = env_int("CHAT_TOKEN_CHECK_SECS", 5)
+# Pushpin in front (GRIP, chat/transports/grip.py, docs/OPERATIONS.md): its publish endpoint
+# (`http://127.0.0.1:5561`) and the key it signs `Grip-Sig` with (its `sig_key`). Both or neither.
+GRIP_URL = os.environ.get("GRIP_URL", "").strip().rstrip("/")
+GRIP_KEY = os.environ.get("GRIP_KEY", "")
+if bool(GRIP_URL) != bool(GRIP_KEY):
+    raise ImproperlyConfigured("GRIP_URL and GRIP_KEY go together: set both behind Pushpin, or neither")
 # Messages one user may post: COUNT/SECONDS, across every transport (and every process on Redis).
 # Raise it for load tests; the default stops floods without getting in a lively chat's way.
 CHAT_MESSAGE_RATE = os.environ.get("CHAT_MESSAGE_RATE", "20/10")

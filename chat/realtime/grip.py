@@ -1,0 +1,179 @@
+"""Publishing to Pushpin (GRIP): every committed event once, in the SSE and long-poll formats.
+
+With `GRIP_URL` and `GRIP_KEY` set, `publish.py` hands each committed event here as well as to
+the hub. One thread per process posts the items to Pushpin's publish API (`POST /publish/`),
+in the order the events were committed, several to a request when they queue up. Each item
+carries `id` = the event's seq and `prev-id` = seq - 1, so Pushpin can tell a gap: an item it
+misses (a failed post, a full queue, an event committed by a process without GRIP) is fetched
+by Pushpin itself through the `Grip-Link` of each held request (chat/transports/grip.py).
+Nothing here retries: the log is the truth, and the link reads it.
+
+Channels (docs/DECISIONS.md "Pushpin"): `room-<id>` carries a room's events to every request
+Pushpin holds for it (only requests that passed the room's access check are subscribed);
+`token-<id>` ends the streams opened with an API token when it is revoked.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from functools import partial
+from typing import Any
+
+import httpx
+import jwt
+from django.conf import settings
+from django.db import transaction
+
+from chat.domain.wire import WireEvent, dumps, sse_events
+
+from .batch import event_rules
+
+logger = logging.getLogger(__name__)
+
+# Items waiting for the publish thread. Past this (Pushpin down or slow) new items are dropped
+# and logged: memory stays bounded, and Pushpin recovers what it missed through the link.
+QUEUE_MAX = 10_000
+# Items per publish request: one request carries a burst (Pushpin's own limit is its
+# push_in_http_max_body_size, 1 MB by default; a chat event is at most a few KB).
+ITEMS_PER_REQUEST = 100
+# A publish request that takes longer than this has failed (Pushpin answers in milliseconds).
+PUBLISH_TIMEOUT_SECS = 5.0
+# The publish request's own signature (a JWT like Grip-Sig's) lives this long.
+AUTH_TTL_SECS = 3600
+
+Item = dict[str, Any]
+
+
+def grip_enabled() -> bool:
+    return bool(settings.GRIP_URL and settings.GRIP_KEY)
+
+
+def room_channel(room_id: int) -> str:
+    return f"room-{room_id}"
+
+
+def token_channel(token_id: int) -> str:
+    return f"token-{token_id}"
+
+
+def poll_body(events: list[WireEvent], last_seq: int) -> str:
+    """A long-poll answer (docs/PROTOCOL.md) as Pushpin sends it to the polls it holds: without
+    `presence` and `epoch`, which the client keeps from the answers before (the publisher
+    knows neither; a log that went back is seen by the next poll, answered by the backend)."""
+    return dumps({"events": events, "last_seq": last_seq})
+
+
+def event_items(room_id: int, event: WireEvent) -> list[Item]:
+    """The items for one committed event: the event in both formats, and, when it changes who
+    may read the room (a private room lost a member or its overlay key), the end of every
+    stream of the room (each reconnects with Last-Event-ID, and only those still allowed are
+    let back in)."""
+    seq = int(event["seq"])
+    formats: dict[str, Any] = {
+        "http-stream": {"content": sse_events([event])},
+        "http-response": {
+            "code": 200,
+            "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
+            "body": poll_body([event], seq),
+        },
+    }
+    channel = room_channel(room_id)
+    items: list[Item] = [{"channel": channel, "id": str(seq), "prev-id": str(seq - 1), "formats": formats}]
+    if event_rules().changes_access(event):
+        items.append(close_item(channel))
+    return items
+
+
+def close_item(channel: str) -> Item:
+    """Pushpin ends every stream subscribed to `channel` (held long-polls are not streams)."""
+    return {"channel": channel, "formats": {"http-stream": {"action": "close"}}}
+
+
+class GripPublisher:
+    """The publish thread and its bounded queue (one per process)."""
+
+    def __init__(self, url: str, key: str) -> None:
+        self.endpoint = url + "/publish/"
+        self.key = key
+        self.items: queue.Queue[Item] = queue.Queue(QUEUE_MAX)
+        self.dropped = 0  # items refused by a full queue, since start
+        self.failed = 0  # items whose publish request failed, since start
+        self.published = 0
+        self._thread = threading.Thread(target=self._run, name="grip-publish", daemon=True)
+        self._thread.start()
+
+    def put(self, items: list[Item]) -> None:
+        """Queue `items` without waiting (called on the writer's thread, right after commit)."""
+        for item in items:
+            try:
+                self.items.put_nowait(item)
+            except queue.Full:
+                self.dropped += 1
+                logger.warning("grip: the publish queue is full; dropped an item of %s", item["channel"])
+
+    def _authorization(self) -> str:
+        claims = {"iss": "chat", "exp": int(time.time()) + AUTH_TTL_SECS}
+        return "Bearer " + jwt.encode(claims, self.key, algorithm="HS256")
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=PUBLISH_TIMEOUT_SECS) as client:
+            while True:
+                batch = [self.items.get()]
+                while len(batch) < ITEMS_PER_REQUEST:
+                    try:
+                        batch.append(self.items.get_nowait())
+                    except queue.Empty:
+                        break
+                self._send(client, batch)
+
+    def _send(self, client: httpx.Client, batch: list[Item]) -> None:
+        try:
+            answer = client.post(
+                self.endpoint,
+                content=dumps({"items": batch}).encode(),
+                headers={"Content-Type": "application/json", "Authorization": self._authorization()},
+            )
+            answer.raise_for_status()
+            self.published += len(batch)
+        except httpx.HTTPError as error:
+            # Pushpin recovers the missed items through each held request's link.
+            self.failed += len(batch)
+            logger.error("grip: publishing %d items to %s failed: %s", len(batch), self.endpoint, error)
+
+
+_publisher: GripPublisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def grip_publisher() -> GripPublisher | None:
+    """This process's publisher, started on first use; None without GRIP_URL and GRIP_KEY."""
+    global _publisher
+    if not grip_enabled():
+        return None
+    with _publisher_lock:
+        if _publisher is None or _publisher.endpoint != settings.GRIP_URL + "/publish/":
+            _publisher = GripPublisher(settings.GRIP_URL, settings.GRIP_KEY)
+        return _publisher
+
+
+def publish_event(room_id: int, event: WireEvent) -> None:
+    """Hand a committed event to Pushpin (no-op without GRIP)."""
+    publisher = grip_publisher()
+    if publisher is not None:
+        publisher.put(event_items(room_id, event))
+
+
+def close_channels(channels: list[str]) -> None:
+    """End every stream Pushpin holds on these channels (no-op without GRIP)."""
+    publisher = grip_publisher()
+    if publisher is not None:
+        publisher.put([close_item(channel) for channel in channels])
+
+
+def end_token_streams_after_commit(token_ids: list[int]) -> None:
+    """Once the transaction commits, end the streams Pushpin holds for these (revoked) tokens."""
+    if grip_enabled() and token_ids:
+        transaction.on_commit(partial(close_channels, [token_channel(pk) for pk in token_ids]))
