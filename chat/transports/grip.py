@@ -83,13 +83,15 @@ def via_pushpin(scope: Scope) -> bool:
 
 
 def trust_forwarded_address(scope: Scope) -> None:
-    """Behind Pushpin, the client's address is the last `X-Forwarded-For` entry (Pushpin adds
-    it, deploy/pushpin.conf), believed only on a verified `Grip-Sig`."""
+    """Behind Pushpin, the client's address is the first `X-Forwarded-For` entry, believed only
+    on a verified `Grip-Sig`: the one the front-most proxy wrote, replacing whatever the client
+    sent (nginx's `$remote_addr`, or Pushpin's own `truncate:0,append` when clients reach it
+    directly: deploy/pushpin.conf). The same rule as daphne's --proxy-headers."""
     if not via_pushpin(scope):
         return
     forwarded = header(scope, b"x-forwarded-for")
     if forwarded:
-        address = forwarded.rsplit(",", 1)[-1].strip()
+        address = forwarded.split(",", 1)[0].strip()
         if address:
             scope["client"] = (address, 0)
 
