@@ -10,7 +10,9 @@ Nothing here retries: the log is the truth, and the link reads it.
 
 Channels (docs/DECISIONS.md "Pushpin"): `room-<id>` carries a room's events to every request
 Pushpin holds for it (only requests that passed the room's access check are subscribed);
-`token-<id>` ends the streams opened with an API token when it is revoked.
+`room-<id>-rate-<K>` the same events for SSE viewers who asked for at most K danmaku a second
+(`max_rate`), a skipped comment as an empty item that keeps the id chain; `token-<id>` ends the
+streams opened with an API token when it is revoked.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from typing import Any
 import httpx
 import jwt
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from chat.domain.wire import WireEvent, dumps, sse_events
 
-from .batch import event_rules
+from .batch import RateSampler, event_rules
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,22 @@ ITEMS_PER_REQUEST = 100
 PUBLISH_TIMEOUT_SECS = 5.0
 # The publish request's own signature (a JWT like Grip-Sig's) lives this long.
 AUTH_TTL_SECS = 3600
+
+# Sampled streams (`max_rate`): the rates Pushpin holds streams for, per room, are registered
+# in the cache (shared by every process on Redis) by each hold and each link request, and each
+# process publishes the room's events to those rates' channels. At most this many rates per room
+# (a request for another is streamed by daphne through Pushpin, as without it).
+RATES_PER_ROOM_MAX = 16
+# A rate unregistered this long is forgotten (its viewers left; a room silent this long with
+# sampled viewers still held loses them: docs/DECISIONS.md "Pushpin").
+RATE_TTL_SECS = 24 * 3600
+# A rate registered longer ago than this has its streams ended on the next event: Pushpin asks
+# each one's link, which registers the rate again and holds the stream on (the client sees
+# nothing); a rate nobody re-registers then expires.
+RATE_REFRESH_SECS = 600
+# How long a process trusts its copy of a room's registered rates (a cache read per event
+# otherwise). A rate registered meanwhile misses a few items, which Pushpin recovers by the link.
+RATES_MEMO_SECS = 1.0
 
 Item = dict[str, Any]
 
@@ -59,6 +78,89 @@ def token_channel(token_id: int) -> str:
     return f"token-{token_id}"
 
 
+def rate_channel(room_id: int, rate: int) -> str:
+    return f"room-{room_id}-rate-{rate}"
+
+
+def _rates_key(room_id: int) -> str:
+    return f"grip:rates:{room_id}"
+
+
+def registered_rates(room_id: int) -> dict[int, float]:
+    """The rates Pushpin holds sampled streams of the room for: rate -> when last registered."""
+    now = time.time()
+    stored = cache.get(_rates_key(room_id)) or {}
+    return {int(rate): float(at) for rate, at in stored.items() if now - float(at) < RATE_TTL_SECS}
+
+
+def register_rate(room_id: int, rate: int) -> bool:
+    """Record that a stream of `rate` is held for the room (read, write, check again: another
+    process may write at the same moment); False when the room has RATES_PER_ROOM_MAX others."""
+    for _ in range(3):
+        rates = registered_rates(room_id)
+        if rate not in rates and len(rates) >= RATES_PER_ROOM_MAX:
+            return False
+        rates[rate] = time.time()
+        cache.set(_rates_key(room_id), rates, RATE_TTL_SECS)
+        if rate in registered_rates(room_id):
+            return True
+    return True
+
+
+class _RoomRates:
+    """One process's view of a room's sampled channels: the registered rates (re-read every
+    RATES_MEMO_SECS) and a sampler for each."""
+
+    def __init__(self) -> None:
+        self.read_at = 0.0
+        self.rates: dict[int, float] = {}
+        self.samplers: dict[int, RateSampler] = {}
+        self.refreshed: dict[int, float] = {}  # rate -> when this process last ended its streams
+
+    def current(self, room_id: int) -> dict[int, float]:
+        now = time.monotonic()
+        if now - self.read_at >= RATES_MEMO_SECS:
+            self.rates = registered_rates(room_id)
+            self.read_at = now
+            for rate in set(self.samplers) - set(self.rates):
+                del self.samplers[rate]
+        return self.rates
+
+    def sampler(self, rate: int) -> RateSampler:
+        sampler = self.samplers.get(rate)
+        if sampler is None:
+            sampler = self.samplers[rate] = RateSampler(rate)
+        return sampler
+
+
+_room_rates: dict[int, _RoomRates] = {}
+_room_rates_lock = threading.Lock()
+
+
+def _rate_items(room_id: int, event: WireEvent, seq: int, content: str, closing: bool) -> list[Item]:
+    with _room_rates_lock:
+        state = _room_rates.get(room_id)
+        if state is None:
+            state = _room_rates[room_id] = _RoomRates()
+        rates = state.current(room_id)
+        if not rates:
+            return []
+        may_sample = event_rules().may_sample(event)
+        items: list[Item] = []
+        now = time.time()
+        for rate, registered_at in sorted(rates.items()):
+            channel = rate_channel(room_id, rate)
+            # A skipped comment still takes its id: the chain of prev-ids stays whole.
+            shown = content if not may_sample or state.sampler(rate).admit() else ""
+            formats = {"http-stream": {"content": shown}}
+            items.append({"channel": channel, "id": str(seq), "prev-id": str(seq - 1), "formats": formats})
+            stale = now - registered_at > RATE_REFRESH_SECS
+            if closing or (stale and now - state.refreshed.get(rate, 0.0) > RATE_REFRESH_SECS):
+                state.refreshed[rate] = now
+                items.append(close_item(channel))
+        return items
+
+
 def poll_body(events: list[WireEvent], last_seq: int) -> str:
     """A long-poll answer (docs/PROTOCOL.md) as Pushpin sends it to the polls it holds: without
     `presence` and `epoch`, which the client keeps from the answers before (the publisher
@@ -67,13 +169,13 @@ def poll_body(events: list[WireEvent], last_seq: int) -> str:
 
 
 def event_items(room_id: int, event: WireEvent) -> list[Item]:
-    """The items for one committed event: the event in both formats, and, when it changes who
-    may read the room (a private room lost a member or its overlay key), the end of every
-    stream of the room (each reconnects with Last-Event-ID, and only those still allowed are
-    let back in)."""
+    """The items for one committed event: the event in both formats; the same on each sampled
+    channel of the room; and, when it changes who may read the room (a private room lost a
+    member or its overlay key), the end of every stream's hold (`close_item`)."""
     seq = int(event["seq"])
+    content = sse_events([event])
     formats: dict[str, Any] = {
-        "http-stream": {"content": sse_events([event])},
+        "http-stream": {"content": content},
         "http-response": {
             "code": 200,
             "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
@@ -82,13 +184,16 @@ def event_items(room_id: int, event: WireEvent) -> list[Item]:
     }
     channel = room_channel(room_id)
     items: list[Item] = [{"channel": channel, "id": str(seq), "prev-id": str(seq - 1), "formats": formats}]
-    if event_rules().changes_access(event):
+    closing = event_rules().changes_access(event)
+    if closing:
         items.append(close_item(channel))
-    return items
+    return items + _rate_items(room_id, event, seq, content, closing)
 
 
 def close_item(channel: str) -> Item:
-    """Pushpin ends every stream subscribed to `channel` (held long-polls are not streams)."""
+    """Pushpin ends the hold of every stream subscribed to `channel` (held long-polls are not
+    streams) and asks each one's `Grip-Link` how to go on (chat/transports/grip.py): a reader
+    who may no longer read the room is refused there, the others are held again."""
     return {"channel": channel, "formats": {"http-stream": {"action": "close"}}}
 
 

@@ -39,7 +39,15 @@ from chat.domain.tokens import ended_tokens
 from chat.domain.wire import WireEvent, dumps, hello_payload, reset_frame, sse_block, sse_events
 from chat.errors import ChatError, private_room
 from chat.models import Room
-from chat.realtime.grip import grip_enabled, poll_body, room_channel, token_channel
+from chat.realtime.batch import Batch, RateSampler
+from chat.realtime.grip import (
+    grip_enabled,
+    poll_body,
+    rate_channel,
+    register_rate,
+    room_channel,
+    token_channel,
+)
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
 
@@ -96,7 +104,7 @@ def trust_forwarded_address(scope: Scope) -> None:
             scope["client"] = (address, 0)
 
 
-def _link(scope: Scope, room: Room, kind: str) -> str:
+def _link(scope: Scope, room: Room, kind: str, max_rate: int | None = None) -> str:
     """The `Grip-Link` header: this endpoint, with the reader signed in the query."""
     token = scope.get("api_token")
     user = scope.get("user")
@@ -106,22 +114,27 @@ def _link(scope: Scope, room: Room, kind: str) -> str:
         "u": user.pk if user is not None and user.is_authenticated else None,
         "o": query_param(scope, "key") or None,  # an overlay's key (private rooms)
         "t": token.pk if token is not None else None,
+        "m": max_rate,
     }
     signed = signing.dumps(reader, salt=LINK_SALT, compress=True)
     return f"<{scope['path']}?{LINK_PARAM}={quote(signed)}>; rel=next"
 
 
-def _channels(room_id: int, prev_id: int, token_id: int | None) -> str:
-    channels = [f"{room_channel(room_id)}; prev-id={prev_id}"]
+def _events_channel(room_id: int, max_rate: int | None) -> str:
+    return room_channel(room_id) if max_rate is None else rate_channel(room_id, max_rate)
+
+
+def _channels(channel: str, prev_id: int, token_id: int | None) -> str:
+    channels = [f"{channel}; prev-id={prev_id}"]
     if token_id is not None:
         channels.append(token_channel(token_id))  # ended when the token is revoked
     return ", ".join(channels)
 
 
-def _hold_headers(hold: str, room_id: int, prev_id: int, token_id: int | None, link: str) -> list[Any]:
+def _hold_headers(hold: str, channel: str, prev_id: int, token_id: int | None, link: str) -> list[Any]:
     headers = [
         (b"grip-hold", hold.encode()),
-        (b"grip-channel", _channels(room_id, prev_id, token_id).encode()),
+        (b"grip-channel", _channels(channel, prev_id, token_id).encode()),
         (b"grip-link", link.encode()),
     ]
     if hold == "stream":
@@ -158,9 +171,19 @@ class _NoSink:
 
 
 async def hold_stream(
-    scope: Scope, send: Send, room: Room, after: int | None, epoch: str | None, presence: tuple[str, str]
-) -> None:
-    """An SSE request through Pushpin: greeting and backlog, then held on the room's channel."""
+    scope: Scope,
+    send: Send,
+    room: Room,
+    after: int | None,
+    epoch: str | None,
+    presence: tuple[str, str],
+    max_rate: int | None,
+) -> bool:
+    """An SSE request through Pushpin: greeting and backlog, then held on the room's channel (a
+    sampled one for `max_rate`). False when the room has too many sampled rates already
+    (RATES_PER_ROOM_MAX): the caller streams it itself, through Pushpin."""
+    if max_rate is not None and not await database_sync_to_async(register_rate)(room.pk, max_rate):
+        return False
     last_seq, log_epoch = await database_sync_to_async(log_position)(room.pk)
     user = scope.get("user")
     greeting = await _greeting_presence(room.pk, *presence)
@@ -170,13 +193,21 @@ async def hold_stream(
     if reset is not None:
         body += sse_block("reset", dumps(reset_frame(last_seq, reset, log_epoch)))
     backlog = await _backlog(room.pk, cursor)
-    body += sse_events(backlog)
-    prev_id = int(backlog[-1]["seq"]) if backlog else cursor
+    body += sse_events(_sampled(backlog, max_rate))
+    prev_id = int(backlog[-1]["seq"]) if backlog else cursor  # past skipped comments too
     token = scope.get("api_token")
-    headers = SSE_HEADERS + _hold_headers(
-        "stream", room.pk, prev_id, token.pk if token else None, _link(scope, room, "sse")
-    )
+    link = _link(scope, room, "sse", max_rate)
+    channel = _events_channel(room.pk, max_rate)
+    headers = SSE_HEADERS + _hold_headers("stream", channel, prev_id, token.pk if token else None, link)
     await _send(send, 200, headers, body.encode())
+    return True
+
+
+def _sampled(events: list[WireEvent], max_rate: int | None) -> list[WireEvent]:
+    """The backlog a viewer of `max_rate` gets (the same rule as live, chat/realtime/batch.py)."""
+    if max_rate is None or not events:
+        return events
+    return Batch(events).sampled(RateSampler(max_rate)).events
 
 
 async def hold_poll(
@@ -188,12 +219,13 @@ async def hold_poll(
     if wait <= 0 or await _backlog(room.pk, cursor, limit=1):
         return False
     token = scope.get("api_token")
+    link = _link(scope, room, "poll")
     headers = [
         (b"content-type", b"application/json"),
         (b"cache-control", b"no-store"),
         (b"x-content-type-options", b"nosniff"),
         (b"grip-timeout", str(wait).encode()),
-        *_hold_headers("response", room.pk, cursor, token.pk if token else None, _link(scope, room, "poll")),
+        *_hold_headers("response", room_channel(room.pk), cursor, token.pk if token else None, link),
     ]
     await _send(send, 200, headers, dumps(answer).encode())
     return True
@@ -210,7 +242,9 @@ async def answer_link(scope: Scope, send: Send) -> None:
     the refusal)."""
     try:
         reader = signing.loads(str(query_param(scope, LINK_PARAM)), salt=LINK_SALT)
-        cursor = _grip_last(header(scope, b"grip-last"), int(reader["r"]))
+        max_rate = None if reader.get("m") is None else int(reader["m"])
+        channel = _events_channel(int(reader["r"]), max_rate)
+        cursor = _grip_last(header(scope, b"grip-last"), channel)
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         await send_error(send, ChatError("invalid", "Not a recovery link of this server.", status=400))
         return
@@ -223,29 +257,31 @@ async def answer_link(scope: Scope, send: Send) -> None:
         else:
             await send_error(send, error)
         return
+    if max_rate is not None:
+        await database_sync_to_async(register_rate)(room.pk, max_rate)  # still held: keep publishing
     backlog = await _backlog(room.pk, cursor)
     last = int(backlog[-1]["seq"]) if backlog else cursor
     token_id = reader.get("t")
     link = f"<{scope['path']}?{LINK_PARAM}={quote(str(query_param(scope, LINK_PARAM)))}>; rel=next"
     if stream:
-        headers = SSE_HEADERS + _hold_headers("stream", room.pk, last, token_id, link)
-        await _send(send, 200, headers, sse_events(backlog).encode())
+        headers = SSE_HEADERS + _hold_headers("stream", channel, last, token_id, link)
+        await _send(send, 200, headers, sse_events(_sampled(backlog, max_rate)).encode())
     elif backlog:  # the poll is answered with what it missed
         await send_json(send, 200, {"events": backlog, "last_seq": last})
     else:
         headers = [
             (b"content-type", b"application/json"),
             (b"cache-control", b"no-store"),
-            *_hold_headers("response", room.pk, last, token_id, link),
+            *_hold_headers("response", channel, last, token_id, link),
         ]
         await _send(send, 200, headers, poll_body([], last).encode())
 
 
-def _grip_last(raw: str | None, room_id: int) -> int:
-    """The seq in `Grip-Last` for the room's channel (ValueError when absent or malformed)."""
+def _grip_last(raw: str | None, channel: str) -> int:
+    """The seq in `Grip-Last` for `channel` (ValueError when absent or malformed)."""
     for part in (raw or "").split(","):
         match = _GRIP_LAST.match(part)
-        if match is not None and match["channel"] == room_channel(room_id):
+        if match is not None and match["channel"] == channel:
             return int(match["seq"])
     raise ValueError("no Grip-Last for the room's channel")
 

@@ -109,10 +109,11 @@ async def room_events(scope: Scope, send: Send) -> None:
         return
     user: Any = scope.get("user")
     key, name = scope_presence(scope)
-    if max_rate is None and grip.via_pushpin(scope):
-        # Held by Pushpin. A sampled stream (`max_rate`) is streamed from here, through Pushpin.
-        await grip.hold_stream(scope, send, room, after, epoch, (key, name))
-        return
+    held = grip.via_pushpin(scope) and await grip.hold_stream(
+        scope, send, room, after, epoch, (key, name), max_rate
+    )
+    if held:
+        return  # held by Pushpin (grip.py)
     sink = SseSink(send, scope, room.pk)
     subscription = Subscription(room.pk, sink, key, name, max_rate)
     unwatch = watch_token(scope.get("api_token"), sink.end)

@@ -35,6 +35,7 @@ from .conftest import (
     free_port,
     login,
     manage,
+    post_frames,
     post_messages,
     unique_prefix,
     wait_until_up,
@@ -472,3 +473,32 @@ def test_a_removed_member_is_cut_off_within_a_second_and_members_read_on(stack: 
     assert carol_stream.ended_at is None
     assert carol_stream.seqs() == list(range(start + 1, after + 1))
     assert carol_stream.kinds().count("hello") == 1
+
+
+def test_max_rate_samples_danmaku_through_pushpin_and_keeps_every_other_event(stack: Stack) -> None:
+    slug = room(stack)
+    cookies = login(stack.daphne.base_url, "alice")
+    start = last_seq(stack.pushpin.base_url, slug)
+    base = f"{stack.pushpin.base_url}/rooms/{slug}/events?after={start}"
+    sampled = Viewer(base + "&max_rate=2").start()
+    everything = Viewer(base).start()
+    time.sleep(1.5)
+    style = {"type": "danmaku", "mode": "scroll", "color": "#ffffff", "size": "medium", "video_ms": None}
+    frames: list[dict[str, Any]] = [{**style, "text": f"comment {n}"} for n in range(40)]
+    frames.append({"type": "message", "text": "a chat message is never skipped"})
+    started = time.monotonic()
+    answers = post_frames(stack.daphne, slug, cookies, frames)
+    took = time.monotonic() - started
+    last = int(answers[-1]["seq"])
+    everything.wait_for(last)
+    sampled.wait_for(last)
+    assert everything.seqs() == list(range(start + 1, last + 1))
+    shown = [kind for kind in sampled.kinds() if kind not in {"hello", "presence"}]
+    kinds = dict(zip(sampled.seqs(), shown, strict=True))
+    assert kinds[last] == "message"
+    comments = [seq for seq, kind in kinds.items() if kind == "danmaku"]
+    # A burst of a fifth of a second's worth (at least 1), then 2 a second.
+    assert 1 <= len(comments) <= 1 + 2 * (took + 1), (len(comments), took)
+    assert len(comments) < 40
+    assert sampled.seqs() == sorted(sampled.seqs())
+    assert "-rate-2" in stack.pushpin.handler_log()
