@@ -298,6 +298,8 @@ GRIP_URL = os.environ.get("GRIP_URL", "").strip().rstrip("/")
 GRIP_KEY = os.environ.get("GRIP_KEY", "")
 if bool(GRIP_URL) != bool(GRIP_KEY):
     raise ImproperlyConfigured("GRIP_URL and GRIP_KEY go together: set both behind Pushpin, or neither")
+if GRIP_KEY and len(GRIP_KEY.encode()) < 32:  # HS256's key: RFC 7518 asks for 256 bits at least
+    raise ImproperlyConfigured("GRIP_KEY must be at least 32 bytes (Pushpin's sig_key, the same value)")
 # Messages one user may post: COUNT/SECONDS, across every transport (and every process on Redis).
 # Raise it for load tests; the default stops floods without getting in a lively chat's way.
 CHAT_MESSAGE_RATE = os.environ.get("CHAT_MESSAGE_RATE", "20/10")
