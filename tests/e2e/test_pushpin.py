@@ -85,6 +85,7 @@ class Pushpin:
             DEPLOY / "pushpin.conf",
             {
                 "/var/run/pushpin": run,
+                "/var/run/zurl": run,
                 "/var/log/pushpin": logs,
                 "http_port=7999": f"http_port={self.http_port}",
                 "127.0.0.1:5560": f"127.0.0.1:{free_port()}",
@@ -101,7 +102,7 @@ class Pushpin:
         targets = " ".join(f"127.0.0.1:{port}" for port in backends)
         routes = render(DEPLOY / "pushpin-routes", {"127.0.0.1:8001 127.0.0.1:8002": targets})
         (self.folder / "routes").write_text(routes)
-        (self.folder / "zurl.conf").write_text(render(DEPLOY / "zurl.conf", {"/var/run/pushpin": run}))
+        (self.folder / "zurl.conf").write_text(render(DEPLOY / "zurl.conf", {"/var/run/zurl": run}))
 
     @property
     def base_url(self) -> str:
