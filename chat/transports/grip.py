@@ -48,7 +48,8 @@ from chat.realtime.grip import (
     room_channel,
     token_channel,
 )
-from chat.realtime.subscription import Subscription, resume_point
+from chat.realtime.hub import get_hub
+from chat.realtime.subscription import resume_point
 from chat.types import Scope, Send
 
 from .http import send_error, send_json
@@ -144,30 +145,14 @@ def _hold_headers(hold: str, channel: str, prev_id: int, token_id: int | None, l
 
 
 async def _greeting_presence(room_id: int, key: str, name: str) -> dict[str, object]:
-    """The room's presence for the greeting, as the direct transports give it."""
-    subscription = Subscription(room_id, _NoSink(), key, name)
-    try:
-        await subscription.open()
-        return subscription.greeting_presence()
-    finally:
-        subscription.close()
-
-
-class _NoSink:
-    async def write_batch(self, batch: Any) -> None:
-        return None
-
-    async def write_presence(self, frame: str) -> None:
-        return None
-
-    async def write_reset(self, frame: str) -> None:
-        return None
-
-    def lagging(self) -> bool:
-        return False
-
-    def drained(self) -> bool:
-        return True
+    """The room's presence for the greeting, with the viewer in it, as the direct transports
+    give it: read from the presence store (which counts the viewers Pushpin holds, with
+    GRIP_STATS), without joining the room's feed (this process holds nothing). The hub runs
+    from here on: it reads Pushpin's statistics."""
+    hub = get_hub()
+    await hub.start()
+    snapshot = await hub.presence_store.snapshot(room_id)
+    return snapshot.with_member(key, name).as_dict()
 
 
 async def hold_stream(

@@ -112,6 +112,11 @@ class Pushpin:
     def grip_url(self) -> str:
         return f"http://127.0.0.1:{self.publish_port}"
 
+    @property
+    def stats_spec(self) -> str:
+        """Its statistics socket (stats_spec=ipc://{rundir}/{ipc_prefix}stats)."""
+        return f"ipc://{self.folder / 'run' / 'pushpin-stats'}"
+
     def start(self) -> None:
         with (self.folder / "processes.log").open("ab") as log:
             for command in (
@@ -162,7 +167,12 @@ def stack(e2e_env: dict[str, str], tmp_path: Path) -> Iterator[Stack]:
     require_pushpin()
     daphne = DaphneServer({}, tmp_path / "daphne.log")  # its port first: Pushpin's route
     pushpin = Pushpin([daphne.port])
-    daphne.env = {**e2e_env, "GRIP_URL": pushpin.grip_url, "GRIP_KEY": GRIP_KEY}
+    daphne.env = {
+        **e2e_env,
+        "GRIP_URL": pushpin.grip_url,
+        "GRIP_KEY": GRIP_KEY,
+        "GRIP_STATS": pushpin.stats_spec,
+    }
     try:
         pushpin.start()
         daphne.start()
@@ -186,6 +196,7 @@ class Viewer:
     error: BaseException | None = None
     opened: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
+    client: httpx.Client | None = None
 
     def start(self) -> Viewer:
         self.thread = threading.Thread(target=self._read, daemon=True)
@@ -195,10 +206,8 @@ class Viewer:
 
     def _read(self) -> None:
         try:
-            with (
-                httpx.Client(timeout=httpx.Timeout(10, read=60)) as client,
-                connect_sse(client, "GET", self.url, headers=self.headers) as source,
-            ):
+            self.client = httpx.Client(timeout=httpx.Timeout(10, read=60))
+            with self.client as client, connect_sse(client, "GET", self.url, headers=self.headers) as source:
                 self.status = source.response.status_code
                 self.opened.set()
                 if self.status != 200:
@@ -210,6 +219,13 @@ class Viewer:
             self.error = error
         finally:
             self.opened.set()
+
+    def leave(self) -> None:
+        """Close the connection, as a viewer closing the page does."""
+        assert self.client is not None
+        self.client.close()
+        assert self.thread is not None
+        self.thread.join(10)
 
     def seqs(self) -> list[int]:
         return [int(json.loads(data)["seq"]) for event, _, data in self.events if event not in _NOT_EVENTS]
@@ -503,3 +519,34 @@ def test_max_rate_samples_danmaku_through_pushpin_and_keeps_every_other_event(st
     assert len(comments) < 40
     assert sampled.seqs() == sorted(sampled.seqs())
     assert "-rate-2" in stack.pushpin.handler_log()
+
+
+def test_presence_counts_the_viewers_pushpin_holds(stack: Stack) -> None:
+    slug = room(stack)
+    direct = f"{stack.daphne.base_url}/rooms/{slug}/poll"  # a poll answered by daphne itself
+
+    def count() -> int:
+        return int(httpx.get(direct, timeout=10).json()["presence"]["count"])
+
+    def wait_for_count(expected: int) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < 15:
+            if count() == expected:
+                return time.monotonic() - started
+            time.sleep(0.2)
+        raise AssertionError(f"presence stayed at {count()}, expected {expected}")
+
+    assert count() == 1  # the asking poll itself
+    viewers = [Viewer(f"{stack.pushpin.base_url}/rooms/{slug}/events").start() for _ in range(3)]
+    took = wait_for_count(4)
+    print(f"\nthree viewers held by Pushpin counted after {took:.1f} s")
+    # Each held viewer's own hello counted the viewers before it, and itself.
+    hellos = [json.loads(viewer.events[0][2])["presence"]["count"] for viewer in viewers]
+    assert hellos[-1] >= 1
+    for viewer in viewers:
+        assert viewer.kinds()[0] == "hello"
+    # Two leave: Pushpin says so, and the count goes down.
+    for viewer in viewers[:2]:
+        viewer.leave()
+    took = wait_for_count(2)
+    print(f"two viewers gone from presence after {took:.1f} s")
