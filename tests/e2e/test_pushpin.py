@@ -40,6 +40,7 @@ from .conftest import (
     unique_prefix,
     wait_until_up,
 )
+from .test_tokens import new_token, revoke_on_the_account_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -550,3 +551,30 @@ def test_presence_counts_the_viewers_pushpin_holds(stack: Stack) -> None:
         viewer.leave()
     took = wait_for_count(2)
     print(f"two viewers gone from presence after {took:.1f} s")
+
+
+@pytest.mark.alone
+def test_revoking_a_token_ends_the_streams_pushpin_holds_for_it(stack: Stack) -> None:
+    slug = room(stack)
+    raw = new_token(stack.daphne, "alice", "read")
+    viewer = Viewer(
+        f"{stack.pushpin.base_url}/rooms/{slug}/events?after=0", headers={"Authorization": f"Bearer {raw}"}
+    ).start()
+    assert viewer.status == 200
+    time.sleep(1.5)  # held, and Pushpin's first look at the link done
+    revoked_at = time.monotonic()
+    revoke_on_the_account_page(stack.daphne, "alice", raw)
+    while viewer.ended_at is None and time.monotonic() - revoked_at < 10:
+        time.sleep(0.01)
+    assert viewer.ended_at is not None, "the revoked token's stream did not end"
+    cut_in = viewer.ended_at - revoked_at
+    print(f"\nrevoked token's stream ended {cut_in:.3f} s after the revocation")
+    assert cut_in < CUT_OFF_BOUND_SECS
+    assert viewer.kinds()[-1] == "refused"
+    assert json.loads(viewer.events[-1][2])["code"] == "token_revoked"
+    again = httpx.get(
+        f"{stack.pushpin.base_url}/rooms/{slug}/events",
+        headers={"Authorization": f"Bearer {raw}"},
+        timeout=10,
+    )
+    assert (again.status_code, again.json()["code"]) == (401, "token_revoked")
