@@ -30,7 +30,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from chat.domain.wire import WireEvent, dumps, sse_events
+from chat.domain.wire import WireEvent, dumps, sse_block, sse_events
+from chat.errors import invalid_token
 
 from .batch import RateSampler, event_rules
 
@@ -192,8 +193,10 @@ def event_items(room_id: int, event: WireEvent) -> list[Item]:
 
 def close_item(channel: str) -> Item:
     """Pushpin ends the hold of every stream subscribed to `channel` (held long-polls are not
-    streams) and asks each one's `Grip-Link` how to go on (chat/transports/grip.py): a reader
-    who may no longer read the room is refused there, the others are held again."""
+    streams). On a room's channel, whose items carry ids, it then asks each stream's
+    `Grip-Link` how to go on (chat/transports/grip.py): a reader who may no longer read the room
+    is refused there, the others are held again. On a channel without ids (`token-<id>`) it
+    closes the streams (observed with Pushpin 1.36)."""
     return {"channel": channel, "formats": {"http-stream": {"action": "close"}}}
 
 
@@ -279,6 +282,22 @@ def close_channels(channels: list[str]) -> None:
 
 
 def end_token_streams_after_commit(token_ids: list[int]) -> None:
-    """Once the transaction commits, end the streams Pushpin holds for these (revoked) tokens."""
+    """Once the transaction commits, end the streams Pushpin holds for these revoked tokens:
+    each gets the `refused` event (`token_revoked`) the direct stream sends, then Pushpin
+    closes it. (A `close` on a channel without ids ends the stream without asking the link,
+    observed with Pushpin 1.36; so the refusal is published here, to those streams only.)"""
     if grip_enabled() and token_ids:
-        transaction.on_commit(partial(close_channels, [token_channel(pk) for pk in token_ids]))
+        transaction.on_commit(partial(_end_token_streams, token_ids))
+
+
+def _end_token_streams(token_ids: list[int]) -> None:
+    publisher = grip_publisher()
+    if publisher is None:
+        return
+    refusal = invalid_token("This API token was revoked.", "token_revoked")
+    refused = sse_block("refused", dumps(refusal.as_frame()))
+    items: list[Item] = []
+    for token_id in token_ids:
+        channel = token_channel(token_id)
+        items += [{"channel": channel, "formats": {"http-stream": {"content": refused}}}, close_item(channel)]
+    publisher.put(items)
