@@ -380,6 +380,7 @@ def test_a_daphne_restart_under_held_viewers_loses_nothing_and_reconnects_nobody
     assert all(answer.status_code == 200 for answer in poller.answers)
 
 
+@pytest.mark.alone  # recovery within a bound
 def test_a_lost_publish_is_recovered_through_the_link(stack: Stack) -> None:
     slug = room(stack)
     cookies = login(stack.daphne.base_url, "alice")
