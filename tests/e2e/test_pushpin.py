@@ -579,3 +579,23 @@ def test_revoking_a_token_ends_the_streams_pushpin_holds_for_it(stack: Stack) ->
         timeout=10,
     )
     assert (again.status_code, again.json()["code"]) == (401, "token_revoked")
+
+
+def test_pushpin_sends_the_keep_alive_comment_on_an_idle_stream(stack: Stack) -> None:
+    slug = room(stack)
+    lines: list[str] = []
+    started = time.monotonic()
+    timeout = httpx.Timeout(10, read=30)
+    with (
+        httpx.Client(timeout=timeout) as client,
+        client.stream("GET", f"{stack.pushpin.base_url}/rooms/{slug}/events") as response,
+    ):
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            lines.append(line)
+            if line == ": keep-alive":
+                break
+    waited = time.monotonic() - started
+    assert lines[0] == "retry: 3000"
+    assert lines[-1] == ": keep-alive"
+    assert 10 < waited < 25, waited  # every 15 s of silence (Grip-Keep-Alive), as directly
