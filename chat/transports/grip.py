@@ -20,6 +20,8 @@ docs/DECISIONS.md "Pushpin" explains the ordering and the gaps, and where limits
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 from typing import Any
@@ -113,12 +115,18 @@ def _link(scope: Scope, room: Room, kind: str, max_rate: int | None = None) -> s
         "r": room.pk,
         "k": kind,
         "u": user.pk if user is not None and user.is_authenticated else None,
-        "o": query_param(scope, "key") or None,  # an overlay's key (private rooms)
+        "o": _key_digest(query_param(scope, "key")),  # an overlay's key (private rooms), hashed
         "t": token.pk if token is not None else None,
         "m": max_rate,
     }
     signed = signing.dumps(reader, salt=LINK_SALT, compress=True)
     return f"<{scope['path']}?{LINK_PARAM}={quote(signed)}>; rel=next"
+
+
+def _key_digest(key: str | None) -> str | None:
+    """An overlay key as the link carries it: hashed, since links appear in request logs
+    (daphne's, Pushpin's), and a signed value is readable by anyone who sees it."""
+    return hashlib.sha256(key.encode()).hexdigest() if key else None
 
 
 def _events_channel(room_id: int, max_rate: int | None) -> str:
@@ -284,7 +292,11 @@ def _reader_room(reader: dict[str, Any]) -> tuple[Room | None, ChatError | None]
     user: Any = AnonymousUser()
     if reader.get("u") is not None:
         user = get_user_model().objects.filter(pk=int(reader["u"]), is_active=True).first() or AnonymousUser()
-    if not can_read(user, room, reader.get("o")):
+    digest = reader.get("o")
+    key_matches = bool(room.overlay_key and digest) and hmac.compare_digest(
+        str(_key_digest(room.overlay_key)), str(digest)
+    )
+    if not (key_matches or can_read(user, room)):
         return room, private_room()
     return room, None
 

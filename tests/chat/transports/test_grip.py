@@ -5,9 +5,11 @@ same against the real Pushpin."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import Any
+from urllib.parse import unquote
 
 import jwt
 import pytest
@@ -235,3 +237,26 @@ def test_sampled_channels_keep_the_id_chain_and_skip_comments(room: Room) -> Non
     message = {"seq": 11, "kind": "message", "id": 11, "text": "always"}
     [_, rated] = event_items(room.pk, message)
     assert "always" in rated["formats"]["http-stream"]["content"]
+
+
+@GRIP
+async def test_the_link_keeps_an_overlays_key_hashed_and_a_rotated_key_is_refused(
+    hub: Hub, room: Room
+) -> None:
+    room.private = True
+    room.overlay_key = "overlay-key-" + "x" * 30
+    await database_sync_to_async(room.save)()
+    _, headers, _ = await whole(f"/rooms/lobby/events?key={room.overlay_key}", [grip_sig()])
+    assert headers[b"grip-hold"] == b"stream"
+    link = headers[b"grip-link"].decode()
+    path = link[1 : link.index(">")]
+    reader = signing.loads(unquote(path.split(f"{LINK_PARAM}=", 1)[1]), salt=LINK_SALT)
+    assert reader["o"] == hashlib.sha256(room.overlay_key.encode()).hexdigest()  # never the key
+    last = (b"grip-last", f"room-{room.pk}; last-id=0".encode())
+    _, headers, _ = await whole(path, [grip_sig(), last])
+    assert headers[b"grip-hold"] == b"stream"
+    room.overlay_key = "rotated-" + "y" * 30
+    await database_sync_to_async(room.save)()
+    _, headers, body = await whole(path, [grip_sig(), last])
+    assert b"grip-hold" not in headers
+    assert blocks(body)[0]["event"] == "refused"
