@@ -9,7 +9,7 @@ PORT ?= 8000
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/chat
 POSTGRES_SUITES = tests/chat tests/danmaku tests/webhooks tests/test_deploy_settings.py tests/e2e/test_multiprocess.py tests/e2e/test_faults.py
 
-.PHONY: run test jstest lint browser nginx icu bench clean
+.PHONY: run test jstest lint browser nginx pushpin icu bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,14 @@ nginx:
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends nginx; }
 
+# The GRIP tests run Debian's Pushpin (and the zurl it depends on) in front of daphne
+# (deploy/pushpin.conf, tests/e2e/test_pushpin.py).
+pushpin:
+	@test -x /usr/bin/pushpin && test -x /usr/bin/zurl || { \
+		echo "Installing Debian's pushpin for the GRIP tests"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends pushpin; }
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -60,7 +68,7 @@ lint: $(VENV)/.dev
 # themselves, one at a time. Each run lists its slowest tests: where the time goes.
 PARALLEL = -n auto --maxprocesses 4 --dist loadfile --durations=15
 
-test: $(VENV)/.dev browser nginx lint jstest
+test: $(VENV)/.dev browser nginx pushpin lint jstest
 	$(BIN)/pytest $(PARALLEL) -m "not alone"
 	$(BIN)/pytest -m alone --durations=10
 	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest $(PARALLEL) -m "not alone" $(POSTGRES_SUITES)

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run default --write docs/BENCHMARKS.md   # what `make bench` runs
     .venv/bin/python -m bench.run fanout --transport ws --viewers 500,1000,2000 --rates 50,100,200
+    .venv/bin/python -m bench.run fanout --transport pushpin --viewers 5000,20000 --rates 10
     .venv/bin/python -m bench.run peers --viewers 500 --rates 200,1000
     .venv/bin/python -m bench.run idle --connections 1000,5000,10000
     .venv/bin/python -m bench.run rooms --rooms 1000 --per-room 5 --rates 100,200
@@ -104,6 +105,8 @@ def full_jobs() -> list[Job]:
 
 
 def _fanout(transport: str, viewers: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
+    if transport == "pushpin":
+        return lambda b: b.pushpin_fanout(viewers, rate)
     return lambda b: b.fanout(transport, viewers, rate)
 
 
@@ -189,7 +192,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     commands.add_parser("default", help="the set `make bench` runs (a few minutes)")
     commands.add_parser("full", help="every size and rate (long)")
     fanout = commands.add_parser("fanout", help="one room, N viewers, rising rates")
-    fanout.add_argument("--transport", choices=("ws", "sse", "poll"), default="ws")
+    fanout.add_argument(
+        "--transport",
+        choices=("ws", "sse", "poll", "pushpin"),
+        default="ws",
+        help="pushpin: SSE viewers held by Pushpin in front of daphne (GRIP)",
+    )
     fanout.add_argument("--viewers", default="500")
     fanout.add_argument("--rates", default="20,200")
     peers = commands.add_parser("peers", help="the WebSocket fan-out here and on the peers, in one run")

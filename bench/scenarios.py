@@ -26,6 +26,7 @@ from .clients import ChatViewerConnection, Tally, Viewer, WriterConnection, open
 from .histogram import Histogram
 from .load import LoadGenerator, ViewerGroup, WorkerSpec, merge_reports, split_groups
 from .peers import PEER_TITLES, PeerServer, install
+from .pushpin import PushpinServer
 from .server import MAIN_ROOM, BenchDatabase, ChatServer, ProcessSample, small_room_slug
 from .webhooks import postgres_database
 
@@ -104,6 +105,40 @@ class Bench:
             "scenario": "fanout",
             "server": "this project (daphne)",
             "transport": transport,
+            "viewers": viewers,
+            **row,
+            "log_problems": problems[:5],
+            "log_problem_count": len(problems),
+        }
+
+    def pushpin_fanout(self, viewers: int, rate: float) -> dict[str, Any]:
+        """N SSE viewers of one room held by Pushpin in front of one daphne in GRIP mode (the
+        `fanout` scenario's writer posts to daphne; Pushpin's CPU and memory reported apart)."""
+        database_server = ChatServer(self.database.fresh_copy(), self._log("daphne-grip"))
+        pushpin = PushpinServer(database_server.port, self._log("pushpin"))
+        database_server.env.update(pushpin.grip_env)
+        try:
+            pushpin.start()
+            server = database_server.start()
+            groups = [ViewerGroup("sse", pushpin.port, MAIN_ROOM, 0, viewers)]
+            cookie = server.login()
+            row = self._measure(
+                split_groups(groups, self.settings.workers),
+                [server, pushpin],
+                lambda: open_writers(
+                    HOST, server.port, [f"/ws/rooms/{MAIN_ROOM}/"], {"Cookie": cookie}, "chat"
+                ),
+                rate,
+                rooms=1,
+            )
+            problems = server.log_problems() + pushpin.log_problems()
+        finally:
+            database_server.stop()
+            pushpin.stop()
+        return {
+            "scenario": "fanout",
+            "server": "this project (daphne) behind Pushpin",
+            "transport": "sse",
             "viewers": viewers,
             **row,
             "log_problems": problems[:5],
@@ -345,8 +380,10 @@ class Bench:
                 for writer in writers:
                     writer.close()
                 server_cpu = sum(a.cpu_s - b.cpu_s for a, b in zip(after, before, strict=True))
+                before_each.extend(before)
                 return posting, reports, after, server_cpu / wall, main_cpu / wall, wall
 
+            before_each: list[ProcessSample] = []
             posting, reports, after, server_cpu_share, main_cpu_share, wall = asyncio.run(drive())
         merged = merge_reports(reports)
         histogram: Histogram = merged["histogram"]
@@ -388,6 +425,11 @@ class Bench:
             "max_ms": round(histogram.max_ms, 1),
             "server_cpu_pct": round(100 * server_cpu_share, 1),
             "server_rss_mb": round(sum(s.rss_bytes for s in after) / 2**20, 1),
+            # Each server apart (daphne, then Pushpin, in the Pushpin scenario).
+            "server_cpu_pct_each": [
+                round(100 * (a.cpu_s - b.cpu_s) / wall, 1) for a, b in zip(after, before_each, strict=True)
+            ],
+            "server_rss_mb_each": [round(s.rss_bytes / 2**20, 1) for s in after],
             "generator_cpu_pct": round(100 * (merged["cpu_s"] / wall + main_cpu_share), 1),
             "generator_processes": len(specs) + 1,
             "connect_s": round(connected["connect_s"], 1),

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from .models import ApiToken, AuditEntry, BotAccount, HeldMessage, Room, RoomEvent, RoomRole, Sanction
+from .realtime.grip import end_token_streams_after_commit
 from .realtime.notices import TOKENS_ENDED, announce_after_commit
 
 
@@ -117,10 +118,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: Any, queryset: Any) -> None:
-        if queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        token_ids = list(queryset.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+        if queryset.filter(pk__in=token_ids).update(revoked_at=timezone.now()):
             announce_after_commit(TOKENS_ENDED)  # their connections end now
+            end_token_streams_after_commit(token_ids)  # and those Pushpin holds
 
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if obj.revoked_at is not None or obj.expires_at is not None:
             announce_after_commit(TOKENS_ENDED)  # the watch looks at once (transports/token_watch.py)
+            if obj.revoked_at is not None:
+                end_token_streams_after_commit([obj.pk])  # and Pushpin's streams end

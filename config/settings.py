@@ -295,6 +295,19 @@ CHAT_BACKLOG_MAX = env_int("CHAT_BACKLOG_MAX", 1000)  # events replayed on resum
 # Seconds between the checks, per process, of the tokens that held connections were opened
 # with: a revoked or expired token's connections end within this (chat/transports/token_watch.py).
 CHAT_TOKEN_CHECK_SECS = env_int("CHAT_TOKEN_CHECK_SECS", 5)
+# Pushpin in front (GRIP, chat/transports/grip.py, docs/OPERATIONS.md): its publish endpoint
+# (`http://127.0.0.1:5561`) and the key it signs `Grip-Sig` with (its `sig_key`). Both or neither.
+GRIP_URL = os.environ.get("GRIP_URL", "").strip().rstrip("/")
+GRIP_KEY = os.environ.get("GRIP_KEY", "")
+if bool(GRIP_URL) != bool(GRIP_KEY):
+    raise ImproperlyConfigured("GRIP_URL and GRIP_KEY go together: set both behind Pushpin, or neither")
+# Pushpin's statistics socket (its stats_spec, `ipc:///var/run/pushpin/pushpin-stats`): the
+# viewers it holds are counted in presence (chat/realtime/pushpin_stats.py). Optional.
+GRIP_STATS = os.environ.get("GRIP_STATS", "").strip()
+if GRIP_STATS and not GRIP_URL:
+    raise ImproperlyConfigured("GRIP_STATS is Pushpin's statistics socket: it needs GRIP_URL and GRIP_KEY")
+if GRIP_KEY and len(GRIP_KEY.encode()) < 32:  # HS256's key: RFC 7518 asks for 256 bits at least
+    raise ImproperlyConfigured("GRIP_KEY must be at least 32 bytes (Pushpin's sig_key, the same value)")
 # Messages one user may post: COUNT/SECONDS, across every transport (and every process on Redis).
 # Raise it for load tests; the default stops floods without getting in a lively chat's way.
 CHAT_MESSAGE_RATE = os.environ.get("CHAT_MESSAGE_RATE", "20/10")

@@ -93,3 +93,19 @@ def test_bad_webhook_settings_fail_loudly(name: str, value: str, message: str) -
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"GRIP_URL": "http://127.0.0.1:5561"}, "GRIP_URL and GRIP_KEY go together"),
+        ({"GRIP_KEY": "k" * 40}, "GRIP_URL and GRIP_KEY go together"),
+        ({"GRIP_URL": "http://127.0.0.1:5561", "GRIP_KEY": "changeme"}, "at least 32 bytes"),
+        ({"GRIP_STATS": "ipc:///run/pushpin/pushpin-stats"}, "it needs GRIP_URL and GRIP_KEY"),
+    ],
+)
+def test_bad_grip_settings_fail_loudly(env: dict[str, str], message: str) -> None:
+    result = probe(**env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr

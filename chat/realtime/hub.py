@@ -89,6 +89,11 @@ class Hub:
                 asyncio.create_task(self._maintenance_loop(), name="hub-maintenance"),
                 asyncio.create_task(self._join_notices(), name="hub-notices"),
             ]
+            if settings.GRIP_STATS:  # viewers held by Pushpin count in presence too
+                from .pushpin_stats import count_pushpin_viewers
+
+                counting = count_pushpin_viewers(settings.GRIP_STATS, self.presence_store, self.feeds)
+                self._tasks.append(asyncio.create_task(counting, name="hub-pushpin-stats"))
             use_event_loop(asyncio.get_running_loop())
             self._started.set_result(None)
         await asyncio.shield(self._started)

@@ -18,6 +18,8 @@ from chat.domain.wire import BOT_MEMO
 PRESENCE_USERS_MAX = 100
 
 Members = dict[str, str]  # member key -> display name ("" for guests; BOT_MARK + name for a bot)
+# The viewers Pushpin holds (pushpin_stats.py): one member whose name is their number, all guests.
+PUSHPIN_COUNT_KEY = "n:pushpin"
 # A bot's stored name starts with this: a character no user name has (Django's username
 # validator allows letters, digits and @.+-_ only), so the flag needs no field or query of its own.
 BOT_MARK = "\x1f"
@@ -56,9 +58,11 @@ def _user_entry(key: str, stored: str) -> dict[str, Any]:
 def summarize(members: Members) -> PresenceSnapshot:
     users = [_user_entry(key, name) for key, name in members.items() if key.startswith("u:")]
     users.sort(key=_by_name)
-    return PresenceSnapshot(
-        count=len(members), guests=len(members) - len(users), users=users[:PRESENCE_USERS_MAX]
-    )
+    count = len(members)
+    held = members.get(PUSHPIN_COUNT_KEY)
+    if held is not None:  # the entry stands for that many guests
+        count += (int(held) if held.isdigit() else 0) - 1
+    return PresenceSnapshot(count=count, guests=count - len(users), users=users[:PRESENCE_USERS_MAX])
 
 
 def presence_identity(user: Any, session_key: str | None) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from chat.domain.wire import WireEvent
 
+from .grip import publish_event as publish_to_pushpin
 from .groups import room_group_name
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def publish_after_commit(room_id: int, event: WireEvent) -> None:
 
 
 def _publish(room_id: int, event: WireEvent) -> None:
+    publish_to_pushpin(room_id, event)  # once per committed event, by the committing process (grip.py)
     layer = get_channel_layer()
     if layer is None:
         return

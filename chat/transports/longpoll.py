@@ -20,6 +20,7 @@ from chat.realtime.batch import Batch
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
 
+from . import grip
 from .direct import DirectHttpWriter
 from .http import GetEndpoint, route_room, scope_presence, send_error, send_json, still_readable
 from .token_watch import watch_token
@@ -68,6 +69,9 @@ class PollSink:
 async def room_poll(scope: Scope, send: Send) -> None:
     """`GET /rooms/<slug>/poll?after=<seq>&timeout=<s>`: what is newer than `after`, waiting up
     to `timeout` seconds for something to arrive."""
+    if grip.is_link_request(scope):  # Pushpin recovering what it missed (grip.py)
+        await grip.answer_link(scope, send)
+        return
     try:
         after = parse_cursor(query_param(scope, "after"))
         epoch = parse_epoch(query_param(scope, "epoch"))
@@ -88,12 +92,16 @@ async def room_poll(scope: Scope, send: Send) -> None:
         if reset is not None:
             answer["reset"] = reset
         elif after is not None:
+            wait = POLL_TIMEOUT_DEFAULT if timeout is None else timeout
+            if grip.via_pushpin(scope):
+                held = {**answer, "presence": subscription.greeting_presence()}
+                if await grip.hold_poll(scope, send, room, cursor, wait, held):
+                    return  # Pushpin holds the poll (grip.py)
             await subscription.start(cursor)
             if not sink.events:
                 writer: DirectHttpWriter | None = scope_extension(scope, HTTP_WRITER)
                 if writer is not None:
                     writer.hold()  # a stopping server does not wait for this poll to time out
-                wait = POLL_TIMEOUT_DEFAULT if timeout is None else timeout
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(sink.arrived.wait(), wait)
             answer["events"] = list(sink.events)

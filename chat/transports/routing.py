@@ -34,6 +34,7 @@ from chat.guards.origin import (
 from chat.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import longpoll, sse
+from .grip import trust_forwarded_address
 from .http import send_error
 from .websocket import CloseCode, RoomConsumer, refuse_websocket
 
@@ -90,6 +91,7 @@ def held_stream(endpoint: ASGIApp) -> ASGIApp:
             return
         if cors:
             send = with_headers(send, cors_headers(cors, preflight=False))
+        trust_forwarded_address(scope)  # behind Pushpin (grip.py)
         try:
             place = await hold_connection(client_address(scope))
         except ChatError as error:

@@ -19,6 +19,7 @@ from chat.realtime.batch import Batch
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
 
+from . import grip
 from .direct import DirectHttpWriter
 from .http import GetEndpoint, route_room, scope_presence, send_error, still_readable
 from .token_watch import watch_token
@@ -94,6 +95,9 @@ class SseSink:
 
 async def room_events(scope: Scope, send: Send) -> None:
     """`GET /rooms/<slug>/events`: hello, the backlog after the cursor, then live events."""
+    if grip.is_link_request(scope):  # Pushpin recovering what it missed (grip.py)
+        await grip.answer_link(scope, send)
+        return
     try:
         # EventSource resends the last id it saw when it reconnects: that wins over the URL's.
         after = parse_cursor(header(scope, b"last-event-id") or query_param(scope, "after"))
@@ -105,6 +109,11 @@ async def room_events(scope: Scope, send: Send) -> None:
         return
     user: Any = scope.get("user")
     key, name = scope_presence(scope)
+    held = grip.via_pushpin(scope) and await grip.hold_stream(
+        scope, send, room, after, epoch, (key, name), max_rate
+    )
+    if held:
+        return  # held by Pushpin (grip.py)
     sink = SseSink(send, scope, room.pk)
     subscription = Subscription(room.pk, sink, key, name, max_rate)
     unwatch = watch_token(scope.get("api_token"), sink.end)

@@ -22,6 +22,7 @@ from chat.domain.tokens import (
 )
 from chat.errors import ChatError
 from chat.models import Room, TokenScope
+from chat.realtime.grip import end_token_streams_after_commit
 from chat.realtime.notices import TOKENS_ENDED, announce_after_commit
 
 from .http import login_redirect
@@ -92,4 +93,5 @@ def revoke_token_view(request: HttpRequest, token_id: int) -> HttpResponse:
         return login_redirect(request)
     if revoke_token(request.user, token_id):
         announce_after_commit(TOKENS_ENDED)  # its connections end now (transports/token_watch.py)
+        end_token_streams_after_commit([token_id])  # and those Pushpin holds
     return redirect("tokens")
