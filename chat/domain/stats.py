@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.cache import BaseCache
 from django.utils import timezone
 
-from chat.guards.cache import shared_cache
+from chat.guards.cache import cache_failed, shared_cache
 from chat.guards.ratelimit import count
 from chat.models import EventKind, Room, RoomEvent
 
@@ -58,18 +59,25 @@ COUNTED_KINDS = (EventKind.MESSAGE, EventKind.DANMAKU)
 
 def message_counts(rooms: Sequence[Room]) -> dict[int, int]:
     """room id -> visible messages and comments, at most MESSAGE_COUNT_CAP + 1 (meaning more)."""
-    cache = shared_cache()
+    cache: BaseCache | None = shared_cache()
     keys = {room.pk: f"messages:{room.pk}:{room.log_epoch}:{room.last_seq}" for room in rooms}
-    known = cache.get_many(list(keys.values()))
+    try:
+        known = cache.get_many(list(keys.values())) if cache is not None else {}
+    except Exception:
+        cache_failed("counting the home page's messages")  # counted afresh instead
+        known, cache = {}, None
     counts: dict[int, int] = {}
     for room in rooms:
         key = keys[room.pk]
         if key in known:
             counts[room.pk] = int(known[key])
             continue
-        visible = RoomEvent.objects.filter(room_id=room.pk, kind__in=COUNTED_KINDS, deleted_at=None).order_by(
-            "-seq"
-        )[: MESSAGE_COUNT_CAP + 1]
-        counts[room.pk] = visible.count()
-        cache.set(key, counts[room.pk], MESSAGE_COUNT_KEEP_SECS)
+        visible = RoomEvent.objects.filter(room_id=room.pk, kind__in=COUNTED_KINDS, deleted_at=None)
+        counts[room.pk] = visible.order_by("-seq")[: MESSAGE_COUNT_CAP + 1].count()
+        if cache is not None:
+            try:
+                cache.set(key, counts[room.pk], MESSAGE_COUNT_KEEP_SECS)
+            except Exception:
+                cache_failed("counting the home page's messages")
+                cache = None
     return counts

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
@@ -19,12 +20,12 @@ PAGES = {
     404: ("not_found", "Page not found", "There is nothing at this address."),
     500: ("server_error", "Something went wrong", "The server failed to answer. Try again in a moment."),
 }
-# The last resort: a 500 page that needs no template, no session and no database.
-BARE_500 = (
-    '<!doctype html><html lang="en"><meta charset="utf-8"><title>Server error</title>'
+# The last resort: a page that needs no template, no session and no database.
+BARE = (
+    '<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title>'
     '<meta name="color-scheme" content="light dark">'
     '<body style="font-family:system-ui,sans-serif;margin:3rem auto;max-width:32rem;padding:0 1rem">'
-    "<h1>Something went wrong</h1><p>The server failed to answer. Try again in a moment.</p>"
+    "<h1>{title}</h1><p>{message}</p>"
     '<p><a href="/">Back to the rooms</a></p></body></html>'
 )
 
@@ -35,6 +36,10 @@ def error_page(request: HttpRequest, status: int, message: str | None = None) ->
     text = message or default_message
     if wants_json(request):
         return error_response(ChatError(code, text, status=status))
+    if not hasattr(request, "user"):
+        # Refused before the authentication middleware ran (a Host not allowed, a body too
+        # large to read): the page is a guest's.
+        request.user = AnonymousUser()
     body = loader.render_to_string(
         "errors/error.html",
         {"status": status, "title": title, "message": text, "path": request.path},
@@ -43,25 +48,36 @@ def error_page(request: HttpRequest, status: int, message: str | None = None) ->
     return HttpResponse(body, status=status)
 
 
+def bare_page(status: int) -> HttpResponse:
+    """A page that needs no template, no session and no database."""
+    _, title, message = PAGES[status]
+    return HttpResponse(BARE.format(title=title, message=message), status=status)
+
+
+def safe_error_page(request: HttpRequest, status: int, message: str | None = None) -> HttpResponse:
+    """error_page, or the bare page if even that fails."""
+    try:
+        return error_page(request, status, message)
+    except Exception:
+        logger.exception("the %s page failed; answering the bare one", status)
+        return bare_page(status)
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return error_page(request, 400)
+    return safe_error_page(request, 400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     # The exception's text is shown only when a view chose it for people to read.
     message = str(exception) if isinstance(exception, ChatError) else None
-    return error_page(request, 403, message)
+    return safe_error_page(request, 403, message)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return error_page(request, 404)
+    return safe_error_page(request, 404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page; if even that fails (the template, the session, the database behind the
     account's name), a bare page that needs none of them."""
-    try:
-        return error_page(request, 500)
-    except Exception:
-        logger.exception("the 500 page failed; answering the bare one")
-        return HttpResponse(BARE_500, status=500)
+    return safe_error_page(request, 500)

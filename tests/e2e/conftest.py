@@ -99,7 +99,11 @@ class DaphneServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_until_up(self.process, self.base_url + self.ready_path, self.log, headers=self.ready_headers)
+        try:
+            wait_until_up(self.process, self.base_url + self.ready_path, self.log, headers=self.ready_headers)
+        except BaseException:
+            self.stop()  # never leave a server running behind a failed start
+            raise
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

@@ -77,3 +77,17 @@ def test_the_500_page_answers_bare_when_its_template_fails(monkeypatch: pytest.M
     assert response.status_code == 500
     assert b"Something went wrong" in response.content
     assert b'href="/"' in response.content
+
+
+def test_a_request_refused_before_authentication_gets_a_guests_page() -> None:
+    request = RequestFactory().get("/healthz", HTTP_HOST="not-allowed.example")  # no user, no session
+    response = errors.bad_request(request)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-status="400"' in page
+    assert "Log in" in page  # the guest's header
+
+
+def test_a_disallowed_host_gets_400_not_a_crash() -> None:
+    response = Client(HTTP_HOST="evil.example").get("/")
+    assert response.status_code == 400

@@ -193,3 +193,23 @@ def test_home_counts_the_messages_a_reader_can_see_not_events(
     assert shown() == "2+ messages"
     clear_room(room, alice)
     assert shown() == "0 messages"
+
+
+def test_home_counts_without_the_cache_when_it_is_down(
+    client: Client, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chat.domain import stats
+
+    class Down:
+        def get_many(self, keys: object) -> dict[str, object]:
+            raise ConnectionError("the cache is down")
+
+        def set(self, *args: object, **kwargs: object) -> None:
+            raise ConnectionError("the cache is down")
+
+    room = Room.objects.create(slug="down", title="Down", owner=alice)
+    post_message(room, alice, "still counted")
+    monkeypatch.setattr(stats, "shared_cache", lambda: Down())
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "1 message" in page.content.decode()
