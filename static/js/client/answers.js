@@ -17,7 +17,7 @@ export class RoomError extends Error {
  */
 export function sendResult(ack) {
   if (ack.held) return { seq: null, id: null, held: true, message: ack.message };
-  return { seq: ack.seq, id: ack.id };
+  return { seq: ack.seq, id: ack.id }; // a call.join's ack: no seq, the participant id
 }
 
 /** The RoomError of an error frame; its other fields (retry_after, limit, until) come along. */

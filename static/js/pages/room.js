@@ -1,6 +1,7 @@
 // The room page: the room's messages, live, who is online, and the composer for signed-in users.
 // ?transport=ws|sse|poll forces one transport (no fallback), for people and tests.
 
+import { CallRoster } from "../call/roster.js";
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
 import { renderPresence } from "../ui/presence.js";
@@ -16,7 +17,7 @@ const messages = new MessageList(part("messages"), part("scroll"), {
 const presence = { count: part("online-count"), users: part("online-users"), guests: part("online-guests") };
 const composer = part("composer"); // only for signed-in users
 
-new LiveRoom({
+const client = await new LiveRoom({
   slug,
   historyUrl: root.dataset.historyUrl || `/rooms/${encodeURIComponent(slug)}/history`,
   list: messages,
@@ -32,3 +33,12 @@ new LiveRoom({
   },
   onPresence: (counts) => renderPresence(presence, counts),
 }).start();
+
+// How many are in the room's call, beside the link to it (over WebSocket only).
+const callCount = part("call-count");
+const roster = new CallRoster();
+client.on("call", (frame) => {
+  if (frame.type !== "call.roster" || roster.apply(frame) === null) return;
+  callCount.hidden = roster.size === 0;
+  callCount.textContent = ` (${roster.size} in the call)`;
+});
