@@ -1,0 +1,212 @@
+"""What the call tests share: Chromium with a fake camera and microphone, a coturn server from
+Debian's package, the call page's parts, a raw WebSocket participant, and the check that a
+remote video is really playing."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from websockets.sync.client import ClientConnection, connect
+
+from tests.conftest import unavailable
+
+from .browsing import CHROMIUM, CHROMIUM_ARGS, LIVE_MS, Contexts, open_live
+from .conftest import DaphneServer, cookie_header, free_port, login
+
+MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+TURNSERVER = Path("/usr/bin/turnserver")
+# A fake camera's first frame reaches the other page well within this, also through TURN.
+MEDIA_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def media_browser() -> Iterator[Browser]:
+    """Chromium with a fake camera and microphone, allowed without asking."""
+    if not CHROMIUM.exists():
+        unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *MEDIA_ARGS])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def callers(media_browser: Browser) -> Iterator[Contexts]:
+    made = Contexts(media_browser)
+    yield made
+    for context in made:
+        context.close()
+    assert not made.page_errors, f"uncaught errors in the page: {made.page_errors}"
+
+
+def signed_in(contexts: Contexts, server: DaphneServer, user: str) -> BrowserContext:
+    return contexts.new(server.base_url, cookies=login(server.base_url, user))
+
+
+def open_call(context: BrowserContext, slug: str, query: str = "") -> Page:
+    return open_live(context, f"/rooms/{slug}/call{query}")
+
+
+def join(page: Page, *, camera: bool = True, mic: bool = True) -> None:
+    page.get_by_test_id("use-camera").set_checked(camera)
+    page.get_by_test_id("use-mic").set_checked(mic)
+    page.get_by_test_id("join-call").click()
+    expect(page.get_by_test_id("leave-call")).to_be_visible(timeout=MEDIA_MS)
+
+
+def tile_of(page: Page, name: str) -> Locator:
+    """The tile of another participant, by their name."""
+    tiles = page.locator('[data-testid="call-tile"][data-self="false"]')
+    return tiles.filter(has=page.get_by_test_id("tile-name").get_by_text(name, exact=True))
+
+
+# Resolves once the video has shown five new frames: its size and how far its time moved.
+_PLAYING = """video => new Promise(resolve => {
+  const start = video.currentTime;
+  let frames = 0;
+  const step = () => {
+    frames += 1;
+    if (frames >= 5) resolve({width: video.videoWidth, height: video.videoHeight, advanced: video.currentTime - start});
+    else video.requestVideoFrameCallback(step);
+  };
+  video.requestVideoFrameCallback(step);
+})"""
+
+
+def expect_playing(tile: Locator, timeout: float = MEDIA_MS) -> dict[str, Any]:
+    """The tile's video shows frames that keep coming (size above zero, time advancing)."""
+    video = tile.get_by_test_id("call-video")
+    expect(video).to_have_js_property("readyState", 4, timeout=timeout)
+    playing: dict[str, Any] = video.evaluate(_PLAYING)
+    assert playing["width"] > 0, playing
+    assert playing["advanced"] > 0, playing
+    return playing
+
+
+def first_frame_ms(tile: Locator) -> int:
+    expect(tile).to_have_attribute("data-first-frame-ms", re.compile(r"^\d+$"), timeout=LIVE_MS)
+    return int(tile.get_attribute("data-first-frame-ms") or 0)
+
+
+class RawParticipant:
+    """A WebSocket client of a room that speaks the call frames itself, and keeps every frame
+    it receives (to check what reached it)."""
+
+    def __init__(self, server: DaphneServer, user: str | None, slug: str) -> None:
+        headers = {"Origin": server.base_url}
+        if user is not None:
+            headers["Cookie"] = cookie_header(login(server.base_url, user))
+        self._stack = ExitStack()
+        self.ws: ClientConnection = self._stack.enter_context(
+            connect(f"{server.ws_url}/ws/rooms/{slug}/", additional_headers=headers, open_timeout=10)
+        )
+        self.frames: list[dict[str, Any]] = []
+        self.nonce = 0
+        assert self.next("hello")["type"] == "hello"
+
+    def next(self, frame_type: str, timeout: float = 5) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+            self.frames.append(frame)
+            if frame["type"] == frame_type:
+                return frame  # type: ignore[no-any-return]
+
+    def send(self, frame: dict[str, Any]) -> dict[str, Any]:
+        self.nonce += 1
+        nonce = f"raw-{self.nonce}"
+        self.ws.send(json.dumps({**frame, "nonce": nonce}))
+        deadline = time.monotonic() + 5
+        while True:
+            answer = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+            self.frames.append(answer)
+            if answer["type"] in {"ack", "error"} and answer.get("nonce") == nonce:
+                return answer  # type: ignore[no-any-return]
+
+    def drain(self, seconds: float) -> None:
+        """Take whatever arrives for `seconds`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                self.frames.append(json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic()))))
+            except TimeoutError:
+                return
+
+    def of_type(self, frame_type: str) -> list[dict[str, Any]]:
+        return [frame for frame in self.frames if frame["type"] == frame_type]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+class TurnServer:
+    """Debian's coturn on free ports of 127.0.0.1, with the REST API's shared secret: the
+    TURN credentials the app issues are the only ones it takes."""
+
+    def __init__(self, folder: Path, secret: str) -> None:
+        if not TURNSERVER.exists():
+            unavailable(f"coturn is not installed at {TURNSERVER} (apt-get install -y coturn)")
+        self.port = free_port()
+        low = 40000 + (self.port % 200) * 100  # a relay range of its own for each run
+        self.log_path = folder / "turnserver.log"
+        self.command = [
+            str(TURNSERVER),
+            "-n",  # no configuration file: everything is here
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            f"--listening-port={self.port}",
+            f"--min-port={low}",
+            f"--max-port={low + 99}",
+            "--use-auth-secret",
+            f"--static-auth-secret={secret}",
+            "--realm=chat.test",
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+            "--fingerprint",
+            # Both browsers are on this machine: their relayed addresses are loopback ones,
+            # which coturn refuses as peers unless told otherwise.
+            "--allow-loopback-peers",
+            f"--pidfile={folder / 'turnserver.pid'}",
+            f"--db={folder / 'turndb'}",
+            f"--log-file={self.log_path}",
+            "--simple-log",
+            "--verbose",
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"turn:127.0.0.1:{self.port}?transport=udp"
+
+    def start(self) -> TurnServer:
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while "listener opened on" not in self.log() and "Total General servers" not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"turnserver did not start:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
