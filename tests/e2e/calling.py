@@ -34,7 +34,8 @@ def media_browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *MEDIA_ARGS])
+        args = [*CHROMIUM_ARGS, *MEDIA_ARGS]
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
         try:
             yield chromium
         finally:
@@ -77,7 +78,8 @@ _PLAYING = """video => new Promise(resolve => {
   let frames = 0;
   const step = () => {
     frames += 1;
-    if (frames >= 5) resolve({width: video.videoWidth, height: video.videoHeight, advanced: video.currentTime - start});
+    const advanced = video.currentTime - start;
+    if (frames >= 5) resolve({width: video.videoWidth, height: video.videoHeight, advanced});
     else video.requestVideoFrameCallback(step);
   };
   video.requestVideoFrameCallback(step);
