@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -17,13 +16,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 from websockets.sync.client import ClientConnection, connect
 
+from bench.turn import TURNSERVER, TurnServer
 from tests.conftest import unavailable
 
 from .browsing import CHROMIUM, CHROMIUM_ARGS, LIVE_MS, Contexts, open_live
-from .conftest import DaphneServer, cookie_header, free_port, login
+from .conftest import DaphneServer, cookie_header, login
 
 MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-TURNSERVER = Path("/usr/bin/turnserver")
 # A fake camera's first frame reaches the other page well within this, also through TURN.
 MEDIA_MS = 20_000
 
@@ -152,63 +151,8 @@ class RawParticipant:
         self._stack.close()
 
 
-class TurnServer:
-    """Debian's coturn on free ports of 127.0.0.1, with the REST API's shared secret: the
-    TURN credentials the app issues are the only ones it takes."""
-
-    def __init__(self, folder: Path, secret: str) -> None:
-        if not TURNSERVER.exists():
-            unavailable(f"coturn is not installed at {TURNSERVER} (apt-get install -y coturn)")
-        self.port = free_port()
-        low = 40000 + (self.port % 200) * 100  # a relay range of its own for each run
-        self.log_path = folder / "turnserver.log"
-        self.command = [
-            str(TURNSERVER),
-            "-n",  # no configuration file: everything is here
-            "--listening-ip=127.0.0.1",
-            "--relay-ip=127.0.0.1",
-            f"--listening-port={self.port}",
-            f"--min-port={low}",
-            f"--max-port={low + 99}",
-            "--use-auth-secret",
-            f"--static-auth-secret={secret}",
-            "--realm=chat.test",
-            "--no-tls",
-            "--no-dtls",
-            "--no-cli",
-            "--fingerprint",
-            # Both browsers are on this machine: their relayed addresses are loopback ones,
-            # which coturn refuses as peers unless told otherwise.
-            "--allow-loopback-peers",
-            f"--pidfile={folder / 'turnserver.pid'}",
-            f"--db={folder / 'turndb'}",
-            f"--log-file={self.log_path}",
-            "--simple-log",
-            "--verbose",
-        ]
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"turn:127.0.0.1:{self.port}?transport=udp"
-
-    def start(self) -> TurnServer:
-        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while "listener opened on" not in self.log() and "Total General servers" not in self.log():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"turnserver did not start:\n{self.log()[-3000:]}")
-            time.sleep(0.1)
-        return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+def start_turn(folder: Path, secret: str) -> TurnServer:
+    """Debian's coturn for a test (fails under CI, skips elsewhere, when it is not installed)."""
+    if not TURNSERVER.exists():
+        unavailable(f"coturn is not installed at {TURNSERVER} (apt-get install -y coturn)")
+    return TurnServer(folder, secret).start()

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from bench.turn import TurnServer
+
 from .browsing import LIVE_MS, Contexts, open_room
 from .calling import (
     MEDIA_MS,
     RawParticipant,
-    TurnServer,
     callers,
     expect_playing,
     first_frame_ms,
@@ -22,6 +23,7 @@ from .calling import (
     media_browser,
     open_call,
     signed_in,
+    start_turn,
     tile_of,
 )
 from .conftest import DaphneServer, create_rooms, manage
@@ -133,7 +135,7 @@ def test_a_seventh_person_is_refused_clearly(
 
 @pytest.fixture
 def turn(tmp_path: Path) -> Iterator[TurnServer]:
-    server = TurnServer(tmp_path, TURN_SECRET).start()
+    server = start_turn(tmp_path, TURN_SECRET)
     yield server
     server.stop()
 
