@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -93,11 +94,13 @@ def first_frames(server: ChatServer, trials: int, relay: bool, first_room: int) 
                 slug = f"call-{first_room + trial}"
                 pages = []
                 counts: dict[str, int] = {}
+                logs: list[str] = []
                 for user in USERS:
                     context = browser.new_context(base_url=server.base_url)
                     session = server.login(user, PASSWORD).split("=", 1)[1]
                     context.add_cookies([{"name": "sessionid", "value": session, "url": server.base_url}])
                     page = context.new_page()
+                    page.on("console", lambda message, u=user, seen=logs: seen.append(f"{u}: {message.text}"))
                     count_call_frames(page, counts)
                     page.goto(f"/rooms/{slug}/call{query}")
                     page.locator('[data-testid="connection-state"][data-state="live"]').wait_for()
@@ -105,7 +108,14 @@ def first_frames(server: ChatServer, trials: int, relay: bool, first_room: int) 
                 join(pages[0])
                 join(pages[1])
                 tile = pages[1].locator('[data-testid="call-tile"][data-self="false"][data-first-frame-ms]')
-                tile.wait_for(timeout=30_000)
+                try:
+                    tile.wait_for(timeout=30_000)
+                except Exception:
+                    print(f"trial {trial}: no remote frame; the pages' console: {logs}", file=sys.stderr)
+                    for page in pages:
+                        tiles = page.locator('[data-testid="call-tiles"]').inner_html()[:2000]
+                        print(f"tiles: {tiles}", file=sys.stderr)
+                    raise
                 times.append(int(tile.get_attribute("data-first-frame-ms") or 0))
                 pages[0].wait_for_timeout(2_000)  # the last candidates
                 setup_frames.append(sum(counts.values()))

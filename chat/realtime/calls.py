@@ -68,6 +68,12 @@ class RosterStore(Protocol):
     async def close(self) -> None: ...
 
 
+def next_version(version: int) -> int:
+    """The roster's next version: above the last, and never below the clock (in ms), so a
+    version stays above any a process has seen even after the stored counter expired."""
+    return max(version + 1, int(time.time() * 1000))
+
+
 def _changed(before: Entries, after: Entries) -> bool:
     return public_roster(before) != public_roster(after)
 
@@ -84,7 +90,7 @@ class LocalRosterStore:
         result = apply(after)
         changed = _changed(entries, after)
         if after != entries:
-            version += 1
+            version = next_version(version)
             if after:
                 self._rooms[room_id] = (version, after)
             else:
@@ -135,10 +141,10 @@ class RedisRosterStore:
                     if after:
                         pipe.hset(key, mapping={pid: json.dumps(entry) for pid, entry in after.items()})
                         pipe.pexpire(key, self.ttl_ms)
-                    pipe.incr(version_key)
-                    pipe.pexpire(version_key, self.ttl_ms)
-                    answers = await pipe.execute()
-                    return result, int(answers[-2]), after, _changed(entries, after)
+                    version = next_version(version)
+                    pipe.set(version_key, version, px=self.ttl_ms)
+                    await pipe.execute()
+                    return result, version, after, _changed(entries, after)
                 except WatchError:
                     continue
 
@@ -180,7 +186,8 @@ class CallRelay:
         self.watchers: dict[int, set[CallWatcher]] = {}
         self.participants: dict[str, CallWatcher] = {}  # local participant id -> its connection
         self.rosters: dict[int, tuple[int, str]] = {}  # room -> (version, frame) last passed on
-        self.relayed = 0  # addressed frames delivered here (the benchmark reads it)
+        self.relayed = 0  # addressed frames delivered here
+        self.dropped = 0  # addressed frames whose participant has no connection here (any more)
         # Messages are delivered one at a time, in the order they came: an offer before the
         # candidates that follow it. Bounded like the hub's channel (HUB_CHANNEL_CAPACITY).
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=settings.HUB_CHANNEL_CAPACITY)
@@ -286,9 +293,12 @@ class CallRelay:
 
     async def _deliver_relay(self, message: dict[str, Any]) -> None:
         watcher = self.participants.get(str(message.get("to")))
-        if watcher is not None:
-            self.relayed += 1
-            await watcher.write_call(dumps(message["frame"]))
+        if watcher is None:  # it left, or its connection dropped and has not come back yet
+            self.dropped += 1
+            logger.debug("call: no connection here for participant %s", message.get("to"))
+            return
+        self.relayed += 1
+        await watcher.write_call(dumps(message["frame"]))
 
     def _deliver_ended(self, message: dict[str, Any]) -> None:
         participant_id = str(message.get("to"))

@@ -156,7 +156,20 @@ class CallSession:
             entries[pid] = {"id": pid, "joined": joined, **entry}
             return pid, replaced
 
-        pid, replaced = await self.relay.change(self.room.pk, join)
+        # Reachable before the roster names it: the others may signal as soon as they see it.
+        # (Only the new random id: a `resume` id is this user's only if the change says so.)
+        registered = [fresh_id] if fresh_id not in self.relay.participants else []
+        for candidate in registered:
+            self.relay.participants[candidate] = self
+        try:
+            pid, replaced = await self.relay.change(self.room.pk, join)
+        except BaseException:
+            pid = ""
+            raise
+        finally:
+            for candidate in registered:
+                if candidate != pid:
+                    self.relay.participants.pop(candidate, None)
         if pid == "full":
             raise ChatError(
                 "call_full",
@@ -219,6 +232,8 @@ class CallSession:
         pid = self.require_participant()
         to, payload = clean_signal(frame)
         _, entries = await self.relay.store.read(self.room.pk)
+        if pid not in entries:  # removed or expired, and the notice is on its way
+            raise ChatError("not_in_call", "You are no longer in the call; join again.", status=409)
         target = entries.get(to)
         if target is None or to == pid:
             raise ChatError("peer_not_found", "No such participant in this call.", status=404)

@@ -71,8 +71,11 @@ def tile_of(page: Page, name: str) -> Locator:
     return tiles.filter(has=page.get_by_test_id("tile-name").get_by_text(name, exact=True))
 
 
-# Resolves once the video has shown five new frames: its size and how far its time moved.
-_PLAYING = """video => new Promise(resolve => {
+# Resolves once the video has shown five new frames: its size and how far its time moved
+# (rejects if they do not come within 10 s).
+_PLAYING = """video => new Promise((resolve, reject) => {
+  const stuck = () => `no frames: readyState ${video.readyState}, ${video.videoWidth} wide`;
+  setTimeout(() => reject(new Error(stuck())), 10000);
   const start = video.currentTime;
   let frames = 0;
   const step = () => {

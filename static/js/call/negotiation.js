@@ -25,6 +25,11 @@ export class PeerLink {
     this.ignoreOffer = false;
     this.closed = false;
     pc.onnegotiationneeded = () => this._offer();
+    // A path that stopped working (a network change, a NAT binding gone): gather again and
+    // renegotiate (restartIce makes negotiationneeded fire), on either side.
+    pc.oniceconnectionstatechange = () => {
+      if (pc.iceConnectionState === "failed" && !this.closed) pc.restartIce?.();
+    };
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate || !candidate.candidate) return; // the end of gathering needs no message
       this.send({
@@ -39,6 +44,19 @@ export class PeerLink {
   /** Add the local media: each track starts a negotiation (onnegotiationneeded). */
   addStream(stream) {
     for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
+  }
+
+  /**
+   * The side that offers: its media, and a receive-only line for each kind it does not send,
+   * so the first offer already carries audio and video whatever either side has (no second
+   * negotiation for the other side's camera when this one joined with a microphone only).
+   */
+  offerMedia(stream) {
+    const tracks = stream ? stream.getTracks() : [];
+    for (const track of tracks) this.pc.addTrack(track, stream);
+    for (const kind of ["audio", "video"]) {
+      if (!tracks.some((track) => track.kind === kind)) this.pc.addTransceiver(kind, { direction: "recvonly" });
+    }
   }
 
   async _offer() {
@@ -87,6 +105,7 @@ export class PeerLink {
     this.closed = true;
     this.pc.onnegotiationneeded = null;
     this.pc.onicecandidate = null;
+    this.pc.oniceconnectionstatechange = null;
     this.pc.close();
   }
 }

@@ -42,6 +42,17 @@ export class CallRoster {
     return [...this.participants.values()].filter((p) => p.id !== myId);
   }
 
+  /**
+   * Whether `otherId` joined before `myId` (the roster lists participants in the order they
+   * joined; someone not in it yet, like a page that just joined, counts as the latest).
+   */
+  joinedBefore(otherId, myId) {
+    const ids = [...this.participants.keys()];
+    const other = ids.indexOf(otherId);
+    const mine = ids.indexOf(myId);
+    return other !== -1 && (mine === -1 || other < mine);
+  }
+
   /** Whether someone not yet in the call would be refused (a call holds at most `max`). */
   isFullFor(myId, max) {
     return !this.participants.has(myId) && this.participants.size >= max;

@@ -171,13 +171,21 @@ export class CallSession {
     link.receive(frame);
   }
 
+  /**
+   * Offer to everyone who joined before us; those who join later offer to us (_onSignal makes
+   * their link when their offer comes). One side starts, so the first offers never collide:
+   * Chromium's ICE gathering could stall after the implicit rollback of a collision.
+   */
   _syncLinks() {
     for (const participant of this.roster.others(this.myId)) {
-      if (!this.links.has(participant.id) && !this.formerIds.has(participant.id)) this._link(participant.id);
+      const id = participant.id;
+      if (this.links.has(id) || this.formerIds.has(id) || !this.roster.joinedBefore(id, this.myId)) continue;
+      this._link(id, { offering: true });
     }
   }
 
-  _link(id) {
+  /** A peer connection to `id`: this side makes the first offer (`offering`), or answers. */
+  _link(id, { offering = false } = {}) {
     const config = { iceServers: this.iceServers };
     if (this.relayOnly) config.iceTransportPolicy = "relay";
     const pc = this.createPeerConnection(config);
@@ -195,7 +203,8 @@ export class CallSession {
       const stream = streams?.[0] ?? new MediaStream([track]);
       this.view.attach(id, stream, this.joinStartedAt);
     };
-    if (this.stream) link.addStream(this.stream);
+    if (offering) link.offerMedia(this.stream);
+    else if (this.stream) link.addStream(this.stream);
     return link;
   }
 

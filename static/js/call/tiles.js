@@ -52,7 +52,9 @@ export class CallTiles {
   attach(id, stream, startedAt) {
     const tile = this.tiles.get(id);
     if (!tile) return;
-    if (tile.video.srcObject !== stream) tile.video.srcObject = stream;
+    // Assigned again for every new track: a track added to the stream after it started
+    // playing (video negotiated after audio) is not always shown until the element reloads.
+    tile.video.srcObject = stream;
     tile.video.play?.().catch(() => {}); // autoplay rules: a muted or user-started page plays
     if (startedAt !== null && typeof tile.video.requestVideoFrameCallback === "function") {
       tile.video.requestVideoFrameCallback(() => {

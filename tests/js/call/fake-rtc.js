@@ -26,8 +26,15 @@ export class FakePeerConnection {
     this._negotiationQueued = true;
     setTimeout(() => {
       this._negotiationQueued = false;
-      this.onnegotiationneeded?.();
+      // As browsers do: only when stable, and not for tracks an answer already carries.
+      if (this.signalingState === "stable" && !this.remoteDescription) this.onnegotiationneeded?.();
     }, 0);
+  }
+
+  addTransceiver(kind, init) {
+    this.transceivers = [...(this.transceivers ?? []), { kind, direction: init?.direction }];
+    this.addTrack({ kind, receiveOnly: true });
+    this.tracks.pop();
   }
 
   async setLocalDescription() {

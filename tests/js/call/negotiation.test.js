@@ -93,3 +93,15 @@ test("a closed link takes no more signals", async () => {
   await links.b.receive({ kind: "offer", sdp: "late" });
   assert.equal(links.b.pc.remoteDescription, null);
 });
+
+test("a failed ICE connection is restarted", () => {
+  const { links } = pair();
+  let restarts = 0;
+  links.a.pc.restartIce = () => (restarts += 1);
+  links.a.pc.iceConnectionState = "checking";
+  links.a.pc.oniceconnectionstatechange();
+  assert.equal(restarts, 0);
+  links.a.pc.iceConnectionState = "failed";
+  links.a.pc.oniceconnectionstatechange();
+  assert.equal(restarts, 1);
+});

@@ -38,3 +38,12 @@ test("a full call is full for a newcomer, not for someone already in it", () => 
   assert.equal(roster.isFullFor("p3", 6), false);
   assert.equal(roster.isFullFor(null, 7), false);
 });
+
+test("the roster's order says who joined first", () => {
+  const roster = new CallRoster();
+  roster.apply({ version: 1, participants: [ann, bob] });
+  assert.equal(roster.joinedBefore("a1", "b2"), true);
+  assert.equal(roster.joinedBefore("b2", "a1"), false);
+  assert.equal(roster.joinedBefore("a1", "new"), true); // a page not yet listed is the latest
+  assert.equal(roster.joinedBefore("gone", "a1"), false);
+});

@@ -107,7 +107,7 @@ test("relay only sets the ICE transport policy", async (t) => {
   const { client, session, made } = setUp(t);
   session.relayOnly = true;
   await session.join({ audio: true, video: true });
-  client.emit("call", { type: "call.roster", version: 1, participants: [person("m1", "ann"), person("a0", "bob")] });
+  client.emit("call", { type: "call.roster", version: 1, participants: [person("a0", "bob"), person("m1", "ann")] });
   assert.equal(made[0].config.iceTransportPolicy, "relay");
 });
 
@@ -133,11 +133,11 @@ test("the server's refusal is shown and the camera released", async (t) => {
 test("who leaves the roster loses their tile and peer connection; mute changes reach the tiles", async (t) => {
   const { client, view, session, made } = setUp(t);
   await session.join({ audio: true, video: true });
-  client.emit("call", { type: "call.roster", version: 2, participants: [person("m1", "ann"), person("z9", "bob")] });
+  client.emit("call", { type: "call.roster", version: 2, participants: [person("z9", "bob"), person("m1", "ann")] });
   client.emit("call", {
     type: "call.roster",
     version: 3,
-    participants: [person("m1", "ann"), { ...person("z9", "bob"), audio_muted: true }],
+    participants: [{ ...person("z9", "bob"), audio_muted: true }, person("m1", "ann")],
   });
   assert.equal(view.tiles.get("z9").participant.audio_muted, true);
   client.emit("call", { type: "call.roster", version: 4, participants: [person("m1", "ann")] });
@@ -167,7 +167,7 @@ test("an offer from someone not yet in the roster still gets a peer connection a
 test("a dropped WebSocket: the new hello rejoins with resume and keeps the peer connections", async (t) => {
   const { client, session, made } = setUp(t);
   await session.join({ audio: true, video: true });
-  client.emit("call", { type: "call.roster", version: 2, participants: [person("m1", "ann"), person("z9", "bob")] });
+  client.emit("call", { type: "call.roster", version: 2, participants: [person("z9", "bob"), person("m1", "ann")] });
   client.emit("hello", {});
   await settle();
   assert.deepEqual(client.sent.filter((frame) => frame.type === "call.join").at(-1).resume, "m1");
@@ -179,7 +179,7 @@ test("a lost place (a new id on rejoin) rebuilds the peer connections under the 
   let joins = 0;
   const { client, session, made } = setUp(t, { "call.join": () => ({ id: joins++ === 0 ? "m1" : "m2" }) });
   await session.join({ audio: true, video: true });
-  client.emit("call", { type: "call.roster", version: 2, participants: [person("m1", "ann"), person("z9", "bob")] });
+  client.emit("call", { type: "call.roster", version: 2, participants: [person("z9", "bob"), person("m1", "ann")] });
   client.emit("hello", {});
   await settle();
   assert.equal(session.myId, "m2");
@@ -190,7 +190,7 @@ test("a lost place (a new id on rejoin) rebuilds the peer connections under the 
 test("removed by a moderator: the call ends on this page and says why", async (t) => {
   const { client, view, session, made } = setUp(t);
   await session.join({ audio: true, video: true });
-  client.emit("call", { type: "call.roster", version: 2, participants: [person("m1", "ann"), person("z9", "bob")] });
+  client.emit("call", { type: "call.roster", version: 2, participants: [person("z9", "bob"), person("m1", "ann")] });
   const stream = session.stream;
   client.emit("call", { type: "call.ended", reason: "removed" });
   assert.equal(session.state, CallState.IDLE);
@@ -207,4 +207,53 @@ test("a heartbeat answered not_in_call rejoins", async (t) => {
   await session._beat();
   await settle();
   assert.equal(client.sent.filter((frame) => frame.type === "call.join").length, 2);
+});
+
+test("who joined before us gets our offer; who joins after us offers to us, and we answer", async (t) => {
+  const { client, session, made } = setUp(t);
+  client.emit("call", { type: "call.roster", version: 1, participants: [person("a0", "bob")] });
+  await session.join({ audio: true, video: true });
+  client.emit("call", {
+    type: "call.roster",
+    version: 2,
+    participants: [person("a0", "bob"), person("m1", "ann"), person("z9", "cid")],
+  });
+  await settle();
+  assert.equal(made.length, 1); // to bob only: cid joined after us
+  assert.deepEqual(
+    client.sent.filter((frame) => frame.kind === "offer").map((frame) => frame.to),
+    ["a0"],
+  );
+  client.emit("call", { type: "call.signal", from: "z9", kind: "offer", sdp: "offer from cid" });
+  await settle();
+  assert.equal(made.length, 2);
+  assert.equal(made[1].tracks.length, 2); // our media goes back in the answer
+  assert.ok(client.sent.some((frame) => frame.kind === "answer" && frame.to === "z9"));
+  assert.equal(client.sent.filter((frame) => frame.kind === "offer" && frame.to === "z9").length, 0);
+});
+
+test("a page with neither camera nor microphone still asks for the others' media", async (t) => {
+  const { client, session, made } = setUp(t);
+  client.emit("call", { type: "call.roster", version: 1, participants: [person("a0", "bob")] });
+  await session.join({ audio: false, video: false });
+  await settle();
+  assert.deepEqual(
+    made[0].transceivers.map((transceiver) => [transceiver.kind, transceiver.direction]),
+    [
+      ["audio", "recvonly"],
+      ["video", "recvonly"],
+    ],
+  );
+  assert.ok(client.sent.some((frame) => frame.kind === "offer" && frame.to === "a0"));
+});
+
+test("an offer from a page with a microphone only still asks for the other's camera", async (t) => {
+  const { client, session, made } = setUp(t);
+  client.emit("call", { type: "call.roster", version: 1, participants: [person("a0", "bob")] });
+  await session.join({ audio: true, video: false });
+  assert.deepEqual(
+    made[0].tracks.map((track) => track.kind),
+    ["audio"],
+  );
+  assert.deepEqual(made[0].transceivers, [{ kind: "video", direction: "recvonly" }]);
 });
