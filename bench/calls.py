@@ -247,9 +247,10 @@ def main() -> None:
                 print(json.dumps({"relay_load": {"layer": layer, **load}}))
             finally:
                 server.stop()
-            problems = server.log_problems()
-            if problems:
-                print(json.dumps({"server_log_problems": problems[:20]}))
+            text = server.log.read_text(errors="replace")
+            if "Traceback" in text:  # reported whole: the log goes with the temporary folder
+                start = text.index("Traceback")
+                print(json.dumps({"server_traceback": text[start : start + 3000]}))
 
 
 if __name__ == "__main__":
