@@ -38,7 +38,10 @@ TURN_SECRET = "a-long-random-secret-shared-with-coturn"
 @pytest.fixture(scope="module")
 def rooms(e2e_env: dict[str, str]) -> dict[str, str]:
     slugs = {"call": "call-room", "banned": "call-banned", "full": "call-full", "turn": "call-turn"}
-    create_rooms(e2e_env, {slug: ["--title", slug] for slug in slugs.values()})
+    slugs["owned"] = "call-owned"
+    rooms = {slug: ["--title", slug] for slug in slugs.values()}
+    rooms["call-owned"] += ["--owner", "alice"]
+    create_rooms(e2e_env, rooms)
     script = (
         "from django.contrib.auth import get_user_model\n"
         "from chat.models import Room, Sanction\n"
@@ -112,6 +115,22 @@ def test_a_banned_user_is_refused(callers: Contexts, server: DaphneServer, rooms
     expect(carol.get_by_test_id("call-tile")).to_have_count(0)
     expect(carol.get_by_test_id("leave-call")).to_be_hidden()
     expect(alice.locator('[data-testid="call-tile"][data-self="false"]')).to_have_count(0)
+
+
+def test_the_owner_removes_a_participant(
+    callers: Contexts, server: DaphneServer, rooms: dict[str, str]
+) -> None:
+    slug = rooms["owned"]
+    alice = open_call(signed_in(callers, server, "alice"), slug)  # the room's owner
+    bob = open_call(signed_in(callers, server, "bob"), slug)
+    join(alice)
+    join(bob)
+    expect(tile_of(bob, "alice").get_by_test_id("remove-participant")).to_have_count(0)  # not his to do
+    tile_of(alice, "bob").get_by_test_id("remove-participant").click()
+    removed = "A moderator removed you from the call."
+    expect(bob.get_by_test_id("call-status")).to_have_text(removed, timeout=LIVE_MS)
+    expect(bob.get_by_test_id("call-tile")).to_have_count(0)
+    expect(tile_of(alice, "bob")).to_have_count(0, timeout=LIVE_MS)
 
 
 def test_a_seventh_person_is_refused_clearly(

@@ -117,6 +117,15 @@ export class CallSession {
     }
   }
 
+  /** A moderator ends someone else's part in the call (the server checks the role). */
+  async remove(id) {
+    try {
+      await this.client.sendFrame({ type: "call.remove", participant: id });
+    } catch (error) {
+      this.view.status(error?.message || String(error));
+    }
+  }
+
   onFrame(frame) {
     switch (frame.type) {
       case "call.roster":

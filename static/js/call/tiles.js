@@ -4,10 +4,12 @@
 // (data-first-frame-ms), which the page's tests and the benchmark read.
 
 export class CallTiles {
-  constructor(list, statusLine, countBadge = null) {
+  /** `onRemove(id)`: a moderator's page gets a "Remove" button on the others' tiles. */
+  constructor(list, statusLine, { countBadge = null, onRemove = null } = {}) {
     this.list = list;
     this.statusLine = statusLine;
     this.countBadge = countBadge;
+    this.onRemove = onRemove;
     this.tiles = new Map(); // participant id -> {item, video, name, state}
   }
 
@@ -31,6 +33,15 @@ export class CallTiles {
       state.className = "call-mute-state";
       state.dataset.testid = "tile-state";
       item.append(video, name, state);
+      if (this.onRemove && !isSelf) {
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "call-remove";
+        remove.dataset.testid = "remove-participant";
+        remove.textContent = "Remove from the call";
+        remove.addEventListener("click", () => this.onRemove(participant.id));
+        item.append(remove);
+      }
       this.list.append(item);
       tile = { item, video, name, state };
       this.tiles.set(participant.id, tile);

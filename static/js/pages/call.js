@@ -17,7 +17,10 @@ const messages = new MessageList(part("messages"), part("scroll"), {
   meId: Number(root.dataset.meId),
   empty: part("empty"),
 });
-const tiles = new CallTiles(part("tiles"), part("status"));
+let session = null;
+const tiles = new CallTiles(part("tiles"), part("status"), {
+  onRemove: root.dataset.canModerate ? (id) => session?.remove(id) : null,
+});
 
 const live = new LiveRoom({
   slug,
@@ -64,7 +67,7 @@ function toggle(button, kind, onText, offText) {
 }
 
 const client = await live.start();
-const session = new CallSession({
+session = new CallSession({
   client,
   view: tiles,
   iceUrl: root.dataset.iceUrl,

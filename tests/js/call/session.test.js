@@ -257,3 +257,13 @@ test("an offer from a page with a microphone only still asks for the other's cam
   );
   assert.deepEqual(made[0].transceivers, [{ kind: "video", direction: "recvonly" }]);
 });
+
+test("a moderator's remove goes to the server, and a refusal is shown", async (t) => {
+  const refusal = Object.assign(new Error("Only the room's moderators may remove someone from the call."), {
+    code: "forbidden",
+  });
+  const { client, view, session } = setUp(t, { "call.remove": refusal });
+  await session.remove("z9");
+  assert.deepEqual(client.sent.at(-1), { type: "call.remove", participant: "z9" });
+  assert.match(view.lines.at(-1), /Only the room's moderators/);
+});
