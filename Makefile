@@ -9,7 +9,7 @@ PORT ?= 8000
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/chat
 POSTGRES_SUITES = tests/chat tests/danmaku tests/webhooks tests/test_deploy_settings.py tests/e2e/test_multiprocess.py tests/e2e/test_faults.py
 
-.PHONY: run test jstest lint browser nginx pushpin icu bench clean
+.PHONY: run test jstest lint browser nginx pushpin coturn icu bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ pushpin:
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends pushpin; }
 
+# The call tests relay media through Debian's coturn (started by the test on free ports).
+coturn:
+	@test -x /usr/bin/turnserver || { \
+		echo "Installing Debian's coturn for the call tests"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends coturn; }
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -68,7 +75,7 @@ lint: $(VENV)/.dev
 # themselves, one at a time. Each run lists its slowest tests: where the time goes.
 PARALLEL = -n auto --maxprocesses 4 --dist loadfile --durations=15
 
-test: $(VENV)/.dev browser nginx pushpin lint jstest
+test: $(VENV)/.dev browser nginx pushpin coturn lint jstest
 	$(BIN)/pytest $(PARALLEL) -m "not alone"
 	$(BIN)/pytest -m alone --durations=10
 	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest $(PARALLEL) -m "not alone" $(POSTGRES_SUITES)

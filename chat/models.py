@@ -55,6 +55,14 @@ class Review(models.TextChoices):
     NEW_ACCOUNTS = "new_accounts", "Messages from new accounts"
 
 
+class CallAccess(models.TextChoices):
+    """Who may join the room's call (chat/domain/calls.py); moderators always may."""
+
+    SIGNED_IN = "signed_in", "Everyone signed in"
+    MEMBERS = "members", "The room's members"
+    INVITED = "invited", "Moderators and the accounts the owner invites"
+
+
 def new_log_epoch() -> str:
     """A room log's epoch: 8 random hex digits, never reused in practice."""
     return secrets.token_hex(4)
@@ -102,6 +110,8 @@ class Room(models.Model):
     # The origin (https://video.example) of the owner's page that embeds this room's player:
     # it may read the room cross-origin, and post with a token, as CORS_ALLOWED_ORIGINS may.
     embed_origin = models.CharField(max_length=200, blank=True, db_index=True)
+    # Who may join the room's voice/video call (docs/PROTOCOL.md "Calls").
+    call_access = models.CharField(max_length=16, choices=CallAccess.choices, default=CallAccess.SIGNED_IN)
     # The seq of the newest event; bumped under a row lock in the inserting transaction.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     # Which log the seqs count in: a client's cursor is valid only with the epoch it came with.
@@ -214,6 +224,21 @@ class RoomRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role} of {self.room_id}"
+
+
+class CallInvite(models.Model):
+    """An account the owner invites to the room's call (when `call_access` is `invited`).
+    Not a role: an invited guest of a private room's call does not read the room for it."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="call_invites")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="call_invite_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} invited to the call of {self.room_id}"
 
 
 class Sanction(models.Model):

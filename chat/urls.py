@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from chat.web import account, api, health, moderation, pages
+from chat.web import account, api, calls, health, moderation, pages
 
 moderation_urls = [
     path("delete", moderation.delete, name="mod_delete"),
@@ -45,6 +45,9 @@ urlpatterns = [
     path("rooms/<slug:slug>/report", api.report_view, name="room_report"),
     path("rooms/<slug:slug>/state", api.room_state_view, name="room_state"),
     path("rooms/<slug:slug>/tickets", api.ticket_view, name="room_tickets"),
+    path("rooms/<slug:slug>/call", calls.call_page, name="call"),
+    path("rooms/<slug:slug>/call/ice", calls.ice_view, name="call_ice"),
+    path("rooms/<slug:slug>/call/settings", calls.settings_view, name="call_settings"),
     path("rooms/<slug:slug>/moderate", moderation.moderate_page, name="moderate"),
     path("rooms/<slug:slug>/mod/", include(moderation_urls)),
 ]

@@ -344,6 +344,17 @@ CHAT_HEADER_TIMEOUT = env_int("CHAT_HEADER_TIMEOUT", 10)
 CHAT_BODY_TIMEOUT = env_int("CHAT_BODY_TIMEOUT", 20)
 CHAT_BODY_MIN_RATE = env_int("CHAT_BODY_MIN_RATE", 500)
 
+# Calls (docs/PROTOCOL.md "Calls", docs/OPERATIONS.md "TURN"). A participant heartbeats every
+# 10 s; one silent this many seconds has left (a closed laptop, a process that died).
+CHAT_CALL_TIMEOUT = env_int("CHAT_CALL_TIMEOUT", 30)
+# STUN and TURN servers handed to the call page: comma-separated URLs such as
+# stun:turn.example.org:3478 and turn:turn.example.org:3478?transport=udp. TURN needs the
+# secret coturn is started with (static-auth-secret); its credentials live CHAT_TURN_TTL s.
+CHAT_STUN_URLS = env_list("CHAT_STUN_URLS", [])
+CHAT_TURN_URLS = env_list("CHAT_TURN_URLS", [])
+CHAT_TURN_SECRET = os.environ.get("CHAT_TURN_SECRET", "")
+CHAT_TURN_TTL = env_int("CHAT_TURN_TTL", 3600)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -31,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from chat.domain.eventlog import log_position, log_positions, renew_log_epoch
 
+from .calls import CallRelay
 from .feed import RoomFeed, Subscriber, log_reset, probe
 from .groups import notice_group_name, room_group_name
 from .notices import NOTICE_MESSAGE
@@ -73,6 +74,7 @@ class Hub:
         self._started: asyncio.Future[None] | None = None
         # Called with the topic of every notice (notices.py) that reaches this process.
         self.notice_listeners: set[Callable[[str], None]] = set()
+        self.calls = CallRelay(self)  # rooms' calls: roster and addressed frames (calls.py)
 
     async def start(self) -> None:
         if self._started is None:
@@ -88,6 +90,8 @@ class Hub:
                 asyncio.create_task(self._presence_loop(), name="hub-presence"),
                 asyncio.create_task(self._maintenance_loop(), name="hub-maintenance"),
                 asyncio.create_task(self._join_notices(), name="hub-notices"),
+                asyncio.create_task(self.calls.deliver_loop(), name="hub-call-delivery"),
+                asyncio.create_task(self.calls.sweep_loop(), name="hub-call-sweep"),
             ]
             if settings.GRIP_STATS:  # viewers held by Pushpin count in presence too
                 from .pushpin_stats import count_pushpin_viewers
@@ -108,6 +112,7 @@ class Hub:
             self._close_if_idle(feed)
         await asyncio.gather(*self._tasks, *self._closing.values(), return_exceptions=True)
         await self.presence_store.close()
+        await self.calls.store.close()
         self._tasks = []
         self._started = None
 
@@ -258,6 +263,9 @@ class Hub:
                     listener(str(message.get("topic", "")))
                 except Exception:
                     logger.exception("hub: a notice listener failed")
+            return
+        if str(message.get("type", "")).startswith("call."):
+            self.calls.dispatch(message)
             return
         feed = self.feeds.get(message.get("room_id", -1))
         if feed is None:

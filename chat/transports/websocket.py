@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from enum import IntEnum
 from typing import Any
 
@@ -30,6 +30,7 @@ from chat.realtime.batch import Batch
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
 
+from .calls import CALL_FRAME_TYPES, CallSession
 from .direct import DirectWriter
 from .http import admit_reader, load_room, scope_presence, still_readable
 from .token_watch import watch_token
@@ -88,6 +89,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.writes: set[asyncio.Task[None]] | None = None
         self.direct_writer: DirectWriter | None = None
         self.unwatch_token: Callable[[], None] | None = None
+        self.call: CallSession | None = None  # the room's call, as this connection sees it
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         """Channels' consumer loop without its task and `asyncio.wait` around every receive
@@ -149,6 +151,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.unwatch_token = watch_token(self.scope.get("api_token"), self.token_ended)
         try:
             await self.start_stream(room, after, epoch)
+            self.call = CallSession(self, room)
+            await self.call.open()
         except Disconnected:
             # The client left while the stream was being set up: nothing went wrong here.
             self.release()
@@ -184,6 +188,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.subscription.start(cursor)
 
     def release(self) -> None:
+        if self.call is not None:
+            self.call.close()
+            self.call = None
         if self.unwatch_token is not None:
             self.unwatch_token()
             self.unwatch_token = None
@@ -214,10 +221,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             elif frame.get("type") in writer_types():
                 await self.check_token()
                 await self.start_write(frame, nonce)
+            elif frame.get("type") in CALL_FRAME_TYPES and self.call is not None:
+                await self.check_token()
+                await self.call.receive(frame, nonce)
             else:
-                raise ChatError(
-                    "unknown_type", f"type must be one of: {', '.join([*writer_types(), 'ping'])}."
-                )
+                known = ", ".join([*writer_types(), "ping", *CALL_FRAME_TYPES])
+                raise ChatError("unknown_type", f"type must be one of: {known}.")
         except ChatError as error:
             await self.send_error(error, nonce)
 
@@ -285,7 +294,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def token_ended(self, refusal: ChatError) -> None:
         """The token this connection opened with was revoked or expired (token_watch.py)."""
         self.unwatch_token = None
-        task = asyncio.create_task(self.end_for_token(refusal))
+        self.spawn(self.end_for_token(refusal))
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` in its own task, kept referenced until done."""
+        task = asyncio.create_task(work)
         if self.access_checks is None:
             self.access_checks = set()
         self.access_checks.add(task)

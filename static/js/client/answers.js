@@ -19,7 +19,7 @@ export function sendResult(ack) {
   if (ack.held) return { seq: null, id: null, held: true, held_id: ack.held_id ?? null, message: ack.message };
   // Shown to its author only (docs/PROTOCOL.md "Hidden users"): not in the log, no seq.
   if (ack.private) return { seq: null, id: null, private: true, held_id: ack.held_id ?? null };
-  return { seq: ack.seq, id: ack.id };
+  return { seq: ack.seq, id: ack.id }; // a call.join's ack: no seq, the participant id
 }
 
 /** The RoomError of an error frame; its other fields (retry_after, limit, until) come along. */

@@ -13,6 +13,7 @@
 //   presence  {count, guests, users: [{id, name}]}
 //   reset     {last_seq, reason}  discard what you show and reload the latest history
 //   notice    an error frame that answers no send of ours {code, message}
+//   call      a frame of the room's call (call.roster, call.signal, call.ended)
 
 import { PendingSends, RoomError, sendError } from "./answers.js";
 import { Backoff } from "./backoff.js";
@@ -324,6 +325,8 @@ export class RoomClient extends EventTarget {
         if (!this._sends.answer(frame)) this._emit("notice", sendError(frame));
         return undefined;
       default:
+        // The room's call (docs/PROTOCOL.md "Calls"): call.roster, call.signal, call.ended.
+        if (typeof frame.type === "string" && frame.type.startsWith("call.")) this._emit("call", frame);
         return undefined; // pong, and frame types added later
     }
   }

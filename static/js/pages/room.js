@@ -4,6 +4,7 @@
 // countdown), slow mode and the posting mode, their messages held for review, and the lines
 // deleted messages and clears leave (docs/PROTOCOL.md "Moderation you can see").
 
+import { CallRoster } from "../call/roster.js";
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
 import { PinnedMessage } from "../ui/pinned.js";
@@ -50,7 +51,7 @@ const notice = new RoomNotice(new RoomRules({ meId, ...standing }), {
 notice.render();
 const pinned = new PinnedMessage(part("pinned"));
 
-new LiveRoom({
+const client = await new LiveRoom({
   slug,
   historyUrl: root.dataset.historyUrl || `/rooms/${encodeURIComponent(slug)}/history`,
   list: messages,
@@ -77,3 +78,12 @@ new LiveRoom({
   onLatest: (page) => pinned.show(page.pinned ?? null),
   onPresence: (counts) => renderPresence(presence, counts),
 }).start();
+
+// How many are in the room's call, beside the link to it (over WebSocket only).
+const callCount = part("call-count");
+const roster = new CallRoster();
+client.on("call", (frame) => {
+  if (frame.type !== "call.roster" || roster.apply(frame) === null) return;
+  callCount.hidden = roster.size === 0;
+  callCount.textContent = ` (${roster.size} in the call)`;
+});
