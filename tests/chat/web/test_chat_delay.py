@@ -61,12 +61,12 @@ async def test_a_delayed_message_reaches_no_transport_until_its_time_then_every_
     hub: Hub, owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, carol: AbstractBaseUser
 ) -> None:
     mod = await database_sync_to_async(as_user)(alice)
+    bob_ws = await connect("/ws/rooms/lobby/", bob)  # connected before the delay is turned on
+    await bob_ws.next_frame("hello")
     start = (await database_sync_to_async(api)(mod, "settings", {"chat_delay_seconds": 30}))["seq"]
     watcher = await connect(f"/ws/rooms/lobby/?after={start}", carol)
     await watcher.next_frame("hello")
     sse = await SseStream(f"/rooms/lobby/events?after={start}").open()
-    bob_ws = await connect("/ws/rooms/lobby/", bob)
-    await bob_ws.next_frame("hello")
     ack = await bob_ws.send({"type": "message", "text": "hello after a while", "nonce": 7})
     assert ack == {
         **ack,
