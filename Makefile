@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make test` runs these a second time on this PostgreSQL server: every unit test, and the
 # end-to-end runs of several daphne processes on Redis and of the faults (the production setup).
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/chat
-POSTGRES_SUITES = tests/chat tests/danmaku tests/webhooks tests/test_deploy_settings.py tests/e2e/test_multiprocess.py tests/e2e/test_faults.py
+POSTGRES_SUITES = tests/chat tests/danmaku tests/webhooks tests/test_deploy_settings.py tests/e2e/test_multiprocess.py tests/e2e/test_faults.py tests/e2e/test_chat_delay_processes.py
 
 .PHONY: run test jstest lint browser nginx pushpin coturn icu bench clean
 

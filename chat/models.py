@@ -92,6 +92,9 @@ class Room(models.Model):
     # (case and spaces aside) is refused; moderators exempt.
     unique_chat = models.BooleanField(default=False)
     unique_chat_seconds = models.PositiveIntegerField(default=30)
+    # Chat delay: a non-moderator's message enters the log this many seconds after it is posted,
+    # unless a moderator removes it first (chat/domain/moderation/delay.py). 0: off.
+    chat_delay_seconds = models.PositiveIntegerField(default=0, help_text="0: off")
     removed_display = models.CharField(
         max_length=12, choices=RemovedDisplay.choices, default=RemovedDisplay.PLACEHOLDER
     )
@@ -277,6 +280,7 @@ class HeldMessage(models.Model):
         REVIEW_ALL = "review_all"
         NEW_ACCOUNT = "new_account"
         HIDDEN_USER = "hidden_user"
+        DELAYED = "delayed"
 
     class Decision(models.TextChoices):
         PENDING = "pending"
@@ -297,9 +301,20 @@ class HeldMessage(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     event = models.ForeignKey(RoomEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A delayed message (chat delay): when it is published unless a moderator removed it.
+    release_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["room", "decision", "id"], name="held_queue")]
+        indexes = [
+            models.Index(fields=["room", "decision", "id"], name="held_queue"),
+            # The release loop's one query: pending delayed messages by release time. Partial,
+            # so it stays as small as the messages waiting right now.
+            models.Index(
+                fields=["release_at"],
+                name="held_release_due",
+                condition=models.Q(decision="pending", release_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"held {self.kind} {self.pk} in {self.room_id}"

@@ -187,9 +187,11 @@ def _command_line() -> Any:
             self._ports.append(port)
             super().listen_success(port)
             if len(self._ports) == 1:
+                from chat.domain.moderation import delay
                 from webhooks.runner import start_with_server
 
                 start_with_server()  # webhook deliveries: no extra command (docs/OPERATIONS.md)
+                delay.start_with_server()  # chat delay: releases delayed messages on time
 
         def kill_all_applications(self) -> Any:
             """Twisted's last step before it closes the connections on SIGTERM (daphne's own
@@ -212,6 +214,9 @@ def _command_line() -> Any:
             from webhooks.runner import stop as stop_webhooks
 
             stop_webhooks()  # an attempt in flight is claimed; another process sends it after the lease
+            from chat.domain.moderation import delay
+
+            delay.stop()  # a message left waiting is released by another process's sweep, or after a restart
 
             try:
                 async with asyncio.timeout(SHUTDOWN_LEAVE_SECS):

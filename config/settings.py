@@ -328,6 +328,12 @@ CHAT_LOGIN_FAILURE_RATE = os.environ.get("CHAT_LOGIN_FAILURE_RATE", "5/300")
 CHAT_LOGIN_FAILURE_RATE_IP = os.environ.get("CHAT_LOGIN_FAILURE_RATE_IP", "20/600")
 # The same text from the same user in the same room within this many seconds is refused.
 CHAT_DUPLICATE_SECONDS = env_int("CHAT_DUPLICATE_SECONDS", 30)
+# Chat delay (a room setting): messages waiting for their release time, at most, per user and
+# room and per room (refused with 429 `too_many_pending`); and seconds between the release
+# loop's sweeps for messages another process (or one that died) was to release.
+CHAT_DELAY_PENDING_PER_USER = env_int("CHAT_DELAY_PENDING_PER_USER", 10)
+CHAT_DELAY_PENDING_PER_ROOM = env_int("CHAT_DELAY_PENDING_PER_ROOM", 1000)
+CHAT_DELAY_SWEEP_SECONDS = env_int("CHAT_DELAY_SWEEP_SECONDS", 2)
 # Held connections (WebSocket, SSE and long-poll together) open at once, per client address
 # (across processes on Redis; refused with 429) and per process (refused with 503, well below
 # the descriptor limit so the process keeps the files it needs to answer). Viewers behind one

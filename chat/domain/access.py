@@ -141,6 +141,7 @@ _STANDING_FIELDS = (
     "review_account_age_hours",
     "unique_chat",
     "unique_chat_seconds",
+    "chat_delay_seconds",
     "owner_id",
 )
 

@@ -10,7 +10,8 @@ Every writer goes through the same gates, in this order:
 3. how often (`check_flood`): per-user and per-IP rates, the same text again within
    `CHAT_DUPLICATE_SECONDS`, the room's slow mode (moderators exempt);
 4. whether a moderator must see it first (`hold_reason`): blocked words (refused or held),
-   review of everyone or of new accounts. A held message is acked with `held: true`.
+   review of everyone or of new accounts, or the room's chat delay (held until its
+   `release_at`, moderation/delay.py). A held message is acked with `held: true`.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ from chat.types import AnyUser
 from .access import Standing, check_may_post
 from .batching import on_rollback
 from .eventlog import append_event
+from .moderation.delay import check_delay_room, notify_release, release_time
 from .moderation.review import hold_reason
 from .stats import count_minute
 from .text import clean_text
+from .wire import format_ts
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,19 @@ class Posted:
                 "id": None,
                 "held_id": self.held.pk,
                 "private": True,
+            }
+        if self.held.release_at is not None:
+            # Chat delay: it appears at `release_at` unless a moderator removes it first.
+            return {
+                "type": "ack",
+                "nonce": nonce,
+                "seq": None,
+                "id": None,
+                "held": True,
+                "held_id": self.held.pk,
+                "delayed": True,
+                "release_at": format_ts(self.held.release_at),
+                "message": "This room shows messages after a short delay.",
             }
         return {
             "type": "ack",
@@ -169,9 +185,22 @@ def publish_content(
         reason = hold_reason(standing, user, text)
         if reason is not None:
             assert isinstance(user, User)
+            release_at = None
+            if reason == HeldMessage.Reason.DELAYED:
+                check_delay_room(room, user.pk)
+                release_at = release_time(room)
             held = HeldMessage.objects.create(
-                room=room, user=user, kind=kind, text=text, data=data or {}, video_ms=video_ms, reason=reason
+                room=room,
+                user=user,
+                kind=kind,
+                text=text,
+                data=data or {},
+                video_ms=video_ms,
+                reason=reason,
+                release_at=release_at,
             )
+            if release_at is not None:
+                transaction.on_commit(functools.partial(notify_release, release_at))
             posted = Posted(held=held)
         else:
             posted = Posted(

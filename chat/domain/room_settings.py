@@ -17,6 +17,7 @@ from .eventlog import append_event
 
 SLOW_MODE_MAX_SECONDS = 3600
 UNIQUE_CHAT_MAX_SECONDS = 3600
+CHAT_DELAY_MAX_SECONDS = 60  # a delay longer than a minute is a review queue (moderation/delay.py)
 REVIEW_AGE_MAX_HOURS = 24 * 365
 
 PUBLIC_SETTINGS = (
@@ -26,6 +27,7 @@ PUBLIC_SETTINGS = (
     "removed_display",
     "unique_chat",
     "unique_chat_seconds",
+    "chat_delay_seconds",
 )
 ALL_SETTINGS = (
     *PUBLIC_SETTINGS,
@@ -74,6 +76,8 @@ def clean_settings(changes: dict[str, Any]) -> dict[str, Any]:
             cleaned[name] = _choice_setting(value, name, list(RemovedDisplay.values))
         elif name == "review":
             cleaned[name] = _choice_setting(value, name, list(Review.values))
+        elif name == "chat_delay_seconds":
+            cleaned[name] = _int_setting(value, name, CHAT_DELAY_MAX_SECONDS)
         elif name == "slow_mode_seconds":
             cleaned[name] = _int_setting(value, name, SLOW_MODE_MAX_SECONDS)
         elif name == "review_account_age_hours":

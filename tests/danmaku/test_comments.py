@@ -201,3 +201,36 @@ def test_comments_obey_moderation_like_messages(
     assert muted.value.code == "muted"
     clear_room(room, alice)
     assert not RoomEvent.objects.filter(room=room, kind="danmaku", deleted_at=None).exists()
+
+
+@pytest.mark.django_db
+def test_a_comment_waits_for_the_rooms_chat_delay_like_a_message(
+    recorded: RoomVideo, alice: AbstractBaseUser
+) -> None:
+    """The same rule as chat messages (docs/DECISIONS.md): a viewer's comment is held until its
+    release time, then published with its video time and style and its held_id."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.domain.moderation.delay import release_due
+    from chat.models import HeldMessage
+
+    room = recorded.room
+    Room.objects.filter(pk=room.pk).update(chat_delay_seconds=20)
+    posted = post_danmaku(room, alice, VALID)
+    assert posted.event is None
+    held = posted.held
+    assert held is not None
+    assert held.reason == HeldMessage.Reason.DELAYED
+    assert posted.ack(1)["delayed"] is True
+    assert not RoomEvent.objects.filter(kind="danmaku").exists()
+    HeldMessage.objects.filter(pk=held.pk).update(release_at=timezone.now() - timedelta(seconds=1))
+    assert release_due() == 1
+    event = RoomEvent.objects.get(kind="danmaku")
+    assert (event.text, event.video_ms, event.data["color"], event.data["held_id"]) == (
+        "hello",
+        1500,
+        "#ffaa00",
+        held.pk,
+    )

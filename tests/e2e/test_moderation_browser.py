@@ -306,6 +306,7 @@ def test_ban_time_out_lift_clear_and_settings_buttons(contexts: Contexts, site: 
         "removed_display": "placeholder",
         "unique_chat": False,
         "unique_chat_seconds": 30,
+        "chat_delay_seconds": 0,
     }
     # Saved values survive a reload of the page.
     moderator.reload()

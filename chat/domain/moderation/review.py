@@ -23,7 +23,7 @@ def hold_reason(standing: Standing, user: AnyUser, text: str) -> str | None:
     room = standing.room
     if standing.hidden and not standing.moderates:
         return HeldMessage.Reason.HIDDEN_USER
-    if not room.blocked_words and room.review == Review.OFF:
+    if not room.blocked_words and room.review == Review.OFF and not room.chat_delay_seconds:
         return None  # the usual case
     if standing.moderates:
         return None
@@ -37,6 +37,8 @@ def hold_reason(standing: Standing, user: AnyUser, text: str) -> str | None:
         joined: datetime | None = getattr(user, "date_joined", None)
         if joined is None or joined > timezone.now() - timedelta(hours=room.review_account_age_hours):
             return HeldMessage.Reason.NEW_ACCOUNT
+    if room.chat_delay_seconds:
+        return HeldMessage.Reason.DELAYED  # published by the release loop (delay.py)
     return None
 
 
@@ -52,6 +54,7 @@ def held_to_wire(held: HeldMessage) -> dict[str, Any]:
         "text": held.text,
         "reason": held.reason,
         "created": format_ts(held.created_at),
+        **({"release_at": format_ts(held.release_at)} if held.release_at is not None else {}),
         **held.data,
         **({"video_ms": held.video_ms} if held.kind == EventKind.DANMAKU else {}),
     }

@@ -51,6 +51,7 @@ def page_standing(room: Room, user: AnyUser) -> dict[str, Any]:
             "text": item.text,
             # A hidden user's messages show to them as their own, not as waiting for review.
             "decision": "private" if item.reason == HeldMessage.Reason.HIDDEN_USER else item.decision,
+            **({"release_at": format_ts(item.release_at)} if item.release_at is not None else {}),
         }
         for item in reversed(held.order_by("-id")[:HELD_LISTED_MAX])
     ]

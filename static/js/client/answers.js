@@ -13,10 +13,15 @@ export class RoomError extends Error {
 
 /**
  * What a send resolves with, from its ack: {seq, id}, or for a message a moderator reviews
- * first (it has no seq yet) {seq: null, id: null, held: true, held_id, message}.
+ * first (it has no seq yet) {seq: null, id: null, held: true, held_id, message}; in a room with a
+ * chat delay also {delayed: true, release_at} (when it appears unless a moderator removes it).
  */
 export function sendResult(ack) {
-  if (ack.held) return { seq: null, id: null, held: true, held_id: ack.held_id ?? null, message: ack.message };
+  if (ack.held) {
+    const result = { seq: null, id: null, held: true, held_id: ack.held_id ?? null, message: ack.message };
+    if (ack.delayed) Object.assign(result, { delayed: true, release_at: ack.release_at ?? null });
+    return result;
+  }
   // Shown to its author only (docs/PROTOCOL.md "Hidden users"): not in the log, no seq.
   if (ack.private) return { seq: null, id: null, private: true, held_id: ack.held_id ?? null };
   return { seq: ack.seq, id: ack.id }; // a call.join's ack: no seq, the participant id

@@ -8,6 +8,7 @@ const REASONS = {
   review_all: "every message is reviewed",
   new_account: "new account",
   hidden_user: "hidden user",
+  delayed: "chat delay",
 };
 
 export class ReviewQueue {
@@ -138,6 +139,13 @@ export class ReviewQueue {
     head.append(reason);
     const time = timeElement(item.created);
     if (time) head.append(time);
+    if (item.release_at) {
+      // Chat delay: it appears by itself then; Reject removes it, Approve shows it now.
+      const release = element("span", "review-release", "appears at ");
+      const at = timeElement(item.release_at, { seconds: true });
+      if (at) release.append(at);
+      head.append(release);
+    }
     const text = userText("p", "review-text", item.text ?? "");
     text.dataset.testid = "review-text";
     const actions = element("div", "review-actions");

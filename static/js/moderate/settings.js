@@ -9,6 +9,7 @@ const LIMITS = {
   slow_mode_seconds: { low: 0, high: 3600, label: "Slow mode" },
   review_account_age_hours: { low: 0, high: 8760, label: "The account age" },
   unique_chat_seconds: { low: 1, high: 3600, label: "Unique chat's window" },
+  chat_delay_seconds: { low: 0, high: 60, label: "Chat delay" },
 };
 
 /** The server's sentence for each entry of a blocked-words list it refuses (each names its entry). */
@@ -57,6 +58,7 @@ export class SettingsForm {
     if ("removed_display" in settings) fields.removed_display.value = settings.removed_display;
     if ("unique_chat" in settings) fields.unique_chat.checked = Boolean(settings.unique_chat);
     if ("unique_chat_seconds" in settings) fields.unique_chat_seconds.value = String(settings.unique_chat_seconds);
+    if ("chat_delay_seconds" in settings) fields.chat_delay_seconds.value = String(settings.chat_delay_seconds);
     if ("review_account_age_hours" in settings) {
       fields.review_account_age_hours.value = String(settings.review_account_age_hours);
     }
@@ -115,6 +117,7 @@ export class SettingsForm {
       removed_display: fields.removed_display.value,
       unique_chat: fields.unique_chat.checked,
       unique_chat_seconds: number("unique_chat_seconds"),
+      chat_delay_seconds: number("chat_delay_seconds"),
     };
   }
 

@@ -39,7 +39,7 @@ const messages = new MessageList(part("messages"), part("scroll"), {
   pending: part("pending"),
   removedDisplay: standing.settings.removed_display ?? "placeholder",
 });
-for (const held of standing.held) messages.addPending(held.held_id, held.text, held.decision);
+for (const held of standing.held) messages.addPending(held.held_id, held.text, held.decision, held.release_at ?? null);
 const presence = { count: part("online-count"), users: part("online-users"), guests: part("online-guests") };
 const composer = part("composer"); // only for signed-in users
 const notice = new RoomNotice(new RoomRules({ meId, ...standing }), {
@@ -64,7 +64,7 @@ const client = await new LiveRoom({
     noun: "message",
     frame: (text) => ({ type: "message", text }),
     onSent: (answer, text) => {
-      if (answer?.held) messages.addPending(answer.held_id, text);
+      if (answer?.held) messages.addPending(answer.held_id, text, "pending", answer.delayed ? answer.release_at : null);
       if (answer?.private) messages.addPending(answer.held_id, text, "private");
       notice.posted();
       messages.scrollToBottom();

@@ -37,6 +37,8 @@ const POSTING_TEXTS = {
   duplicate: (_, noun) => `You just sent that ${noun}.`,
   unique_chat: (error, noun) =>
     `Unique chat is on: someone just sent that ${noun}. Say something new, or wait ${seconds(error.retry_after || 1)} s.`,
+  too_many_pending: (error, noun) =>
+    `Too many ${noun}s are waiting for this room's delay. Try again in ${seconds(error.retry_after || 1)} s.`,
   moderators_only: () => "Only moderators can post in this room right now.",
   blocked: (_, noun) => `This room does not allow that ${noun}.`,
   private_room: () => "This room is private.",

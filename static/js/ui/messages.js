@@ -7,6 +7,12 @@ const RENDERED_KINDS = new Set(["message", "system", "danmaku"]);
 // What a deleted message leaves in its place where the room wants a trace of it.
 export const REMOVED_TEXT = "removed by a moderator";
 export const PENDING_TEXT = "pending: a moderator reviews it before anyone else sees it";
+/** The status of our message waiting for the room's chat delay: when it appears. */
+export function delayedText(releaseAt) {
+  const moment = new Date(releaseAt);
+  const when = Number.isNaN(moment.getTime()) ? "shortly" : `at ${new Intl.DateTimeFormat(undefined, { timeStyle: "medium" }).format(moment)}`;
+  return `pending: appears to everyone ${when} (the room's chat delay)`;
+}
 export const REJECTED_TEXT = "not approved by a moderator: no one else saw it";
 // How close to the bottom (px) still counts as "at the bottom" for auto-scrolling.
 const BOTTOM_SLACK_PX = 48;
@@ -109,13 +115,16 @@ export class MessageList {
   /**
    * Show our message held for review (`held_id` from the ack) as pending, or as rejected; or,
    * with "private", kept from everyone else (a hidden user's), shown to us as an ordinary line.
+   * `releaseAt`: it waits for the room's chat delay, and appears then unless a moderator removes it.
    */
-  addPending(heldId, text, decision = "pending") {
+  addPending(heldId, text, decision = "pending", releaseAt = null) {
     if (!this.pending || heldId === undefined || heldId === null || this.pendingById.has(heldId)) return;
     const shownPlain = decision === "private";
     const item = element("li", shownPlain ? "msg msg-mine" : "msg msg-pending msg-mine");
     item.dataset.heldId = String(heldId);
-    item.append(element("bdi", "msg-text", text), element("span", "msg-status", shownPlain ? "" : PENDING_TEXT));
+    const status = shownPlain ? "" : releaseAt ? delayedText(releaseAt) : PENDING_TEXT;
+    if (releaseAt) item.dataset.delayed = "true";
+    item.append(element("bdi", "msg-text", text), element("span", "msg-status", status));
     this.pending.append(item);
     this.pendingById.set(heldId, item);
     if (decision === "rejected") this.settlePending(heldId, decision);

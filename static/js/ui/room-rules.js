@@ -35,6 +35,7 @@ export class RoomRules {
     this.posting = settings.posting ?? "open";
     this.slowModeSeconds = Number(settings.slow_mode_seconds ?? 0);
     this.uniqueChatSeconds = settings.unique_chat ? Number(settings.unique_chat_seconds ?? 30) : 0;
+    this.chatDelaySeconds = Number(settings.chat_delay_seconds ?? 0);
     this.sanction = sanction ? sanctionFrom(sanction) : null;
     this.nextPostMs = 0; // slow mode: no post of ours before then
   }
@@ -46,6 +47,7 @@ export class RoomRules {
       if (event.kind === "settings" && event.settings) {
         if ("posting" in event.settings) this.posting = event.settings.posting;
         if ("slow_mode_seconds" in event.settings) this.slowModeSeconds = Number(event.settings.slow_mode_seconds);
+        if ("chat_delay_seconds" in event.settings) this.chatDelaySeconds = Number(event.settings.chat_delay_seconds);
         if ("unique_chat" in event.settings) {
           this.uniqueChatSeconds = event.settings.unique_chat ? Number(event.settings.unique_chat_seconds ?? 30) : 0;
         }
@@ -124,6 +126,10 @@ export class RoomRules {
     }
     if (this.uniqueChatSeconds > 0) {
       parts.push(`Unique chat: nothing anyone said in the last ${formatWait(this.uniqueChatSeconds)}`);
+    }
+    if (this.chatDelaySeconds > 0) {
+      const exempt = this.moderates ? " (not for you: you moderate)" : "";
+      parts.push(`Chat delay: messages appear ${formatWait(this.chatDelaySeconds)} after they are sent${exempt}`);
     }
     return parts.join(" · ");
   }

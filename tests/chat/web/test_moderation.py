@@ -181,6 +181,7 @@ def test_settings_slow_mode_posting_mode_and_moderators(
             "removed_display": "placeholder",
             "unique_chat": False,
             "unique_chat_seconds": 30,
+            "chat_delay_seconds": 0,
         }
     }
     assert Room.objects.get(pk=owned.pk).slow_mode_seconds == 30  # what the gates read (test_posting)

@@ -12,6 +12,19 @@ test("an ack for a held message keeps held and the server's words for the author
   assert.deepEqual(sendResult(ack), { seq: null, id: null, held: true, held_id: 7, message: ack.message });
 });
 
+test("an ack for a delayed message keeps when it will appear", () => {
+  const ack = { type: "ack", nonce: "n", seq: null, id: null, held: true, held_id: 8, delayed: true, release_at: "2026-12-05T08:30:15Z", message: "Delayed." };
+  assert.deepEqual(sendResult(ack), {
+    seq: null,
+    id: null,
+    held: true,
+    held_id: 8,
+    message: "Delayed.",
+    delayed: true,
+    release_at: "2026-12-05T08:30:15Z",
+  });
+});
+
 test("an error frame becomes a RoomError with its code, message and other fields", () => {
   const until = "2026-01-01T00:00:00Z";
   const error = sendError({ type: "error", nonce: "n", code: "muted", message: "Not now.", until });

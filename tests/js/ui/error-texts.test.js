@@ -81,3 +81,14 @@ test("unique chat's refusal says what to do", () => {
     "Unique chat is on: someone just sent that message. Say something new, or wait 12 s.",
   );
 });
+
+test("too many messages waiting for the chat delay: when to try again", () => {
+  assert.equal(
+    postingErrorText({ code: "too_many_pending", retry_after: 10 }),
+    "Too many messages are waiting for this room's delay. Try again in 10 s.",
+  );
+  assert.equal(
+    postingErrorText({ code: "too_many_pending", retry_after: 10 }, { noun: "comment" }),
+    "Too many comments are waiting for this room's delay. Try again in 10 s.",
+  );
+});

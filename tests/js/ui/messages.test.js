@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { MessageList, PENDING_TEXT, REJECTED_TEXT, REMOVED_TEXT } from "../../../static/js/ui/messages.js";
+import { MessageList, PENDING_TEXT, REJECTED_TEXT, REMOVED_TEXT, delayedText } from "../../../static/js/ui/messages.js";
 import { byClass, element, fakeDom } from "../fake-dom.js";
 import { installGlobals } from "../fakes.js";
 
@@ -198,6 +198,29 @@ test("my held message shows as pending, then as the message when approved", (t) 
   messages.apply([message(5, { text: "<b>wait</b>", held_id: 41 })]);
   assert.deepEqual(pending.children, []);
   assert.deepEqual(texts(list).map((text) => text.startsWith("bob<b>wait</b>")), [true]);
+});
+
+test("my delayed message shows when it will appear, then as the message once released", (t) => {
+  const pending = element("ol");
+  const { messages, list } = setUp(t, { pending, meId: 2 });
+  const releaseAt = "2026-12-05T08:30:15.000Z";
+  messages.addPending(43, "soon", "pending", releaseAt);
+  assert.deepEqual(texts(pending), [`soon${delayedText(releaseAt)}`]);
+  assert.match(delayedText(releaseAt), /^pending: appears to everyone at .+ \(the room's chat delay\)$/);
+  assert.equal(delayedText("not a time"), "pending: appears to everyone shortly (the room's chat delay)");
+  assert.equal(pending.children[0].dataset.delayed, "true");
+  messages.apply([message(8, { text: "soon", held_id: 43 })]);
+  assert.deepEqual(pending.children, []);
+  assert.deepEqual(shown(list), [8]);
+});
+
+test("my delayed message a moderator removed says it was not approved", (t) => {
+  const pending = element("ol");
+  const { messages, list } = setUp(t, { pending, meId: 2 });
+  messages.addPending(44, "rude", "pending", "2026-12-05T08:30:15.000Z");
+  messages.apply([{ seq: 9, kind: "review", user: null, text: "", held_id: 44, decision: "rejected" }]);
+  assert.deepEqual(texts(pending), [`rude${REJECTED_TEXT}`]);
+  assert.deepEqual(shown(list), []);
 });
 
 test("my rejected held message says so, and stays out of the room's list", (t) => {

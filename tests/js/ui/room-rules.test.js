@@ -78,6 +78,16 @@ test("announcement mode is labelled and closes the composer to everyone but mode
   assert.equal(moderator.block(NOW), null);
 });
 
+test("the chat delay is labelled, with the moderators' exemption, and follows settings events", () => {
+  const rules = new RoomRules({ meId: ME, settings: { chat_delay_seconds: 10 } });
+  assert.equal(rules.modeLabel(), "Chat delay: messages appear 10 s after they are sent");
+  const moderator = new RoomRules({ meId: ME, moderates: true, settings: { chat_delay_seconds: 10 } });
+  assert.equal(moderator.modeLabel(), "Chat delay: messages appear 10 s after they are sent (not for you: you moderate)");
+  assert.equal(rules.apply([{ seq: 2, kind: "settings", settings: { chat_delay_seconds: 0 } }]), true);
+  assert.equal(rules.modeLabel(), "");
+  assert.equal(rules.block(NOW), null); // a delay never closes the composer
+});
+
 test("unique chat is labelled with its window, and follows settings events", () => {
   const rules = new RoomRules({ meId: ME, settings: { unique_chat: true, unique_chat_seconds: 30 } });
   assert.equal(rules.modeLabel(), "Unique chat: nothing anyone said in the last 30 s");
