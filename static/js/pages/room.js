@@ -16,6 +16,7 @@ const root = document.getElementById("room");
 const part = (role) => root.querySelector(`[data-role="${role}"]`);
 const slug = root.dataset.slug;
 const meId = root.dataset.meId ? Number(root.dataset.meId) : null;
+const meName = root.dataset.meName || null;
 const standing = JSON.parse(document.getElementById("room-standing").textContent);
 
 const reportForm = part("report-form"); // only for signed-in users
@@ -34,6 +35,7 @@ const reports =
 const messages = new MessageList(part("messages"), part("scroll"), {
   decorate: reports ? (item, event) => reports.decorate(item, event) : null,
   meId,
+  meName,
   empty: part("empty"),
   pending: part("pending"),
   removedDisplay: standing.settings.removed_display ?? "placeholder",

@@ -3,6 +3,8 @@
 // its direction from its own letters and, whatever bidi controls it holds, cannot reorder the
 // line around it.
 
+import { renderRichText } from "./rich-text.js";
+
 const RENDERED_KINDS = new Set(["message", "system", "danmaku"]);
 // What a deleted message leaves in its place where the room wants a trace of it.
 export const REMOVED_TEXT = "removed by a moderator";
@@ -41,12 +43,24 @@ export class MessageList {
    *   removedDisplay: the room's setting ("placeholder": a deleted message leaves "removed by a
    *     moderator"; "vanish"), followed from settings events; null: always vanish (overlays)
    *   decorate(item, event): adds the page's own controls to each rendered line (a Report button)
+   *   meName: the reader's user name: "@name" mentions of it are marked, and so is the line
+   *   links: false keeps http(s) addresses as plain text (the overlay: no one can click a stream)
    */
   constructor(
     list,
     scroller,
-    { meId = null, empty = null, pending = null, removedDisplay = null, decorate = null } = {},
+    {
+      meId = null,
+      meName = null,
+      empty = null,
+      pending = null,
+      removedDisplay = null,
+      decorate = null,
+      links = true,
+    } = {},
   ) {
+    this.meName = meName || null;
+    this.links = links;
     this.decorate = decorate;
     this.list = list;
     this.scroller = scroller;
@@ -266,6 +280,17 @@ export class MessageList {
     return item;
   }
 
+  /** A message's text: links and mentions of the reader marked, as DOM nodes (rich-text.js). */
+  _text(text, rich) {
+    const node = element("bdi", "msg-text");
+    if (!rich || !this.links) {
+      node.textContent = text;
+      return node;
+    }
+    if (renderRichText(node, text, { meName: this.meName })) node.classList.add("mentions-me");
+    return node;
+  }
+
   _render(event) {
     const item = element("li", `msg msg-${event.kind}`);
     item.dataset.seq = String(event.seq);
@@ -279,7 +304,9 @@ export class MessageList {
       author.dataset.userId = String(event.user.id);
       item.append(author);
       if (event.user.bot === true) item.append(element("span", "bot-badge", "bot"));
-      item.append(element("bdi", "msg-text", event.text ?? ""));
+      const text = this._text(event.text ?? "", true);
+      if (text.classList.contains("mentions-me")) item.classList.add("msg-mentions-me");
+      item.append(text);
     }
     const time = renderTime(event.ts);
     if (time) item.append(time);

@@ -212,3 +212,30 @@ test("my rejected held message says so, and stays out of the room's list", (t) =
   messages.apply([{ seq: 7, kind: "review", user: null, text: "", held_id: 99, decision: "rejected" }]);
   assert.equal(pending.children.length, 2); // someone else's: not ours to show
 });
+
+test("links in messages are links; a mention of the reader marks the line for the reader only", (t) => {
+  const { messages, list } = setUp(t, { meName: "Ann" });
+  messages.apply([
+    message(1, { text: "see https://example.org/x and javascript:alert(1)" }),
+    message(2, { text: "hey @ann look" }),
+    message(3, { text: "hey @anne" }),
+  ]);
+  const [linked, mentioned, other] = list.children;
+  const [link] = byClass(linked, "msg-link");
+  assert.equal(link.href, "https://example.org/x");
+  assert.equal(link.rel, "nofollow ugc noopener");
+  assert.equal(byClass(linked, "msg-text")[0].textContent, "see https://example.org/x and javascript:alert(1)");
+  assert.ok(mentioned.classList.contains("msg-mentions-me"));
+  assert.equal(byClass(mentioned, "mention")[0].textContent, "@ann");
+  assert.ok(!other.classList.contains("msg-mentions-me"));
+});
+
+test("the overlay's list (links: false) keeps addresses as text; system lines are never linked", (t) => {
+  const { messages, list } = setUp(t, { links: false, meName: "ann" });
+  messages.apply([message(1, { text: "https://example.org @ann" })]);
+  assert.equal(byClass(list.children[0], "msg-link").length, 0);
+  assert.equal(byClass(list.children[0], "mention").length, 0);
+  const other = setUp(t);
+  other.messages.apply([message(2, { kind: "system", user: null, text: "https://example.org" })]);
+  assert.equal(byClass(other.list.children[0], "msg-link").length, 0);
+});
