@@ -1,7 +1,9 @@
 """The room's messages as people expect them, in a real Chromium against a real daphne, with each
 person in a browser profile of their own: links that can be followed (http and https only, with
-rel="nofollow ugc noopener", opening a new tab) on the room, the moderator's feed and the watch
-page, plain text on the stream overlay; "@name" marked for the person named and for no one else."""
+rel="nofollow ugc noopener", opening a new tab) on the room and the moderator's feed, plain text
+on the stream overlay; "@name" marked for the person named and for no one else; replies that
+quote their parent for everyone, jump to it (loading older history when needed) and say when it
+was removed."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from .browsing import LIVE_MS, Contexts, message_line, open_live, open_overlay, open_room, send_message
 from .conftest import Site, create_rooms, running_server
@@ -18,7 +20,7 @@ from .conftest import Site, create_rooms, running_server
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 OWNER = "alice"
-ROOMS = ("links", "mentions")
+ROOMS = ("links", "mentions", "replies", "far")
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +115,77 @@ def test_a_mention_is_marked_for_the_person_named_only(contexts: Contexts, site:
         "@WRITER1", timeout=LIVE_MS
     )
     expect(message_line(carol, f"@WRITER1 {marker} over").locator("mark")).to_have_count(0)
+
+
+def quote_of(page: Page, text: str) -> Locator:
+    return message_line(page, text).get_by_test_id("reply-quote")
+
+
+def test_a_reply_quotes_its_parent_for_everyone_jumps_to_it_and_says_when_it_was_removed(
+    contexts: Contexts, site: Site
+) -> None:
+    slug = site.rooms["replies"]
+    marker = uuid.uuid4().hex[:6]
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    carol = open_room(site.browse(contexts, "carol"), slug, "?transport=poll")  # posts over HTTP
+    writer = open_room(site.browse(contexts, "writer1"), slug, "?transport=sse")
+    question = f"when does it start {marker}?"
+    send_message(bob, question)
+    parent = message_line(carol, question)
+    expect(parent).to_have_count(1, timeout=LIVE_MS)
+    parent.get_by_test_id("reply").click()
+    expect(carol.get_by_test_id("reply-label")).to_have_text("Replying to bob")
+    expect(carol.get_by_test_id("message-input")).to_be_focused()
+    # Cancel drops the reply; a second Reply takes it up again.
+    carol.get_by_test_id("reply-cancel").click()
+    expect(carol.get_by_test_id("reply-bar")).to_be_hidden()
+    parent.get_by_test_id("reply").click()
+    answer = f"at nine {marker}"
+    send_message(carol, answer)
+    expect(carol.get_by_test_id("reply-bar")).to_be_hidden()
+    for page in (bob, carol, writer):
+        quote = quote_of(page, answer)
+        expect(quote).to_have_text(f"↪ bob {question}", timeout=LIVE_MS)
+    # The next message is not a reply.
+    send_message(carol, f"plain {marker}")
+    expect(quote_of(bob, f"plain {marker}")).to_have_count(0, timeout=LIVE_MS)
+    # Clicking the quote brings the parent into view, highlighted.
+    writer.get_by_test_id("messages").evaluate("list => { list.parentElement.scrollTop = 0; }")
+    quote_of(writer, answer).click()
+    expect(message_line(writer, question)).to_have_class(re.compile(r"\bmsg-jumped\b"))
+    expect(message_line(writer, question)).to_be_in_viewport()
+    # A moderator deletes the parent: every reply says so at once, without the quote's text.
+    acks = site.post_messages(slug, "bob", [f"to delete {marker}"])
+    doomed = f"to delete {marker}"
+    message_line(writer, doomed).get_by_test_id("reply").click()
+    send_message(writer, f"re doomed {marker}")
+    expect(quote_of(bob, f"re doomed {marker}")).to_contain_text(doomed, timeout=LIVE_MS)
+    answer_delete = site.api(OWNER, slug).post("mod/delete", {"id": acks[0]["id"]})
+    assert answer_delete.status_code == 200, answer_delete.text
+    for page in (bob, carol, writer):
+        quote = quote_of(page, f"re doomed {marker}")
+        expect(quote).to_have_text("↪ In reply to a message that was removed", timeout=LIVE_MS)
+        expect(quote).to_be_disabled()
+    # A page opened later is told by the server's history.
+    later = open_room(site.browse(contexts, "writer2"), slug)
+    expect(quote_of(later, f"re doomed {marker}")).to_have_text("↪ In reply to a message that was removed")
+    expect(later.get_by_test_id("messages")).not_to_contain_text(doomed)
+    # Replying to it now is refused with a stable code.
+    refused = site.post(slug, "carol", [{"type": "message", "text": "late", "reply_to": acks[0]["id"]}])
+    assert refused[0]["code"] == "bad_reply", refused
+    assert refused[0]["field"] == "reply_to"
+
+
+def test_a_reply_to_a_message_older_than_the_loaded_history_loads_it(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["far"]
+    marker = uuid.uuid4().hex[:6]
+    first = site.post_messages(slug, "bob", [f"the first {marker}"])[0]
+    site.post_messages(slug, "writer1", [f"filler {n} {marker}" for n in range(70)])
+    reply = {"type": "message", "text": f"replying to the first {marker}", "reply_to": first["id"]}
+    assert site.post(slug, "carol", [reply])[0]["type"] == "ack"
+    page = open_room(site.browse(contexts, "writer2"), slug)
+    expect(message_line(page, f"the first {marker}")).to_have_count(0)  # beyond the first page
+    quote_of(page, f"replying to the first {marker}").click()
+    line = message_line(page, f"the first {marker}")
+    expect(line).to_have_class(re.compile(r"\bmsg-jumped\b"), timeout=LIVE_MS)
+    expect(line).to_be_in_viewport()

@@ -7,6 +7,7 @@
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
 import { PinnedMessage } from "../ui/pinned.js";
+import { ReplyDraft } from "../ui/replies.js";
 import { ReportForm } from "../ui/report.js";
 import { renderPresence } from "../ui/presence.js";
 import { RoomNotice } from "../ui/room-notice.js";
@@ -32,8 +33,30 @@ const reports =
     },
     { url: root.dataset.reportUrl, meId },
   );
+const composer = part("composer"); // only for signed-in users
+const replies =
+  composer &&
+  new ReplyDraft({
+    bar: part("reply-bar"),
+    label: part("reply-label"),
+    cancel: part("reply-cancel"),
+    input: part("input"),
+  });
+// Older history loaded to reach a reply's parent, at most this many pages per click.
+const PARENT_PAGES = 5;
+let live = null;
 const messages = new MessageList(part("messages"), part("scroll"), {
-  decorate: reports ? (item, event) => reports.decorate(item, event) : null,
+  decorate: (item, event) => {
+    replies?.decorate(item, event);
+    reports?.decorate(item, event);
+  },
+  onMissingParent: async (parent) => {
+    const older = part("load-older");
+    for (let page = 0; page < PARENT_PAGES && !messages.byId.has(parent.id); page += 1) {
+      if (older.hidden || messages.oldestSeq === null || messages.oldestSeq <= parent.seq) break;
+      await live.loadOlder();
+    }
+  },
   meId,
   meName,
   empty: part("empty"),
@@ -42,7 +65,6 @@ const messages = new MessageList(part("messages"), part("scroll"), {
 });
 for (const held of standing.held) messages.addPending(held.held_id, held.text, held.decision);
 const presence = { count: part("online-count"), users: part("online-users"), guests: part("online-guests") };
-const composer = part("composer"); // only for signed-in users
 const notice = new RoomNotice(new RoomRules({ meId, ...standing }), {
   notice: part("room-notice"),
   label: part("room-mode"),
@@ -52,7 +74,7 @@ const notice = new RoomNotice(new RoomRules({ meId, ...standing }), {
 notice.render();
 const pinned = new PinnedMessage(part("pinned"));
 
-new LiveRoom({
+live = new LiveRoom({
   slug,
   historyUrl: root.dataset.historyUrl || `/rooms/${encodeURIComponent(slug)}/history`,
   list: messages,
@@ -63,8 +85,9 @@ new LiveRoom({
     input: part("input"),
     error: part("send-error"),
     noun: "message",
-    frame: (text) => ({ type: "message", text }),
+    frame: (text) => ({ type: "message", text, ...replies.fields() }),
     onSent: (answer, text) => {
+      replies.cancel();
       if (answer?.held) messages.addPending(answer.held_id, text);
       if (answer?.private) messages.addPending(answer.held_id, text, "private");
       notice.posted();
@@ -73,9 +96,11 @@ new LiveRoom({
     onRefused: (problem) => notice.refused(problem),
   },
   onEvents: (events) => {
+    for (const event of events) if (event.kind === "delete") replies?.forget(event.target);
     notice.events(events);
     pinned.apply(events);
   },
   onLatest: (page) => pinned.show(page.pinned ?? null),
   onPresence: (counts) => renderPresence(presence, counts),
-}).start();
+});
+live.start();

@@ -9,6 +9,10 @@ const RENDERED_KINDS = new Set(["message", "system", "danmaku"]);
 // What a deleted message leaves in its place where the room wants a trace of it.
 export const REMOVED_TEXT = "removed by a moderator";
 export const PENDING_TEXT = "pending: a moderator reviews it before anyone else sees it";
+export const PARENT_REMOVED_TEXT = "a message that was removed";
+export const PARENT_NOT_LOADED_TEXT = "that message is no longer in the room's history";
+// How long a message jumped to from a reply stays highlighted (ms).
+const JUMP_HIGHLIGHT_MS = 2500;
 export const REJECTED_TEXT = "not approved by a moderator: no one else saw it";
 // How close to the bottom (px) still counts as "at the bottom" for auto-scrolling.
 const BOTTOM_SLACK_PX = 48;
@@ -45,6 +49,8 @@ export class MessageList {
    *   decorate(item, event): adds the page's own controls to each rendered line (a Report button)
    *   meName: the reader's user name: "@name" mentions of it are marked, and so is the line
    *   links: false keeps http(s) addresses as plain text (the overlay: no one can click a stream)
+   *   onMissingParent(replyTo): a reply's quote was clicked and its parent is not in the list;
+   *     resolves once the page loaded what it could (older history), then the jump is retried
    */
   constructor(
     list,
@@ -57,8 +63,11 @@ export class MessageList {
       removedDisplay = null,
       decorate = null,
       links = true,
+      onMissingParent = null,
     } = {},
   ) {
+    this.onMissingParent = onMissingParent;
+    this.quotesByParent = new Map(); // parent message id -> the quotes of the replies shown
     this.meName = meName || null;
     this.links = links;
     this.decorate = decorate;
@@ -181,6 +190,7 @@ export class MessageList {
    */
   remove(messageId, placeholder = undefined) {
     this.deletedIds.add(messageId);
+    for (const quote of this.quotesByParent.get(messageId) ?? []) this._quoteRemoved(quote);
     const leaveTrace = this.removedDisplay !== null && (placeholder ?? this.removedDisplay === "placeholder");
     if (!leaveTrace) this.vanishedIds.add(messageId);
     const item = this.byId.get(messageId);
@@ -188,11 +198,13 @@ export class MessageList {
     if (leaveTrace) {
       const trace = this._renderRemoved({ seq: Number(item.dataset.seq), id: messageId, kind: item.dataset.kind }, item);
       item.before(trace);
+      this._forgetQuote(item);
       item.remove();
       return;
     }
     this.byId.delete(messageId);
     this.bySeq.delete(Number(item.dataset.seq));
+    this._forgetQuote(item);
     item.remove();
     this.updateEmptyNote();
   }
@@ -201,6 +213,7 @@ export class MessageList {
   clear(throughSeq = 0) {
     this.clearedThrough = Math.max(this.clearedThrough, throughSeq);
     this.list.replaceChildren();
+    this.quotesByParent.clear();
     this.bySeq.clear();
     this.byId.clear();
     this.updateEmptyNote();
@@ -212,6 +225,7 @@ export class MessageList {
       const oldest = this.list.firstElementChild;
       this.bySeq.delete(Number(oldest.dataset.seq));
       if (oldest.dataset.id) this.byId.delete(Number(oldest.dataset.id));
+      this._forgetQuote(oldest);
       oldest.remove();
     }
     this.updateEmptyNote();
@@ -291,6 +305,82 @@ export class MessageList {
     return node;
   }
 
+  /** The quoted parent atop a reply: a button that jumps to it; "removed" once it is deleted. */
+  _quote(parent) {
+    const quote = element("button", "msg-reply-quote");
+    quote.type = "button";
+    quote.dataset.replyTo = String(parent.id);
+    quote.dataset.testid = "reply-quote";
+    if (parent.removed || this.deletedIds.has(parent.id)) {
+      this._quoteRemoved(quote);
+    } else {
+      const name = element("bdi", "msg-reply-author", parent.user?.name ?? "someone");
+      quote.append("↪ ", name, " ", element("bdi", "msg-reply-excerpt", parent.excerpt ?? ""));
+      quote.setAttribute("aria-label", `In reply to ${parent.user?.name ?? "someone"}: ${parent.excerpt ?? ""}. Show it.`);
+      quote.addEventListener("click", () => this.jumpToParent(quote, parent));
+    }
+    if (!this.quotesByParent.has(parent.id)) this.quotesByParent.set(parent.id, new Set());
+    this.quotesByParent.get(parent.id).add(quote);
+    return quote;
+  }
+
+  _forgetQuote(item) {
+    if (!item.replyQuote) return;
+    const parentId = Number(item.dataset.replyTo);
+    const quotes = this.quotesByParent.get(parentId);
+    quotes?.delete(item.replyQuote);
+    if (quotes?.size === 0) this.quotesByParent.delete(parentId);
+  }
+
+  _quoteRemoved(quote) {
+    quote.dataset.removed = "true";
+    quote.disabled = true;
+    quote.removeAttribute("aria-label");
+    quote.replaceChildren(`↪ In reply to ${PARENT_REMOVED_TEXT}`);
+  }
+
+  /**
+   * Scroll to the message with this id and highlight it for a moment; false if it is not in
+   * the list (older than what is loaded, or gone).
+   */
+  jumpTo(id) {
+    const item = this.byId.get(id);
+    if (!item || item.dataset.removed === "true") return false;
+    item.scrollIntoView?.({ block: "center" });
+    item.classList.add("msg-jumped");
+    item.tabIndex = -1;
+    item.focus?.({ preventScroll: true });
+    clearTimeout(item.jumpTimer);
+    item.jumpTimer = setTimeout(() => item.classList.remove("msg-jumped"), JUMP_HIGHLIGHT_MS);
+    return true;
+  }
+
+  /** A reply's quote was clicked: jump to the parent, loading older history first if needed. */
+  async jumpToParent(quote, parent) {
+    if (this.jumpTo(parent.id)) return;
+    if (this.onMissingParent && (this.oldestSeq === null || parent.seq < this.oldestSeq)) {
+      quote.setAttribute("aria-busy", "true");
+      try {
+        await this.onMissingParent(parent);
+      } finally {
+        quote.removeAttribute("aria-busy");
+      }
+      if (this.jumpTo(parent.id)) return;
+    }
+    if (this.deletedIds.has(parent.id)) {
+      this._quoteRemoved(quote);
+      return;
+    }
+    quote.dataset.missing = "true";
+    quote.title = PARENT_NOT_LOADED_TEXT;
+    let note = quote.nextElementSibling;
+    if (!note || !note.classList.contains("msg-reply-note")) {
+      note = element("span", "msg-reply-note", PARENT_NOT_LOADED_TEXT);
+      note.setAttribute("role", "status");
+      quote.after(note);
+    }
+  }
+
   _render(event) {
     const item = element("li", `msg msg-${event.kind}`);
     item.dataset.seq = String(event.seq);
@@ -302,6 +392,11 @@ export class MessageList {
       if (this.meId !== null && event.user.id === this.meId) item.classList.add("msg-mine");
       const author = element("bdi", "msg-author", event.user.name);
       author.dataset.userId = String(event.user.id);
+      if (event.reply_to && typeof event.reply_to === "object") {
+        item.replyQuote = this._quote(event.reply_to);
+        item.dataset.replyTo = String(event.reply_to.id);
+        item.append(item.replyQuote);
+      }
       item.append(author);
       if (event.user.bot === true) item.append(element("span", "bot-badge", "bot"));
       const text = this._text(event.text ?? "", true);

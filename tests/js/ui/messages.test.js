@@ -239,3 +239,60 @@ test("the overlay's list (links: false) keeps addresses as text; system lines ar
   other.messages.apply([message(2, { kind: "system", user: null, text: "https://example.org" })]);
   assert.equal(byClass(other.list.children[0], "msg-link").length, 0);
 });
+
+function reply(seq, parent, fields = {}) {
+  const reply_to = { id: parent.id, seq: parent.seq, user: parent.user, excerpt: parent.text };
+  return message(seq, { user: { id: 3, name: "carol" }, text: `re ${parent.text}`, reply_to, ...fields });
+}
+
+test("a reply shows its parent's name and excerpt, as text; clicking it jumps to the parent", (t) => {
+  const { messages, list } = setUp(t);
+  const parent = message(1, { text: "<i>question</i>" });
+  messages.apply([parent, reply(2, parent)]);
+  const [parentLine, replyLine] = list.children;
+  const [quote] = byClass(replyLine, "msg-reply-quote");
+  assert.equal(quote.textContent, "↪ bob <i>question</i>");
+  assert.equal(replyLine.dataset.replyTo, "10");
+  let scrolled = 0;
+  parentLine.scrollIntoView = () => (scrolled += 1);
+  quote.dispatchEvent(new Event("click"));
+  assert.equal(scrolled, 1);
+  assert.ok(parentLine.classList.contains("msg-jumped"));
+  clearTimeout(parentLine.jumpTimer);
+});
+
+test("a reply whose parent is deleted, before or after it is shown, says the parent was removed", (t) => {
+  const { messages, list } = setUp(t, { removedDisplay: "placeholder" });
+  const parent = message(1);
+  messages.apply([parent, reply(2, parent)]);
+  messages.apply([{ seq: 3, kind: "delete", target: parent.id }]);
+  const [quote] = byClass(list.children[1], "msg-reply-quote");
+  assert.equal(quote.textContent, "↪ In reply to a message that was removed");
+  assert.equal(quote.disabled, true);
+  assert.ok(!quote.textContent.includes("#1"));
+  // From history: the server already says so.
+  const later = setUp(t);
+  later.messages.addHistory([message(5, { reply_to: { id: 99, seq: 4, removed: true } })]);
+  assert.equal(byClass(later.list.children[0], "msg-reply-quote")[0].dataset.removed, "true");
+});
+
+test("a parent not loaded is fetched through onMissingParent; one out of reach says it is not loaded", async (t) => {
+  let asked = null;
+  const { messages, list } = setUp(t, {
+    onMissingParent: async (parent) => {
+      asked = parent.seq;
+      if (parent.seq === 1) messages.addHistory([message(1)], { older: true });
+    },
+  });
+  messages.addHistory([reply(5, message(1)), reply(6, message(2, { id: 20 }))]);
+  const [first, second] = list.children;
+  await messages.jumpToParent(byClass(first, "msg-reply-quote")[0], { id: 10, seq: 1 });
+  assert.equal(asked, 1);
+  assert.ok(list.children[0].classList.contains("msg-jumped"));
+  clearTimeout(list.children[0].jumpTimer);
+  const quote = byClass(second, "msg-reply-quote")[0];
+  await messages.jumpToParent(quote, { id: 20, seq: 2 });
+  assert.equal(asked, 1); // seq 2 is within what is loaded (from 1): nothing older to fetch
+  assert.equal(quote.dataset.missing, "true");
+  assert.equal(byClass(second, "msg-reply-note")[0].textContent, "that message is no longer in the room's history");
+});
