@@ -36,6 +36,7 @@ from .eventlog import append_event
 from .moderation.review import hold_reason
 from .stats import count_minute
 from .text import clean_text
+from .wire import USER_ROLE_KEY
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,9 @@ def publish_content(
     duplicate check, so sending the same text again is not refused as already posted."""
     claims = check_flood(standing, user, text, context)
     room = standing.room
+    if standing.role is not None:
+        # The author's badge, as of this post (docs/PROTOCOL.md: `user.role`).
+        data = {**(data or {}), USER_ROLE_KEY: standing.role}
     try:
         reason = hold_reason(standing, user, text)
         if reason is not None:

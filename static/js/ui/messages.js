@@ -3,6 +3,7 @@
 // its direction from its own letters and, whatever bidi controls it holds, cannot reorder the
 // line around it.
 
+import { badges, nameColour } from "./names.js";
 import { renderRichText } from "./rich-text.js";
 
 const RENDERED_KINDS = new Set(["message", "system", "danmaku"]);
@@ -390,7 +391,7 @@ export class MessageList {
       item.append(element("bdi", "msg-text", event.text ?? ""));
     } else {
       if (this.meId !== null && event.user.id === this.meId) item.classList.add("msg-mine");
-      const author = element("bdi", "msg-author", event.user.name);
+      const author = element("bdi", `msg-author name-c${nameColour(event.user.id)}`, event.user.name);
       author.dataset.userId = String(event.user.id);
       if (event.reply_to && typeof event.reply_to === "object") {
         item.replyQuote = this._quote(event.reply_to);
@@ -398,7 +399,7 @@ export class MessageList {
         item.append(item.replyQuote);
       }
       item.append(author);
-      if (event.user.bot === true) item.append(element("span", "bot-badge", "bot"));
+      item.append(...badges(event.user));
       const text = this._text(event.text ?? "", true);
       if (text.classList.contains("mentions-me")) item.classList.add("msg-mentions-me");
       item.append(text);

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from chat.domain.eventlog import append_event, events_after, history_before
 from chat.domain.moderation.removal import clear_room, delete_event
+from chat.domain.moderation.roles import set_role
 from chat.domain.posting import REPLY_EXCERPT_CHARS, WriteContext, post_message, submit_frame
 from chat.domain.wire import event_to_wire
 from chat.errors import ChatError
@@ -94,3 +95,21 @@ def test_history_says_removed_for_a_parent_deleted_after_the_reply(
     assert reply["reply_to"] == {"id": parent.pk, "seq": parent.seq, "removed": True}
     assert "a secret" not in str(page)
     assert "a secret" not in str(events_after(owned.pk, 0, 20))
+
+
+def test_a_post_carries_its_authors_role_in_the_room_on_user(
+    owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, carol: AbstractBaseUser
+) -> None:
+    set_role(owned, alice, "moderator", {"add": "bob"})
+    type(carol).objects.filter(pk=carol.pk).update(is_staff=True)
+    carol.refresh_from_db()
+    dave = type(carol).objects.create_user("dave", password="x")
+    owner = event_to_wire(posted(owned, alice, "from the owner"))["user"]
+    moderator = event_to_wire(posted(owned, bob, "from a moderator"))["user"]
+    staff = event_to_wire(posted(owned, carol, "from staff"))["user"]
+    plain = event_to_wire(posted(owned, dave, "from anyone"))
+    assert (owner["role"], moderator["role"], staff["role"]) == ("owner", "moderator", "staff")
+    assert "role" not in plain["user"]
+    assert "user_role" not in plain and "user_role" not in event_to_wire(posted(owned, alice, "again"))
+    page, _ = history_before(owned.pk, None, 10)
+    assert [event["user"].get("role") for event in page] == ["owner", "moderator", "staff", None, "owner"]
