@@ -192,7 +192,13 @@ def load_standing(room: Room, user: AnyUser) -> Standing:
     sanctioned, hidden, moderator, member, bot = (bool(flag) for flag in row[len(_STANDING_FIELDS) :])
     if user.is_authenticated:
         note_bot(user, bot)  # the event this post writes says `bot` as of now
-    role = "owner" if is_owner(user, fresh) else "moderator" if moderator else "staff" if is_staff(user) else None
+    role = None
+    if is_owner(user, fresh):
+        role = "owner"
+    elif moderator:
+        role = "moderator"
+    elif is_staff(user):
+        role = "staff"
     return Standing(
         fresh, moderates=role is not None, member=member, sanctioned=sanctioned, hidden=hidden, role=role
     )
