@@ -20,7 +20,7 @@ from .conftest import Site, create_rooms, running_server
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 OWNER = "alice"
-ROOMS = ("links", "mentions", "replies", "far")
+ROOMS = ("links", "mentions", "replies", "far", "names")
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +189,42 @@ def test_a_reply_to_a_message_older_than_the_loaded_history_loads_it(contexts: C
     line = message_line(page, f"the first {marker}")
     expect(line).to_have_class(re.compile(r"\bmsg-jumped\b"), timeout=LIVE_MS)
     expect(line).to_be_in_viewport()
+
+
+def author_colours(page: Page, marker: str) -> dict[str, str]:
+    """Each author's computed name colour on the lines with `marker`."""
+    colours: dict[str, str] = page.evaluate(
+        """(marker) => Object.fromEntries([...document.querySelectorAll('.msg')]
+             .filter((li) => li.textContent.includes(marker))
+             .map((li) => [li.querySelector('.msg-author').textContent,
+                           getComputedStyle(li.querySelector('.msg-author')).color]))""",
+        marker,
+    )
+    return colours
+
+
+def test_names_keep_one_colour_for_everyone_and_roles_show_badges(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["names"]
+    marker = uuid.uuid4().hex[:6]
+    assert site.api(OWNER, slug).post("mod/moderators", {"add": "bob"}).status_code == 200
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    carol = open_room(site.browse(contexts, "carol"), slug, "?transport=sse")
+    owner = open_room(site.browse(contexts, OWNER), slug)
+    send_message(owner, f"welcome {marker}")
+    send_message(bob, f"mod here {marker}")
+    send_message(carol, f"hello {marker}")
+    send_message(carol, f"again {marker}")
+    for page in (bob, carol, owner):
+        expect(message_line(page, f"again {marker}")).to_have_count(1, timeout=LIVE_MS)
+        expect(message_line(page, f"welcome {marker}").locator(".role-badge")).to_have_text("owner")
+        expect(message_line(page, f"mod here {marker}").locator(".role-badge")).to_have_text("moderator")
+        expect(message_line(page, f"hello {marker}").locator(".role-badge")).to_have_count(0)
+    seen = [author_colours(page, marker) for page in (bob, carol, owner)]
+    assert seen[0] == seen[1] == seen[2], seen
+    assert len(set(seen[0].values())) == 3, seen[0]  # three people, three colours
+    # A page opened later, in the dark theme, shows the same badges from history.
+    later = site.browse(contexts, "writer3")
+    later.add_cookies([{"name": "theme", "value": "dark", "url": site.base_url}])
+    dark = open_room(later, slug)
+    expect(message_line(dark, f"mod here {marker}").locator(".role-badge")).to_have_text("moderator")
+    assert author_colours(dark, marker)["carol"] != seen[0]["carol"]  # the dark theme's shade
