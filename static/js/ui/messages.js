@@ -15,6 +15,8 @@ export const PARENT_NOT_LOADED_TEXT = "that message is no longer in the room's h
 // How long a message jumped to from a reply stays highlighted (ms).
 const JUMP_HIGHLIGHT_MS = 2500;
 export const REJECTED_TEXT = "not approved by a moderator: no one else saw it";
+// Messages from one person less than this far apart (ms) form a group: the name shows once.
+export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 // How close to the bottom (px) still counts as "at the bottom" for auto-scrolling.
 const BOTTOM_SLACK_PX = 48;
 
@@ -180,6 +182,7 @@ export class MessageList {
     const item = removed ? this._renderRemoved(event) : this._render(event);
     if (!removed && this.decorate) this.decorate(item, event);
     this._insert(item, event.seq);
+    this._regroup(item);
     this.bySeq.set(event.seq, item);
     if (event.id !== undefined && event.id !== null) this.byId.set(event.id, item);
     this.updateEmptyNote();
@@ -201,12 +204,15 @@ export class MessageList {
       item.before(trace);
       this._forgetQuote(item);
       item.remove();
+      if (trace.nextElementSibling) this._regroup(trace.nextElementSibling);
       return;
     }
     this.byId.delete(messageId);
     this.bySeq.delete(Number(item.dataset.seq));
     this._forgetQuote(item);
+    const next = item.nextElementSibling;
     item.remove();
+    if (next) this._regroup(next);
     this.updateEmptyNote();
   }
 
@@ -228,6 +234,7 @@ export class MessageList {
       if (oldest.dataset.id) this.byId.delete(Number(oldest.dataset.id));
       this._forgetQuote(oldest);
       oldest.remove();
+      if (this.list.firstElementChild) this._regroup(this.list.firstElementChild);
     }
     this.updateEmptyNote();
   }
@@ -271,6 +278,27 @@ export class MessageList {
       next = next.previousElementSibling;
     }
     next.before(item);
+  }
+
+  /**
+   * Group `item` with the line before it, and the line after it with `item`: consecutive
+   * messages (or comments) of one person within GROUP_WINDOW_MS show the name once. The name
+   * stays in the line, visually hidden, so a screen reader still says who wrote each.
+   */
+  _regroup(item) {
+    for (const line of [item, item.nextElementSibling]) {
+      if (!line) continue;
+      const before = line.previousElementSibling;
+      const grouped =
+        before !== null &&
+        line.dataset.userId !== undefined &&
+        line.dataset.userId === before.dataset.userId &&
+        line.dataset.kind === before.dataset.kind &&
+        line.dataset.replyTo === undefined &&
+        Math.abs(Number(line.dataset.ms) - Number(before.dataset.ms)) <= GROUP_WINDOW_MS;
+      if (grouped) line.classList.add("msg-grouped");
+      else line.classList.remove("msg-grouped");
+    }
   }
 
   _followSettings(settings) {
@@ -393,6 +421,9 @@ export class MessageList {
       if (this.meId !== null && event.user.id === this.meId) item.classList.add("msg-mine");
       const author = element("bdi", `msg-author name-c${nameColour(event.user.id)}`, event.user.name);
       author.dataset.userId = String(event.user.id);
+      item.dataset.userId = String(event.user.id);
+      const ms = Date.parse(event.ts);
+      if (!Number.isNaN(ms)) item.dataset.ms = String(ms);
       if (event.reply_to && typeof event.reply_to === "object") {
         item.replyQuote = this._quote(event.reply_to);
         item.dataset.replyTo = String(event.reply_to.id);

@@ -296,3 +296,37 @@ test("a parent not loaded is fetched through onMissingParent; one out of reach s
   assert.equal(quote.dataset.missing, "true");
   assert.equal(byClass(second, "msg-reply-note")[0].textContent, "that message is no longer in the room's history");
 });
+
+test("consecutive messages of one person within five minutes show the name once", (t) => {
+  const { messages, list } = setUp(t, { removedDisplay: "placeholder" });
+  const at = (minute) => `2026-01-01T12:${String(minute).padStart(2, "0")}:00Z`;
+  messages.addHistory([message(1, { ts: at(0) }), message(2, { ts: at(1) }), message(4, { ts: at(20) })]);
+  messages.apply([
+    message(5, { ts: at(21), user: { id: 3, name: "carol" } }),
+    message(6, { ts: at(22), user: { id: 3, name: "carol" }, kind: "danmaku" }),
+  ]);
+  messages.addHistory([message(3, { ts: at(2) })], { older: true });
+  const grouped = () => list.children.map((item) => item.classList.contains("msg-grouped"));
+  // 1 starts; 2 and 3 follow within minutes; 4 comes 18 minutes later; 5 is carol; 6 a comment.
+  assert.deepEqual(grouped(), [false, true, true, false, false, false]);
+  // The name is still in a grouped line, for screen readers.
+  assert.equal(byClass(list.children[1], "msg-author")[0].textContent, "bob");
+  // A deleted message between two of bob's leaves its trace, which breaks the group.
+  messages.apply([{ seq: 7, kind: "delete", target: 20 }]);
+  assert.deepEqual(grouped(), [false, false, false, false, false, false]);
+  // One that vanishes joins the lines around it.
+  const vanish = setUp(t);
+  vanish.messages.addHistory([message(1), message(2, { user: { id: 3, name: "carol" } }), message(3)]);
+  vanish.messages.apply([{ seq: 8, kind: "delete", target: 20 }]);
+  assert.deepEqual(
+    vanish.list.children.map((item) => item.classList.contains("msg-grouped")),
+    [false, true],
+  );
+});
+
+test("a reply shows its author's name even right after their last message", (t) => {
+  const { messages, list } = setUp(t);
+  const parent = message(1);
+  messages.apply([parent, message(2, { reply_to: { id: 10, seq: 1, user: parent.user, excerpt: "#1" } })]);
+  assert.equal(list.children[1].classList.contains("msg-grouped"), false);
+});
