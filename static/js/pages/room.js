@@ -59,6 +59,7 @@ const messages = new MessageList(part("messages"), part("scroll"), {
   },
   meId,
   meName,
+  newBelow: part("new-below"),
   empty: part("empty"),
   pending: part("pending"),
   removedDisplay: standing.settings.removed_display ?? "placeholder",

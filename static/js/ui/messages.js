@@ -52,6 +52,8 @@ export class MessageList {
    *   decorate(item, event): adds the page's own controls to each rendered line (a Report button)
    *   meName: the reader's user name: "@name" mentions of it are marked, and so is the line
    *   links: false keeps http(s) addresses as plain text (the overlay: no one can click a stream)
+   *   newBelow: a button shown ("N new messages below") when lines arrive while the reader is
+   *     scrolled up; clicking it scrolls to the newest, reaching the bottom hides it
    *   onMissingParent(replyTo): a reply's quote was clicked and its parent is not in the list;
    *     resolves once the page loaded what it could (older history), then the jump is retried
    */
@@ -67,8 +69,11 @@ export class MessageList {
       decorate = null,
       links = true,
       onMissingParent = null,
+      newBelow = null,
     } = {},
   ) {
+    this.newBelow = newBelow;
+    this.unseen = 0; // lines that arrived below while the reader was scrolled up
     this.onMissingParent = onMissingParent;
     this.quotesByParent = new Map(); // parent message id -> the quotes of the replies shown
     this.meName = meName || null;
@@ -87,6 +92,24 @@ export class MessageList {
     this.vanishedIds = new Set(); // deleted without a trace: not even a placeholder comes back
     this.clearedThrough = 0; // a `clear` hides everything up to its seq
     this._keepBottomOnResize();
+    if (newBelow) {
+      newBelow.addEventListener("click", () => this.scrollToBottom());
+      scroller.addEventListener("scroll", () => {
+        if (this.isAtBottom()) this._hideNewBelow();
+      });
+    }
+  }
+
+  _hideNewBelow() {
+    this.unseen = 0;
+    if (this.newBelow) this.newBelow.hidden = true;
+  }
+
+  _noteNewBelow(count) {
+    if (!this.newBelow || count <= 0) return;
+    this.unseen += count;
+    this.newBelow.textContent = this.unseen === 1 ? "1 new message below" : `${this.unseen} new messages below`;
+    this.newBelow.hidden = false;
   }
 
   /**
@@ -117,6 +140,14 @@ export class MessageList {
 
   /** Apply live events in order: add content, remove deleted messages, empty on clear. */
   apply(events) {
+    const before = this.size;
+    const stick = this.isAtBottom();
+    this._apply(events);
+    if (stick) this._hideNewBelow();
+    else this._noteNewBelow(this.size - before);
+  }
+
+  _apply(events) {
     this._keepingBottom(() => {
       for (const event of events) {
         if (event.kind === "delete") this.remove(event.target, event.placeholder);
@@ -221,6 +252,7 @@ export class MessageList {
     this.clearedThrough = Math.max(this.clearedThrough, throughSeq);
     this.list.replaceChildren();
     this.quotesByParent.clear();
+    this._hideNewBelow();
     this.bySeq.clear();
     this.byId.clear();
     this.updateEmptyNote();
@@ -259,6 +291,7 @@ export class MessageList {
 
   scrollToBottom() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this._hideNewBelow();
   }
 
   _keepingBottom(change) {

@@ -330,3 +330,33 @@ test("a reply shows its author's name even right after their last message", (t) 
   messages.apply([parent, message(2, { reply_to: { id: 10, seq: 1, user: parent.user, excerpt: "#1" } })]);
   assert.equal(list.children[1].classList.contains("msg-grouped"), false);
 });
+
+test("lines arriving while the reader is scrolled up are counted on the new-messages button", (t) => {
+  installGlobals(t, { document: fakeDom() });
+  const list = element("ol");
+  const scroller = element("div");
+  const newBelow = element("button");
+  newBelow.hidden = true;
+  const messages = new MessageList(list, scroller, { newBelow });
+  Object.assign(scroller, { scrollHeight: 2000, clientHeight: 400, scrollTop: 1600 });
+  messages.apply([message(1)]);
+  assert.equal(newBelow.hidden, true); // at the bottom: it follows
+  scroller.scrollTop = 200; // the reader scrolled up
+  messages.apply([message(2), message(3)]);
+  assert.equal(newBelow.hidden, false);
+  assert.equal(newBelow.textContent, "2 new messages below");
+  messages.apply([message(4)]);
+  assert.equal(newBelow.textContent, "3 new messages below");
+  messages.apply([{ seq: 5, kind: "delete", target: 10 }]); // nothing new
+  assert.equal(newBelow.textContent, "3 new messages below");
+  newBelow.dispatchEvent(new Event("click"));
+  assert.equal(scroller.scrollTop, 2000);
+  assert.equal(newBelow.hidden, true);
+  // Scrolling down by hand hides it too.
+  scroller.scrollTop = 0;
+  messages.apply([message(6)]);
+  assert.equal(newBelow.textContent, "1 new message below");
+  scroller.scrollTop = 1600;
+  scroller.dispatchEvent(new Event("scroll"));
+  assert.equal(newBelow.hidden, true);
+});
