@@ -4,6 +4,7 @@
 // countdown), slow mode and the posting mode, their messages held for review, and the lines
 // deleted messages and clears leave (docs/PROTOCOL.md "Moderation you can see").
 
+import { wireCharsLeft } from "../ui/chars-left.js";
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
 import { PinnedMessage } from "../ui/pinned.js";
@@ -42,6 +43,8 @@ const replies =
     cancel: part("reply-cancel"),
     input: part("input"),
   });
+const charsLeft = part("chars-left");
+const updateCharsLeft = composer ? wireCharsLeft(part("input"), charsLeft, Number(charsLeft.dataset.max)) : () => {};
 // Older history loaded to reach a reply's parent, at most this many pages per click.
 const PARENT_PAGES = 5;
 let live = null;
@@ -89,6 +92,7 @@ live = new LiveRoom({
     frame: (text) => ({ type: "message", text, ...replies.fields() }),
     onSent: (answer, text) => {
       replies.cancel();
+      updateCharsLeft();
       if (answer?.held) messages.addPending(answer.held_id, text);
       if (answer?.private) messages.addPending(answer.held_id, text, "private");
       notice.posted();
