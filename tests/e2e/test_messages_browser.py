@@ -20,7 +20,7 @@ from .conftest import Site, create_rooms, running_server
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 OWNER = "alice"
-ROOMS = ("links", "mentions", "replies", "far", "names")
+ROOMS = ("links", "mentions", "replies", "far", "names", "flow")
 
 
 @pytest.fixture(scope="module")
@@ -228,3 +228,57 @@ def test_names_keep_one_colour_for_everyone_and_roles_show_badges(contexts: Cont
     dark = open_room(later, slug)
     expect(message_line(dark, f"mod here {marker}").locator(".role-badge")).to_have_text("moderator")
     assert author_colours(dark, marker)["carol"] != seen[0]["carol"]  # the dark theme's shade
+
+
+def test_grouping_new_messages_below_and_characters_left(contexts: Contexts, site: Site) -> None:
+    slug = site.rooms["flow"]
+    marker = uuid.uuid4().hex[:6]
+    site.post_messages(slug, "writer1", [f"older {n} {marker}" for n in range(40)])
+    bob = open_room(site.browse(contexts, "bob", viewport=(1000, 700)), slug)
+    carol = open_room(site.browse(contexts, "carol"), slug, "?transport=sse")
+    # Grouped: bob's two messages in a row show his name once, for carol and for him.
+    send_message(bob, f"one {marker}")
+    send_message(bob, f"two {marker}")
+    send_message(carol, f"three {marker}")
+    for page in (bob, carol):
+        expect(message_line(page, f"two {marker}")).to_have_class(
+            re.compile(r"\bmsg-grouped\b"), timeout=LIVE_MS
+        )
+        expect(message_line(page, f"one {marker}")).not_to_have_class(re.compile(r"\bmsg-grouped\b"))
+        expect(message_line(page, f"three {marker}")).not_to_have_class(re.compile(r"\bmsg-grouped\b"))
+        expect(message_line(page, f"one {marker}").locator(".msg-author")).to_be_visible()
+        # The grouped line's name is there for screen readers, not on screen.
+        author = message_line(page, f"two {marker}").locator(".msg-author")
+        expect(author).to_have_text("bob")
+        assert author.bounding_box() is not None
+        assert author.bounding_box()["width"] <= 1  # type: ignore[index]
+    # The list is a polite live region, and the grouped line's text names its author.
+    expect(carol.get_by_test_id("messages")).to_have_attribute("aria-live", "polite")
+    assert f"bob two {marker}" in message_line(carol, f"two {marker}").aria_snapshot()
+    # Scrolled up, bob is told of new messages instead of being pulled down.
+    new_below = bob.get_by_test_id("new-below")
+    expect(new_below).to_be_hidden()
+    bob.get_by_test_id("messages").evaluate("list => { list.parentElement.scrollTop = 0; }")
+    send_message(carol, f"four {marker}")
+    send_message(carol, f"five {marker}")
+    expect(new_below).to_have_text("2 new messages below", timeout=LIVE_MS)
+    expect(message_line(bob, f"five {marker}")).not_to_be_in_viewport()
+    new_below.click()
+    expect(message_line(bob, f"five {marker}")).to_be_in_viewport()
+    expect(new_below).to_be_hidden()
+    # Carol, at the bottom all along, never saw the button.
+    expect(carol.get_by_test_id("new-below")).to_be_hidden()
+    # Characters left: hidden for short text, counting down near the 500 limit, over past it.
+    box = carol.get_by_test_id("message-input")
+    left = carol.get_by_test_id("chars-left")
+    box.fill("short")
+    expect(left).to_be_hidden()
+    box.fill("x" * 488)
+    expect(left).to_have_text("12 characters left")
+    box.fill("x" * 505)
+    expect(left).to_have_text("5 characters over the limit")
+    box.press("Enter")
+    expect(carol.get_by_test_id("send-error")).to_be_visible(timeout=LIVE_MS)
+    box.fill("x" * 450)
+    send_message(carol, "x" * 450)
+    expect(left).to_be_hidden()
