@@ -145,7 +145,12 @@ def test_a_reply_quotes_its_parent_for_everyone_jumps_to_it_and_says_when_it_was
     expect(carol.get_by_test_id("reply-bar")).to_be_hidden()
     for page in (bob, carol, writer):
         quote = quote_of(page, answer)
-        expect(quote).to_have_text(f"↪ bob {question}", timeout=LIVE_MS)
+        expect(quote.locator(".msg-reply-excerpt")).to_have_text(question, timeout=LIVE_MS)
+        expect(quote.locator(".msg-reply-author")).to_have_text("bob")
+    # Announced (the list is a polite live region) as a reply to bob, then carol's answer.
+    spoken = message_line(writer, answer).aria_snapshot()
+    assert f'button "In reply to bob : {question} ."' in spoken, spoken
+    assert spoken.index("In reply to bob") < spoken.index(f"carol {answer}"), spoken
     # The next message is not a reply.
     send_message(carol, f"plain {marker}")
     expect(quote_of(bob, f"plain {marker}")).to_have_count(0, timeout=LIVE_MS)
@@ -164,11 +169,11 @@ def test_a_reply_quotes_its_parent_for_everyone_jumps_to_it_and_says_when_it_was
     assert answer_delete.status_code == 200, answer_delete.text
     for page in (bob, carol, writer):
         quote = quote_of(page, f"re doomed {marker}")
-        expect(quote).to_have_text("↪ In reply to a message that was removed", timeout=LIVE_MS)
+        expect(quote).to_have_text("↪In reply to a message that was removed.", timeout=LIVE_MS)
         expect(quote).to_be_disabled()
     # A page opened later is told by the server's history.
     later = open_room(site.browse(contexts, "writer2"), slug)
-    expect(quote_of(later, f"re doomed {marker}")).to_have_text("↪ In reply to a message that was removed")
+    expect(quote_of(later, f"re doomed {marker}")).to_have_text("↪In reply to a message that was removed.")
     expect(later.get_by_test_id("messages")).not_to_contain_text(doomed)
     # Replying to it now is refused with a stable code.
     refused = site.post(slug, "carol", [{"type": "message", "text": "late", "reply_to": acks[0]["id"]}])

@@ -376,9 +376,15 @@ export class MessageList {
     if (parent.removed || this.deletedIds.has(parent.id)) {
       this._quoteRemoved(quote);
     } else {
+      // Read out as "In reply to bob: <excerpt>." before the reply's own author and text (the
+      // list is a live region); on screen, "↪ bob <excerpt>".
+      const arrow = element("span", "msg-reply-arrow", "↪");
+      arrow.setAttribute("aria-hidden", "true");
       const name = element("bdi", "msg-reply-author", parent.user?.name ?? "someone");
-      quote.append("↪ ", name, " ", element("bdi", "msg-reply-excerpt", parent.excerpt ?? ""));
-      quote.setAttribute("aria-label", `In reply to ${parent.user?.name ?? "someone"}: ${parent.excerpt ?? ""}. Show it.`);
+      const excerpt = element("bdi", "msg-reply-excerpt", parent.excerpt ?? "");
+      quote.append(element("span", "visually-hidden", "In reply to "), arrow, name);
+      quote.append(element("span", "visually-hidden", ":"), excerpt, element("span", "visually-hidden", "."));
+      quote.title = "Show the message this replies to";
       quote.addEventListener("click", () => this.jumpToParent(quote, parent));
     }
     if (!this.quotesByParent.has(parent.id)) this.quotesByParent.set(parent.id, new Set());
@@ -397,8 +403,10 @@ export class MessageList {
   _quoteRemoved(quote) {
     quote.dataset.removed = "true";
     quote.disabled = true;
-    quote.removeAttribute("aria-label");
-    quote.replaceChildren(`↪ In reply to ${PARENT_REMOVED_TEXT}`);
+    quote.title = "";
+    const arrow = element("span", "msg-reply-arrow", "↪");
+    arrow.setAttribute("aria-hidden", "true");
+    quote.replaceChildren(arrow, `In reply to ${PARENT_REMOVED_TEXT}.`);
   }
 
   /**

@@ -251,7 +251,11 @@ test("a reply shows its parent's name and excerpt, as text; clicking it jumps to
   messages.apply([parent, reply(2, parent)]);
   const [parentLine, replyLine] = list.children;
   const [quote] = byClass(replyLine, "msg-reply-quote");
-  assert.equal(quote.textContent, "↪ bob <i>question</i>");
+  assert.equal(byClass(quote, "msg-reply-author")[0].textContent, "bob");
+  assert.equal(byClass(quote, "msg-reply-excerpt")[0].textContent, "<i>question</i>");
+  // Read out before the reply itself: "In reply to bob: <i>question</i>." (the arrow is hidden).
+  assert.equal(quote.textContent, "In reply to ↪bob:<i>question</i>.");
+  assert.equal(quote.children[1].getAttribute("aria-hidden"), "true");
   assert.equal(replyLine.dataset.replyTo, "10");
   let scrolled = 0;
   parentLine.scrollIntoView = () => (scrolled += 1);
@@ -267,7 +271,7 @@ test("a reply whose parent is deleted, before or after it is shown, says the par
   messages.apply([parent, reply(2, parent)]);
   messages.apply([{ seq: 3, kind: "delete", target: parent.id }]);
   const [quote] = byClass(list.children[1], "msg-reply-quote");
-  assert.equal(quote.textContent, "↪ In reply to a message that was removed");
+  assert.equal(quote.textContent, "↪In reply to a message that was removed.");
   assert.equal(quote.disabled, true);
   assert.ok(!quote.textContent.includes("#1"));
   // From history: the server already says so.
