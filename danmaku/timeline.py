@@ -7,7 +7,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Max, QuerySet
 
-from chat.domain.wire import WireEvent, format_ts
+from chat.domain.wire import USER_ROLE_KEY, WireEvent, format_ts
 from chat.models import EventKind, Room, RoomEvent
 
 from .models import RoomVideo
@@ -123,4 +123,9 @@ def comments_in_window(room: Room, from_ms: int, to_ms: int, limit: int) -> tupl
         }
         for seq, pk, user_id, user_name, text, created_at, data, video_ms in rows[:limit]
     ]
+    for event in events:
+        if USER_ROLE_KEY in event:  # a moderator's comment: their badge goes on `user`
+            role = event.pop(USER_ROLE_KEY)
+            if event["user"] is not None:
+                event["user"]["role"] = role
     return events, len(rows) > limit

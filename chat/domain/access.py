@@ -128,6 +128,7 @@ class Standing:
     member: bool  # any role in the room (a private room's members)
     sanctioned: bool  # a ban or a running timeout; `active_sanction` says which
     hidden: bool = False  # a moderator hid the user: their posts are kept, never published
+    role: str | None = None  # "owner", "moderator" or "staff": the badge their posts carry
 
 
 # The settings columns a write reads, in the order `load_standing` assigns them.
@@ -192,8 +193,16 @@ def load_standing(room: Room, user: AnyUser) -> Standing:
     sanctioned, hidden, moderator, member, bot = (bool(flag) for flag in row[len(_STANDING_FIELDS) :])
     if user.is_authenticated:
         note_bot(user, bot)  # the event this post writes says `bot` as of now
-    moderates = is_staff(user) or is_owner(user, fresh) or moderator
-    return Standing(fresh, moderates=moderates, member=member, sanctioned=sanctioned, hidden=hidden)
+    role = None
+    if is_owner(user, fresh):
+        role = "owner"
+    elif moderator:
+        role = "moderator"
+    elif is_staff(user):
+        role = "staff"
+    return Standing(
+        fresh, moderates=role is not None, member=member, sanctioned=sanctioned, hidden=hidden, role=role
+    )
 
 
 def check_may_post(room: Room, user: AnyUser) -> Standing:

@@ -156,16 +156,32 @@ _INSERT_SQL = (
 _NEXT_SEQ_SQL = f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + %s WHERE id = %s RETURNING last_seq"
 
 
+def removed_parents(events: list[WireEvent]) -> list[WireEvent]:
+    """Replies read from the log whose parent a moderator has deleted since: their `reply_to`
+    loses the quote and says `removed` (the excerpt was taken when the reply was posted). One
+    query per page, and none for a page without replies."""
+    parents = {event["reply_to"]["id"] for event in events if isinstance(event.get("reply_to"), dict)}
+    if not parents:
+        return events
+    deleted_at = dict(RoomEvent.objects.filter(pk__in=parents).values_list("pk", "deleted_at"))
+    gone = {pk for pk in parents if pk not in deleted_at or deleted_at[pk] is not None}
+    for event in events:
+        parent = event.get("reply_to")
+        if isinstance(parent, dict) and parent["id"] in gone:
+            event["reply_to"] = {"id": parent["id"], "seq": parent["seq"], "removed": True}
+    return events
+
+
 def events_after(room_id: int, after: int, limit: int) -> list[WireEvent]:
     """Every event with seq > after, oldest first, at most `limit` of them."""
     rows = RoomEvent.objects.filter(room_id=room_id, seq__gt=after).order_by("seq")[:limit]
-    return [event_to_wire(event) for event in rows]
+    return removed_parents([event_to_wire(event) for event in rows])
 
 
 def events_between(room_id: int, after: int, upto: int) -> list[WireEvent]:
     """Events with after < seq <= upto, oldest first."""
     rows = RoomEvent.objects.filter(room_id=room_id, seq__gt=after, seq__lte=upto).order_by("seq")
-    return [event_to_wire(event) for event in rows]
+    return removed_parents([event_to_wire(event) for event in rows])
 
 
 def history_before(
@@ -182,7 +198,7 @@ def history_before(
         rows = rows.filter(seq__lt=before)
     newest_first = list(rows.order_by("-seq")[: limit + 1])
     has_more = len(newest_first) > limit
-    return [event_to_wire(event) for event in reversed(newest_first[:limit])], has_more
+    return removed_parents([event_to_wire(event) for event in reversed(newest_first[:limit])]), has_more
 
 
 def current_last_seq(room_id: int) -> int:

@@ -38,7 +38,7 @@ from .moderation.delay import check_delay_room, notify_release, release_time
 from .moderation.review import hold_reason
 from .stats import count_minute
 from .text import clean_text
-from .wire import format_ts
+from .wire import USER_ROLE_KEY, format_ts
 
 
 @dataclass(frozen=True)
@@ -181,6 +181,9 @@ def publish_content(
     duplicate check, so sending the same text again is not refused as already posted."""
     claims = check_flood(standing, user, text, context)
     room = standing.room
+    if standing.role is not None:
+        # The author's badge, as of this post (docs/PROTOCOL.md: `user.role`).
+        data = {**(data or {}), USER_ROLE_KEY: standing.role}
     try:
         reason = hold_reason(standing, user, text)
         if reason is not None:
@@ -217,18 +220,49 @@ def publish_content(
     return posted
 
 
-def post_message(room: Room, user: AnyUser, text: object, context: WriteContext | None = None) -> Posted:
-    """Validate and append (or hold) a chat message; raises ChatError with a stable code."""
+# How much of a replied-to message a reply quotes (characters).
+REPLY_EXCERPT_CHARS = 80
+_ID_MAX = 2**63 - 1
+
+
+def reply_parent(room: Room, reply_to: object) -> dict[str, Any]:
+    """The `reply_to` field of a reply to message `reply_to` (its id): {id, seq, user, excerpt},
+    computed once, when the reply is posted. ChatError `bad_reply` unless the parent is a
+    message of this room that everyone can still see (not deleted, not cleared)."""
+    if isinstance(reply_to, bool) or not isinstance(reply_to, int) or not 0 < reply_to <= _ID_MAX:
+        raise ChatError("bad_reply", "reply_to must be the id of a message in this room.", field="reply_to")
+    parent = (
+        RoomEvent.objects.filter(pk=reply_to, room_id=room.pk, kind=EventKind.MESSAGE, deleted_at=None)
+        .only("pk", "seq", "user_id", "user_name", "text")
+        .first()
+    )
+    if parent is None:
+        raise ChatError(
+            "bad_reply", "The message you reply to is not in this room, or was removed.", field="reply_to"
+        )
+    excerpt = parent.text
+    if len(excerpt) > REPLY_EXCERPT_CHARS:
+        excerpt = excerpt[: REPLY_EXCERPT_CHARS - 1].rstrip() + "…"
+    user = {"id": parent.user_id, "name": parent.user_name} if parent.user_id else None
+    return {"id": parent.pk, "seq": parent.seq, "user": user, "excerpt": excerpt}
+
+
+def post_message(
+    room: Room, user: AnyUser, text: object, context: WriteContext | None = None, reply_to: object = None
+) -> Posted:
+    """Validate and append (or hold) a chat message, a reply to message `reply_to` if given;
+    raises ChatError with a stable code."""
     standing = check_may_post(room, user)
     cleaned = clean_text(text)
-    return publish_content(standing, user, EventKind.MESSAGE, cleaned, context or WriteContext())
+    data = {"reply_to": reply_parent(room, reply_to)} if reply_to is not None else None
+    return publish_content(standing, user, EventKind.MESSAGE, cleaned, context or WriteContext(), data=data)
 
 
 def submit_message(room: Room, user: AnyUser, frame: dict[str, object], context: WriteContext) -> Posted:
-    """A `{"type": "message", "text": ...}` frame from any transport."""
+    """A `{"type": "message", "text": ..., "reply_to"?: <message id>}` frame from any transport."""
     if "text" not in frame:
         raise ChatError("invalid", "A message needs text.")
-    return post_message(room, user, frame["text"], context)
+    return post_message(room, user, frame["text"], context, frame.get("reply_to"))
 
 
 register_writer("message", submit_message)

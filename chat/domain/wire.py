@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from chat.models import RoomEvent
 
 WireEvent = dict[str, Any]
+# The author's role in the room when they posted, kept in an event's data and sent as `user.role`.
+USER_ROLE_KEY = "user_role"
 
 # The largest WebSocket frame or HTTP body a client may send: a chat message is at most 500
 # characters, so anything near this is not one. daphne enforces it on frames (config/serve.py).
@@ -55,7 +57,14 @@ def event_to_wire(event: RoomEvent) -> WireEvent:
         # A deleted event keeps its place in the log (seq stays gapless) but not its content.
         wire.update(user=None, text="", deleted=True)
         return wire
-    wire.update(event.data)
+    if USER_ROLE_KEY in event.data:
+        data = dict(event.data)
+        role = data.pop(USER_ROLE_KEY)
+        if user is not None:
+            user["role"] = role
+        wire.update(data)
+    else:
+        wire.update(event.data)
     if event.kind == "danmaku":
         wire["video_ms"] = event.video_ms
     return wire

@@ -21,7 +21,7 @@ from chat.domain.moderation.standing import page_standing
 from chat.domain.names import looks_taken
 from chat.domain.rooms import find_room
 from chat.domain.stats import MESSAGE_COUNT_CAP, message_counts
-from chat.domain.text import clean_name
+from chat.domain.text import MESSAGE_MAX_CHARS, clean_name
 from chat.domain.wire import user_ref
 from chat.errors import error_response
 from chat.guards.login import ThrottledAuthenticationForm, login_throttled, wants_json
@@ -160,5 +160,6 @@ def room_page(request: HttpRequest, slug: str) -> HttpResponse:
             "me": user_ref(request.user),
             "can_moderate": can_moderate(request.user, room),
             "standing": page_standing(room, request.user),
+            "message_max_chars": MESSAGE_MAX_CHARS,
         },
     )

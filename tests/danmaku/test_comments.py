@@ -15,6 +15,7 @@ from chat.models import Room, RoomEvent
 from chat.realtime.hub import Hub
 from danmaku.comments import clean_comment, post_danmaku
 from danmaku.models import RoomVideo
+from danmaku.timeline import comments_in_window
 from tests.chat.asgi_clients import connect
 
 VALID = {"text": "hello", "mode": "top", "color": "#FFAA00", "size": "large", "video_ms": 1500}
@@ -234,3 +235,15 @@ def test_a_comment_waits_for_the_rooms_chat_delay_like_a_message(
         "#ffaa00",
         held.pk,
     )
+
+
+def test_a_staff_comment_carries_its_role_on_user_in_the_time_window(
+    recorded: RoomVideo, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    type(alice).objects.filter(pk=alice.pk).update(is_staff=True)
+    alice.refresh_from_db()
+    post_danmaku(recorded.room, alice, {**VALID, "video_ms": 1000})
+    post_danmaku(recorded.room, bob, {**VALID, "video_ms": 2000})
+    events, _ = comments_in_window(recorded.room, 0, 10_000, 10)
+    assert [event["user"].get("role") for event in events] == ["staff", None]
+    assert all("user_role" not in event for event in events)

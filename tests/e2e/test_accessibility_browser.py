@@ -62,7 +62,10 @@ def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
                 *made.post(public, VIEWER, [{"type": "message", "text": "Hello! @alice"}]),
                 *made.post(public, VIEWER, [{"type": "danmaku", "text": "first", "video_ms": 1000}]),
             ]
-            assert [answer["type"] for answer in answers] == ["ack"] * 3, answers
+            # A link, a reply quoting the owner, and (on alice's pages) the mention of alice.
+            reply = {"type": "message", "text": "See https://example.org/a", "reply_to": answers[0]["id"]}
+            answers += made.post(public, VIEWER, [reply])
+            assert [answer["type"] for answer in answers] == ["ack"] * 4, answers
             yield made
 
 

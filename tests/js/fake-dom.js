@@ -22,6 +22,12 @@ class FakeElement extends EventTarget {
         element.className = [...new Set([...element.className.split(" ").filter(Boolean), name])].join(" ");
       },
       contains: (name) => element.className.split(" ").includes(name),
+      remove: (name) => {
+        element.className = element.className
+          .split(" ")
+          .filter((have) => have && have !== name)
+          .join(" ");
+      },
     };
   }
 

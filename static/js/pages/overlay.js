@@ -68,7 +68,7 @@ async function start() {
   let reset;
   if (options.chat) {
     const list = root.querySelector('[data-role="messages"]');
-    const messages = new MessageList(list, list.parentElement);
+    const messages = new MessageList(list, list.parentElement, { links: false });
     const pinned = new PinnedMessage(root.querySelector('[data-role="pinned"]'));
     pinned.show(page?.pinned ?? null);
     show = (events) => {

@@ -5,9 +5,11 @@
 // deleted messages and clears leave (docs/PROTOCOL.md "Moderation you can see").
 
 import { CallRoster } from "../call/roster.js";
+import { wireCharsLeft } from "../ui/chars-left.js";
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
 import { PinnedMessage } from "../ui/pinned.js";
+import { ReplyDraft } from "../ui/replies.js";
 import { ReportForm } from "../ui/report.js";
 import { renderPresence } from "../ui/presence.js";
 import { RoomNotice } from "../ui/room-notice.js";
@@ -17,6 +19,7 @@ const root = document.getElementById("room");
 const part = (role) => root.querySelector(`[data-role="${role}"]`);
 const slug = root.dataset.slug;
 const meId = root.dataset.meId ? Number(root.dataset.meId) : null;
+const meName = root.dataset.meName || null;
 const standing = JSON.parse(document.getElementById("room-standing").textContent);
 
 const reportForm = part("report-form"); // only for signed-in users
@@ -32,16 +35,41 @@ const reports =
     },
     { url: root.dataset.reportUrl, meId },
   );
+const composer = part("composer"); // only for signed-in users
+const replies =
+  composer &&
+  new ReplyDraft({
+    bar: part("reply-bar"),
+    label: part("reply-label"),
+    cancel: part("reply-cancel"),
+    input: part("input"),
+  });
+const charsLeft = part("chars-left");
+const updateCharsLeft = composer ? wireCharsLeft(part("input"), charsLeft, Number(charsLeft.dataset.max)) : () => {};
+// Older history loaded to reach a reply's parent, at most this many pages per click.
+const PARENT_PAGES = 5;
+let live = null;
 const messages = new MessageList(part("messages"), part("scroll"), {
-  decorate: reports ? (item, event) => reports.decorate(item, event) : null,
+  decorate: (item, event) => {
+    replies?.decorate(item, event);
+    reports?.decorate(item, event);
+  },
+  onMissingParent: async (parent) => {
+    const older = part("load-older");
+    for (let page = 0; page < PARENT_PAGES && !messages.byId.has(parent.id); page += 1) {
+      if (older.hidden || messages.oldestSeq === null || messages.oldestSeq <= parent.seq) break;
+      await live.loadOlder();
+    }
+  },
   meId,
+  meName,
+  newBelow: part("new-below"),
   empty: part("empty"),
   pending: part("pending"),
   removedDisplay: standing.settings.removed_display ?? "placeholder",
 });
 for (const held of standing.held) messages.addPending(held.held_id, held.text, held.decision, held.release_at ?? null);
 const presence = { count: part("online-count"), users: part("online-users"), guests: part("online-guests") };
-const composer = part("composer"); // only for signed-in users
 const notice = new RoomNotice(new RoomRules({ meId, ...standing }), {
   notice: part("room-notice"),
   label: part("room-mode"),
@@ -51,7 +79,7 @@ const notice = new RoomNotice(new RoomRules({ meId, ...standing }), {
 notice.render();
 const pinned = new PinnedMessage(part("pinned"));
 
-const client = await new LiveRoom({
+live = new LiveRoom({
   slug,
   historyUrl: root.dataset.historyUrl || `/rooms/${encodeURIComponent(slug)}/history`,
   list: messages,
@@ -62,8 +90,10 @@ const client = await new LiveRoom({
     input: part("input"),
     error: part("send-error"),
     noun: "message",
-    frame: (text) => ({ type: "message", text }),
+    frame: (text) => ({ type: "message", text, ...replies.fields() }),
     onSent: (answer, text) => {
+      replies.cancel();
+      updateCharsLeft();
       if (answer?.held) messages.addPending(answer.held_id, text, "pending", answer.delayed ? answer.release_at : null);
       if (answer?.private) messages.addPending(answer.held_id, text, "private");
       notice.posted();
@@ -72,12 +102,14 @@ const client = await new LiveRoom({
     onRefused: (problem) => notice.refused(problem),
   },
   onEvents: (events) => {
+    for (const event of events) if (event.kind === "delete") replies?.forget(event.target);
     notice.events(events);
     pinned.apply(events);
   },
   onLatest: (page) => pinned.show(page.pinned ?? null),
   onPresence: (counts) => renderPresence(presence, counts),
-}).start();
+});
+const client = await live.start();
 
 // How many are in the room's call, beside the link to it (over WebSocket only).
 const callCount = part("call-count");

@@ -27,6 +27,7 @@ const WATCH_DENSITY = 150;
 const root = document.getElementById("watch");
 const part = (role) => root.querySelector(`[data-role="${role}"]`);
 const meId = root.dataset.meId ? Number(root.dataset.meId) : null;
+const meName = root.dataset.meName || null;
 const video = part("video");
 const recorded = video !== null && root.dataset.recorded === "true";
 const durationMs = root.dataset.durationMs ? Number(root.dataset.durationMs) : null;
@@ -103,7 +104,7 @@ const postStyle = composer && bindPostStyle(composer, styleControls);
 const live = new LiveRoom({
   slug: root.dataset.slug,
   historyUrl: root.dataset.historyUrl,
-  list: new MessageList(part("messages"), part("scroll"), { meId, empty: part("empty") }),
+  list: new MessageList(part("messages"), part("scroll"), { meId, meName, empty: part("empty") }),
   state: part("state"),
   composer: composer && {
     form: composer,

@@ -33,6 +33,7 @@ const POSTING_TEXTS = {
       ? `You are timed out in this room until ${new Date(error.until).toLocaleTimeString()}.`
       : "You are timed out in this room.",
   banned: () => "You are banned from this room.",
+  bad_reply: () => "The message you are replying to was removed; send it without the reply, or reply to another.",
   slow_mode: (error) => `Slow mode is on: you can post again in ${seconds(error.retry_after || 1)} s.`,
   duplicate: (_, noun) => `You just sent that ${noun}.`,
   unique_chat: (error, noun) =>

@@ -3,6 +3,9 @@
 // its direction from its own letters and, whatever bidi controls it holds, cannot reorder the
 // line around it.
 
+import { badges, nameColour } from "./names.js";
+import { renderRichText } from "./rich-text.js";
+
 const RENDERED_KINDS = new Set(["message", "system", "danmaku"]);
 // What a deleted message leaves in its place where the room wants a trace of it.
 export const REMOVED_TEXT = "removed by a moderator";
@@ -13,7 +16,13 @@ export function delayedText(releaseAt) {
   const when = Number.isNaN(moment.getTime()) ? "shortly" : `at ${new Intl.DateTimeFormat(undefined, { timeStyle: "medium" }).format(moment)}`;
   return `pending: appears to everyone ${when} (the room's chat delay)`;
 }
+export const PARENT_REMOVED_TEXT = "a message that was removed";
+export const PARENT_NOT_LOADED_TEXT = "that message is no longer in the room's history";
+// How long a message jumped to from a reply stays highlighted (ms).
+const JUMP_HIGHLIGHT_MS = 2500;
 export const REJECTED_TEXT = "not approved by a moderator: no one else saw it";
+// Messages from one person less than this far apart (ms) form a group: the name shows once.
+export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 // How close to the bottom (px) still counts as "at the bottom" for auto-scrolling.
 const BOTTOM_SLACK_PX = 48;
 
@@ -47,12 +56,34 @@ export class MessageList {
    *   removedDisplay: the room's setting ("placeholder": a deleted message leaves "removed by a
    *     moderator"; "vanish"), followed from settings events; null: always vanish (overlays)
    *   decorate(item, event): adds the page's own controls to each rendered line (a Report button)
+   *   meName: the reader's user name: "@name" mentions of it are marked, and so is the line
+   *   links: false keeps http(s) addresses as plain text (the overlay: no one can click a stream)
+   *   newBelow: a button shown ("N new messages below") when lines arrive while the reader is
+   *     scrolled up; clicking it scrolls to the newest, reaching the bottom hides it
+   *   onMissingParent(replyTo): a reply's quote was clicked and its parent is not in the list;
+   *     resolves once the page loaded what it could (older history), then the jump is retried
    */
   constructor(
     list,
     scroller,
-    { meId = null, empty = null, pending = null, removedDisplay = null, decorate = null } = {},
+    {
+      meId = null,
+      meName = null,
+      empty = null,
+      pending = null,
+      removedDisplay = null,
+      decorate = null,
+      links = true,
+      onMissingParent = null,
+      newBelow = null,
+    } = {},
   ) {
+    this.newBelow = newBelow;
+    this.unseen = 0; // lines that arrived below while the reader was scrolled up
+    this.onMissingParent = onMissingParent;
+    this.quotesByParent = new Map(); // parent message id -> the quotes of the replies shown
+    this.meName = meName || null;
+    this.links = links;
     this.decorate = decorate;
     this.list = list;
     this.scroller = scroller;
@@ -67,6 +98,24 @@ export class MessageList {
     this.vanishedIds = new Set(); // deleted without a trace: not even a placeholder comes back
     this.clearedThrough = 0; // a `clear` hides everything up to its seq
     this._keepBottomOnResize();
+    if (newBelow) {
+      newBelow.addEventListener("click", () => this.scrollToBottom());
+      scroller.addEventListener("scroll", () => {
+        if (this.isAtBottom()) this._hideNewBelow();
+      });
+    }
+  }
+
+  _hideNewBelow() {
+    this.unseen = 0;
+    if (this.newBelow) this.newBelow.hidden = true;
+  }
+
+  _noteNewBelow(count) {
+    if (!this.newBelow || count <= 0) return;
+    this.unseen += count;
+    this.newBelow.textContent = this.unseen === 1 ? "1 new message below" : `${this.unseen} new messages below`;
+    this.newBelow.hidden = false;
   }
 
   /**
@@ -97,6 +146,14 @@ export class MessageList {
 
   /** Apply live events in order: add content, remove deleted messages, empty on clear. */
   apply(events) {
+    const before = this.size;
+    const stick = this.isAtBottom();
+    this._apply(events);
+    if (stick) this._hideNewBelow();
+    else this._noteNewBelow(this.size - before);
+  }
+
+  _apply(events) {
     this._keepingBottom(() => {
       for (const event of events) {
         if (event.kind === "delete") this.remove(event.target, event.placeholder);
@@ -165,6 +222,7 @@ export class MessageList {
     const item = removed ? this._renderRemoved(event) : this._render(event);
     if (!removed && this.decorate) this.decorate(item, event);
     this._insert(item, event.seq);
+    this._regroup(item);
     this.bySeq.set(event.seq, item);
     if (event.id !== undefined && event.id !== null) this.byId.set(event.id, item);
     this.updateEmptyNote();
@@ -176,6 +234,7 @@ export class MessageList {
    */
   remove(messageId, placeholder = undefined) {
     this.deletedIds.add(messageId);
+    for (const quote of this.quotesByParent.get(messageId) ?? []) this._quoteRemoved(quote);
     const leaveTrace = this.removedDisplay !== null && (placeholder ?? this.removedDisplay === "placeholder");
     if (!leaveTrace) this.vanishedIds.add(messageId);
     const item = this.byId.get(messageId);
@@ -183,12 +242,17 @@ export class MessageList {
     if (leaveTrace) {
       const trace = this._renderRemoved({ seq: Number(item.dataset.seq), id: messageId, kind: item.dataset.kind }, item);
       item.before(trace);
+      this._forgetQuote(item);
       item.remove();
+      if (trace.nextElementSibling) this._regroup(trace.nextElementSibling);
       return;
     }
     this.byId.delete(messageId);
     this.bySeq.delete(Number(item.dataset.seq));
+    this._forgetQuote(item);
+    const next = item.nextElementSibling;
     item.remove();
+    if (next) this._regroup(next);
     this.updateEmptyNote();
   }
 
@@ -196,6 +260,8 @@ export class MessageList {
   clear(throughSeq = 0) {
     this.clearedThrough = Math.max(this.clearedThrough, throughSeq);
     this.list.replaceChildren();
+    this.quotesByParent.clear();
+    this._hideNewBelow();
     this.bySeq.clear();
     this.byId.clear();
     this.updateEmptyNote();
@@ -207,7 +273,9 @@ export class MessageList {
       const oldest = this.list.firstElementChild;
       this.bySeq.delete(Number(oldest.dataset.seq));
       if (oldest.dataset.id) this.byId.delete(Number(oldest.dataset.id));
+      this._forgetQuote(oldest);
       oldest.remove();
+      if (this.list.firstElementChild) this._regroup(this.list.firstElementChild);
     }
     this.updateEmptyNote();
   }
@@ -232,6 +300,7 @@ export class MessageList {
 
   scrollToBottom() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this._hideNewBelow();
   }
 
   _keepingBottom(change) {
@@ -251,6 +320,27 @@ export class MessageList {
       next = next.previousElementSibling;
     }
     next.before(item);
+  }
+
+  /**
+   * Group `item` with the line before it, and the line after it with `item`: consecutive
+   * messages (or comments) of one person within GROUP_WINDOW_MS show the name once. The name
+   * stays in the line, visually hidden, so a screen reader still says who wrote each.
+   */
+  _regroup(item) {
+    for (const line of [item, item.nextElementSibling]) {
+      if (!line) continue;
+      const before = line.previousElementSibling;
+      const grouped =
+        before !== null &&
+        line.dataset.userId !== undefined &&
+        line.dataset.userId === before.dataset.userId &&
+        line.dataset.kind === before.dataset.kind &&
+        line.dataset.replyTo === undefined &&
+        Math.abs(Number(line.dataset.ms) - Number(before.dataset.ms)) <= GROUP_WINDOW_MS;
+      if (grouped) line.classList.add("msg-grouped");
+      else line.classList.remove("msg-grouped");
+    }
   }
 
   _followSettings(settings) {
@@ -275,6 +365,101 @@ export class MessageList {
     return item;
   }
 
+  /** A message's text: links and mentions of the reader marked, as DOM nodes (rich-text.js). */
+  _text(text, rich) {
+    const node = element("bdi", "msg-text");
+    if (!rich || !this.links) {
+      node.textContent = text;
+      return node;
+    }
+    if (renderRichText(node, text, { meName: this.meName })) node.classList.add("mentions-me");
+    return node;
+  }
+
+  /** The quoted parent atop a reply: a button that jumps to it; "removed" once it is deleted. */
+  _quote(parent) {
+    const quote = element("button", "msg-reply-quote");
+    quote.type = "button";
+    quote.dataset.replyTo = String(parent.id);
+    quote.dataset.testid = "reply-quote";
+    if (parent.removed || this.deletedIds.has(parent.id)) {
+      this._quoteRemoved(quote);
+    } else {
+      // Read out as "In reply to bob: <excerpt>." before the reply's own author and text (the
+      // list is a live region); on screen, "↪ bob <excerpt>".
+      const arrow = element("span", "msg-reply-arrow", "↪");
+      arrow.setAttribute("aria-hidden", "true");
+      const name = element("bdi", "msg-reply-author", parent.user?.name ?? "someone");
+      const excerpt = element("bdi", "msg-reply-excerpt", parent.excerpt ?? "");
+      quote.append(element("span", "visually-hidden", "In reply to "), arrow, name);
+      quote.append(element("span", "visually-hidden", ":"), excerpt, element("span", "visually-hidden", "."));
+      quote.title = "Show the message this replies to";
+      quote.addEventListener("click", () => this.jumpToParent(quote, parent));
+    }
+    if (!this.quotesByParent.has(parent.id)) this.quotesByParent.set(parent.id, new Set());
+    this.quotesByParent.get(parent.id).add(quote);
+    return quote;
+  }
+
+  _forgetQuote(item) {
+    if (!item.replyQuote) return;
+    const parentId = Number(item.dataset.replyTo);
+    const quotes = this.quotesByParent.get(parentId);
+    quotes?.delete(item.replyQuote);
+    if (quotes?.size === 0) this.quotesByParent.delete(parentId);
+  }
+
+  _quoteRemoved(quote) {
+    quote.dataset.removed = "true";
+    quote.disabled = true;
+    quote.title = "";
+    const arrow = element("span", "msg-reply-arrow", "↪");
+    arrow.setAttribute("aria-hidden", "true");
+    quote.replaceChildren(arrow, `In reply to ${PARENT_REMOVED_TEXT}.`);
+  }
+
+  /**
+   * Scroll to the message with this id and highlight it for a moment; false if it is not in
+   * the list (older than what is loaded, or gone).
+   */
+  jumpTo(id) {
+    const item = this.byId.get(id);
+    if (!item || item.dataset.removed === "true") return false;
+    item.scrollIntoView?.({ block: "center" });
+    item.classList.add("msg-jumped");
+    item.tabIndex = -1;
+    item.focus?.({ preventScroll: true });
+    clearTimeout(item.jumpTimer);
+    item.jumpTimer = setTimeout(() => item.classList.remove("msg-jumped"), JUMP_HIGHLIGHT_MS);
+    return true;
+  }
+
+  /** A reply's quote was clicked: jump to the parent, loading older history first if needed. */
+  async jumpToParent(quote, parent) {
+    if (this.jumpTo(parent.id)) return;
+    if (this.onMissingParent && (this.oldestSeq === null || parent.seq < this.oldestSeq)) {
+      quote.setAttribute("aria-busy", "true");
+      try {
+        await this.onMissingParent(parent);
+      } finally {
+        quote.removeAttribute("aria-busy");
+      }
+      if (this.jumpTo(parent.id)) return;
+    }
+    if (this.deletedIds.has(parent.id)) {
+      this._quoteRemoved(quote);
+      return;
+    }
+    quote.dataset.missing = "true";
+    quote.title = PARENT_NOT_LOADED_TEXT;
+    let note = quote.nextElementSibling;
+    if (!note || !note.classList.contains("msg-reply-note")) {
+      note = element("span", "msg-reply-note", PARENT_NOT_LOADED_TEXT);
+      note.setAttribute("role", "status");
+      quote.after(note);
+    }
+  }
+
   _render(event) {
     const item = element("li", `msg msg-${event.kind}`);
     item.dataset.seq = String(event.seq);
@@ -284,11 +469,21 @@ export class MessageList {
       item.append(element("bdi", "msg-text", event.text ?? ""));
     } else {
       if (this.meId !== null && event.user.id === this.meId) item.classList.add("msg-mine");
-      const author = element("bdi", "msg-author", event.user.name);
+      const author = element("bdi", `msg-author name-c${nameColour(event.user.id)}`, event.user.name);
       author.dataset.userId = String(event.user.id);
+      item.dataset.userId = String(event.user.id);
+      const ms = Date.parse(event.ts);
+      if (!Number.isNaN(ms)) item.dataset.ms = String(ms);
+      if (event.reply_to && typeof event.reply_to === "object") {
+        item.replyQuote = this._quote(event.reply_to);
+        item.dataset.replyTo = String(event.reply_to.id);
+        item.append(item.replyQuote);
+      }
       item.append(author);
-      if (event.user.bot === true) item.append(element("span", "bot-badge", "bot"));
-      item.append(element("bdi", "msg-text", event.text ?? ""));
+      item.append(...badges(event.user));
+      const text = this._text(event.text ?? "", true);
+      if (text.classList.contains("mentions-me")) item.classList.add("msg-mentions-me");
+      item.append(text);
     }
     const time = renderTime(event.ts);
     if (time) item.append(time);

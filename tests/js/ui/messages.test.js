@@ -235,3 +235,155 @@ test("my rejected held message says so, and stays out of the room's list", (t) =
   messages.apply([{ seq: 7, kind: "review", user: null, text: "", held_id: 99, decision: "rejected" }]);
   assert.equal(pending.children.length, 2); // someone else's: not ours to show
 });
+
+test("links in messages are links; a mention of the reader marks the line for the reader only", (t) => {
+  const { messages, list } = setUp(t, { meName: "Ann" });
+  messages.apply([
+    message(1, { text: "see https://example.org/x and javascript:alert(1)" }),
+    message(2, { text: "hey @ann look" }),
+    message(3, { text: "hey @anne" }),
+  ]);
+  const [linked, mentioned, other] = list.children;
+  const [link] = byClass(linked, "msg-link");
+  assert.equal(link.href, "https://example.org/x");
+  assert.equal(link.rel, "nofollow ugc noopener");
+  assert.equal(byClass(linked, "msg-text")[0].textContent, "see https://example.org/x and javascript:alert(1)");
+  assert.ok(mentioned.classList.contains("msg-mentions-me"));
+  assert.equal(byClass(mentioned, "mention")[0].textContent, "@ann");
+  assert.ok(!other.classList.contains("msg-mentions-me"));
+});
+
+test("the overlay's list (links: false) keeps addresses as text; system lines are never linked", (t) => {
+  const { messages, list } = setUp(t, { links: false, meName: "ann" });
+  messages.apply([message(1, { text: "https://example.org @ann" })]);
+  assert.equal(byClass(list.children[0], "msg-link").length, 0);
+  assert.equal(byClass(list.children[0], "mention").length, 0);
+  const other = setUp(t);
+  other.messages.apply([message(2, { kind: "system", user: null, text: "https://example.org" })]);
+  assert.equal(byClass(other.list.children[0], "msg-link").length, 0);
+});
+
+function reply(seq, parent, fields = {}) {
+  const reply_to = { id: parent.id, seq: parent.seq, user: parent.user, excerpt: parent.text };
+  return message(seq, { user: { id: 3, name: "carol" }, text: `re ${parent.text}`, reply_to, ...fields });
+}
+
+test("a reply shows its parent's name and excerpt, as text; clicking it jumps to the parent", (t) => {
+  const { messages, list } = setUp(t);
+  const parent = message(1, { text: "<i>question</i>" });
+  messages.apply([parent, reply(2, parent)]);
+  const [parentLine, replyLine] = list.children;
+  const [quote] = byClass(replyLine, "msg-reply-quote");
+  assert.equal(byClass(quote, "msg-reply-author")[0].textContent, "bob");
+  assert.equal(byClass(quote, "msg-reply-excerpt")[0].textContent, "<i>question</i>");
+  // Read out before the reply itself: "In reply to bob: <i>question</i>." (the arrow is hidden).
+  assert.equal(quote.textContent, "In reply to ↪bob:<i>question</i>.");
+  assert.equal(quote.children[1].getAttribute("aria-hidden"), "true");
+  assert.equal(replyLine.dataset.replyTo, "10");
+  let scrolled = 0;
+  parentLine.scrollIntoView = () => (scrolled += 1);
+  quote.dispatchEvent(new Event("click"));
+  assert.equal(scrolled, 1);
+  assert.ok(parentLine.classList.contains("msg-jumped"));
+  clearTimeout(parentLine.jumpTimer);
+});
+
+test("a reply whose parent is deleted, before or after it is shown, says the parent was removed", (t) => {
+  const { messages, list } = setUp(t, { removedDisplay: "placeholder" });
+  const parent = message(1);
+  messages.apply([parent, reply(2, parent)]);
+  messages.apply([{ seq: 3, kind: "delete", target: parent.id }]);
+  const [quote] = byClass(list.children[1], "msg-reply-quote");
+  assert.equal(quote.textContent, "↪In reply to a message that was removed.");
+  assert.equal(quote.disabled, true);
+  assert.ok(!quote.textContent.includes("#1"));
+  // From history: the server already says so.
+  const later = setUp(t);
+  later.messages.addHistory([message(5, { reply_to: { id: 99, seq: 4, removed: true } })]);
+  assert.equal(byClass(later.list.children[0], "msg-reply-quote")[0].dataset.removed, "true");
+});
+
+test("a parent not loaded is fetched through onMissingParent; one out of reach says it is not loaded", async (t) => {
+  let asked = null;
+  const { messages, list } = setUp(t, {
+    onMissingParent: async (parent) => {
+      asked = parent.seq;
+      if (parent.seq === 1) messages.addHistory([message(1)], { older: true });
+    },
+  });
+  messages.addHistory([reply(5, message(1)), reply(6, message(2, { id: 20 }))]);
+  const [first, second] = list.children;
+  await messages.jumpToParent(byClass(first, "msg-reply-quote")[0], { id: 10, seq: 1 });
+  assert.equal(asked, 1);
+  assert.ok(list.children[0].classList.contains("msg-jumped"));
+  clearTimeout(list.children[0].jumpTimer);
+  const quote = byClass(second, "msg-reply-quote")[0];
+  await messages.jumpToParent(quote, { id: 20, seq: 2 });
+  assert.equal(asked, 1); // seq 2 is within what is loaded (from 1): nothing older to fetch
+  assert.equal(quote.dataset.missing, "true");
+  assert.equal(byClass(second, "msg-reply-note")[0].textContent, "that message is no longer in the room's history");
+});
+
+test("consecutive messages of one person within five minutes show the name once", (t) => {
+  const { messages, list } = setUp(t, { removedDisplay: "placeholder" });
+  const at = (minute) => `2026-01-01T12:${String(minute).padStart(2, "0")}:00Z`;
+  messages.addHistory([message(1, { ts: at(0) }), message(2, { ts: at(1) }), message(4, { ts: at(20) })]);
+  messages.apply([
+    message(5, { ts: at(21), user: { id: 3, name: "carol" } }),
+    message(6, { ts: at(22), user: { id: 3, name: "carol" }, kind: "danmaku" }),
+  ]);
+  messages.addHistory([message(3, { ts: at(2) })], { older: true });
+  const grouped = () => list.children.map((item) => item.classList.contains("msg-grouped"));
+  // 1 starts; 2 and 3 follow within minutes; 4 comes 18 minutes later; 5 is carol; 6 a comment.
+  assert.deepEqual(grouped(), [false, true, true, false, false, false]);
+  // The name is still in a grouped line, for screen readers.
+  assert.equal(byClass(list.children[1], "msg-author")[0].textContent, "bob");
+  // A deleted message between two of bob's leaves its trace, which breaks the group.
+  messages.apply([{ seq: 7, kind: "delete", target: 20 }]);
+  assert.deepEqual(grouped(), [false, false, false, false, false, false]);
+  // One that vanishes joins the lines around it.
+  const vanish = setUp(t);
+  vanish.messages.addHistory([message(1), message(2, { user: { id: 3, name: "carol" } }), message(3)]);
+  vanish.messages.apply([{ seq: 8, kind: "delete", target: 20 }]);
+  assert.deepEqual(
+    vanish.list.children.map((item) => item.classList.contains("msg-grouped")),
+    [false, true],
+  );
+});
+
+test("a reply shows its author's name even right after their last message", (t) => {
+  const { messages, list } = setUp(t);
+  const parent = message(1);
+  messages.apply([parent, message(2, { reply_to: { id: 10, seq: 1, user: parent.user, excerpt: "#1" } })]);
+  assert.equal(list.children[1].classList.contains("msg-grouped"), false);
+});
+
+test("lines arriving while the reader is scrolled up are counted on the new-messages button", (t) => {
+  installGlobals(t, { document: fakeDom() });
+  const list = element("ol");
+  const scroller = element("div");
+  const newBelow = element("button");
+  newBelow.hidden = true;
+  const messages = new MessageList(list, scroller, { newBelow });
+  Object.assign(scroller, { scrollHeight: 2000, clientHeight: 400, scrollTop: 1600 });
+  messages.apply([message(1)]);
+  assert.equal(newBelow.hidden, true); // at the bottom: it follows
+  scroller.scrollTop = 200; // the reader scrolled up
+  messages.apply([message(2), message(3)]);
+  assert.equal(newBelow.hidden, false);
+  assert.equal(newBelow.textContent, "2 new messages below");
+  messages.apply([message(4)]);
+  assert.equal(newBelow.textContent, "3 new messages below");
+  messages.apply([{ seq: 5, kind: "delete", target: 10 }]); // nothing new
+  assert.equal(newBelow.textContent, "3 new messages below");
+  newBelow.dispatchEvent(new Event("click"));
+  assert.equal(scroller.scrollTop, 2000);
+  assert.equal(newBelow.hidden, true);
+  // Scrolling down by hand hides it too.
+  scroller.scrollTop = 0;
+  messages.apply([message(6)]);
+  assert.equal(newBelow.textContent, "1 new message below");
+  scroller.scrollTop = 1600;
+  scroller.dispatchEvent(new Event("scroll"));
+  assert.equal(newBelow.hidden, true);
+});
