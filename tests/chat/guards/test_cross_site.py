@@ -251,6 +251,14 @@ WRITES = [
         200,
     ),
     Write("mod_system", "POST", True, json_request("/rooms/{room}/mod/system", {"text": "notice"}), 200),
+    # Who may join the room's calls (the owner's).
+    Write(
+        "call_settings",
+        "POST",
+        True,
+        json_request("/rooms/{room}/call/settings", {"access": "members"}),
+        200,
+    ),
     # API tokens: made and revoked with a session; a ticket is made with a token, never a session.
     Write("tokens", "POST", True, form("/accounts/tokens/", name="bot", scopes="read"), 200),
     Write(
