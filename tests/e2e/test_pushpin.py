@@ -523,6 +523,7 @@ def test_max_rate_samples_danmaku_through_pushpin_and_keeps_every_other_event(st
     assert "-rate-2" in stack.pushpin.handler_log()
 
 
+@pytest.mark.alone  # waits on Pushpin's statistics reports: slow to come on a loaded machine
 def test_presence_counts_the_viewers_pushpin_holds(stack: Stack) -> None:
     slug = room(stack)
     direct = f"{stack.daphne.base_url}/rooms/{slug}/poll"  # a poll answered by daphne itself
@@ -532,7 +533,7 @@ def test_presence_counts_the_viewers_pushpin_holds(stack: Stack) -> None:
 
     def wait_for_count(expected: int) -> float:
         started = time.monotonic()
-        while time.monotonic() - started < 15:
+        while time.monotonic() - started < 30:
             if count() == expected:
                 return time.monotonic() - started
             time.sleep(0.2)
