@@ -59,10 +59,11 @@ COUNTED_KINDS = (EventKind.MESSAGE, EventKind.DANMAKU)
 
 def message_counts(rooms: Sequence[Room]) -> dict[int, int]:
     """room id -> visible messages and comments, at most MESSAGE_COUNT_CAP + 1 (meaning more)."""
-    cache: BaseCache | None = shared_cache()
+    shared = shared_cache()
+    cache: BaseCache | None = shared  # None once it failed: the rest are counted without it
     keys = {room.pk: f"messages:{room.pk}:{room.log_epoch}:{room.last_seq}" for room in rooms}
     try:
-        known = cache.get_many(list(keys.values())) if cache is not None else {}
+        known = shared.get_many(list(keys.values()))
     except Exception:
         cache_failed("counting the home page's messages")  # counted afresh instead
         known, cache = {}, None

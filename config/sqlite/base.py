@@ -24,17 +24,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self) -> None:
         # The settings make every transaction IMMEDIATE (the task queue's claims EXCLUSIVE):
         # each takes the write lock at BEGIN, so each waits its turn first.
-        if self.transaction_mode in LOCKING_MODES and self._turn is None:
+        if self.transaction_mode not in LOCKING_MODES:
+            super()._start_transaction_under_autocommit()
+            return
+        timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+        if self._turn is None:
             queue = queue_for(str(self.settings_dict["NAME"]))
-            timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
             if not queue.acquire(timeout):
                 raise OperationalError("database is locked (this process's other writers held it)")
             self._turn = queue
         try:
-            if self._turn is None:
-                super()._start_transaction_under_autocommit()
-            else:
-                self._begin_polling(float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5)))
+            self._begin_polling(timeout)
         except BaseException:
             self._end_turn()
             raise
