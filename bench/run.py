@@ -187,6 +187,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=2, help="viewer worker processes (default 2)")
     parser.add_argument("--json", type=Path, help="also write the raw rows here")
+    parser.add_argument(
+        "--profile", type=Path, metavar="DIR", help="record each daphne with py-spy (bench/profile.py)"
+    )
     parser.add_argument("--write", type=Path, help="rewrite the generated section of this Markdown file")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("default", help="the set `make bench` runs (a few minutes)")
@@ -239,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as folder:
         bench = Bench(Path(folder), Settings(args.workers, args.seconds, args.drain), small_rooms)
+        bench.profile_dir = args.profile
         for name, job in jobs:
             print(f"[{time.monotonic() - started:6.0f} s] {name} ...", file=sys.stderr, flush=True)
             try:

@@ -26,6 +26,7 @@ from .clients import ChatViewerConnection, Tally, Viewer, WriterConnection, open
 from .histogram import Histogram
 from .load import LoadGenerator, ViewerGroup, WorkerSpec, merge_reports, split_groups
 from .peers import PEER_TITLES, PeerServer, install
+from .profile import Profiler
 from .pushpin import PushpinServer
 from .server import MAIN_ROOM, BenchDatabase, ChatServer, ProcessSample, small_room_slug
 from .webhooks import postgres_database
@@ -65,6 +66,7 @@ class Bench:
         self.database.build()
         self._logs = 0
         self.versions: dict[str, str] = {}
+        self.profile_dir: Path | None = None  # py-spy recordings of the servers (bench/profile.py)
 
     def _log(self, name: str) -> Path:
         self._logs += 1
@@ -349,6 +351,17 @@ class Bench:
 
     # The measurement shared by the delivery scenarios.
 
+    def _profilers(self, servers: Sequence[Sampled]) -> list[Profiler]:
+        """py-spy on each daphne of the scenario while the writer posts (`--profile`)."""
+        if self.profile_dir is None:
+            return []
+        self.profile_dir.mkdir(parents=True, exist_ok=True)
+        return [
+            Profiler(server.pid, self.profile_dir / f"{self._logs:02d}-{index}.txt")
+            for index, server in enumerate(servers)
+            if isinstance(server, ChatServer)
+        ]
+
     def _measure(
         self,
         specs: list[WorkerSpec],
@@ -370,11 +383,13 @@ class Bench:
                 await asyncio.sleep(SETTLE_SECS)
                 await loop.run_in_executor(None, generator.go, total, rooms)
                 before = [server.sample() for server in servers]
+                profilers = self._profilers(servers)
                 main_before = main_cpu_seconds()
                 wall_before = time.time()
                 posting = await post_at_rate(writers, rate, self.settings.seconds, self.settings.drain)
                 reports = await loop.run_in_executor(None, generator.collect, self.settings.drain)
                 after = [server.sample() for server in servers]
+                profiles.extend(profiler.stop() for profiler in profilers)
                 wall = time.time() - wall_before
                 main_cpu = main_cpu_seconds() - main_before
                 for writer in writers:
@@ -384,6 +399,7 @@ class Bench:
                 return posting, reports, after, server_cpu / wall, main_cpu / wall, wall
 
             before_each: list[ProcessSample] = []
+            profiles: list[dict[str, Any]] = []
             posting, reports, after, server_cpu_share, main_cpu_share, wall = asyncio.run(drive())
         merged = merge_reports(reports)
         histogram: Histogram = merged["histogram"]
@@ -436,6 +452,8 @@ class Bench:
             "errors": {**connected["errors"], **merged["errors"]},
             "other_frames": merged["other_frames"],
         }
+        if profiles:
+            row["profile"] = profiles
         if per_worker_label is not None:
             parts: dict[str, Histogram] = {}
             for index, report in enumerate(reports):

@@ -36,6 +36,12 @@ class ChatConfig(AppConfig):
         # Every user's name skeleton stays current, however the user was created or renamed.
         post_save.connect(remember_name_skeleton, sender=get_user_model(), dispatch_uid="chat.name_skeleton")
         # The fan-out learns from the domain which events change access and which it may sample.
-        use_event_rules(EventRules(changes_access=delivery.changes_access, may_sample=delivery.may_sample))
+        use_event_rules(
+            EventRules(
+                changes_access=delivery.changes_access,
+                may_sample=delivery.may_sample,
+                retracts=delivery.retracts,
+            )
+        )
         # A room's embed origin reads it cross-origin, as CORS_ALLOWED_ORIGINS do (chat/guards/origin.py).
         check_request_enabled.connect(room_origin_listed, dispatch_uid="chat.room_origin_listed")

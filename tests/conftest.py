@@ -48,6 +48,26 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         if os.environ.get("CI"):
             pytest.exit(message + " (CI requires it)", returncode=1)
         pytest.exit(message + "; skipping the PostgreSQL run", returncode=0)
+    if not hasattr(session.config, "workerinput"):
+        # Here, not in the first test's setup, where the test's own timeout would count it: on a
+        # loaded machine `collectstatic` has taken over 25 s (the workers share the result).
+        collect_static(session.config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
+
+
+def collect_static(shared: Path) -> Path:
+    """`collectstatic` into `shared`/staticfiles, once for every process of the run."""
+    root = shared / "staticfiles"
+    with (shared / "staticfiles.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "staticfiles.json").exists():
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+                cwd=ROOT,
+                env={**os.environ, "STATIC_ROOT": str(root)},
+                check=True,
+                timeout=300,
+            )
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -71,24 +91,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session", autouse=True)
 def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """`collectstatic` once per run (the first test worker runs it, the others wait for it), into
+    """`collectstatic` once per run (the session's start runs it, the test workers share it), into
     the run's temporary directory: pages name the files by their hashed names, as in production,
     and servers started by the tests (STATIC_ROOT in their environment) serve them."""
     # This run's directory: under xdist each worker has its own below the run's, which they share.
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
-    root = shared / "staticfiles"
-    with (shared / "staticfiles.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / "staticfiles.json").exists():
-            subprocess.run(
-                [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-                cwd=ROOT,
-                env={**os.environ, "STATIC_ROOT": str(root)},
-                check=True,
-                timeout=300,
-            )
+    root = collect_static(shared)  # done already at the session's start (pytest_sessionstart)
     from django.test.utils import override_settings
 
     saved = os.environ.get("STATIC_ROOT")

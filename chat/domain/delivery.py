@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from chat.models import EventKind
+from chat.models import CONTENT_KINDS, EventKind
 
 from .wire import WireEvent
 
@@ -18,3 +18,11 @@ def may_sample(event: WireEvent) -> bool:
     """A viewer who asked for at most `max_rate` comments a second may be spared this event:
     danmaku only (a chat message, a delete or a ban always arrives)."""
     return event.get("kind") == EventKind.DANMAKU
+
+
+def retracts(event: WireEvent) -> bool:
+    """This event takes back or changes what earlier events showed (a delete, a clear, a ban's
+    purge, a rejected review, new settings, a pin): a catch-up served from the feed's memory of
+    recent events would still show them as first sent, so the feed forgets that memory and such
+    catch-ups read the log, which has them as they are now. Plain content keeps it."""
+    return event.get("kind") not in CONTENT_KINDS

@@ -21,6 +21,8 @@ class EventRules:
 
     changes_access: Callable[[WireEvent], bool]  # live readers re-check that they may still read
     may_sample: Callable[[WireEvent], bool]  # a viewer's `max_rate` may skip it
+    # it changes what earlier events showed: catch-ups no longer come from the feed's memory
+    retracts: Callable[[WireEvent], bool] = lambda event: True
 
 
 _rules: EventRules | None = None
@@ -42,6 +44,7 @@ class Batch:
 
     __slots__ = (
         "_changes_access",
+        "_retracts",
         "_sampled",
         "_sse_bytes",
         "_sse_frame",
@@ -60,6 +63,7 @@ class Batch:
         self._sampled: dict[int, Batch] | None = None
         self._sse_bytes: tuple[bytes, bytes] | None = None
         self._changes_access: bool | None = None
+        self._retracts: bool | None = None
 
     @property
     def first_seq(self) -> int:
@@ -104,6 +108,15 @@ class Batch:
             changes_access = event_rules().changes_access
             self._changes_access = any(changes_access(event) for event in self.events)
         return self._changes_access
+
+    @property
+    def retracts(self) -> bool:
+        """Whether an event of the batch changes what earlier events showed (the domain's rule,
+        `EventRules.retracts`): the feed's memory of recent events is then out of date."""
+        if self._retracts is None:
+            retracts = event_rules().retracts
+            self._retracts = any(retracts(event) for event in self.events)
+        return self._retracts
 
     @property
     def sse_bytes(self) -> tuple[bytes, bytes]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from typing import Protocol
 
 from channels.db import database_sync_to_async
@@ -25,10 +27,21 @@ logger = logging.getLogger(__name__)
 
 # Per-room queue of incoming events; beyond it the feed stops queueing and re-reads the log.
 FEED_INBOX_MAX = 10_000
-# Under load a room sends at most one frame per tick to each connection, carrying every event
-# that arrived meanwhile; a room that has been quiet for a tick delivers at once. Frames, not
-# events, are what cost: each is a trip through daphne, autobahn and two epoll calls.
+# Under load a room sends at most one frame per window to each connection, carrying every event
+# that arrived meanwhile; a room that has been quiet for a window delivers at once. Frames, not
+# events, are what cost: each is a send() system call per connection. The window is at least
+# COALESCE_SECS and widens with the room's fan-out cost, so that writing a big room's frames
+# takes at most FANOUT_SHARE of the event loop's time (the rest is left to reading posts, other
+# rooms and the connections' own traffic), up to COALESCE_MAX_SECS; it narrows again as the
+# cost falls (docs/DECISIONS.md, "An adaptive coalescing window").
 COALESCE_SECS = 0.02
+COALESCE_MAX_SECS = 0.2
+FANOUT_SHARE = 0.3
+# Recent events a feed keeps in memory, so a client that comes back a moment behind (every
+# long-poll, a reconnecting WebSocket or SSE stream) catches up without reading the log.
+RECENT_EVENTS = 1_000
+# Weight of the newest broadcast in a room's fan-out cost (an exponential moving average).
+COST_WEIGHT = 0.3
 # Events read from the log per query when repairing a gap.
 GAP_PAGE = 500
 # A marker in a room's inbox: "the log has reached this seq"; the feed reads what it lacks.
@@ -79,12 +92,65 @@ class RoomFeed:
         self.local_dirty = True  # our members changed: write them to the store
         self.remote_dirty = True  # someone's members changed: re-read the store
         self.samplers: dict[int, RateSampler] = {}  # one per max_rate its viewers asked for
+        self.fanout_cost = 0.0  # seconds one broadcast takes, averaged (see COALESCE_SECS)
+        # The latest batches, consecutive and ending at last_seq, about RECENT_EVENTS events.
+        self.recent: deque[Batch] = deque()
+        self.recent_events = 0
+
+    def window(self) -> float:
+        """The coalescing window now: COALESCE_SECS, or wider for a room whose fan-out is costly."""
+        return max(COALESCE_SECS, min(COALESCE_MAX_SECS, self.fanout_cost / FANOUT_SHARE))
 
     def sampler(self, rate: int) -> RateSampler:
         sampler = self.samplers.get(rate)
         if sampler is None:
             sampler = self.samplers[rate] = RateSampler(rate)
         return sampler
+
+    def remember(self, batch: Batch) -> None:
+        """Keep `batch` among the recent ones; forget them all if it changes what they showed
+        (`Batch.retracts`): those catch-ups read the log, which has them as they are now."""
+        if batch.retracts:
+            self.forget()
+            return
+        self.recent.append(batch)
+        self.recent_events += len(batch.events)
+        while len(self.recent) > 1 and self.recent_events - len(self.recent[0].events) >= RECENT_EVENTS:
+            self.recent_events -= len(self.recent.popleft().events)
+
+    def forget(self) -> None:
+        self.recent.clear()
+        self.recent_events = 0
+
+    def recent_after(self, cursor: int) -> list[WireEvent] | None:
+        """The events after `cursor` up to `last_seq` from memory; None when memory does not go
+        back that far (read the log). A cursor at or past `last_seq` needs nothing: what follows
+        it reaches the subscriber live. Only once the feed is open (its last_seq read from the log)."""
+        if not self.opened.done() or self.opened.cancelled() or self.opened.exception() is not None:
+            return None
+        if cursor >= self.last_seq:
+            return []
+        if not self.recent or self.recent[0].first_seq > cursor + 1:
+            return None
+        return [
+            event
+            for batch in self.recent
+            if batch.last_seq > cursor
+            for event in batch.events
+            if event["seq"] > cursor
+        ]
+
+    def position(self, after: int | None, epoch: str | None) -> tuple[int, str] | None:
+        """(last_seq, epoch) as this feed has delivered them, when a stream resuming at `after`
+        of log `epoch` can start from them without asking the database: the feed is open, the
+        epoch is the feed's and the events after `after` are in memory. Otherwise None."""
+        if after is None:
+            return None
+        if epoch is not None and epoch != self.epoch:
+            return None
+        if after > self.last_seq or self.recent_after(after) is None:
+            return None
+        return self.last_seq, self.epoch
 
     def members(self) -> Members:
         return {sub.presence_key: sub.presence_name for sub in self.subscribers}
@@ -111,10 +177,10 @@ class RoomFeed:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        last_broadcast = -COALESCE_SECS
+        last_broadcast = -COALESCE_MAX_SECS
         while True:
             incoming = [await self.inbox.get()]
-            wait = last_broadcast + COALESCE_SECS - loop.time()
+            wait = last_broadcast + self.window() - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
             last_broadcast = loop.time()
@@ -156,16 +222,20 @@ class RoomFeed:
 
     async def broadcast(self, batch: Batch) -> None:
         self.last_seq = batch.last_seq
+        self.remember(batch)
+        started = time.perf_counter()
         for subscriber in tuple(self.subscribers):
             try:
                 await subscriber.deliver(batch)
             except Exception:
                 logger.exception("room %s: a subscriber failed to take a batch", self.room_id)
+        self.fanout_cost += COST_WEIGHT * (time.perf_counter() - started - self.fanout_cost)
 
     async def reset(self, last_seq: int, epoch: str) -> None:
         """The log went back to `last_seq` under a new `epoch`: every subscriber is reset."""
         self.last_seq = last_seq
         self.epoch = epoch
+        self.forget()
         for subscriber in tuple(self.subscribers):
             try:
                 await subscriber.deliver_reset(last_seq, epoch)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 
-from chat.domain.eventlog import events_after
+from chat.domain.eventlog import events_after, log_position
 from chat.domain.wire import dumps
 
 from .batch import Batch
@@ -105,6 +105,15 @@ class Subscription:
         """Join the room's feed; live batches are buffered until `start`."""
         self.feed = await get_hub().subscribe(self.room_id, self)
         return self.feed
+
+    async def position(self, after: int | None, epoch: str | None) -> tuple[int, str]:
+        """The room's (last_seq, log epoch) to start a stream resuming at `after` of `epoch`:
+        the feed's when it has what the stream needs in memory (`RoomFeed.position`), so a
+        client coming back a moment behind costs no query; the log's otherwise."""
+        known = self.feed.position(after, epoch) if self.feed is not None else None
+        if known is not None:
+            return known
+        return await database_sync_to_async(log_position)(self.room_id)
 
     def greeting_presence(self) -> dict[str, object]:
         """Presence for the transport's greeting; a change after this is sent once started."""
@@ -220,6 +229,12 @@ class Subscription:
         while not self._closed:
             self._overflowed = False
             while True:
+                # What the room's feed still has in memory needs no query (feed.RECENT_EVENTS).
+                kept = self.feed.recent_after(self.cursor) if self.feed is not None else None
+                if kept is not None:
+                    if kept:
+                        await self._write(Batch(kept))
+                    break
                 events = await database_sync_to_async(events_after)(self.room_id, self.cursor, BACKLOG_PAGE)
                 if events:
                     await self._write(Batch(events))

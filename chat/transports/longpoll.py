@@ -7,11 +7,9 @@ import contextlib
 import json
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat.clients import query_param
-from chat.domain.eventlog import log_position
 from chat.domain.inputs import parse_cursor, parse_epoch, parse_int
 from chat.domain.wire import WireEvent
 from chat.errors import ChatError, private_room
@@ -86,7 +84,7 @@ async def room_poll(scope: Scope, send: Send) -> None:
     unwatch = watch_token(scope.get("api_token"), sink.end)
     try:
         await subscription.open()
-        last_seq, log_epoch = await database_sync_to_async(log_position)(room.pk)
+        last_seq, log_epoch = await subscription.position(after, epoch)
         cursor, reset = resume_point(after, last_seq, settings.CHAT_BACKLOG_MAX, epoch, log_epoch)
         answer: dict[str, Any] = {"events": [], "last_seq": cursor, "epoch": log_epoch}
         if reset is not None:

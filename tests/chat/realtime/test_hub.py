@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -140,6 +141,55 @@ async def test_events_arriving_together_go_out_as_one_batch(
     await viewer.wait_for(5)
     assert [[e["seq"] for e in b.events] for b in viewer.batches] == [[1], [2, 3, 4, 5]]
     assert viewer.arrivals[1] - viewer.arrivals[0] >= 0.25  # at most one batch per tick
+
+
+class Costly(Recorder):
+    """A subscriber whose write takes `cost` seconds of the event loop (a big room's share)."""
+
+    def __init__(self, key: str, cost: float) -> None:
+        super().__init__(key)
+        self.cost = cost
+
+    async def deliver(self, batch: Batch) -> None:
+        await super().deliver(batch)
+        end = time.perf_counter() + self.cost
+        while time.perf_counter() < end:  # busy, as a send() to thousands of sockets is
+            pass
+
+
+async def test_a_costly_fan_out_widens_the_window_and_a_cheap_one_narrows_it(hub: Hub, room: Room) -> None:
+    from chat.realtime import feed as feed_module
+
+    viewer = Costly("g:costly", 0.03)  # 30 ms a broadcast: the window becomes 100 ms
+    feed = await hub.subscribe(room.pk, viewer)
+    for seq in range(1, 41):  # 40 events over about a second
+        await send(hub, room, seq)
+        await asyncio.sleep(0.025)
+    await viewer.wait_for(40)
+    assert feed.window() > 0.08
+    gaps = [b - a for a, b in zip(viewer.arrivals[5:], viewer.arrivals[6:], strict=False)]
+    # Once the cost is known, at most one batch per (wide) window, not one per 20 ms tick.
+    assert min(gaps) >= 0.08
+    assert viewer.seqs == list(range(1, 41))
+
+    viewer.cost = 0.0  # the room got cheap (viewers left): the window narrows back
+    for seq in range(41, 61):
+        await send(hub, room, seq)
+        await asyncio.sleep(0.025)
+    await viewer.wait_for(60)
+    assert feed.window() == feed_module.COALESCE_SECS
+    assert viewer.seqs == list(range(1, 61))
+
+
+async def test_the_window_never_exceeds_its_ceiling(hub: Hub, room: Room) -> None:
+    from chat.realtime import feed as feed_module
+
+    viewer = Costly("g:huge", 0.5)
+    feed = await hub.subscribe(room.pk, viewer)
+    await send(hub, room, 1)
+    await viewer.wait_for(1)
+    assert feed.fanout_cost > 0.1
+    assert feed.window() == feed_module.COALESCE_MAX_SECS
 
 
 async def test_a_subscriber_that_fails_does_not_stop_the_room(

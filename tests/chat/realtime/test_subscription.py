@@ -330,3 +330,103 @@ async def test_a_full_feed_inbox_keeps_a_log_reset(monkeypatch: pytest.MonkeyPat
         feed.offer(event)
     queued = [feed.inbox.get_nowait() for _ in range(feed.inbox.qsize())]
     assert queued == [log_reset(0, "e2"), probe(9)]
+
+
+# --- the feed's memory of recent events: catch-ups a moment behind read no log ---------------
+
+
+def count_log_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the cursor of every backlog read from the log."""
+    cursors: list[int] = []
+
+    def counted(room_id: int, after: int, limit: int) -> list[WireEvent]:
+        cursors.append(after)
+        return events_after(room_id, after, limit)
+
+    monkeypatch.setattr("chat.realtime.subscription.events_after", counted)
+    return cursors
+
+
+async def broadcast(feed: RoomFeed, events: list[WireEvent]) -> None:
+    """The feed delivers `events` as it does what arrives from the layer."""
+    await feed.broadcast(Batch(events))
+
+
+async def test_a_client_a_moment_behind_catches_up_from_memory(
+    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watcher = Subscription(room.pk, FakeSink(), "g:watcher", "")
+    feed = await watcher.open()
+    events = await append(room, alice, 6)
+    await broadcast(feed, events)
+    reads = count_log_reads(monkeypatch)
+    sink = FakeSink()
+    late = Subscription(room.pk, sink, "g:late", "")
+    await late.open()
+    assert await late.position(2, feed.epoch) == (6, feed.epoch)  # no query for the position
+    await late.start(2)
+    assert sink.seqs == [3, 4, 5, 6]
+    assert reads == []  # ... nor for the backlog
+    more = await append(room, alice, 2)
+    await broadcast(feed, more)
+    assert sink.seqs == [3, 4, 5, 6, 7, 8]  # then live, each seq once
+    late.close()
+    watcher.close()
+
+
+async def test_memory_does_not_serve_what_a_delete_changed_nor_what_it_no_longer_holds(
+    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed_module, "RECENT_EVENTS", 3)
+    watcher = Subscription(room.pk, FakeSink(), "g:watcher", "")
+    feed = await watcher.open()
+    events = await append(room, alice, 6)
+    for event in events:
+        await broadcast(feed, [event])
+    reads = count_log_reads(monkeypatch)
+    assert feed.recent_after(4) is not None and feed.recent_after(1) is None  # kept: the last 3
+    sink = FakeSink()
+    far = Subscription(room.pk, sink, "g:far", "")
+    await far.open()
+    assert await far.position(1, feed.epoch) == (6, feed.epoch)  # the log's answer, read
+    await far.start(1)
+    assert sink.seqs == [2, 3, 4, 5, 6] and reads == [1]
+    far.close()
+
+    # A moderator deletes message 5: its `delete` event (seq 7) retracts what memory holds.
+    deleted = await database_sync_to_async(_delete_event)(room, 5)
+    await broadcast(feed, deleted)
+    assert feed.recent_after(4) is None
+    sink = EventSink()
+    again = Subscription(room.pk, sink, "g:again", "")
+    await again.open()
+    await again.start(4)
+    assert reads == [1, 4]  # read from the log, which has message 5 without its text
+    assert [event["seq"] for event in sink.events] == [5, 6, 7]
+    assert sink.events[0].get("deleted") is True and sink.events[0]["text"] == ""
+    again.close()
+    watcher.close()
+
+
+def _delete_event(room: Room, seq: int) -> list[WireEvent]:
+    from django.utils import timezone
+
+    from chat.models import RoomEvent
+
+    before = Room.objects.get(pk=room.pk).last_seq
+    target = RoomEvent.objects.get(room=room, seq=seq)
+    RoomEvent.objects.filter(pk=target.pk).update(deleted_at=timezone.now())
+    append_event(room, EventKind.DELETE, data={"target": target.pk})
+    return events_after(room.pk, before, 10)
+
+
+class EventSink(FakeSink):
+    """A FakeSink that keeps the events themselves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[WireEvent] = []
+
+    async def write_batch(self, batch: Batch) -> None:
+        await super().write_batch(batch)
+        self.events.extend(batch.events)

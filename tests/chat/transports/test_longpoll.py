@@ -144,3 +144,50 @@ async def test_a_poll_the_client_abandons_is_released(hub: Hub, room: Room) -> N
     await comm.send_input({"type": "http.disconnect"})
     await comm.wait(timeout=5)
     assert hub.subscriber_count() == 0
+
+
+async def test_polls_a_moment_behind_are_answered_from_the_feeds_memory(
+    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The steady state of a long-poll viewer: each poll asks for what followed the last answer.
+    The room's feed has it in memory (chat/realtime/feed.py, RECENT_EVENTS), so neither the log's
+    position nor its events are read: what saturated one process near 1,000 polls a second."""
+    from chat.realtime import subscription as subscription_module
+
+    reads: list[str] = []
+    real_position, real_after = subscription_module.log_position, subscription_module.events_after
+    monkeypatch.setattr(
+        subscription_module, "log_position", lambda *a: reads.append("position") or real_position(*a)
+    )
+    monkeypatch.setattr(
+        subscription_module, "events_after", lambda *a: reads.append("events") or real_after(*a)
+    )
+    first = asyncio.create_task(asgi_get("/rooms/lobby/poll?after=0&timeout=10"))  # opens the feed
+    await asyncio.sleep(0.3)
+    for n in range(3):
+        await post(room, alice, f"m{n}")
+    _, _, body = await first
+    cursor = body["last_seq"]
+    feed = hub.feeds[room.pk]
+    while feed.last_seq < 3:
+        await asyncio.sleep(0.01)
+    reads.clear()
+    seen = [e["seq"] for e in body["events"]]
+    while len(seen) < 3:
+        _, _, body = await asgi_get(f"/rooms/lobby/poll?after={cursor}&timeout=5")
+        seen.extend(e["seq"] for e in body["events"])
+        cursor = body["last_seq"]
+    waiting = asyncio.create_task(asgi_get(f"/rooms/lobby/poll?after={cursor}&timeout=10"))
+    await asyncio.sleep(0.3)
+    await post(room, alice, "next")
+    _, _, body = await waiting
+    assert seen + [e["seq"] for e in body["events"]] == [1, 2, 3, 4]
+    assert reads == []
+    # A cursor older than what memory holds gets the log's answer.
+    monkeypatch.setattr("chat.realtime.feed.RECENT_EVENTS", 1)
+    await post(room, alice, "fifth")
+    while feed.last_seq < 5:
+        await asyncio.sleep(0.01)
+    _, _, body = await asgi_get("/rooms/lobby/poll?after=1&timeout=0")
+    assert [e["seq"] for e in body["events"]] == [2, 3, 4, 5]
+    assert reads == ["position", "events"]
