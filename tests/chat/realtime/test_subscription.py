@@ -384,13 +384,15 @@ async def test_memory_does_not_serve_what_a_delete_changed_nor_what_it_no_longer
     for event in events:
         await broadcast(feed, [event])
     reads = count_log_reads(monkeypatch)
-    assert feed.recent_after(4) is not None and feed.recent_after(1) is None  # kept: the last 3
+    assert feed.recent_after(4) is not None
+    assert feed.recent_after(1) is None
     sink = FakeSink()
     far = Subscription(room.pk, sink, "g:far", "")
     await far.open()
     assert await far.position(1, feed.epoch) == (6, feed.epoch)  # the log's answer, read
     await far.start(1)
-    assert sink.seqs == [2, 3, 4, 5, 6] and reads == [1]
+    assert sink.seqs == [2, 3, 4, 5, 6]
+    assert reads == [1]
     far.close()
 
     # A moderator deletes message 5: its `delete` event (seq 7) retracts what memory holds.
@@ -403,7 +405,8 @@ async def test_memory_does_not_serve_what_a_delete_changed_nor_what_it_no_longer
     await again.start(4)
     assert reads == [1, 4]  # read from the log, which has message 5 without its text
     assert [event["seq"] for event in sink.events] == [5, 6, 7]
-    assert sink.events[0].get("deleted") is True and sink.events[0]["text"] == ""
+    assert sink.events[0].get("deleted") is True
+    assert sink.events[0]["text"] == ""
     again.close()
     watcher.close()
 

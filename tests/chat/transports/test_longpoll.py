@@ -169,8 +169,7 @@ async def test_polls_a_moment_behind_are_answered_from_the_feeds_memory(
     _, _, body = await first
     cursor = body["last_seq"]
     feed = hub.feeds[room.pk]
-    while feed.last_seq < 3:
-        await asyncio.sleep(0.01)
+    await delivered(feed, 3)
     reads.clear()
     seen = [e["seq"] for e in body["events"]]
     while len(seen) < 3:
@@ -186,8 +185,14 @@ async def test_polls_a_moment_behind_are_answered_from_the_feeds_memory(
     # A cursor older than what memory holds gets the log's answer.
     monkeypatch.setattr("chat.realtime.feed.RECENT_EVENTS", 1)
     await post(room, alice, "fifth")
-    while feed.last_seq < 5:
-        await asyncio.sleep(0.01)
+    await delivered(feed, 5)
     _, _, body = await asgi_get("/rooms/lobby/poll?after=1&timeout=0")
     assert [e["seq"] for e in body["events"]] == [2, 3, 4, 5]
     assert reads == ["position", "events"]
+
+
+async def delivered(feed: Any, seq: int) -> None:
+    """Until the room's feed has delivered `seq`."""
+    async with asyncio.timeout(5):
+        while feed.last_seq < seq:  # noqa: ASYNC110 (the feed signals nothing)
+            await asyncio.sleep(0.01)
