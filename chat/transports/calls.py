@@ -249,9 +249,13 @@ class CallSession:
         if not await database_sync_to_async(can_moderate)(user, self.room):
             refusal = "Only the room's moderators may remove someone from the call."
             raise ChatError("forbidden", refusal, status=403)
-        removed = await self.relay.change(self.room.pk, lambda entries: entries.pop(target_id, None))
-        if removed is None:
+        _, entries = await self.relay.store.read(self.room.pk)
+        target = entries.get(target_id)
+        if target is None:
             raise ChatError("peer_not_found", "No such participant in this call.", status=404)
-        # Kept out before told: a page that rejoins on `call.ended` is refused (`call_removed`).
-        seconds = await database_sync_to_async(remove_from_call)(self.room, user, int(removed["user"]["id"]))
-        await self.relay.end(removed["channel"], target_id, "removed", retry_after=seconds)
+        # Kept out before taken out: a page that rejoins as soon as it finds itself out of the
+        # roster (a heartbeat's not_in_call, a `call.ended`) is refused (`call_removed`).
+        seconds = await database_sync_to_async(remove_from_call)(self.room, user, int(target["user"]["id"]))
+        removed = await self.relay.change(self.room.pk, lambda entries: entries.pop(target_id, None))
+        if removed is not None:  # else it left or expired meanwhile, and was told so
+            await self.relay.end(removed["channel"], target_id, "removed", retry_after=seconds)

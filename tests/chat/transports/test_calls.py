@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from chat.domain.calls import CALL_MAX_PARTICIPANTS, SDP_MAX_CHARS
+from chat.domain.calls import CALL_MAX_PARTICIPANTS, SDP_MAX_CHARS, removal_left
 from chat.models import AuditEntry, CallAccess, CallInvite, Room, RoomEvent, RoomRole, Sanction
 from chat.realtime.hub import Hub
 from chat.transports.calls import CALL_FRAME_BURST
@@ -283,6 +283,28 @@ async def test_a_removed_participant_stays_out_for_a_while_and_it_is_in_the_audi
     entry = await database_sync_to_async(AuditEntry.objects.get)(room=owned, action="call_remove")
     assert (entry.actor_name, entry.target_name, entry.detail) == ("alice", "bob", {"seconds": 600})
     for comm in (comm_a, comm_b, tab):
+        await comm.disconnect()
+
+
+async def test_the_bar_is_in_place_before_the_participant_leaves_the_roster(
+    hub: Hub, owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page rejoins as soon as it finds itself out of the roster (its next heartbeat answers
+    not_in_call): by then it must already be kept out."""
+    comm_a, _ = await joined(alice)
+    comm_b, id_b = await joined(bob)
+    bars: list[int] = []
+    change = hub.calls.change
+
+    async def watched(room_id: int, apply: Any) -> Any:
+        bars.append(removal_left(owned, bob.pk))
+        return await change(room_id, apply)
+
+    monkeypatch.setattr(hub.calls, "change", watched)
+    assert (await comm_a.send({"type": "call.remove", "participant": id_b, "nonce": 1}))["type"] == "ack"
+    assert bars, "the removal changed the roster"
+    assert all(left > 0 for left in bars), bars
+    for comm in (comm_a, comm_b):
         await comm.disconnect()
 
 
