@@ -353,6 +353,9 @@ CHAT_BODY_MIN_RATE = env_int("CHAT_BODY_MIN_RATE", 500)
 # Calls (docs/PROTOCOL.md "Calls", docs/OPERATIONS.md "TURN"). A participant heartbeats every
 # 10 s; one silent this many seconds has left (a closed laptop, a process that died).
 CHAT_CALL_TIMEOUT = env_int("CHAT_CALL_TIMEOUT", 30)
+# A participant a moderator removes from a call may not join it again for this long (moderators
+# excepted); a ban or timeout keeps someone out for longer. 0: they may rejoin at once.
+CHAT_CALL_REMOVAL_SECS = env_int("CHAT_CALL_REMOVAL_SECS", 600)
 # STUN and TURN servers handed to the call page: comma-separated URLs such as
 # stun:turn.example.org:3478 and turn:turn.example.org:3478?transport=udp. TURN needs the
 # secret coturn is started with (static-auth-secret); its credentials live CHAT_TURN_TTL s.

@@ -15,12 +15,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from chat.errors import ChatError, login_required, private_room
+from chat.guards.cache import cache_failed, shared_cache
 from chat.models import CallAccess, CallInvite, Room
 from chat.types import AnyUser
 
 from .access import active_sanction, load_standing
+from .audit import audit
 
 # A mesh: every participant sends its media to every other, so each uploads N-1 streams. Six
 # is what a home uplink carries for video at the browsers' default bitrates (docs/DECISIONS.md).
@@ -55,6 +58,8 @@ def check_may_join_call(room: Room, user: AnyUser) -> CallStanding:
         if sanction is not None:
             code = "banned" if sanction.kind == "ban" else "muted"
             raise ChatError(code, "You may not join this room's call while sanctioned.", status=403)
+    if not standing.moderates:
+        check_not_removed(room, user)
     access = Room.objects.filter(pk=room.pk).values_list("call_access", flat=True).first()
     if standing.moderates or access == CallAccess.SIGNED_IN:
         return CallStanding(moderates=standing.moderates)
@@ -64,6 +69,62 @@ def check_may_join_call(room: Room, user: AnyUser) -> CallStanding:
         return CallStanding(moderates=False)
     who = "members" if access == CallAccess.MEMBERS else "invited accounts"
     raise ChatError("call_forbidden", f"Only the room's {who} and moderators may join its call.", status=403)
+
+
+# Removal from the call (docs/DECISIONS.md "Removed from a call"): a participant a moderator
+# removed stays out of the room's call this long (CHAT_CALL_REMOVAL_SECS), as a streaming
+# tool's "remove from call" does; a ban or timeout keeps someone out for longer. The bar lives
+# in the shared cache (Redis with REDIS_URL), so every process sees it at once.
+
+
+def _removal_key(room_id: int, user_id: int) -> str:
+    return f"call-removed:{room_id}:{user_id}"
+
+
+def bar_from_call(room: Room, user_id: int, now: float | None = None) -> int:
+    """Keep `user_id` out of the room's call for CHAT_CALL_REMOVAL_SECS; returns that length."""
+    seconds = int(settings.CHAT_CALL_REMOVAL_SECS)
+    if seconds <= 0:
+        return 0
+    until = (now if now is not None else time.time()) + seconds
+    try:
+        shared_cache().set(_removal_key(room.pk, user_id), until, timeout=seconds)
+    except Exception:
+        cache_failed("a removal from a call")
+    return seconds
+
+
+def removal_left(room: Room, user_id: int, now: float | None = None) -> int:
+    """Seconds `user_id` must still wait to join the room's call again after a removal; 0: none."""
+    try:
+        until = shared_cache().get(_removal_key(room.pk, user_id))
+    except Exception:
+        cache_failed("the check of a removal from a call")  # fail open, as the rate limits do
+        return 0
+    if not isinstance(until, (int, float)):
+        return 0
+    left = until - (now if now is not None else time.time())
+    return max(0, int(left + 0.999))
+
+
+def remove_from_call(room: Room, actor: AnyUser, user_id: int) -> int:
+    """A moderator removed `user_id` from the call: keep them out (unless they moderate the
+    room: moderators may always join) and write it in the audit log. The bar's length, or 0."""
+    target = get_user_model().objects.filter(pk=user_id).first()
+    if target is None:
+        return 0
+    seconds = 0 if load_standing(room, target).moderates else bar_from_call(room, user_id)
+    audit(room, actor, "call_remove", target=target, seconds=seconds)
+    return seconds
+
+
+def check_not_removed(room: Room, user: AnyUser) -> None:
+    left = removal_left(room, int(user.pk or 0))
+    if left > 0:
+        minutes = (left + 59) // 60
+        wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+        message = f"A moderator removed you from this call; you may join it again in {wait}."
+        raise ChatError("call_removed", message, status=403, retry_after=left)
 
 
 def _text(frame: dict[str, Any], name: str, limit: int, *, required: bool = True) -> str | None:
@@ -143,28 +204,37 @@ def ice_servers(user: AnyUser) -> dict[str, Any]:
 # The owner's call settings.
 
 
-def update_call_settings(room: Room, body: dict[str, Any]) -> dict[str, Any]:
-    """Apply `{"access"?, "invite"?: name, "uninvite"?: name}`; the settings as they are now."""
+def update_call_settings(room: Room, actor: AnyUser, body: dict[str, Any]) -> dict[str, Any]:
+    """Apply `{"access"?, "invite"?: name, "uninvite"?: name}`, all or nothing, each change in
+    the audit log; the settings as they are now."""
     access = body.get("access")
-    if access is not None:
-        if access not in CallAccess.values:
-            raise ChatError("invalid", f"access must be one of: {', '.join(CallAccess.values)}.")
-        Room.objects.filter(pk=room.pk).update(call_access=access)
-    for field, adding in (("invite", True), ("uninvite", False)):
-        name = body.get(field)
-        if name is None:
-            continue
-        if not isinstance(name, str) or not 0 < len(name) <= 150:
-            raise ChatError("invalid", f"{field} must be a user name.")
-        invitee = get_user_model().objects.filter(username=name).first()
-        if invitee is None:
-            raise ChatError("unknown_user", f"There is no user named {name!r}.", status=404)
-        if adding:
-            if CallInvite.objects.filter(room_id=room.pk).count() >= CALL_INVITES_MAX:
-                raise ChatError("too_many", f"A call has at most {CALL_INVITES_MAX} invitations.")
-            CallInvite.objects.get_or_create(room_id=room.pk, user_id=invitee.pk)
-        else:
-            CallInvite.objects.filter(room_id=room.pk, user_id=invitee.pk).delete()
+    if access is not None and access not in CallAccess.values:
+        raise ChatError("invalid", f"access must be one of: {', '.join(CallAccess.values)}.")
+    with transaction.atomic():
+        if access is not None:
+            before = Room.objects.filter(pk=room.pk).values_list("call_access", flat=True).first()
+            if access != before:
+                Room.objects.filter(pk=room.pk).update(call_access=access)
+                audit(room, actor, "call_access", access=access)
+        for field, adding in (("invite", True), ("uninvite", False)):
+            name = body.get(field)
+            if name is None:
+                continue
+            if not isinstance(name, str) or not 0 < len(name.strip()) <= 150:
+                raise ChatError("invalid", f"{field} must be a user name.")
+            name = name.strip()
+            invitee = get_user_model().objects.filter(username=name).first()
+            if invitee is None:
+                raise ChatError("unknown_user", f"There is no user named {name!r}.", status=404)
+            if adding:
+                if CallInvite.objects.filter(room_id=room.pk, user_id=invitee.pk).exists():
+                    continue
+                if CallInvite.objects.filter(room_id=room.pk).count() >= CALL_INVITES_MAX:
+                    raise ChatError("too_many", f"A call has at most {CALL_INVITES_MAX} invitations.")
+                CallInvite.objects.create(room_id=room.pk, user_id=invitee.pk)
+                audit(room, actor, "call_invite", target=invitee)
+            elif CallInvite.objects.filter(room_id=room.pk, user_id=invitee.pk).delete()[0]:
+                audit(room, actor, "call_uninvite", target=invitee)
     return call_settings(room)
 
 

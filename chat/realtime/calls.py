@@ -174,7 +174,7 @@ class CallWatcher(Protocol):
 
     async def write_call(self, frame: str) -> None: ...
 
-    def call_ended(self, participant_id: str, reason: str) -> None: ...
+    def call_ended(self, participant_id: str, reason: str, retry_after: int = 0) -> None: ...
 
 
 class CallRelay:
@@ -250,9 +250,15 @@ class CallRelay:
         else:
             await self.hub.layer.send(channel, message)
 
-    async def end(self, channel: str, participant_id: str, reason: str) -> None:
-        """Tell a participant's connection that its part of the call is over (removed, expired)."""
-        message = {"type": CALL_ENDED_MESSAGE, "to": participant_id, "reason": reason}
+    async def end(self, channel: str, participant_id: str, reason: str, retry_after: int = 0) -> None:
+        """Tell a participant's connection that its part of the call is over (removed, expired);
+        `retry_after`: the seconds a removal keeps them out."""
+        message = {
+            "type": CALL_ENDED_MESSAGE,
+            "to": participant_id,
+            "reason": reason,
+            "retry_after": retry_after,
+        }
         if channel == self.channel_name:
             self.dispatch(message)
         elif channel:
@@ -304,7 +310,9 @@ class CallRelay:
         participant_id = str(message.get("to"))
         watcher = self.participants.pop(participant_id, None)
         if watcher is not None:
-            watcher.call_ended(participant_id, str(message.get("reason", "ended")))
+            retry_after = message.get("retry_after")
+            wait = retry_after if type(retry_after) is int and retry_after > 0 else 0
+            watcher.call_ended(participant_id, str(message.get("reason", "ended")), wait)
 
     async def sweep(self) -> None:
         """Remove the participants whose heartbeats stopped, in every room watched here."""

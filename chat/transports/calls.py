@@ -23,6 +23,7 @@ from chat.domain.calls import (
     clean_media,
     clean_participant_id,
     clean_signal,
+    remove_from_call,
 )
 from chat.domain.wire import dumps
 from chat.errors import ChatError
@@ -102,10 +103,13 @@ class CallSession:
             with contextlib.suppress(Disconnected):
                 await self.consumer.send(text_data=frame)
 
-    def call_ended(self, participant_id: str, reason: str) -> None:
+    def call_ended(self, participant_id: str, reason: str, retry_after: int = 0) -> None:
         if participant_id == self.participant_id:
             self.participant_id = None
-            self.consumer.spawn(self.write_call(dumps({"type": "call.ended", "reason": reason})))
+            frame: dict[str, Any] = {"type": "call.ended", "reason": reason}
+            if retry_after:
+                frame["retry_after"] = retry_after  # a removal: when they may join again
+            self.consumer.spawn(self.write_call(dumps(frame)))
 
     # Frames.
 
@@ -245,7 +249,13 @@ class CallSession:
         if not await database_sync_to_async(can_moderate)(user, self.room):
             refusal = "Only the room's moderators may remove someone from the call."
             raise ChatError("forbidden", refusal, status=403)
-        removed = await self.relay.change(self.room.pk, lambda entries: entries.pop(target_id, None))
-        if removed is None:
+        _, entries = await self.relay.store.read(self.room.pk)
+        target = entries.get(target_id)
+        if target is None:
             raise ChatError("peer_not_found", "No such participant in this call.", status=404)
-        await self.relay.end(removed["channel"], target_id, "removed")
+        # Kept out before taken out: a page that rejoins as soon as it finds itself out of the
+        # roster (a heartbeat's not_in_call, a `call.ended`) is refused (`call_removed`).
+        seconds = await database_sync_to_async(remove_from_call)(self.room, user, int(target["user"]["id"]))
+        removed = await self.relay.change(self.room.pk, lambda entries: entries.pop(target_id, None))
+        if removed is not None:  # else it left or expired meanwhile, and was told so
+            await self.relay.end(removed["channel"], target_id, "removed", retry_after=seconds)

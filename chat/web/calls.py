@@ -74,7 +74,7 @@ def settings_view(request: HttpRequest, slug: str) -> HttpResponse:
         room = get_room(slug)
         require_owner(request.user, room, "change who may join the call")
         if request.method == "POST":
-            return JsonResponse(update_call_settings(room, json_body(request)))
+            return JsonResponse(update_call_settings(room, request.user, json_body(request)))
         return JsonResponse(call_settings(room))
     except ChatError as error:
         return error_response(error)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from chat.domain.access import can_appoint, require_moderator
 from chat.domain.audit import audit_to_wire
+from chat.domain.calls import call_settings
 from chat.domain.inputs import SEQ_MAX, parse_int
 from chat.domain.moderation.dry_run import dry_run_blocked_words
 from chat.domain.moderation.notices import post_system_notice
@@ -32,7 +33,7 @@ from chat.domain.room_settings import update_settings
 from chat.domain.rooms import get_room
 from chat.domain.stats import minute_counts
 from chat.errors import ChatError, error_response
-from chat.models import AuditEntry, EventKind, HeldMessage, Room, RoomEvent, RoomRole
+from chat.models import AuditEntry, CallAccess, EventKind, HeldMessage, Room, RoomEvent, RoomRole
 from chat.realtime.hub import get_hub
 
 from .http import json_body, moderators_page_room, query_params
@@ -314,6 +315,7 @@ def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
     urls["review_item"] = reverse("mod_review_item", kwargs={"slug": room.slug, "held_id": 0})
     urls["report_item"] = reverse("mod_report_item", kwargs={"slug": room.slug, "event_id": 0})
     urls["room"] = reverse("room", kwargs={"slug": room.slug})
+    urls["call_settings"] = reverse("call_settings", kwargs={"slug": room.slug})
     return render(
         request,
         "chat/moderate.html",
@@ -322,6 +324,7 @@ def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
             "me": {"id": request.user.pk, "name": request.user.get_username()},
             "is_owner": can_appoint(request.user, room),
             "urls": urls,
+            "call_access": CallAccess(call_settings(room)["access"]).label,
             "page_notices": [line for notices in _page_notices for line in notices(room)],
         },
     )

@@ -127,10 +127,19 @@ def test_the_owner_removes_a_participant(
     join(bob)
     expect(tile_of(bob, "alice").get_by_test_id("remove-participant")).to_have_count(0)  # not his to do
     tile_of(alice, "bob").get_by_test_id("remove-participant").click()
-    removed = "A moderator removed you from the call."
+    removed = "A moderator removed you from the call. You may join it again in 10 minutes."
     expect(bob.get_by_test_id("call-status")).to_have_text(removed, timeout=LIVE_MS)
     expect(bob.get_by_test_id("call-tile")).to_have_count(0)
     expect(tile_of(alice, "bob")).to_have_count(0, timeout=LIVE_MS)
+    # Removal keeps him out (CHAT_CALL_REMOVAL_SECS), from this page and from a new one alike.
+    kept_out = "A moderator removed you from this call; you may join it again in 10 minutes."
+    bob.get_by_test_id("join-call").click()
+    expect(bob.get_by_test_id("call-status")).to_have_text(kept_out, timeout=LIVE_MS)
+    again = open_call(signed_in(callers, server, "bob"), slug)
+    again.get_by_test_id("join-call").click()
+    expect(again.get_by_test_id("call-status")).to_have_text(kept_out, timeout=LIVE_MS)
+    expect(again.get_by_test_id("leave-call")).to_be_hidden()
+    expect(tile_of(alice, "bob")).to_have_count(0)
 
 
 def test_a_seventh_person_is_refused_clearly(

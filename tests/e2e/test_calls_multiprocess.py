@@ -25,7 +25,7 @@ from .calling import (
     signed_in,
     tile_of,
 )
-from .conftest import DaphneServer, create_rooms, restarted, unique_prefix
+from .conftest import DaphneServer, create_rooms, login, restarted, unique_prefix
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.timeout(240), pytest.mark.alone]
 
@@ -108,6 +108,32 @@ def test_signalling_crosses_processes_and_reaches_only_its_participant(
         peer.close()
     for peer in (bob, carol):
         peer.ws.close_socket()
+
+
+def test_a_removal_keeps_the_participant_out_on_every_process(
+    start_server: Callable[..., DaphneServer], redis_url: str, e2e_env: dict[str, str]
+) -> None:
+    """The owner removes bob on process one; bob, on process two, is kept out there and on a
+    new connection to process one alike (the bar is in Redis)."""
+    create_rooms(e2e_env, {"call-remove-across": ["--title", "Removal", "--owner", "alice"]})
+    one, two = pair(start_server, redis_url, timeout=20)
+    alice = RawParticipant(one, "alice", "call-remove-across")
+    bob = RawParticipant(two, "bob", "call-remove-across")
+    assert alice.send({"type": "call.join", "audio": True})["type"] == "ack"
+    bob_id = bob.send({"type": "call.join", "audio": True})["id"]
+    assert alice.send({"type": "call.remove", "participant": bob_id})["type"] == "ack"
+    assert bob.next("call.ended") == {"type": "call.ended", "reason": "removed", "retry_after": 600}
+    again = bob.send({"type": "call.join", "audio": True})
+    assert (again["code"], again["retry_after"]) == ("call_removed", 600), again
+    elsewhere = RawParticipant(one, "bob", "call-remove-across")
+    assert elsewhere.send({"type": "call.join", "audio": True, "resume": bob_id})["code"] == "call_removed"
+    with httpx.Client(base_url=one.base_url, cookies=login(one.base_url, "bob")) as client:
+        ice = client.get("/rooms/call-remove-across/call/ice")
+    assert (ice.status_code, ice.json()["code"]) == (403, "call_removed")
+    alice.drain(0.5)
+    assert names(alice.of_type("call.roster")[-1]["participants"]) == ["alice"]
+    for peer in (alice, bob, elsewhere):
+        peer.close()
 
 
 def test_a_call_across_processes_survives_a_dropped_websocket(

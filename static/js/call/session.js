@@ -21,6 +21,18 @@ const ENDED_TEXTS = {
   replaced: "You joined this call from another page.",
 };
 
+// Refusals of a heartbeat that end this page's part: its standing changed during the call.
+const ENDING_CODES = new Set(["banned", "muted", "call_forbidden", "call_removed", "private_room"]);
+
+/** What the page says when its part of the call ended (a `call.ended` frame): why, and for a
+ * removal how long it keeps this user out (`retry_after`, seconds). */
+export function endedText({ reason, retry_after: retryAfter } = {}) {
+  const text = ENDED_TEXTS[reason] ?? "Your part of the call ended.";
+  if (reason !== "removed" || !(Number(retryAfter) > 0)) return text;
+  const minutes = Math.ceil(Number(retryAfter) / 60);
+  return `${text} You may join it again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+}
+
 export class CallSession {
   /**
    * @param {object} options
@@ -133,7 +145,7 @@ export class CallSession {
       case "call.signal":
         return this._onSignal(frame);
       case "call.ended":
-        return this._end(ENDED_TEXTS[frame.reason] ?? "Your part of the call ended.");
+        return this._end(endedText(frame));
       default:
         return undefined;
     }
@@ -229,7 +241,7 @@ export class CallSession {
       await this.client.sendFrame({ type: "call.heartbeat" });
     } catch (error) {
       if (error?.code === "not_in_call") await this.onReconnect();
-      else if (error?.code === "banned" || error?.code === "muted") this._end(error.message);
+      else if (ENDING_CODES.has(error?.code)) this._end(error.message);
       // not_connected, timeout: the WebSocket is down; the hello on reconnect rejoins
     }
   }

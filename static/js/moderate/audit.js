@@ -24,6 +24,10 @@ const ACTIONS = {
   moderator_remove: "removed the moderator",
   member_add: "invited",
   member_remove: "removed the member",
+  call_access: "changed who may join the call",
+  call_invite: "invited to the call:",
+  call_uninvite: "withdrew the call invitation of",
+  call_remove: "removed from the call:",
 };
 
 // Actions whose target_event is a message (the others name their own event).

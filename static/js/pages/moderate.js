@@ -5,6 +5,7 @@
 import { ModActions, ReasonField } from "../moderate/actions.js";
 import { ModApi } from "../moderate/api.js";
 import { AuditLog } from "../moderate/audit.js";
+import { CallSettingsPanel } from "../moderate/call-settings.js";
 import { DryRun } from "../moderate/dry-run.js";
 import { ModerationFeed } from "../moderate/feed.js";
 import { Figures } from "../moderate/figures.js";
@@ -134,6 +135,23 @@ new DryRun(
   api,
 );
 wireImport(part("import-form"), part("import-report"), { api, notice, audit });
+// Who may join the call: the owner's (the page leaves the form out for other moderators).
+if (part("call-access-form")) {
+  new CallSettingsPanel(
+    {
+      accessForm: part("call-access-form"),
+      access: root.querySelector('[data-testid="call-access"]'),
+      save: root.querySelector('[data-testid="call-access-save"]'),
+      status: part("call-settings-status"),
+      list: part("call-invited"),
+      empty: part("call-invited-empty"),
+      inviteForm: part("call-invite-form"),
+      inviteName: root.querySelector('[data-testid="call-invite-name"]'),
+      inviteButton: root.querySelector('[data-testid="call-invite-add"]'),
+    },
+    { api, onChanged: () => audit.refresh() },
+  ).load();
+}
 
 part("review-refresh").addEventListener("click", () => review.refresh());
 part("audit-refresh").addEventListener("click", () => audit.refresh());

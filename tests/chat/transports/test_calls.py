@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from chat.domain.calls import CALL_MAX_PARTICIPANTS, SDP_MAX_CHARS
-from chat.models import CallAccess, CallInvite, Room, RoomEvent, RoomRole, Sanction
+from chat.domain.calls import CALL_MAX_PARTICIPANTS, SDP_MAX_CHARS, removal_left
+from chat.models import AuditEntry, CallAccess, CallInvite, Room, RoomEvent, RoomRole, Sanction
 from chat.realtime.hub import Hub
 from chat.transports.calls import CALL_FRAME_BURST
 from tests.chat.asgi_clients import WebSocketClient, connect
@@ -256,6 +256,84 @@ async def test_a_moderator_removes_a_participant(
     assert gone["code"] == "peer_not_found"
     for comm in (comm_a, comm_b, comm_c):
         await comm.disconnect()
+
+
+async def test_a_removed_participant_stays_out_for_a_while_and_it_is_in_the_audit_log(
+    hub: Hub,
+    owned: Room,
+    alice: AbstractBaseUser,
+    bob: AbstractBaseUser,
+    settings: Any,
+) -> None:
+    settings.CHAT_CALL_REMOVAL_SECS = 600
+    comm_a, _ = await joined(alice)  # the owner
+    comm_b, id_b = await joined(bob)
+    assert (await comm_a.send({"type": "call.remove", "participant": id_b, "nonce": 1}))["type"] == "ack"
+    ended = await comm_b.next_frame("call.ended")
+    assert ended == {"type": "call.ended", "reason": "removed", "retry_after": 600}
+    again = await comm_b.send({"type": "call.join", "audio": True, "nonce": 2})
+    assert again["code"] == "call_removed", again
+    assert again["retry_after"] == 600
+    assert "join it again in 10 minutes" in again["message"]
+    # From another tab, and through the resume of a dropped connection, alike.
+    tab = await connect("/ws/rooms/lobby/", bob)
+    await tab.next_frame("hello")
+    resumed = await tab.send({"type": "call.join", "audio": True, "resume": id_b, "nonce": 3})
+    assert resumed["code"] == "call_removed"
+    entry = await database_sync_to_async(AuditEntry.objects.get)(room=owned, action="call_remove")
+    assert (entry.actor_name, entry.target_name, entry.detail) == ("alice", "bob", {"seconds": 600})
+    for comm in (comm_a, comm_b, tab):
+        await comm.disconnect()
+
+
+async def test_the_bar_is_in_place_before_the_participant_leaves_the_roster(
+    hub: Hub, owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page rejoins as soon as it finds itself out of the roster (its next heartbeat answers
+    not_in_call): by then it must already be kept out."""
+    comm_a, _ = await joined(alice)
+    comm_b, id_b = await joined(bob)
+    bars: list[int] = []
+    change = hub.calls.change
+
+    async def watched(room_id: int, apply: Any) -> Any:
+        bars.append(removal_left(owned, bob.pk))
+        return await change(room_id, apply)
+
+    monkeypatch.setattr(hub.calls, "change", watched)
+    assert (await comm_a.send({"type": "call.remove", "participant": id_b, "nonce": 1}))["type"] == "ack"
+    assert bars, "the removal changed the roster"
+    assert all(left > 0 for left in bars), bars
+    for comm in (comm_a, comm_b):
+        await comm.disconnect()
+
+
+async def test_a_removal_ends_after_its_time(
+    hub: Hub, owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser, settings: Any
+) -> None:
+    settings.CHAT_CALL_REMOVAL_SECS = 1
+    comm_a, _ = await joined(alice)
+    comm_b, id_b = await joined(bob)
+    assert (await comm_a.send({"type": "call.remove", "participant": id_b, "nonce": 1}))["type"] == "ack"
+    await comm_b.next_frame("call.ended")
+    assert (await comm_b.send({"type": "call.join", "audio": True, "nonce": 2}))["code"] == "call_removed"
+    await asyncio.sleep(1.1)
+    assert (await comm_b.send({"type": "call.join", "audio": True, "nonce": 3}))["type"] == "ack"
+    await comm_a.disconnect()
+    await comm_b.disconnect()
+
+
+async def test_a_removed_moderator_may_join_again_at_once(
+    hub: Hub, owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    await database_sync_to_async(RoomRole.objects.create)(room=owned, user=bob, role=RoomRole.Role.MODERATOR)
+    comm_a, _ = await joined(alice)
+    comm_b, id_b = await joined(bob)
+    assert (await comm_a.send({"type": "call.remove", "participant": id_b, "nonce": 1}))["type"] == "ack"
+    assert "retry_after" not in await comm_b.next_frame("call.ended")
+    assert (await comm_b.send({"type": "call.join", "audio": True, "nonce": 2}))["type"] == "ack"
+    await comm_a.disconnect()
+    await comm_b.disconnect()
 
 
 @pytest.mark.parametrize("access", [CallAccess.MEMBERS, CallAccess.INVITED])

@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
 from chat.domain.calls import turn_credentials
-from chat.models import CallInvite, Room, Sanction
+from chat.models import AuditEntry, CallInvite, Room, RoomRole, Sanction
 
 pytestmark = [pytest.mark.django_db]
 
@@ -115,3 +115,45 @@ def test_only_the_owner_sets_who_may_join(
     assert post(as_user(alice), {"invite": "nobody"}).json()["code"] == "unknown_user"
     assert post(as_user(alice), {"uninvite": "bob"}).json()["invited"] == []
     assert as_user(alice).get("/rooms/lobby/call/settings").json()["access"] == "invited"
+
+
+def post_settings(client: Client, body: dict[str, Any]) -> Any:
+    return client.post("/rooms/lobby/call/settings", data=json.dumps(body), content_type="application/json")
+
+
+def test_each_change_of_who_may_join_is_in_the_audit_log(
+    owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    owner = as_user(alice)
+    post_settings(owner, {"access": "invited", "invite": "bob"})
+    post_settings(owner, {"access": "invited", "invite": "bob"})  # no change: nothing to log
+    post_settings(owner, {"uninvite": "bob"})
+    post_settings(owner, {"uninvite": "bob"})
+    entries = AuditEntry.objects.filter(room=owned).order_by("id")
+    logged = [(entry.actor_name, entry.action, entry.target_name, entry.detail) for entry in entries]
+    assert logged == [
+        ("alice", "call_access", "", {"access": "invited"}),
+        ("alice", "call_invite", "bob", {}),
+        ("alice", "call_uninvite", "bob", {}),
+    ]
+
+
+def test_a_refused_change_changes_nothing(owned: Room, alice: AbstractBaseUser) -> None:
+    answer = post_settings(as_user(alice), {"access": "members", "invite": "nobody"})
+    assert (answer.status_code, answer.json()["code"]) == (404, "unknown_user")
+    assert Room.objects.get(pk=owned.pk).call_access == "signed_in"
+    assert not AuditEntry.objects.filter(room=owned).exists()
+
+
+def test_the_moderators_page_has_the_call_form_for_the_owner_only(
+    owned: Room, alice: AbstractBaseUser, bob: AbstractBaseUser
+) -> None:
+    RoomRole.objects.create(room=owned, user=bob, role=RoomRole.Role.MODERATOR)
+    Room.objects.filter(pk=owned.pk).update(call_access="members")
+    page = as_user(alice).get("/rooms/lobby/moderate").content.decode()
+    assert 'data-testid="call-access-form"' in page
+    assert "/rooms/lobby/call/settings" in page
+    assert 'data-testid="call-access-readonly"' not in page
+    page = as_user(bob).get("/rooms/lobby/moderate").content.decode()
+    assert 'data-testid="call-access-form"' not in page
+    assert "The call is open to the room&#39;s members. Only the room's owner changes who may join." in page

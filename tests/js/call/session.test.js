@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { CallSession, CallState } from "../../../static/js/call/session.js";
+import { CallSession, CallState, endedText } from "../../../static/js/call/session.js";
 import { FakePeerConnection, fakeStream } from "./fake-rtc.js";
 
 async function settle(rounds = 20) {
@@ -198,6 +198,32 @@ test("removed by a moderator: the call ends on this page and says why", async (t
   assert.ok(stream.getTracks().every((track) => track.stopped));
   assert.equal(view.tiles.size, 0);
   assert.match(view.lines.at(-1), /moderator removed you/);
+});
+
+test("a removal says how long it keeps this user out; other endings say why", () => {
+  assert.equal(
+    endedText({ reason: "removed", retry_after: 600 }),
+    "A moderator removed you from the call. You may join it again in 10 minutes.",
+  );
+  assert.equal(
+    endedText({ reason: "removed", retry_after: 30 }),
+    "A moderator removed you from the call. You may join it again in 1 minute.",
+  );
+  assert.equal(endedText({ reason: "removed" }), "A moderator removed you from the call.");
+  assert.equal(endedText({ reason: "expired", retry_after: 600 }), "The server lost track of you in the call; join again.");
+  assert.equal(endedText({ reason: "<b>odd</b>" }), "Your part of the call ended.");
+});
+
+test("a heartbeat refused because this user may no longer join ends the call and says why", async (t) => {
+  const message = "Only the room's members and moderators may join its call.";
+  const forbidden = Object.assign(new Error(message), { code: "call_forbidden" });
+  const { client, view, session } = setUp(t, { "call.heartbeat": forbidden });
+  await session.join({ audio: true, video: true });
+  await session._beat();
+  await settle();
+  assert.equal(session.state, CallState.IDLE);
+  assert.equal(view.lines.at(-1), message);
+  assert.equal(client.sent.filter((frame) => frame.type === "call.join").length, 1); // no rejoin
 });
 
 test("a heartbeat answered not_in_call rejoins", async (t) => {
