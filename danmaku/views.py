@@ -32,6 +32,7 @@ from chat.web.http import (
     room_missing_page,
 )
 
+from .comments import DANMAKU_MAX_CHARS
 from .models import RoomVideo, ViewerSettings
 from .options import clean_viewer_settings, parse_overlay_options
 from .timecode import format_duration, parse_duration
@@ -85,6 +86,7 @@ def watch(request: HttpRequest, slug: str) -> HttpResponse:
             "viewer_settings": saved,
             "is_owner": can_appoint(request.user, room),
             "can_post_positioned": can_moderate(request.user, room),
+            "comment_max_chars": DANMAKU_MAX_CHARS,
             "settings_url": reverse("danmaku_settings"),
             "video_admin_url": reverse("room_video", kwargs={"slug": room.slug}),
         },
