@@ -13,9 +13,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from bench.media import media_server
+
 from .browsing import LIVE_MS, Contexts, message_line, open_watch
 from .conftest import Site, create_rooms, running_server
-from .danmaku_media import media_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
