@@ -5,6 +5,7 @@ it telling a scrolled-up reader of new comments, and the send box counting chara
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -484,3 +485,26 @@ def test_the_side_chat_says_new_comments_below_and_the_send_box_counts_character
     expect(box).to_have_value("", timeout=LIVE_MS)
     expect(left).to_be_hidden()
     expect(message_line(carol, last)).to_be_in_viewport(timeout=LIVE_MS)
+
+
+def test_play_pause_mute_and_unmute_each_draw_their_own_icon(contexts: Contexts, site: Site) -> None:
+    """Four different pictures, whatever fonts the desktop has: emoji characters for Pause and
+    the speaker drew the same empty box for each where no emoji font is installed."""
+    page = open_watch(site.browse(contexts, OWNER), site.rooms["video"])
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    play, mute = page.get_by_test_id("player-play"), page.get_by_test_id("player-mute")
+
+    def icon(button: Any, state: str) -> bytes:
+        expect(button).to_have_attribute("data-state", state)
+        page.mouse.move(0, 0)  # no hover border in the picture
+        picture: bytes = button.screenshot()
+        return picture
+
+    pictures = {"paused": icon(play, "paused"), "sound": icon(mute, "sound")}
+    play.click()
+    mute.click()
+    pictures["playing"] = icon(play, "playing")
+    pictures["muted"] = icon(mute, "muted")
+    play.click()
+    alike = [f"{a} = {b}" for a, b in itertools.combinations(pictures, 2) if pictures[a] == pictures[b]]
+    assert alike == []

@@ -75,7 +75,6 @@ def test_the_screenshot_script_writes_six_finished_pages(browser: Browser, tmp_p
     assert run.returncode == 0, run.stdout + run.stderr
     expected = {f"{page}-{theme}.png" for page in PAGES for theme in THEMES}
     assert {path.name for path in out.iterdir()} == expected
-    assert len(expected) == 6
     for page in PAGES:
         brightness = {}
         for theme in THEMES:
