@@ -9,7 +9,7 @@ PORT ?= 8000
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/chat
 POSTGRES_SUITES = tests/chat tests/danmaku tests/webhooks tests/test_deploy_settings.py tests/e2e/test_multiprocess.py tests/e2e/test_faults.py tests/e2e/test_chat_delay_processes.py
 
-.PHONY: run test jstest lint browser nginx pushpin coturn icu bench clean
+.PHONY: run test jstest lint browser nginx pushpin coturn icu bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,11 @@ jstest:
 # Starts its own servers; about seven minutes; rewrites the generated part of docs/BENCHMARKS.md.
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.run --write docs/BENCHMARKS.md default
+
+# The README's pictures: the room, watch and moderator pages in both themes, on seeded demo
+# content, into docs/screenshots/ (about half a minute; tests/e2e/test_screenshots_browser.py runs it too).
+screenshots: $(VENV)/.dev browser
+	$(BIN)/python -m bench.screenshots --out docs/screenshots
 
 clean:
 	rm -rf $(VENV) .test-db.sqlite3* .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,7 @@ from chat.domain.rooms import find_room, get_room
 from chat.domain.wire import dumps, size_label, user_ref
 from chat.errors import ChatError, error_response, login_required
 from chat.models import Room
+from chat.web.errors import safe_error_page
 from chat.web.http import (
     json_body,
     moderators_page_room,
@@ -32,6 +33,7 @@ from chat.web.http import (
     room_missing_page,
 )
 
+from .comments import DANMAKU_MAX_CHARS
 from .models import RoomVideo, ViewerSettings
 from .options import clean_viewer_settings, parse_overlay_options
 from .timecode import format_duration, parse_duration
@@ -45,6 +47,8 @@ from .timeline import (
     density,
 )
 
+# What the overlay's 403 page says to whoever opens it without the room's key.
+OVERLAY_KEY_NEEDED = "This overlay needs the key from the room owner's overlay address."
 # An upload's body is its file plus the form's boundaries and headers: a few hundred bytes.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # The path of `import_upload` (danmaku/urls.py), whose bodies may be as large as an import.
@@ -85,6 +89,7 @@ def watch(request: HttpRequest, slug: str) -> HttpResponse:
             "viewer_settings": saved,
             "is_owner": can_appoint(request.user, room),
             "can_post_positioned": can_moderate(request.user, room),
+            "comment_max_chars": DANMAKU_MAX_CHARS,
             "settings_url": reverse("danmaku_settings"),
             "video_admin_url": reverse("room_video", kwargs={"slug": room.slug}),
         },
@@ -97,20 +102,18 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     room = find_room(slug)
     if room is None:
         return room_missing_page(request, slug)
+    # Refusals are the site's error pages: whoever pastes the address into a browser to try it
+    # gets the header and a way back (OBS shows the same words).
     try:
         query = query_params(request)
     except ChatError as error:
-        return HttpResponse(f"Bad overlay option: {error.message}", status=400, content_type="text/plain")
+        return safe_error_page(request, 400, f"Bad overlay option: {error.message}")
     if not can_open_overlay(request.user, room, query.get("key")):
-        return HttpResponse(
-            "This overlay needs the key from the room owner's overlay address.",
-            status=403,
-            content_type="text/plain; charset=utf-8",
-        )
+        return safe_error_page(request, 403, OVERLAY_KEY_NEEDED)
     try:
         options = parse_overlay_options(query)
     except ChatError as error:
-        return HttpResponse(f"Bad overlay option: {error.message}", status=400, content_type="text/plain")
+        return safe_error_page(request, 400, f"Bad overlay option: {error.message}")
     response = render(request, "danmaku/overlay.html", {**_page_context(request, room), "options": options})
     # OBS (and any embedder the owner allows) frames it; the key is what keeps strangers out.
     response.xframe_options_exempt = True

@@ -81,6 +81,22 @@ def test_overlay_key_guards_the_overlay_and_bad_options_are_400(client: Client, 
     assert client.get("/rooms/lobby/overlay", {"speed": "fast"}).status_code == 400
 
 
+def test_overlay_refusals_are_the_sites_error_pages(client: Client, room: Room) -> None:
+    room.overlay_key = "s3cret-key"
+    room.save()
+    for query, status, words in [
+        ({"key": "guess"}, 403, "This overlay needs the key from the room owner"),
+        ({"key": "s3cret-key", "speed": "fast"}, 400, "Bad overlay option: "),
+    ]:
+        page = client.get("/rooms/lobby/overlay", query)
+        assert page.status_code == status
+        assert page["Content-Type"].startswith("text/html")
+        body = page.content.decode()
+        assert f'data-testid="error-page" data-status="{status}"' in body
+        assert words in body
+        assert "Back to the rooms" in body
+
+
 def test_viewer_settings_are_validated() -> None:
     good = {
         "show": False,

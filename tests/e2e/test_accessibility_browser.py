@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from bench.media import media_server
+
 from .browsing import Contexts
 from .conftest import Site, create_rooms, running_server
-from .danmaku_media import media_server
 from .npm_packages import npm_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

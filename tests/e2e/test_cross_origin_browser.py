@@ -20,9 +20,10 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from bench.media import local_http_server, media_server
+
 from .browsing import LIVE_MS, Contexts
 from .conftest import DaphneServer, create_rooms, manage, running_server
-from .danmaku_media import local_http_server, media_server
 from .npm_packages import npm_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

@@ -20,9 +20,10 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from bench.media import media_server
+
 from .browsing import LIVE_MS, Contexts, open_overlay, open_watch
 from .conftest import Site, create_rooms, login, running_server
-from .danmaku_media import media_server
 from .danmaku_png import decode_alpha
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

@@ -893,9 +893,9 @@ def test_more_query_parameters_than_django_parses_are_refused_with_invalid(site:
             for path in django_paths:
                 key = "error" if path.startswith("/dplayer") else "code"
                 assert_refusal(client.get(path + query), INVALID, key=key)
-            page = client.get(f"/rooms/{site.video}/overlay?{query}")  # a page: its refusal is text
+            page = client.get(f"/rooms/{site.video}/overlay?{query}")  # a page: the site's 400 page
             assert page.status_code == 400, page.text[:300]
-            assert page.text.startswith("Bad overlay option"), page.text[:300]
+            assert "Bad overlay option" in page.text, page.text[:300]
             assert client.get(f"/rooms/{site.live}/poll?{query}&timeout=0").status_code == 200
             with client.stream("GET", f"/rooms/{site.live}/events?{query}") as stream:
                 assert stream.status_code == 200

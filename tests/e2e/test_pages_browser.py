@@ -168,6 +168,26 @@ def test_the_room_and_the_player_work_from_the_keyboard(contexts: Contexts, site
     page.keyboard.type(text)
     page.keyboard.press("Enter")
     expect(page.locator(".msg", has_text=text)).to_have_count(1, timeout=LIVE_MS)
+    # Back from the composer to that line's Reply, and a reply sent without leaving the keys.
+    for _ in range(10):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate(
+            """(text) => document.activeElement?.dataset.testid === "reply"
+                 && document.activeElement.closest(".msg")?.textContent.includes(text)""",
+            text,
+        ):
+            break
+    else:
+        raise AssertionError("Shift+Tab never reached the line's Reply")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("reply-bar")).to_be_visible()
+    expect(page.get_by_test_id("message-input")).to_be_focused()
+    answer = f"answered from the keyboard {uuid.uuid4().hex[:6]}"
+    page.keyboard.type(answer)
+    page.keyboard.press("Enter")
+    reply = page.locator(".msg", has_text=answer)
+    expect(reply.get_by_test_id("reply-quote")).to_contain_text(text, timeout=LIVE_MS)
+    expect(page.get_by_test_id("reply-bar")).to_be_hidden()
 
     page.goto(f"/rooms/{slug}/watch")
     expect(page.get_by_test_id("connection-state")).to_have_text("Connected", timeout=LIVE_MS)

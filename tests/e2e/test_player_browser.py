@@ -1,9 +1,11 @@
 """The watch page's player in a real Chromium: one element with the video, the comments and its
 own controls, which goes fullscreen with the comments still drawn; keyboard shortcuts that never
-fire while typing; a name for every control; comments never over the controls."""
+fire while typing; a name for every control; comments never over the controls; the chat beside
+it telling a scrolled-up reader of new comments, and the send box counting characters left."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,9 +14,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from bench.media import media_server
+
 from .browsing import LIVE_MS, Contexts, message_line, open_watch
 from .conftest import Site, create_rooms, running_server
-from .danmaku_media import media_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -28,7 +31,8 @@ CONTROL_NAMES = ("Play", "Mute", "Danmaku on/off", "Web fullscreen", "Fullscreen
 @pytest.fixture(scope="module")
 def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     suffix = uuid.uuid4().hex[:8]
-    rooms = {role: f"pl-{role}-{suffix}" for role in ("live", "video", "empty", "onair", "broken", "dense")}
+    roles = ("live", "video", "empty", "onair", "broken", "dense", "chatty")
+    rooms = {role: f"pl-{role}-{suffix}" for role in roles}
     with media_server(VIDEO_SECONDS) as video_url:
         options = {
             rooms["live"]: ["--title", "Live", "--owner", OWNER],
@@ -39,6 +43,7 @@ def site(e2e_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
         }
         options[rooms["dense"]] = [*options[rooms["video"]][:1], "Dense", *options[rooms["video"]][2:]]
         options[rooms["empty"]] = ["--title", "Empty", "--owner", OWNER]
+        options[rooms["chatty"]] = ["--title", "Chatty", "--owner", OWNER]
         options[rooms["onair"]] = ["--title", "On air", "--owner", OWNER, "--live"]
         # Nothing listens on port 9: the browser's request fails.
         options[rooms["broken"]] = ["--title", "Broken", "--owner", OWNER, "--video-url", BROKEN_VIDEO]
@@ -429,3 +434,77 @@ def test_merge_repeats_draws_one_comment_with_its_count(contexts: Contexts, site
     drawn = ours(page, marker)
     assert all(c["count"] == 1 and c["slot"] == 0 for c in drawn)
     assert all(red_pixels(page, c) > 100 for c in drawn)
+
+
+def test_the_side_chat_says_new_comments_below_and_the_send_box_counts_characters_left(
+    contexts: Contexts, site: Site
+) -> None:
+    slug = site.rooms["chatty"]
+    marker = uuid.uuid4().hex[:6]
+    older = [top_red(f"older {n} {marker}") for n in range(40)]
+    assert [ack["type"] for ack in site.post(slug, "writer1", older, 0)] == ["ack"] * 40
+    carol = open_watch(site.browse(contexts, "carol", viewport=(1280, 700)), slug)
+    bob = open_watch(site.browse(contexts, "bob"), slug, "?transport=sse")
+    expect(message_line(carol, f"older 39 {marker}")).to_be_in_viewport()
+    # Carol scrolls up: bob's comments are counted on a button instead of pulling her down.
+    new_below = carol.get_by_test_id("new-below")
+    expect(new_below).to_be_hidden()
+    carol.get_by_test_id("messages").evaluate("list => { list.parentElement.scrollTop = 0; }")
+    box = bob.get_by_test_id("danmaku-input")
+    for text in (f"one {marker}", f"two {marker}"):
+        box.fill(text)
+        box.press("Enter")
+        expect(box).to_have_value("", timeout=LIVE_MS)
+    expect(new_below).to_have_text("2 new messages below", timeout=LIVE_MS)
+    expect(message_line(carol, f"two {marker}")).not_to_be_in_viewport()
+    new_below.click()
+    expect(message_line(carol, f"two {marker}")).to_be_in_viewport()
+    expect(new_below).to_be_hidden()
+    # Bob, at the bottom all along, never saw the button.
+    expect(bob.get_by_test_id("new-below")).to_be_hidden()
+
+    # Characters left against the comment limit (100): hidden while short, counting down near
+    # it, over past it, where the server refuses; a taken comment empties the count.
+    left = bob.get_by_test_id("chars-left")
+    box.fill("short")
+    expect(left).to_be_hidden()
+    box.fill("x" * 88)
+    expect(left).to_have_text("12 characters left")
+    box.fill("y" * 104)
+    expect(left).to_have_text("4 characters over the limit")
+    expect(left).to_have_attribute("data-over", "true")
+    box.press("Enter")
+    expect(bob.get_by_test_id("send-error")).to_have_text(
+        "Comment too long: the limit is 100 characters.", timeout=LIVE_MS
+    )
+    expect(box).to_have_value("y" * 104)  # kept whole for the writer to shorten
+    last = f"last {marker} " + "z" * 80
+    box.fill(last)
+    expect(bob.get_by_test_id("send-error")).to_be_hidden()
+    box.press("Enter")
+    expect(box).to_have_value("", timeout=LIVE_MS)
+    expect(left).to_be_hidden()
+    expect(message_line(carol, last)).to_be_in_viewport(timeout=LIVE_MS)
+
+
+def test_play_pause_mute_and_unmute_each_draw_their_own_icon(contexts: Contexts, site: Site) -> None:
+    """Four different pictures, whatever fonts the desktop has: emoji characters for Pause and
+    the speaker drew the same empty box for each where no emoji font is installed."""
+    page = open_watch(site.browse(contexts, OWNER), site.rooms["video"])
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    play, mute = page.get_by_test_id("player-play"), page.get_by_test_id("player-mute")
+
+    def icon(button: Any, state: str) -> bytes:
+        expect(button).to_have_attribute("data-state", state)
+        page.mouse.move(0, 0)  # no hover border in the picture
+        picture: bytes = button.screenshot()
+        return picture
+
+    pictures = {"paused": icon(play, "paused"), "sound": icon(mute, "sound")}
+    play.click()
+    mute.click()
+    pictures["playing"] = icon(play, "playing")
+    pictures["muted"] = icon(mute, "muted")
+    play.click()
+    alike = [f"{a} = {b}" for a, b in itertools.combinations(pictures, 2) if pictures[a] == pictures[b]]
+    assert alike == []

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
+from bench.media import media_server
+
 from .browsing import LIVE_MS, Contexts
 from .conftest import PASSWORD, Site, create_rooms, manage, running_server
-from .danmaku_media import media_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

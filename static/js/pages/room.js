@@ -5,7 +5,6 @@
 // deleted messages and clears leave (docs/PROTOCOL.md "Moderation you can see").
 
 import { CallRoster } from "../call/roster.js";
-import { wireCharsLeft } from "../ui/chars-left.js";
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
 import { PinnedMessage } from "../ui/pinned.js";
@@ -44,8 +43,6 @@ const replies =
     cancel: part("reply-cancel"),
     input: part("input"),
   });
-const charsLeft = part("chars-left");
-const updateCharsLeft = composer ? wireCharsLeft(part("input"), charsLeft, Number(charsLeft.dataset.max)) : () => {};
 // Older history loaded to reach a reply's parent, at most this many pages per click.
 const PARENT_PAGES = 5;
 let live = null;
@@ -90,10 +87,10 @@ live = new LiveRoom({
     input: part("input"),
     error: part("send-error"),
     noun: "message",
+    charsLeft: part("chars-left"),
     frame: (text) => ({ type: "message", text, ...replies.fields() }),
     onSent: (answer, text) => {
       replies.cancel();
-      updateCharsLeft();
       if (answer?.held) messages.addPending(answer.held_id, text, "pending", answer.delayed ? answer.release_at : null);
       if (answer?.private) messages.addPending(answer.held_id, text, "private");
       notice.posted();

@@ -104,13 +104,19 @@ const postStyle = composer && bindPostStyle(composer, styleControls);
 const live = new LiveRoom({
   slug: root.dataset.slug,
   historyUrl: root.dataset.historyUrl,
-  list: new MessageList(part("messages"), part("scroll"), { meId, meName, empty: part("empty") }),
+  list: new MessageList(part("messages"), part("scroll"), {
+    meId,
+    meName,
+    empty: part("empty"),
+    newBelow: part("new-below"),
+  }),
   state: part("state"),
   composer: composer && {
     form: composer,
     input: part("input"),
     error: part("send-error"),
     noun: "comment",
+    charsLeft: part("chars-left"),
     frame: (text) => ({ type: "danmaku", text, ...postStyle(), video_ms: postPosition() }),
   },
   onEvents: (events) => {

@@ -1,12 +1,14 @@
 // How the room page, the watch page and the moderator's page follow a room: the latest history
 // first, then the room's stream from its last seq (RoomClient over the best transport that
 // works, or the one the page's ?transport=ws|sse|poll names), the connection label, "Load
-// older", a reload of the latest after a reset, and the composer once the stream is there.
+// older", a reload of the latest after a reset, and the composer (with its characters-left
+// count from the start, posting once the stream is there).
 
 import { ConnectionState } from "../client/connection-state.js";
 import { fetchHistory, fetchLatestHistory } from "../client/history.js";
 import { RoomClient } from "../client/realtime.js";
 import { transportsFor } from "../client/transport.js";
+import { wireCharsLeft } from "./chars-left.js";
 import { wireComposer } from "./composer.js";
 import { showConnectionState } from "./state-label.js";
 
@@ -21,7 +23,9 @@ export class LiveRoom {
    *   list       the MessageList (or subclass) the events go into
    *   state      the connection label (state-label.js)
    *   loadOlder  the "Load older" button, or null
-   *   composer   {form, input, error, noun, frame(text) -> client frame, onSent(answer)}, or null
+   *   composer   {form, input, error, noun, frame(text) -> client frame, onSent(answer, text),
+   *              charsLeft}, or null; charsLeft: the "N characters left" element, its limit in
+   *              data-max (chars-left.js), counted as the writer types and reset once a post is taken
    *   onEvents(events), onPresence(presence), onReset()  what else the page does with them
    *   onLatest(page)  a page of the latest history arrived (at the start, after a reset)
    *   onError(error, what)  a history load failed
@@ -45,6 +49,8 @@ export class LiveRoom {
     this.handlers = { onEvents, onPresence, onReset, onLatest, onError };
     this.client = null;
     this.resetToken = 0; // a reload started after another one wins
+    const counter = composer?.charsLeft;
+    this.updateCharsLeft = counter ? wireCharsLeft(composer.input, counter, Number(counter.dataset.max)) : () => {};
     loadOlder?.addEventListener("click", () => this.loadOlder());
   }
 
@@ -76,8 +82,15 @@ export class LiveRoom {
     client.on("reset", () => this._reload());
     client.on("notice", (error) => console.warn("room:", error.code, error.message));
     if (this.composer) {
-      const { form, frame, ...parts } = this.composer;
-      composer = wireComposer(form, { ...parts, send: (text) => client.sendFrame(frame(text)) });
+      const { form, frame, charsLeft, onSent = () => {}, ...parts } = this.composer;
+      composer = wireComposer(form, {
+        ...parts,
+        send: (text) => client.sendFrame(frame(text)),
+        onSent: (answer, text) => {
+          this.updateCharsLeft(); // the input was emptied without an input event
+          onSent(answer, text);
+        },
+      });
     }
     client.connect();
     return client;

@@ -145,3 +145,44 @@ test("the composer posts the page's frame over the room's stream", async (t) => 
   await settle();
   assert.equal(input.value, "");
 });
+
+test("the composer's characters-left count follows typing and empties with a taken post", async (t) => {
+  const form = element("form");
+  const input = element("input");
+  input.value = "";
+  const error = element("p");
+  const charsLeft = element("p");
+  charsLeft.dataset.max = "10";
+  const sent = [];
+  const { live, fetch, transport } = setUp(t, {
+    composer: {
+      form,
+      input,
+      error,
+      charsLeft,
+      noun: "comment",
+      frame: (text) => ({ type: "danmaku", text }),
+      onSent: (answer, text) => sent.push([answer.seq, text]),
+    },
+  });
+  // It counts from the first keystroke, before the stream is there.
+  assert.equal(charsLeft.hidden, true);
+  input.value = "a".repeat(12);
+  input.dispatchEvent(new Event("input"));
+  assert.equal(charsLeft.textContent, "2 characters over the limit");
+  assert.equal(charsLeft.dataset.over, "true");
+  const started = live.start();
+  (await fetch.waitFor(1)).respond(jsonResponse({ events: [], has_more: false, last_seq: 0 }));
+  await started;
+  transport.last.hello(0);
+  input.value = "a".repeat(9);
+  input.dispatchEvent(new Event("input"));
+  assert.equal(charsLeft.textContent, "1 character left");
+  form.dispatchEvent(new Event("submit", { cancelable: true }));
+  const [frame] = transport.last.sent;
+  transport.last.frame({ type: "ack", nonce: frame.nonce, seq: 1, id: 1 });
+  await settle();
+  assert.equal(input.value, "");
+  assert.equal(charsLeft.hidden, true);
+  assert.deepEqual(sent, [[1, "a".repeat(9)]]); // the page's own onSent still runs
+});

@@ -1,4 +1,5 @@
-"""A recorded "video" for the watch page's tests: a WAV of silence, served with Range support.
+"""A recorded "video" for the watch page's tests and screenshots: a WAV of silence, served with
+Range support.
 
 Chromium plays audio-only media in a <video> element, and a WAV needs no codec or fixture file.
 Seeking needs byte ranges (HTTP 206), which `http.server`'s file handler does not do, so this
