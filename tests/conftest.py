@@ -121,7 +121,10 @@ def _relaxed_message_rate(settings: Any) -> None:
     settings.CHAT_DUPLICATE_SECONDS = 0
     from django.core.cache import cache
 
+    from chat.transports.http import forget_rooms
+
     cache.clear()
+    forget_rooms()  # each test's rooms are new, often at the same slug
 
 
 @pytest.fixture

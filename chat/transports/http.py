@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -63,16 +64,53 @@ async def send_error(send: Send, error: ChatError, headers: dict[str, str] | Non
 load_room = database_sync_to_async(find_room)
 
 
+# A long-poll viewer asks for its room every few seconds. For an anonymous poll of a public room
+# (anyone may read it, nothing about the reader to look up) the room's row is taken from memory
+# when it was read less than ROOM_MEMO_SECS ago: a thousand pollers then cost the database thread
+# nothing in the steady state. A room that turns private reaches new polls within that time, as it
+# reaches held connections through their recheck (docs/DECISIONS.md).
+ROOM_MEMO_SECS = 1.0
+ROOM_MEMO_MAX = 10_000  # rooms remembered at once; past it the memory starts again
+_room_memo: dict[str, tuple[float, Room]] = {}
+
+
 async def route_room(scope: Scope, *, connecting: bool = False) -> Room:
     """The room named by the route's slug, if this client may read it; else ChatError:
     room_not_found, private_room, or rate_limited for too many new connections (`connecting`)."""
+    if not connecting:
+        room = _remembered_public_room(scope)
+        if room is not None:
+            return room
     return await database_sync_to_async(_route_room)(scope, connecting)
 
 
 def _route_room(scope: Scope, connecting: bool) -> Room:
-    room = get_room(scope["url_route"]["kwargs"]["slug"])
+    slug = scope["url_route"]["kwargs"]["slug"]
+    room = get_room(slug)
+    if len(_room_memo) >= ROOM_MEMO_MAX:
+        _room_memo.clear()
+    _room_memo[slug] = (time.monotonic() + ROOM_MEMO_SECS, room)
     _admit_reader(scope, room, connecting)
     return room
+
+
+def _remembered_public_room(scope: Scope) -> Room | None:
+    """The route's room from memory, for an anonymous reader without a token of a public room
+    read less than ROOM_MEMO_SECS ago (whom `_admit_reader` would admit without a query)."""
+    if scope.get("api_token") is not None or query_param(scope, "key"):
+        return None
+    user = scope.get("user")
+    if user is not None and user.is_authenticated:
+        return None
+    remembered = _room_memo.get(scope["url_route"]["kwargs"]["slug"])
+    if remembered is None or remembered[0] < time.monotonic() or remembered[1].private:
+        return None
+    return remembered[1]
+
+
+def forget_rooms() -> None:
+    """Drop the remembered rooms (tests)."""
+    _room_memo.clear()
 
 
 async def admit_reader(scope: Scope, room: Room, *, connecting: bool) -> None:

@@ -16,6 +16,7 @@ from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
 from django.urls import re_path
 
@@ -66,9 +67,12 @@ async def authenticated(scope: Scope, *, with_cookies: bool = True) -> Scope:
             cookies = parse_cookie(value.decode("latin1"))
             break
     store = import_module(settings.SESSION_ENGINE).SessionStore
+    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
     scope["cookies"] = cookies
-    scope["session"] = store(cookies.get(settings.SESSION_COOKIE_NAME))
-    scope["user"] = await get_user(scope)
+    scope["session"] = store(session_key)
+    # Without a session cookie the reader is anonymous: no trip to the database thread (most
+    # viewers and overlays; a long-poll viewer asks every few seconds).
+    scope["user"] = await get_user(scope) if session_key else AnonymousUser()
     return scope
 
 

@@ -196,3 +196,25 @@ async def delivered(feed: Any, seq: int) -> None:
     async with asyncio.timeout(5):
         while feed.last_seq < seq:  # noqa: ASYNC110 (the feed signals nothing)
             await asyncio.sleep(0.01)
+
+
+async def test_anonymous_polls_of_a_public_room_take_the_room_from_memory_briefly(
+    hub: Hub, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """chat/transports/http.py, ROOM_MEMO_SECS: no query for the room within it; a room that
+    turned private refuses polls once it has passed, and at once to a poll that must be checked."""
+    from chat.transports import http
+
+    reads: list[str] = []
+    real = http.get_room
+    monkeypatch.setattr(http, "get_room", lambda slug: reads.append(slug) or real(slug))
+    monkeypatch.setattr(http, "ROOM_MEMO_SECS", 0.5)
+    for _ in range(3):
+        status, _, _ = await asgi_get("/rooms/lobby/poll?after=0&timeout=0")
+        assert status == 200
+    assert reads == ["lobby"]
+    await database_sync_to_async(Room.objects.filter(pk=room.pk).update)(private=True)
+    await asyncio.sleep(0.6)
+    status, _, body = await asgi_get("/rooms/lobby/poll?after=0&timeout=0")
+    assert (status, body["code"]) == (403, "private_room")
+    assert reads == ["lobby", "lobby"]
