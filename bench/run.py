@@ -56,7 +56,7 @@ def _ints(text: str) -> list[int]:
 
 
 def default_jobs() -> list[Job]:
-    """`make bench`: about twenty minutes. Issue 22's rooms, each against Node.js socket.io in
+    """`make bench`: about twelve minutes. Issue 22's rooms, each against Node.js socket.io in
     the same run with the same generator; two of them measured again by the second generator
     (Node.js `ws`); then one of each other scenario."""
     return [

@@ -221,6 +221,7 @@ class Bench:
 
     def redis_pair(self, viewers: int, rate: float) -> dict[str, Any]:
         """Two daphne processes on Redis, viewers split between them, the writer on the first."""
+        require_descriptors(viewers)
         prefix = f"bench-{uuid.uuid4().hex[:10]}"
         try:
             with self.chat_servers(2, {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix}) as servers:
