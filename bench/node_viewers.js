@@ -22,6 +22,7 @@ const WebSocket = require("ws");
 // Handshakes in flight, and how long to wait for everyone: as bench/load.py's workers do.
 const HANDSHAKES_IN_FLIGHT = 32;
 const CONNECT_TIMEOUT_MS = 300_000;
+const HELLO_TIMEOUT_MS = 60_000;
 const RECONNECT_DELAY_MS = 1_000;
 const STILL_ARRIVING_MS = 500;
 
@@ -153,12 +154,20 @@ class Viewer {
       const socket = new WebSocket(`ws://${host}:${port}/ws/rooms/${slug}/${query}`, {
         perMessageDeflate: false, // as bench/clients.py: no extension offered
         skipUTF8Validation: true,
-        handshakeTimeout: 60_000,
+        handshakeTimeout: HELLO_TIMEOUT_MS,
       });
       this.socket = socket;
+      // As bench/clients.py's wait for the hello: a connection without one is dropped and retried.
+      const helloTimer = setTimeout(() => {
+        if (held) {
+          count(tally.errors, "TimeoutError");
+          socket.terminate();
+        }
+      }, HELLO_TIMEOUT_MS);
       socket.on("message", (data) => this.onMessage(data));
-      socket.on("error", (error) => count(tally.errors, error.code || error.name || "Error"));
+      socket.on("error", (error) => count(tally.errors, error.code || error.message));
       socket.on("close", () => {
+        clearTimeout(helloTimer);
         this.releaseSlot();
         this.socket = null;
         if (this.stopped) return;

@@ -102,10 +102,14 @@ def issue22_pairs() -> list[Job]:
 
 def full_jobs() -> list[Job]:
     """Every size the issue names, at rising rates: expect the better part of an hour."""
-    jobs: list[Job] = []
+    jobs: list[Job] = [*issue22_pairs()]
+    for viewers, rate in ISSUE22_ROOMS:
+        jobs += [(f"ws {viewers} @ {rate}/s, Node ws generator", _generator("node-ws", viewers, rate))]
     for transport in ("ws", "sse"):
         for viewers in (500, 1000, 2000):
             for rate in (10, 20, 50, 100, 200):
+                if transport == "ws" and (viewers, rate) in ISSUE22_ROOMS:
+                    continue  # measured above, beside socket.io
                 jobs.append((f"{transport} {viewers} @ {rate}/s", _fanout(transport, viewers, rate)))
     for viewers in (200, 500):
         for rate in (1, 5, 20):
