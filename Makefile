@@ -90,7 +90,7 @@ jstest:
 	@test -n "$(JS_TESTS)" || { echo "no tests under tests/js"; exit 1; }
 	node --experimental-detect-module --test $(JS_TESTS)
 
-# Starts its own servers; about seven minutes; rewrites the generated part of docs/BENCHMARKS.md.
+# Starts its own servers; about twelve minutes; rewrites the generated part of docs/BENCHMARKS.md.
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.run --write docs/BENCHMARKS.md default
 

@@ -22,6 +22,8 @@ from .server import ProcessSample, free_port, raise_fd_limit, sample_process, st
 SCRIPTS = Path(__file__).resolve().parent / "peer_servers"
 CACHE = Path(tempfile.gettempdir()) / "chat-bench-peers"
 SOCKETIO_SPEC = "socket.io@~4.8.0"
+# socket.io's own adapter for several processes, and the Redis client it is documented with.
+SOCKETIO_REDIS_SPECS = ("@socket.io/redis-adapter@~8.3.0", "redis@~4.7.0")
 PYTHON_SOCKETIO_SPECS = ("python-socketio>=5.11,<6", "aiohttp>=3.9,<4")
 INSTALL_TIMEOUT_SECS = 600
 
@@ -37,23 +39,33 @@ def _python_folder() -> Path:
     return CACHE / "python-socketio-venv"
 
 
-def install_socketio() -> str:
-    """socket.io 4.8 from the npm registry into the cache; returns its version."""
+def npm_install(folder: Path, specs: tuple[str, ...], package: str) -> str:
+    """`specs` from the npm registry into `folder` unless `package` is there; its version."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        raise RuntimeError("the socket.io peer needs Node.js and npm")
-    folder = _node_folder()
-    package = folder / "node_modules" / "socket.io" / "package.json"
-    if not package.exists():
+        raise RuntimeError(f"{package} needs Node.js and npm")
+    manifest = folder / "node_modules" / package / "package.json"
+    if not manifest.exists():
         folder.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
-            ["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", SOCKETIO_SPEC],
+            ["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", *specs],
             capture_output=True,
             text=True,
             timeout=INSTALL_TIMEOUT_SECS,
         )
-        if result.returncode != 0:
-            raise RuntimeError(f"installing socket.io failed:\n{result.stdout}\n{result.stderr}")
-    return str(json.loads(package.read_text())["version"])
+        if result.returncode != 0 or not manifest.exists():
+            raise RuntimeError(f"installing {' '.join(specs)} failed:\n{result.stdout}\n{result.stderr}")
+    return str(json.loads(manifest.read_text())["version"])
+
+
+def install_socketio() -> str:
+    """socket.io 4.8 from the npm registry into the cache; returns its version."""
+    return npm_install(_node_folder(), (SOCKETIO_SPEC,), "socket.io")
+
+
+def install_socketio_redis() -> str:
+    """socket.io's Redis adapter (and the `redis` client) beside socket.io; the adapter's version."""
+    install_socketio()
+    return npm_install(_node_folder(), (SOCKETIO_SPEC, *SOCKETIO_REDIS_SPECS), "@socket.io/redis-adapter")
 
 
 def install_python_socketio() -> str:
@@ -100,10 +112,11 @@ def install(kind: str) -> str:
 class PeerServer:
     """One peer server process on a free port."""
 
-    def __init__(self, kind: str, log: Path) -> None:
+    def __init__(self, kind: str, log: Path, extra_env: dict[str, str] | None = None) -> None:
         if kind not in PEERS:
             raise ValueError(f"unknown peer {kind!r}; choose from {', '.join(PEERS)}")
         self.kind = kind
+        self.extra_env = extra_env or {}
         self.port = free_port()
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
@@ -127,7 +140,7 @@ class PeerServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 argv,
-                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env, **self.extra_env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 preexec_fn=raise_fd_limit,

@@ -19,11 +19,17 @@ END = "<!-- bench:end -->"
 # A process at this share of a core is taken as saturated; the machine has two cores.
 SATURATED_PCT = 90.0
 MACHINE_SATURATED_PCT = 180.0
-WRITE_PATH_BEHIND = 0.9
+WRITE_PATH_BEHIND = 0.9  # accepted posts/s below this share of the offered rate
 PEER_NAMES = {
     "socketio": "socket.io (npm)",
+    "socketio-redis-adapter": "@socket.io/redis-adapter (npm)",
     "python-socketio": "python-socketio (PyPI)",
-}  # accepted posts/s below this share of the offered rate
+    "ws": "ws (npm, the second generator)",
+}
+GENERATOR_NAMES = {
+    "python": "bench/load.py (Python asyncio)",
+    "node-ws": "bench/node_viewers.js (Node.js ws)",
+}
 
 
 def machine() -> str:
@@ -65,7 +71,9 @@ def limit_of(row: dict[str, Any]) -> str:
         reasons.append("posts accepted behind the offered rate")
     if server_cpu >= SATURATED_PCT * processes:
         reasons.append("server CPU")
-    if row["generator_cpu_pct"] >= SATURATED_PCT:
+    # One generator process at a core cannot go faster; rows from before the busiest process
+    # was recorded have only the total.
+    if row.get("generator_cpu_pct_busiest", row["generator_cpu_pct"]) >= SATURATED_PCT:
         reasons.append("generator CPU")
     if server_cpu + row["generator_cpu_pct"] >= MACHINE_SATURATED_PCT and len(reasons) < 2:
         reasons.append("both cores busy")
@@ -122,6 +130,7 @@ SCENARIO_COLUMNS: dict[str, list[Column]] = {
         *DELIVERY_COLUMNS,
     ],
     "redis": [
+        ("server", lambda r: r["server"]),
         ("viewers", lambda r: f"{r['viewers']:,} (half on each)"),
         *DELIVERY_COLUMNS[:6],
         (
@@ -187,7 +196,7 @@ SCENARIO_COLUMNS: dict[str, list[Column]] = {
 TITLES = {
     "fanout": "Fan-out: one room, one writer, N viewers",
     "rooms": "Many small rooms",
-    "redis": "Two daphne processes on Redis (cross-process delivery)",
+    "redis": "Two processes on Redis (cross-process delivery)",
     "idle": "Idle WebSocket connections: server memory",
     "window": "Danmaku time-window query on a recorded video (`GET /rooms/<slug>/danmaku`)",
     "density": "Density curve of a recorded video (`GET /rooms/<slug>/danmaku/density`)",
@@ -207,7 +216,8 @@ def table(rows: list[dict[str, Any]], scenario: str) -> str:
 
 
 def peer_ratios(rows: Iterable[dict[str, Any]]) -> list[str]:
-    """'socket.io delivered X/s, this project Y/s: ratio' for rows at the same rate and size."""
+    """'peer delivered X/s, this project Y/s: ratio' for rows at the same rate and size, for the
+    peers the side-by-side table leaves out (python-socketio)."""
     ours = {
         (r["viewers"], r["rate"]): r
         for r in rows
@@ -217,6 +227,8 @@ def peer_ratios(rows: Iterable[dict[str, Any]]) -> list[str]:
     for row in rows:
         if row["scenario"] != "fanout" or row["server"].startswith("this project"):
             continue
+        if row.get("peer") == "socketio":
+            continue  # in the side-by-side table
         mine = ours.get((row["viewers"], row["rate"]))
         if mine is None or not row["deliveries_per_s"]:
             continue
@@ -227,6 +239,106 @@ def peer_ratios(rows: Iterable[dict[str, Any]]) -> list[str]:
             f"this project / peer = {mine['deliveries_per_s'] / row['deliveries_per_s']:.2f}."
         )
     return lines
+
+
+def _room(row: dict[str, Any]) -> str:
+    if row["scenario"] == "redis":
+        return f"{row['viewers']:,} WebSocket viewers on 2 processes (Redis) x {row['rate']:,.0f} posts/s"
+    return f"{row['viewers']:,} WebSocket viewers x {row['rate']:,.0f} posts/s"
+
+
+def _ours(row: dict[str, Any]) -> bool:
+    return str(row["server"]).startswith("this project")
+
+
+def _pair(mine: dict[str, Any], peer: dict[str, Any], render: Callable[[dict[str, Any]], str]) -> str:
+    return f"{render(mine)} / {render(peer)}"
+
+
+PAIR_COLUMNS: list[Column] = [
+    ("deliveries/s", lambda r: _int(r["deliveries_per_s"])),
+    ("posts/s accepted", lambda r: _int(r["post_rate"])),
+    ("lost", lambda r: _int(r["lost"])),
+    ("p50 ms", lambda r: _ms(r["p50_ms"])),
+    ("p99 ms", lambda r: _ms(r["p99_ms"])),
+    ("server CPU", lambda r: f"{r['server_cpu_pct']:.0f}%"),
+    ("generator CPU", lambda r: f"{r['generator_cpu_pct']:.0f}%"),
+]
+
+
+def side_by_side(rows: list[dict[str, Any]]) -> str:
+    """One line per room measured on this project and on socket.io: each cell `ours / peer`."""
+    peers = {
+        (r["scenario"], r["viewers"], r["rate"]): r
+        for r in rows
+        if r["scenario"] in ("fanout", "redis") and r.get("peer") == "socketio"
+    }
+    lines = []
+    for mine in rows:
+        if mine["scenario"] not in ("fanout", "redis") or not _ours(mine) or mine["transport"] != "ws":
+            continue
+        peer = peers.get((mine["scenario"], mine["viewers"], mine["rate"]))
+        if peer is None:
+            continue
+        cells = [_room(mine), *(_pair(mine, peer, render) for _, render in PAIR_COLUMNS)]
+        ratio = mine["deliveries_per_s"] / peer["deliveries_per_s"] if peer["deliveries_per_s"] else None
+        cells.append(f"{ratio:.2f}" if ratio is not None else "-")
+        cells.append(f"{limit_of(mine)} / {limit_of(peer)}")
+        lines.append("| " + " | ".join(cells) + " |")
+    if not lines:
+        return ""
+    names = ["room", *(f"{name}: ours / socket.io" for name, _ in PAIR_COLUMNS), "deliveries ratio"]
+    names.append("limited by: ours / socket.io")
+    head = ["| " + " | ".join(names) + " |", "|" + "|".join("---" for _ in names) + "|"]
+    return "\n".join(head + lines)
+
+
+GENERATOR_COLUMNS: list[Column] = [
+    ("room", _room),
+    ("generator", lambda r: GENERATOR_NAMES[r.get("generator", "python")]),
+    ("viewer processes", lambda r: str(r["generator_processes"] - 1)),
+    *[column for column in DELIVERY_COLUMNS if column[0] in ("deliveries/s", "lost", "dup")],
+    *[column for column in DELIVERY_COLUMNS if column[0] in ("p50 ms", "p99 ms", "max ms", "server CPU")],
+    (
+        "generator CPU: all / busiest process",
+        lambda r: f"{r['generator_cpu_pct']:.0f}% / {r.get('generator_cpu_pct_busiest', 0):.0f}%",
+    ),
+    ("limited by", limit_of),
+    (
+        "measured again because the generator saturated",
+        lambda r: (
+            "; ".join(
+                f"{run['processes']} processes: busiest {run['busiest_pct']:.0f}%, "
+                f"{run['deliveries_per_s']:,}/s, p99 {_ms(run['p99_ms'])} ms"
+                for run in r.get("saturated_runs", [])
+            )
+            or "-"
+        ),
+    ),
+]
+
+
+def _generator(row: dict[str, Any]) -> str:
+    return str(row.get("generator", "python"))
+
+
+def generator_table(rows: list[dict[str, Any]]) -> str:
+    """Each fan-out the second generator measured, beside the same fan-out measured by ours."""
+    fanouts = [r for r in rows if r["scenario"] == "fanout" and _ours(r)]
+    ours = {(r["viewers"], r["rate"], r["transport"]): r for r in fanouts if _generator(r) == "python"}
+    lines = []
+    for other in fanouts:
+        if _generator(other) == "python":
+            continue
+        mine = ours.get((other["viewers"], other["rate"], other["transport"]))
+        lines += [mine, other] if mine is not None else [other]
+    if not lines:
+        return ""
+    names = [name for name, _ in GENERATOR_COLUMNS]
+    out = ["| " + " | ".join(names) + " |", "|" + "|".join("---" for _ in names) + "|"]
+    for row in lines:
+        out.append("| " + " | ".join(render(row) for _, render in GENERATOR_COLUMNS) + " |")
+    return "\n".join(out)
 
 
 def section(rows: list[dict[str, Any]], command: str, date: str, versions: dict[str, str]) -> str:
@@ -250,8 +362,15 @@ def section(rows: list[dict[str, Any]], command: str, date: str, versions: dict[
             f"{PEER_NAMES.get(name, name)} {version}" for name, version in sorted(versions.items())
         )
         parts += ["", f"Peers: {names}."]
+    ours = [row for row in rows if row.get("generator", "python") == "python"]
+    pairs = side_by_side(ours)
+    if pairs:
+        parts += ["", "### This project and Node.js socket.io, same run, same generator", "", pairs]
+    checks = generator_table(rows)
+    if checks:
+        parts += ["", "### The same server measured by two independent generators", "", checks]
     for scenario in ("fanout", "rooms", "redis", "idle", "window", "density", "import"):
-        chosen = [row for row in rows if row["scenario"] == scenario]
+        chosen = [row for row in ours if row["scenario"] == scenario]
         if not chosen:
             continue
         parts += ["", f"### {TITLES[scenario]}", "", table(chosen, scenario)]

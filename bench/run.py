@@ -6,7 +6,8 @@
     .venv/bin/python -m bench.run peers --viewers 500 --rates 200,1000
     .venv/bin/python -m bench.run idle --connections 1000,5000,10000
     .venv/bin/python -m bench.run rooms --rooms 1000 --per-room 5 --rates 100,200
-    .venv/bin/python -m bench.run redis --viewers 500 --rates 100,200
+    .venv/bin/python -m bench.run redis --viewers 2000 --rates 100 --socketio
+    .venv/bin/python -m bench.run generators --viewers 500,2000 --rates 100   # Python and Node ws
     .venv/bin/python -m bench.run window --comments 100000 --clients 1,8
     .venv/bin/python -m bench.run density --comments 100000 --clients 1,4
     .venv/bin/python -m bench.run import --comments 100000 [--postgres URL]   # a file's upload
@@ -17,7 +18,9 @@ Each scenario starts its own daphne (`python -m config.serve`, production settin
 SQLite database, the flood limit raised with CHAT_MESSAGE_RATE), connects its viewers from
 worker processes, posts at the given rate and prints a Markdown table; `--json` keeps the raw
 rows. `peers` runs the same fan-out against this project, Node.js socket.io and
-python-socketio in one run (installing the peers under the system's temporary directory).
+python-socketio in one run (installing the peers under the system's temporary directory);
+`generators` measures one fan-out with this project's generator and with a second, independent
+one written in Node.js on `ws` (bench/node_viewers.js).
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ from . import soak
 from .load import raise_fd_limit
 from .peers import PEERS
 from .report import command_line, section, write_section
-from .scenarios import Bench, Settings
+from .scenarios import GENERATORS, Bench, Settings
+
+GENERATOR_TITLES = {"python": "Python", "node-ws": "Node ws"}
 
 Job = tuple[str, Callable[[Bench], dict[str, Any]]]
 
@@ -51,24 +56,24 @@ def _ints(text: str) -> list[int]:
 
 
 def default_jobs() -> list[Job]:
-    """`make bench`: about ten minutes, one of each scenario at the sizes the issue names."""
+    """`make bench`: about twelve minutes. Issue 22's rooms, each against Node.js socket.io in
+    the same run with the same generator; two of them measured again by the second generator
+    (Node.js `ws`); then one of each other scenario."""
     return [
-        ("ws 500 @ 20/s", lambda b: b.fanout("ws", 500, 20)),
-        ("ws 500 @ 200/s", lambda b: b.fanout("ws", 500, 200)),
-        ("socket.io 500 @ 200/s", lambda b: b.peer_fanout("socketio", 500, 200)),
+        *issue22_pairs(),
+        # The project's generator checked by an independent one, same server settings.
+        ("ws 500 @ 200/s, Node ws generator", _generator("node-ws", 500, 200)),
+        ("ws 2000 @ 100/s, Node ws generator", _generator("node-ws", 2000, 100)),
         ("python-socketio 500 @ 200/s", lambda b: b.peer_fanout("python-socketio", 500, 200)),
         # Four times the offered load (400,000 deliveries/s): who saturates first. (At 400/s
         # both kept up on a fast machine, so that pair no longer told them apart.)
         ("ws 500 @ 800/s", lambda b: b.fanout("ws", 500, 800)),
         ("socket.io 500 @ 800/s", lambda b: b.peer_fanout("socketio", 500, 800)),
-        ("ws 1000 @ 100/s", lambda b: b.fanout("ws", 1000, 100)),
-        ("ws 2000 @ 50/s", lambda b: b.fanout("ws", 2000, 50)),
         ("sse 500 @ 20/s", lambda b: b.fanout("sse", 500, 20)),
         ("sse 500 @ 200/s", lambda b: b.fanout("sse", 500, 200)),
         ("poll 200 @ 5/s", lambda b: b.fanout("poll", 200, 5)),
         ("rooms 1000 x 5 @ 100/s", lambda b: b.small_rooms(1000, 5, 100)),
         ("redis 500 @ 20/s", lambda b: b.redis_pair(500, 20)),
-        ("redis 500 @ 150/s", lambda b: b.redis_pair(500, 150)),
         ("idle 1000", lambda b: b.idle(1000)),
         ("idle 10000", lambda b: b.idle(10000)),
         ("window 100000 x 1", lambda b: b.time_window(100_000, 1)),
@@ -78,12 +83,33 @@ def default_jobs() -> list[Job]:
     ]
 
 
+# Issue 22's WebSocket rooms (viewers, posts/s) and its two-process room on Redis.
+ISSUE22_ROOMS = ((500, 20), (500, 200), (2000, 100), (5000, 20))
+ISSUE22_REDIS = (2000, 100)
+
+
+def issue22_pairs() -> list[Job]:
+    """Each room of issue 22 on this project, then on socket.io, back to back."""
+    jobs: list[Job] = []
+    for viewers, rate in ISSUE22_ROOMS:
+        jobs.append((f"ws {viewers} @ {rate}/s", _fanout("ws", viewers, rate)))
+        jobs.append((f"socket.io {viewers} @ {rate}/s", _peer("socketio", viewers, rate)))
+    viewers, rate = ISSUE22_REDIS
+    jobs.append((f"redis {viewers} @ {rate}/s", _redis(viewers, rate)))
+    jobs.append((f"socket.io redis {viewers} @ {rate}/s", _peer_redis(viewers, rate)))
+    return jobs
+
+
 def full_jobs() -> list[Job]:
     """Every size the issue names, at rising rates: expect the better part of an hour."""
-    jobs: list[Job] = []
+    jobs: list[Job] = [*issue22_pairs()]
+    for viewers, rate in ISSUE22_ROOMS:
+        jobs += [(f"ws {viewers} @ {rate}/s, Node ws generator", _generator("node-ws", viewers, rate))]
     for transport in ("ws", "sse"):
         for viewers in (500, 1000, 2000):
             for rate in (10, 20, 50, 100, 200):
+                if transport == "ws" and (viewers, rate) in ISSUE22_ROOMS:
+                    continue  # measured above, beside socket.io
                 jobs.append((f"{transport} {viewers} @ {rate}/s", _fanout(transport, viewers, rate)))
     for viewers in (200, 500):
         for rate in (1, 5, 20):
@@ -112,6 +138,14 @@ def _fanout(transport: str, viewers: int, rate: float) -> Callable[[Bench], dict
 
 def _peer(kind: str, viewers: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
     return lambda b: b.peer_fanout(kind, viewers, rate)
+
+
+def _peer_redis(viewers: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.peer_redis_pair(viewers, rate)
+
+
+def _generator(generator: str, viewers: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.generator_check(generator, viewers, rate)
 
 
 def _rooms(rooms: int, per_room: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
@@ -171,8 +205,19 @@ def jobs_for(args: argparse.Namespace) -> list[Job]:
     if args.command == "import":
         return [(f"import {n}", _import(n, args.postgres)) for n in _ints(args.comments)]
     if args.command == "redis":
+        jobs = []
+        for viewers in _ints(args.viewers):
+            for rate in _numbers(args.rates):
+                jobs.append((f"redis {viewers} @ {rate:g}/s", _redis(viewers, rate)))
+                if args.socketio:
+                    jobs.append((f"socket.io redis {viewers} @ {rate:g}/s", _peer_redis(viewers, rate)))
+        return jobs
+    if args.command == "generators":
         return [
-            (f"redis {v} @ {r:g}/s", _redis(v, r)) for v in _ints(args.viewers) for r in _numbers(args.rates)
+            (f"ws {v} @ {r:g}/s, {GENERATOR_TITLES[g]} generator", _generator(g, v, r))
+            for v in _ints(args.viewers)
+            for r in _numbers(args.rates)
+            for g in GENERATORS
         ]
     raise ValueError(args.command)
 
@@ -225,6 +270,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     redis = commands.add_parser("redis", help="two daphne processes on the local Redis")
     redis.add_argument("--viewers", default="500")
     redis.add_argument("--rates", default="20")
+    redis.add_argument(
+        "--socketio", action="store_true", help="also socket.io, two processes on its Redis adapter"
+    )
+    generators = commands.add_parser(
+        "generators", help="the WebSocket fan-out measured by both generators (Python, Node.js ws)"
+    )
+    generators.add_argument("--viewers", default="500,2000")
+    generators.add_argument("--rates", default="100")
     soak.add_parser(commands)
     return parser.parse_args(argv)
 

@@ -25,7 +25,8 @@ from . import density, importing, timewindow
 from .clients import ChatViewerConnection, Tally, Viewer, WriterConnection, open_writers, post_at_rate
 from .histogram import Histogram
 from .load import LoadGenerator, ViewerGroup, WorkerSpec, merge_reports, split_groups
-from .peers import PEER_TITLES, PeerServer, install
+from .node_viewers import NodeLoadGenerator, install_ws
+from .peers import PEER_TITLES, PeerServer, install, install_socketio_redis
 from .profile import Profiler
 from .pushpin import PushpinServer
 from .server import MAIN_ROOM, BenchDatabase, ChatServer, ProcessSample, small_room_slug
@@ -38,6 +39,15 @@ IDLE_SETTLE_SECS = 5.0
 IDLE_CPU_WINDOW_SECS = 5.0
 WRITER_OPEN_BATCH = 50
 FD_MARGIN = 200  # files a server needs besides its connections
+# The load generators: this project's (bench/load.py) and a second, independent one in Node.js.
+GENERATORS: dict[str, Callable[[list[WorkerSpec]], Any]] = {
+    "python": LoadGenerator,
+    "node-ws": NodeLoadGenerator,
+}
+# A generator process at this share of a core is the limit: measure again with twice as many
+# processes, up to this many (`Bench.generator_check`).
+GENERATOR_SATURATED_PCT = 90.0
+MAX_GENERATOR_PROCESSES = 8
 
 
 class Sampled(Protocol):
@@ -88,19 +98,26 @@ class Bench:
 
     # Scenarios.
 
-    def fanout(self, transport: str, viewers: int, rate: float) -> dict[str, Any]:
-        """N viewers of one room over one transport, one writer."""
+    def fanout(
+        self, transport: str, viewers: int, rate: float, generator: str = "python", workers: int | None = None
+    ) -> dict[str, Any]:
+        """N viewers of one room over one transport, one writer; `generator` connects the viewers
+        from `workers` processes (default: the run's --workers)."""
+        require_descriptors(viewers)
+        if generator == "node-ws":
+            self.versions["ws"] = install_ws()
         with self.chat_servers() as (server,):
             groups = [ViewerGroup(transport, server.port, MAIN_ROOM, 0, viewers)]
             cookie = server.login()
             row = self._measure(
-                split_groups(groups, self.settings.workers),
+                split_groups(groups, workers or self.settings.workers),
                 [server],
                 lambda: open_writers(
                     HOST, server.port, [f"/ws/rooms/{MAIN_ROOM}/"], {"Cookie": cookie}, "chat"
                 ),
                 rate,
                 rooms=1,
+                load_generator=GENERATORS[generator],
             )
             problems = server.log_problems()
         return {
@@ -108,6 +125,7 @@ class Bench:
             "server": "this project (daphne)",
             "transport": transport,
             "viewers": viewers,
+            "generator": generator,
             **row,
             "log_problems": problems[:5],
             "log_problem_count": len(problems),
@@ -149,6 +167,7 @@ class Bench:
 
     def peer_fanout(self, kind: str, viewers: int, rate: float) -> dict[str, Any]:
         """The fan-out scenario against a peer server over socket.io's WebSocket transport."""
+        require_descriptors(viewers)
         if kind not in self.versions:
             self.versions[kind] = install(kind)
         peer = PeerServer(kind, self._log(kind)).start()
@@ -167,6 +186,7 @@ class Bench:
         return {
             "scenario": "fanout",
             "server": f"{PEER_TITLES[kind]} {self.versions[kind]}",
+            "peer": kind,
             "transport": "ws",
             "viewers": viewers,
             **row,
@@ -203,16 +223,12 @@ class Bench:
 
     def redis_pair(self, viewers: int, rate: float) -> dict[str, Any]:
         """Two daphne processes on Redis, viewers split between them, the writer on the first."""
+        require_descriptors(viewers)
         prefix = f"bench-{uuid.uuid4().hex[:10]}"
         try:
             with self.chat_servers(2, {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix}) as servers:
                 one, two = servers
-                workers = max(2, self.settings.workers)
-                specs = [WorkerSpec() for _ in range(workers)]
-                for index, spec in enumerate(specs):
-                    server = servers[index % 2]
-                    share = viewers // workers + (index < viewers % workers)
-                    spec.groups.append(ViewerGroup("ws", server.port, MAIN_ROOM, 0, share))
+                specs = _split_between(servers, "ws", viewers, max(2, self.settings.workers))
                 cookie = one.login()
                 row = self._measure(
                     specs,
@@ -236,6 +252,63 @@ class Bench:
             "log_problems": problems[:5],
             "log_problem_count": len(problems),
         }
+
+    def peer_redis_pair(self, viewers: int, rate: float) -> dict[str, Any]:
+        """`redis_pair` against Node.js socket.io: two processes sharing the room through
+        socket.io's Redis adapter, viewers split between them, the writer on the first."""
+        require_descriptors(viewers)
+        if "socketio" not in self.versions:
+            self.versions["socketio"] = install(kind="socketio")
+        adapter = self.versions["socketio-redis-adapter"] = install_socketio_redis()
+        env = {"REDIS_URL": REDIS_URL, "REDIS_KEY": f"bench-{uuid.uuid4().hex[:10]}"}
+        peers = [PeerServer("socketio", self._log(f"socketio-redis{i}"), env) for i in range(2)]
+        path = "/socket.io/?EIO=4&transport=websocket"
+        try:
+            for peer in peers:
+                peer.start()
+            row = self._measure(
+                _split_between(peers, "socketio", viewers, max(2, self.settings.workers)),
+                peers,
+                lambda: open_writers(HOST, peers[0].port, [path], {}, "socketio"),
+                rate,
+                rooms=1,
+                per_worker_label=lambda index: "writer's process" if index % 2 == 0 else "other process",
+            )
+        finally:
+            for peer in peers:
+                peer.stop()
+        return {
+            "scenario": "redis",
+            "server": f"{PEER_TITLES['socketio']} {self.versions['socketio']}, 2 processes on Redis "
+            f"(@socket.io/redis-adapter {adapter})",
+            "peer": "socketio",
+            "transport": "ws",
+            "viewers": viewers,
+            **row,
+        }
+
+    def generator_check(self, generator: str, viewers: int, rate: float) -> dict[str, Any]:
+        """The WebSocket fan-out measured by `generator`; while one of its processes is at a
+        core (the generator is the limit), measured again with twice as many processes. The
+        row is the last measurement; `saturated_runs` keeps the ones before it."""
+        workers = max(1, self.settings.workers)
+        earlier: list[dict[str, Any]] = []
+        while True:
+            row = self.fanout("ws", viewers, rate, generator, workers)
+            busiest = row["generator_cpu_pct_busiest"]
+            if busiest < GENERATOR_SATURATED_PCT or workers * 2 > MAX_GENERATOR_PROCESSES:
+                break
+            earlier.append(
+                {
+                    "processes": workers,
+                    "busiest_pct": busiest,
+                    "deliveries_per_s": row["deliveries_per_s"],
+                    "p99_ms": row["p99_ms"],
+                }
+            )
+            workers *= 2
+        row["saturated_runs"] = earlier
+        return row
 
     def time_window(self, comments: int, clients: int, window_s: int = 30) -> dict[str, Any]:
         """Random time-window queries on a recorded video holding `comments` comments."""
@@ -370,9 +443,10 @@ class Bench:
         rate: float,
         rooms: int,
         per_worker_label: Callable[[int], str] | None = None,
+        load_generator: Callable[[list[WorkerSpec]], Any] = LoadGenerator,
     ) -> dict[str, Any]:
         total = int(rate * self.settings.seconds)
-        with LoadGenerator(specs) as generator:
+        with load_generator(specs) as generator:
             connected = generator.wait_connected()
 
             async def drive() -> tuple[
@@ -447,6 +521,8 @@ class Bench:
             ],
             "server_rss_mb_each": [round(s.rss_bytes / 2**20, 1) for s in after],
             "generator_cpu_pct": round(100 * (merged["cpu_s"] / wall + main_cpu_share), 1),
+            # The busiest viewer process: one at a core is the limit, whatever the total says.
+            "generator_cpu_pct_busiest": round(100 * max(r["cpu_s"] for r in reports) / wall, 1),
             "generator_processes": len(specs) + 1,
             "connect_s": round(connected["connect_s"], 1),
             "errors": {**connected["errors"], **merged["errors"]},
@@ -462,6 +538,23 @@ class Bench:
                 )
             row["p99_by_part"] = {label: h.percentile(0.99) for label, h in parts.items()}
         return row
+
+
+def require_descriptors(connections: int) -> None:
+    """Refuse, with the reason, a size the hard limit on open files cannot hold (a server and
+    the generator raise their soft limit to it; the systemd unit's `LimitNOFILE` does the same)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if connections + FD_MARGIN > hard:
+        raise RuntimeError(f"{connections} connections need a hard limit on open files above {hard}")
+
+
+def _split_between(servers: Sequence[Any], transport: str, viewers: int, workers: int) -> list[WorkerSpec]:
+    """`viewers` over `workers` processes, worker i connecting to server i % len(servers)."""
+    specs = [WorkerSpec() for _ in range(workers)]
+    for index, spec in enumerate(specs):
+        share = viewers // workers + (index < viewers % workers)
+        spec.groups.append(ViewerGroup(transport, servers[index % len(servers)].port, MAIN_ROOM, 0, share))
+    return specs
 
 
 def _merge_counts(counts: Iterator[dict[str, int]] | Any) -> dict[str, int]:
