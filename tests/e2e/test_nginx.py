@@ -51,7 +51,8 @@ from .conftest import (
 )
 from .test_websocket import Peer
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90), pytest.mark.alone]
+# Only the tests that time something or restart servers run `alone` (the Makefile's last phases).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
 NGINX = Path("/usr/sbin/nginx")  # Debian's package (apt-get install -y nginx)
 MIME_TYPES = Path("/etc/nginx/mime.types")  # shipped with it; Debian's nginx.conf includes it
@@ -387,6 +388,7 @@ def sse_fields(lines: Iterator[str]) -> dict[str, str]:
     raise AssertionError(f"the event stream ended; partial block: {fields}")
 
 
+@pytest.mark.alone  # a delivery within a second
 def test_sse_events_arrive_unbuffered(proxy: Proxy) -> None:
     poster = Peer(proxy, "alice")  # type: ignore[arg-type]
     timeout = httpx.Timeout(10, read=20)  # the server sends a keep-alive at least every 15 s
@@ -634,6 +636,7 @@ def browse_pages(nginx: Nginx, slug: str, tally: Tally, stop: threading.Event) -
 
 
 @pytest.mark.redis
+@pytest.mark.alone  # restarts servers under traffic
 @pytest.mark.timeout(180)
 def test_rolling_restart_fails_no_request(e2e_env: dict[str, str], redis_url: str, tmp_path: Path) -> None:
     """docs/OPERATIONS.md's rolling restart behind deploy/nginx.conf, under traffic: two daphne
