@@ -36,7 +36,7 @@ FEED_INBOX_MAX = 10_000
 # cost falls (docs/DECISIONS.md, "An adaptive coalescing window").
 COALESCE_SECS = 0.02
 COALESCE_MAX_SECS = 0.2
-FANOUT_SHARE = 0.3
+FANOUT_SHARE = 0.5
 # Recent events a feed keeps in memory, so a client that comes back a moment behind (every
 # long-poll, a reconnecting WebSocket or SSE stream) catches up without reading the log.
 RECENT_EVENTS = 1_000
@@ -226,7 +226,10 @@ class RoomFeed:
         started = time.perf_counter()
         for subscriber in tuple(self.subscribers):
             try:
-                await subscriber.deliver(batch)
+                # Most WebSocket viewers take the batch at once, without a coroutine.
+                deliver_now = getattr(subscriber, "deliver_now", None)
+                if deliver_now is None or not deliver_now(batch):
+                    await subscriber.deliver(batch)
             except Exception:
                 logger.exception("room %s: a subscriber failed to take a batch", self.room_id)
         self.fanout_cost += COST_WEIGHT * (time.perf_counter() - started - self.fanout_cost)

@@ -138,6 +138,18 @@ class Subscription:
 
     # Subscriber protocol (called by the room feed).
 
+    def deliver_now(self, batch: Batch) -> bool:
+        """`deliver` for the common case, without a coroutine: live, the batch follows the cursor,
+        no sampling, and a sink that writes at once (`write_now`, a WebSocket with a direct
+        writer that keeps up). False, with nothing done: the feed awaits `deliver`."""
+        if not self._live or self._closed or self.max_rate is not None or batch.first_seq != self.cursor + 1:
+            return False
+        write_now = getattr(self.sink, "write_now", None)
+        if write_now is None or not write_now(batch):
+            return False
+        self.cursor = batch.last_seq
+        return True
+
     async def deliver(self, batch: Batch) -> None:
         if self._closed:
             return

@@ -60,6 +60,17 @@ class DirectWriter:
             send_now(transport, frame)
         return True
 
+    def write_live(self, frames: list[bytes], lag_bytes: int) -> bool:
+        """`write_all`, unless the client has not taken `lag_bytes` of what it was sent: the
+        fan-out's common case in one call (the room's hub writes every connection in turn).
+        False (nothing sent) when the connection is not open or lags."""
+        transport = self._open_transport()
+        if transport is None or buffered(transport) > lag_bytes:
+            return False
+        for frame in frames:
+            send_now(transport, frame)
+        return True
+
     def buffered(self) -> int:
         """Bytes written to this connection that the client has not taken yet."""
         return buffered(getattr(self._protocol(), "transport", None))

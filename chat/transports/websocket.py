@@ -273,6 +273,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # Sink protocol (called by the subscription).
 
+    def write_now(self, batch: Batch) -> bool:
+        """The fan-out's common case without a coroutine (`Subscription.deliver_now`): the
+        batch's frames straight to the socket, when this connection has a direct writer, keeps
+        up, and the batch changes no access. False (nothing written): use `write_batch`."""
+        writer = self.direct_writer
+        if writer is None or batch.changes_access:
+            return False
+        return writer.write_live(batch.ws_raw_frames, WS_LAG_BYTES)
+
     async def write_batch(self, batch: Batch) -> None:
         writer = self.direct_writer
         # Framed once per batch and shared by every connection; `send()` without a direct writer

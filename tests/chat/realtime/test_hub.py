@@ -160,7 +160,7 @@ class Costly(Recorder):
 async def test_a_costly_fan_out_widens_the_window_and_a_cheap_one_narrows_it(hub: Hub, room: Room) -> None:
     from chat.realtime import feed as feed_module
 
-    viewer = Costly("g:costly", 0.03)  # 30 ms a broadcast: the window becomes 100 ms
+    viewer = Costly("g:costly", 0.05)  # 50 ms a broadcast: the window becomes 100 ms
     feed = await hub.subscribe(room.pk, viewer)
     for seq in range(1, 41):  # 40 events over about a second
         await send(hub, room, seq)
