@@ -4,9 +4,10 @@ A 200,000-comment file used to go into the log in one transaction built row by r
 ORM: SQLite's write lock was held for the whole of it (6 to 20 s), and every room's posts waited.
 Now the file is read as it arrives, and its comments are written to `StagedComment` in
 transactions of `STAGE_CHUNK` rows, each a few milliseconds, so other rooms' writes pass in
-between. Staged comments are in no table a reader reads. When the last one is in, a single
-`INSERT ... SELECT` copies them into the room's log under one counter bump: the comments become
-visible together, with seqs in file order, or (a refused file, a failure, a crash) not at all.
+between. Staged comments are in no table a reader reads. When the last one is in, they are
+copied into the room's log (`_commit`: one `INSERT ... SELECT` on PostgreSQL, parts of
+COPY_CHUNK under a reservation of the room's log on SQLite): the comments become visible
+together, with seqs in file order, or (a refused file, a failure, a crash) not at all.
 
 Quotas (`DANMAKU_IMPORT_QUOTA_USER`, `DANMAKU_IMPORT_QUOTA_ROOM`, "COUNT/SECONDS") bound the
 comments a user, and a room, may import in a sliding window; every import's record counts,
