@@ -117,6 +117,11 @@ class Room(models.Model):
     call_access = models.CharField(max_length=16, choices=CallAccess.choices, default=CallAccess.SIGNED_IN)
     # The seq of the newest event; bumped under a row lock in the inserting transaction.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    # Set while a bulk append (an import on SQLite) copies events above last_seq in several
+    # transactions: they are not in the log until last_seq moves past them, and other appends
+    # wait. A lease, renewed by each of the copy's transactions, so a copier that died frees
+    # the room (chat/domain/eventlog.py, LogReservation).
+    log_reserved_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Which log the seqs count in: a client's cursor is valid only with the epoch it came with.
     # A new one when the log went back (a restored database, docs/PROTOCOL.md "Log epochs").
     log_epoch = models.CharField(max_length=16, default=new_log_epoch, editable=False)
@@ -145,7 +150,7 @@ class Room(models.Model):
 
 # Written only by the event log's and moderation's own statements (a stale instance would
 # rewind them).
-_LOG_COUNTERS = frozenset({"last_seq", "cleared_seq", "pinned_event", "pinned_until"})
+_LOG_COUNTERS = frozenset({"last_seq", "cleared_seq", "pinned_event", "pinned_until", "log_reserved_until"})
 
 
 class EventKind(models.TextChoices):

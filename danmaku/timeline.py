@@ -7,6 +7,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Max, QuerySet
 
+from chat.domain.eventlog import in_log
 from chat.domain.wire import USER_ROLE_KEY, WireEvent, format_ts
 from chat.models import EventKind, Room, RoomEvent
 
@@ -27,7 +28,7 @@ def timeline(room: Room, video: RoomVideo | None = None) -> QuerySet[RoomEvent]:
     """
     since = video.since_seq if video is not None else 0
     return RoomEvent.objects.filter(
-        room_id=room.pk, kind=EventKind.DANMAKU, video_ms__isnull=False, deleted_at=None, seq__gt=since
+        in_log(room.pk), kind=EventKind.DANMAKU, video_ms__isnull=False, deleted_at=None, seq__gt=since
     )
 
 
@@ -72,6 +73,7 @@ def count_density(room: Room, video: RoomVideo, buckets: int) -> dict[str, Any]:
     bucket_ms = max(1, -(-span // buckets))  # ceil: `buckets` buckets cover the whole span
     count = -(-span // bucket_ms)
     table = connection.ops.quote_name(RoomEvent._meta.db_table)
+    rooms = connection.ops.quote_name(Room._meta.db_table)
     sql = f"""
         WITH RECURSIVE bucket(i) AS (
             SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM bucket WHERE i < %s
@@ -82,11 +84,12 @@ def count_density(room: Room, video: RoomVideo, buckets: int) -> dict[str, Any]:
               AND video_ms >= i * %s
               AND video_ms < CASE WHEN i = %s THEN %s ELSE (i + 1) * %s END
               AND kind = '{EventKind.DANMAKU.value}' AND seq > %s
+              AND seq <= (SELECT last_seq FROM {rooms} WHERE id = %s)
         )
         FROM bucket
     """
     last = count - 1
-    params = [last, room.pk, bucket_ms, last, _PAST_THE_END, bucket_ms, since]
+    params = [last, room.pk, bucket_ms, last, _PAST_THE_END, bucket_ms, since, room.pk]
     counts = [0] * count
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

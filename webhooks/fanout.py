@@ -80,7 +80,11 @@ def _fan_out_step(room_id: int) -> tuple[int, int, bool]:
         room = Room.objects.get(pk=room_id)
         low = min(endpoint.cursor for endpoint in endpoints)
         limit = max(1, DELIVERIES_PER_TRANSACTION // len(endpoints))
-        events = list(RoomEvent.objects.filter(room_id=room_id, seq__gt=low).order_by("seq")[:limit])
+        events = list(
+            RoomEvent.objects.filter(room_id=room_id, seq__gt=low, seq__lte=room.last_seq).order_by("seq")[
+                :limit
+            ]
+        )
         more = len(events) == limit
         bodies: dict[int, str] = {}
         for endpoint in endpoints:

@@ -22,6 +22,12 @@ from .tasks import QUEUE, enqueue_fan_out
 logger = logging.getLogger(__name__)
 
 GATHER_SECONDS = 0.1  # notices within this are one fan-out per room (a burst is one task)
+# The same, when the senders are the server's own threads: they wake less often, so a post
+# meets their bursts (the GIL, a core) less often. At 50 posts/s with ten endpoints the write
+# path's p99 was 19-23 ms with it against 20-88 ms with 0.1; in runwebhooks' own process the
+# longer fan-outs it makes did worse (58-72 ms against 29-46), so that keeps 0.1. Deliveries
+# start up to 0.15 s later. docs/BENCHMARKS.md, issue 15 requirement 9.
+GATHER_SECONDS_IN_SERVER = 0.25
 SWEEP_SECONDS = 30.0  # rooms left behind and stuck deliveries are looked for this often
 POLL_INTERVAL_SECONDS = 0.5  # an idle worker thread looks for due tasks this often
 PENDING_ROOMS_MAX = 10_000  # rooms noticed and not yet queued; past it the sweep catches up
@@ -36,6 +42,7 @@ class Notices:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self.active = False
+        self.gather = GATHER_SECONDS
 
     def add(self, room_id: int) -> None:
         if not self.active:
@@ -47,7 +54,7 @@ class Notices:
 
     def take(self, timeout: float) -> set[int]:
         self._wake.wait(timeout)
-        time.sleep(GATHER_SECONDS)
+        time.sleep(self.gather)
         with self._lock:
             rooms, self._rooms = self._rooms, set()
             self._wake.clear()
@@ -66,15 +73,17 @@ class Runner:
     once (`eager`, `runwebhooks`), or once an endpoint or a waiting delivery exists (a server,
     so that one with no webhooks polls no task table)."""
 
-    def __init__(self, threads: int, eager: bool) -> None:
+    def __init__(self, threads: int, eager: bool, gather: float = GATHER_SECONDS) -> None:
         self.threads = threads
         self.eager = eager
+        self.gather = gather
         self.workers: list[Worker] = []
         self.running = False
 
     def start(self) -> None:
         self.running = True
         notices.active = True
+        notices.gather = self.gather
         threading.Thread(target=self._nudge, name="webhooks-nudge", daemon=True).start()
         if self.eager:
             self._start_workers()
@@ -147,11 +156,11 @@ class Runner:
 _runner: Runner | None = None
 
 
-def start(threads: int, eager: bool = True) -> Runner:
+def start(threads: int, eager: bool = True, gather: float = GATHER_SECONDS) -> Runner:
     """Start the nudge thread and `threads` worker threads, once per process."""
     global _runner
     if _runner is None:
-        _runner = Runner(threads, eager)
+        _runner = Runner(threads, eager, gather)
         _runner.start()
     return _runner
 
@@ -160,7 +169,12 @@ def start_with_server() -> None:
     """Called by the server once it listens: its commits are turned into fan-out tasks, and
     with WEBHOOK_WORKER=thread (the default) it sends them too, so deliveries work after
     `make run` alone. With WEBHOOK_WORKER=off, `manage.py runwebhooks` sends them."""
-    start(settings.WEBHOOK_WORKER_THREADS if settings.WEBHOOK_WORKER == "thread" else 0, eager=False)
+    in_server = settings.WEBHOOK_WORKER == "thread"
+    start(
+        settings.WEBHOOK_WORKER_THREADS if in_server else 0,
+        eager=False,
+        gather=GATHER_SECONDS_IN_SERVER if in_server else GATHER_SECONDS,
+    )
 
 
 def stop() -> None:

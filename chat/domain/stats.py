@@ -73,7 +73,9 @@ def message_counts(rooms: Sequence[Room]) -> dict[int, int]:
         if key in known:
             counts[room.pk] = int(known[key])
             continue
-        visible = RoomEvent.objects.filter(room_id=room.pk, kind__in=COUNTED_KINDS, deleted_at=None)
+        visible = RoomEvent.objects.filter(
+            room_id=room.pk, seq__lte=room.last_seq, kind__in=COUNTED_KINDS, deleted_at=None
+        )
         counts[room.pk] = visible.order_by("-seq")[: MESSAGE_COUNT_CAP + 1].count()
         if cache is not None:
             try:

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from chat.clients import client_address, query_param
 from chat.domain.batching import run_batched
-from chat.domain.eventlog import log_position
+from chat.domain.eventlog import LogBusy, log_position
 from chat.domain.inputs import clean_nonce, parse_cursor, parse_epoch, parse_json_object, parse_max_rate
 from chat.domain.posting import WriteContext, submit_frame, writer_types
 from chat.domain.tokens import needs_recheck, recheck, require_scope
@@ -67,6 +67,11 @@ WS_LAG_BYTES = 512 * 1024
 # Writes (posts) of one connection being processed at once; more wait for one to finish.
 WRITES_IN_FLIGHT = 16
 WS_DRAINED_BYTES = 64 * 1024
+# A post into a room whose log takes an import's final copy (LogBusy) is tried again this
+# often, for at most this long, before the client is told: a copy of 100,000 comments on
+# SQLite lasts a few seconds, and the user would rather wait than resend.
+LOG_BUSY_RETRY_SECS = 0.05
+LOG_BUSY_WAIT_MAX_SECS = 10.0
 
 # Channels gives every consumer its own layer channel (and, on Redis, a blocking receive)
 # unless its alias names no configured layer. Connections never receive from the layer:
@@ -254,10 +259,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def receive_write(self, frame: dict[str, Any], nonce: Any) -> None:
         context = WriteContext(ip=client_address(self.scope))
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + LOG_BUSY_WAIT_MAX_SECS
         try:
-            posted = await run_batched(
-                submit_frame, self.room, self.scope["user"], frame, context, key=self.room.pk
-            )
+            while True:
+                try:
+                    posted = await run_batched(
+                        submit_frame, self.room, self.scope["user"], frame, context, key=self.room.pk
+                    )
+                    break
+                except LogBusy:
+                    if loop.time() >= give_up_at:
+                        raise
+                    await asyncio.sleep(LOG_BUSY_RETRY_SECS)
         except ChatError as error:
             await self.send_error(error, nonce)
             return

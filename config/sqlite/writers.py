@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 CHECK_OWNER_SECS = 1.0  # a waiter looks this often whether the turn's holder still lives
@@ -28,6 +30,18 @@ def mark_background() -> None:
     writers wait too, they go first, and a background writer waits at most
     BACKGROUND_WAIT_MAX_SECS behind them."""
     _thread_kind.background = True
+
+
+@contextmanager
+def background_writes() -> Iterator[None]:
+    """This thread's writes are background work for the block's duration only (an import's
+    final copy, in a request thread that serves other requests afterwards)."""
+    before = is_background()
+    _thread_kind.background = True
+    try:
+        yield
+    finally:
+        _thread_kind.background = before
 
 
 def is_background() -> bool:

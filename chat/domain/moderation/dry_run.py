@@ -11,6 +11,7 @@ from django.conf import settings
 
 from chat.domain.access import require_moderator
 from chat.domain.blocked_words import clean_blocked_words, is_pattern, room_matcher
+from chat.domain.eventlog import in_log
 from chat.domain.patterns import compile_re2, to_re2
 from chat.domain.wire import format_ts
 from chat.errors import rate_limited
@@ -37,7 +38,7 @@ def dry_run_blocked_words(room: Room, actor: AnyUser, words: object) -> dict[str
     combined = room_matcher(room.slug, patterns) if patterns else None
     rows = list(
         RoomEvent.objects.filter(
-            room_id=room.pk, kind__in=(EventKind.MESSAGE, EventKind.DANMAKU), deleted_at=None
+            in_log(room.pk), kind__in=(EventKind.MESSAGE, EventKind.DANMAKU), deleted_at=None
         )
         .order_by("-seq")
         .values_list("pk", "seq", "kind", "user_name", "text", "created_at")[:DRY_RUN_MESSAGES]

@@ -3,6 +3,7 @@ WEBHOOK_WORKER=off on the servers; deploy/chat-webhooks.service)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from typing import Any
@@ -11,6 +12,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from webhooks import runner
+
+# The sender's process runs at this OS niceness, its threads with it: where it shares cores
+# with the servers, their posts get a core first and deliveries take what is left (most of
+# it). Not done to the server's own sender threads: a lowered thread that holds the GIL when
+# preempted keeps the event loop waiting (measured worse). docs/DECISIONS.md, issue 15.
+SENDER_NICENESS = 10
 
 
 class Command(BaseCommand):
@@ -28,6 +35,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        os.nice(SENDER_NICENESS)
         runner.start(threads)
         self.stdout.write(f"Sending webhook deliveries with {threads} threads")
         stopped.wait()
