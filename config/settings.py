@@ -297,12 +297,15 @@ CHAT_BACKLOG_MAX = env_int("CHAT_BACKLOG_MAX", 1000)  # events replayed on resum
 CHAT_TOKEN_CHECK_SECS = env_int("CHAT_TOKEN_CHECK_SECS", 5)
 # Pushpin in front (GRIP, chat/transports/grip.py, docs/OPERATIONS.md): its publish endpoint
 # (`http://127.0.0.1:5561`) and the key it signs `Grip-Sig` with (its `sig_key`). Both or neither.
+# Several Pushpin instances side by side: their publish endpoints, comma-separated; every event
+# is published to each (chat/realtime/grip.py, `grip_publisher`).
 GRIP_URL = os.environ.get("GRIP_URL", "").strip().rstrip("/")
 GRIP_KEY = os.environ.get("GRIP_KEY", "")
 if bool(GRIP_URL) != bool(GRIP_KEY):
     raise ImproperlyConfigured("GRIP_URL and GRIP_KEY go together: set both behind Pushpin, or neither")
 # Pushpin's statistics socket (its stats_spec, `ipc:///var/run/pushpin/pushpin-stats`): the
-# viewers it holds are counted in presence (chat/realtime/pushpin_stats.py). Optional.
+# viewers it holds are counted in presence (chat/realtime/pushpin_stats.py). Optional; several
+# instances' sockets comma-separated, their counts added.
 GRIP_STATS = os.environ.get("GRIP_STATS", "").strip()
 if GRIP_STATS and not GRIP_URL:
     raise ImproperlyConfigured("GRIP_STATS is Pushpin's statistics socket: it needs GRIP_URL and GRIP_KEY")

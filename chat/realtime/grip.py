@@ -252,18 +252,33 @@ class GripPublisher:
             logger.error("grip: publishing %d items to %s failed: %s", len(batch), self.endpoint, error)
 
 
-_publisher: GripPublisher | None = None
+class GripPublishers:
+    """One publisher per Pushpin instance (GRIP_URL, comma-separated): each instance holds its own viewers and
+    gets every item; each has its own thread and queue, so one that is down or slow delays none
+    of the others (what it misses it recovers through its held requests' links)."""
+
+    def __init__(self, urls: tuple[str, ...], key: str) -> None:
+        self.urls = urls
+        self.publishers = [GripPublisher(url, key) for url in urls]
+
+    def put(self, items: list[Item]) -> None:
+        for publisher in self.publishers:
+            publisher.put(items)
+
+
+_publisher: GripPublishers | None = None
 _publisher_lock = threading.Lock()
 
 
-def grip_publisher() -> GripPublisher | None:
-    """This process's publisher, started on first use; None without GRIP_URL and GRIP_KEY."""
+def grip_publisher() -> GripPublishers | None:
+    """This process's publishers, started on first use; None without GRIP_URL and GRIP_KEY."""
     global _publisher
     if not grip_enabled():
         return None
+    urls = tuple(url.strip().rstrip("/") for url in settings.GRIP_URL.split(",") if url.strip())
     with _publisher_lock:
-        if _publisher is None or _publisher.endpoint != settings.GRIP_URL + "/publish/":
-            _publisher = GripPublisher(settings.GRIP_URL, settings.GRIP_KEY)
+        if _publisher is None or _publisher.urls != urls:
+            _publisher = GripPublishers(urls, settings.GRIP_KEY)
         return _publisher
 
 

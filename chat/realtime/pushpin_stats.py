@@ -45,17 +45,18 @@ CHANNELS_MAX = 100_000
 
 
 class PushpinViewers:
-    """Subscriber counts by (channel, mode), each valid until its `ttl` runs out."""
+    """Subscriber counts by (instance, channel, mode), each valid until its `ttl` runs out.
+    Several Pushpin instances (packets' `from`) each count the viewers they hold: added up."""
 
     def __init__(self) -> None:
-        self.counts: dict[tuple[str, str], tuple[int, float]] = {}
+        self.counts: dict[tuple[str, str, str], tuple[int, float]] = {}
 
     def take(self, packet: dict[str, Any]) -> None:
         """One `sub` packet."""
         channel, mode = str(packet.get("channel", "")), str(packet.get("mode", ""))
         if _ROOM_CHANNEL.match(channel) is None:
             return
-        key = (channel, mode)
+        key = (str(packet.get("from", "")), channel, mode)
         subscribers = packet.get("subscribers")
         if packet.get("unavailable") or not isinstance(subscribers, int) or subscribers <= 0:
             self.counts.pop(key, None)
@@ -71,10 +72,11 @@ class PushpinViewers:
         """Viewers held now, per room id."""
         now = time.monotonic()
         rooms: dict[int, int] = {}
-        for (channel, mode), (subscribers, expires) in list(self.counts.items()):
+        for key, (subscribers, expires) in list(self.counts.items()):
             if expires <= now:
-                del self.counts[(channel, mode)]
+                del self.counts[key]
                 continue
+            channel = key[1]
             match = _ROOM_CHANNEL.match(channel)
             if match is not None:
                 room_id = int(match["room"])
@@ -105,7 +107,9 @@ async def count_pushpin_viewers(spec: str, store: PresenceStore, feeds: dict[int
     socket = context.socket(zmq.SUB)
     socket.setsockopt(zmq.LINGER, 0)
     socket.setsockopt(zmq.RCVHWM, 10_000)
-    socket.connect(spec)
+    for one in spec.split(","):  # several instances: one socket subscribed to each
+        if one.strip():
+            socket.connect(one.strip())
     socket.setsockopt(zmq.SUBSCRIBE, b"sub ")
     written: dict[int, int] = {}
     last_write = 0.0

@@ -600,3 +600,46 @@ def test_pushpin_sends_the_keep_alive_comment_on_an_idle_stream(stack: Stack) ->
     assert lines[0] == "retry: 3000"
     assert lines[-1] == ": keep-alive"
     assert 10 < waited < 25, waited  # every 15 s of silence (Grip-Keep-Alive), as directly
+
+
+def test_two_pushpins_side_by_side_each_get_every_event(e2e_env: dict[str, str], tmp_path: Path) -> None:
+    """GRIP_URL with two publish endpoints: every event is published to each instance, so the
+    viewers held by either get all of it, once and in order (docs/OPERATIONS.md)."""
+    require_pushpin()
+    daphne = DaphneServer({}, tmp_path / "daphne.log")
+    pushpins = [Pushpin([daphne.port]), Pushpin([daphne.port])]
+    daphne.env = {
+        **e2e_env,
+        "GRIP_URL": ",".join(pushpin.grip_url for pushpin in pushpins),
+        "GRIP_KEY": GRIP_KEY,
+        "GRIP_STATS": ",".join(pushpin.stats_spec for pushpin in pushpins),
+    }
+    viewers: list[Viewer] = []
+    try:
+        for pushpin in pushpins:
+            pushpin.start()
+        daphne.start()
+        stack = Stack(pushpins[0], daphne, tmp_path)
+        slug = room(stack)
+        cookies = login(daphne.base_url, "alice")
+        start = last_seq(pushpins[0].base_url, slug)
+        viewers = [
+            Viewer(f"{pushpin.base_url}/rooms/{slug}/events?after={start}").start()
+            for pushpin in pushpins
+            for _ in range(2)
+        ]
+        time.sleep(1.5)  # every hold in place
+        seqs = post(stack, slug, cookies, [f"both {n}" for n in range(20)])
+        expected = list(range(start + 1, seqs[-1] + 1))
+        for viewer in viewers:
+            viewer.wait_for(expected[-1])
+            assert viewer.status == 200
+            assert viewer.seqs() == expected, viewer.seqs()
+        for pushpin in pushpins:  # each held its own two viewers
+            assert pushpin.handler_log().count(f"/rooms/{slug}/events?after={start} channel=room-") == 2
+    finally:
+        for viewer in viewers:
+            viewer.leave()
+        daphne.stop()
+        for pushpin in pushpins:
+            pushpin.stop()

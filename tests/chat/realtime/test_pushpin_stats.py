@@ -24,9 +24,19 @@ def test_sub_packets_are_summed_per_room_over_its_channels_and_modes() -> None:
             viewers.take(packet)
     assert viewers.by_room() == {12: 6, 7: 4}
     # A count changes; a channel with nobody left says "unavailable".
-    viewers.take({"channel": "room-12", "mode": "stream", "subscribers": 1, "ttl": 60})
-    viewers.take({"channel": "room-7", "mode": "stream", "unavailable": True})
+    viewers.take({"channel": "room-12", "mode": "stream", "subscribers": 1, "ttl": 60, "from": "h"})
+    viewers.take({"channel": "room-7", "mode": "stream", "unavailable": True, "from": "h"})
     assert viewers.by_room() == {12: 4}
+
+
+def test_the_viewers_of_several_pushpin_instances_are_added() -> None:
+    """GRIP_STATS names each instance's socket; each reports the viewers it holds (`from`)."""
+    viewers = PushpinViewers()
+    viewers.take({"channel": "room-5", "mode": "stream", "subscribers": 3, "ttl": 60, "from": "pushpin-a"})
+    viewers.take({"channel": "room-5", "mode": "stream", "subscribers": 2, "ttl": 60, "from": "pushpin-b"})
+    assert viewers.by_room() == {5: 5}
+    viewers.take({"channel": "room-5", "mode": "stream", "unavailable": True, "from": "pushpin-a"})
+    assert viewers.by_room() == {5: 2}  # the other instance's viewers still count
 
 
 def test_a_count_not_refreshed_within_its_ttl_expires() -> None:
