@@ -7,6 +7,7 @@ server started, so each measurement begins on a fresh, identical database.
 from __future__ import annotations
 
 import os
+import random
 import resource
 import shutil
 import socket
@@ -30,10 +31,28 @@ MESSAGE_RATE = "1000000/1"
 START_TIMEOUT_SECS = 60
 
 
+# Ports for servers started here (and by the tests): below Linux's ephemeral range (32768 and
+# up), which the kernel also hands to outgoing connections, so none can take a port between our
+# check and the server's bind; each test worker (pytest-xdist) in a slice of its own.
+PORTS_FIRST = 10_000
+PORTS_PER_SLICE = 2_500
+PORT_SLICES = 8
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on now, from this process's slice, starting at a random place."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = PORTS_FIRST + (int(worker) if worker.isdigit() else 0) % PORT_SLICES * PORTS_PER_SLICE
+    offset = random.randrange(PORTS_PER_SLICE)
+    for step in range(PORTS_PER_SLICE):
+        port = first + (offset + step) % PORTS_PER_SLICE
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between {first} and {first + PORTS_PER_SLICE - 1}")
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = START_TIMEOUT_SECS) -> None:

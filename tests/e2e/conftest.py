@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from websockets.sync.client import connect
 
+from bench.server import free_port as bench_free_port
+
 from ..conftest import unavailable
 from .browsing import CHROMIUM, CHROMIUM_ARGS, Contexts
 
@@ -33,9 +34,9 @@ USERS = ("alice", "bob", "carol", *(f"writer{n}" for n in range(10)))
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port for a server the test starts (bench/server.py: outside the kernel's range for
+    outgoing connections, a slice per test worker)."""
+    return bench_free_port()
 
 
 def wait_until_up(
