@@ -113,6 +113,7 @@ def _command_line() -> Any:
     from chat.transports.bounded import BoundedRequest
     from chat.transports.direct import DirectHttpWriter, DirectWriter
     from chat.transports.headers import header_deadline_protocol
+    from chat.transports.lean_protocol import lean_protocol_class
 
     class BoundedHTTPFactory(HTTPFactory):
         # Each connection's protocol: Twisted's, with a deadline for every request's headers
@@ -184,6 +185,9 @@ def _command_line() -> Any:
             # sends an oversized frame then reads close code 1009 instead of an abnormal 1006.
             # (autobahn copies options from the factory into each new connection.)
             self.ws_factory.setProtocolOptions(failByDrop=False)
+            # Options read from the class, not copied into every connection; the handshake's
+            # request dropped once open (chat/transports/lean_protocol.py).
+            self.ws_factory.protocol = lean_protocol_class(self.ws_factory)
             self._ports.append(port)
             super().listen_success(port)
             if len(self._ports) == 1:
