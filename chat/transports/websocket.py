@@ -23,7 +23,7 @@ from chat.domain.eventlog import log_position
 from chat.domain.inputs import clean_nonce, parse_cursor, parse_epoch, parse_json_object, parse_max_rate
 from chat.domain.posting import WriteContext, submit_frame, writer_types
 from chat.domain.tokens import needs_recheck, recheck, require_scope
-from chat.domain.wire import FRAME_MAX_BYTES, dumps, hello_payload, reset_frame, size_label
+from chat.domain.wire import FRAME_MAX_BYTES, dumps, hello_payload, reset_frame, size_label, text_frame
 from chat.errors import ChatError, private_room
 from chat.extensions import WEBSOCKET_WRITER
 from chat.models import Room, TokenScope
@@ -91,6 +91,20 @@ def shared_room(room: Room) -> Room:
         return known
     _shared_rooms[room.pk] = room
     return room
+
+
+_last_presence: tuple[str, list[bytes]] = ("", [])
+
+
+def presence_frames(frame: str) -> list[bytes]:
+    """A presence frame as WebSocket bytes, framed once per broadcast: the hub hands the same
+    frame to every connection of the room. Through `send()` each connection framed it again
+    (about 50 microseconds): 500 ms of the event loop per broadcast at 10,000 connections,
+    once a second while people come and go (measured as loop stalls while 10,000 connected)."""
+    global _last_presence
+    if _last_presence[0] != frame:
+        _last_presence = (frame, [text_frame(frame.encode())])
+    return _last_presence[1]
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -341,6 +355,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         return writer is None or writer.buffered() < WS_DRAINED_BYTES
 
     async def write_presence(self, frame: str) -> None:
+        writer = self.direct_writer
+        if writer is not None and writer.write_all(presence_frames(frame)):
+            return
         with contextlib.suppress(Disconnected):  # the client left; the next hello has presence
             await self.send(text_data=frame)
 

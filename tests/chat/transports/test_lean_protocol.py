@@ -4,6 +4,7 @@ in-memory transport; and the Room object connections share (chat/transports/webs
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import sys
 from collections import deque
@@ -14,9 +15,11 @@ from daphne.ws_protocol import WebSocketFactory
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 
+from chat.domain.wire import text_frame
 from chat.models import Room
+from chat.transports.direct import DirectWriter
 from chat.transports.lean_protocol import HANDSHAKE_ONLY, LeanProtocolMixin, lean_protocol_class
-from chat.transports.websocket import shared_room
+from chat.transports.websocket import RoomConsumer, presence_frames, shared_room
 
 KEY = base64.b64encode(b"0123456789abcdef").decode()
 HANDSHAKE = (
@@ -144,3 +147,17 @@ def test_connections_share_a_room_object_while_its_row_is_unchanged() -> None:
     assert changed.slow_mode_seconds == 5
     assert first.slow_mode_seconds == 0
     assert shared_room(Room.objects.get(slug="shared")) is changed
+
+
+def test_a_presence_broadcast_is_framed_once_for_every_connection() -> None:
+    frame = '{"type":"presence","count":2,"users":[]}'
+    written = []
+    for _ in range(2):
+        protocol, _, transport = open_connection()
+        transport.clear()
+        consumer = RoomConsumer()
+        consumer.direct_writer = DirectWriter(protocol)
+        asyncio.run(consumer.write_presence(frame))
+        written.append(transport.value())
+    assert written == [text_frame(frame.encode())] * 2  # what autobahn would have sent
+    assert presence_frames(frame) is presence_frames(frame)  # framed once, not per connection
