@@ -28,6 +28,7 @@ POST_PATTERN = re.compile(rb'"text":"bench (\d+) (\d+\.\d+)"')
 LAST_SEQ_PATTERN = re.compile(rb'"last_seq":(\d+)')
 NONCE_PATTERN = re.compile(rb'"nonce":(\d+)')
 FRAME_TYPE_PATTERN = re.compile(rb'^\{"type":"([a-z_]+)"')
+PONG_FRAME = b'{"type":"pong"'  # the answer to a `ping` frame (docs/PROTOCOL.md)
 
 # WebSocket opcodes (RFC 6455, section 5.2).
 OP_CONTINUATION = 0x0
@@ -289,6 +290,31 @@ class ChatViewerConnection(WebSocketClient):
                 self.close()
 
 
+class PingingViewerConnection(ChatViewerConnection):
+    """A viewer that also measures the protocol's ping round trip: `ping` sent, `pong` read."""
+
+    def __init__(self, viewer: Viewer, host: str, port: int, path: str) -> None:
+        super().__init__(viewer, host, port, path)
+        self._pong: asyncio.Future[float] | None = None
+
+    def on_text(self, payload: bytes, now: float) -> None:
+        pong = self._pong
+        if payload.startswith(PONG_FRAME) and pong is not None and not pong.done():
+            pong.set_result(now)
+            return
+        super().on_text(payload, now)
+
+    async def ping(self) -> float:
+        """Seconds from writing a `ping` frame to reading its `pong` (bound it by the caller)."""
+        pong = self._pong = asyncio.get_running_loop().create_future()
+        sent = time.time()
+        self.send_text('{"type":"ping"}')
+        try:
+            return await pong - sent
+        finally:
+            self._pong = None
+
+
 class SocketIoViewerConnection(WebSocketClient):
     """A viewer of a socket.io peer: Engine.IO v4 over WebSocket, events as `42[name, data]`."""
 
@@ -308,9 +334,17 @@ class SocketIoViewerConnection(WebSocketClient):
 
 
 async def run_websocket_viewer(
-    viewer: Viewer, host: str, port: int, slug: str, flavour: str, handshakes: asyncio.Semaphore
+    viewer: Viewer,
+    host: str,
+    port: int,
+    slug: str,
+    flavour: str,
+    handshakes: asyncio.Semaphore,
+    source: str = "",
 ) -> None:
-    """Keep one viewer connected until cancelled, resuming from its cursor after a drop."""
+    """Keep one viewer connected until cancelled, resuming from its cursor after a drop.
+    `source`: the local address to connect from ("" lets the system choose)."""
+    local = (source, 0) if source else None
     loop = asyncio.get_running_loop()
     while True:
         connection: WebSocketClient
@@ -321,7 +355,7 @@ async def run_websocket_viewer(
             connection = SocketIoViewerConnection(viewer, host, port)
         try:
             async with handshakes:
-                await loop.create_connection(lambda c=connection: c, host, port)  # type: ignore[misc]
+                await loop.create_connection(lambda c=connection: c, host, port, local_addr=local)  # type: ignore[misc]
                 await connection.opened
                 await asyncio.wait_for(viewer.ready.wait(), 60)
             await asyncio.shield(connection.closed)

@@ -30,6 +30,13 @@ from .histogram import Histogram
 # rejected, as 100 per worker were while 1,000 rooms opened.
 HANDSHAKES_IN_FLIGHT = 32
 CONNECT_TIMEOUT_SECS = 300
+# ... or longer for a worker with many viewers: 25,000 at about 100 handshakes a second.
+CONNECT_RATE_FLOOR = 50
+
+
+def connect_timeout(viewers: int) -> float:
+    """How long a worker waits for all its viewers to be connected."""
+    return max(CONNECT_TIMEOUT_SECS, viewers / CONNECT_RATE_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,10 @@ class ViewerGroup:
     room: int  # index of the room: post n goes to room n % rooms
     count: int
     host: str = "127.0.0.1"
+    # The local address the viewers connect from ("": the system's choice). One address has
+    # about 28,000 ephemeral ports (net.ipv4.ip_local_port_range) towards one server port:
+    # more connections than that come from several loopback addresses (127.0.0.x).
+    source: str = ""
 
 
 @dataclass
@@ -53,10 +64,19 @@ class WorkerSpec:
         return sum(group.count for group in self.groups)
 
 
-def raise_fd_limit() -> None:
-    """Raise this process's soft limit on open files to the hard limit."""
+def raise_fd_limit(wanted: int = 0) -> int:
+    """Raise this process's limit on open files: the hard limit to `wanted` if it is lower and
+    this process may raise it (root may, as systemd's LimitNOFILE does for a service), then the
+    soft limit to the hard limit. Returns the limit now. Child processes inherit it."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if wanted > hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            hard = wanted
+        except (ValueError, OSError):
+            pass  # not allowed: the hard limit stays, and the caller says what it needs
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
 
 
 def cpu_seconds() -> float:
@@ -110,7 +130,7 @@ class _Worker:
                 if group.transport in ("ws", "socketio"):
                     flavour = "chat" if group.transport == "ws" else "socketio"
                     job = run_websocket_viewer(
-                        viewer, group.host, group.port, group.slug, flavour, handshakes
+                        viewer, group.host, group.port, group.slug, flavour, handshakes, group.source
                     )
                 elif group.transport == "sse":
                     job = run_sse_viewer(viewer, group.host, group.port, group.slug, handshakes)
@@ -122,13 +142,14 @@ class _Worker:
                 if len(self.tasks) % HANDSHAKES_IN_FLIGHT == 0:
                     await asyncio.sleep(0)  # let the first handshakes start
         waiting = [asyncio.create_task(viewer.ready.wait()) for viewer in self.viewers]
+        timeout = connect_timeout(len(self.viewers))
         if waiting:
-            await asyncio.wait(waiting, timeout=CONNECT_TIMEOUT_SECS)
+            await asyncio.wait(waiting, timeout=timeout)
         for task in waiting:
             task.cancel()
         missing = sum(not viewer.ready.is_set() for viewer in self.viewers)
         if missing:
-            self.tally.error(f"not_connected_after_{CONNECT_TIMEOUT_SECS}s:{missing}")
+            self.tally.error(f"not_connected_after_{timeout:.0f}s:{missing}")
 
     async def collect(self, drain: float) -> dict[str, Any]:
         """Wait for every viewer's posts (at most `drain` s after the call), then report."""
@@ -224,7 +245,8 @@ class LoadGenerator:
         return answers
 
     def wait_connected(self) -> dict[str, Any]:
-        answers = self._ask(None, "ready", CONNECT_TIMEOUT_SECS + 60)
+        most = max((spec.viewers for spec in self.specs), default=0)
+        answers = self._ask(None, "ready", connect_timeout(most) + 60)
         errors: dict[str, int] = {}
         for answer in answers:
             for kind, count in answer["errors"].items():
@@ -272,6 +294,8 @@ def split_groups(groups: list[ViewerGroup], workers: int) -> list[WorkerSpec]:
         for index, spec in enumerate(specs):
             share = group.count // len(specs) + (index < group.count % len(specs))
             spec.groups.append(
-                ViewerGroup(group.transport, group.port, group.slug, group.room, share, group.host)
+                ViewerGroup(
+                    group.transport, group.port, group.slug, group.room, share, group.host, group.source
+                )
             )
     return [spec for spec in specs if spec.viewers] or specs[:1]

@@ -82,6 +82,14 @@ def limit_of(row: dict[str, Any]) -> str:
     return "; ".join(reasons) or "none (keeps up)"
 
 
+def _ping(row: dict[str, Any]) -> str:
+    """The idle scenario's ping round trips, and any ping left unanswered."""
+    if row.get("ping_p50_ms") is None:
+        return "-"
+    text = " / ".join(_ms(row[key]) for key in ("ping_p50_ms", "ping_p99_ms", "ping_max_ms")) + " ms"
+    return text + (f" ({row['pings_lost']} unanswered)" if row.get("pings_lost") else "")
+
+
 def _anomalies(row: dict[str, Any]) -> str:
     parts = []
     if row.get("unanswered"):
@@ -149,6 +157,7 @@ SCENARIO_COLUMNS: dict[str, list[Column]] = {
         ("per connection", lambda r: f"{r['kb_per_connection']:.1f} KB"),
         ("server fds", lambda r: _int(r["server_fds"])),
         ("idle CPU", lambda r: f"{r['idle_cpu_pct']:.1f}%"),
+        ("ping RTT p50 / p99 / max", _ping),
         ("anomalies", _anomalies),
     ],
     "window": [

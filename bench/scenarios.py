@@ -22,9 +22,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import density, importing, timewindow
-from .clients import ChatViewerConnection, Tally, Viewer, WriterConnection, open_writers, post_at_rate
+from .clients import (
+    PingingViewerConnection,
+    Tally,
+    Viewer,
+    WriterConnection,
+    open_writers,
+    post_at_rate,
+)
 from .histogram import Histogram
-from .load import LoadGenerator, ViewerGroup, WorkerSpec, merge_reports, split_groups
+from .load import LoadGenerator, ViewerGroup, WorkerSpec, merge_reports, raise_fd_limit, split_groups
 from .node_viewers import NodeLoadGenerator, install_ws
 from .peers import PEER_TITLES, PeerServer, install, install_socketio_redis
 from .profile import Profiler
@@ -48,6 +55,15 @@ GENERATORS: dict[str, Callable[[list[WorkerSpec]], Any]] = {
 # processes, up to this many (`Bench.generator_check`).
 GENERATOR_SATURATED_PCT = 90.0
 MAX_GENERATOR_PROCESSES = 8
+# Idle connections per local address: one address has about 28,000 ephemeral ports towards the
+# server's port (net.ipv4.ip_local_port_range 32768-60999), so 50,000 come from 127.0.0.1-3.
+CONNECTIONS_PER_SOURCE = 20_000
+# The idle scenario's ping round trip: these connections each send ROUNDS `ping` frames, one
+# round every PING_INTERVAL_SECS, while all the others are idle.
+PINGING_CONNECTIONS = 10
+PING_ROUNDS = 20
+PING_INTERVAL_SECS = 0.1
+PING_TIMEOUT_SECS = 10.0
 
 
 class Sampled(Protocol):
@@ -355,10 +371,16 @@ class Bench:
         return {**row, "log_problems": problems[:5], "log_problem_count": len(problems)}
 
     def idle(self, connections: int) -> dict[str, Any]:
-        """`connections` idle WebSocket viewers of one room: the server's memory per connection."""
-        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        """`connections` idle WebSocket viewers of one room: the server's memory per connection,
+        and the ping round trip of a few connections while all are idle."""
+        # As an operator would (LimitNOFILE in the systemd unit, docs/OPERATIONS.md): the server
+        # and the workers inherit it. Only root may raise the hard limit.
+        hard = raise_fd_limit(connections + FD_MARGIN)
         if connections + FD_MARGIN > hard:
-            raise RuntimeError(f"{connections} connections need a hard limit on open files above {hard}")
+            raise RuntimeError(
+                f"{connections} connections need a hard limit on open files of at least "
+                f"{connections + FD_MARGIN} (it is {hard}; `ulimit -Hn`, or run as root)"
+            )
         with self.chat_servers() as (server,):
             row = asyncio.run(self._idle(server, connections))
             problems = server.log_problems()
@@ -376,19 +398,18 @@ class Bench:
         loop = asyncio.get_running_loop()
         # A few connections first, so the hub, the room's feed and presence exist before the
         # baseline: the delta is then what the N connections themselves cost.
+        # They are also the ones that measure the ping round trip at the end.
         warm_tally = Tally()
-        warm: list[ChatViewerConnection] = []
-        for _ in range(10):
+        warm: list[PingingViewerConnection] = []
+        for _ in range(PINGING_CONNECTIONS):
             viewer = Viewer(warm_tally, 0)
-            connection = ChatViewerConnection(viewer, HOST, server.port, f"/ws/rooms/{MAIN_ROOM}/")
+            connection = PingingViewerConnection(viewer, HOST, server.port, f"/ws/rooms/{MAIN_ROOM}/")
             await loop.create_connection(lambda c=connection: c, HOST, server.port)  # type: ignore[misc]
             await asyncio.wait_for(viewer.ready.wait(), 30)
             warm.append(connection)
         await asyncio.sleep(IDLE_SETTLE_SECS)
         before = server.sample()
-        specs = split_groups(
-            [ViewerGroup("ws", server.port, MAIN_ROOM, 0, connections)], self.settings.workers
-        )
+        specs = split_groups(idle_groups(server.port, connections), self.settings.workers)
         generator = LoadGenerator(specs)
         await loop.run_in_executor(None, generator.__enter__)
         try:
@@ -399,6 +420,7 @@ class Bench:
             await asyncio.sleep(IDLE_CPU_WINDOW_SECS)
             after = server.sample()
             status = await loop.run_in_executor(None, generator.status)
+            pings = await ping_round_trips(warm)
         finally:
             await loop.run_in_executor(None, generator.__exit__, None, None, None)
             for connection in warm:
@@ -418,6 +440,8 @@ class Bench:
             "server_fds": after.fds,
             "server_threads": after.threads,
             "idle_cpu_pct": round(100 * (after.cpu_s - settled.cpu_s) / IDLE_CPU_WINDOW_SECS, 1),
+            "sources": len({group.source for spec in specs for group in spec.groups}),
+            **pings,
             "reconnects": sum(s["reconnects"] for s in status),
             "errors": {**connected["errors"], **_merge_counts(s["errors"] for s in status)},
         }
@@ -555,6 +579,39 @@ def _split_between(servers: Sequence[Any], transport: str, viewers: int, workers
         share = viewers // workers + (index < viewers % workers)
         spec.groups.append(ViewerGroup(transport, servers[index % len(servers)].port, MAIN_ROOM, 0, share))
     return specs
+
+
+def idle_groups(port: int, connections: int) -> list[ViewerGroup]:
+    """The idle scenario's viewers, at most CONNECTIONS_PER_SOURCE from each loopback address."""
+    groups = []
+    for index, start in enumerate(range(0, connections, CONNECTIONS_PER_SOURCE)):
+        count = min(CONNECTIONS_PER_SOURCE, connections - start)
+        groups.append(ViewerGroup("ws", port, MAIN_ROOM, 0, count, HOST, source=f"127.0.0.{index + 1}"))
+    return groups
+
+
+async def ping_round_trips(connections: Sequence[PingingViewerConnection]) -> dict[str, Any]:
+    """`ping` -> `pong` round trips of `connections`, PING_ROUNDS rounds: p50, p99 and max in
+    ms, and how many pings went unanswered within PING_TIMEOUT_SECS."""
+    rtts: list[float] = []
+    lost = 0
+    for _ in range(PING_ROUNDS):
+        answers = await asyncio.gather(
+            *(asyncio.wait_for(connection.ping(), PING_TIMEOUT_SECS) for connection in connections),
+            return_exceptions=True,
+        )
+        for answer in answers:
+            if isinstance(answer, float):
+                rtts.append(answer * 1000)
+            else:
+                lost += 1
+        await asyncio.sleep(PING_INTERVAL_SECS)
+    rtts.sort()
+
+    def at(fraction: float) -> float | None:
+        return round(rtts[min(len(rtts) - 1, int(fraction * len(rtts)))], 1) if rtts else None
+
+    return {"ping_p50_ms": at(0.5), "ping_p99_ms": at(0.99), "ping_max_ms": at(1.0), "pings_lost": lost}
 
 
 def _merge_counts(counts: Iterator[dict[str, int]] | Any) -> dict[str, int]:

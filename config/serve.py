@@ -11,6 +11,7 @@ import gc
 import logging
 import os
 import sys
+import time
 import weakref
 from functools import partial
 from typing import Any
@@ -39,6 +40,15 @@ SHUTDOWN_DRAIN_SECS = 5.0
 DRAIN_POLL_SECS = 0.05
 # Then this process's members leave the online lists of every room, within this long.
 SHUTDOWN_LEAVE_SECS = 3.0
+
+
+# daphne's periodic checks (an application that ended, a connection past its timeout or due a
+# keep-alive ping) walk every connection in one go: at 50,000 connections that held the event
+# loop for 50-100 ms every second, and every frame waited behind it. They are done this many
+# connections per turn of the loop instead. Few: connections opened together are due their
+# keep-alive ping together, and they sit side by side in daphne's table, so a slice may send
+# a ping to each of its connections (about 50 microseconds each on a busy machine).
+CHECK_SLICE = 500
 
 
 # Query parameters that are secrets (the overlay key and a read ticket open a private room):
@@ -107,12 +117,14 @@ def _command_line() -> Any:
     from daphne.http_protocol import HTTPFactory
     from daphne.server import Server
     from twisted.internet import defer
+    from twisted.internet import reactor as twisted_reactor
     from twisted.internet.interfaces import ISSLTransport
 
     from chat.extensions import HTTP_WRITER, WEBSOCKET_WRITER
     from chat.transports.bounded import BoundedRequest
     from chat.transports.direct import DirectHttpWriter, DirectWriter
     from chat.transports.headers import header_deadline_protocol
+    from chat.transports.lean_protocol import lean_protocol_class
 
     class BoundedHTTPFactory(HTTPFactory):
         # Each connection's protocol: Twisted's, with a deadline for every request's headers
@@ -172,6 +184,55 @@ def _command_line() -> Any:
             self.connections[protocol]["application_instance"] = asyncio.ensure_future(instance)
             return inbox
 
+        def in_slices(self, visit: Any, again_after: float, again: Any) -> None:
+            """`visit(protocol)` for every connection, CHECK_SLICE per turn of the event loop,
+            then `again` in `again_after` seconds. A connection gone meanwhile is skipped."""
+            protocols = list(self.connections)
+            clock: Any = twisted_reactor  # IReactorTime; its stubs type the module, not the reactor
+
+            def step(start: int) -> None:
+                for protocol in protocols[start : start + CHECK_SLICE]:
+                    if protocol in self.connections:
+                        visit(protocol)
+                if start + CHECK_SLICE < len(protocols):
+                    clock.callLater(0, step, start + CHECK_SLICE)
+                else:
+                    clock.callLater(again_after, again)
+
+            step(0)
+
+        def application_checker(self) -> None:
+            """daphne's, in slices (CHECK_SLICE): reap applications that ended, log their errors."""
+            self.in_slices(self.check_application, 1, self.application_checker)
+
+        def timeout_checker(self) -> None:
+            """daphne's, in slices (CHECK_SLICE): timeouts and keep-alive pings."""
+            self.in_slices(lambda protocol: protocol.check_timeouts(), 2, self.timeout_checker)
+
+        def check_application(self, protocol: Any) -> None:
+            """What daphne's `application_checker` does for one connection: cancel an
+            application that outlived its closed connection by `application_close_timeout`,
+            log one that failed (and close its connection), forget a connection once both ended."""
+            details = self.connections[protocol]
+            disconnected = details.get("disconnected")
+            instance = details.get("application_instance")
+            overdue = disconnected and time.time() - disconnected > self.application_close_timeout
+            if overdue and instance is not None and not instance.done():
+                logger.warning("application of %r took too long to shut down; cancelled", protocol)
+                instance.cancel()
+            if instance is not None and instance.done():
+                error = None if instance.cancelled() else instance.exception()
+                if isinstance(error, KeyboardInterrupt):
+                    self.stop()  # the application asks the server to stop
+                elif error is not None:
+                    logger.error("Exception inside application: %s", error, exc_info=error)
+                    if not disconnected:
+                        protocol.handle_exception(error)
+                del details["application_instance"]
+                instance = None
+            if instance is None and disconnected:
+                del self.connections[protocol]
+
         def log_action(self, protocol: str, action: str, details: dict[str, Any]) -> None:
             """daphne's access log (its `action_logger`), with secret query parameters redacted:
             an overlay URL carries the room's key (docs/OPERATIONS.md)."""
@@ -184,6 +245,9 @@ def _command_line() -> Any:
             # sends an oversized frame then reads close code 1009 instead of an abnormal 1006.
             # (autobahn copies options from the factory into each new connection.)
             self.ws_factory.setProtocolOptions(failByDrop=False)
+            # Options read from the class, not copied into every connection; the handshake's
+            # request dropped once open (chat/transports/lean_protocol.py).
+            self.ws_factory.protocol = lean_protocol_class(self.ws_factory)
             self._ports.append(port)
             super().listen_success(port)
             if len(self._ports) == 1:

@@ -114,8 +114,13 @@ def token_watch() -> TokenWatch:
     return watch
 
 
+def _nothing_to_unwatch() -> None:
+    """What `watch_token` returns for a connection without a token: one function for all of
+    them, not a closure each (most connections have no token)."""
+
+
 def watch_token(token: ApiToken | None, on_end: OnEnd) -> Callable[[], None]:
     """`TokenWatch.watch` on the running loop's watch; nothing to watch without a token."""
     if token is None:
-        return lambda: None
+        return _nothing_to_unwatch
     return token_watch().watch(token, on_end)
