@@ -39,13 +39,21 @@ PORTS_PER_SLICE = 2_500
 PORT_SLICES = 8
 
 
+_next_port: list[int] = []  # this process's next candidate, once the first call has picked it
+
+
 def free_port() -> int:
-    """A port nothing listens on now, from this process's slice, starting at a random place."""
+    """A port nothing listens on now, from this process's slice. Handed out in turn from a random
+    start, so one process never gets the same port twice (a random pick per call did: two
+    Pushpins' seven ports each collided once)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     first = PORTS_FIRST + (int(worker) if worker.isdigit() else 0) % PORT_SLICES * PORTS_PER_SLICE
-    offset = random.randrange(PORTS_PER_SLICE)
-    for step in range(PORTS_PER_SLICE):
-        port = first + (offset + step) % PORTS_PER_SLICE
+    if not _next_port:
+        _next_port.append(random.randrange(PORTS_PER_SLICE))
+    for _ in range(PORTS_PER_SLICE):
+        offset = _next_port[0]
+        _next_port[0] = (offset + 1) % PORTS_PER_SLICE
+        port = first + offset
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
