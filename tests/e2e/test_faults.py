@@ -1004,7 +1004,9 @@ async def test_a_thousand_clients_reconnect_at_once_after_a_restart(
     # them by as much as the machine is loaded.)
     back = [viewer.hellos[-1][0] - up_at for viewer in viewers]
     reconnections = Counter(int(at * 10) for at in back)
-    assert percentile(back, 0.9) - percentile(back, 0.1) > 1.0, sorted(reconnections.items())
+    # (Half a second between the 10th and 90th percentiles: a herd comes within a tenth; a run on
+    # a quiet machine once spread them over 0.88 s, as the server now answers each one sooner.)
+    assert percentile(back, 0.9) - percentile(back, 0.1) > 0.5, sorted(reconnections.items())
     # Never most of them in one tenth of a second (a herd); on a loaded machine this client's
     # loop was seen bunching 307 of 1,000 into one, while the rest spread over six seconds.
     assert max(reconnections.values()) < 0.5 * HERD, sorted(reconnections.items())
