@@ -113,6 +113,8 @@ class RoomFeed:
         if batch.retracts:
             self.forget()
             return
+        if self.recent and batch.first_seq != self.recent[-1].last_seq + 1:
+            self.forget()  # memory holds consecutive batches only, each seq once
         self.recent.append(batch)
         self.recent_events += len(batch.events)
         while len(self.recent) > 1 and self.recent_events - len(self.recent[0].events) >= RECENT_EVENTS:

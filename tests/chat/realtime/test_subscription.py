@@ -18,6 +18,7 @@ from chat.domain.eventlog import append_event, events_after
 from chat.domain.wire import WireEvent
 from chat.models import EventKind, Room
 from chat.realtime import feed as feed_module
+from chat.realtime import hub as hub_module
 from chat.realtime.batch import Batch
 from chat.realtime.feed import RoomFeed, log_reset, probe
 from chat.realtime.hub import Hub
@@ -347,13 +348,21 @@ def count_log_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return cursors
 
 
+@pytest.fixture
+async def hub_without_checks(monkeypatch: pytest.MonkeyPatch, hub: Hub) -> Hub:
+    """The hub, without its periodic check of the log: the tests below hand the feed its
+    batches themselves, and a check that found the events first would deliver them too."""
+    monkeypatch.setattr(hub_module, "GAP_CHECK_SECS", 3600)
+    return hub
+
+
 async def broadcast(feed: RoomFeed, events: list[WireEvent]) -> None:
     """The feed delivers `events` as it does what arrives from the layer."""
     await feed.broadcast(Batch(events))
 
 
 async def test_a_client_a_moment_behind_catches_up_from_memory(
-    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+    hub_without_checks: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     watcher = Subscription(room.pk, FakeSink(), "g:watcher", "")
     feed = await watcher.open()
@@ -375,7 +384,7 @@ async def test_a_client_a_moment_behind_catches_up_from_memory(
 
 
 async def test_memory_does_not_serve_what_a_delete_changed_nor_what_it_no_longer_holds(
-    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+    hub_without_checks: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(feed_module, "RECENT_EVENTS", 3)
     watcher = Subscription(room.pk, FakeSink(), "g:watcher", "")
@@ -408,6 +417,21 @@ async def test_memory_does_not_serve_what_a_delete_changed_nor_what_it_no_longer
     assert sink.events[0].get("deleted") is True
     assert sink.events[0]["text"] == ""
     again.close()
+    watcher.close()
+
+
+async def test_memory_holds_each_seq_once_whatever_batches_the_feed_is_given(
+    hub_without_checks: Hub, room: Room, alice: AbstractBaseUser
+) -> None:
+    watcher = Subscription(room.pk, FakeSink(), "g:watcher", "")
+    feed = await watcher.open()
+    events = await append(room, alice, 6)
+    await feed.broadcast(Batch(events[:4]))
+    await feed.broadcast(Batch(events[2:]))  # overlaps what memory holds: it starts again
+    assert feed.recent_after(1) is None
+    assert feed.recent_after(2) == events[2:]  # 3, 4, 5, 6: once each
+    await feed.broadcast(Batch(events[:2]))  # behind it: the same
+    assert feed.recent_after(0) == events[:2]
     watcher.close()
 
 
