@@ -32,7 +32,16 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+# Where a scope keeps its parsed query string: a long-poll asks for four parameters per request.
+QUERY_CACHE = "chat.query"
+
+
 def query_param(scope: Scope, name: str) -> str | None:
     """The last value of the query parameter `name`, None when absent."""
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
+    parsed = scope.get(QUERY_CACHE)
+    if parsed is None or parsed[0] is not scope.get("query_string"):
+        raw = scope.get("query_string", b"")
+        parsed = (raw, parse_qs(raw.decode("latin-1")))
+        scope[QUERY_CACHE] = parsed
+    values = parsed[1].get(name)
     return values[-1] if values else None

@@ -251,6 +251,11 @@ def _command_line() -> Any:
             self._ports.append(port)
             super().listen_success(port)
             if len(self._ports) == 1:
+                # Everything loaded so far (Django, the apps, their modules) lives as long as the
+                # process: out of the collector's way, so a full collection walks only what the
+                # connections made, not the whole framework again (docs/DECISIONS.md).
+                gc.collect()
+                gc.freeze()
                 from chat.domain.moderation import delay
                 from webhooks.runner import start_with_server
 

@@ -122,9 +122,11 @@ def _relaxed_message_rate(settings: Any) -> None:
     from django.core.cache import cache
 
     from chat.transports.http import forget_rooms
+    from chat.transports.longpoll import forget_answers
 
     cache.clear()
     forget_rooms()  # each test's rooms are new, often at the same slug
+    forget_answers()  # ... and the same primary keys
 
 
 @pytest.fixture

@@ -92,6 +92,10 @@ class LocalCounts:
         return True
 
     async def give_back(self, address: str) -> None:
+        self.give_back_now(address)
+
+    def give_back_now(self, address: str) -> None:
+        """`give_back` without a task: nothing to wait for in one process's memory."""
         self.counts[address] -= 1
         if self.counts[address] <= 0:
             del self.counts[address]
@@ -214,7 +218,9 @@ class Held:
         if owner is None:
             return
         owner.held -= 1
-        if self._counted:
+        if self._counted and isinstance(owner.counts, LocalCounts):
+            owner.counts.give_back_now(self.address)
+        elif self._counted:
             task = asyncio.ensure_future(_give_back(owner.counts, self.address))
             _giving_back.add(task)
             task.add_done_callback(_giving_back.discard)

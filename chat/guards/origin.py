@@ -81,8 +81,21 @@ def host_allowed(scope: Scope) -> bool:
     allowed = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed:
         allowed = DEBUG_HOSTS
-    domain, _ = split_domain_port(request_host(scope))
-    return bool(domain) and validate_host(domain, allowed)
+    host = request_host(scope)
+    key = (host, tuple(allowed))
+    verdict = _host_verdicts.get(key)
+    if verdict is None:
+        domain, _ = split_domain_port(host)
+        verdict = bool(domain) and validate_host(domain, allowed)
+        if len(_host_verdicts) >= HOST_VERDICTS_MAX:
+            _host_verdicts.clear()  # made-up Host headers cannot grow it
+        _host_verdicts[key] = verdict
+    return verdict
+
+
+# Every long-poll asks: the verdicts of the hosts seen lately, by host and ALLOWED_HOSTS.
+HOST_VERDICTS_MAX = 1_000
+_host_verdicts: dict[tuple[str, tuple[str, ...]], bool] = {}
 
 
 def invalid_host() -> ChatError:

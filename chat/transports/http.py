@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -38,7 +39,11 @@ Handler = Callable[[Scope, Send], Coroutine[Any, Any, None]]
 
 
 async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-    payload = dumps(body).encode()
+    await send_body(send, status, dumps(body).encode(), headers)
+
+
+async def send_body(send: Send, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+    """A JSON answer already encoded."""
     extra = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
     await send(
         {
@@ -66,51 +71,80 @@ load_room = database_sync_to_async(find_room)
 
 # A long-poll viewer asks for its room every few seconds. For an anonymous poll of a public room
 # (anyone may read it, nothing about the reader to look up) the room's row is taken from memory
-# when it was read less than ROOM_MEMO_SECS ago: a thousand pollers then cost the database thread
-# nothing in the steady state. A room that turns private reaches new polls within that time, as it
-# reaches held connections through their recheck (docs/DECISIONS.md).
+# when it was read less than ROOM_MEMO_SECS ago, and once that has passed the polls arriving
+# together share one read: a thousand pollers then cost the database thread one query a second,
+# not a thousand each time the memory runs out. A room that turns private reaches new polls
+# within that time, as it reaches held connections through their recheck (docs/DECISIONS.md).
 ROOM_MEMO_SECS = 1.0
 ROOM_MEMO_MAX = 10_000  # rooms remembered at once; past it the memory starts again
 _room_memo: dict[str, tuple[float, Room]] = {}
+_room_reads: dict[str, asyncio.Future[Room]] = {}  # the read in flight of each slug
 
 
 async def route_room(scope: Scope, *, connecting: bool = False) -> Room:
     """The room named by the route's slug, if this client may read it; else ChatError:
     room_not_found, private_room, or rate_limited for too many new connections (`connecting`)."""
-    if not connecting:
-        room = _remembered_public_room(scope)
-        if room is not None:
-            return room
+    if not connecting and _reads_as_anyone(scope):
+        room = await _shared_room(scope["url_route"]["kwargs"]["slug"])
+        if room.private:
+            await admit_reader(scope, room, connecting=False)  # refused, unless it is a member
+        return room
     return await database_sync_to_async(_route_room)(scope, connecting)
 
 
 def _route_room(scope: Scope, connecting: bool) -> Room:
     slug = scope["url_route"]["kwargs"]["slug"]
-    room = get_room(slug)
-    if len(_room_memo) >= ROOM_MEMO_MAX:
-        _room_memo.clear()
-    _room_memo[slug] = (time.monotonic() + ROOM_MEMO_SECS, room)
+    room = _remember(slug, get_room(slug))
     _admit_reader(scope, room, connecting)
     return room
 
 
-def _remembered_public_room(scope: Scope) -> Room | None:
-    """The route's room from memory, for an anonymous reader without a token of a public room
-    read less than ROOM_MEMO_SECS ago (whom `_admit_reader` would admit without a query)."""
+def _remember(slug: str, room: Room) -> Room:
+    if len(_room_memo) >= ROOM_MEMO_MAX:
+        _room_memo.clear()
+    _room_memo[slug] = (time.monotonic() + ROOM_MEMO_SECS, room)
+    return room
+
+
+def _reads_as_anyone(scope: Scope) -> bool:
+    """An anonymous reader without a token or key: `_admit_reader` admits it to any public room
+    without a query, so its room may come from memory."""
     if scope.get("api_token") is not None or query_param(scope, "key"):
-        return None
+        return False
     user = scope.get("user")
-    if user is not None and user.is_authenticated:
-        return None
-    remembered = _room_memo.get(scope["url_route"]["kwargs"]["slug"])
-    if remembered is None or remembered[0] < time.monotonic() or remembered[1].private:
-        return None
-    return remembered[1]
+    return user is None or not user.is_authenticated
+
+
+async def _shared_room(slug: str) -> Room:
+    """The room at `slug` as read less than ROOM_MEMO_SECS ago, or by the read in flight that
+    others asked for first, or by a read of its own; ChatError room_not_found."""
+    remembered = _room_memo.get(slug)
+    if remembered is not None and remembered[0] >= time.monotonic():
+        return remembered[1]
+    reading = _room_reads.get(slug)
+    if reading is None:
+        reading = asyncio.ensure_future(database_sync_to_async(_read_room)(slug))
+        _room_reads[slug] = reading
+        reading.add_done_callback(partial(_read_done, slug))
+    # Shielded: a poll that goes away does not cancel the read the others wait for.
+    return await asyncio.shield(reading)
+
+
+def _read_room(slug: str) -> Room:
+    return _remember(slug, get_room(slug))
+
+
+def _read_done(slug: str, reading: asyncio.Future[Room]) -> None:
+    if _room_reads.get(slug) is reading:
+        del _room_reads[slug]
+    if not reading.cancelled():
+        reading.exception()  # retrieved: nobody may be left to await it
 
 
 def forget_rooms() -> None:
     """Drop the remembered rooms (tests)."""
     _room_memo.clear()
+    _room_reads.clear()
 
 
 async def admit_reader(scope: Scope, room: Room, *, connecting: bool) -> None:
@@ -165,18 +199,28 @@ class GetEndpoint:
             refusal = ChatError("method_not_allowed", "Use GET.", status=405)
             await send_error(send, refusal, {"Allow": "GET"})
             return
-        work = asyncio.ensure_future(self.handler(scope, send))
+        # The handler runs in this task; a client that leaves cancels it (its `finally` blocks
+        # release its subscription). One task more per request, not two.
+        this = asyncio.current_task()
+        assert this is not None
+        state = {"running": True, "left": False}
+
+        def leave(gone: asyncio.Future[None]) -> None:
+            if state["running"] and not gone.cancelled():
+                state["left"] = True
+                this.cancel()
+
         gone = asyncio.ensure_future(_disconnected(receive))
+        gone.add_done_callback(leave)
         try:
-            await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+            await self.handler(scope, send)
+        except asyncio.CancelledError:
+            if not state["left"]:
+                raise  # the server is stopping
+            this.uncancel()
         finally:
-            # Done, or the client left, or the server is stopping: cancel what still runs;
-            # the handler's `finally` blocks release its subscription.
-            for task in (work, gone):
-                task.cancel()
-            outcome, _ = await asyncio.gather(work, gone, return_exceptions=True)
-        if isinstance(outcome, Exception):
-            raise outcome
+            state["running"] = False
+            gone.cancel()
 
 
 async def _disconnected(receive: Receive) -> None:

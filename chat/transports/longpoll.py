@@ -11,7 +11,7 @@ from django.conf import settings
 
 from chat.clients import query_param
 from chat.domain.inputs import parse_cursor, parse_epoch, parse_int
-from chat.domain.wire import WireEvent
+from chat.domain.wire import WireEvent, dumps
 from chat.errors import ChatError, private_room
 from chat.extensions import HTTP_WRITER, scope_extension
 from chat.realtime.batch import Batch
@@ -20,7 +20,7 @@ from chat.types import Scope, Send
 
 from . import grip
 from .direct import DirectHttpWriter
-from .http import GetEndpoint, route_room, scope_presence, send_error, send_json, still_readable
+from .http import GetEndpoint, route_room, scope_presence, send_body, send_error, still_readable
 from .token_watch import watch_token
 
 POLL_TIMEOUT_DEFAULT = 25
@@ -108,7 +108,10 @@ async def room_poll(scope: Scope, send: Send) -> None:
                 answer["reset"] = sink.reset["reason"]
                 answer["last_seq"] = sink.reset["last_seq"]
                 answer["epoch"] = sink.reset["epoch"]
-        answer["presence"] = subscription.greeting_presence()
+        shared = None if "reset" in answer else _shared_key(subscription, cursor, answer)
+        body = None if shared is None else _answers.get(shared)
+        if body is None:
+            answer["presence"] = subscription.greeting_presence()
         # Private now, no longer a member, or the overlay key changed while the poll waited:
         # refused, as the next poll would be, rather than answered with what arrived.
         revoked = sink.refusal is None and sink.recheck and not await still_readable(scope, room.pk)
@@ -122,7 +125,46 @@ async def room_poll(scope: Scope, send: Send) -> None:
     if revoked:
         await send_error(send, private_room())
         return
-    await send_json(send, 200, answer)
+    if body is None:
+        body = dumps(answer).encode()
+        if shared is not None and len(body) <= SHARED_ANSWER_MAX_BYTES:
+            if len(_answers) >= SHARED_ANSWERS_MAX:
+                _answers.clear()
+            _answers[shared] = body
+    await send_body(send, 200, body)
+
+
+# The polls a room's batch answers mostly get the same answer: the same events after the same
+# cursor, the same presence. It is encoded once, for the first of them, and kept by what decides
+# it; each of the others costs a lookup.
+SHARED_ANSWERS_MAX = 256
+SHARED_ANSWER_MAX_BYTES = 64 * 1024
+_answers: dict[tuple[Any, ...], bytes] = {}
+
+
+def forget_answers() -> None:
+    """Drop the shared answers (tests: a new test's room may have an old one's primary key)."""
+    _answers.clear()
+
+
+def _shared_key(subscription: Subscription, cursor: int, answer: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What decides a poll's answer: its room, the cursor it started from, where it ends, the log
+    epoch, and the presence it carries: the room's as it stands (its version) for a member already
+    counted, the same plus one guest for any guest not yet counted, its own for a user not yet
+    counted. The events between two seqs of one epoch are the same for every poll."""
+    feed = subscription.feed
+    if feed is None:
+        return None
+    key = subscription.presence_key
+    if key in feed.presence_keys:
+        member: Any = True
+    elif key.startswith("g:"):
+        member = "g"
+    else:
+        member = (key, subscription.presence_name)
+    return (
+        subscription.room_id, cursor, answer["last_seq"], answer["epoch"], feed.presence_version, member
+    )  # fmt: skip
 
 
 endpoint = GetEndpoint(room_poll)

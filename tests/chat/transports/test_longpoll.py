@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from typing import Any
 
@@ -218,3 +219,53 @@ async def test_anonymous_polls_of_a_public_room_take_the_room_from_memory_briefl
     status, _, body = await asgi_get("/rooms/lobby/poll?after=0&timeout=0")
     assert (status, body["code"]) == (403, "private_room")
     assert reads == ["lobby", "lobby"]
+
+
+async def test_polls_arriving_together_once_the_memory_ran_out_share_one_read_of_the_room(
+    hub: Hub, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thousand pollers answered by one event come back together: one query for the room, not
+    one each, and a poll that leaves meanwhile does not cancel the others' read."""
+    from chat.transports import http
+
+    reads: list[str] = []
+    real = http.get_room
+
+    def slow_read(slug: str) -> Room:
+        reads.append(slug)
+        threading.Event().wait(0.2)  # the read is still in flight when the others arrive
+        return real(slug)
+
+    monkeypatch.setattr(http, "get_room", slow_read)
+    leaving = asyncio.ensure_future(asgi_get("/rooms/lobby/poll?after=0&timeout=0"))
+    await asyncio.sleep(0.05)
+    polls = [asgi_get("/rooms/lobby/poll?after=0&timeout=0") for _ in range(20)]
+    leaving.cancel()
+    answers = await asyncio.gather(*polls)
+    assert [status for status, _, _ in answers] == [200] * 20
+    assert reads == ["lobby"]
+    status, _, body = await asgi_get("/rooms/nowhere/poll?after=0&timeout=0")
+    assert (status, body["code"]) == (404, "room_not_found")
+
+
+async def test_polls_answered_by_one_batch_share_one_encoded_answer(
+    hub: Hub, room: Room, alice: AbstractBaseUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """chat/transports/longpoll.py, `_answers`: the guests a post answers get the same answer,
+    encoded once (twice at most: the presence tick may count some of them meanwhile)."""
+    from chat.transports import longpoll
+
+    encoded: list[Any] = []
+    real = longpoll.dumps
+    monkeypatch.setattr(longpoll, "dumps", lambda value: encoded.append(value) or real(value))
+    waiting = [asyncio.create_task(asgi_get("/rooms/lobby/poll?after=0&timeout=10")) for _ in range(8)]
+    await asyncio.sleep(0.5)
+    await post(room, alice, "arrived")
+    answers = await asyncio.gather(*waiting)
+    bodies = {json.dumps(body, sort_keys=True) for _, _, body in answers}
+    assert len(encoded) == len(bodies) <= 2
+    for status, _, body in answers:
+        assert status == 200
+        assert [event["text"] for event in body["events"]] == ["arrived"]
+        assert body["last_seq"] == 1
+        assert body["presence"]["guests"] >= 1
