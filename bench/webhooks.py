@@ -37,6 +37,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from websockets.sync.client import connect
 
+from webhooks.priority import yield_cores
+
 from .server import (
     MAIN_ROOM,
     PASSWORD,
@@ -54,10 +56,9 @@ DRAIN_TIMEOUT_SECS = 300.0
 BURST_RATE = 1_000_000.0  # posts per second: as fast as the acks come
 RUNS = ("none", "in-process", "worker", "burst", "burst-in-process")
 # The receiver stands for a service on another machine: here it shares the two cores with the
-# server and the client, so it runs at a lower priority and takes what they leave, as the
-# server's own senders do (webhooks/runner.py). At the same priority, its CPU was part of
+# server and the client, so it runs at the lowest priority and takes what they leave, as the
+# sender's process does (webhooks/priority.py). At the same priority, its CPU was part of
 # what the write path measured.
-RECEIVER_NICENESS = 10
 
 
 class Counter:
@@ -88,7 +89,7 @@ class Counter:
 
 def _serve(counter: Counter, port: Any, ready: Any) -> None:
     """The receiver's process: answers 200 at once, counting."""
-    os.nice(RECEIVER_NICENESS)
+    yield_cores()  # as the sender: the receiver stands for another machine
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real receivers answer

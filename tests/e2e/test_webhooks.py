@@ -157,6 +157,10 @@ def test_with_the_worker_off_the_server_queues_and_runwebhooks_sends(
             )
         try:
             requests = receiver.wait_for(2)
+            # Below every ordinary process, its sender threads too (webhooks/priority.py).
+            threads = [int(tid) for tid in os.listdir(f"/proc/{worker.pid}/task")]
+            assert len(threads) > 2
+            assert {os.sched_getscheduler(tid) for tid in threads} == {os.SCHED_IDLE}
         finally:
             worker.send_signal(signal.SIGTERM)
             assert worker.wait(timeout=15) == 0

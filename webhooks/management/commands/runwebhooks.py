@@ -3,7 +3,6 @@ WEBHOOK_WORKER=off on the servers; deploy/chat-webhooks.service)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from typing import Any
@@ -12,13 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from webhooks import runner
-
-# The sender's process runs at this OS niceness, its threads with it: where it shares cores
-# with the servers, their posts get a core first and deliveries take what is left (most of
-# it). Not done to the server's own sender threads: a lowered thread that holds the GIL when
-# preempted keeps the event loop waiting (measured worse). docs/DECISIONS.md, issue 15.
-SENDER_NICENESS = 10
-
+from webhooks.priority import yield_cores
 
 class Command(BaseCommand):
     help = "Send webhook deliveries until SIGTERM or SIGINT."
@@ -35,8 +28,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        os.nice(SENDER_NICENESS)
+        lowered = yield_cores()
         runner.start(threads)
-        self.stdout.write(f"Sending webhook deliveries with {threads} threads")
+        self.stdout.write(f"Sending webhook deliveries with {threads} threads ({lowered})")
         stopped.wait()
         runner.stop()
