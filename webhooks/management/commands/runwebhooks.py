@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from webhooks import runner
 from webhooks.priority import yield_cores
 
+
 class Command(BaseCommand):
     help = "Send webhook deliveries until SIGTERM or SIGINT."
 
