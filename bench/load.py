@@ -247,11 +247,7 @@ class LoadGenerator:
     def wait_connected(self) -> dict[str, Any]:
         most = max((spec.viewers for spec in self.specs), default=0)
         answers = self._ask(None, "ready", connect_timeout(most) + 60)
-        errors: dict[str, int] = {}
-        for answer in answers:
-            for kind, count in answer["errors"].items():
-                errors[kind] = errors.get(kind, 0) + count
-        return {"connect_s": max(a["connect_s"] for a in answers), "errors": errors}
+        return merge_ready(answers)
 
     def go(self, total: int, rooms: int) -> None:
         self._ask(("go", total, rooms), "going", 30)
@@ -299,3 +295,13 @@ def split_groups(groups: list[ViewerGroup], workers: int) -> list[WorkerSpec]:
                 )
             )
     return [spec for spec in specs if spec.viewers] or specs[:1]
+
+
+def merge_ready(answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The generator processes' "ready" answers as one: the slowest connect time and every
+    connection error counted by kind (this generator's and the Node one's alike)."""
+    errors: dict[str, int] = {}
+    for answer in answers:
+        for kind, count in answer["errors"].items():
+            errors[kind] = errors.get(kind, 0) + count
+    return {"connect_s": max(a["connect_s"] for a in answers), "errors": errors}

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .load import CONNECT_TIMEOUT_SECS, WorkerSpec
+from .load import CONNECT_TIMEOUT_SECS, WorkerSpec, merge_ready
 from .peers import CACHE, npm_install
 from .server import raise_fd_limit
 
@@ -139,11 +139,7 @@ class NodeLoadGenerator:
 
     def wait_connected(self) -> dict[str, Any]:
         answers = self._ask(None, "ready", CONNECT_TIMEOUT_SECS + 60)
-        errors: dict[str, int] = {}
-        for answer in answers:
-            for kind, count in answer["errors"].items():
-                errors[kind] = errors.get(kind, 0) + count
-        return {"connect_s": max(a["connect_s"] for a in answers), "errors": errors}
+        return merge_ready(answers)
 
     def go(self, total: int, rooms: int) -> None:
         self._ask({"cmd": "go", "total": total, "rooms": rooms}, "going", 30)
