@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -246,6 +247,13 @@ def main() -> None:
         default=",".join(RUNS),
         help=f"comma-separated, of {', '.join(RUNS)} (default: all, in that order)",
     )
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=1,
+        help="repeat the chosen runs this many times, interleaved (a p99 of a few hundred posts "
+        "swings from run to run: the comparison uses each run's median p99 over the trials)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     chosen = [name.strip() for name in args.runs.split(",") if name.strip()]
@@ -273,23 +281,29 @@ def main() -> None:
             "burst": lambda: one("burst", args.endpoints, BURST_RATE, separate=True),
             "burst-in-process": lambda: one("burst-in-process", args.endpoints, BURST_RATE),
         }
-        rows = [plans[name]() for name in chosen]
+        rows = []
+        for trial in range(1, max(1, args.trials) + 1):
+            for name in chosen:
+                rows.append({**plans[name](), "trial": trial})
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print("| run | endpoints | posts | write p50 / p95 / p99 / max (ms) | deliveries | deliveries/s |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| trial | run | endpoints | posts | write p50 / p95 / p99 / max (ms) | deliveries | per s |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         latencies = f"{row['p50_ms']} / {row['p95_ms']} / {row['p99_ms']} / {row['max_ms']}"
         print(
-            f"| {row['run']} | {row['endpoints']} | {row['posts']} | {latencies} "
+            f"| {row['trial']} | {row['run']} | {row['endpoints']} | {row['posts']} | {latencies} "
             f"| {row['deliveries']} | {row.get('deliveries_per_s', '-')} |"
         )
-    base = next((row["p99_ms"] for row in rows if row["run"] == "none"), None)
-    for row in rows:
-        if base and row["run"] in {"in-process", "worker"}:
-            ratio = row["p99_ms"] / base
-            print(f"write-path p99, {row['run']} sender: {ratio:.2f}x the p99 without endpoints")
+    medians = {name: statistics.median(r["p99_ms"] for r in rows if r["run"] == name) for name in chosen}
+    base = medians.get("none")
+    for name in chosen:
+        p99s = ", ".join(str(row["p99_ms"]) for row in rows if row["run"] == name)
+        line = f"{name}: write-path p99 {p99s} ms; median {medians[name]} ms"
+        if base and name in {"in-process", "worker"}:
+            line += f", {medians[name] / base:.2f}x the median without endpoints"
+        print(line)
 
 
 if __name__ == "__main__":
