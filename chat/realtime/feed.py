@@ -134,13 +134,14 @@ class RoomFeed:
             return []
         if not self.recent or self.recent[0].first_seq > cursor + 1:
             return None
-        return [
-            event
-            for batch in self.recent
-            if batch.last_seq > cursor
-            for event in batch.events
-            if event["seq"] > cursor
-        ]
+        # From the newest back: a poll a moment behind needs the last batch or two of up to
+        # RECENT_EVENTS, and a thousand of them come at once.
+        newer: list[Batch] = []
+        for batch in reversed(self.recent):
+            newer.append(batch)
+            if batch.first_seq <= cursor + 1:
+                break
+        return [event for batch in reversed(newer) for event in batch.events if event["seq"] > cursor]
 
     def position(self, after: int | None, epoch: str | None) -> tuple[int, str] | None:
         """(last_seq, epoch) as this feed has delivered them, when a stream resuming at `after`
