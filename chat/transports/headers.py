@@ -7,8 +7,8 @@ fill a descriptor table. `HeaderDeadlineChannel` gives each request `CHAT_HEADER
 seconds to deliver its headers, whatever trickles in meanwhile:
 
 - the first request's time starts when the connection is accepted; on a keep-alive
-  connection, the next request's starts with its first byte (the wait between requests stays
-  with Twisted's idle timer);
+  connection, the next request's starts with its first bytes, once they are read and the
+  headers are not complete (the wait between requests stays with Twisted's idle timer);
 - past the deadline, a client that sent part of a request gets 408 `request_timeout`, one that
   sent nothing gets no answer, and the connection is closed (aborted if the client does not
   take the answer within Twisted's `abortTimeout`);
@@ -77,17 +77,30 @@ class HeaderDeadlineChannel(HTTPChannel):
     def dataReceived(self, data: bytes) -> None:
         # While a request is read or answered, what arrives is its body or a pipelined request
         # that Twisted keeps for later (and replays through here once the answer is done).
-        if not self._reading_request and not self._handlingRequest:
+        awaiting = not self._reading_request and not self._handlingRequest
+        if awaiting:
             self._request_started = True
-            self._start_deadline()
         elif self._body_deadline is not None and self.body_min_rate > 0:
             self._body_deadline.delay(len(data) / self.body_min_rate)
         super().dataReceived(data)
+        # The deadline starts only if these bytes did not complete the headers: most requests
+        # arrive whole, and a timer made and cancelled for each cost a long-poll viewer's
+        # request more than its answer's encoding did.
+        if awaiting and self._awaiting_headers() and not self._closing():
+            self._start_deadline()
+
+    def _awaiting_headers(self) -> bool:
+        return self._request_started and not self._reading_request and not self._handlingRequest
+
+    def _closing(self) -> bool:
+        transport = self.transport
+        return bool(getattr(transport, "disconnecting", False) or getattr(transport, "disconnected", False))
 
     def allHeadersReceived(self) -> None:
         self._cancel_deadline()
         self._reading_request = True
-        if self.body_timeout > 0:  # a request without a body ends at once (allContentReceived)
+        # A request without a body (length 0) ends at once: no deadline to make and cancel.
+        if self.body_timeout > 0 and self.length != 0:
             self._body_deadline = self.callLater(self.body_timeout, self._body_expired)
         super().allHeadersReceived()
 

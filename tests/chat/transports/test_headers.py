@@ -217,3 +217,19 @@ def test_the_protocol_daphne_builds_takes_the_setting(settings: Any) -> None:
     assert transport.value().startswith(b"HTTP/1.1 408 ")
     protocol = header_deadline_protocol()
     assert (protocol._channel.body_timeout, protocol._channel.body_min_rate) == (7, 100)
+
+
+def test_a_request_that_arrives_whole_makes_no_timer_of_its_own() -> None:
+    """Most requests come in one read: no deadline is made and cancelled for them (a thousand
+    long-polls a second), while one that arrives in parts still has its deadline."""
+    channel, transport, clock = connect(body=(DEADLINE, 500))
+    channel.dataReceived(REQUEST)  # the first: the connection's deadline, cancelled
+    assert answers(transport) == 1
+    made: list[float] = []
+    channel.callLater = lambda delay, *args: made.append(delay) or clock.callLater(delay, *args)
+    for _ in range(3):
+        channel.dataReceived(REQUEST)
+    assert answers(transport) == 4
+    assert made == []
+    channel.dataReceived(b"GET /healthz HTTP/1.1\r\n")
+    assert made == [DEADLINE]
