@@ -72,6 +72,7 @@ def default_jobs() -> list[Job]:
         ("sse 500 @ 20/s", lambda b: b.fanout("sse", 500, 20)),
         ("sse 500 @ 200/s", lambda b: b.fanout("sse", 500, 200)),
         ("poll 200 @ 5/s", lambda b: b.fanout("poll", 200, 5)),
+        ("poll 1000 @ 5/s", lambda b: b.fanout("poll", 1000, 5)),  # issue 22, requirement 2
         ("rooms 1000 x 5 @ 100/s", lambda b: b.small_rooms(1000, 5, 100)),
         ("redis 500 @ 20/s", lambda b: b.redis_pair(500, 20)),
         ("idle 1000", lambda b: b.idle(1000)),
