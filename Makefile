@@ -9,7 +9,7 @@ PORT ?= 8000
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/chat
 POSTGRES_SUITES = tests/chat tests/danmaku tests/webhooks tests/test_deploy_settings.py tests/e2e/test_multiprocess.py tests/e2e/test_faults.py tests/e2e/test_chat_delay_processes.py
 
-.PHONY: run test jstest lint browser nginx pushpin coturn icu bench screenshots clean
+.PHONY: run test jstest lint browser nginx pushpin coturn icu gettext messages translations bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ icu:
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends libicu-dev pkg-config g++; }
 
+# The translations (locale/*/LC_MESSAGES/*.po) are compiled with GNU gettext, which also
+# extracts the strings (`make translations`, and the test that every string is translated).
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 || { \
+		echo "Installing Debian's gettext for the translations"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends gettext; }
+
 $(VENV)/.runtime: requirements.txt | icu $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
@@ -30,7 +38,18 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | icu $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-run: $(VENV)/.runtime
+# Compiled catalogs, rebuilt when a .po changes.
+messages: gettext $(VENV)/.runtime
+	$(BIN)/python manage.py compilemessages --ignore=$(VENV) >/dev/null
+
+# After changing a string: the catalogs extracted again from templates/, the Python code and
+# static/js (new strings appear untranslated; the translation test fails until they are filled).
+translations: gettext $(VENV)/.runtime
+	$(BIN)/python manage.py makemessages $(MESSAGE_ARGS) -e html,py
+	$(BIN)/python manage.py makemessages $(MESSAGE_ARGS) -d djangojs
+MESSAGE_ARGS = -l zh_Hans -l ja --no-obsolete --ignore=$(VENV) --ignore=node_modules --ignore=staticfiles --ignore=tests --ignore=bench
+
+run: $(VENV)/.runtime messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createroom demo --title "Demo room" --exist-ok
 	$(BIN)/python -m config.serve --host $(HOST) --port $(PORT)
@@ -75,7 +94,7 @@ lint: $(VENV)/.dev
 # themselves, one at a time. Each run lists its slowest tests: where the time goes.
 PARALLEL = -n auto --maxprocesses 4 --dist loadfile --durations=15
 
-test: $(VENV)/.dev browser nginx pushpin coturn lint jstest
+test: $(VENV)/.dev messages browser nginx pushpin coturn lint jstest
 	$(BIN)/pytest $(PARALLEL) -m "not alone"
 	$(BIN)/pytest -m alone --durations=10
 	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest $(PARALLEL) -m "not alone" $(POSTGRES_SUITES)

@@ -384,6 +384,19 @@ class NameSkeleton(models.Model):
         return f"{self.user_id}: {self.skeleton}"
 
 
+class AccountSettings(models.Model):
+    """What a user chose for the site itself: the interface's language (chat/web/language.py);
+    empty: the browser's."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="account_settings"
+    )
+    language = models.CharField(max_length=16, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language or '-'}"
+
+
 class TokenScope(models.TextChoices):
     READ = "read", "Read rooms"
     POST = "post", "Post messages and comments"

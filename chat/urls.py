@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from chat.web import account, api, calls, health, moderation, pages
+from chat.web import account, api, calls, health, language, moderation, pages
 
 moderation_urls = [
     path("delete", moderation.delete, name="mod_delete"),
@@ -33,6 +33,8 @@ moderation_urls = [
 urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("i18n/language", language.set_language, name="set_language"),
+    path("i18n/catalog.json", language.catalog, name="i18n_catalog"),
     path("accounts/signup/", pages.signup, name="signup"),
     # Before Django's auth URLs, which name the same address `login` too.
     path("accounts/login/", pages.LoginView.as_view(), name="login"),

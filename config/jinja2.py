@@ -1,15 +1,29 @@
-"""The Jinja2 environment for the site's pages."""
+"""The Jinja2 environment for the site's pages: Django's static files, URLs and translations
+(`_`, `gettext`, `ngettext` and `{% trans %}` blocks, as Jinja2's i18n extension gives them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 from jinja2 import Environment
+
+from chat.web.language import page_catalog
 
 
 def environment(**options: Any) -> Environment:
-    env = Environment(**options)
-    env.globals.update({"static": static, "url": reverse})
+    env = Environment(**{**options, "extensions": [*options.get("extensions", ()), "jinja2.ext.i18n"]})
+    env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        {
+            "static": static,
+            "url": reverse,
+            "LANGUAGES": settings.LANGUAGES,
+            "current_language": translation.get_language,
+            "i18n_catalog": page_catalog,
+        }
+    )
     return env

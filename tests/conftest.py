@@ -52,6 +52,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         # Here, not in the first test's setup, where the test's own timeout would count it: on a
         # loaded machine `collectstatic` has taken over 25 s (the workers share the result).
         collect_static(session.config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
+        # The compiled translations, as `make test` builds them (a run of pytest alone too).
+        subprocess.run(
+            [sys.executable, "manage.py", "compilemessages", "--ignore=.venv", "-v0"],
+            cwd=ROOT,
+            check=True,
+            timeout=120,
+        )
 
 
 def collect_static(shared: Path) -> Path:

@@ -1,16 +1,18 @@
 // A page's connection label: what RoomClient's `state` events say, for people and for tests.
 
 import { ConnectionState } from "../client/connection-state.js";
+import { gettext, interpolate } from "./i18n.js";
 
+// Looked up when shown, in the page's language (ui/i18n.js).
 const STATE_LABELS = {
-  [ConnectionState.LIVE]: "Connected",
-  [ConnectionState.IDLE]: "Connecting…",
-  [ConnectionState.CONNECTING]: "Connecting…",
-  [ConnectionState.RECONNECTING]: "Reconnecting…",
-  [ConnectionState.OFFLINE]: "Offline",
-  [ConnectionState.NOT_FOUND]: "Room not found",
-  [ConnectionState.FAILED]: "Disconnected",
-  [ConnectionState.CLOSED]: "Disconnected",
+  [ConnectionState.LIVE]: () => gettext("Connected"),
+  [ConnectionState.IDLE]: () => gettext("Connecting…"),
+  [ConnectionState.CONNECTING]: () => gettext("Connecting…"),
+  [ConnectionState.RECONNECTING]: () => gettext("Reconnecting…"),
+  [ConnectionState.OFFLINE]: () => gettext("Offline"),
+  [ConnectionState.NOT_FOUND]: () => gettext("Room not found"),
+  [ConnectionState.FAILED]: () => gettext("Disconnected"),
+  [ConnectionState.CLOSED]: () => gettext("Disconnected"),
 };
 
 /**
@@ -22,13 +24,14 @@ const STATE_LABELS = {
 export function showConnectionState(label, { state, transport, delayMs, reason }) {
   label.dataset.state = state;
   label.dataset.transport = transport ?? "";
-  label.textContent = STATE_LABELS[state] ?? state;
+  label.textContent = STATE_LABELS[state]?.() ?? state;
   if (state === ConnectionState.LIVE) {
-    label.title = `Connected over ${transport}`;
+    label.title = interpolate(gettext("Connected over %(transport)s"), { transport });
   } else if (delayMs !== undefined) {
-    label.title = `${transport} failed; next attempt in ${(delayMs / 1000).toFixed(1)} s`;
+    const seconds = (delayMs / 1000).toFixed(1);
+    label.title = interpolate(gettext("%(transport)s failed; next attempt in %(seconds)s s"), { transport, seconds });
   } else if (state === ConnectionState.CONNECTING || state === ConnectionState.RECONNECTING) {
-    label.title = `Trying ${transport}`;
+    label.title = interpolate(gettext("Trying %(transport)s"), { transport });
   } else {
     label.title = reason ?? "";
   }

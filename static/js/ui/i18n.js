@@ -1,0 +1,103 @@
+// The browser client's strings in the page's language. Every string the client shows goes
+// through `gettext` (or `ngettext`, `pgettext`) here: `makemessages -d djangojs` finds those
+// calls in static/js, and the translations come from the catalog the server embeds in each page
+// (`<script type="application/json" id="i18n-catalog">`, chat/web/language.py) or serves at
+// /i18n/catalog.json. Without a catalog (English, or a unit test) each string is its own msgid.
+
+const EMPTY = Object.freeze({ catalog: {}, plural: null });
+let current = EMPTY;
+let pluralIndex = englishPlural;
+
+function englishPlural(count) {
+  return count === 1 ? 0 : 1;
+}
+
+/** The plural rule of a catalog: gettext's C expression, with `n`, evaluated without eval. */
+export function pluralRule(expression) {
+  if (expression == null || expression === "") {
+    return englishPlural;
+  }
+  const text = String(expression).replace(/\s+/g, "");
+  if (text === "0") {
+    return () => 0; // Chinese, Japanese: one form
+  }
+  if (text === "n!=1" || text === "(n!=1)") {
+    return englishPlural;
+  }
+  if (text === "n>1" || text === "(n>1)") {
+    return (count) => (count > 1 ? 1 : 0);
+  }
+  return englishPlural; // a rule this client does not know: English's, rather than a wrong form
+}
+
+/** Use `data` ({catalog, plural}) from now on; null goes back to the msgids themselves. */
+export function setCatalog(data) {
+  current = data && typeof data === "object" && data.catalog ? data : EMPTY;
+  pluralIndex = pluralRule(current.plural);
+}
+
+/** Read the catalog the page embeds, if it has one (pages call this once, early). */
+export function loadPageCatalog(doc = globalThis.document) {
+  const element = doc?.getElementById?.("i18n-catalog");
+  if (!element) {
+    return;
+  }
+  try {
+    setCatalog(JSON.parse(element.textContent));
+  } catch {
+    setCatalog(null);
+  }
+}
+
+/** `msgid` in the page's language. */
+export function gettext(msgid) {
+  const found = current.catalog[msgid];
+  if (typeof found === "string" && found !== "") {
+    return found;
+  }
+  if (Array.isArray(found) && typeof found[0] === "string" && found[0] !== "") {
+    return found[0];
+  }
+  return msgid;
+}
+
+/** The form of `singular`/`plural` for `count` in the page's language. */
+export function ngettext(singular, plural, count) {
+  const found = current.catalog[singular];
+  if (Array.isArray(found)) {
+    const form = found[pluralIndex(count)] ?? found[0];
+    if (typeof form === "string" && form !== "") {
+      return form;
+    }
+  }
+  return englishPlural(count) === 0 ? singular : plural;
+}
+
+/** `msgid` in `context` (the same English word meaning two things). */
+export function pgettext(context, msgid) {
+  const key = `${context}\u0004${msgid}`;
+  const found = gettext(key);
+  return found === key ? msgid : found;
+}
+
+/** `template` with each `%(name)s` replaced by `values[name]` (Python's and Django's form, so one
+ *  msgid reads the same in both), and `%%` by `%`. A name not in `values` is left as written. */
+export function interpolate(template, values = {}) {
+  return String(template).replace(/%(?:\((\w+)\)s|%)/g, (whole, name) => {
+    if (name === undefined) {
+      return "%";
+    }
+    return Object.hasOwn(values, name) ? String(values[name]) : whole;
+  });
+}
+
+/** The page's language (its <html lang>), for Intl's formats; "en" without a page. */
+export function pageLanguage(doc = globalThis.document) {
+  return doc?.documentElement?.lang || "en";
+}
+
+// The page's catalog, read before any module that imports this one runs its own top level (ES
+// modules evaluate their imports first), so module-level strings are translated too.
+if (typeof document !== "undefined") {
+  loadPageCatalog(document);
+}
