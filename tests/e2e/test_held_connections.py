@@ -102,6 +102,7 @@ async def test_a_flood_of_polls_from_one_address_is_capped_and_slows_nobody(capp
         # The cap counts before the room is looked up: an unknown room is refused the same way.
         refused = await asyncio.to_thread(httpx.get, f"{capped.base_url}/rooms/no-such-room/poll", timeout=10)
         assert refused.status_code == 429
+        assert refused.reason_phrase == "Too Many Requests"  # was "Unknown Status" (Twisted's table)
         assert refused.json()["code"] == "rate_limited"
         assert int(refused.headers["retry-after"]) > 0
         async with websockets.connect(f"{capped.ws_url}/ws/rooms/demo/") as socket:
