@@ -6,6 +6,7 @@ guest's 1 GB POST was read whole (the process grew from 324 MB to 1.2 GB) and ev
 request waited meanwhile. `BoundedRequest` checks the body against its path's limit
 (chat/guards/bodies.py) as soon as `Content-Length` is known, and counts a chunked body as it
 arrives: past the limit it answers 413 `too_long` and closes the connection, without reading on.
+It also gives every answer its standard reason phrase (Twisted's table lacks 429 and a few more).
 
 config/serve.py installs it as daphne's request class.
 """
@@ -13,16 +14,21 @@ config/serve.py installs it as daphne's request class.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
 from daphne.http_protocol import WebRequest
+from twisted.web.http import RESPONSES
 
 from chat.domain.wire import dumps, size_label
 from chat.errors import ChatError
 from chat.guards.bodies import BodyRule, body_rule
 
 logger = logging.getLogger(__name__)
+
+# Every standard status's reason phrase: Twisted's table (RESPONSES) lacks 429, 422 and a few more.
+REASON_PHRASES = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
 
 
 def too_large_response(rule: BodyRule, limit: int) -> bytes:
@@ -70,13 +76,23 @@ class BoundedRequest(WebRequest):
         """Answer 413 and close: nothing more of this request is read or processed."""
         self.refused = True
         logger.info(
-            "refused a request body over %d bytes (%s) from %s", self.body_limit, why, self.getClientAddress()
+            "refused a request body over %d bytes (%s) from %s",
+            self.body_limit,
+            why,
+            getattr(self.getClientAddress(), "host", "an unknown address"),
         )
         channel: Any = self.channel
         # No "100 Continue" after the answer (Twisted sends one for `Expect: 100-continue`).
         channel._send100Continue = lambda: None
         channel.transport.write(too_large_response(self.body_rule, self.body_limit))
         channel.loseConnection()
+
+    def setResponseCode(self, code: int, message: bytes | None = None) -> None:
+        """Twisted's, with the standard reason phrase for codes its table lacks: the held
+        connections' and the rate limits' 429 went out as "429 Unknown Status"."""
+        if message is None and code not in RESPONSES:
+            message = REASON_PHRASES.get(code)
+        super().setResponseCode(code, message)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         if not self.refused:

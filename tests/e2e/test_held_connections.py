@@ -13,7 +13,7 @@ import httpx
 import pytest
 import websockets
 
-from .conftest import DaphneServer, login
+from .conftest import DaphneServer, login, unique_prefix
 
 pytestmark = [pytest.mark.e2e, pytest.mark.alone]
 
@@ -102,6 +102,7 @@ async def test_a_flood_of_polls_from_one_address_is_capped_and_slows_nobody(capp
         # The cap counts before the room is looked up: an unknown room is refused the same way.
         refused = await asyncio.to_thread(httpx.get, f"{capped.base_url}/rooms/no-such-room/poll", timeout=10)
         assert refused.status_code == 429
+        assert refused.reason_phrase == "Too Many Requests"  # was "Unknown Status" (Twisted's table)
         assert refused.json()["code"] == "rate_limited"
         assert int(refused.headers["retry-after"]) > 0
         async with websockets.connect(f"{capped.ws_url}/ws/rooms/demo/") as socket:
@@ -157,6 +158,48 @@ async def test_the_process_cap_answers_503_past_its_connections(capped: DaphneSe
         status, seconds = await timed_get(f"{capped.base_url}/healthz")
         assert status == 200
         assert seconds < 1.0
+    finally:
+        for writer in held:
+            writer.close()
+
+
+@pytest.mark.redis
+async def test_two_processes_on_redis_share_one_address_s_cap(
+    start_server: Callable[..., DaphneServer], redis_url: str
+) -> None:
+    """The per-address cap counts the address's held connections in every process: 6 polls
+    held by one daphne and 4 by another fill a cap of 10, and each then refuses the next."""
+    shared = {"REDIS_URL": redis_url, "REDIS_PREFIX": unique_prefix(), "CHAT_HELD_PER_IP": "10"}
+    first, second = start_server(**shared), start_server(**shared)
+    answers: Counter[int] = Counter()
+    held: list[asyncio.StreamWriter] = []
+    last_seq = await asyncio.to_thread(room_last_seq, first)
+    path = f"/rooms/demo/poll?after={last_seq}&timeout=50"
+    at_once = "/rooms/demo/poll?timeout=0"  # answered at once when it gets a place
+    try:
+        await asyncio.gather(*(poll(first.port, path, "127.0.0.1", answers, held) for _ in range(6)))
+        await asyncio.gather(*(poll(second.port, path, "127.0.0.1", answers, held) for _ in range(4)))
+        assert (len(held), answers) == (10, Counter())
+        for server in (first, second):
+            refused = await asyncio.to_thread(httpx.get, f"{server.base_url}{at_once}", timeout=10)
+            assert refused.status_code == 429
+            assert refused.json()["code"] == "rate_limited"
+        async with websockets.connect(f"{second.ws_url}/ws/rooms/demo/") as socket:
+            assert '"rate_limited"' in str(await asyncio.wait_for(socket.recv(), 5))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4429
+        # A poll held by the first process ends: the second has a place again.
+        held.pop(0).close()
+        again: int | None = 429
+        for _ in range(20):
+            await asyncio.sleep(0.25)
+            answer = await asyncio.to_thread(httpx.get, f"{second.base_url}{at_once}", timeout=10)
+            again = answer.status_code
+            if again == 200:
+                break
+        assert again == 200
     finally:
         for writer in held:
             writer.close()

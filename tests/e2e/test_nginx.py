@@ -9,6 +9,7 @@ processes behind it, under traffic, without one failed request.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import json
@@ -458,6 +459,98 @@ def test_long_poll_held_and_answered_through_nginx(proxy: Proxy) -> None:
     events = answer.json()["events"]
     assert [(e["seq"], e["text"]) for e in events] == [(ack.json()["seq"], text)]
     assert delay < 2, f"the held poll answered {delay:.2f} s after the post"
+
+
+# deploy/nginx.conf's limits per client address, at the door: `limit_conn chat_held 200` on
+# WebSocket, SSE and long-poll, and `limit_req zone=chat_connect burst=120` (then 2 a second) on
+# new WebSocket and SSE connections.
+HELD_PER_ADDRESS = 200
+NEW_BURST = 120
+
+
+async def send_get(nginx: Nginx, path: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A GET through nginx on a connection of its own (HTTP/1.1 over TLS); its reader and writer."""
+    port = int(nginx.base_url.rsplit(":", 1)[1])
+    context = ssl.create_default_context(cafile=str(nginx.ca))
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    await writer.drain()
+    return reader, writer
+
+
+async def status_within(reader: asyncio.StreamReader, seconds: float) -> int | None:
+    """The answer's status, or None if none came within `seconds` (the request is held)."""
+    try:
+        line = await asyncio.wait_for(reader.readline(), seconds)
+    except TimeoutError:
+        return None
+    return int(line.split()[1])
+
+
+async def closed(writers: list[asyncio.StreamWriter]) -> None:
+    """Drop the connections at once (a TLS close would wait for nginx's close_notify)."""
+    for writer in writers:
+        writer.transport.abort()
+    await asyncio.sleep(0)
+
+
+@pytest.mark.alone  # holds 200 connections, and opens new ones faster than nginx lets through
+async def test_nginx_caps_held_and_new_connections_per_address(proxy: Proxy, tmp_path: Path) -> None:
+    """One address holds at most 200 polls and streams through nginx, and opens new streams at
+    most 120 at once, then 2 a second: past either, nginx answers 429 itself. daphne's own caps
+    are far higher in these tests (tests/e2e/conftest.py), so every 429 here is nginx's."""
+    static = tmp_path / "staticfiles"
+    static.mkdir()
+    # An nginx of its own (its limit zones start empty), in front of the module's daphne.
+    with running_nginx(tmp_path, [proxy.daphne.port], static) as nginx:
+        history = await asyncio.to_thread(
+            httpx.get, f"{nginx.base_url}/rooms/demo/history", params={"limit": 1}
+        )
+        poll = f"/rooms/demo/poll?after={history.json()['last_seq']}&timeout=50"
+        opened = await asyncio.gather(*(send_get(nginx, poll) for _ in range(HELD_PER_ADDRESS)))
+        writers = [writer for _, writer in opened]
+        try:
+            statuses = await asyncio.gather(*(status_within(reader, 3) for reader, _ in opened))
+            assert statuses == [None] * HELD_PER_ADDRESS  # all held, waiting for an event
+
+            reader, writer = await send_get(nginx, poll)
+            writers.append(writer)
+            assert await status_within(reader, 5) == 429
+            refusal = await asyncio.wait_for(reader.read(4096), 5)
+            assert b"nginx" in refusal  # nginx's own error page, not daphne's JSON
+
+            # A place comes back when a held poll ends: the cap is on connections open at once.
+            writers.remove(opened[0][1])
+            await closed([opened[0][1]])
+            again: int | None = 429
+            for _ in range(20):
+                await asyncio.sleep(0.25)
+                reader, writer = await send_get(nginx, poll)
+                writers.append(writer)
+                again = await status_within(reader, 2)
+                if again is None:
+                    break
+            assert again is None, "no place came back after a held poll ended"
+        finally:
+            await closed(writers)
+        await asyncio.sleep(1)
+
+        # New SSE streams, each closed as soon as it is answered: the burst, then 429.
+        answered: list[int | None] = []
+        started = time.monotonic()
+        for _ in range(NEW_BURST + 20):
+            reader, writer = await send_get(nginx, "/rooms/demo/events")
+            answered.append(await status_within(reader, 5))
+            await closed([writer])
+        elapsed = time.monotonic() - started
+        print(
+            f"\nthrough nginx: {HELD_PER_ADDRESS} polls held, the next refused with 429; "
+            f"{answered.count(200)} of {len(answered)} new streams in {elapsed:.1f} s, "
+            f"{answered.count(429)} refused with 429"
+        )
+        assert answered[:NEW_BURST] == [200] * NEW_BURST
+        assert set(answered) == {200, 429}
+        assert answered.count(200) <= NEW_BURST + 1 + 2 * elapsed
 
 
 def test_the_overlay_key_reaches_neither_access_log(proxy: Proxy) -> None:
