@@ -66,9 +66,9 @@ def ice_view(request: HttpRequest, slug: str) -> HttpResponse:
     return answer
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def settings_view(request: HttpRequest, slug: str) -> HttpResponse:
-    """`GET|POST /rooms/<slug>/call/settings`: who may join (`access`) and the invited
+    """`GET|HEAD|POST /rooms/<slug>/call/settings`: who may join (`access`) and the invited
     accounts. The owner (and staff) changes them: `{"access"?, "invite"?, "uninvite"?}`."""
     try:
         room = get_room(slug)

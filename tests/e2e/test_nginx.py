@@ -626,12 +626,14 @@ def read_websocket(nginx: Nginx, slug: str, start: int, tally: Tally, stop: thre
     ws_url = nginx.base_url.replace("https:", "wss:")
     while not stop.is_set():
         after = tally.last("websocket", start)
+        opened = False
         try:
             with connect(
                 f"{ws_url}/ws/rooms/{slug}/?after={after}",
                 additional_headers={"Origin": nginx.base_url},
                 open_timeout=10,
             ) as ws:
+                opened = True
                 tally.answer("websocket handshake", 200)
                 while not stop.is_set():
                     try:
@@ -644,8 +646,9 @@ def read_websocket(nginx: Nginx, slug: str, start: int, tally: Tally, stop: thre
                         tally.fail("websocket", f"reset {frame}")
         except InvalidStatus as refused:
             tally.answer("websocket handshake", refused.response.status_code)
-        except (ConnectionClosed, OSError):
-            pass
+        except (ConnectionClosed, OSError) as error:
+            if not opened:  # a handshake that failed without an answer fails a client too
+                tally.fail("websocket handshake", repr(error))
         tally.reconnects["websocket"] += 1
 
 

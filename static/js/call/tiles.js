@@ -47,7 +47,11 @@ export class CallTiles {
       this.tiles.set(participant.id, tile);
     }
     const userName = participant.user?.name ?? "";
-    tile.name.textContent = isSelf ? `${userName} (you)` : userName;
+    // The name in a <bdi>: its bidi controls cannot reorder " (you)" or the tile's other text.
+    const name = document.createElement("bdi");
+    name.textContent = userName;
+    if (isSelf) tile.name.replaceChildren(name, " (you)");
+    else tile.name.replaceChildren(name);
     tile.video.setAttribute("aria-label", userName);
     tile.item.dataset.audioMuted = participant.audio_muted ? "true" : "false";
     tile.item.dataset.videoMuted = participant.video_muted ? "true" : "false";

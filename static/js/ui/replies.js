@@ -35,7 +35,11 @@ export class ReplyDraft {
   /** Reply to `event`: say so above the composer and put the cursor in it. */
   start(event) {
     this.target = { id: event.id, name: event.user?.name ?? "someone" };
-    this.parts.label.textContent = `Replying to ${this.target.name}`;
+    // The name in a <bdi> of its own: its bidi controls cannot reorder the sentence around it.
+    const name = document.createElement("bdi");
+    name.className = "reply-target";
+    name.textContent = this.target.name;
+    this.parts.label.replaceChildren("Replying to ", name);
     this.parts.bar.hidden = false;
     this.parts.input.focus();
   }

@@ -72,7 +72,14 @@ export class ReportForm {
 
   open(event) {
     this.target = event;
-    this.parts.quote.textContent = `${event.user?.name ?? "someone"}: ${event.text ?? ""}`;
+    // Name and text each in a <bdi>: an override in one cannot reorder the other or the colon.
+    const author = document.createElement("bdi");
+    author.className = "report-author";
+    author.textContent = event.user?.name ?? "someone";
+    const text = document.createElement("bdi");
+    text.className = "report-text";
+    text.textContent = event.text ?? "";
+    this.parts.quote.replaceChildren(author, ": ", text);
     this.parts.reason.value = "";
     this.parts.status.textContent = "";
     this.parts.form.hidden = false;

@@ -27,6 +27,16 @@ test("Reply on a line says whom the composer replies to, and the next frame carr
   assert.deepEqual(draft.fields(), { reply_to: 40 });
 });
 
+test("the name in 'Replying to' is bidi-isolated, so its controls cannot reorder the sentence", (t) => {
+  const { draft, parts } = setUp(t);
+  draft.start({ ...bobSays, user: { id: 2, name: "\u202ebob" } });
+  assert.equal(parts.label.childNodes[0], "Replying to ");
+  assert.deepEqual(
+    parts.label.children.map((node) => [node.tagName, node.textContent]),
+    [["BDI", "\u202ebob"]],
+  );
+});
+
 test("Cancel, Escape, or the parent's deletion stop the reply", (t) => {
   const { draft, parts } = setUp(t);
   draft.start(bobSays);

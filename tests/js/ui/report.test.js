@@ -37,6 +37,15 @@ test("other people's messages get a Report button; mine, system lines and guests
   assert.equal(item.children.length, 0);
 });
 
+test("the quoted name and text are each bidi-isolated, so neither reorders the other", (t) => {
+  const { parts, form } = setUp(t, async () => ({}));
+  form.open({ id: 5, user: { id: 2, name: "\u202ebob" }, text: "\u2067hi" });
+  assert.deepEqual(
+    parts.quote.childNodes.map((node) => (typeof node === "string" ? node : [node.tagName, node.textContent])),
+    [["BDI", "\u202ebob"], ": ", ["BDI", "\u2067hi"]],
+  );
+});
+
 test("the form quotes the message as text, sends the reason and says how it went", async (t) => {
   const sent = [];
   const { parts, form } = setUp(t, async (url, id, reason) => {
