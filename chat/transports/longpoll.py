@@ -101,7 +101,8 @@ async def room_poll(scope: Scope, send: Send) -> None:
                 if writer is not None:
                     writer.hold()  # a stopping server does not wait for this poll to time out
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(sink.arrived.wait(), wait)
+                    async with asyncio.timeout(wait):  # no task of its own, as wait_for makes
+                        await sink.arrived.wait()
             answer["events"] = list(sink.events)
             answer["last_seq"] = subscription.cursor
             if sink.reset is not None:
