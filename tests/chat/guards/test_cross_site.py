@@ -155,6 +155,8 @@ WRITES = [
     Write("login", "POST", False, form("/accounts/login/", username="bob", password=BOB_PASSWORD), 302),
     Write("login", "PUT", False, form("/accounts/login/"), None),
     Write("logout", "POST", True, form("/accounts/logout/"), 302),
+    # The language switcher (chat/web/language.py): the account's language is a write.
+    Write("set_language", "POST", True, form("/i18n/language", language="ja", next="/"), 302),
     Write("signup", "POST", False, form("/accounts/signup/", **SIGNUP), 302),
     Write("password_change", "POST", True, form("/accounts/password_change/", **NEW_PASSWORD), 302),
     Write("password_change", "PUT", True, form("/accounts/password_change/"), None),
