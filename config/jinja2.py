@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, translation
 from jinja2 import Environment
 
 from chat.web.language import page_catalog
@@ -24,6 +24,12 @@ def environment(**options: Any) -> Environment:
             "LANGUAGES": settings.LANGUAGES,
             "current_language": translation.get_language,
             "i18n_catalog": page_catalog,
+            "number": number,
         }
     )
     return env
+
+
+def number(value: int | float) -> str:
+    """`value` with the active language's digit grouping (1,234 in English)."""
+    return str(formats.number_format(value, force_grouping=True))

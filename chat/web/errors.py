@@ -8,6 +8,7 @@ import logging
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
+from django.utils.translation import gettext_lazy as _
 
 from chat.errors import ChatError, error_response
 from chat.guards.login import wants_json
@@ -15,10 +16,14 @@ from chat.guards.login import wants_json
 logger = logging.getLogger(__name__)
 
 PAGES = {
-    400: ("bad_request", "Bad request", "The address or the form was not understood."),
-    403: ("forbidden", "Not allowed", "You do not have access to this page."),
-    404: ("not_found", "Page not found", "There is nothing at this address."),
-    500: ("server_error", "Something went wrong", "The server failed to answer. Try again in a moment."),
+    400: ("bad_request", _("Bad request"), _("The address or the form was not understood.")),
+    403: ("forbidden", _("Not allowed"), _("You do not have access to this page.")),
+    404: ("not_found", _("Page not found"), _("There is nothing at this address.")),
+    500: (
+        "server_error",
+        _("Something went wrong"),
+        _("The server failed to answer. Try again in a moment."),
+    ),
 }
 # The last resort: a page that needs no template, no session and no database.
 BARE = (
@@ -26,14 +31,14 @@ BARE = (
     '<meta name="color-scheme" content="light dark">'
     '<body style="font-family:system-ui,sans-serif;margin:3rem auto;max-width:32rem;padding:0 1rem">'
     "<h1>{title}</h1><p>{message}</p>"
-    '<p><a href="/">Back to the rooms</a></p></body></html>'
+    '<p><a href="/">{back}</a></p></body></html>'
 )
 
 
 def error_page(request: HttpRequest, status: int, message: str | None = None) -> HttpResponse:
     """The styled page (or, for an API client, the JSON frame) for `status`."""
     code, title, default_message = PAGES[status]
-    text = message or default_message
+    text = str(message or default_message)
     if wants_json(request):
         return error_response(ChatError(code, text, status=status))
     if not hasattr(request, "user"):
@@ -50,8 +55,8 @@ def error_page(request: HttpRequest, status: int, message: str | None = None) ->
 
 def bare_page(status: int) -> HttpResponse:
     """A page that needs no template, no session and no database."""
-    _, title, message = PAGES[status]
-    return HttpResponse(BARE.format(title=title, message=message), status=status)
+    _code, title, message = PAGES[status]
+    return HttpResponse(BARE.format(title=title, message=message, back=_("Back to the rooms")), status=status)
 
 
 def safe_error_page(request: HttpRequest, status: int, message: str | None = None) -> HttpResponse:

@@ -95,3 +95,36 @@ def test_the_catalog_is_served_per_language(client: Client) -> None:
     assert english["catalog"] == {}
     japanese = client.get("/i18n/catalog.json", headers={"accept_language": "ja"}).json()
     assert japanese["catalog"]["Offline"] == "オフライン"
+
+
+def test_pages_and_error_texts_follow_the_language(client: Client) -> None:
+    from chat.models import Room
+
+    Room.objects.create(slug="news", title="News")
+    body = client.get("/", headers={"accept_language": "ja"}).content.decode()
+    assert "<h1>ルーム</h1>" in body
+    assert "0 件のメッセージ" in body
+    missing = client.get("/rooms/nowhere/", headers={"accept_language": "zh-hans"}).content.decode()
+    assert "没有名为 <code>nowhere</code> 的房间。" in missing
+    refused = client.get(
+        "/no/such/page", headers={"accept_language": "zh-hans", "accept": "application/json"}
+    )
+    assert refused.status_code == 404
+    assert refused.json()["code"] == "not_found"  # the stable code never changes
+    assert refused.json()["message"] == "此地址下没有任何内容。"
+
+
+def test_the_extractor_reads_jinja_calls_with_variables_plurals_and_blocks() -> None:
+    from chat.management.commands.makemessages import jinja_messages_as_python
+
+    source = (
+        '<h1>{{ _("Rooms") }}</h1>\n'
+        '<p>{{ _("Hello %(name)s", name=user) }}</p>\n'
+        '{{ ngettext("%(num)s message", "%(num)s messages", n) }}\n'
+        "{% trans %}A block{% endtrans %} {{ pgettext('menu', 'Open') }}\n"
+    )
+    lines = jinja_messages_as_python(source).splitlines()
+    assert lines[0] == 'gettext("Rooms")'
+    assert lines[1] == 'gettext("Hello %(name)s")'
+    assert lines[2] == 'ngettext("%(num)s message", "%(num)s messages", 0)'
+    assert lines[3] == 'gettext("A block"); pgettext("menu", "Open")'
