@@ -52,7 +52,9 @@ def test_the_picker_switches_the_language_and_the_browser_keeps_it(contexts: Con
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page).to_have_url(f"{site.base_url}/rooms/{site.rooms['main']}/")  # back where it was
     expect(page.get_by_test_id("connection-state")).to_have_text("已连接", timeout=LIVE_MS)
-    expect(page.get_by_test_id("send-button").or_(page.get_by_test_id("login-notice"))).to_contain_text("登录")
+    expect(page.get_by_test_id("send-button").or_(page.get_by_test_id("login-notice"))).to_contain_text(
+        "登录"
+    )
     assert {cookie["name"]: cookie["value"] for cookie in context.cookies()}["language"] == "zh-hans"
     again = context.new_page()
     again.goto("/")
