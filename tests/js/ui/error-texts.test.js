@@ -92,3 +92,20 @@ test("too many messages waiting for the chat delay: when to try again", () => {
     "Too many comments are waiting for this room's delay. Try again in 10 s.",
   );
 });
+
+test("the sentences come from the page's catalog, each noun its own, with the numbers filled in", async (t) => {
+  const { setCatalog } = await import("../../../static/js/ui/i18n.js");
+  t.after(() => setCatalog(null));
+  setCatalog({
+    catalog: {
+      "The comment is empty.": "弾幕が空です。",
+      "The message is empty.": "メッセージが空です。",
+      "Slow mode is on: you can post again in %(seconds)s s.": "スローモード中です。%(seconds)s 秒後にまた投稿できます。",
+    },
+    plural: "0",
+  });
+  assert.equal(postingErrorText({ code: "empty" }, { noun: "comment" }), "弾幕が空です。");
+  assert.equal(postingErrorText({ code: "empty" }), "メッセージが空です。");
+  assert.equal(postingErrorText({ code: "slow_mode", retry_after: 2.2 }), "スローモード中です。3 秒後にまた投稿できます。");
+  assert.equal(postingErrorText({ code: "banned" }), "You are banned from this room."); // not in this catalog
+});
