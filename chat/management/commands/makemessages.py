@@ -63,3 +63,6 @@ class JinjaBuildFile(makemessages.BuildFile):
 
 class Command(makemessages.Command):
     build_file_class = JinjaBuildFile
+    # No guessed translations: a new string starts empty (msgmerge's fuzzy matches, marked
+    # "fuzzy", offered another sentence's translation, and the translation test refuses them).
+    msgmerge_options = [*makemessages.Command.msgmerge_options, "--no-fuzzy-matching"]

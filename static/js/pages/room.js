@@ -5,6 +5,7 @@
 // deleted messages and clears leave (docs/PROTOCOL.md "Moderation you can see").
 
 import { CallRoster } from "../call/roster.js";
+import { gettext, interpolate } from "../ui/i18n.js";
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
 import { PinnedMessage } from "../ui/pinned.js";
@@ -114,5 +115,5 @@ const roster = new CallRoster();
 client.on("call", (frame) => {
   if (frame.type !== "call.roster" || roster.apply(frame) === null) return;
   callCount.hidden = roster.size === 0;
-  callCount.textContent = ` (${roster.size} in the call)`;
+  callCount.textContent = interpolate(gettext(" (%(count)s in the call)"), { count: roster.size });
 });

@@ -3,6 +3,8 @@
 // counts them, by code point, so an emoji is one. Past the limit it says by how much, and the
 // server refuses the message with `too_long` if it is sent anyway.
 
+import { interpolate, ngettext } from "./i18n.js";
+
 // The count shows once this share of the limit is used.
 export const SHOW_FROM_SHARE = 0.8;
 
@@ -11,8 +13,11 @@ export function charsLeftText(text, max) {
   const used = [...text].length;
   if (used < max * SHOW_FROM_SHARE) return null;
   const left = max - used;
-  if (left >= 0) return left === 1 ? "1 character left" : `${left} characters left`;
-  return -left === 1 ? "1 character over the limit" : `${-left} characters over the limit`;
+  if (left >= 0) {
+    return interpolate(ngettext("%(count)s character left", "%(count)s characters left", left), { count: left });
+  }
+  const over = ngettext("%(count)s character over the limit", "%(count)s characters over the limit", -left);
+  return interpolate(over, { count: -left });
 }
 
 /** Keep `output` up to date as `input` changes (typing, pasting, the composer emptying it). */

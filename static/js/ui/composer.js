@@ -2,6 +2,7 @@
 // a moderator will review it), and keeps the text when it was not taken.
 
 import { loginAddress, postingErrorText } from "./error-texts.js";
+import { gettext } from "./i18n.js";
 
 // Refusals that only say the connection was down: stale once it is live again.
 const CONNECTION_CODES = new Set(["not_connected", "disconnected"]);
@@ -19,7 +20,7 @@ export function showPostingError(box, problem, { noun = "message" } = {}) {
   if (problem.code === "login_required") {
     const link = document.createElement("a");
     link.href = loginAddress(window.location.pathname);
-    link.textContent = "Log in";
+    link.textContent = gettext("Log in");
     box.append(" ", link);
   }
   box.hidden = false;

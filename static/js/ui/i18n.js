@@ -91,6 +91,28 @@ export function interpolate(template, values = {}) {
   });
 }
 
+/** `template` split around its `%(name)s` placeholders, each replaced by `values[name]` as it is
+ *  (a DOM node stays a node): for `element.replaceChildren(...parts)`, where a translated sentence
+ *  holds a name in a <bdi> of its own. Text parts are strings, never parsed as HTML. */
+export function interpolateParts(template, values = {}) {
+  const parts = [];
+  let last = 0;
+  const text = String(template);
+  for (const match of text.matchAll(/%(?:\((\w+)\)s|%)/g)) {
+    const [whole, name] = match;
+    let value = whole;
+    if (name === undefined) {
+      value = "%";
+    } else if (Object.hasOwn(values, name)) {
+      value = values[name];
+    }
+    parts.push(text.slice(last, match.index), value);
+    last = match.index + whole.length;
+  }
+  parts.push(text.slice(last));
+  return parts.filter((part) => part !== "");
+}
+
 /** The page's language (its <html lang>), for Intl's formats; "en" without a page. */
 export function pageLanguage(doc = globalThis.document) {
   return doc?.documentElement?.lang || "en";

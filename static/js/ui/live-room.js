@@ -10,6 +10,7 @@ import { RoomClient } from "../client/realtime.js";
 import { transportsFor } from "../client/transport.js";
 import { wireCharsLeft } from "./chars-left.js";
 import { wireComposer } from "./composer.js";
+import { gettext } from "./i18n.js";
 import { showConnectionState } from "./state-label.js";
 
 function logError(error, what) {
@@ -63,7 +64,7 @@ export class LiveRoom {
       after = this._showLatest(page);
       epoch = page.epoch ?? null; // the log the page's seqs belong to
     } catch (error) {
-      this.handlers.onError(error, "Could not load the latest messages; showing new ones only");
+      this.handlers.onError(error, gettext("Could not load the latest messages; showing new ones only"));
     }
     this.list.updateEmptyNote();
     const client = new RoomClient(this.slug, { after, epoch, transports: this.transports });
@@ -107,7 +108,7 @@ export class LiveRoom {
       this.list.addHistory(page.events, { older: true });
       this.loadOlderButton.hidden = !page.has_more;
     } catch (error) {
-      this.handlers.onError(error, "Could not load older messages");
+      this.handlers.onError(error, gettext("Could not load older messages"));
     } finally {
       this.loadOlderButton.disabled = false;
       this.loadOlderButton.removeAttribute("aria-busy");
@@ -133,7 +134,7 @@ export class LiveRoom {
       const page = await fetchLatestHistory(this.historyUrl);
       if (token === this.resetToken) this._showLatest(page);
     } catch (error) {
-      this.handlers.onError(error, "Could not reload the feed");
+      this.handlers.onError(error, gettext("Could not reload the feed"));
     }
   }
 }

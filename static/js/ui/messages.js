@@ -3,31 +3,37 @@
 // its direction from its own letters and, whatever bidi controls it holds, cannot reorder the
 // line around it.
 
+import { gettext, interpolate, ngettext, pageLanguage } from "./i18n.js";
 import { badges, nameColour } from "./names.js";
 import { renderRichText } from "./rich-text.js";
 
 const RENDERED_KINDS = new Set(["message", "system", "danmaku"]);
 // What a deleted message leaves in its place where the room wants a trace of it.
-export const REMOVED_TEXT = "removed by a moderator";
-export const PENDING_TEXT = "pending: a moderator reviews it before anyone else sees it";
+// (In the page's language: i18n.js reads the page's catalog before this module runs.)
+export const REMOVED_TEXT = gettext("removed by a moderator");
+export const PENDING_TEXT = gettext("pending: a moderator reviews it before anyone else sees it");
 /** The status of our message waiting for the room's chat delay: when it appears. */
 export function delayedText(releaseAt) {
   const moment = new Date(releaseAt);
-  const when = Number.isNaN(moment.getTime()) ? "shortly" : `at ${new Intl.DateTimeFormat(undefined, { timeStyle: "medium" }).format(moment)}`;
-  return `pending: appears to everyone ${when} (the room's chat delay)`;
+  if (Number.isNaN(moment.getTime())) {
+    return gettext("pending: appears to everyone shortly (the room's chat delay)");
+  }
+  const time = new Intl.DateTimeFormat(pageLanguage(), { timeStyle: "medium" }).format(moment);
+  return interpolate(gettext("pending: appears to everyone at %(time)s (the room's chat delay)"), { time });
 }
-export const PARENT_REMOVED_TEXT = "a message that was removed";
-export const PARENT_NOT_LOADED_TEXT = "that message is no longer in the room's history";
+export const PARENT_REMOVED_TEXT = gettext("a message that was removed");
+export const PARENT_NOT_LOADED_TEXT = gettext("that message is no longer in the room's history");
 // How long a message jumped to from a reply stays highlighted (ms).
 const JUMP_HIGHLIGHT_MS = 2500;
-export const REJECTED_TEXT = "not approved by a moderator: no one else saw it";
+export const REJECTED_TEXT = gettext("not approved by a moderator: no one else saw it");
 // Messages from one person less than this far apart (ms) form a group: the name shows once.
 export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 // How close to the bottom (px) still counts as "at the bottom" for auto-scrolling.
 const BOTTOM_SLACK_PX = 48;
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+// Times in the page's language, as its dates and numbers are.
+const timeFormat = new Intl.DateTimeFormat(pageLanguage(), { hour: "2-digit", minute: "2-digit" });
+const dateTimeFormat = new Intl.DateTimeFormat(pageLanguage(), { dateStyle: "medium", timeStyle: "medium" });
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -114,7 +120,8 @@ export class MessageList {
   _noteNewBelow(count) {
     if (!this.newBelow || count <= 0) return;
     this.unseen += count;
-    this.newBelow.textContent = this.unseen === 1 ? "1 new message below" : `${this.unseen} new messages below`;
+    const below = ngettext("%(count)s new message below", "%(count)s new messages below", this.unseen);
+    this.newBelow.textContent = interpolate(below, { count: this.unseen });
     this.newBelow.hidden = false;
   }
 
@@ -389,11 +396,11 @@ export class MessageList {
       // list is a live region); on screen, "↪ bob <excerpt>".
       const arrow = element("span", "msg-reply-arrow", "↪");
       arrow.setAttribute("aria-hidden", "true");
-      const name = element("bdi", "msg-reply-author", parent.user?.name ?? "someone");
+      const name = element("bdi", "msg-reply-author", parent.user?.name ?? gettext("someone"));
       const excerpt = element("bdi", "msg-reply-excerpt", parent.excerpt ?? "");
-      quote.append(element("span", "visually-hidden", "In reply to "), arrow, name);
+      quote.append(element("span", "visually-hidden", gettext("In reply to ")), arrow, name);
       quote.append(element("span", "visually-hidden", ":"), excerpt, element("span", "visually-hidden", "."));
-      quote.title = "Show the message this replies to";
+      quote.title = gettext("Show the message this replies to");
       quote.addEventListener("click", () => this.jumpToParent(quote, parent));
     }
     if (!this.quotesByParent.has(parent.id)) this.quotesByParent.set(parent.id, new Set());
@@ -415,7 +422,7 @@ export class MessageList {
     quote.title = "";
     const arrow = element("span", "msg-reply-arrow", "↪");
     arrow.setAttribute("aria-hidden", "true");
-    quote.replaceChildren(arrow, `In reply to ${PARENT_REMOVED_TEXT}.`);
+    quote.replaceChildren(arrow, interpolate(gettext("In reply to %(what)s."), { what: PARENT_REMOVED_TEXT }));
   }
 
   /**

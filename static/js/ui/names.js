@@ -5,10 +5,17 @@
 // with at least 4.8:1 contrast on every background a line can have in both themes (the page,
 // the list, a hovered line, one's own line, a line that mentions the reader).
 
+import { gettext } from "./i18n.js";
+
 export const NAME_COLOURS = 8;
 
-// What the wire's `user.role` (docs/PROTOCOL.md) shows as a badge; other values show none.
-export const ROLE_LABELS = { owner: "owner", moderator: "moderator", staff: "staff" };
+// What the wire's `user.role` (docs/PROTOCOL.md) shows as a badge, in the page's language;
+// other values show none.
+export const ROLE_LABELS = {
+  owner: gettext("owner"),
+  moderator: gettext("moderator"),
+  staff: gettext("staff"),
+};
 
 /** The palette slot of a user id: a multiplicative hash, so neighbouring ids differ in colour. */
 export function nameColour(userId) {
@@ -30,7 +37,7 @@ export function badges(user) {
   if (user?.bot === true) {
     const badge = document.createElement("span");
     badge.className = "bot-badge";
-    badge.textContent = "bot";
+    badge.textContent = gettext("bot");
     shown.push(badge);
   }
   return shown;

@@ -2,6 +2,8 @@
 // `pinned` and by `pin` events (docs/PROTOCOL.md), hidden when the pin's `until` passes. Its
 // text goes in with textContent, like every message.
 
+import { gettext } from "./i18n.js";
+
 export class PinnedMessage {
   /**
    * @param {HTMLElement} box the pinned message's container (hidden while nothing is pinned)
@@ -29,7 +31,7 @@ export class PinnedMessage {
     this.pin = pin;
     const label = document.createElement("span");
     label.className = "pinned-label";
-    label.textContent = "Pinned";
+    label.textContent = gettext("Pinned");
     const parts = [label];
     if (pin.user) {
       const author = document.createElement("bdi");

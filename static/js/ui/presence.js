@@ -2,6 +2,8 @@
 // is a <bdi>: its bidi controls cannot reorder the list. A bot account (`user.bot`) gets the
 // same badge as beside its messages.
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
+
 export function renderPresence({ count, users, guests }, presence) {
   count.textContent = String(presence.count ?? 0);
   const names = (presence.users ?? []).map((user) => {
@@ -12,7 +14,7 @@ export function renderPresence({ count, users, guests }, presence) {
     if (user.bot === true) {
       const badge = document.createElement("span");
       badge.className = "bot-badge";
-      badge.textContent = "bot";
+      badge.textContent = gettext("bot");
       item.append(" ", badge);
     }
     item.dataset.userId = String(user.id);
@@ -23,11 +25,11 @@ export function renderPresence({ count, users, guests }, presence) {
   if (unlisted > 0) {
     const more = document.createElement("li");
     more.className = "muted";
-    more.textContent = `and ${unlisted} more`;
+    more.textContent = interpolate(gettext("and %(count)s more"), { count: unlisted });
     names.push(more);
   }
   users.replaceChildren(...names);
   const guestCount = presence.guests ?? 0;
   guests.hidden = guestCount === 0;
-  guests.textContent = guestCount === 1 ? "1 guest" : `${guestCount} guests`;
+  guests.textContent = interpolate(ngettext("%(count)s guest", "%(count)s guests", guestCount), { count: guestCount });
 }

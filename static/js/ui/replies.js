@@ -2,6 +2,8 @@
 // "Replying to <name>" (with Cancel) and the next message it sends carries `reply_to`, the
 // parent's id (docs/PROTOCOL.md). The server quotes the parent; the list shows the quote.
 
+import { gettext, interpolate, interpolateParts } from "./i18n.js";
+
 export class ReplyDraft {
   /**
    * @param {{bar: HTMLElement, label: HTMLElement, cancel: HTMLElement, input: HTMLInputElement}} parts
@@ -25,21 +27,21 @@ export class ReplyDraft {
     const control = document.createElement("button");
     control.type = "button";
     control.className = "link-button msg-reply";
-    control.textContent = "Reply";
+    control.textContent = gettext("Reply");
     control.dataset.testid = "reply";
-    control.setAttribute("aria-label", `Reply to ${event.user.name}`);
+    control.setAttribute("aria-label", interpolate(gettext("Reply to %(name)s"), { name: event.user.name }));
     control.addEventListener("click", () => this.start(event));
     item.append(control);
   }
 
   /** Reply to `event`: say so above the composer and put the cursor in it. */
   start(event) {
-    this.target = { id: event.id, name: event.user?.name ?? "someone" };
+    this.target = { id: event.id, name: event.user?.name ?? gettext("someone") };
     // The name in a <bdi> of its own: its bidi controls cannot reorder the sentence around it.
     const name = document.createElement("bdi");
     name.className = "reply-target";
     name.textContent = this.target.name;
-    this.parts.label.replaceChildren("Replying to ", name);
+    this.parts.label.replaceChildren(...interpolateParts(gettext("Replying to %(name)s"), { name }));
     this.parts.bar.hidden = false;
     this.parts.input.focus();
   }

@@ -3,15 +3,17 @@
 // (docs/PROTOCOL.md "Reports") and says whether the moderators got it.
 
 import { csrfToken } from "../client/post.js";
+import { gettext, interpolate } from "./i18n.js";
 
 // A report with no answer by then is reported as failed.
 const REPORT_TIMEOUT_MS = 15_000;
 
+// In the page's language when shown (ui/i18n.js).
 const ERROR_TEXTS = {
-  own_message: "You cannot report your own message.",
-  not_found: "That message is gone already.",
-  rate_limited: "You have sent many reports; wait a minute before the next.",
-  login_required: "Log in to report messages.",
+  own_message: () => gettext("You cannot report your own message."),
+  not_found: () => gettext("That message is gone already."),
+  rate_limited: () => gettext("You have sent many reports; wait a minute before the next."),
+  login_required: () => gettext("Log in to report messages."),
 };
 
 /** POST a report; resolves with the server's JSON answer, or {code, message} for a failure. */
@@ -29,16 +31,18 @@ export async function sendReport(url, id, reason, fetcher = fetch) {
     });
     const body = await answer.json().catch(() => null);
     if (answer.ok && body?.reported) return body;
-    return body?.code ? body : { code: "http_error", message: `The report was not sent (HTTP ${answer.status}).` };
+    if (body?.code) return body;
+    const message = interpolate(gettext("The report was not sent (HTTP %(status)s)."), { status: answer.status });
+    return { code: "http_error", message };
   } catch {
-    return { code: "network", message: "The report was not sent: no connection to the server." };
+    return { code: "network", message: gettext("The report was not sent: no connection to the server.") };
   }
 }
 
 /** The sentence for a report's outcome. */
 export function reportOutcome(answer) {
-  if (answer.reported) return "Reported. Thank you: the room's moderators will look at it.";
-  return ERROR_TEXTS[answer.code] ?? answer.message ?? "The report was not sent.";
+  if (answer.reported) return gettext("Reported. Thank you: the room's moderators will look at it.");
+  return ERROR_TEXTS[answer.code]?.() ?? answer.message ?? gettext("The report was not sent.");
 }
 
 export class ReportForm {
@@ -64,7 +68,7 @@ export class ReportForm {
     const control = document.createElement("button");
     control.type = "button";
     control.className = "link-button msg-report";
-    control.textContent = "Report";
+    control.textContent = gettext("Report");
     control.dataset.testid = "report";
     control.addEventListener("click", () => this.open(event));
     item.append(control);
@@ -75,7 +79,7 @@ export class ReportForm {
     // Name and text each in a <bdi>: an override in one cannot reorder the other or the colon.
     const author = document.createElement("bdi");
     author.className = "report-author";
-    author.textContent = event.user?.name ?? "someone";
+    author.textContent = event.user?.name ?? gettext("someone");
     const text = document.createElement("bdi");
     text.className = "report-text";
     text.textContent = event.text ?? "";

@@ -1,7 +1,9 @@
 // What the room's rules mean for the person looking at the room page, kept current from the
 // room's events: a timeout or ban of theirs (with its reason and end), who may post (the posting
 // mode) and slow mode with the wait after each post. No DOM here (room-notice.js shows it), so
-// Node's tests drive it with a clock of their own.
+// Node's tests drive it with a clock of their own. Its sentences are in the page's language.
+
+import { gettext, interpolate } from "./i18n.js";
 
 /** Whole seconds from `now` (ms) until `untilMs`, at least 1 while any time is left, else 0. */
 export function secondsLeft(untilMs, now) {
@@ -10,13 +12,19 @@ export function secondsLeft(untilMs, now) {
 
 /** "45 s", "3 min 20 s", "2 h 5 min": how long a countdown has to go. */
 export function formatWait(seconds) {
-  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 60) return interpolate(gettext("%(s)s s"), { s: seconds });
   if (seconds < 3600) {
     const rest = seconds % 60;
-    return `${Math.floor(seconds / 60)} min${rest ? ` ${rest} s` : ""}`;
+    const m = Math.floor(seconds / 60);
+    return rest ? interpolate(gettext("%(m)s min %(s)s s"), { m, s: rest }) : interpolate(gettext("%(m)s min"), { m });
   }
   const minutes = Math.floor((seconds % 3600) / 60);
-  return `${Math.floor(seconds / 3600)} h${minutes ? ` ${minutes} min` : ""}`;
+  const h = Math.floor(seconds / 3600);
+  return minutes ? interpolate(gettext("%(h)s h %(m)s min"), { h, m: minutes }) : interpolate(gettext("%(h)s h"), { h });
+}
+
+function withReason(sentence, reason) {
+  return reason ? interpolate(gettext("%(sentence)s Reason: %(reason)s"), { sentence, reason }) : sentence;
 }
 
 function sanctionFrom({ sanction, until, reason }) {
@@ -97,39 +105,48 @@ export class RoomRules {
   block(now) {
     const sanction = this.sanction;
     if (sanction?.kind === "ban") {
-      const why = sanction.reason ? ` Reason: ${sanction.reason}` : "";
-      return { code: "banned", text: `You are banned from this room.${why}` };
+      return { code: "banned", text: withReason(gettext("You are banned from this room."), sanction.reason) };
     }
     if (sanction?.kind === "timeout") {
       const seconds = sanction.untilMs === null ? 0 : secondsLeft(sanction.untilMs, now);
       if (seconds > 0) {
-        const why = sanction.reason ? ` Reason: ${sanction.reason}` : "";
-        return { code: "muted", seconds, text: `You are timed out: you can post again in ${formatWait(seconds)}.${why}` };
+        const sentence = interpolate(gettext("You are timed out: you can post again in %(wait)s."), {
+          wait: formatWait(seconds),
+        });
+        return { code: "muted", seconds, text: withReason(sentence, sanction.reason) };
       }
       this.sanction = null; // it ran out
     }
     if (this.posting === "moderators" && !this.moderates) {
-      return { code: "moderators_only", text: "Only moderators can post in this room right now." };
+      return { code: "moderators_only", text: gettext("Only moderators can post in this room right now.") };
     }
     const wait = this.moderates ? 0 : secondsLeft(this.nextPostMs, now);
-    if (wait > 0) return { code: "slow_mode", seconds: wait, text: `Slow mode: you can post again in ${formatWait(wait)}.` };
+    if (wait > 0) {
+      const text = interpolate(gettext("Slow mode: you can post again in %(wait)s."), { wait: formatWait(wait) });
+      return { code: "slow_mode", seconds: wait, text };
+    }
     return null;
   }
 
   /** The label of the room's posting rules ("" when there is nothing to say). */
   modeLabel() {
     const parts = [];
-    if (this.posting === "moderators") parts.push("Announcements: only moderators post");
+    if (this.posting === "moderators") parts.push(gettext("Announcements: only moderators post"));
     if (this.slowModeSeconds > 0) {
-      const exempt = this.moderates ? " (not for you: you moderate)" : "";
-      parts.push(`Slow mode: one message every ${formatWait(this.slowModeSeconds)}${exempt}`);
+      const rule = this.moderates
+        ? gettext("Slow mode: one message every %(wait)s (not for you: you moderate)")
+        : gettext("Slow mode: one message every %(wait)s");
+      parts.push(interpolate(rule, { wait: formatWait(this.slowModeSeconds) }));
     }
     if (this.uniqueChatSeconds > 0) {
-      parts.push(`Unique chat: nothing anyone said in the last ${formatWait(this.uniqueChatSeconds)}`);
+      const rule = gettext("Unique chat: nothing anyone said in the last %(wait)s");
+      parts.push(interpolate(rule, { wait: formatWait(this.uniqueChatSeconds) }));
     }
     if (this.chatDelaySeconds > 0) {
-      const exempt = this.moderates ? " (not for you: you moderate)" : "";
-      parts.push(`Chat delay: messages appear ${formatWait(this.chatDelaySeconds)} after they are sent${exempt}`);
+      const rule = this.moderates
+        ? gettext("Chat delay: messages appear %(wait)s after they are sent (not for you: you moderate)")
+        : gettext("Chat delay: messages appear %(wait)s after they are sent");
+      parts.push(interpolate(rule, { wait: formatWait(this.chatDelaySeconds) }));
     }
     return parts.join(" · ");
   }

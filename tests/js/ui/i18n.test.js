@@ -70,3 +70,12 @@ test("the page's embedded catalog is read once; a broken one leaves the msgids",
   assert.equal(gettext("Send"), "Send");
   assert.equal(pageLanguage({}), "en");
 });
+
+test("interpolateParts keeps nodes as nodes and text as text, in the translation's order", async () => {
+  const { interpolateParts } = await import("../../../static/js/ui/i18n.js");
+  const node = { nodeName: "BDI" };
+  assert.deepEqual(interpolateParts("Replying to %(name)s", { name: node }), ["Replying to ", node]);
+  assert.deepEqual(interpolateParts("%(name)s に返信", { name: node }), [node, " に返信"]);
+  assert.deepEqual(interpolateParts("<b>%(a)s</b> 100%%", { a: "x" }), ["<b>", "x", "</b> 100", "%"]);
+  assert.deepEqual(interpolateParts("%(missing)s", {}), ["%(missing)s"]);
+});
