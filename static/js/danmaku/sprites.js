@@ -13,7 +13,10 @@
 
 export const FONT_PX = Object.freeze({ small: 18, medium: 25, large: 36 });
 export const SIZES = Object.freeze(Object.keys(FONT_PX));
-export const FONT_FAMILY = 'system-ui, "Noto Sans", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
+// With Chinese and Japanese fonts behind the system's (site.css, --font-cjk): a full-width
+// character is measured (measureText) and drawn at its real width, so tracks are allotted right.
+export const FONT_FAMILY =
+  'system-ui, "Noto Sans", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif';
 const FONT_WEIGHT = 600;
 const LINE_HEIGHT = 1.25;
 export const MAX_SPRITE_WIDTH_PX = 4096;
