@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -32,6 +32,7 @@ from chat.web.http import (
     readers_page_room,
     room_missing_page,
 )
+from chat.web.language import supported
 
 from .comments import DANMAKU_MAX_CHARS
 from .models import RoomVideo, ViewerSettings
@@ -114,7 +115,12 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
         options = parse_overlay_options(query)
     except ChatError as error:
         return safe_error_page(request, 400, f"Bad overlay option: {error.message}")
-    response = render(request, "danmaku/overlay.html", {**_page_context(request, room), "options": options})
+    # `lang`: OBS's browser source asks in the system's language; the owner may pick another.
+    language = supported(query.get("lang")) or translation.get_language()
+    with translation.override(language):
+        context = {**_page_context(request, room), "options": options}
+        response = render(request, "danmaku/overlay.html", context)
+    response["Content-Language"] = language
     # OBS (and any embedder the owner allows) frames it; the key is what keeps strangers out.
     response.xframe_options_exempt = True
     return response

@@ -81,6 +81,27 @@ def test_overlay_key_guards_the_overlay_and_bad_options_are_400(client: Client, 
     assert client.get("/rooms/lobby/overlay", {"speed": "fast"}).status_code == 400
 
 
+def test_the_overlay_speaks_the_language_its_url_or_the_browser_asks_for(client: Client, room: Room) -> None:
+    import json
+    import re
+
+    page = client.get("/rooms/lobby/overlay", {"lang": "ja"}, headers={"accept_language": "zh-CN"})
+    assert page["Content-Language"] == "ja"
+    body = page.content.decode()
+    assert '<html lang="ja"' in body
+    embedded = re.search(r'<script id="i18n-catalog" type="application/json">(.*?)</script>', body, re.S)
+    assert embedded is not None
+    assert (
+        json.loads(embedded.group(1))["catalog"]["removed by a moderator"]
+        == "モデレーターにより削除されました"
+    )
+    chinese = client.get("/rooms/lobby/overlay", headers={"accept_language": "zh-CN"})
+    assert '<html lang="zh-hans"' in chinese.content.decode()
+    other = client.get("/rooms/lobby/overlay", {"lang": "klingon"}, headers={"accept_language": "en"})
+    assert other.status_code == 200
+    assert '<html lang="en"' in other.content.decode()
+
+
 def test_overlay_refusals_are_the_sites_error_pages(client: Client, room: Room) -> None:
     room.overlay_key = "s3cret-key"
     room.save()
