@@ -76,7 +76,9 @@ class AddressCounts(Protocol):
     async def take(self, address: str, cap: int) -> bool:
         """Count one more connection of `address` unless it already has `cap`; whether it did."""
 
-    async def give_back(self, address: str) -> None: ...
+    def give_back(self, address: str) -> None:
+        """Count one connection of `address` fewer: at once, or in a task of its own (nothing
+        waits for it: a connection that ends does not wait for its count)."""
 
 
 class LocalCounts:
@@ -91,11 +93,7 @@ class LocalCounts:
         self.counts[address] += 1
         return True
 
-    async def give_back(self, address: str) -> None:
-        self.give_back_now(address)
-
-    def give_back_now(self, address: str) -> None:
-        """`give_back` without a task: nothing to wait for in one process's memory."""
+    def give_back(self, address: str) -> None:
         self.counts[address] -= 1
         if self.counts[address] <= 0:
             del self.counts[address]
@@ -155,8 +153,16 @@ class RedisCounts:
         args: list[Any] = [self.process_id, cap, f"{self.prefix}held-process:", LIVENESS_SECS]
         return bool(await self._take(keys=[self._key(address)], args=args))
 
-    async def give_back(self, address: str) -> None:
-        await self._give_back(keys=[self._key(address)], args=[self.process_id])
+    def give_back(self, address: str) -> None:
+        task = asyncio.ensure_future(self._send_give_back(address))
+        _giving_back.add(task)
+        task.add_done_callback(_giving_back.discard)
+
+    async def _send_give_back(self, address: str) -> None:
+        try:
+            await self._give_back(keys=[self._key(address)], args=[self.process_id])
+        except Exception:
+            cache_failed("giving back a held connection")
 
     def _keep_alive(self) -> None:
         if self._refresher is None or self._refresher.done():
@@ -218,22 +224,12 @@ class Held:
         if owner is None:
             return
         owner.held -= 1
-        if self._counted and isinstance(owner.counts, LocalCounts):
-            owner.counts.give_back_now(self.address)
-        elif self._counted:
-            task = asyncio.ensure_future(_give_back(owner.counts, self.address))
-            _giving_back.add(task)
-            task.add_done_callback(_giving_back.discard)
+        if self._counted:
+            owner.counts.give_back(self.address)
 
 
+# Redis give-backs in flight (referenced while they run: the event loop keeps tasks weakly).
 _giving_back: set[asyncio.Future[None]] = set()
-
-
-async def _give_back(counts: AddressCounts, address: str) -> None:
-    try:
-        await counts.give_back(address)
-    except Exception:
-        cache_failed("giving back a held connection")
 
 
 _held: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HeldConnections] = weakref.WeakKeyDictionary()
