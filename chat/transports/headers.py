@@ -86,11 +86,9 @@ class HeaderDeadlineChannel(HTTPChannel):
         # The deadline starts only if these bytes did not complete the headers: most requests
         # arrive whole, and a timer made and cancelled for each cost a long-poll viewer's
         # request more than its answer's encoding did.
-        if awaiting and self._awaiting_headers() and not self._closing():
+        still_awaiting = self._request_started and not self._reading_request and not self._handlingRequest
+        if awaiting and still_awaiting and not self._closing():
             self._start_deadline()
-
-    def _awaiting_headers(self) -> bool:
-        return self._request_started and not self._reading_request and not self._handlingRequest
 
     def _closing(self) -> bool:
         transport = self.transport

@@ -203,11 +203,12 @@ class GetEndpoint:
         # release its subscription). One task more per request, not two.
         this = asyncio.current_task()
         assert this is not None
-        state = {"running": True, "left": False}
+        running, left = True, False
 
         def leave(gone: asyncio.Future[None]) -> None:
-            if state["running"] and not gone.cancelled():
-                state["left"] = True
+            nonlocal left
+            if running and not gone.cancelled():
+                left = True
                 this.cancel()
 
         gone = asyncio.ensure_future(_disconnected(receive))
@@ -215,11 +216,11 @@ class GetEndpoint:
         try:
             await self.handler(scope, send)
         except asyncio.CancelledError:
-            if not state["left"]:
+            if not left:
                 raise  # the server is stopping
             this.uncancel()
         finally:
-            state["running"] = False
+            running = False
             gone.cancel()
 
 

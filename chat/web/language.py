@@ -23,9 +23,6 @@ from django.views.i18n import JavaScriptCatalog
 
 from chat.models import AccountSettings
 
-# The request attribute that holds a signed-in user's saved language, read once per request.
-_SAVED = "_account_language"
-
 
 def supported(code: object) -> str | None:
     """`code` if it is one of LANGUAGES (in its listed form), else None."""
@@ -36,16 +33,12 @@ def supported(code: object) -> str | None:
 
 
 def saved_language(request: HttpRequest) -> str | None:
-    """The language the signed-in user chose, if any (one query per request, then remembered)."""
-    if hasattr(request, _SAVED):
-        return getattr(request, _SAVED)
+    """The language the signed-in user chose, if any (one indexed read)."""
     user = getattr(request, "user", None)
-    language = None
-    if user is not None and user.is_authenticated:
-        stored = AccountSettings.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
-        language = supported(stored)
-    setattr(request, _SAVED, language)
-    return language
+    if user is None or not user.is_authenticated:
+        return None
+    stored = AccountSettings.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+    return supported(stored)
 
 
 class LanguageMiddleware(LocaleMiddleware):

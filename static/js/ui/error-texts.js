@@ -10,9 +10,9 @@ function seconds(value) {
   return Math.ceil(value);
 }
 
-/** The message's sentence or the comment's. */
+/** The message's sentence or the comment's (each a msgid of its own, as translations need). */
 function byNoun(noun, forMessage, forComment) {
-  return noun === "comment" ? forComment() : forMessage();
+  return noun === "comment" ? forComment : forMessage;
 }
 
 // Any request a page makes.
@@ -30,26 +30,18 @@ const REQUEST_TEXTS = {
 const POSTING_TEXTS = {
   login_required: () => gettext("Log in to post."),
   empty: (_, noun) =>
-    byNoun(
-      noun,
-      () => gettext("The message is empty."),
-      () => gettext("The comment is empty."),
-    ),
+    byNoun(noun, gettext("The message is empty."), gettext("The comment is empty.")),
   too_long: (error, noun) =>
     error.limit
       ? interpolate(
           byNoun(
             noun,
-            () => gettext("Message too long: the limit is %(limit)s characters."),
-            () => gettext("Comment too long: the limit is %(limit)s characters."),
+            gettext("Message too long: the limit is %(limit)s characters."),
+            gettext("Comment too long: the limit is %(limit)s characters."),
           ),
           { limit: error.limit },
         )
-      : byNoun(
-          noun,
-          () => gettext("Message too long."),
-          () => gettext("Comment too long."),
-        ),
+      : byNoun(noun, gettext("Message too long."), gettext("Comment too long.")),
   muted: (error) =>
     error.until
       ? interpolate(gettext("You are timed out in this room until %(time)s."), {
@@ -64,17 +56,13 @@ const POSTING_TEXTS = {
       seconds: seconds(error.retry_after || 1),
     }),
   duplicate: (_, noun) =>
-    byNoun(
-      noun,
-      () => gettext("You just sent that message."),
-      () => gettext("You just sent that comment."),
-    ),
+    byNoun(noun, gettext("You just sent that message."), gettext("You just sent that comment.")),
   unique_chat: (error, noun) =>
     interpolate(
       byNoun(
         noun,
-        () => gettext("Unique chat is on: someone just sent that message. Say something new, or wait %(seconds)s s."),
-        () => gettext("Unique chat is on: someone just sent that comment. Say something new, or wait %(seconds)s s."),
+        gettext("Unique chat is on: someone just sent that message. Say something new, or wait %(seconds)s s."),
+        gettext("Unique chat is on: someone just sent that comment. Say something new, or wait %(seconds)s s."),
       ),
       { seconds: seconds(error.retry_after || 1) },
     ),
@@ -82,18 +70,14 @@ const POSTING_TEXTS = {
     interpolate(
       byNoun(
         noun,
-        () => gettext("Too many messages are waiting for this room's delay. Try again in %(seconds)s s."),
-        () => gettext("Too many comments are waiting for this room's delay. Try again in %(seconds)s s."),
+        gettext("Too many messages are waiting for this room's delay. Try again in %(seconds)s s."),
+        gettext("Too many comments are waiting for this room's delay. Try again in %(seconds)s s."),
       ),
       { seconds: seconds(error.retry_after || 1) },
     ),
   moderators_only: () => gettext("Only moderators can post in this room right now."),
   blocked: (_, noun) =>
-    byNoun(
-      noun,
-      () => gettext("This room does not allow that message."),
-      () => gettext("This room does not allow that comment."),
-    ),
+    byNoun(noun, gettext("This room does not allow that message."), gettext("This room does not allow that comment.")),
   private_room: () => gettext("This room is private."),
   invalid_mode: () => gettext("That position is not available."),
   invalid_color: () => gettext("That colour is not available."),
@@ -104,24 +88,24 @@ const POSTING_TEXTS = {
   timeout: (_, noun) =>
     byNoun(
       noun,
-      () => gettext("No answer from the server: the message may not have been sent."),
-      () => gettext("No answer from the server: the comment may not have been sent."),
+      gettext("No answer from the server: the message may not have been sent."),
+      gettext("No answer from the server: the comment may not have been sent."),
     ),
   // Not a refusal: accepted, but a moderator reviews it before anyone sees it.
   held: (error, noun) =>
     error.message ||
     byNoun(
       noun,
-      () => gettext("A moderator will review your message before it appears."),
-      () => gettext("A moderator will review your comment before it appears."),
+      gettext("A moderator will review your message before it appears."),
+      gettext("A moderator will review your comment before it appears."),
     ),
 };
 
 function notSent(noun) {
   return byNoun(
     noun,
-    () => gettext("Not connected: the message was not sent. Try again in a moment."),
-    () => gettext("Not connected: the comment was not sent. Try again in a moment."),
+    gettext("Not connected: the message was not sent. Try again in a moment."),
+    gettext("Not connected: the comment was not sent. Try again in a moment."),
   );
 }
 
@@ -133,11 +117,7 @@ export function postingErrorText(error, { noun = "message" } = {}) {
   }
   return (
     error.message ||
-    byNoun(
-      noun,
-      () => gettext("The message could not be sent."),
-      () => gettext("The comment could not be sent."),
-    )
+    byNoun(noun, gettext("The message could not be sent."), gettext("The comment could not be sent."))
   );
 }
 
