@@ -83,12 +83,7 @@ export function pgettext(context, msgid) {
 /** `template` with each `%(name)s` replaced by `values[name]` (Python's and Django's form, so one
  *  msgid reads the same in both), and `%%` by `%`. A name not in `values` is left as written. */
 export function interpolate(template, values = {}) {
-  return String(template).replace(/%(?:\((\w+)\)s|%)/g, (whole, name) => {
-    if (name === undefined) {
-      return "%";
-    }
-    return Object.hasOwn(values, name) ? String(values[name]) : whole;
-  });
+  return interpolateParts(template, values).map(String).join("");
 }
 
 /** `template` split around its `%(name)s` placeholders, each replaced by `values[name]` as it is
