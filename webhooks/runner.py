@@ -16,6 +16,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from config.sqlite.writers import mark_background
 
 from .delivery import prune, recover_stuck
+from .durability import bookkeeping
 from .fanout import has_work, rooms_behind, rooms_with_endpoints
 from .tasks import QUEUE, enqueue_fan_out
 
@@ -135,8 +136,9 @@ class Runner:
                 rooms = rooms_with_endpoints(rooms)
                 if rooms:
                     self._start_workers()
-                for room_id in sorted(rooms):
-                    enqueue_fan_out(room_id)
+                    with bookkeeping():  # a lost task is found again by the next sweep
+                        for room_id in sorted(rooms):
+                            enqueue_fan_out(room_id)
             except Exception:
                 logger.exception("queueing webhook fan-outs failed; the next sweep retries")
             finally:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from webhooks import runner
+from webhooks.durability import asynchronous_process
 from webhooks.priority import yield_cores
 
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         lowered = yield_cores()
+        asynchronous_process()  # nothing here must wait for the disk (webhooks/durability.py)
         runner.start(threads)
         self.stdout.write(f"Sending webhook deliveries with {threads} threads ({lowered})")
         stopped.wait()
