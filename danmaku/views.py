@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -181,21 +181,24 @@ def viewer_settings(request: HttpRequest) -> JsonResponse:
 
 class VideoForm(forms.ModelForm):
     url = forms.URLField(
-        required=False, max_length=2000, assume_scheme="https", label=_lazy("Video address (http or https)")
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        label=gettext_lazy("Video address (http or https)"),
     )
     # Entered as people write it (h:m:s), stored in milliseconds.
     duration = forms.CharField(
         required=False,
         max_length=20,
-        label=_lazy("Duration (optional)"),
-        help_text=_lazy("hours:minutes:seconds, for example 1:23:45 or 23:45"),
+        label=gettext_lazy("Duration (optional)"),
+        help_text=gettext_lazy("hours:minutes:seconds, for example 1:23:45 or 23:45"),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "1:23:45"}),
     )
 
     class Meta:
         model = RoomVideo
         fields = ["url", "title", "live"]
-        labels = {"title": _lazy("Title"), "live": _lazy("Live stream")}
+        labels = {"title": gettext_lazy("Title"), "live": gettext_lazy("Live stream")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
