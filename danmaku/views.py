@@ -199,6 +199,8 @@ class VideoForm(forms.ModelForm):
         model = RoomVideo
         fields = ["url", "title", "live"]
         labels = {"title": gettext_lazy("Title"), "live": gettext_lazy("Live stream")}
+        # The model's help text, in the page's language (the model's own stays as it is: no migration).
+        help_texts = {"live": gettext_lazy("A live stream: comments carry no video time.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
