@@ -225,4 +225,3 @@ def test_the_video_page_and_the_overlay_show_no_english(
         if query:
             expect(shown.get_by_text("こんにちは").first).to_be_visible(timeout=LIVE_MS)
         assert (found := english_words(shown, ALLOWED)) == [], (query, found)
-
