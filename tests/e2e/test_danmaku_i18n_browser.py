@@ -178,8 +178,8 @@ ALLOWED |= {"speed", "opacity", "scale", "area", "density", "fps", "hans", "webm
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("ja", {"mute": "ミュート解除", "remove": "削除", "saved": "このブラウザーに保存しました。"}),
-        ("zh-hans", {"mute": "取消静音", "remove": "移除", "saved": "已保存在此浏览器中。"}),
+        ("ja", {"mute": "ミュート解除", "remove": "削除", "saved": "アカウントに保存しました。"}),
+        ("zh-hans", {"mute": "取消静音", "remove": "移除", "saved": "已保存到你的账户。"}),
     ],
 )
 def test_the_watch_page_shows_no_english(
@@ -194,7 +194,7 @@ def test_the_watch_page_shows_no_english(
     page.get_by_test_id("block-keyword-input").fill("ネタバレ")
     page.get_by_test_id("block-keyword-add").click()
     expect(page.get_by_test_id("blocked-keywords").get_by_role("button")).to_have_text(words["remove"])
-    expect(page.get_by_test_id("settings-status")).not_to_be_empty(timeout=LIVE_MS)
+    expect(page.get_by_test_id("settings-status")).to_have_text(words["saved"], timeout=LIVE_MS)
     page.get_by_test_id("positioned-composer").locator("summary").click()
     form = page.get_by_test_id("positioned-form")
     form.locator('[data-field="text"]').fill("弾幕")

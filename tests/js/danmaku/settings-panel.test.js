@@ -23,12 +23,12 @@ test("the status and the limits read in the page's language", (t) => {
   setCatalog({
     catalog: {
       "Saving…": "保存中…",
-      "Could not save to your account: %(reason)s": "无法保存到你的账号：%(reason)s",
+      "Could not save to your account: %(reason)s": "无法保存到你的账户：%(reason)s",
       "At most %(count)s entry.": ["最多 %(count)s 条。"],
     },
     plural: "0",
   });
   assert.equal(statusText("saving"), "保存中…");
-  assert.equal(statusText("error", "网络错误"), "无法保存到你的账号：网络错误");
+  assert.equal(statusText("error", "网络错误"), "无法保存到你的账户：网络错误");
   assert.equal(entryLimitProblem("spoiler", LIST_MAX), `最多 ${LIST_MAX} 条。`);
 });
