@@ -135,12 +135,13 @@ export function measure(text, px, family = "") {
 
 // The widest repeat badge (merge.js repeatBadge), with the space before it.
 const WIDEST_BADGE = " ×99+";
+const badgeWidths = new Memo(64); // by font
 
 /** The room a comment keeps at its right end for a repeat badge, in CSS px (merging on). */
 export function badgeSlot(px) {
   if (measureContext === null) measureContext = newCanvas(1, 1).getContext("2d");
   measureContext.font = fontFor(px);
-  return Math.ceil(measureContext.measureText(WIDEST_BADGE).width);
+  return badgeWidths.get(measureContext.font, () => Math.ceil(measureContext.measureText(WIDEST_BADGE).width));
 }
 
 /**
