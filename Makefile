@@ -60,6 +60,10 @@ browser:
 		echo "Installing Debian's chromium for the browser tests"; \
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+	@test -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || { \
+		echo "Installing Debian's fonts-noto-cjk so the browser tests draw Chinese and Japanese"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends fonts-noto-cjk; }
 
 # The reverse-proxy test runs Debian's nginx in front of daphne (deploy/nginx.conf).
 nginx:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
+from django.utils import translation
 
 from chat.domain.blocked_words import clean_blocked_words
 from chat.errors import ChatError
@@ -395,3 +396,24 @@ def test_only_the_rooms_moderators_get_the_positioned_form(
     for user, shown in ((bob, False), (alice, True), (carol, True)):
         client.force_login(user)
         assert (form in client.get("/rooms/lobby/watch").content.decode()) is shown, user
+
+
+def test_the_video_form_speaks_the_page_language(client: Client, room: Room, alice: AbstractBaseUser) -> None:
+    # The requests activate the page's language in this thread: English again afterwards.
+    with translation.override("en"):
+        room.owner = alice
+        room.save()
+        client.force_login(alice)
+        client.cookies["language"] = "ja"
+        page = client.get("/rooms/lobby/video").content.decode()
+        for english in ["Video address", "Duration (optional)", "hours:minutes:seconds", "Live stream"]:
+            assert english not in page, english
+        assert "動画のアドレス" in page
+        assert "ライブ配信" in page
+        client.cookies["language"] = "zh-hans"
+        refused = client.post("/rooms/lobby/video", {"url": "ftp://videos.example/a.mp4", "duration": "1:75"})
+        assert refused.status_code == 400
+        body = refused.content.decode()
+        assert "分钟后面的秒数最大为 59。" in body
+        assert "请使用 http 或 https 地址。" in body
+        assert "Seconds go up to 59" not in body

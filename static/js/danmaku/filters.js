@@ -9,6 +9,7 @@
 // The viewer's own comments are exempt: someone who hid `top` comments still sees the top
 // comment they just sent, so they know it went out.
 
+import { gettext } from "../ui/i18n.js";
 import { entryProblem, isPattern } from "../ui/patterns.js";
 
 export const WHITE = "#ffffff";
@@ -22,7 +23,7 @@ export function keywordPattern(keyword) {
 /** Why a keyword cannot be saved (the server's sentence for a /pattern/), or null. */
 export function keywordProblem(keyword) {
   const trimmed = keyword.trim();
-  if (trimmed === "") return "A keyword cannot be empty.";
+  if (trimmed === "") return gettext("A keyword cannot be empty.");
   return entryProblem(trimmed);
 }
 

@@ -3,10 +3,19 @@
 // below the canvas, never under it, so comments never cover a control. In fullscreen the send
 // box moves into the bar, and back out after.
 
+import { gettext, interpolate, pgettext } from "../ui/i18n.js";
 import { VIDEO_EVENTS, stateAfter, stateMessage } from "./player-states.js";
 import { SEEK_STEP_S, VOLUME_STEP, formatTime, shortcutFor, stepPosition, stepVolume } from "./player-keys.js";
 
 const WEB_FULLSCREEN_CLASS = "player-web-fullscreen";
+
+/** The bar's "position / length" (the order and the separator are the language's). */
+export function timeText(position, duration) {
+  return interpolate(pgettext("player time", "%(position)s / %(duration)s"), {
+    position: formatTime(position),
+    duration: formatTime(duration),
+  });
+}
 
 export class Player {
   /**
@@ -138,7 +147,7 @@ export class Player {
     const { play } = this.controls;
     if (!play) return;
     const paused = this.video.paused;
-    play.setAttribute("aria-label", paused ? "Play" : "Pause");
+    play.setAttribute("aria-label", paused ? gettext("Play") : gettext("Pause"));
     play.dataset.state = paused ? "paused" : "playing";
   }
 
@@ -149,7 +158,7 @@ export class Player {
       seek.max = String(Number.isFinite(duration) ? duration : 0);
       if (this.root.ownerDocument.activeElement !== seek) seek.value = String(currentTime);
     }
-    if (time) time.textContent = `${formatTime(currentTime)} / ${formatTime(duration)}`;
+    if (time) time.textContent = timeText(currentTime, duration);
   }
 
   _showVolume() {
@@ -157,7 +166,7 @@ export class Player {
     const silent = this.video.muted || this.video.volume === 0;
     if (volume) volume.value = String(this.video.muted ? 0 : this.video.volume);
     if (mute) {
-      mute.setAttribute("aria-label", silent ? "Unmute" : "Mute");
+      mute.setAttribute("aria-label", silent ? gettext("Unmute") : gettext("Mute"));
       mute.dataset.state = silent ? "muted" : "sound";
     }
   }
@@ -169,7 +178,10 @@ export class Player {
   }
 
   _fullscreenChanged() {
-    this.controls.fullscreen?.setAttribute("aria-label", this.fullscreen ? "Exit fullscreen" : "Fullscreen");
+    this.controls.fullscreen?.setAttribute(
+      "aria-label",
+      this.fullscreen ? gettext("Exit fullscreen") : gettext("Fullscreen"),
+    );
     this._placeComposer();
   }
 

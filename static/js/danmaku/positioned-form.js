@@ -8,6 +8,7 @@
 // `stagePoint` turns a click into fractions of the stage. Both are pure (tests/js/danmaku).
 
 import { showPostingError } from "../ui/composer.js";
+import { gettext, interpolate, ngettext, pageLanguage } from "../ui/i18n.js";
 
 // The server's limits (danmaku/positioned.py).
 export const TEXT_MAX_CHARS = 1000;
@@ -34,17 +35,32 @@ export function stagePoint(clientX, clientY, rect) {
   return { x: fraction(clientX - rect.left, rect.width), y: fraction(clientY - rect.top, rect.height) };
 }
 
-function number(value, field, low, high, label) {
+// Each field's sentence when its value is out of bounds: whole sentences, for the translations.
+const OUT_OF_BOUNDS = {
+  duration: () => gettext("The duration must be a number of seconds from %(low)s to %(high)s."),
+  x: () => gettext("The start's x must be a percentage from %(low)s to %(high)s."),
+  y: () => gettext("The start's y must be a percentage from %(low)s to %(high)s."),
+  alphaFrom: () => gettext("The opacity at the start must be a number from %(low)s to %(high)s."),
+  alphaTo: () => gettext("The opacity at the end must be a number from %(low)s to %(high)s."),
+  toX: () => gettext("The end's x must be a percentage from %(low)s to %(high)s."),
+  toY: () => gettext("The end's y must be a percentage from %(low)s to %(high)s."),
+  motionMs: () => gettext("The motion's time must be a number of milliseconds from %(low)s to %(high)s."),
+  delayMs: () => gettext("The motion's delay must be a number of milliseconds from %(low)s to %(high)s."),
+};
+
+function number(value, field, low, high) {
   const parsed = typeof value === "number" ? value : Number(String(value ?? "").trim());
   if (String(value ?? "").trim() === "" || !Number.isFinite(parsed) || parsed < low || parsed > high) {
-    throw new FormProblem(field, `${label} must be a number from ${low} to ${high}.`);
+    const format = new Intl.NumberFormat(pageLanguage());
+    const message = interpolate(OUT_OF_BOUNDS[field](), { low: format.format(low), high: format.format(high) });
+    throw new FormProblem(field, message);
   }
   return parsed;
 }
 
 /** A percentage of the stage (0 to 100) as a fraction, never a whole number (see stagePoint). */
-function fraction(value, field, label) {
-  const percent = number(value, field, 0, 100, label);
+function fraction(value, field) {
+  const percent = number(value, field, 0, 100);
   return Math.round(Math.min(0.9999, Math.max(0.0001, percent / 100)) * 10_000) / 10_000;
 }
 
@@ -56,26 +72,28 @@ function fraction(value, field, label) {
  */
 export function positionedFrame(values, { style = {}, videoMs = null } = {}) {
   const text = String(values.text ?? "").replace(/\r\n?/g, "\n");
-  if (text.trim() === "") throw new FormProblem("text", "Write the comment's text.");
+  if (text.trim() === "") throw new FormProblem("text", gettext("Write the comment's text."));
   if ([...text].length > TEXT_MAX_CHARS) {
-    throw new FormProblem("text", `The text may be at most ${TEXT_MAX_CHARS} characters.`);
+    const most = ngettext(
+      "The text may be at most %(count)s character.",
+      "The text may be at most %(count)s characters.",
+      TEXT_MAX_CHARS,
+    );
+    throw new FormProblem("text", interpolate(most, { count: new Intl.NumberFormat(pageLanguage()).format(TEXT_MAX_CHARS) }));
   }
-  const seconds = number(values.duration, "duration", 0.1, DURATION_MAX_MS / 1000, "The duration (s)");
+  const seconds = number(values.duration, "duration", 0.1, DURATION_MAX_MS / 1000);
   const positioned = {
-    x: fraction(values.x, "x", "x (%)"),
-    y: fraction(values.y, "y", "y (%)"),
+    x: fraction(values.x, "x"),
+    y: fraction(values.y, "y"),
     duration_ms: Math.round(seconds * 1000),
-    alpha: [
-      number(values.alphaFrom, "alphaFrom", 0, 1, "The opacity at the start"),
-      number(values.alphaTo, "alphaTo", 0, 1, "The opacity at the end"),
-    ],
+    alpha: [number(values.alphaFrom, "alphaFrom", 0, 1), number(values.alphaTo, "alphaTo", 0, 1)],
   };
   if (values.move) {
     positioned.motion = {
-      x: fraction(values.toX, "toX", "The end's x (%)"),
-      y: fraction(values.toY, "toY", "The end's y (%)"),
-      duration_ms: Math.round(number(values.motionMs, "motionMs", 0, DURATION_MAX_MS, "The motion's time (ms)")),
-      delay_ms: Math.round(number(values.delayMs, "delayMs", 0, DURATION_MAX_MS, "The motion's delay (ms)")),
+      x: fraction(values.toX, "toX"),
+      y: fraction(values.toY, "toY"),
+      duration_ms: Math.round(number(values.motionMs, "motionMs", 0, DURATION_MAX_MS)),
+      delay_ms: Math.round(number(values.delayMs, "delayMs", 0, DURATION_MAX_MS)),
     };
     positioned.linear = true;
   }
@@ -156,7 +174,7 @@ export function bindPositionedForm(form, { stage, send, style = () => ({}), posi
     try {
       const answer = await send(frame);
       showPostingError(error, answer?.held ? { code: "held", message: answer.message } : null, { noun: "comment" });
-      status.textContent = answer?.held ? "" : "Posted.";
+      status.textContent = answer?.held ? "" : gettext("Posted.");
       field("text").value = "";
     } catch (problem) {
       showPostingError(error, problem, { noun: "comment" });

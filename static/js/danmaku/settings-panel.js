@@ -7,20 +7,51 @@
 //   data-list="blocked_keywords|blocked_users"     a block list: its input, add button, list, error
 //   data-role="settings-status"                    where saving is reported
 
+import { gettext, interpolate, ngettext, pageLanguage } from "../ui/i18n.js";
 import { keywordProblem } from "./filters.js";
 import { ENTRY_MAX_CHARS, LIST_MAX, RANGES } from "./viewer-settings.js";
 
+// A range's value as the page's language writes it: a percentage, or a speed with its ×.
+const percent = (value) =>
+  new Intl.NumberFormat(pageLanguage(), { style: "percent", maximumFractionDigits: 0 }).format(value);
 const FORMATS = {
-  opacity: (value) => `${Math.round(value * 100)}%`,
-  speed: (value) => `${value}×`,
-  scale: (value) => `${Math.round(value * 100)}%`,
+  opacity: percent,
+  speed: (value) =>
+    interpolate(gettext("%(speed)s×"), { speed: new Intl.NumberFormat(pageLanguage()).format(value) }),
+  scale: percent,
 };
-const STATUS_TEXT = {
-  local: "Saved in this browser.",
-  saving: "Saving…",
-  saved: "Saved to your account.",
-  error: "Could not save to your account",
-};
+
+/** What the panel says about saving the settings (`message`: the server's, when it failed). */
+export function statusText(state, message = "") {
+  switch (state) {
+    case "local":
+      return gettext("Saved in this browser.");
+    case "saving":
+      return gettext("Saving…");
+    case "saved":
+      return gettext("Saved to your account.");
+    case "error":
+      return interpolate(gettext("Could not save to your account: %(reason)s"), { reason: message });
+    default:
+      return "";
+  }
+}
+
+/** Why an entry cannot join a block list of `length` entries, or null. */
+export function entryLimitProblem(entry, length) {
+  if (entry.length > ENTRY_MAX_CHARS) {
+    return interpolate(
+      ngettext("At most %(count)s character.", "At most %(count)s characters.", ENTRY_MAX_CHARS),
+      { count: ENTRY_MAX_CHARS },
+    );
+  }
+  if (length >= LIST_MAX) {
+    return interpolate(ngettext("At most %(count)s entry.", "At most %(count)s entries.", LIST_MAX), {
+      count: LIST_MAX,
+    });
+  }
+  return null;
+}
 
 function showControls(root, settings) {
   for (const control of root.querySelectorAll("[data-setting]")) {
@@ -57,11 +88,11 @@ function bindList(container, key, store) {
     const entry = input.value.trim();
     const current = store.get()[key];
     if (entry === "") return;
-    if (entry.length > ENTRY_MAX_CHARS) return fail(`At most ${ENTRY_MAX_CHARS} characters.`);
+    if (entry.length > ENTRY_MAX_CHARS) return fail(entryLimitProblem(entry, 0));
     const problem = key === "blocked_keywords" ? keywordProblem(entry) : null;
     if (problem !== null) return fail(problem);
     if (!current.includes(entry)) {
-      if (current.length >= LIST_MAX) return fail(`At most ${LIST_MAX} entries.`);
+      if (current.length >= LIST_MAX) return fail(entryLimitProblem(entry, current.length));
       store.update({ [key]: [...current, entry] });
     }
     input.value = "";
@@ -84,8 +115,8 @@ function bindList(container, key, store) {
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "link-button";
-      remove.textContent = "Remove";
-      remove.setAttribute("aria-label", `Remove ${entry}`);
+      remove.textContent = gettext("Remove");
+      remove.setAttribute("aria-label", interpolate(gettext("Remove “%(entry)s”"), { entry }));
       remove.addEventListener("click", () => {
         store.update({ [key]: store.get()[key].filter((value) => value !== entry) });
       });
@@ -127,7 +158,7 @@ export function bindSettingsPanel(root, store) {
   if (status) {
     const showStatus = ({ state, message }) => {
       status.dataset.state = state;
-      status.textContent = state === "error" ? `${STATUS_TEXT.error}: ${message}` : STATUS_TEXT[state] ?? "";
+      status.textContent = statusText(state, message);
     };
     store.addEventListener("status", (event) => showStatus(event.detail));
     showStatus({ state: store.state, message: "" });

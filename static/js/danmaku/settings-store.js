@@ -9,6 +9,7 @@
 // slider, make one request).
 
 import { csrfToken } from "../client/post.js";
+import { gettext, interpolate } from "../ui/i18n.js";
 import { cleanSettings } from "./viewer-settings.js";
 
 export const STORAGE_KEY = "danmaku:viewer-settings";
@@ -57,7 +58,7 @@ export async function saveRemote(url, settings) {
       cache: "no-store",
     });
   } catch {
-    throw new SettingsError("network", "The server could not be reached.");
+    throw new SettingsError("network", gettext("The server could not be reached."));
   }
   let answer = null;
   try {
@@ -66,7 +67,10 @@ export async function saveRemote(url, settings) {
     answer = null;
   }
   if (!response.ok || !answer || typeof answer.settings !== "object") {
-    throw new SettingsError(answer?.code ?? "http_error", answer?.message ?? `HTTP ${response.status}`);
+    throw new SettingsError(
+      answer?.code ?? "http_error",
+      answer?.message ?? interpolate(gettext("The server answered with HTTP status %(status)s."), { status: response.status }),
+    );
   }
   return answer.settings;
 }

@@ -88,31 +88,60 @@ function outlineColor(color) {
   return luminance < 64 ? "rgba(255,255,255,0.85)" : "rgba(0,0,0,0.75)";
 }
 
-/** The comment's box in CSS px, {w, h}, without drawing anything: its widest line, all its lines. */
+// Measured boxes, by font and text: a burst repeats the same few texts (and a resize or a
+// setting's change measures every waiting comment again), and shaping text is the dear part.
+const MEASURED_MAX = 2000;
+
+/** A bounded memo: `get(key, compute)` computes a key's value once; past `limit` keys the
+ *  oldest is forgotten. */
+export class Memo {
+  constructor(limit) {
+    this.limit = limit;
+    this.values = new Map();
+  }
+
+  get(key, compute) {
+    if (this.values.has(key)) return this.values.get(key);
+    const value = compute();
+    if (this.values.size >= this.limit) this.values.delete(this.values.keys().next().value);
+    this.values.set(key, value);
+    return value;
+  }
+}
+
+const measured = new Memo(MEASURED_MAX);
+
+/** The comment's box in CSS px, {w, h}, without drawing anything: its widest line, all its lines,
+ *  each as wide as the font really draws it (a full-width character is about twice a Latin
+ *  letter): measureText, never a width per character. */
 export function measure(text, px, family = "") {
   if (measureContext === null) measureContext = newCanvas(1, 1).getContext("2d");
   measureContext.font = fontFor(px);
   if (family) measureContext.font = fontFor(px, family); // ignored if the browser refuses it
-  const lines = textLines(text);
-  let widest = 0;
-  for (const line of lines) {
-    const metrics = measureContext.measureText(isolated(line));
-    const inked = (metrics.actualBoundingBoxLeft ?? 0) + (metrics.actualBoundingBoxRight ?? 0);
-    widest = Math.max(widest, metrics.width, inked);
-  }
-  const pad = outlineWidth(px) + 2;
-  const w = Math.min(MAX_SPRITE_WIDTH_PX, Math.ceil(widest) + 2 * pad);
-  return { w, h: Math.min(MAX_SPRITE_HEIGHT_PX, lineHeight(px) * lines.length) };
+  const box = measured.get(`${measureContext.font}\u0000${text}`, () => {
+    const lines = textLines(text);
+    let widest = 0;
+    for (const line of lines) {
+      const metrics = measureContext.measureText(isolated(line));
+      const inked = (metrics.actualBoundingBoxLeft ?? 0) + (metrics.actualBoundingBoxRight ?? 0);
+      widest = Math.max(widest, metrics.width, inked);
+    }
+    const pad = outlineWidth(px) + 2;
+    const w = Math.min(MAX_SPRITE_WIDTH_PX, Math.ceil(widest) + 2 * pad);
+    return Object.freeze({ w, h: Math.min(MAX_SPRITE_HEIGHT_PX, lineHeight(px) * lines.length) });
+  });
+  return { w: box.w, h: box.h };
 }
 
 // The widest repeat badge (merge.js repeatBadge), with the space before it.
 const WIDEST_BADGE = " ×99+";
+const badgeWidths = new Memo(64); // by font
 
 /** The room a comment keeps at its right end for a repeat badge, in CSS px (merging on). */
 export function badgeSlot(px) {
   if (measureContext === null) measureContext = newCanvas(1, 1).getContext("2d");
   measureContext.font = fontFor(px);
-  return Math.ceil(measureContext.measureText(WIDEST_BADGE).width);
+  return badgeWidths.get(measureContext.font, () => Math.ceil(measureContext.measureText(WIDEST_BADGE).width));
 }
 
 /**

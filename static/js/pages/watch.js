@@ -19,6 +19,7 @@ import { bindSettingsPanel } from "../danmaku/settings-panel.js";
 import { SettingsStore } from "../danmaku/settings-store.js";
 import { TimelineLoader } from "../danmaku/timeline.js";
 import { LiveRoom } from "../ui/live-room.js";
+import { gettext } from "../ui/i18n.js";
 import { MessageList } from "../ui/messages.js";
 
 // Comments on screen at most on the watch page (the overlay takes ?density=).
@@ -136,7 +137,7 @@ if (positionedForm) {
   bindPositionedForm(positionedForm, {
     stage: root.querySelector('[data-testid="danmaku-stage"]'),
     send: (frame) =>
-      live.client ? live.client.sendFrame(frame) : Promise.reject({ code: "not_connected", message: "Not connected." }),
+      live.client ? live.client.sendFrame(frame) : Promise.reject({ code: "not_connected", message: gettext("Not connected.") }),
     style: () => (postStyle ? postStyle() : {}),
     position: postPosition,
   });

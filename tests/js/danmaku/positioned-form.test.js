@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { FormProblem, positionedFrame, stagePoint } from "../../../static/js/danmaku/positioned-form.js";
+import { setCatalog } from "../../../static/js/ui/i18n.js";
 
 const VALUES = {
   text: "fan\r\nart",
@@ -61,4 +62,32 @@ test("values out of the server's bounds are refused before sending, naming the f
   assert.equal(refused({ alphaTo: "1.5" }), "alphaTo");
   assert.equal(refused({ move: true, motionMs: "-1" }), "motionMs");
   assert.equal(refused({ move: true, toY: "abc" }), "toY");
+});
+
+test("a refusal is a whole sentence naming the field and its bounds, in the page's language", (t) => {
+  const message = (changes) => {
+    try {
+      positionedFrame({ ...VALUES, ...changes });
+    } catch (problem) {
+      return problem.message;
+    }
+    return null;
+  };
+  assert.equal(message({ duration: "61" }), "The duration must be a number of seconds from 0.1 to 60.");
+  assert.equal(message({ move: true, toX: "-3" }), "The end's x must be a percentage from 0 to 100.");
+  assert.equal(message({ text: "x".repeat(1001) }), "The text may be at most 1,000 characters.");
+  t.after(() => setCatalog(null));
+  setCatalog({
+    catalog: {
+      "The motion's delay must be a number of milliseconds from %(low)s to %(high)s.":
+        "移動開始までの遅延は %(low)s〜%(high)s ミリ秒の数値で入力してください。",
+      "Write the comment's text.": "弾幕の本文を入力してください。",
+    },
+    plural: "0",
+  });
+  assert.equal(
+    message({ move: true, delayMs: "70000" }),
+    "移動開始までの遅延は 0〜60,000 ミリ秒の数値で入力してください。",
+  );
+  assert.equal(message({ text: " " }), "弾幕の本文を入力してください。");
 });

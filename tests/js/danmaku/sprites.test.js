@@ -8,6 +8,7 @@ import {
   fontPx,
   MAX_LINES,
   measure,
+  Memo,
   normalColor,
   textLines,
   turnedSprite,
@@ -102,4 +103,22 @@ test("a turned sprite holds the whole turned box; its corner says where it goes"
   assert.deepEqual([flat.ox, flat.oy, flat.sprite.width, flat.sprite.height], [0, 0, 50, 25]);
   const huge = turnedSprite(new FakeCanvas(4096, 4096), { w: 4096, h: 4096, rotate: Math.PI / 4 });
   assert.ok(huge.sprite.width <= 4096 && huge.sprite.height <= 4096);
+});
+
+test("a memo computes each key once and forgets its oldest keys past its limit", () => {
+  const memo = new Memo(2);
+  let computed = 0;
+  const width = (text) =>
+    memo.get(text, () => {
+      computed += 1;
+      return text.length * 10;
+    });
+  assert.equal(width("弾幕"), 20);
+  assert.equal(width("弾幕"), 20);
+  assert.equal(computed, 1);
+  width("ab");
+  width("abc"); // a third key: "弾幕", the oldest, is forgotten
+  assert.equal(memo.values.size, 2);
+  width("弾幕");
+  assert.equal(computed, 4);
 });
