@@ -5,7 +5,6 @@
 
 import { gettext, interpolate } from "../ui/i18n.js";
 import { entryProblem } from "../ui/patterns.js";
-import { formatNumber } from "./dom.js";
 
 const LIMITS = {
   slow_mode_seconds: { low: 0, high: 3600, problem: () => gettext("Slow mode must be a whole number from %(low)s to %(high)s.") },
@@ -100,7 +99,8 @@ export class SettingsForm {
       const raw = fields[name].value.trim();
       const value = Number(raw);
       if (raw === "" || !Number.isInteger(value) || value < low || value > high) {
-        const error = new RangeError(interpolate(problem(), { low: formatNumber(low), high: formatNumber(high) }));
+        // The bounds as the number field takes them (no digit grouping).
+        const error = new RangeError(interpolate(problem(), { low, high }));
         error.field = name;
         throw error;
       }
