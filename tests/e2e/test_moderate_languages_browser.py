@@ -1,6 +1,7 @@
-"""The moderator's page for a Japanese (and a Chinese) browser, in a real Chromium against a real daphne: the
-template's strings, the ones its scripts write (a notice, an audit entry, the sanctions, the
-figures and the chart) and the audit log's times in Japanese, with no English left on screen."""
+"""The moderator's page for a Japanese (and a Chinese) browser, in a real Chromium against a
+real daphne: the template's strings, the ones its scripts write (a notice, an audit entry, the
+sanctions, the figures and the chart) and the audit log's times in the browser's language, with
+no English left on screen."""
 
 from __future__ import annotations
 
