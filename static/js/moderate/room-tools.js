@@ -34,7 +34,8 @@ export function wireClearRoom({ button, confirm, yes, no }, { api, notice, refre
   });
 }
 
-const FORMATS = { bilibili: "Bilibili", niconico: "Niconico" };
+// The services whose comment files the import reads, by the answer's format.
+const FORMATS = { bilibili: () => gettext("Bilibili"), niconico: () => gettext("Niconico") };
 
 // Why comments were skipped, by the server's code; another code is shown as it is.
 const SKIPPED = {
@@ -59,7 +60,7 @@ const counts = (counted, names = {}) =>
  * @param {{imported: number, format?: string, skipped?: object, ignored_commands?: object}} answer
  */
 export function importReport(answer) {
-  const format = FORMATS[answer.format];
+  const format = Object.hasOwn(FORMATS, answer.format) ? FORMATS[answer.format]() : undefined;
   const skipped = counts(answer.skipped, SKIPPED);
   const ignored = counts(answer.ignored_commands);
   const count = formatNumber(answer.imported);
