@@ -1,22 +1,13 @@
 // Messages per minute over the last hour as a small bar chart, built with SVG DOM calls.
 
 import { gettext, interpolate, ngettext, pageLanguage } from "../ui/i18n.js";
-import { formatNumber, toDate } from "./dom.js";
+import { formatClock, formatNumber, toDate } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 600;
 const HEIGHT = 120;
 const TOP_MARGIN = 18; // room for the scale label above the tallest bar
 const BAR_GAP = 1;
-
-const MINUTE_FORMATS = new Map(); // language -> Intl.DateTimeFormat of a bar's minute
-
-function minuteFormat(language) {
-  if (!MINUTE_FORMATS.has(language)) {
-    MINUTE_FORMATS.set(language, new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit" }));
-  }
-  return MINUTE_FORMATS.get(language);
-}
 
 /** The chart's description for screen readers: `total` messages in `minutes`, `highest` at most. */
 export function chartLabel(total, minutes, highest, language = pageLanguage()) {
@@ -27,7 +18,7 @@ export function chartLabel(total, minutes, highest, language = pageLanguage()) {
   };
   return interpolate(
     ngettext(
-      "%(total)s messages in the last %(minutes)s minutes; at most %(highest)s in a minute",
+      "%(total)s message in the last %(minutes)s minutes; at most %(highest)s in a minute",
       "%(total)s messages in the last %(minutes)s minutes; at most %(highest)s in a minute",
       total,
     ),
@@ -37,7 +28,7 @@ export function chartLabel(total, minutes, highest, language = pageLanguage()) {
 
 /** A bar's tooltip: its minute, in `language`, and its count. */
 export function barTitle(when, count, language = pageLanguage()) {
-  const minute = when ? minuteFormat(language).format(when) : "?";
+  const minute = when ? formatClock(when, language) : "?";
   return interpolate(ngettext("%(minute)s: %(count)s message", "%(minute)s: %(count)s messages", count), {
     minute,
     count: formatNumber(count, language),

@@ -73,6 +73,11 @@ export function formatMoment(moment, { seconds = false, language = pageLanguage(
   return sameDay ? (seconds ? formats.seconds : formats.time).format(moment) : formats.full.format(moment);
 }
 
+/** The hour and minute of `moment` in `language` (a chart's bar). */
+export function formatClock(moment, language = pageLanguage()) {
+  return formatsFor(language).time.format(moment);
+}
+
 /** The date and time of `moment` in full, in `language` (a <time>'s title). */
 export function formatFullMoment(moment, language = pageLanguage()) {
   return formatsFor(language).full.format(moment);

@@ -71,10 +71,11 @@ test("the chart's description, bars and scale are sentences of the catalog with 
     "1,234 messages in the last 60 minutes; at most 99 in a minute",
   );
   assert.match(barTitle(MOMENT, 1, "en"), /^\d{2}:04 [AP]M: 1 message$/);
+  assert.equal(chartLabel(1, 60, 1, "en"), "1 message in the last 60 minutes; at most 1 in a minute");
   assert.match(barTitle(MOMENT, 2000, "en"), /^\d{2}:04 [AP]M: 2,000 messages$/);
   assert.equal(scaleLabel(1500, "de"), "1.500 / min");
   japanese(t, {
-    "%(total)s messages in the last %(minutes)s minutes; at most %(highest)s in a minute": [
+    "%(total)s message in the last %(minutes)s minutes; at most %(highest)s in a minute": [
       "直近 %(minutes)s 分間のメッセージ %(total)s 件。1 分あたり最大 %(highest)s 件",
     ],
     "%(minute)s: %(count)s message": ["%(minute)s：%(count)s 件"],
