@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST, require_safe
 
@@ -300,11 +301,21 @@ async def stats(request: HttpRequest, slug: str) -> HttpResponse:
     return JsonResponse({"viewers": snapshot.count, "per_minute": per_minute})
 
 
+def call_access_phrase(access: str) -> str:
+    """Who may join the room's call, as the moderator's page words it after "The call is open to"."""
+    phrases = {
+        CallAccess.SIGNED_IN: gettext("everyone signed in"),
+        CallAccess.MEMBERS: gettext("the room's members"),
+        CallAccess.INVITED: gettext("moderators and the accounts the owner invites"),
+    }
+    return phrases[CallAccess(access)]
+
+
 @require_safe
 @ensure_csrf_cookie
 def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/moderate`: the moderator's page."""
-    room = moderators_page_room(request, slug, "Only the room's moderators may open this page.")
+    room = moderators_page_room(request, slug, gettext("Only the room's moderators may open this page."))
     if isinstance(room, HttpResponse):
         return room
     urls = {name: reverse(f"mod_{name}", kwargs={"slug": room.slug}) for name in MODERATION_ROUTES}
@@ -324,7 +335,7 @@ def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
             "me": {"id": request.user.pk, "name": request.user.get_username()},
             "is_owner": can_appoint(request.user, room),
             "urls": urls,
-            "call_access": CallAccess(call_settings(room)["access"]).label,
+            "call_access": call_access_phrase(call_settings(room)["access"]),
             "page_notices": [line for notices in _page_notices for line in notices(room)],
         },
     )

@@ -566,7 +566,7 @@ def test_an_uploaded_niconico_file_is_imported_and_reported(
     moderator.get_by_test_id("import-file").set_input_files(upload)
     moderator.get_by_test_id("import-submit").click()
     expect(moderator.get_by_test_id("import-report")).to_have_text(
-        "Imported 6 comments from a Niconico file. Skipped: code_comment 1. Ignored commands: 184 6.",
+        "Imported 6 comments from a Niconico file. Skipped: code comment 1. Ignored commands: 184 6.",
         timeout=LIVE_MS,
     )
     window = httpx.get(f"{site.base_url}/rooms/{slug}/danmaku", params={"from": 0, "to": 600000}, timeout=10)

@@ -2,7 +2,8 @@
 // and by name, and Lift on a sanction. The reason typed beside the feed goes with the next
 // action (and is cleared once used); the outcome or the failure goes to the notice line.
 
-import { busy, formatDuration } from "./dom.js";
+import { gettext, interpolate, ngettext } from "../ui/i18n.js";
+import { busy, formatDuration, formatNumber } from "./dom.js";
 
 /** The reason typed beside the feed: it goes with the next action, and is cleared once used. */
 export class ReasonField {
@@ -20,6 +21,29 @@ export class ReasonField {
   used(field) {
     if (field.reason !== undefined && this.input.value.trim() === field.reason) this.input.value = "";
   }
+}
+
+/** What a pin says it did: by whom the message was, for how long. */
+export function pinnedText(author, seconds) {
+  if (author === null) {
+    return seconds
+      ? interpolate(gettext("Pinned the message for %(length)s."), { length: formatDuration(seconds) })
+      : gettext("Pinned the message.");
+  }
+  return seconds
+    ? interpolate(gettext("Pinned the message by %(name)s for %(length)s."), {
+        name: author,
+        length: formatDuration(seconds),
+      })
+    : interpolate(gettext("Pinned the message by %(name)s."), { name: author });
+}
+
+/** A sanction's outcome `done`, and how many of the user's messages it removed. */
+export function withRemoved(done, removed) {
+  return interpolate(
+    ngettext("%(done)s %(count)s of their messages removed.", "%(done)s %(count)s of their messages removed.", removed),
+    { done, count: formatNumber(removed) },
+  );
 }
 
 export class ModActions {
@@ -65,11 +89,15 @@ export class ModActions {
       await busy(control, () => this.api.post("delete", { id: event.id, ...field }));
       this.feed.remove(event.id);
       this.parts.reason.used(field);
-      this.notice.show(event.user ? `Deleted the message by ${event.user.name}.` : "Deleted the message.");
+      this.notice.show(
+        event.user
+          ? interpolate(gettext("Deleted the message by %(name)s."), { name: event.user.name })
+          : gettext("Deleted the message."),
+      );
       this.refresher.changed();
     } catch (error) {
       if (error.code === "already_deleted") this.feed.remove(event.id);
-      this.notice.error(error, "Could not delete the message");
+      this.notice.error(error, gettext("Could not delete the message"));
     }
   }
 
@@ -78,21 +106,20 @@ export class ModActions {
     const seconds = this.parts.pinLength?.value ? Number(this.parts.pinLength.value) : null;
     try {
       await busy(control, () => this.api.post("pin", { id: event.id, seconds }));
-      const by = event.user ? ` by ${event.user.name}` : "";
-      this.notice.show(seconds ? `Pinned the message${by} for ${formatDuration(seconds)}.` : `Pinned the message${by}.`);
+      this.notice.show(pinnedText(event.user?.name ?? null, seconds));
       this.refresher.changed();
     } catch (error) {
-      this.notice.error(error, "Could not pin the message");
+      this.notice.error(error, gettext("Could not pin the message"));
     }
   }
 
   async unpin(control) {
     try {
       await busy(control, () => this.api.post("unpin", {}));
-      this.notice.show("Unpinned the message.");
+      this.notice.show(gettext("Unpinned the message."));
       this.refresher.changed();
     } catch (error) {
-      this.notice.error(error, "Could not unpin the message");
+      this.notice.error(error, gettext("Could not unpin the message"));
     }
   }
 
@@ -102,11 +129,13 @@ export class ModActions {
     try {
       await busy(control, () => this.api.post("hide", { user, ...field }));
       this.parts.reason.used(field);
-      this.notice.show(`${user} is hidden: only they and moderators see their new messages.`);
+      this.notice.show(
+        interpolate(gettext("%(name)s is hidden: only they and moderators see their new messages."), { name: user }),
+      );
       this.refresher.changed({ state: true });
       return true;
     } catch (error) {
-      this.notice.error(error, `Could not hide ${user}`);
+      this.notice.error(error, interpolate(gettext("Could not hide %(name)s"), { name: user }));
       return false;
     }
   }
@@ -114,35 +143,35 @@ export class ModActions {
   async unhideUser(user, control) {
     try {
       await busy(control, () => this.api.post("unhide", { user }));
-      this.notice.show(`${user} is no longer hidden.`);
+      this.notice.show(interpolate(gettext("%(name)s is no longer hidden."), { name: user }));
       this.refresher.changed({ state: true });
     } catch (error) {
-      this.notice.error(error, `Could not unhide ${user}`);
+      this.notice.error(error, interpolate(gettext("Could not unhide %(name)s"), { name: user }));
     }
   }
 
   timeOut(user, control) {
     const seconds = Number(this.parts.duration.value);
     return this._sanction("timeout", { user, seconds }, control, {
-      done: `${user} is timed out for ${formatDuration(seconds)}.`,
-      failed: `Could not time out ${user}`,
+      done: interpolate(gettext("%(name)s is timed out for %(length)s."), { name: user, length: formatDuration(seconds) }),
+      failed: interpolate(gettext("Could not time out %(name)s"), { name: user }),
     });
   }
 
   ban(user, control) {
     return this._sanction("ban", { user }, control, {
-      done: `${user} is banned from the room.`,
-      failed: `Could not ban ${user}`,
+      done: interpolate(gettext("%(name)s is banned from the room."), { name: user }),
+      failed: interpolate(gettext("Could not ban %(name)s"), { name: user }),
     });
   }
 
   async lift(user, control) {
     try {
       await busy(control, () => this.api.post("unban", { user }));
-      this.notice.show(`${user} may post again.`);
+      this.notice.show(interpolate(gettext("%(name)s may post again."), { name: user }));
       this.refresher.changed({ state: true });
     } catch (error) {
-      this.notice.error(error, `Could not lift the sanction of ${user}`);
+      this.notice.error(error, interpolate(gettext("Could not lift the sanction of %(name)s"), { name: user }));
       if (error.code === "not_found") this.state.refresh(); // it ran out, or someone lifted it first
     }
   }
@@ -155,7 +184,7 @@ export class ModActions {
       const answer = await busy(control, () => this.api.post(endpoint, { ...body, ...field, ...purge }));
       this.parts.reason.used(field);
       const removed = Array.isArray(answer?.removed) ? answer.removed.length : null;
-      this.notice.show(removed === null ? done : `${done} ${removed} of their messages removed.`);
+      this.notice.show(removed === null ? done : withRemoved(done, removed));
       this.refresher.changed({ state: true });
       return true;
     } catch (error) {

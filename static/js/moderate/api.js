@@ -2,6 +2,7 @@
 // and the CSRF token; every refusal becomes a ModError with the server's stable code.
 
 import { csrfToken } from "../client/post.js";
+import { gettext, interpolate } from "../ui/i18n.js";
 
 // A moderator's click that gets no answer by then is reported as failed.
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -20,15 +21,15 @@ export class ModError extends Error {
 function errorForStatus(status) {
   switch (status) {
     case 401:
-      return new ModError("login_required", "Your session has ended: log in again.", { status });
+      return new ModError("login_required", gettext("Your session has ended: log in again."), { status });
     case 403:
-      return new ModError("forbidden", "The server refused this (HTTP 403). Reload the page.", { status });
+      return new ModError("forbidden", gettext("The server refused this (HTTP 403). Reload the page."), { status });
     case 404:
-      return new ModError("not_found", "Not found (HTTP 404).", { status });
+      return new ModError("not_found", gettext("Not found (HTTP 404)."), { status });
     case 429:
-      return new ModError("rate_limited", "Too many requests; wait a moment.", { status });
+      return new ModError("rate_limited", gettext("Too many requests; wait a moment."), { status });
     default:
-      return new ModError("http_error", `The server could not do this (HTTP ${status}).`, { status });
+      return new ModError("http_error", interpolate(gettext("The server could not do this (HTTP %(status)s)."), { status }), { status });
   }
 }
 
@@ -72,7 +73,7 @@ export class ModApi {
 
   _url(name) {
     const url = this.urls[name];
-    if (!url) throw new ModError("no_endpoint", `The page does not know the "${name}" address.`);
+    if (!url) throw new ModError("no_endpoint", interpolate(gettext("The page does not know the “%(name)s” address."), { name }));
     return url;
   }
 
@@ -96,8 +97,8 @@ export class ModApi {
     try {
       response = await fetch(url, init);
     } catch {
-      if (controller.signal.aborted) throw new ModError("timeout", "No answer from the server.");
-      throw new ModError("network", "Could not reach the server.");
+      if (controller.signal.aborted) throw new ModError("timeout", gettext("No answer from the server."));
+      throw new ModError("network", gettext("Could not reach the server."));
     } finally {
       clearTimeout(timer);
     }
@@ -116,7 +117,7 @@ export class ModApi {
       }
       throw new ModError(code, message, { status: response.status, ...extra });
     }
-    if (response.ok) throw new ModError("bad_answer", "The server's answer was not understood.");
+    if (response.ok) throw new ModError("bad_answer", gettext("The server's answer was not understood."));
     throw errorForStatus(response.status);
   }
 }

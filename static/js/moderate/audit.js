@@ -1,48 +1,108 @@
 // The audit log: who did what, newest first, a page at a time ("Older entries").
 
-import { element, timeElement, userText } from "./dom.js";
+import { gettext, interpolate, interpolateParts, pgettext } from "../ui/i18n.js";
+import { element, formatNumber, timeElement, userText } from "./dom.js";
 
 const PAGE = 50;
 
-// How an action reads after the actor's name; unknown actions are shown by their code.
+// Each action as a sentence: %(actor)s did it, to %(target)s (a user) when it names one. An
+// action this page does not know is shown by its code.
 const ACTIONS = {
-  delete: "deleted a message of",
-  clear: "cleared the room",
-  timeout: "timed out",
-  ban: "banned",
-  unban: "lifted the sanction of",
-  settings: "changed the settings",
-  approve: "approved a held message of",
-  reject: "rejected a held message of",
-  pin: "pinned a message of",
-  hide: "hid",
-  unhide: "stopped hiding",
-  report: "reported a message of",
-  dismiss_reports: "dismissed the reports of a message",
-  unpin: "unpinned the pinned message",
-  moderator_add: "made a moderator:",
-  moderator_remove: "removed the moderator",
-  member_add: "invited",
-  member_remove: "removed the member",
-  call_access: "changed who may join the call",
-  call_invite: "invited to the call:",
-  call_uninvite: "withdrew the call invitation of",
-  call_remove: "removed from the call:",
+  delete: () => gettext("%(actor)s deleted a message of %(target)s"),
+  clear: () => gettext("%(actor)s cleared the room"),
+  timeout: () => gettext("%(actor)s timed out %(target)s"),
+  ban: () => gettext("%(actor)s banned %(target)s"),
+  unban: () => gettext("%(actor)s lifted the sanction of %(target)s"),
+  settings: () => gettext("%(actor)s changed the settings"),
+  approve: () => gettext("%(actor)s approved a held message of %(target)s"),
+  reject: () => gettext("%(actor)s rejected a held message of %(target)s"),
+  pin: () => gettext("%(actor)s pinned a message of %(target)s"),
+  hide: () => gettext("%(actor)s hid %(target)s"),
+  unhide: () => gettext("%(actor)s stopped hiding %(target)s"),
+  report: () => gettext("%(actor)s reported a message of %(target)s"),
+  dismiss_reports: () => gettext("%(actor)s dismissed the reports of a message"),
+  unpin: () => gettext("%(actor)s unpinned the pinned message"),
+  moderator_add: () => gettext("%(actor)s made a moderator: %(target)s"),
+  moderator_remove: () => gettext("%(actor)s removed the moderator %(target)s"),
+  member_add: () => gettext("%(actor)s invited %(target)s"),
+  member_remove: () => gettext("%(actor)s removed the member %(target)s"),
+  call_access: () => gettext("%(actor)s changed who may join the call"),
+  call_invite: () => gettext("%(actor)s invited to the call: %(target)s"),
+  call_uninvite: () => gettext("%(actor)s withdrew the call invitation of %(target)s"),
+  call_remove: () => gettext("%(actor)s removed from the call: %(target)s"),
+  system: () => gettext("%(actor)s posted a notice"),
+  import: () => gettext("%(actor)s imported comments"),
+  video: () => gettext("%(actor)s changed the video"),
+  overlay_key_rotate: () => gettext("%(actor)s made a new overlay key"),
+  overlay_key_clear: () => gettext("%(actor)s removed the overlay key"),
+  embed_origin: () => gettext("%(actor)s changed where the room may be embedded"),
 };
 
 // Actions whose target_event is a message (the others name their own event).
 const MESSAGE_ACTIONS = new Set(["delete", "approve", "pin", "report", "dismiss_reports"]);
 
-function describeValue(value) {
+// The names of an entry's details and of the settings a change touched (in English, their codes
+// with spaces); others by their code.
+const NAMES = {
+  text: () => pgettext("audit detail", "text"),
+  seconds: () => pgettext("audit detail", "seconds"),
+  until: () => pgettext("audit detail", "until"),
+  removed: () => pgettext("audit detail", "removed"),
+  reports: () => pgettext("audit detail", "reports"),
+  changed: () => pgettext("audit detail", "changed"),
+  access: () => pgettext("audit detail", "access"),
+  reason_held: () => pgettext("audit detail", "reason held"),
+  imported: () => pgettext("audit detail", "imported"),
+  skipped: () => pgettext("audit detail", "skipped"),
+  origin: () => pgettext("audit detail", "origin"),
+  had_key: () => pgettext("audit detail", "had key"),
+  url: () => pgettext("audit detail", "url"),
+  title: () => pgettext("audit detail", "title"),
+  duration_ms: () => pgettext("audit detail", "duration ms"),
+  live: () => pgettext("audit detail", "live"),
+  slow_mode_seconds: () => pgettext("setting", "slow mode seconds"),
+  posting: () => pgettext("setting", "who may post"),
+  private: () => pgettext("setting", "private"),
+  blocked_words: () => pgettext("setting", "blocked words"),
+  blocked_action: () => pgettext("setting", "blocked action"),
+  review: () => pgettext("setting", "review"),
+  review_account_age_hours: () => pgettext("setting", "review account age hours"),
+  removed_display: () => pgettext("setting", "removed display"),
+  unique_chat: () => pgettext("setting", "unique chat"),
+  unique_chat_seconds: () => pgettext("setting", "unique chat seconds"),
+  chat_delay_seconds: () => pgettext("setting", "chat delay seconds"),
+};
+
+/** The name of a detail or setting `key` in the page's language. */
+export function detailName(key) {
+  return NAMES[key] ? NAMES[key]() : String(key).replaceAll("_", " ");
+}
+
+/** A detail's value as text: numbers in the page's language, yes and no, lists and settings. */
+export function describeValue(value, key = "") {
   if (typeof value === "string") return value;
-  if (Array.isArray(value)) return value.map(describeValue).join(", ");
+  if (typeof value === "number") return formatNumber(value);
+  if (typeof value === "boolean") return value ? pgettext("audit value", "true") : pgettext("audit value", "false");
+  if (Array.isArray(value)) return value.map((inner) => describeValue(inner)).join(pgettext("list separator", ", "));
   if (value && typeof value === "object") {
     // e.g. the settings a change touched: "slow mode seconds: 7; private: true"
     return Object.entries(value)
-      .map(([key, inner]) => `${key.replaceAll("_", " ")}: ${describeValue(inner)}`)
-      .join("; ");
+      .map(([name, inner]) =>
+        interpolate(gettext("%(name)s: %(value)s"), { name: detailName(name), value: describeValue(inner, name) }),
+      )
+      .join(pgettext("list separator", "; "));
   }
   return JSON.stringify(value);
+}
+
+/** An entry's line as parts for `replaceChildren`: the sentence of its action, with the actor's
+ *  and the target's names as the given nodes (user text stays in elements of its own). */
+export function actionParts(entry, { actor, target }) {
+  const sentence = ACTIONS[entry.action];
+  if (sentence) return interpolateParts(sentence(), { actor, target });
+  const code = String(entry.action ?? "").replaceAll("_", " ");
+  const parts = interpolateParts(gettext("%(actor)s: %(action)s"), { actor, action: code });
+  return entry.target ? [...parts, " ", target] : parts;
 }
 
 export class AuditLog {
@@ -93,7 +153,7 @@ export class AuditLog {
         if (newest === null) this.parts.older.hidden = !page.has_more;
         this._showEmpty();
       } catch (error) {
-        this.onError(error, "Could not load the audit log");
+        this.onError(error, gettext("Could not load the audit log"));
       } finally {
         this.loading = null;
         if (this.again) {
@@ -115,7 +175,7 @@ export class AuditLog {
       this.parts.list.append(...entries.map((entry) => this._render(entry)));
       this.parts.older.hidden = !page.has_more;
     } catch (error) {
-      this.onError(error, "Could not load older audit entries");
+      this.onError(error, gettext("Could not load older audit entries"));
     } finally {
       this.parts.older.disabled = false;
     }
@@ -134,11 +194,12 @@ export class AuditLog {
     const time = timeElement(entry.ts, { seconds: true });
     if (time) item.append(time);
     const line = element("p", "audit-line");
-    line.append(userText("span", "audit-actor", entry.actor ?? "system"), " ");
-    line.append(element("span", "audit-action", ACTIONS[entry.action] ?? String(entry.action ?? "").replaceAll("_", " ")));
-    if (entry.target) line.append(" ", userText("span", "audit-target", entry.target));
+    const actor = userText("span", "audit-actor", entry.actor ?? gettext("system"));
+    const target = userText("span", "audit-target", entry.target ?? gettext("someone"));
+    line.append(...actionParts(entry, { actor, target }));
     if (MESSAGE_ACTIONS.has(entry.action) && entry.target_event !== null && entry.target_event !== undefined) {
-      line.append(" ", element("span", "audit-event muted", `(message #${entry.target_event})`));
+      const event = interpolate(gettext("(message #%(id)s)"), { id: entry.target_event });
+      line.append(" ", element("span", "audit-event muted", event));
     }
     item.append(line);
     if (entry.reason) {
@@ -154,9 +215,9 @@ export class AuditLog {
       for (const [key, value] of detail) {
         const row = element("div");
         const shown = key === "until" ? timeElement(value, { seconds: true }) : null;
-        const cell = userText("dd", "", shown ? "" : describeValue(value));
+        const cell = userText("dd", "", shown ? "" : describeValue(value, key));
         if (shown) cell.append(shown);
-        row.append(element("dt", "", key.replaceAll("_", " ")), cell);
+        row.append(element("dt", "", detailName(key)), cell);
         list.append(row);
       }
       item.append(list);

@@ -3,12 +3,14 @@
 // (docs/PROTOCOL.md "Calls"). Every change answers with the settings as they are now.
 
 import { requestErrorText } from "../ui/error-texts.js";
+import { gettext, interpolate } from "../ui/i18n.js";
 import { busy, button, userText } from "./dom.js";
 
+// What "Saved" says of each access mode.
 export const CALL_ACCESS = Object.freeze({
-  signed_in: "everyone signed in",
-  members: "the room's members (and moderators)",
-  invited: "moderators and the invited accounts",
+  signed_in: () => gettext("Saved: the call is open to everyone signed in."),
+  members: () => gettext("Saved: the call is open to the room's members (and moderators)."),
+  invited: () => gettext("Saved: the call is open to moderators and the invited accounts."),
 });
 
 // The server's limit on a user name (Django's username field).
@@ -17,8 +19,10 @@ export const NAME_MAX_CHARS = 150;
 /** Why `name` cannot be invited (a sentence), or null; the server checks it again. */
 export function inviteProblem(name) {
   const trimmed = String(name ?? "").trim();
-  if (trimmed === "") return "Write the user name of the account to invite.";
-  if (trimmed.length > NAME_MAX_CHARS) return `A user name has at most ${NAME_MAX_CHARS} characters.`;
+  if (trimmed === "") return gettext("Write the user name of the account to invite.");
+  if (trimmed.length > NAME_MAX_CHARS) {
+    return interpolate(gettext("A user name has at most %(count)s characters."), { count: NAME_MAX_CHARS });
+  }
   return null;
 }
 
@@ -26,9 +30,9 @@ export function inviteProblem(name) {
 export function callSettingsErrorText(error, name) {
   switch (error?.code) {
     case "unknown_user":
-      return `There is no account named “${name}”.`;
+      return interpolate(gettext("There is no account named “%(name)s”."), { name });
     case "too_many":
-      return error.message || "The call has as many invitations as it may hold; remove one first.";
+      return error.message || gettext("The call has as many invitations as it may hold; remove one first.");
     default:
       return requestErrorText(error ?? {});
   }
@@ -62,7 +66,10 @@ export class CallSettingsPanel {
     try {
       this.show(await this.api.get("call_settings"));
     } catch (error) {
-      this._status(`Could not read the call settings: ${callSettingsErrorText(error)}`, "error");
+      this._status(
+        interpolate(gettext("Could not read the call settings: %(reason)s"), { reason: callSettingsErrorText(error) }),
+        "error",
+      );
     }
   }
 
@@ -76,8 +83,8 @@ export class CallSettingsPanel {
       const item = document.createElement("li");
       item.dataset.name = String(name);
       item.dataset.testid = "call-invitee";
-      const remove = button("Remove", "quiet-button", { action: "uninvite", testid: "call-uninvite" });
-      remove.setAttribute("aria-label", `Remove ${name}'s invitation to the call`);
+      const remove = button(gettext("Remove"), "quiet-button", { action: "uninvite", testid: "call-uninvite" });
+      remove.setAttribute("aria-label", interpolate(gettext("Remove %(name)s's invitation to the call"), { name }));
       remove.addEventListener("click", () => this.uninvite(String(name), remove));
       item.append(userText("span", "name", name), " ", remove);
       return item;
@@ -89,10 +96,10 @@ export class CallSettingsPanel {
   async saveAccess() {
     const access = this.parts.access.value;
     if (!(access in CALL_ACCESS)) {
-      this._status("Choose who may join the call.", "error");
+      this._status(gettext("Choose who may join the call."), "error");
       return;
     }
-    const done = `Saved: the call is open to ${CALL_ACCESS[access]}.`;
+    const done = CALL_ACCESS[access]();
     await this._change(this.parts.save, { access }, done);
   }
 
@@ -104,7 +111,7 @@ export class CallSettingsPanel {
       return;
     }
     const name = String(raw).trim();
-    const done = `Invited ${name} to the call.`;
+    const done = interpolate(gettext("Invited %(name)s to the call."), { name });
     if (await this._change(this.parts.inviteButton, { invite: name }, done, name)) {
       this.parts.inviteName.value = "";
       this.parts.inviteName.removeAttribute("aria-invalid");
@@ -114,11 +121,12 @@ export class CallSettingsPanel {
   }
 
   async uninvite(name, control) {
-    await this._change(control, { uninvite: name }, `${name} is no longer invited to the call.`, name);
+    const done = interpolate(gettext("%(name)s is no longer invited to the call."), { name });
+    await this._change(control, { uninvite: name }, done, name);
   }
 
   async _change(control, body, done, name = "") {
-    this._status("Saving…", "busy");
+    this._status(gettext("Saving…"), "busy");
     try {
       this.show(await busy(control, () => this.api.post("call_settings", body)));
       this._status(done, "ok");

@@ -1,6 +1,7 @@
 // Messages per minute over the last hour as a small bar chart, built with SVG DOM calls.
 
-import { toDate } from "./dom.js";
+import { gettext, interpolate, ngettext, pageLanguage } from "../ui/i18n.js";
+import { formatClock, formatNumber, toDate } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 600;
@@ -8,7 +9,36 @@ const HEIGHT = 120;
 const TOP_MARGIN = 18; // room for the scale label above the tallest bar
 const BAR_GAP = 1;
 
-const minuteFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+/** The chart's description for screen readers: `total` messages in `minutes`, `highest` at most. */
+export function chartLabel(total, minutes, highest, language = pageLanguage()) {
+  const values = {
+    total: formatNumber(total, language),
+    minutes: formatNumber(minutes, language),
+    highest: formatNumber(highest, language),
+  };
+  return interpolate(
+    ngettext(
+      "%(total)s message in the last %(minutes)s minutes; at most %(highest)s in a minute",
+      "%(total)s messages in the last %(minutes)s minutes; at most %(highest)s in a minute",
+      total,
+    ),
+    values,
+  );
+}
+
+/** A bar's tooltip: its minute, in `language`, and its count. */
+export function barTitle(when, count, language = pageLanguage()) {
+  const minute = when ? formatClock(when, language) : "?";
+  return interpolate(ngettext("%(minute)s: %(count)s message", "%(minute)s: %(count)s messages", count), {
+    minute,
+    count: formatNumber(count, language),
+  });
+}
+
+/** The scale beside the chart: what a full bar stands for. */
+export function scaleLabel(highest, language = pageLanguage()) {
+  return interpolate(gettext("%(count)s / min"), { count: formatNumber(highest, language) });
+}
 
 function svg(tag, attributes = {}) {
   const node = document.createElementNS(SVG, tag);
@@ -17,7 +47,7 @@ function svg(tag, attributes = {}) {
 }
 
 /** Draw `perMinute` ([{minute, messages}], oldest first) into `box`, replacing what was there. */
-export function drawRateChart(box, perMinute) {
+export function drawRateChart(box, perMinute, language = pageLanguage()) {
   const points = Array.isArray(perMinute) ? perMinute : [];
   const counts = points.map((point) => Math.max(0, Number(point.messages) || 0));
   const highest = counts.length ? Math.max(...counts) : 0;
@@ -29,10 +59,7 @@ export function drawRateChart(box, perMinute) {
     class: "rate-chart-svg",
     role: "img",
   });
-  chart.setAttribute(
-    "aria-label",
-    `${total} messages in the last ${points.length} minutes; at most ${highest} in a minute`,
-  );
+  chart.setAttribute("aria-label", chartLabel(total, points.length, highest, language));
   chart.dataset.total = String(total);
   chart.dataset.peak = String(highest);
   chart.append(svg("line", { x1: 0, y1: HEIGHT - 0.5, x2: WIDTH, y2: HEIGHT - 0.5, class: "rate-axis" }));
@@ -47,16 +74,15 @@ export function drawRateChart(box, perMinute) {
       height,
       class: "rate-bar",
     });
-    const when = toDate(point.minute);
     const title = svg("title");
-    title.textContent = `${when ? minuteFormat.format(when) : "?"}: ${count} message${count === 1 ? "" : "s"}`;
+    title.textContent = barTitle(toDate(point.minute), count, language);
     bar.append(title);
     chart.append(bar);
   });
   // The scale is HTML beside the drawing: text inside a stretched SVG would be stretched too.
   const scale = document.createElement("span");
   scale.className = "rate-scale";
-  scale.textContent = `${highest} / min`;
+  scale.textContent = scaleLabel(highest, language);
   box.replaceChildren(scale, chart);
   return { total, latest: counts.length ? counts[counts.length - 1] : 0 };
 }

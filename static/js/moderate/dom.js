@@ -1,4 +1,7 @@
-// Small DOM and formatting helpers of the moderator's page. User text only goes in as text.
+// Small DOM and formatting helpers of the moderator's page. User text only goes in as text;
+// times, numbers and lengths of time are in the page's language (ui/i18n.js).
+
+import { gettext, interpolate, pageLanguage } from "../ui/i18n.js";
 
 /** A new element; `text`, when given, is set as textContent (never parsed as markup). */
 export function element(tag, className, text) {
@@ -34,36 +37,80 @@ export function toDate(value) {
   return Number.isNaN(moment.getTime()) ? null : moment;
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const secondsFormat = new Intl.DateTimeFormat(undefined, {
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-});
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+// Intl's formats for one language (the page's, or a test's), made once each.
+const FORMATS = new Map();
+
+function formatsFor(language) {
+  let formats = FORMATS.get(language);
+  if (formats === undefined) {
+    let locale = language;
+    try {
+      Intl.getCanonicalLocales(locale);
+    } catch {
+      locale = undefined; // a lang attribute Intl does not take: the browser's own
+    }
+    formats = {
+      time: new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }),
+      seconds: new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+      full: new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" }),
+      number: new Intl.NumberFormat(locale),
+    };
+    FORMATS.set(language, formats);
+  }
+  return formats;
+}
+
+/** `value` with the digit grouping of `language` (the page's): 1,234 in English. */
+export function formatNumber(value, language = pageLanguage()) {
+  return formatsFor(language).number.format(value);
+}
+
+/** The time of `moment` as a line of the page shows it, in `language`: hours and minutes (and
+ *  seconds) on the day of `now`, the date and time on another day. */
+export function formatMoment(moment, { seconds = false, language = pageLanguage(), now = new Date() } = {}) {
+  const formats = formatsFor(language);
+  const sameDay = moment.toDateString() === now.toDateString();
+  return sameDay ? (seconds ? formats.seconds : formats.time).format(moment) : formats.full.format(moment);
+}
+
+/** The hour and minute of `moment` in `language` (a chart's bar). */
+export function formatClock(moment, language = pageLanguage()) {
+  return formatsFor(language).time.format(moment);
+}
+
+/** The date and time of `moment` in full, in `language` (a <time>'s title). */
+export function formatFullMoment(moment, language = pageLanguage()) {
+  return formatsFor(language).full.format(moment);
+}
 
 /** A <time> element for `value` (see toDate), or null. */
-export function timeElement(value, { seconds = false, className = "mod-time" } = {}) {
+export function timeElement(value, { seconds = false, className = "mod-time", language = pageLanguage() } = {}) {
   const moment = toDate(value);
   if (moment === null) return null;
-  const sameDay = moment.toDateString() === new Date().toDateString();
-  const label = sameDay ? (seconds ? secondsFormat : timeFormat).format(moment) : fullFormat.format(moment);
-  const node = element("time", className, label);
+  const node = element("time", className, formatMoment(moment, { seconds, language }));
   node.dateTime = moment.toISOString();
-  node.title = fullFormat.format(moment);
+  node.title = formatFullMoment(moment, language);
   return node;
 }
 
-/** "45 s", "5 min", "2 h 30 min", "3 d 4 h": a rough, readable length of time. */
-export function formatDuration(seconds) {
+/** "45 s", "5 min", "2 h 30 min", "3 d 4 h": a rough, readable length of time, in the page's
+ *  language (its units and its digits). */
+export function formatDuration(seconds, language = pageLanguage()) {
+  const number = (value) => formatNumber(value, language);
   const total = Math.max(0, Math.round(seconds));
-  if (total < 60) return `${total} s`;
+  if (total < 60) return interpolate(gettext("%(count)s s"), { count: number(total) });
   const minutes = Math.round(total / 60);
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 60) return interpolate(gettext("%(count)s min"), { count: number(minutes) });
   const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  if (hours < 24) {
+    return minutes % 60
+      ? interpolate(gettext("%(hours)s h %(minutes)s min"), { hours: number(hours), minutes: number(minutes % 60) })
+      : interpolate(gettext("%(count)s h"), { count: number(hours) });
+  }
   const days = Math.floor(hours / 24);
-  return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
+  return hours % 24
+    ? interpolate(gettext("%(days)s d %(hours)s h"), { days: number(days), hours: number(hours % 24) })
+    : interpolate(gettext("%(count)s d"), { count: number(days) });
 }
 
 /** Disable `node` while `work` runs; returns work's result. */

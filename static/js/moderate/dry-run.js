@@ -2,7 +2,8 @@
 // room's last 1,000 messages, showing what they would have caught and which entry caught each,
 // before saving. User text goes in as text.
 
-import { busy, element, userText } from "./dom.js";
+import { gettext, interpolate, ngettext, pgettext } from "../ui/i18n.js";
+import { busy, element, formatNumber, userText } from "./dom.js";
 
 /** The blocked-words textarea's lines as the settings form sends them. */
 export function typedWords(value) {
@@ -13,11 +14,27 @@ export function typedWords(value) {
 }
 
 /** The summary line of a dry run's answer. */
-export function dryRunSummary({ checked, caught }) {
-  if (checked === 0) return "There are no messages to try them on yet.";
-  const of = `of the last ${checked.toLocaleString("en")} ${checked === 1 ? "message" : "messages"}`;
-  if (caught === 0) return `They would have caught none ${of}.`;
-  return `They would have caught ${caught} ${of}.`;
+export function dryRunSummary({ checked, caught }, language = undefined) {
+  if (checked === 0) return gettext("There are no messages to try them on yet.");
+  const values = { checked: formatNumber(checked, language), caught: formatNumber(caught, language) };
+  if (caught === 0) {
+    return interpolate(
+      ngettext(
+        "They would have caught none of the last %(checked)s message.",
+        "They would have caught none of the last %(checked)s messages.",
+        checked,
+      ),
+      values,
+    );
+  }
+  return interpolate(
+    ngettext(
+      "They would have caught %(caught)s of the last %(checked)s message.",
+      "They would have caught %(caught)s of the last %(checked)s messages.",
+      checked,
+    ),
+    values,
+  );
 }
 
 export class DryRun {
@@ -36,7 +53,7 @@ export class DryRun {
       const answer = await busy(button, () => this.api.post("dry_run", { blocked_words: typedWords(words.value) }));
       this.show(answer);
     } catch (error) {
-      summary.textContent = error.message || "The dry run failed.";
+      summary.textContent = error.message || gettext("The dry run failed.");
       summary.dataset.kind = "error";
       list.replaceChildren();
     }
@@ -51,9 +68,9 @@ export class DryRun {
         const item = element("li", "dry-run-item");
         item.dataset.testid = "dry-run-item";
         item.append(
-          userText("span", "review-author", message.user ?? "someone"),
+          userText("span", "review-author", message.user ?? gettext("someone")),
           userText("span", "review-text", message.text),
-          userText("span", "dry-run-entries", message.entries.join(", ")),
+          userText("span", "dry-run-entries", message.entries.join(pgettext("list separator", ", "))),
         );
         return item;
       }),

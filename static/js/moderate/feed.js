@@ -2,6 +2,7 @@
 // message and comment, Delete, and Time out and Ban for its author.
 
 import { MessageList } from "../ui/messages.js";
+import { gettext } from "../ui/i18n.js";
 import { button, element } from "./dom.js";
 
 export class ModerationFeed extends MessageList {
@@ -33,17 +34,17 @@ export class ModerationFeed extends MessageList {
     this.eventOf.set(item, event);
     for (const node of item.querySelectorAll(".msg-author, .msg-text")) node.dir = "auto";
     if (event.kind === "danmaku") {
-      const badge = element("span", "kind-badge", "danmaku");
+      const badge = element("span", "kind-badge", gettext("danmaku"));
       badge.title = [event.mode, event.size, event.color].filter(Boolean).join(" · ");
       item.prepend(badge);
     }
     const actions = element("span", "msg-actions");
-    actions.append(button("Delete", "quiet-button", { action: "delete", testid: "delete" }));
-    if (event.kind === "message") actions.append(button("Pin", "quiet-button", { action: "pin", testid: "pin" }));
+    actions.append(button(gettext("Delete"), "quiet-button", { action: "delete", testid: "delete" }));
+    if (event.kind === "message") actions.append(button(gettext("Pin"), "quiet-button", { action: "pin", testid: "pin" }));
     if (event.user && event.user.name && event.user.id !== this.meId) {
       actions.append(
-        button("Time out", "quiet-button", { action: "timeout", testid: "timeout" }),
-        button("Ban", "quiet-button danger-text", { action: "ban", testid: "ban" }),
+        button(gettext("Time out"), "quiet-button", { action: "timeout", testid: "timeout" }),
+        button(gettext("Ban"), "quiet-button danger-text", { action: "ban", testid: "ban" }),
       );
     }
     item.append(actions);

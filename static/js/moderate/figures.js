@@ -1,7 +1,14 @@
 // The live figures of the moderator's page: viewers now, and messages per minute over the last
 // hour (a chart, the last minute and the hour's total).
 
+import { gettext } from "../ui/i18n.js";
 import { drawRateChart } from "./chart.js";
+import { formatNumber } from "./dom.js";
+
+/** A figure as the page shows it: the count in the page's language, or a dash when unknown. */
+export function figureText(value, language) {
+  return typeof value === "number" && Number.isFinite(value) ? formatNumber(value, language) : "–";
+}
 
 export class Figures {
   /**
@@ -22,13 +29,13 @@ export class Figures {
     this.loading = true;
     try {
       const stats = await this.api.get("stats");
-      this.parts.viewers.textContent = String(stats.viewers ?? "–");
+      this.parts.viewers.textContent = figureText(stats.viewers);
       const { total, latest } = drawRateChart(this.parts.chart, stats.per_minute);
-      this.parts.lastMinute.textContent = String(latest);
-      this.parts.lastHour.textContent = String(total);
+      this.parts.lastMinute.textContent = figureText(latest);
+      this.parts.lastHour.textContent = figureText(total);
       this.failed = false;
     } catch (error) {
-      if (!this.failed) this.onError(error, "Could not load the figures");
+      if (!this.failed) this.onError(error, gettext("Could not load the figures"));
       this.failed = true;
     } finally {
       this.loading = false;
@@ -37,6 +44,6 @@ export class Figures {
 
   /** The viewer count from the room's presence: the same the stats count, but at once. */
   showViewers(presence) {
-    if (typeof presence.count === "number") this.parts.viewers.textContent = String(presence.count);
+    if (typeof presence.count === "number") this.parts.viewers.textContent = figureText(presence.count);
   }
 }

@@ -1,6 +1,7 @@
 // The moderator's page's notice line: the outcome of the last action, or what went wrong.
 
 import { loginAddress, requestErrorText } from "../ui/error-texts.js";
+import { gettext, interpolate } from "../ui/i18n.js";
 import { element } from "./dom.js";
 
 // An outcome shows this long; an error stays until the next notice.
@@ -26,9 +27,9 @@ export class Notice {
   /** Report that `what` failed, and why ("Could not ban bob: ..."). */
   error(error, what) {
     console.warn("moderate:", what, error);
-    this.show(`${what}: ${requestErrorText(error)}`, "error");
+    this.show(interpolate(gettext("%(what)s: %(reason)s"), { what, reason: requestErrorText(error) }), "error");
     if (error.code === "login_required") {
-      const link = element("a", "", "Log in");
+      const link = element("a", "", gettext("Log in"));
       link.href = loginAddress(window.location.pathname);
       this.box.append(" ", link);
     }

@@ -1,11 +1,26 @@
 // Members and moderators on the moderator's page: add by name, remove with each name's button.
 // Each change answers with the room's new state.
 
+import { gettext, interpolate } from "../ui/i18n.js";
 import { busy } from "./dom.js";
 
 const REMOVALS = {
-  "remove-member": { endpoint: "members", done: (name) => `${name} is no longer a member.` },
-  "remove-moderator": { endpoint: "moderators", done: (name) => `${name} is no longer a moderator.` },
+  "remove-member": {
+    endpoint: "members",
+    done: (name) => interpolate(gettext("%(name)s is no longer a member."), { name }),
+  },
+  "remove-moderator": {
+    endpoint: "moderators",
+    done: (name) => interpolate(gettext("%(name)s is no longer a moderator."), { name }),
+  },
+};
+
+// What a failed change says, by its endpoint and action.
+const FAILURES = {
+  "members add": () => gettext("Could not invite %(name)s"),
+  "members remove": () => gettext("Could not remove the member %(name)s"),
+  "moderators add": () => gettext("Could not make %(name)s a moderator"),
+  "moderators remove": () => gettext("Could not remove the moderator %(name)s"),
 };
 
 /**
@@ -21,7 +36,7 @@ export function wirePeopleForms(root, { memberForm, moderatorForm }, { api, noti
       refresher.changed();
       return true;
     } catch (error) {
-      notice.error(error, `Could not ${action} ${name}`);
+      notice.error(error, interpolate(FAILURES[`${endpoint} ${action}`](), { name }));
       return false;
     }
   };
@@ -35,8 +50,8 @@ export function wirePeopleForms(root, { memberForm, moderatorForm }, { api, noti
       if (await change(endpoint, "add", name, control, done(name))) form.elements.user.value = "";
     });
   };
-  wireForm(memberForm, "members", (name) => `${name} is a member now.`);
-  wireForm(moderatorForm, "moderators", (name) => `${name} is a moderator now.`);
+  wireForm(memberForm, "members", (name) => interpolate(gettext("%(name)s is a member now."), { name }));
+  wireForm(moderatorForm, "moderators", (name) => interpolate(gettext("%(name)s is a moderator now."), { name }));
 
   root.addEventListener("click", (click) => {
     const control = click.target instanceof Element ? click.target.closest("button[data-action]") : null;

@@ -2,7 +2,8 @@
 // their latest reasons; a moderator deletes the message or dismisses the reports. The list
 // comes with the review queue's answer (`reports`, polled: reports are not room events).
 
-import { button, element, timeElement, userText } from "./dom.js";
+import { gettext, interpolate, ngettext } from "../ui/i18n.js";
+import { button, element, formatNumber, timeElement, userText } from "./dom.js";
 
 export class ReportList {
   /**
@@ -32,17 +33,20 @@ export class ReportList {
 
   async act(report, action, control) {
     control.disabled = true;
-    const author = report.event.user?.name ?? "someone";
+    const author = report.event.user?.name ?? gettext("someone");
     try {
       if (action === "delete") {
         await this.api.post("delete", { id: report.event.id });
-        this.onDone(`Deleted the reported message by ${author}.`);
+        this.onDone(interpolate(gettext("Deleted the reported message by %(name)s."), { name: author }));
       } else {
         await this.api.dismissReports(report.event.id);
-        this.onDone(`Dismissed the reports of the message by ${author}.`);
+        this.onDone(interpolate(gettext("Dismissed the reports of the message by %(name)s."), { name: author }));
       }
     } catch (error) {
-      this.onError(error, action === "delete" ? "Could not delete the message" : "Could not dismiss the reports");
+      this.onError(
+        error,
+        action === "delete" ? gettext("Could not delete the message") : gettext("Could not dismiss the reports"),
+      );
     } finally {
       control.disabled = false;
     }
@@ -53,21 +57,27 @@ export class ReportList {
     node.dataset.id = String(report.event.id);
     node.dataset.testid = "report-item";
     const head = element("div", "review-head");
-    head.append(userText("span", "review-author", report.event.user?.name ?? "someone"));
-    const count = element("span", "report-count", `${report.reporters} ${report.reporters === 1 ? "reporter" : "reporters"}`);
+    head.append(userText("span", "review-author", report.event.user?.name ?? gettext("someone")));
+    const count = element(
+      "span",
+      "report-count",
+      interpolate(ngettext("%(count)s reporter", "%(count)s reporters", report.reporters), {
+        count: formatNumber(report.reporters),
+      }),
+    );
     count.dataset.testid = "report-count";
     count.dataset.count = String(report.reporters);
     head.append(count);
     const time = timeElement(report.last);
     if (time) head.append(time);
-    const text = userText("p", "review-text", report.event.deleted ? "(deleted)" : report.event.text ?? "");
+    const text = userText("p", "review-text", report.event.deleted ? gettext("(deleted)") : report.event.text ?? "");
     text.dataset.testid = "report-text";
     const reasons = element("ul", "report-reasons");
     for (const reason of report.reasons ?? []) reasons.append(userText("li", "report-reason", reason));
     const actions = element("div", "review-actions");
     actions.append(
-      button("Delete message", "danger-button", { action: "delete", testid: "report-delete" }),
-      button("Dismiss", "", { action: "dismiss", testid: "report-dismiss" }),
+      button(gettext("Delete message"), "danger-button", { action: "delete", testid: "report-delete" }),
+      button(gettext("Dismiss"), "", { action: "dismiss", testid: "report-dismiss" }),
     );
     node.append(head, text, reasons, actions);
     return node;

@@ -1,14 +1,15 @@
 // The review queue: messages the server held (blocked words, review mode) until a moderator
 // approves (published as usual) or rejects them. Polled, since held messages are not room events.
 
+import { gettext, interpolateParts } from "../ui/i18n.js";
 import { button, element, timeElement, userText } from "./dom.js";
 
 const REASONS = {
-  blocked_word: "blocked word",
-  review_all: "every message is reviewed",
-  new_account: "new account",
-  hidden_user: "hidden user",
-  delayed: "chat delay",
+  blocked_word: () => gettext("blocked word"),
+  review_all: () => gettext("every message is reviewed"),
+  new_account: () => gettext("new account"),
+  hidden_user: () => gettext("hidden user"),
+  delayed: () => gettext("chat delay"),
 };
 
 export class ReviewQueue {
@@ -49,7 +50,7 @@ export class ReviewQueue {
         this.lastError = null;
       } catch (error) {
         // A refresh runs every few seconds: report a failure once, not every time.
-        if (this.lastError?.code !== error.code) this.onError(error, "Could not load the review queue");
+        if (this.lastError?.code !== error.code) this.onError(error, gettext("Could not load the review queue"));
         this.lastError = error;
       } finally {
         this.loading = null;
@@ -99,9 +100,9 @@ export class ReviewQueue {
     } catch (error) {
       if (error.code === "already_decided" || error.code === "not_found") {
         this._drop(entry); // another moderator decided it first
-        this.onError(error, "That message was already decided");
+        this.onError(error, gettext("That message was already decided"));
       } else {
-        this.onError(error, approve ? "Could not approve the message" : "Could not reject the message");
+        this.onError(error, approve ? gettext("Could not approve the message") : gettext("Could not reject the message"));
       }
     } finally {
       entry.busy = false;
@@ -129,29 +130,33 @@ export class ReviewQueue {
     node.dataset.id = String(item.id);
     node.dataset.testid = "review-item";
     const head = element("div", "review-head");
-    head.append(userText("span", "review-author", item.user?.name ?? "someone"));
-    if (item.user?.bot === true) head.append(element("span", "bot-badge", "bot"));
-    const kind = element("span", "kind-badge", item.kind === "danmaku" ? "danmaku" : "message");
+    head.append(userText("span", "review-author", item.user?.name ?? gettext("someone")));
+    if (item.user?.bot === true) head.append(element("span", "bot-badge", gettext("bot")));
+    const kind = element("span", "kind-badge", item.kind === "danmaku" ? gettext("danmaku") : gettext("message"));
     if (item.kind === "danmaku") kind.title = [item.mode, item.size, item.color].filter(Boolean).join(" · ");
     head.append(kind);
-    const reason = element("span", "review-reason", REASONS[item.reason] ?? String(item.reason ?? "held"));
+    const reason = element(
+      "span",
+      "review-reason",
+      REASONS[item.reason] ? REASONS[item.reason]() : String(item.reason ?? gettext("held")),
+    );
     reason.dataset.reason = String(item.reason ?? "");
     head.append(reason);
     const time = timeElement(item.created);
     if (time) head.append(time);
     if (item.release_at) {
       // Chat delay: it appears by itself then; Reject removes it, Approve shows it now.
-      const release = element("span", "review-release", "appears at ");
+      const release = element("span", "review-release");
       const at = timeElement(item.release_at, { seconds: true });
-      if (at) release.append(at);
+      if (at) release.append(...interpolateParts(gettext("appears at %(time)s"), { time: at }));
       head.append(release);
     }
     const text = userText("p", "review-text", item.text ?? "");
     text.dataset.testid = "review-text";
     const actions = element("div", "review-actions");
     actions.append(
-      button("Approve", "", { action: "approve", testid: "review-approve" }),
-      button("Reject", "danger-button", { action: "reject", testid: "review-reject" }),
+      button(gettext("Approve"), "", { action: "approve", testid: "review-approve" }),
+      button(gettext("Reject"), "danger-button", { action: "reject", testid: "review-reject" }),
     );
     node.append(head, text, actions);
     return node;

@@ -1,6 +1,7 @@
 // People, sanctions and settings of the room as the state endpoint tells them, shown on the
 // moderator's page: one request at a time, and the sanctions' remaining times counting down.
 
+import { gettext, interpolateParts } from "../ui/i18n.js";
 import { activeSanctions, renderPeople, renderSanctions } from "./people.js";
 
 /** The hidden users (YouTube's hide), each with an Unhide button. */
@@ -11,13 +12,18 @@ export function renderHidden(list, hidden) {
       item.dataset.name = user;
       const name = document.createElement("bdi");
       name.textContent = user;
-      item.append(name);
-      if (reason) item.append(` — ${reason}`);
+      if (reason) {
+        const why = document.createElement("bdi");
+        why.textContent = reason;
+        item.append(...interpolateParts(gettext("%(name)s — %(reason)s"), { name, reason: why }));
+      } else {
+        item.append(name);
+      }
       const unhide = document.createElement("button");
       unhide.type = "button";
       unhide.className = "quiet-button";
       unhide.dataset.action = "unhide";
-      unhide.textContent = "Unhide";
+      unhide.textContent = gettext("Unhide");
       item.append(" ", unhide);
       return item;
     }),
@@ -58,7 +64,7 @@ export class RoomState {
     this.loading = this.api
       .get("state")
       .then((next) => this.apply(next))
-      .catch((error) => this.onError(error, "Could not load the room's state"))
+      .catch((error) => this.onError(error, gettext("Could not load the room's state")))
       .finally(() => {
         this.loading = null;
       });

@@ -1,7 +1,8 @@
 // The moderator's page's tools for the whole room: clearing it (asked twice, it cannot be
 // undone) and importing a Bilibili or Niconico XML file of comments.
 
-import { busy } from "./dom.js";
+import { gettext, interpolate, ngettext, pgettext } from "../ui/i18n.js";
+import { busy, formatNumber } from "./dom.js";
 
 /**
  * Clear asks once more: the button shows a confirmation with Yes and No.
@@ -23,22 +24,35 @@ export function wireClearRoom({ button, confirm, yes, no }, { api, notice, refre
     try {
       await busy(click.currentTarget, () => api.post("clear", field));
       reason.used(field);
-      notice.show("Cleared the room.");
+      notice.show(gettext("Cleared the room."));
       refresher.changed();
     } catch (error) {
-      notice.error(error, "Could not clear the room");
+      notice.error(error, gettext("Could not clear the room"));
     } finally {
       close();
     }
   });
 }
 
-const FORMATS = { bilibili: "Bilibili", niconico: "Niconico" };
+// The services whose comment files the import reads, by the answer's format.
+const FORMATS = { bilibili: () => gettext("Bilibili"), niconico: () => gettext("Niconico") };
 
-const counts = (counted) =>
+// Why comments were skipped, by the server's code; another code is shown as it is.
+const SKIPPED = {
+  unsupported_mode: () => pgettext("skipped comments", "unsupported mode"),
+  code_comment: () => pgettext("skipped comments", "code comment"),
+  malformed: () => pgettext("skipped comments", "malformed"),
+};
+
+const counts = (counted, names = {}) =>
   Object.entries(counted && typeof counted === "object" ? counted : {})
-    .map(([name, count]) => `${name} ${count}`)
-    .join(", ");
+    .map(([name, count]) =>
+      interpolate(gettext("%(name)s %(count)s"), {
+        name: names[name] ? names[name]() : name,
+        count: formatNumber(Number(count)),
+      }),
+    )
+    .join(pgettext("list separator", ", "));
 
 /**
  * What an import did, in one line: how many comments from which format, what was skipped and
@@ -46,13 +60,17 @@ const counts = (counted) =>
  * @param {{imported: number, format?: string, skipped?: object, ignored_commands?: object}} answer
  */
 export function importReport(answer) {
-  const format = FORMATS[answer.format];
-  const skipped = counts(answer.skipped);
+  const format = Object.hasOwn(FORMATS, answer.format) ? FORMATS[answer.format]() : undefined;
+  const skipped = counts(answer.skipped, SKIPPED);
   const ignored = counts(answer.ignored_commands);
+  const count = formatNumber(answer.imported);
+  const imported = format
+    ? interpolate(ngettext("Imported %(count)s comment from a %(format)s file.", "Imported %(count)s comments from a %(format)s file.", answer.imported), { count, format })
+    : interpolate(ngettext("Imported %(count)s comment.", "Imported %(count)s comments.", answer.imported), { count });
   return [
-    `Imported ${answer.imported} comments${format ? ` from a ${format} file` : ""}.`,
-    skipped ? ` Skipped: ${skipped}.` : "",
-    ignored ? ` Ignored commands: ${ignored}.` : "",
+    imported,
+    skipped ? interpolate(gettext(" Skipped: %(counts)s."), { counts: skipped }) : "",
+    ignored ? interpolate(gettext(" Ignored commands: %(counts)s."), { counts: ignored }) : "",
   ].join("");
 }
 
@@ -70,7 +88,7 @@ export function wireImport(form, report, { api, notice, audit }) {
       form.reset();
       audit.refresh();
     } catch (error) {
-      notice.error(error, "Import");
+      notice.error(error, gettext("Could not import the file"));
     }
   });
 }

@@ -3,13 +3,22 @@
 // Blocked /patterns/ are checked as the server checks them (../ui/patterns.js) before saving,
 // and saved ones the server's rules now refuse (they match nothing) are pointed out.
 
+import { gettext, interpolate } from "../ui/i18n.js";
 import { entryProblem } from "../ui/patterns.js";
 
 const LIMITS = {
-  slow_mode_seconds: { low: 0, high: 3600, label: "Slow mode" },
-  review_account_age_hours: { low: 0, high: 8760, label: "The account age" },
-  unique_chat_seconds: { low: 1, high: 3600, label: "Unique chat's window" },
-  chat_delay_seconds: { low: 0, high: 60, label: "Chat delay" },
+  slow_mode_seconds: { low: 0, high: 3600, problem: () => gettext("Slow mode must be a whole number from %(low)s to %(high)s.") },
+  review_account_age_hours: {
+    low: 0,
+    high: 8760,
+    problem: () => gettext("The account age must be a whole number from %(low)s to %(high)s."),
+  },
+  unique_chat_seconds: {
+    low: 1,
+    high: 3600,
+    problem: () => gettext("Unique chat's window must be a whole number from %(low)s to %(high)s."),
+  },
+  chat_delay_seconds: { low: 0, high: 60, problem: () => gettext("Chat delay must be a whole number from %(low)s to %(high)s.") },
 };
 
 /** The server's sentence for each entry of a blocked-words list it refuses (each names its entry). */
@@ -86,11 +95,12 @@ export class SettingsForm {
   read() {
     const fields = this.form.elements;
     const number = (name) => {
-      const { low, high, label } = LIMITS[name];
+      const { low, high, problem } = LIMITS[name];
       const raw = fields[name].value.trim();
       const value = Number(raw);
       if (raw === "" || !Number.isInteger(value) || value < low || value > high) {
-        const error = new RangeError(`${label} must be a whole number from ${low} to ${high}.`);
+        // The bounds as the number field takes them (no digit grouping).
+        const error = new RangeError(interpolate(problem(), { low, high }));
         error.field = name;
         throw error;
       }
@@ -133,13 +143,13 @@ export class SettingsForm {
     }
     const submit = this.form.querySelector('button[type="submit"]');
     submit.disabled = true;
-    this._status("Saving…", "busy");
+    this._status(gettext("Saving…"), "busy");
     try {
       const saved = await this.save(settings);
       this.fill(saved ?? settings);
-      this._status("Saved.", "ok");
+      this._status(gettext("Saved."), "ok");
     } catch (error) {
-      this._status(error.message || "The settings could not be saved.", "error");
+      this._status(error.message || gettext("The settings could not be saved."), "error");
       if (error.field) this._markInvalid(error.field);
     } finally {
       submit.disabled = false;
@@ -156,7 +166,9 @@ export class SettingsForm {
     const box = this.parts.blockedProblems;
     if (!box) return;
     const problems = blockedWordProblems(words);
-    box.textContent = problems.length ? `Saved, but matching nothing until fixed: ${problems.join(" ")}` : "";
+    box.textContent = problems.length
+      ? interpolate(gettext("Saved, but matching nothing until fixed: %(problems)s"), { problems: problems.join(" ") })
+      : "";
     box.hidden = problems.length === 0;
   }
 

@@ -17,6 +17,7 @@ import { ReviewQueue } from "../moderate/review.js";
 import { RoomState } from "../moderate/room-state.js";
 import { wireClearRoom, wireImport } from "../moderate/room-tools.js";
 import { SettingsForm } from "../moderate/settings.js";
+import { gettext, interpolate } from "../ui/i18n.js";
 import { LiveRoom } from "../ui/live-room.js";
 import { PinnedMessage } from "../ui/pinned.js";
 
@@ -62,8 +63,12 @@ const review = new ReviewQueue(
   api,
   {
     onDecided: (item, approve) => {
-      const author = item.user?.name ?? "someone";
-      notice.show(approve ? `Approved the message by ${author}.` : `Rejected the message by ${author}.`);
+      const name = item.user?.name ?? gettext("someone");
+      notice.show(
+        interpolate(approve ? gettext("Approved the message by %(name)s.") : gettext("Rejected the message by %(name)s."), {
+          name,
+        }),
+      );
       audit.refresh();
     },
     onError: reportError,

@@ -12,7 +12,7 @@ test("an import's report names the format, what was skipped and the commands ign
   };
   assert.equal(
     importReport(answer),
-    "Imported 1200 comments from a Niconico file. Skipped: code_comment 3, malformed 1. " +
+    "Imported 1,200 comments from a Niconico file. Skipped: code comment 3, malformed 1. " +
       "Ignored commands: 184 950, device 12.",
   );
 });
