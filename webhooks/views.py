@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from chat.domain.access import can_appoint
@@ -122,6 +123,7 @@ def disabled_notices(room: Room) -> list[str]:
     """The moderator's page says which endpoints the server turned off, and why."""
     rows = Endpoint.objects.filter(room=room, enabled=False).exclude(disabled_reason=DisabledReason.BY_OWNER)
     return [
-        f"Webhook {endpoint.url} was turned off: {DisabledReason(endpoint.disabled_reason).label}."
+        gettext("Webhook %(url)s was turned off: %(reason)s.")
+        % {"url": endpoint.url, "reason": DisabledReason(endpoint.disabled_reason).label}
         for endpoint in rows[:10]
     ]
