@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext
+
 # Up to a week: longer than any video, short enough that the figure is plainly a mistake.
 DURATION_MAX_MS = 7 * 24 * 3600 * 1000
 _TIMECODE = re.compile(r"^(?:([0-9]{1,3}):)??(?:([0-9]{1,4}):)?([0-9]{1,6})(?:\.([0-9]{1,3}))?$")
@@ -17,19 +19,19 @@ def parse_duration(text: str) -> int | None:
         return None
     match = _TIMECODE.match(text)
     if match is None:
-        raise ValueError("Use hours:minutes:seconds, for example 1:23:45 or 23:45.")
+        raise ValueError(gettext("Use hours:minutes:seconds, for example 1:23:45 or 23:45."))
     hours, minutes, seconds, fraction = match.groups()
     if (hours is not None or minutes is not None) and int(seconds) >= 60:
-        raise ValueError("Seconds go up to 59 after the minutes.")
+        raise ValueError(gettext("Seconds go up to 59 after the minutes."))
     if hours is not None and minutes is not None and int(minutes) >= 60:
-        raise ValueError("Minutes go up to 59 after the hours.")
+        raise ValueError(gettext("Minutes go up to 59 after the hours."))
     total_ms = (int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds)) * 1000 + int(
         (fraction or "0").ljust(3, "0")
     )
     if total_ms == 0:
-        raise ValueError("A duration is longer than zero.")
+        raise ValueError(gettext("A duration is longer than zero."))
     if total_ms > DURATION_MAX_MS:
-        raise ValueError("That is longer than a week: check the figure.")
+        raise ValueError(gettext("That is longer than a week: check the figure."))
     return total_ms
 
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -180,21 +181,21 @@ def viewer_settings(request: HttpRequest) -> JsonResponse:
 
 class VideoForm(forms.ModelForm):
     url = forms.URLField(
-        required=False, max_length=2000, assume_scheme="https", label="Video address (http or https)"
+        required=False, max_length=2000, assume_scheme="https", label=_("Video address (http or https)")
     )
     # Entered as people write it (h:m:s), stored in milliseconds.
     duration = forms.CharField(
         required=False,
         max_length=20,
-        label="Duration (optional)",
-        help_text="hours:minutes:seconds, for example 1:23:45 or 23:45",
+        label=_("Duration (optional)"),
+        help_text=_("hours:minutes:seconds, for example 1:23:45 or 23:45"),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "1:23:45"}),
     )
 
     class Meta:
         model = RoomVideo
         fields = ["url", "title", "live"]
-        labels = {"live": "Live stream"}
+        labels = {"title": _("Title"), "live": _("Live stream")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -204,7 +205,7 @@ class VideoForm(forms.ModelForm):
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]
         if url and not url.lower().startswith(("http://", "https://")):
-            raise forms.ValidationError("Use an http or https address.", code="scheme")
+            raise forms.ValidationError(_("Use an http or https address."), code="scheme")
         return url
 
     def clean_duration(self) -> int | None:
