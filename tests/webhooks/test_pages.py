@@ -126,3 +126,42 @@ def test_the_admin_lists_endpoints_without_their_secrets(owned: Room, receiver: 
     change = client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/").content.decode()
     assert endpoint.secret not in change
     assert client.get(f"/admin/webhooks/delivery/{only_delivery().pk}/change/").status_code == 200
+
+
+def test_the_page_its_states_and_the_moderators_notice_are_in_japanese(
+    owned: Room, alice: AbstractBaseUser
+) -> None:
+    off = Endpoint.objects.create(
+        room=owned,
+        url="https://hooks.example/off",
+        events=["message"],
+        secret="whsec_x",
+        enabled=False,
+        disabled_reason="owner",
+    )
+    Endpoint.objects.create(
+        room=owned,
+        url="https://hooks.example/gone",
+        events=["message"],
+        secret="whsec_y",
+        enabled=False,
+        disabled_reason="gone",
+    )
+    delivery = Delivery.objects.create(
+        endpoint=off, seq=1, kind="message", message_id="msg_ja", payload="{}", state="failed", attempts=1
+    )
+    delivery.attempt_log.create(number=1, status=500, latency_ms=1234)
+    client = as_user(alice)
+    client.cookies["language"] = "ja"
+    page = client.get(PAGE).content.decode()
+    assert "<h1>Lobby の Webhook</h1>" in page.replace("<bdi>", "").replace("</bdi>", "")
+    assert "<h2>配信ログ</h2>" in page
+    assert "オフ：オーナーがオフにしました" in page  # noqa: RUF001
+    assert "<td>失敗</td>" in page.replace("\n", "")  # the delivery's state
+    assert "1,234 ミリ秒" in page
+    assert ">再配信</button>" in page
+    assert ">エンドポイントを追加</button>" in page
+    assert "Delivery log" not in page
+    moderate = client.get("/rooms/lobby/moderate").content.decode()
+    notice = "Webhook https://hooks.example/gone はオフになりました：受信側が 410 Gone を返しました。"  # noqa: RUF001
+    assert notice in moderate
