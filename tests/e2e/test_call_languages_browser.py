@@ -35,14 +35,16 @@ def join(page: Page, *, camera: bool) -> None:
     expect(page.get_by_test_id("leave-call")).to_be_visible(timeout=MEDIA_MS)
 
 
-def test_the_call_pages_own_strings_are_in_chinese(callers: Contexts, server: DaphneServer, slug: str) -> None:
+def test_the_call_pages_own_strings_are_in_chinese(
+    callers: Contexts, server: DaphneServer, slug: str
+) -> None:
     alice = open_call(in_chinese(callers, server, "alice"), slug)
     expect(alice.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(alice.get_by_test_id("join-call")).to_have_text("加入通话")
     join(alice, camera=True)
     expect(alice.get_by_test_id("call-status")).to_have_text("通话中。")
     mine = alice.locator('[data-testid="call-tile"][data-self="true"]')
-    expect(mine.get_by_test_id("tile-name")).to_have_text("alice（你）")
+    expect(mine.get_by_test_id("tile-name")).to_have_text("alice（你）")  # noqa: RUF001
 
     alice.get_by_test_id("mute-mic").click()
     expect(alice.get_by_test_id("mute-mic")).to_have_text("取消麦克风静音")
