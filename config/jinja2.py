@@ -38,9 +38,12 @@ def number(value: int | float) -> str:
 
 
 def localize(value: Any) -> str:
-    """`value` as the active language writes it: a date and time in the site's time zone in the
-    language's DATETIME_FORMAT ("2026年12月5日16:34" in Japanese), a number with its grouping."""
+    """`value` as the active language writes it: a date and time in the site's time zone, in the
+    language's DATETIME_FORMAT and with the zone's name ("2026年12月5日16:34 UTC" in Japanese), a
+    number with its grouping."""
     if isinstance(value, datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return str(formats.date_format(value, "DATETIME_FORMAT"))
+        if timezone.is_naive(value):
+            return str(formats.date_format(value, "DATETIME_FORMAT"))
+        value = timezone.localtime(value)
+        return f"{formats.date_format(value, 'DATETIME_FORMAT')} {value.tzname()}"
     return str(formats.localize(value))

@@ -39,7 +39,7 @@ def test_the_tokens_page_its_form_and_its_list_are_in_japanese(room: Room, alice
     assert "ルームのアドレスをスペース区切りで（最大" in page  # the help text  # noqa: RUF001
     assert "ルームを読む, メッセージとコメントを投稿する" in page  # the scopes a token has, named
     assert "すべてのルーム" in page  # the other token's rooms
-    assert "2030年1月2日3:04" in page  # its expiry in Japanese's date format
+    assert "2030年1月2日3:04 UTC" in page  # its expiry in Japanese's date format, and the zone
     assert "最終使用" in page
     assert "Create token" not in page
     assert "every room" not in page
