@@ -201,16 +201,19 @@ _LOG_COUNTERS = frozenset({"last_seq", "cleared_seq", "pinned_event", "pinned_un
 
 
 class EventKind(models.TextChoices):
-    MESSAGE = "message", _("Message")
-    DANMAKU = "danmaku", _("Danmaku")
-    DELETE = "delete", _("Delete")
-    CLEAR = "clear", _("Clear")
-    BAN = "ban", _("Ban")
-    UNBAN = "unban", _("Unban")
-    SETTINGS = "settings", _("Settings")
-    SYSTEM = "system", _("System")
-    REVIEW = "review", _("Review")  # a held message was rejected: names its held id, never its author or text
-    PIN = "pin", _("Pin")  # the pinned message changed (`pinned`: the message, or null)
+    MESSAGE = "message", _("Chat message")
+    DANMAKU = "danmaku", _("Danmaku comment")
+    DELETE = "delete", _("Message deleted")
+    CLEAR = "clear", _("Room cleared")
+    BAN = "ban", _("User banned")
+    UNBAN = "unban", _("User unbanned")
+    SETTINGS = "settings", _("Settings changed")
+    SYSTEM = "system", _("System notice")
+    REVIEW = (
+        "review",
+        _("Held message rejected"),
+    )  # a held message was rejected: names its held id, never its author or text
+    PIN = "pin", _("Pin changed")  # the pinned message changed (`pinned`: the message, or null)
 
 
 # Kinds that are content a reader scrolls back through (the rest change other events or state).

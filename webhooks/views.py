@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from chat.domain.access import can_appoint
 from chat.domain.audit import audit
-from chat.models import Room
+from chat.models import EventKind, Room
 from chat.web.http import moderators_page_room
 
 from .errors import WebhookError
@@ -112,6 +112,7 @@ def _context(
         "endpoints": endpoints,
         "log": log,
         "kinds": EVENT_KINDS,
+        "kind_names": dict(EventKind.choices),
         "error": error,
         "shown_secret": shown_secret,
         "posted_url": posted.get("url", "") if posted else "",

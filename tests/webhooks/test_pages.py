@@ -158,7 +158,8 @@ def test_the_page_its_states_and_the_moderators_notice_are_in_japanese(
     assert "<h2>配信ログ</h2>" in page
     assert "オフ：オーナーがオフにしました" in page  # noqa: RUF001
     assert "<td>失敗</td>" in page.replace("\n", "")  # the delivery's state
-    assert "1,234 ミリ秒" in page
+    assert "：500、1,234 ミリ秒</li>" in page  # noqa: RUF001  (the attempt: its time, status, latency)
+    assert "> 弾幕コメント <code>danmaku</code></label>" in page  # an event kind to choose, named
     assert ">再配信</button>" in page
     assert ">エンドポイントを追加</button>" in page
     assert "Delivery log" not in page
