@@ -41,6 +41,7 @@ def test_the_tokens_page_its_form_and_its_list_are_in_japanese(room: Room, alice
     assert "すべてのルーム" in page  # the other token's rooms
     assert "2030年1月2日3:04 UTC" in page  # its expiry in Japanese's date format, and the zone
     assert "最終使用" in page
+    assert "<td>未使用</td>" in page  # never used: a word of its own, not the expiry's "never"
     assert "Create token" not in page
     assert "every room" not in page
 
