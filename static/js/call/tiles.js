@@ -4,6 +4,7 @@
 // (data-first-frame-ms), which the page's tests and the benchmark read.
 
 import { gettext, interpolate, interpolateParts } from "../ui/i18n.js";
+import { formatCount } from "./session.js";
 
 export class CallTiles {
   /** `onRemove(id)`: a moderator's page gets a "Remove" button on the others' tiles. */
@@ -101,6 +102,6 @@ export class CallTiles {
   count(size) {
     if (!this.countBadge) return;
     this.countBadge.hidden = size === 0;
-    this.countBadge.textContent = interpolate(gettext(" (%(count)s in the call)"), { count: size });
+    this.countBadge.textContent = interpolate(gettext(" (%(count)s in the call)"), { count: formatCount(size) });
   }
 }

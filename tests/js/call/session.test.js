@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { CallSession, CallState, endedText } from "../../../static/js/call/session.js";
+import { CallSession, CallState, endedText, formatCount } from "../../../static/js/call/session.js";
 import { setCatalog } from "../../../static/js/ui/i18n.js";
+import { installGlobals } from "../fakes.js";
 import { FakePeerConnection, fakeStream } from "./fake-rtc.js";
 
 async function settle(rounds = 20) {
@@ -323,4 +324,11 @@ test("a full call says so in the page's language", async (t) => {
   session.roster.apply({ version: 1, participants: [{ id: "a" }, { id: "b" }] });
   await session.join({ audio: false, video: false });
   assert.deepEqual(lines, ["通话已满：最多 2 人。"]);
+});
+
+test("counts are written as the page's language writes numbers", (t) => {
+  installGlobals(t, { document: { documentElement: { lang: "de" } } });
+  assert.equal(formatCount(12345), "12.345");
+  installGlobals(t, { document: { documentElement: { lang: "ja" } } });
+  assert.equal(formatCount(12345), "12,345");
 });
