@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
@@ -233,7 +234,7 @@ SAVED_NOTES = {
 def room_video(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/video`: the owner (or staff) sets the room's video and manages the overlay
     key; moderators may not (docs/OPERATIONS.md). Every change goes into the audit log."""
-    refusal = "Only the room's owner may change its video and overlay key."
+    refusal = gettext("Only the room's owner may change its video and overlay key.")
     room = moderators_page_room(request, slug, refusal, owner_only=True)
     if isinstance(room, HttpResponse):
         return room

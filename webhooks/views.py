@@ -26,7 +26,7 @@ OWNER_ACTIONS = {"add", "enable", "disable", "rotate", "remove"}
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def webhooks_page(request: HttpRequest, slug: str) -> HttpResponse:
-    room = moderators_page_room(request, slug, "Only the room's moderators may open this page.")
+    room = moderators_page_room(request, slug, gettext("Only the room's moderators may open this page."))
     if isinstance(room, HttpResponse):
         return room
     is_owner = can_appoint(request.user, room)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
@@ -114,7 +115,6 @@ def test_the_moderators_page_tells_of_an_endpoint_the_server_turned_off(
 
 
 def test_the_admin_lists_endpoints_without_their_secrets(owned: Room, receiver: Receiver) -> None:
-    from django.contrib.auth import get_user_model
 
     staff = get_user_model().objects.create_superuser("root", password="pw-root-123")
     endpoint = add_endpoint(owned, receiver.url, "message")
@@ -164,5 +164,11 @@ def test_the_page_its_states_and_the_moderators_notice_are_in_japanese(
     assert ">エンドポイントを追加</button>" in page
     assert "Delivery log" not in page
     moderate = client.get("/rooms/lobby/moderate").content.decode()
+    stranger = Client()
+    stranger.cookies["language"] = "ja"
+    stranger.force_login(get_user_model().objects.create_user("dave", password="pw-dave-123"))
+    refused = stranger.get(PAGE)
+    assert refused.status_code == 403
+    assert "このページを開けるのはルームのモデレーターだけです。" in refused.content.decode()
     notice = "Webhook https://hooks.example/gone はオフになりました：受信側が 410 Gone を返しました。"  # noqa: RUF001
     assert notice in moderate
