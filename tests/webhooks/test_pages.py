@@ -115,7 +115,6 @@ def test_the_moderators_page_tells_of_an_endpoint_the_server_turned_off(
 
 
 def test_the_admin_lists_endpoints_without_their_secrets(owned: Room, receiver: Receiver) -> None:
-
     staff = get_user_model().objects.create_superuser("root", password="pw-root-123")
     endpoint = add_endpoint(owned, receiver.url, "message")
     post(owned, "seen by staff")
