@@ -5,6 +5,8 @@ button and the removed page's notice) comes from the catalog the page embeds
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -66,3 +68,20 @@ def test_the_call_pages_own_strings_are_in_chinese(
     alice.get_by_test_id("leave-call").click()
     expect(alice.get_by_test_id("call-status")).to_have_text("你已离开通话。")
     expect(alice.get_by_test_id("join-call")).to_have_text("加入通话")
+    for page in (alice, bob):
+        assert english_words(page) == set()
+
+
+# Words that are the same in every language: names, API and WebSocket, the picker's language names.
+NOT_ENGLISH = {"alice", "bob", "API", "English", "WebSocket"}
+
+
+def english_words(page: Page) -> set[str]:
+    """Latin words of three letters or more that the page shows (text and labels)."""
+    shown = page.locator("body").inner_text()
+    labels = page.eval_on_selector_all(
+        "[aria-label], [placeholder], [title]",
+        "nodes => nodes.map(n => [n.ariaLabel, n.placeholder, n.title].filter(Boolean).join(' '))",
+    )
+    words = set(re.findall(r"[A-Za-z]{3,}", " ".join([shown, *labels])))
+    return words - NOT_ENGLISH
