@@ -304,12 +304,12 @@ test("the endings are in the page's language, the minutes in its plural form", (
       "A moderator removed you from the call.": "版主已将你移出通话。",
       "You may join it again in %(count)s minute.": ["%(count)s 分钟后可再次加入。"],
       "%(ended)s %(again)s": "%(ended)s%(again)s",
-      "Your part of the call ended.": "你已退出通话。",
+      "Your part of the call ended.": "你的通话已结束。",
     },
   });
   assert.equal(endedText({ reason: "removed", retry_after: 600 }), "版主已将你移出通话。10 分钟后可再次加入。");
   assert.equal(endedText({ reason: "removed", retry_after: 30 }), "版主已将你移出通话。1 分钟后可再次加入。");
-  assert.equal(endedText({ reason: "other" }), "你已退出通话。");
+  assert.equal(endedText({ reason: "other" }), "你的通话已结束。");
 });
 
 test("a full call says so in the page's language", async (t) => {
