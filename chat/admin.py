@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import ApiToken, AuditEntry, BotAccount, HeldMessage, Room, RoomEvent, RoomRole, Sanction
 from .realtime.grip import end_token_streams_after_commit
@@ -116,7 +117,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: Any) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request: Any, queryset: Any) -> None:
         token_ids = list(queryset.filter(revoked_at__isnull=True).values_list("pk", flat=True))
         if queryset.filter(pk__in=token_ids).update(revoked_at=timezone.now()):

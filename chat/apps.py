@@ -4,6 +4,7 @@ from django.apps import AppConfig
 from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_finished
 from django.db import connections
+from django.utils.translation import gettext_lazy as _
 
 
 def close_request_connections(sender: Any, **kwargs: Any) -> None:
@@ -20,7 +21,7 @@ def close_request_connections(sender: Any, **kwargs: Any) -> None:
 
 class ChatConfig(AppConfig):
     name = "chat"
-    verbose_name = "Chat"
+    verbose_name = _("Chat")
 
     def ready(self) -> None:
         from corsheaders.signals import check_request_enabled

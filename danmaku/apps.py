@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DanmakuConfig(AppConfig):
     """Danmaku plugs into chat through chat's hooks; chat never imports danmaku."""
 
     name = "danmaku"
-    verbose_name = "Danmaku"
+    verbose_name = _("Danmaku")
 
     def ready(self) -> None:
         from chat.domain.posting import register_writer

@@ -8,11 +8,12 @@ from typing import Any
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from chat.domain.access import can_appoint
 from chat.domain.audit import audit
-from chat.models import Room
+from chat.models import EventKind, Room
 from chat.web.http import moderators_page_room
 
 from .errors import WebhookError
@@ -25,7 +26,7 @@ OWNER_ACTIONS = {"add", "enable", "disable", "rotate", "remove"}
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def webhooks_page(request: HttpRequest, slug: str) -> HttpResponse:
-    room = moderators_page_room(request, slug, "Only the room's moderators may open this page.")
+    room = moderators_page_room(request, slug, gettext("Only the room's moderators may open this page."))
     if isinstance(room, HttpResponse):
         return room
     is_owner = can_appoint(request.user, room)
@@ -111,6 +112,7 @@ def _context(
         "endpoints": endpoints,
         "log": log,
         "kinds": EVENT_KINDS,
+        "kind_names": dict(EventKind.choices),
         "error": error,
         "shown_secret": shown_secret,
         "posted_url": posted.get("url", "") if posted else "",
@@ -122,6 +124,7 @@ def disabled_notices(room: Room) -> list[str]:
     """The moderator's page says which endpoints the server turned off, and why."""
     rows = Endpoint.objects.filter(room=room, enabled=False).exclude(disabled_reason=DisabledReason.BY_OWNER)
     return [
-        f"Webhook {endpoint.url} was turned off: {DisabledReason(endpoint.disabled_reason).label}."
+        gettext("Webhook %(url)s was turned off: %(reason)s.")
+        % {"url": endpoint.url, "reason": DisabledReason(endpoint.disabled_reason).label}
         for endpoint in rows[:10]
     ]

@@ -23,6 +23,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import ngettext
 
 from chat.clients import client_address
 from chat.errors import ChatError
@@ -111,7 +112,12 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def _throttled(self, seconds: int) -> ValidationError:
         self.retry_after = seconds
-        return ValidationError(rate_limited_message(seconds), code="rate_limited")
+        message = ngettext(
+            "Too many failed logins for this account or from your network. Try again in %(count)s second.",
+            "Too many failed logins for this account or from your network. Try again in %(count)s seconds.",
+            seconds,
+        )
+        return ValidationError(message % {"count": seconds}, code="rate_limited")
 
 
 class ThrottledAdminAuthenticationForm(ThrottledAuthenticationForm, AdminAuthenticationForm):

@@ -9,6 +9,9 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chat.domain.rooms import find_room
@@ -27,30 +30,49 @@ from chat.realtime.notices import TOKENS_ENDED, announce_after_commit
 
 from .http import login_redirect
 
-EXPIRY_CHOICES = [("", "Never"), ("1", "1 day"), ("7", "7 days"), ("30", "30 days"), ("365", "1 year")]
+EXPIRY_CHOICES = [
+    ("", _("Never")),
+    ("1", _("1 day")),
+    ("7", _("7 days")),
+    ("30", _("30 days")),
+    ("365", _("1 year")),
+]
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX_CHARS)
+    name = forms.CharField(max_length=NAME_MAX_CHARS, label=_("Name"))
     scopes = forms.MultipleChoiceField(
-        choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple, initial=[TokenScope.READ]
+        choices=TokenScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[TokenScope.READ],
+        label=_("Scopes"),
     )
     rooms = forms.CharField(
         required=False,
         max_length=ROOMS_PER_TOKEN_MAX * 51,
-        help_text=f"Room addresses separated by spaces (at most {ROOMS_PER_TOKEN_MAX}); empty: every room.",
+        label=_("Rooms"),
+        help_text=format_lazy(
+            _("Room addresses separated by spaces (at most {count}); empty: every room."),
+            count=ROOMS_PER_TOKEN_MAX,
+        ),
     )
-    expires = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires")
+    expires = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label=_("Expires"))
 
     def clean_rooms(self) -> list[Room]:
         slugs = list(dict.fromkeys(self.cleaned_data["rooms"].replace(",", " ").split()))
         if len(slugs) > ROOMS_PER_TOKEN_MAX:
-            raise forms.ValidationError(f"At most {ROOMS_PER_TOKEN_MAX} rooms.")
+            raise forms.ValidationError(
+                ngettext("At most %(count)s room.", "At most %(count)s rooms.", ROOMS_PER_TOKEN_MAX)
+                % {"count": ROOMS_PER_TOKEN_MAX},
+                code="too_many_rooms",
+            )
         rooms = []
         for slug in slugs:
             room = find_room(slug)
             if room is None:
-                raise forms.ValidationError(f"There is no room {slug!r}.")
+                raise forms.ValidationError(
+                    gettext("There is no room “%(slug)s”.") % {"slug": slug}, code="no_such_room"
+                )
             rooms.append(room)
         return rooms
 
@@ -81,7 +103,13 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
         else:
             form = TokenForm()
     tokens = live_tokens(request.user).prefetch_related("rooms")
-    context = {"form": form, "created": created, "tokens": tokens, "expiry_days_max": EXPIRY_DAYS_MAX}
+    context = {
+        "form": form,
+        "created": created,
+        "tokens": tokens,
+        "expiry_days_max": EXPIRY_DAYS_MAX,
+        "scope_names": dict(TokenScope.choices),
+    }
     response = render(request, "chat/tokens.html", context, status=status)
     response["Cache-Control"] = "no-store"  # the page may show a new token
     return response

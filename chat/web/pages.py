@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -83,18 +84,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 class RoomForm(forms.Form):
     # The title first: the page suggests the address from it (static/js/ui/room-address.js).
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, label=_("Title"))
     slug = forms.CharField(
         max_length=50,
         validators=[validate_room_slug],
-        label="Address",
-        help_text="Lowercase letters, digits and hyphens: the room's link, /rooms/address/.",
+        label=_("Address"),
+        help_text=_("Lowercase letters, digits and hyphens: the room's link, /rooms/address/."),
     )
 
     def clean_slug(self) -> str:
         slug: str = self.cleaned_data["slug"]
         if find_room(slug) is not None:
-            raise ValidationError("A room with this address already exists.", code="taken")
+            raise ValidationError(_("A room with this address already exists."), code="taken")
         return slug
 
 
@@ -130,7 +131,7 @@ class SignupForm(UserCreationForm):
         username: str = super().clean_username()
         if username and not self.has_error("username") and looks_taken(username):
             raise ValidationError(
-                "This name looks too much like someone else's. Please choose another.", code="confusable"
+                _("This name looks too much like someone else's. Please choose another."), code="confusable"
             )
         return username
 

@@ -38,7 +38,7 @@ def test_a_token_made_on_the_account_page_is_shown_once_shows_its_last_use_and_i
     expect(row).to_have_count(1)
     expect(row.locator("td").nth(0)).to_have_text(name)
     expect(row.locator("td").nth(1)).to_have_text(raw[:8] + "…")
-    expect(row.locator("td").nth(2)).to_have_text("read, post")
+    expect(row.locator("td").nth(2)).to_have_text("Read rooms, Post messages and comments")
     expect(row.locator("td").nth(5)).to_have_text("never")
 
     # Shown once: the page again has it no more.
@@ -54,7 +54,8 @@ def test_a_token_made_on_the_account_page_is_shown_once_shows_its_last_use_and_i
     )
     assert answer.status_code == 200, answer.text
     page.reload()
-    expect(row.locator("td").nth(5)).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$"))
+    # In English's DATETIME_FORMAT ("Dec. 5, 2026, 4:35 p.m. UTC"), with the time zone.
+    expect(row.locator("td").nth(5)).to_have_text(re.compile(r"^\w+\.? \d{1,2}, \d{4}, [\w:. ]+ UTC$"))
 
     row.get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("heading", name="Your tokens")).to_be_visible()

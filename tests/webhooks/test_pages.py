@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
@@ -114,8 +115,6 @@ def test_the_moderators_page_tells_of_an_endpoint_the_server_turned_off(
 
 
 def test_the_admin_lists_endpoints_without_their_secrets(owned: Room, receiver: Receiver) -> None:
-    from django.contrib.auth import get_user_model
-
     staff = get_user_model().objects.create_superuser("root", password="pw-root-123")
     endpoint = add_endpoint(owned, receiver.url, "message")
     post(owned, "seen by staff")
@@ -126,3 +125,49 @@ def test_the_admin_lists_endpoints_without_their_secrets(owned: Room, receiver: 
     change = client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/").content.decode()
     assert endpoint.secret not in change
     assert client.get(f"/admin/webhooks/delivery/{only_delivery().pk}/change/").status_code == 200
+
+
+def test_the_page_its_states_and_the_moderators_notice_are_in_japanese(
+    owned: Room, alice: AbstractBaseUser
+) -> None:
+    off = Endpoint.objects.create(
+        room=owned,
+        url="https://hooks.example/off",
+        events=["message"],
+        secret="whsec_x",
+        enabled=False,
+        disabled_reason="owner",
+    )
+    Endpoint.objects.create(
+        room=owned,
+        url="https://hooks.example/gone",
+        events=["message"],
+        secret="whsec_y",
+        enabled=False,
+        disabled_reason="gone",
+    )
+    delivery = Delivery.objects.create(
+        endpoint=off, seq=1, kind="message", message_id="msg_ja", payload="{}", state="failed", attempts=1
+    )
+    delivery.attempt_log.create(number=1, status=500, latency_ms=1234)
+    client = as_user(alice)
+    client.cookies["language"] = "ja"
+    page = client.get(PAGE).content.decode()
+    assert "<h1>Lobby の Webhook</h1>" in page.replace("<bdi>", "").replace("</bdi>", "")
+    assert "<h2>配信ログ</h2>" in page
+    assert "オフ：オーナーがオフにしました" in page  # noqa: RUF001
+    assert "<td>失敗</td>" in page.replace("\n", "")  # the delivery's state
+    assert "：500、1,234 ミリ秒</li>" in page  # noqa: RUF001  (the attempt: its time, status, latency)
+    assert "> 弾幕コメント <code>danmaku</code></label>" in page  # an event kind to choose, named
+    assert ">再配信</button>" in page
+    assert ">エンドポイントを追加</button>" in page
+    assert "Delivery log" not in page
+    moderate = client.get("/rooms/lobby/moderate").content.decode()
+    stranger = Client()
+    stranger.cookies["language"] = "ja"
+    stranger.force_login(get_user_model().objects.create_user("dave", password="pw-dave-123"))
+    refused = stranger.get(PAGE)
+    assert refused.status_code == 403
+    assert "このページを開けるのはルームのモデレーターだけです。" in refused.content.decode()
+    notice = "Webhook https://hooks.example/gone はオフになりました：受信側が 410 Gone を返しました。"  # noqa: RUF001
+    assert notice in moderate

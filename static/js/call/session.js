@@ -6,6 +6,7 @@
 // sendFrame and its `call` and `hello` events), the view (tiles.js), the peer connection and
 // media factories, and fetch for the ICE servers.
 
+import { gettext, interpolate, ngettext, pageLanguage } from "../ui/i18n.js";
 import { CallRoster } from "./roster.js";
 import { isPolite, PeerLink } from "./negotiation.js";
 
@@ -15,10 +16,11 @@ export const HEARTBEAT_MS = 10_000;
 
 export const CallState = Object.freeze({ IDLE: "idle", JOINING: "joining", JOINED: "joined" });
 
+// Looked up when shown (gettext then reads the page's catalog).
 const ENDED_TEXTS = {
-  removed: "A moderator removed you from the call.",
-  expired: "The server lost track of you in the call; join again.",
-  replaced: "You joined this call from another page.",
+  removed: () => gettext("A moderator removed you from the call."),
+  expired: () => gettext("The server lost track of you in the call; join again."),
+  replaced: () => gettext("You joined this call from another page."),
 };
 
 // Refusals of a heartbeat that end this page's part: its standing changed during the call.
@@ -27,10 +29,22 @@ const ENDING_CODES = new Set(["banned", "muted", "call_forbidden", "call_removed
 /** What the page says when its part of the call ended (a `call.ended` frame): why, and for a
  * removal how long it keeps this user out (`retry_after`, seconds). */
 export function endedText({ reason, retry_after: retryAfter } = {}) {
-  const text = ENDED_TEXTS[reason] ?? "Your part of the call ended.";
+  const text = Object.hasOwn(ENDED_TEXTS, reason) ? ENDED_TEXTS[reason]() : gettext("Your part of the call ended.");
   if (reason !== "removed" || !(Number(retryAfter) > 0)) return text;
   const minutes = Math.ceil(Number(retryAfter) / 60);
-  return `${text} You may join it again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+  const again = ngettext(
+    "You may join it again in %(count)s minute.",
+    "You may join it again in %(count)s minutes.",
+    minutes,
+  );
+  // Two sentences: Chinese and Japanese put no space between them.
+  const count = formatCount(minutes);
+  return interpolate(gettext("%(ended)s %(again)s"), { ended: text, again: interpolate(again, { count }) });
+}
+
+/** A count as the page's language writes numbers. */
+export function formatCount(count) {
+  return new Intl.NumberFormat(pageLanguage()).format(count);
 }
 
 export class CallSession {
@@ -79,7 +93,12 @@ export class CallSession {
   async join({ audio, video }) {
     if (this.state !== CallState.IDLE) return;
     if (this.roster.isFullFor(this.myId, this.maxParticipants)) {
-      this.view.status(`This call is full: a call holds at most ${this.maxParticipants} people.`);
+      const full = ngettext(
+        "This call is full: a call holds at most %(count)s person.",
+        "This call is full: a call holds at most %(count)s people.",
+        this.maxParticipants,
+      );
+      this.view.status(interpolate(full, { count: formatCount(this.maxParticipants) }));
       return;
     }
     this._setState(CallState.JOINING);
@@ -104,8 +123,8 @@ export class CallSession {
       return;
     }
     this._setState(CallState.JOINED);
-    this.view.status("In the call.");
-    const me = this.roster.get(this.myId) ?? { id: this.myId, user: this.client.me ?? { name: "me" }, ...this.media };
+    this.view.status(gettext("In the call."));
+    const me = this.roster.get(this.myId) ?? { id: this.myId, user: this.client.me ?? { name: gettext("me") }, ...this.media };
     this.view.upsert(me, true);
     if (this.stream) this.view.attach(this.myId, this.stream, null);
     this.heartbeat = setInterval(() => this._beat(), this.heartbeatMs);
@@ -115,7 +134,7 @@ export class CallSession {
   async leave() {
     if (this.state !== CallState.JOINED) return;
     const sent = this.client.sendFrame({ type: "call.leave" }).catch(() => {});
-    this._end("You left the call.");
+    this._end(gettext("You left the call."));
     await sent;
   }
 
@@ -162,12 +181,12 @@ export class CallSession {
         this.view.remove(this.myId);
         this.formerIds.add(this.myId); // until the roster catches up, never a link to ourselves
         this.myId = answer.id;
-        this.view.upsert({ id: this.myId, user: this.client.me ?? { name: "me" }, ...this.media }, true);
+        this.view.upsert({ id: this.myId, user: this.client.me ?? { name: gettext("me") }, ...this.media }, true);
         if (this.stream) this.view.attach(this.myId, this.stream, null);
         this._syncLinks();
       }
     } catch (error) {
-      this._end(error?.message || "Could not rejoin the call.");
+      this._end(error?.message || gettext("Could not rejoin the call."));
     }
   }
 
@@ -272,6 +291,8 @@ export class CallSession {
 async function defaultFetchJson(url) {
   const answer = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
   const body = await answer.json().catch(() => ({}));
-  if (!answer.ok) throw new Error(body.message || `The server answered ${answer.status}.`);
+  if (!answer.ok) {
+    throw new Error(body.message || interpolate(gettext("The server answered %(status)s."), { status: answer.status }));
+  }
   return body;
 }

@@ -3,6 +3,9 @@
 // When a remote video shows its first frame, the tile records how long after "join" that was
 // (data-first-frame-ms), which the page's tests and the benchmark read.
 
+import { gettext, interpolate, interpolateParts } from "../ui/i18n.js";
+import { formatCount } from "./session.js";
+
 export class CallTiles {
   /** `onRemove(id)`: a moderator's page gets a "Remove" button on the others' tiles. */
   constructor(list, statusLine, { countBadge = null, onRemove = null } = {}) {
@@ -38,7 +41,7 @@ export class CallTiles {
         remove.type = "button";
         remove.className = "call-remove";
         remove.dataset.testid = "remove-participant";
-        remove.textContent = "Remove from the call";
+        remove.textContent = gettext("Remove from the call");
         remove.addEventListener("click", () => this.onRemove(participant.id));
         item.append(remove);
       }
@@ -50,18 +53,18 @@ export class CallTiles {
     // The name in a <bdi>: its bidi controls cannot reorder " (you)" or the tile's other text.
     const name = document.createElement("bdi");
     name.textContent = userName;
-    if (isSelf) tile.name.replaceChildren(name, " (you)");
+    if (isSelf) tile.name.replaceChildren(...interpolateParts(gettext("%(name)s (you)"), { name }));
     else tile.name.replaceChildren(name);
     tile.video.setAttribute("aria-label", userName);
     tile.item.dataset.audioMuted = participant.audio_muted ? "true" : "false";
     tile.item.dataset.videoMuted = participant.video_muted ? "true" : "false";
     tile.item.dataset.audioOnly = participant.video ? "false" : "true";
     const notes = [];
-    if (!participant.audio) notes.push("no microphone");
-    else if (participant.audio_muted) notes.push("microphone muted");
-    if (!participant.video) notes.push("audio only");
-    else if (participant.video_muted) notes.push("camera off");
-    tile.state.textContent = notes.join(", ");
+    if (!participant.audio) notes.push(gettext("no microphone"));
+    else if (participant.audio_muted) notes.push(gettext("microphone muted"));
+    if (!participant.video) notes.push(gettext("audio only"));
+    else if (participant.video_muted) notes.push(gettext("camera off"));
+    tile.state.textContent = notes.join(gettext(", "));
   }
 
   attach(id, stream, startedAt) {
@@ -99,6 +102,6 @@ export class CallTiles {
   count(size) {
     if (!this.countBadge) return;
     this.countBadge.hidden = size === 0;
-    this.countBadge.textContent = ` (${size} in the call)`;
+    this.countBadge.textContent = interpolate(gettext(" (%(count)s in the call)"), { count: formatCount(size) });
   }
 }

@@ -5,6 +5,7 @@
 import { webSocketTransport } from "../client/transport.js";
 import { CallSession, CallState } from "../call/session.js";
 import { CallTiles } from "../call/tiles.js";
+import { gettext } from "../ui/i18n.js";
 import { LiveRoom } from "../ui/live-room.js";
 import { MessageList } from "../ui/messages.js";
 
@@ -83,9 +84,9 @@ controls.join.addEventListener("click", () =>
 );
 controls.leave.addEventListener("click", () => session.leave());
 controls.muteMic.addEventListener("click", () =>
-  toggle(controls.muteMic, "audio", "Mute microphone", "Unmute microphone"),
+  toggle(controls.muteMic, "audio", gettext("Mute microphone"), gettext("Unmute microphone")),
 );
 controls.muteCamera.addEventListener("click", () =>
-  toggle(controls.muteCamera, "video", "Turn camera off", "Turn camera on"),
+  toggle(controls.muteCamera, "video", gettext("Turn camera off"), gettext("Turn camera on")),
 );
 window.addEventListener("pagehide", () => session.leave());

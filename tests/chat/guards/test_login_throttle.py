@@ -197,3 +197,16 @@ def test_the_lock_lives_in_the_shared_cache(monkeypatch: pytest.MonkeyPatch, lim
                 first.delete_many([f"ratelimit:{key}", f"lock:{key}"])
         for redis_cache in (first, second):
             redis_cache.close()
+
+
+def test_a_throttled_login_says_so_in_the_pages_language(
+    alice: AbstractBaseUser, limits: Any, clock: Clock
+) -> None:
+    limits.CHAT_LOGIN_FAILURE_RATE = "1/60"
+    attempt("alice", "guess", accept_language="ja")
+    answer = attempt("alice", "guess", accept_language="ja")
+    assert answer.status_code == 429
+    wait = int(answer["Retry-After"])
+    page = answer.content.decode()
+    assert f"ログイン失敗が多すぎます。{wait} 秒後にもう一度お試しください。" in page
+    assert "Too many failed logins" not in page

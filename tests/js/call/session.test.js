@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { CallSession, CallState, endedText } from "../../../static/js/call/session.js";
+import { CallSession, CallState, endedText, formatCount } from "../../../static/js/call/session.js";
+import { setCatalog } from "../../../static/js/ui/i18n.js";
+import { installGlobals } from "../fakes.js";
 import { FakePeerConnection, fakeStream } from "./fake-rtc.js";
 
 async function settle(rounds = 20) {
@@ -292,4 +294,41 @@ test("a moderator's remove goes to the server, and a refusal is shown", async (t
   await session.remove("z9");
   assert.deepEqual(client.sent.at(-1), { type: "call.remove", participant: "z9" });
   assert.match(view.lines.at(-1), /Only the room's moderators/);
+});
+
+test("the endings are in the page's language, the minutes in its plural form", (t) => {
+  t.after(() => setCatalog(null));
+  setCatalog({
+    plural: "0",
+    catalog: {
+      "A moderator removed you from the call.": "版主已将你移出通话。",
+      "You may join it again in %(count)s minute.": ["%(count)s 分钟后可再次加入。"],
+      "%(ended)s %(again)s": "%(ended)s%(again)s",
+      "Your part of the call ended.": "你的通话已结束。",
+    },
+  });
+  assert.equal(endedText({ reason: "removed", retry_after: 600 }), "版主已将你移出通话。10 分钟后可再次加入。");
+  assert.equal(endedText({ reason: "removed", retry_after: 30 }), "版主已将你移出通话。1 分钟后可再次加入。");
+  assert.equal(endedText({ reason: "other" }), "你的通话已结束。");
+});
+
+test("a full call says so in the page's language", async (t) => {
+  t.after(() => setCatalog(null));
+  setCatalog({
+    plural: "0",
+    catalog: { "This call is full: a call holds at most %(count)s person.": ["通话已满：最多 %(count)s 人。"] },
+  });
+  const lines = [];
+  const view = { status: (text) => lines.push(text) };
+  const session = new CallSession({ client: fakeClient(), view, iceUrl: "/ice", maxParticipants: 2 });
+  session.roster.apply({ version: 1, participants: [{ id: "a" }, { id: "b" }] });
+  await session.join({ audio: false, video: false });
+  assert.deepEqual(lines, ["通话已满：最多 2 人。"]);
+});
+
+test("counts are written as the page's language writes numbers", (t) => {
+  installGlobals(t, { document: { documentElement: { lang: "de" } } });
+  assert.equal(formatCount(12345), "12.345");
+  installGlobals(t, { document: { documentElement: { lang: "ja" } } });
+  assert.equal(formatCount(12345), "12,345");
 });
