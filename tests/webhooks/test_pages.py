@@ -168,6 +168,6 @@ def test_the_page_its_states_and_the_moderators_notice_are_in_japanese(
     stranger.force_login(get_user_model().objects.create_user("dave", password="pw-dave-123"))
     refused = stranger.get(PAGE)
     assert refused.status_code == 403
-    assert "このページを開けるのはルームのモデレーターだけです。" in refused.content.decode()
+    assert "このページはルームのモデレーターだけが開けます。" in refused.content.decode()
     notice = "Webhook https://hooks.example/gone はオフになりました：受信側が 410 Gone を返しました。"  # noqa: RUF001
     assert notice in moderate
