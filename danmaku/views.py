@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -139,7 +140,7 @@ def window(request: HttpRequest, slug: str) -> HttpResponse:
         if to_ms is None:
             to_ms = JS_SAFE_INTEGER_LIMIT
         if to_ms < from_ms:
-            raise ChatError("invalid", "to_ms must not be less than from_ms.", field="to_ms")
+            raise ChatError("invalid", _("to_ms must not be less than from_ms."), field="to_ms")
     except ChatError as error:
         return error_response(error)
     events, more = comments_in_window(room, from_ms, to_ms, limit or WINDOW_DEFAULT_LIMIT)
@@ -306,14 +307,19 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > import_body_limit():
             limit = size_label(settings.DANMAKU_IMPORT_MAX_BYTES)
-            raise ChatError("too_long", f"The file is too large to import: the limit is {limit}.", status=413)
+            raise ChatError(
+                "too_long",
+                _("The file is too large to import: the limit is %(limit)s."),
+                params={"limit": limit},
+                status=413,
+            )
         upload = request.FILES.get("file")
         if upload is None:
-            raise ChatError("invalid", "Send the XML file in the form field `file`.", field="file")
+            raise ChatError("invalid", _("Send the XML file in the form field `file`."), field="file")
         try:
             report = import_xml(room, upload, user=request.user)
         except XmlRefused as error:
-            raise ChatError(error.code, str(error)) from None
+            raise ChatError(error.code, error.message) from None
         audit(room, request.user, "import", imported=report.imported, skipped=dict(report.skipped))
     except ChatError as error:
         return error_response(error)

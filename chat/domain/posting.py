@@ -25,6 +25,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from chat.errors import ChatError
 from chat.guards.ratelimit import Check, Rate, claim, parse_rate, release
@@ -81,7 +83,7 @@ class Posted:
                 "held_id": self.held.pk,
                 "delayed": True,
                 "release_at": format_ts(self.held.release_at),
-                "message": "This room shows messages after a short delay.",
+                "message": gettext("This room shows messages after a short delay."),
             }
         return {
             "type": "ack",
@@ -90,7 +92,7 @@ class Posted:
             "id": None,
             "held": True,
             "held_id": self.held.pk,
-            "message": "A moderator will review your message before it appears.",
+            "message": gettext("A moderator will review your message before it appears."),
         }
 
 
@@ -118,12 +120,20 @@ def submit_frame(
     frame_type = frame.get("type", default_type)
     writer = _writers.get(frame_type) if isinstance(frame_type, str) else None
     if writer is None:
-        raise ChatError("unknown_type", f"type must be one of: {', '.join(writer_types())}.")
+        raise ChatError(
+            "unknown_type", _("type must be one of: %(types)s."), params={"types": ", ".join(writer_types())}
+        )
     return writer(room, user, frame, context or WriteContext())
 
 
 def _limited(code: str, message: str, retry_after: int) -> ChatError:
-    return ChatError(code, f"{message} Try again in {retry_after} s.", status=429, retry_after=retry_after)
+    return ChatError(
+        code,
+        _("%(message)s Try again in %(retry_after)s s."),
+        params={"message": message, "retry_after": retry_after},
+        status=429,
+        retry_after=retry_after,
+    )
 
 
 def unique_chat_key(room_id: int, text: str) -> str:
@@ -230,7 +240,9 @@ def reply_parent(room: Room, reply_to: object) -> dict[str, Any]:
     computed once, when the reply is posted. ChatError `bad_reply` unless the parent is a
     message of this room that everyone can still see (not deleted, not cleared)."""
     if isinstance(reply_to, bool) or not isinstance(reply_to, int) or not 0 < reply_to <= _ID_MAX:
-        raise ChatError("bad_reply", "reply_to must be the id of a message in this room.", field="reply_to")
+        raise ChatError(
+            "bad_reply", _("reply_to must be the id of a message in this room."), field="reply_to"
+        )
     parent = (
         RoomEvent.objects.filter(pk=reply_to, room_id=room.pk, kind=EventKind.MESSAGE, deleted_at=None)
         .only("pk", "seq", "user_id", "user_name", "text")
@@ -238,7 +250,7 @@ def reply_parent(room: Room, reply_to: object) -> dict[str, Any]:
     )
     if parent is None:
         raise ChatError(
-            "bad_reply", "The message you reply to is not in this room, or was removed.", field="reply_to"
+            "bad_reply", _("The message you reply to is not in this room, or was removed."), field="reply_to"
         )
     excerpt = parent.text
     if len(excerpt) > REPLY_EXCERPT_CHARS:
@@ -261,7 +273,7 @@ def post_message(
 def submit_message(room: Room, user: AnyUser, frame: dict[str, object], context: WriteContext) -> Posted:
     """A `{"type": "message", "text": ..., "reply_to"?: <message id>}` frame from any transport."""
     if "text" not in frame:
-        raise ChatError("invalid", "A message needs text.")
+        raise ChatError("invalid", _("A message needs text."))
     return post_message(room, user, frame["text"], context, frame.get("reply_to"))
 
 

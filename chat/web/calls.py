@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -57,7 +58,7 @@ def ice_view(request: HttpRequest, slug: str) -> HttpResponse:
         wait = hit(f"call-ice:{request.user.pk}", parse_rate(ICE_RATE))
         if wait is not None:
             raise ChatError(
-                "rate_limited", "Too many requests for ICE servers.", status=429, retry_after=wait
+                "rate_limited", _("Too many requests for ICE servers."), status=429, retry_after=wait
             )
         answer = JsonResponse(ice_servers(request.user))
     except ChatError as error:

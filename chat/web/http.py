@@ -11,6 +11,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 
 from chat.clients import client_address
@@ -26,7 +27,12 @@ from chat.web.errors import error_page
 
 
 def body_too_large() -> ChatError:
-    return ChatError("too_long", f"Request bodies are limited to {size_label(FRAME_MAX_BYTES)}.", status=413)
+    return ChatError(
+        "too_long",
+        _("Request bodies are limited to %(limit)s."),
+        params={"limit": size_label(FRAME_MAX_BYTES)},
+        status=413,
+    )
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
@@ -38,7 +44,7 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     if length > FRAME_MAX_BYTES:
         raise body_too_large()
     if request.content_type != "application/json":
-        raise ChatError("invalid", "Send JSON with Content-Type: application/json.")
+        raise ChatError("invalid", _("Send JSON with Content-Type: application/json."))
     try:
         body = request.body
     except RequestDataTooBig:  # chunked, so no Content-Length, and over Django's own ceiling
@@ -59,7 +65,7 @@ def query_params(request: HttpRequest) -> QueryDict:
     try:
         return request.GET
     except TooManyFieldsSent:
-        raise ChatError("invalid", "Too many query parameters.") from None
+        raise ChatError("invalid", _("Too many query parameters.")) from None
 
 
 def readable_room(request: HttpRequest, slug: str) -> Room:
@@ -72,7 +78,11 @@ def readable_room(request: HttpRequest, slug: str) -> Room:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF refusals: JSON with a stable code for API calls, Django's page for forms."""
     if wants_json(request):
-        return error_response(ChatError("csrf_failed", f"CSRF check failed: {reason}", status=403))
+        return error_response(
+            ChatError(
+                "csrf_failed", _("CSRF check failed: %(reason)s"), params={"reason": reason}, status=403
+            )
+        )
     if settings.DEBUG:
         return django_csrf_failure(request, reason)  # Django's page says what to check
     return error_page(
