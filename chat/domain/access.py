@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from chat.errors import ChatError, login_required, private_room
@@ -84,13 +85,17 @@ def require_reader(user: AnyUser, room: Room, overlay_key: str | None = None) ->
         raise private_room()
 
 
-def require_owner(user: AnyUser, room: Room, what: str = "do this") -> None:
-    """The room's owner (or staff): the video and the overlay key are theirs, not moderators'."""
+def require_owner(user: AnyUser, room: Room, what: str | Promise | None = None) -> None:
+    """The room's owner (or staff): the video and the overlay key are theirs, not moderators'.
+    `what` completes the refusal ("Only the room's owner may ..."; by default "do this")."""
     if not user.is_authenticated:
         raise login_required()
     if not can_appoint(user, room):
         raise ChatError(
-            "forbidden", _("Only the room's owner may %(what)s."), params={"what": what}, status=403
+            "forbidden",
+            _("Only the room's owner may %(what)s."),
+            params={"what": _("do this") if what is None else what},
+            status=403,
         )
 
 

@@ -69,11 +69,11 @@ def check_may_join_call(room: Room, user: AnyUser) -> CallStanding:
         return CallStanding(moderates=False)
     if access == CallAccess.INVITED and CallInvite.objects.filter(room_id=room.pk, user_id=user.pk).exists():
         return CallStanding(moderates=False)
-    who = "members" if access == CallAccess.MEMBERS else "invited accounts"
     raise ChatError(
         "call_forbidden",
-        _("Only the room's %(who)s and moderators may join its call."),
-        params={"who": who},
+        _("Only the room's members and moderators may join its call.")
+        if access == CallAccess.MEMBERS
+        else _("Only the room's invited accounts and moderators may join its call."),
         status=403,
     )
 

@@ -73,7 +73,7 @@ def settings_view(request: HttpRequest, slug: str) -> HttpResponse:
     accounts. The owner (and staff) changes them: `{"access"?, "invite"?, "uninvite"?}`."""
     try:
         room = get_room(slug)
-        require_owner(request.user, room, "change who may join the call")
+        require_owner(request.user, room, _("change who may join the call"))
         if request.method == "POST":
             return JsonResponse(update_call_settings(room, request.user, json_body(request)))
         return JsonResponse(call_settings(room))

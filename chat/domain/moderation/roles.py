@@ -50,7 +50,7 @@ def set_overlay_key(room: Room, actor: AnyUser, *, rotate: bool) -> str:
     the key now in force ("" for none). The old key stops working at once: in a private room, a
     `settings` event tells every process to re-check its readers, and streams opened with the old
     key end (as when a member is removed). The audit log records the change, never the key."""
-    require_owner(actor, room, "manage the overlay key")
+    require_owner(actor, room, _("manage the overlay key"))
     with transaction.atomic():
         fresh = Room.objects.select_for_update().get(pk=room.pk)
         previous = fresh.overlay_key
@@ -69,7 +69,7 @@ def set_embed_origin(room: Room, actor: AnyUser, origin: object) -> str:
     (`https://videos.example`; "" for none): it may then read the room from its pages and post
     with API tokens (docs/PROTOCOL.md "Other sites"). ChatError `invalid` for anything but an
     http(s) origin."""
-    require_owner(actor, room, "set the embedding site")
+    require_owner(actor, room, _("set the embedding site"))
     raw = origin.strip() if isinstance(origin, str) else origin
     normalized = "" if raw == "" else normalize_origin(raw)
     if normalized is None:
