@@ -43,7 +43,7 @@ def pattern_problem(entry: str) -> Text | None:
     try:
         check_pattern(entry[1:-1])
     except PatternError as error:
-        return Text(_("%(entry)s cannot be used: %(reason)s."), entry=entry, reason=error.reason)
+        return Text(_("%(entry)s cannot be used: %(reason)s."), entry=entry, reason=error.text)
     return None
 
 
