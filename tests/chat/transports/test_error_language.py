@@ -20,7 +20,6 @@ from chat.models import AccountSettings, Room
 from chat.realtime.hub import Hub
 from chat.transports.bounded import too_large_response
 from chat.transports.headers import request_timeout_response
-from chat.transports.language import raw_headers_language
 from config.asgi import application
 from tests.chat.asgi_clients import HOST, ORIGIN, WebSocketClient, asgi_get, session_cookie
 
@@ -163,6 +162,8 @@ def test_a_lazy_value_inside_a_message_is_rendered_too() -> None:
 
 
 def test_refusals_before_the_application_follow_the_requests_headers() -> None:
+    from chat.transports.language import raw_headers_language
+
     headers = Headers({b"accept-language": [b"en"], b"cookie": [b"a=1; language=ja"]})
     assert raw_headers_language(headers) == "ja"
     assert raw_headers_language(Headers({b"accept-language": [b"zh-CN"]})) == "zh-hans"
