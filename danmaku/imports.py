@@ -32,6 +32,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from chat.domain.eventlog import LogReservation, append_copied_events
@@ -79,9 +80,12 @@ class Allowance:
 
     def refusal(self, wanted: int | None = None) -> ChatError:
         if wanted is None:
-            message = "You have used up your import quota for now."
+            message: Promise | Text = _("You have used up your import quota for now.")
         else:
-            message = f"The file holds more comments than may still be imported now ({self.comments})."
+            message = Text(
+                _("The file holds more comments than may still be imported now (%(comments)s)."),
+                comments=self.comments,
+            )
         return ChatError(
             "import_quota",
             _("%(message)s Try again in %(seconds)s s."),

@@ -233,7 +233,7 @@ SAVED_NOTES = {
 def room_video(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/video`: the owner (or staff) sets the room's video and manages the overlay
     key; moderators may not (docs/OPERATIONS.md). Every change goes into the audit log."""
-    refusal = "Only the room's owner may change its video and overlay key."
+    refusal = _("Only the room's owner may change its video and overlay key.")
     room = moderators_page_room(request, slug, refusal, owner_only=True)
     if isinstance(room, HttpResponse):
         return room

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from chat.domain.access import can_appoint
@@ -25,7 +26,7 @@ OWNER_ACTIONS = {"add", "enable", "disable", "rotate", "remove"}
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def webhooks_page(request: HttpRequest, slug: str) -> HttpResponse:
-    room = moderators_page_room(request, slug, "Only the room's moderators may open this page.")
+    room = moderators_page_room(request, slug, _("Only the room's moderators may open this page."))
     if isinstance(room, HttpResponse):
         return room
     is_owner = can_appoint(request.user, room)
@@ -36,7 +37,7 @@ def webhooks_page(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             if action in OWNER_ACTIONS and not is_owner:
                 raise WebhookError(
-                    "owner_only", "Only the room's owner may change its endpoints.", status=403
+                    "owner_only", _("Only the room's owner may change its endpoints."), status=403
                 )
             shown_secret = _act(request, room, action)
         except WebhookError as refused:
@@ -55,7 +56,9 @@ def webhooks_page(request: HttpRequest, slug: str) -> HttpResponse:
 def _act(request: HttpRequest, room: Room, action: str) -> str:
     """Carry out a form's action; a secret to show once (a new endpoint's, a rotated one)."""
     if action not in OWNER_ACTIONS and action != "redeliver":
-        raise WebhookError("bad_action", f"Unknown action {action[:40]!r}.")
+        raise WebhookError(
+            "bad_action", _("Unknown action %(action)s."), params={"action": repr(action[:40])}
+        )
     if action == "add":
         endpoint = add_endpoint(room, request.POST.get("url", ""), request.POST.getlist("events"))
         audit(
@@ -87,10 +90,10 @@ def _act(request: HttpRequest, room: Room, action: str) -> str:
 
 def _find(rows: Any, raw: str | None) -> Any:
     if raw is None or not raw.isdigit() or len(raw) > 18:
-        raise WebhookError("not_found", "No such endpoint or delivery in this room.", status=404)
+        raise WebhookError("not_found", _("No such endpoint or delivery in this room."), status=404)
     found = rows.filter(pk=int(raw)).first()
     if found is None:
-        raise WebhookError("not_found", "No such endpoint or delivery in this room.", status=404)
+        raise WebhookError("not_found", _("No such endpoint or delivery in this room."), status=404)
     return found
 
 

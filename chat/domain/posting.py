@@ -25,10 +25,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from chat.errors import ChatError
+from chat.errors import ChatError, Text
 from chat.guards.ratelimit import Check, Rate, claim, parse_rate, release
 from chat.models import EventKind, HeldMessage, Room, RoomEvent
 from chat.types import AnyUser
@@ -126,11 +127,24 @@ def submit_frame(
     return writer(room, user, frame, context or WriteContext())
 
 
-def _limited(code: str, message: str, retry_after: int) -> ChatError:
+# The flood refusals' sentences, made once (a post that passes makes none).
+TOO_FAST = _("You are posting too fast.")
+TOO_MANY_FROM_NETWORK = _("Too many messages from your network.")
+DUPLICATE = _("You just posted that.")
+SLOW_MODE = _("Slow mode: one message every %(seconds)s s.")
+UNIQUE_CHAT = _("Unique chat: someone said that in the last %(seconds)s s.")
+
+
+def _limited(code: str, message: Promise, seconds: int | None, retry_after: int) -> ChatError:
+    """A flood refusal: `message` (with the room's `seconds` where it names them), then when to
+    try again, in the language of whoever reads it."""
     return ChatError(
         code,
         _("%(message)s Try again in %(retry_after)s s."),
-        params={"message": message, "retry_after": retry_after},
+        params={
+            "message": message if seconds is None else Text(message, seconds=seconds),
+            "retry_after": retry_after,
+        },
         status=429,
         retry_after=retry_after,
     )
@@ -149,31 +163,31 @@ def check_flood(standing: Standing, user: AnyUser, text: str, context: WriteCont
     Redis). Returns the "once" claims' keys, to release if the post does not happen after all."""
     room = standing.room
     checks = [Check(f"ratelimit:message:user:{user.pk}", parse_rate(settings.CHAT_MESSAGE_RATE))]
-    refusals = [("rate_limited", "You are posting too fast.")]
+    refusals: list[tuple[str, Promise, int | None]] = [("rate_limited", TOO_FAST, None)]
     if context.ip:
         checks.append(Check(f"ratelimit:message:ip:{context.ip}", parse_rate(settings.CHAT_MESSAGE_RATE_IP)))
-        refusals.append(("rate_limited", "Too many messages from your network."))
+        refusals.append(("rate_limited", TOO_MANY_FROM_NETWORK, None))
     duplicate = None
     if settings.CHAT_DUPLICATE_SECONDS > 0:
         digest = hashlib.blake2b(text.casefold().encode(), digest_size=12).hexdigest()
         duplicate = f"dup:{room.pk}:{user.pk}:{digest}"
         checks.append(Check(duplicate, once=settings.CHAT_DUPLICATE_SECONDS))
-        refusals.append(("duplicate", "You just posted that."))
+        refusals.append(("duplicate", DUPLICATE, None))
     if room.slow_mode_seconds and not standing.moderates:
         seconds = room.slow_mode_seconds
         checks.append(Check(f"ratelimit:slow:{room.pk}:{user.pk}:{seconds}", Rate(1, seconds)))
-        refusals.append(("slow_mode", f"Slow mode: one message every {seconds} s."))
+        refusals.append(("slow_mode", SLOW_MODE, seconds))
     claims = [duplicate] if duplicate is not None else []
     if room.unique_chat and not standing.moderates:
         seconds = room.unique_chat_seconds
         claims.append(unique_chat_key(room.pk, text))
         checks.append(Check(claims[-1], once=seconds))
-        refusals.append(("unique_chat", f"Unique chat: someone said that in the last {seconds} s."))
+        refusals.append(("unique_chat", UNIQUE_CHAT, seconds))
     refused = claim(checks)
     if refused is not None:
         index, retry_after = refused
-        code, message = refusals[index]
-        raise _limited(code, message, retry_after)
+        code, message, named_seconds = refusals[index]
+        raise _limited(code, message, named_seconds, retry_after)
     return claims
 
 

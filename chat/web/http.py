@@ -11,6 +11,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 
@@ -107,7 +108,7 @@ def private_page(request: HttpRequest, room: Room) -> HttpResponse:
 
 
 def moderators_page_room(
-    request: HttpRequest, slug: str, refusal: str, *, owner_only: bool = False
+    request: HttpRequest, slug: str, refusal: str | Promise, *, owner_only: bool = False
 ) -> Room | HttpResponse:
     """The room of a page only its moderators (`owner_only`: its owner and staff) may open, or
     the answer for anyone else: 404 for no room, the login page for a guest, 403 with `refusal`."""
@@ -118,7 +119,7 @@ def moderators_page_room(
         return login_redirect(request)
     allowed = can_appoint if owner_only else can_moderate
     if not allowed(request.user, room):
-        return error_page(request, 403, refusal)
+        return error_page(request, 403, str(refusal))
     return room
 
 

@@ -305,7 +305,7 @@ async def stats(request: HttpRequest, slug: str) -> HttpResponse:
 @ensure_csrf_cookie
 def moderate_page(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/moderate`: the moderator's page."""
-    room = moderators_page_room(request, slug, "Only the room's moderators may open this page.")
+    room = moderators_page_room(request, slug, _("Only the room's moderators may open this page."))
     if isinstance(room, HttpResponse):
         return room
     urls = {name: reverse(f"mod_{name}", kwargs={"slug": room.slug}) for name in MODERATION_ROUTES}

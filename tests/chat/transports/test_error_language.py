@@ -171,3 +171,19 @@ def test_refusals_before_the_application_follow_the_requests_headers() -> None:
     assert "リクエスト本文は" in too_large_response(BodyRule(), 1024, "ja").decode()
     assert "Request bodies here are limited to" in too_large_response(BodyRule(), 1024).decode()
     assert "请求头未在 10 秒内到达。" in request_timeout_response(10, "zh-hans").decode()
+
+
+async def test_a_flood_refusal_is_in_the_connections_language(
+    hub: Hub, room: Room, bob: AbstractBaseUser
+) -> None:
+    await database_sync_to_async(Room.objects.filter(pk=room.pk).update)(slow_mode_seconds=30)
+    client = await connect(bob, accept_language="ja")
+    await client.next_frame("hello")
+    assert (await client.send({"type": "message", "text": "first", "nonce": 1}))["type"] == "ack"
+    answer = await client.send({"type": "message", "text": "second", "nonce": 2})
+    await client.disconnect()
+    assert (answer["code"], answer["retry_after"]) == ("slow_mode", 30)
+    assert (
+        answer["message"]
+        == "低速モード中です。投稿は 30 秒に 1 回までです。30 秒後にもう一度お試しください。"
+    )
