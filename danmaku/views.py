@@ -22,7 +22,7 @@ from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT, parse_int
 from chat.domain.moderation.roles import set_embed_origin, set_overlay_key
 from chat.domain.rooms import find_room, get_room
 from chat.domain.wire import dumps, size_label, user_ref
-from chat.errors import ChatError, error_response, login_required
+from chat.errors import ChatError, Text, error_response, login_required
 from chat.models import Room
 from chat.web.errors import safe_error_page
 from chat.web.http import (
@@ -50,7 +50,7 @@ from .timeline import (
 )
 
 # What the overlay's 403 page says to whoever opens it without the room's key.
-OVERLAY_KEY_NEEDED = "This overlay needs the key from the room owner's overlay address."
+OVERLAY_KEY_NEEDED = _("This overlay needs the key from the room owner's overlay address.")
 # An upload's body is its file plus the form's boundaries and headers: a few hundred bytes.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # The path of `import_upload` (danmaku/urls.py), whose bodies may be as large as an import.
@@ -98,6 +98,11 @@ def watch(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def bad_option(error: ChatError) -> str:
+    """The overlay page's refusal of an option, in the page's language."""
+    return str(Text(_("Bad overlay option: %(reason)s"), reason=error.message))
+
+
 @require_safe
 def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/overlay`: transparent, read-only, for an OBS browser source."""
@@ -109,13 +114,13 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         query = query_params(request)
     except ChatError as error:
-        return safe_error_page(request, 400, f"Bad overlay option: {error.message}")
+        return safe_error_page(request, 400, bad_option(error))
     if not can_open_overlay(request.user, room, query.get("key")):
-        return safe_error_page(request, 403, OVERLAY_KEY_NEEDED)
+        return safe_error_page(request, 403, str(OVERLAY_KEY_NEEDED))
     try:
         options = parse_overlay_options(query)
     except ChatError as error:
-        return safe_error_page(request, 400, f"Bad overlay option: {error.message}")
+        return safe_error_page(request, 400, bad_option(error))
     # `lang`: OBS's browser source asks in the system's language; the owner may pick another.
     language = supported(query.get("lang")) or translation.get_language()
     with translation.override(language):

@@ -187,3 +187,9 @@ async def test_a_flood_refusal_is_in_the_connections_language(
         answer["message"]
         == "低速モード中です。投稿は 30 秒に 1 回までです。30 秒後にもう一度お試しください。"
     )
+
+
+def test_the_overlays_refusal_of_an_option_is_in_the_pages_language(room: Room) -> None:
+    answer = Client().get("/rooms/lobby/overlay", {"speed": "fast"}, headers={"accept-language": "ja"})
+    assert answer.status_code == 400
+    assert "オーバーレイのオプションが正しくありません: " in answer.content.decode()
