@@ -33,12 +33,14 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from chat.clients import client_address
 from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT
 from chat.domain.wire import size_label
-from chat.errors import ChatError, error_response, rate_limited
+from chat.errors import ChatError, Text, error_response, rate_limited
 from chat.extensions import HTTP_WRITER, scope_extension
 from chat.guards.ratelimit import hit, parse_rate
 from chat.models import Room
@@ -67,9 +69,13 @@ class XmlRefused(Exception):
     """The document is not one we will read (DOCTYPE, too large, malformed: `invalid_xml`; in
     neither Bilibili's nor Niconico's format: `unknown_format`)."""
 
-    def __init__(self, message: str, code: str = "invalid_xml") -> None:
+    def __init__(self, message: str | Promise | Text, code: str = "invalid_xml") -> None:
         super().__init__(message)
+        self.message = message
         self.code = code
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass
@@ -123,14 +129,20 @@ def iter_comments(
     reading = _Reading()
 
     def refuse_doctype(*_args: object) -> None:
-        raise XmlRefused("documents with a DOCTYPE (entities) are refused")
+        raise XmlRefused(_("documents with a DOCTYPE (entities) are refused"))
 
     def start(name: str, attrs: dict[str, str]) -> None:
         reading.depth += 1
         if reading.depth == 1:
             if name not in FORMATS:
                 raise XmlRefused(
-                    f"<{name[:40]}> documents are neither Bilibili's (<i>) nor Niconico's (<packet>) danmaku",
+                    Text(
+                        _(
+                            "<%(name)s> documents are neither Bilibili's (<i>) nor Niconico's (<packet>) "
+                            "danmaku"
+                        ),
+                        name=name[:40],
+                    ),
                     "unknown_format",
                 )
             reading.format, reading.element = FORMATS[name]
@@ -163,7 +175,7 @@ def iter_comments(
         while chunk := stream.read(READ_CHUNK):
             total += len(chunk)
             if total > max_bytes:
-                raise XmlRefused(f"the file is larger than {size_label(max_bytes)}")
+                raise XmlRefused(Text(_("the file is larger than %(limit)s"), limit=size_label(max_bytes)))
             parser.Parse(chunk, False)
             yield from found
             found.clear()
@@ -171,9 +183,9 @@ def iter_comments(
     except expat.ExpatError as error:
         if not reading.format:
             raise XmlRefused(
-                "the file is not danmaku XML (neither Bilibili's nor Niconico's format)", "unknown_format"
+                _("the file is not danmaku XML (neither Bilibili's nor Niconico's format)"), "unknown_format"
             ) from None
-        raise XmlRefused(f"not well-formed XML: {error}") from None
+        raise XmlRefused(Text(_("not well-formed XML: %(error)s"), error=error)) from None
     yield from found
 
 
@@ -389,7 +401,7 @@ def export_view(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttp
             f"danmaku-export:ip:{client_address(request)}", parse_rate(settings.DANMAKU_EXPORT_RATE_IP)
         )
         if retry_after is not None:
-            raise rate_limited("Too many exports from your network.", retry_after)
+            raise rate_limited(_("Too many exports from your network."), retry_after)
     except ChatError as error:
         return error_response(error)
     writer = scope_extension(getattr(request, "scope", None), HTTP_WRITER)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from chat.domain.access import can_moderate, check_may_post
 from chat.domain.inputs import is_number
 from chat.domain.posting import Posted, WriteContext, publish_content
@@ -55,7 +57,12 @@ def _choice(value: object, allowed: tuple[str, ...], default: str, field: str) -
         return default
     if isinstance(value, str) and value in allowed:
         return value
-    raise ChatError(f"invalid_{field}", f"{field} must be one of: {', '.join(allowed)}.", field=field)
+    raise ChatError(
+        f"invalid_{field}",
+        _("%(field)s must be one of: %(choices)s."),
+        params={"field": field, "choices": ", ".join(allowed)},
+        field=field,
+    )
 
 
 def clean_color(value: object) -> str:
@@ -63,7 +70,7 @@ def clean_color(value: object) -> str:
         return DEFAULT_COLOR
     if isinstance(value, str) and _COLOR.match(value):
         return value.lower()
-    raise ChatError("invalid_color", 'color must be "#rrggbb".', field="color")
+    raise ChatError("invalid_color", _('color must be "#rrggbb".'), field="color")
 
 
 def clean_video_ms(value: object, video: RoomVideo | None) -> int | None:
@@ -72,18 +79,22 @@ def clean_video_ms(value: object, video: RoomVideo | None) -> int | None:
     if value is None:
         if recorded:
             raise ChatError(
-                "invalid_video_ms", "This room plays a recorded video: send video_ms.", field="video_ms"
+                "invalid_video_ms", _("This room plays a recorded video: send video_ms."), field="video_ms"
             )
         return None
     if not recorded:
-        raise ChatError("invalid_video_ms", "This room is live: video_ms must be null.", field="video_ms")
+        raise ChatError("invalid_video_ms", _("This room is live: video_ms must be null."), field="video_ms")
     if not is_number(value):
-        raise ChatError("invalid_video_ms", "video_ms must be a number of milliseconds.", field="video_ms")
+        raise ChatError("invalid_video_ms", _("video_ms must be a number of milliseconds."), field="video_ms")
     position = round(value)
     high = video.duration_ms if video is not None and video.duration_ms is not None else VIDEO_MS_MAX
     if not 0 <= position <= high:
         raise ChatError(
-            "invalid_video_ms", f"video_ms must be between 0 and {high}.", field="video_ms", limit=high
+            "invalid_video_ms",
+            _("video_ms must be between 0 and %(high)s."),
+            params={"high": high},
+            field="video_ms",
+            limit=high,
         )
     return position
 
@@ -99,7 +110,7 @@ def clean_comment(
     Live comments have their line breaks turned into spaces; imported ones keep them
     (`line_breaks`), each counting as one character."""
     if "text" not in fields:
-        raise ChatError("invalid", "A comment needs text.", field="text")
+        raise ChatError("invalid", _("A comment needs text."), field="text")
     return Comment(
         text=clean_text(fields["text"], max_chars=max_chars, line_breaks=line_breaks),
         mode=_choice(fields.get("mode"), MODES, DEFAULT_MODE, "mode"),
@@ -121,7 +132,7 @@ def post_danmaku(
         if not can_moderate(user, room):
             raise ChatError(
                 "positioned_forbidden",
-                "Only the room's owner and moderators post positioned comments.",
+                _("Only the room's owner and moderators post positioned comments."),
                 status=403,
                 field="mode",
             )

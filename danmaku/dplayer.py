@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from chat.domain.access import require_reader
@@ -61,7 +62,7 @@ def _error(error: ChatError) -> JsonResponse:
 
 def _room(slug: object) -> Room:
     if not isinstance(slug, str) or not slug:
-        raise ChatError("invalid", "id must name a room.", field="id")
+        raise ChatError("invalid", _("id must name a room."), field="id")
     return get_room(slug[:50])
 
 
@@ -72,7 +73,7 @@ def endpoint(request: HttpRequest) -> JsonResponse:
             return read(request)
         if request.method == "POST":
             return send(request)
-        raise ChatError("method_not_allowed", "Use GET, HEAD or POST.", status=405)
+        raise ChatError("method_not_allowed", _("Use GET, HEAD or POST."), status=405)
     except ChatError as error:
         return _error(error)
 
@@ -109,7 +110,7 @@ def _color(value: object) -> object:
     """DPlayer sends an integer, or a "#rgb"/"#rrggbb" string from its colour picker."""
     if isinstance(value, int) and not isinstance(value, bool):
         if not 0 <= value <= 0xFFFFFF:
-            raise ChatError("invalid_color", "color must be between 0 and 16777215.", field="color")
+            raise ChatError("invalid_color", _("color must be between 0 and 16777215."), field="color")
         return f"#{value:06x}"
     if isinstance(value, str) and len(value) == 4 and value.startswith("#"):
         return "#" + "".join(digit * 2 for digit in value[1:])
@@ -127,16 +128,16 @@ def _mode(value: object) -> object:
         return DPLAYER_NAMED_TYPES[value]
     if value is None:
         return None
-    raise ChatError("invalid_mode", "type must be 0 (scroll), 1 (top) or 2 (bottom).", field="mode")
+    raise ChatError("invalid_mode", _("type must be 0 (scroll), 1 (top) or 2 (bottom)."), field="mode")
 
 
 def _video_ms(value: object, video: RoomVideo | None) -> object:
     if video is None or not video.recorded:
         return None  # a live room: DPlayer's position means nothing here
     if not is_number(value):
-        raise ChatError("invalid_video_ms", "time must be a number of seconds.", field="video_ms")
+        raise ChatError("invalid_video_ms", _("time must be a number of seconds."), field="video_ms")
     if abs(value) > 2**40:
-        raise ChatError("invalid_video_ms", "time is out of range.", field="video_ms")
+        raise ChatError("invalid_video_ms", _("time is out of range."), field="video_ms")
     return round(value * 1000)
 
 
@@ -148,12 +149,12 @@ def _poster(request: HttpRequest, room: Room, body: dict[str, Any]) -> AnyUser:
     if same_site(origin, request.get_host()):
         return request.user
     if not origin_listed(origin, room.embed_origin):
-        raise ChatError("csrf_failed", "Cross-site requests are refused.", status=403)
+        raise ChatError("csrf_failed", _("Cross-site requests are refused."), status=403)
     token = request_token(request)
     if token is None:
         raw = body.get("token")
         if not isinstance(raw, str) or not raw:
-            raise ChatError("token_required", "Posting from another site needs an API token.", status=401)
+            raise ChatError("token_required", _("Posting from another site needs an API token."), status=401)
         token = authenticate(raw)
     require_scope(token, TokenScope.POST, room)
     return token.user
@@ -162,7 +163,7 @@ def _poster(request: HttpRequest, room: Room, body: dict[str, Any]) -> AnyUser:
 def send(request: HttpRequest) -> JsonResponse:
     origin = request.headers.get("Origin")
     if not same_site(origin, request.get_host()) and not origin_listed_anywhere(origin):
-        raise ChatError("csrf_failed", "Cross-site requests are refused.", status=403)
+        raise ChatError("csrf_failed", _("Cross-site requests are refused."), status=403)
     body: dict[str, Any] = json_body(request)
     room = _room(body.get("id", body.get("player")))
     poster = _poster(request, room, body)

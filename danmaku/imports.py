@@ -32,9 +32,11 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.eventlog import LogReservation, append_copied_events
-from chat.errors import ChatError
+from chat.errors import ChatError, Text
 from chat.guards.ratelimit import parse_rate
 from chat.models import EventKind, Room, RoomEvent
 from chat.types import AnyUser
@@ -78,12 +80,16 @@ class Allowance:
 
     def refusal(self, wanted: int | None = None) -> ChatError:
         if wanted is None:
-            message = "You have used up your import quota for now."
+            message: Promise | Text = _("You have used up your import quota for now.")
         else:
-            message = f"The file holds more comments than may still be imported now ({self.comments})."
+            message = Text(
+                _("The file holds more comments than may still be imported now (%(comments)s)."),
+                comments=self.comments,
+            )
         return ChatError(
             "import_quota",
-            f"{message} Try again in {self.retry_after} s.",
+            _("%(message)s Try again in %(seconds)s s."),
+            params={"message": message, "seconds": self.retry_after},
             status=429,
             retry_after=max(self.retry_after, 1),
         )
@@ -101,7 +107,7 @@ def import_xml(
     """
     video = current_video(room)
     if video is None or not video.recorded:
-        raise ChatError("no_recorded_video", "Set a recorded video for this room before importing.")
+        raise ChatError("no_recorded_video", _("Set a recorded video for this room before importing."))
     author = user if isinstance(user, User) else None
     allowance = quota_left(room, author) if author is not None else Allowance(None)
     if allowance.comments is not None and allowance.comments <= 0:
@@ -159,7 +165,8 @@ def _begin(room: Room, user: User | None) -> DanmakuImport:
         where = "this room" if busy else "your account"
         raise ChatError(
             "import_busy",
-            f"Another import into {where} is still running; try again when it has finished.",
+            _("Another import into %(where)s is still running; try again when it has finished."),
+            params={"where": where},
             status=409,
         ) from None
 
@@ -174,7 +181,7 @@ def _stage(
     worked_since = time.thread_time()
     for raw in iter_comments(stream, limit, report):
         if report.imported + report.skipped_total >= most:
-            raise XmlRefused(f"the file holds more than {most} comments")
+            raise XmlRefused(Text(_("the file holds more than %(most)s comments"), most=most))
         try:
             if report.format == "niconico":
                 parsed = parse_niconico(raw, report.ignored_commands)
@@ -305,7 +312,7 @@ def _check_video(room: Room, video: RoomVideo) -> None:
     if current != (video.since_seq, video.url, video.live):
         raise ChatError(
             "video_changed",
-            "The room's video changed during the import; nothing was imported.",
+            _("The room's video changed during the import; nothing was imported."),
             status=409,
         )
 

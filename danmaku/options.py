@@ -6,9 +6,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from chat.domain.blocked_words import is_pattern, pattern_problem
 from chat.domain.inputs import is_number
-from chat.errors import ChatError
+from chat.errors import ChatError, Text
 
 AREAS = (0.25, 0.5, 0.75, 1.0)
 # A viewer's saved speed and scale, and the overlay's ?speed= and ?scale=, share their ranges, as
@@ -20,27 +22,42 @@ BLOCK_LIST_MAX = 200
 BLOCK_ENTRY_MAX_CHARS = 100
 
 
-def _invalid(message: str, key: str) -> ChatError:
+def _invalid(message: Text, key: str) -> ChatError:
     return ChatError("invalid_settings", message, field=key)
 
 
 def _number(value: object, key: str, low: float, high: float) -> float:
     if not is_number(value):
-        raise _invalid(f"{key} must be a number.", key)
+        raise _invalid(Text(_("%(key)s must be a number."), key=key), key)
     if not low <= value <= high:
-        raise _invalid(f"{key} must be between {low:g} and {high:g}.", key)
+        raise _invalid(
+            Text(
+                _("%(key)s must be between %(low)s and %(high)s."),
+                key=key,
+                low=format(low, "g"),
+                high=format(high, "g"),
+            ),
+            key,
+        )
     return float(value)
 
 
 def _area(value: object, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value not in AREAS:
-        raise _invalid(f"{key} must be one of 0.25, 0.5, 0.75, 1.", key)
+        raise _invalid(Text(_("%(key)s must be one of 0.25, 0.5, 0.75, 1."), key=key), key)
     return float(value)
 
 
 def _strings(value: object, key: str) -> list[str]:
     if not isinstance(value, list) or len(value) > BLOCK_LIST_MAX:
-        raise _invalid(f"{key} must be a list of at most {BLOCK_LIST_MAX} strings.", key)
+        raise _invalid(
+            Text(
+                _("%(key)s must be a list of at most %(block_list_max)s strings."),
+                key=key,
+                block_list_max=BLOCK_LIST_MAX,
+            ),
+            key,
+        )
     cleaned: list[str] = []
     for item in value:
         # No NUL: PostgreSQL's jsonb cannot store it (a 500 there, not a refusal).
@@ -51,7 +68,12 @@ def _strings(value: object, key: str) -> list[str]:
             or "\x00" in item
         ):
             raise _invalid(
-                f"each of {key} must be 1 to {BLOCK_ENTRY_MAX_CHARS} characters, without NUL.", key
+                Text(
+                    _("each of %(key)s must be 1 to %(block_entry_max_chars)s characters, without NUL."),
+                    key=key,
+                    block_entry_max_chars=BLOCK_ENTRY_MAX_CHARS,
+                ),
+                key,
             )
         if item.strip() not in cleaned:
             cleaned.append(item.strip())
@@ -71,13 +93,16 @@ def _keywords(value: object, key: str) -> list[str]:
 
 def _modes(value: object, key: str) -> list[str]:
     if not isinstance(value, list) or any(mode not in HIDEABLE_MODES for mode in value):
-        raise _invalid(f"{key} must be a list of: {', '.join(HIDEABLE_MODES)}.", key)
+        raise _invalid(
+            Text(_("%(key)s must be a list of: %(choices)s."), key=key, choices=", ".join(HIDEABLE_MODES)),
+            key,
+        )
     return [mode for mode in HIDEABLE_MODES if mode in value]
 
 
 def _bool(value: object, key: str) -> bool:
     if not isinstance(value, bool):
-        raise _invalid(f"{key} must be true or false.", key)
+        raise _invalid(Text(_("%(key)s must be true or false."), key=key), key)
     return value
 
 
@@ -98,10 +123,15 @@ _VIEWER_FIELDS: dict[str, Any] = {
 def clean_viewer_settings(value: object) -> dict[str, Any]:
     """A viewer's settings object: known keys only, each validated; ChatError("invalid_settings")."""
     if not isinstance(value, dict):
-        raise ChatError("invalid_settings", "settings must be a JSON object.")
+        raise ChatError("invalid_settings", _("settings must be a JSON object."))
     unknown = sorted(set(value) - set(_VIEWER_FIELDS))
     if unknown:
-        raise ChatError("invalid_settings", f"unknown settings: {', '.join(unknown)}.", field=unknown[0])
+        raise ChatError(
+            "invalid_settings",
+            _("unknown settings: %(names)s."),
+            params={"names": ", ".join(unknown)},
+            field=unknown[0],
+        )
     return {key: _VIEWER_FIELDS[key](item, key) for key, item in value.items()}
 
 
@@ -128,15 +158,25 @@ def _query_number(raw: str, key: str, low: float, high: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ChatError("invalid", f"{key} must be a number.", field=key) from None
+        raise ChatError("invalid", _("%(key)s must be a number."), params={"key": key}, field=key) from None
     if not math.isfinite(value) or not low <= value <= high:
-        raise ChatError("invalid", f"{key} must be between {low:g} and {high:g}.", field=key)
+        raise ChatError(
+            "invalid",
+            _("%(key)s must be between %(low)s and %(high)s."),
+            params={"key": key, "low": format(low, "g"), "high": format(high, "g")},
+            field=key,
+        )
     return value
 
 
 def _query_int(raw: str, key: str, low: int, high: int) -> int:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or not low <= int(raw) <= high:
-        raise ChatError("invalid", f"{key} must be a whole number from {low} to {high}.", field=key)
+        raise ChatError(
+            "invalid",
+            _("%(key)s must be a whole number from %(low)s to %(high)s."),
+            params={"key": key, "low": low, "high": high},
+            field=key,
+        )
     return int(raw)
 
 
@@ -145,13 +185,15 @@ def _query_bool(raw: str, key: str) -> bool:
         return True
     if raw.lower() in {"0", "false", "no", "off", ""}:
         return False
-    raise ChatError("invalid", f"{key} must be 1 or 0.", field=key)
+    raise ChatError("invalid", _("%(key)s must be 1 or 0."), params={"key": key}, field=key)
 
 
 def _query_area(raw: str, key: str) -> float:
     value = _query_number(raw, key, 0.25, 1)
     if value not in AREAS:
-        raise ChatError("invalid", f"{key} must be one of 0.25, 0.5, 0.75, 1.", field=key)
+        raise ChatError(
+            "invalid", _("%(key)s must be one of 0.25, 0.5, 0.75, 1."), params={"key": key}, field=key
+        )
     return value
 
 

@@ -30,6 +30,8 @@ import math
 import re
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from chat.errors import ChatError
 
 # Bounds (docs/PROTOCOL.md): a drawing's text is longer than a comment's, but finite.
@@ -202,7 +204,12 @@ _MOTION_KEYS = frozenset(("x", "y", "duration_ms", "delay_ms"))
 
 
 def _invalid(field: str, message: str) -> ChatError:
-    return ChatError("invalid_positioned", f"positioned.{field}: {message}", field=f"positioned.{field}")
+    return ChatError(
+        "invalid_positioned",
+        _("positioned.%(field)s: %(message)s"),
+        params={"field": field, "message": message},
+        field=f"positioned.{field}",
+    )
 
 
 def _field_number(value: object, low: float, high: float, field: str) -> int | float:

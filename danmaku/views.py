@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -22,7 +23,7 @@ from chat.domain.inputs import JS_SAFE_INTEGER_LIMIT, parse_int
 from chat.domain.moderation.roles import set_embed_origin, set_overlay_key
 from chat.domain.rooms import find_room, get_room
 from chat.domain.wire import dumps, size_label, user_ref
-from chat.errors import ChatError, error_response, login_required
+from chat.errors import ChatError, Text, error_response, login_required
 from chat.models import Room
 from chat.web.errors import safe_error_page
 from chat.web.http import (
@@ -50,7 +51,7 @@ from .timeline import (
 )
 
 # What the overlay's 403 page says to whoever opens it without the room's key.
-OVERLAY_KEY_NEEDED = "This overlay needs the key from the room owner's overlay address."
+OVERLAY_KEY_NEEDED = _("This overlay needs the key from the room owner's overlay address.")
 # An upload's body is its file plus the form's boundaries and headers: a few hundred bytes.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # The path of `import_upload` (danmaku/urls.py), whose bodies may be as large as an import.
@@ -98,6 +99,11 @@ def watch(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def bad_option(error: ChatError) -> str:
+    """The overlay page's refusal of an option, in the page's language."""
+    return str(Text(_("Bad overlay option: %(reason)s"), reason=error.message))
+
+
 @require_safe
 def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     """`/rooms/<slug>/overlay`: transparent, read-only, for an OBS browser source."""
@@ -109,13 +115,13 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         query = query_params(request)
     except ChatError as error:
-        return safe_error_page(request, 400, f"Bad overlay option: {error.message}")
+        return safe_error_page(request, 400, bad_option(error))
     if not can_open_overlay(request.user, room, query.get("key")):
-        return safe_error_page(request, 403, OVERLAY_KEY_NEEDED)
+        return safe_error_page(request, 403, str(OVERLAY_KEY_NEEDED))
     try:
         options = parse_overlay_options(query)
     except ChatError as error:
-        return safe_error_page(request, 400, f"Bad overlay option: {error.message}")
+        return safe_error_page(request, 400, bad_option(error))
     # `lang`: OBS's browser source asks in the system's language; the owner may pick another.
     language = supported(query.get("lang")) or translation.get_language()
     with translation.override(language):
@@ -140,7 +146,7 @@ def window(request: HttpRequest, slug: str) -> HttpResponse:
         if to_ms is None:
             to_ms = JS_SAFE_INTEGER_LIMIT
         if to_ms < from_ms:
-            raise ChatError("invalid", "to_ms must not be less than from_ms.", field="to_ms")
+            raise ChatError("invalid", _("to_ms must not be less than from_ms."), field="to_ms")
     except ChatError as error:
         return error_response(error)
     events, more = comments_in_window(room, from_ms, to_ms, limit or WINDOW_DEFAULT_LIMIT)
@@ -312,14 +318,19 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > import_body_limit():
             limit = size_label(settings.DANMAKU_IMPORT_MAX_BYTES)
-            raise ChatError("too_long", f"The file is too large to import: the limit is {limit}.", status=413)
+            raise ChatError(
+                "too_long",
+                _("The file is too large to import: the limit is %(limit)s."),
+                params={"limit": limit},
+                status=413,
+            )
         upload = request.FILES.get("file")
         if upload is None:
-            raise ChatError("invalid", "Send the XML file in the form field `file`.", field="file")
+            raise ChatError("invalid", _("Send the XML file in the form field `file`."), field="file")
         try:
             report = import_xml(room, upload, user=request.user)
         except XmlRefused as error:
-            raise ChatError(error.code, str(error)) from None
+            raise ChatError(error.code, error.message) from None
         audit(room, request.user, "import", imported=report.imported, skipped=dict(report.skipped))
     except ChatError as error:
         return error_response(error)

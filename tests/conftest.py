@@ -140,3 +140,14 @@ def _relaxed_message_rate(settings: Any) -> None:
 def redis_url() -> str:
     require_service("Redis", REDIS_TEST_URL)
     return REDIS_TEST_URL
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test() -> Iterator[None]:
+    """A request with `Accept-Language: ja` leaves Japanese active in its thread, and an error's
+    message is written in the language active when it is shown: the next test starts in the
+    default language (English) again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import EventKind, Room
 
@@ -28,17 +29,27 @@ def parse_kinds(raw: str | Iterable[str]) -> list[str]:
     unknown = [kind for kind in kinds if kind not in EVENT_KINDS]
     if unknown:
         raise WebhookError(
-            "bad_events", f"Unknown event kinds: {', '.join(unknown)} (known: {', '.join(EVENT_KINDS)})."
+            "bad_events",
+            _("Unknown event kinds: %(names)s (known: %(kinds)s)."),
+            params={"names": ", ".join(unknown), "kinds": ", ".join(EVENT_KINDS)},
         )
     if not kinds:
-        raise WebhookError("bad_events", f"Name at least one event kind ({', '.join(EVENT_KINDS)}).")
+        raise WebhookError(
+            "bad_events",
+            _("Name at least one event kind (%(kinds)s)."),
+            params={"kinds": ", ".join(EVENT_KINDS)},
+        )
     return kinds
 
 
 def check_url(url: str) -> str:
     url = url.strip()
     if len(url) > URL_MAX_CHARS:
-        raise WebhookError("bad_url", f"The URL is longer than {URL_MAX_CHARS} characters.")
+        raise WebhookError(
+            "bad_url",
+            _("The URL is longer than %(url_max_chars)s characters."),
+            params={"url_max_chars": URL_MAX_CHARS},
+        )
     parse_url(url)
     resolve(url)  # refused now rather than at the first delivery
     return url
@@ -52,7 +63,9 @@ def add_endpoint(room: Room, url: str, kinds: str | Iterable[str]) -> Endpoint:
         locked = Room.objects.select_for_update().get(pk=room.pk)
         if Endpoint.objects.filter(room=locked).count() >= ENDPOINTS_PER_ROOM_MAX:
             raise WebhookError(
-                "too_many_endpoints", f"A room has at most {ENDPOINTS_PER_ROOM_MAX} endpoints."
+                "too_many_endpoints",
+                _("A room has at most %(endpoints_per_room_max)s endpoints."),
+                params={"endpoints_per_room_max": ENDPOINTS_PER_ROOM_MAX},
             )
         return Endpoint.objects.create(
             room=locked, url=url, events=events, secret=new_secret(), cursor=locked.last_seq
@@ -90,10 +103,12 @@ def redeliver(delivery: Delivery) -> None:
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
         if not locked.endpoint.enabled:
-            raise WebhookError("endpoint_disabled", "Turn the endpoint on before redelivering.", status=409)
+            raise WebhookError(
+                "endpoint_disabled", _("Turn the endpoint on before redelivering."), status=409
+            )
         if locked.state == DeliveryState.PENDING:
             raise WebhookError(
-                "already_pending", "This delivery is already waiting for its next attempt.", status=409
+                "already_pending", _("This delivery is already waiting for its next attempt."), status=409
             )
         locked.state = DeliveryState.PENDING
         locked.next_attempt_at = timezone.now()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from .errors import WebhookError
 
@@ -30,13 +31,13 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
-        raise WebhookError("bad_url", f"Not a valid URL: {error}") from None
+        raise WebhookError("bad_url", _("Not a valid URL: %(error)s"), params={"error": error}) from None
     if parts.scheme not in DEFAULT_PORTS:
-        raise WebhookError("bad_url", "The URL must start with http:// or https://.")
+        raise WebhookError("bad_url", _("The URL must start with http:// or https://."))
     if not parts.hostname:
-        raise WebhookError("bad_url", "The URL has no host name.")
+        raise WebhookError("bad_url", _("The URL has no host name."))
     if parts.username or parts.password:
-        raise WebhookError("bad_url", "The URL must not carry a user name or password.")
+        raise WebhookError("bad_url", _("The URL must not carry a user name or password."))
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme], path
 
@@ -56,7 +57,9 @@ def resolve(url: str) -> Target:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise WebhookError("unresolvable", f"The host name {host!r} does not resolve.") from None
+        raise WebhookError(
+            "unresolvable", _("The host name %(host)s does not resolve."), params={"host": repr(host)}
+        ) from None
     addresses = [str(info[4][0]) for info in infos]
     if not settings.WEBHOOK_ALLOW_PRIVATE:
         refused = [address for address in addresses if not is_public(address)]
@@ -65,6 +68,7 @@ def resolve(url: str) -> Target:
             # refused whole, whichever one a connection would have picked.
             raise WebhookError(
                 "private_address",
-                f"{host} resolves to {refused[0]}, a private, loopback or link-local address.",
+                _("%(host)s resolves to %(address)s, a private, loopback or link-local address."),
+                params={"host": host, "address": refused[0]},
             )
     return Target(scheme=scheme, host=host, port=port, address=addresses[0], path=path)

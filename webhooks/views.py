@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from chat.domain.access import can_appoint
@@ -37,7 +38,7 @@ def webhooks_page(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             if action in OWNER_ACTIONS and not is_owner:
                 raise WebhookError(
-                    "owner_only", "Only the room's owner may change its endpoints.", status=403
+                    "owner_only", _("Only the room's owner may change its endpoints."), status=403
                 )
             shown_secret = _act(request, room, action)
         except WebhookError as refused:
@@ -56,7 +57,9 @@ def webhooks_page(request: HttpRequest, slug: str) -> HttpResponse:
 def _act(request: HttpRequest, room: Room, action: str) -> str:
     """Carry out a form's action; a secret to show once (a new endpoint's, a rotated one)."""
     if action not in OWNER_ACTIONS and action != "redeliver":
-        raise WebhookError("bad_action", f"Unknown action {action[:40]!r}.")
+        raise WebhookError(
+            "bad_action", _("Unknown action %(action)s."), params={"action": repr(action[:40])}
+        )
     if action == "add":
         endpoint = add_endpoint(room, request.POST.get("url", ""), request.POST.getlist("events"))
         audit(
@@ -88,10 +91,10 @@ def _act(request: HttpRequest, room: Room, action: str) -> str:
 
 def _find(rows: Any, raw: str | None) -> Any:
     if raw is None or not raw.isdigit() or len(raw) > 18:
-        raise WebhookError("not_found", "No such endpoint or delivery in this room.", status=404)
+        raise WebhookError("not_found", _("No such endpoint or delivery in this room."), status=404)
     found = rows.filter(pk=int(raw)).first()
     if found is None:
-        raise WebhookError("not_found", "No such endpoint or delivery in this room.", status=404)
+        raise WebhookError("not_found", _("No such endpoint or delivery in this room."), status=404)
     return found
 
 

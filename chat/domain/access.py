@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from chat.errors import ChatError, login_required, private_room
 from chat.models import BotAccount, Posting, Room, RoomRole, Sanction
@@ -83,19 +85,25 @@ def require_reader(user: AnyUser, room: Room, overlay_key: str | None = None) ->
         raise private_room()
 
 
-def require_owner(user: AnyUser, room: Room, what: str = "do this") -> None:
-    """The room's owner (or staff): the video and the overlay key are theirs, not moderators'."""
+def require_owner(user: AnyUser, room: Room, what: str | Promise | None = None) -> None:
+    """The room's owner (or staff): the video and the overlay key are theirs, not moderators'.
+    `what` completes the refusal ("Only the room's owner may ..."; by default "do this")."""
     if not user.is_authenticated:
         raise login_required()
     if not can_appoint(user, room):
-        raise ChatError("forbidden", f"Only the room's owner may {what}.", status=403)
+        raise ChatError(
+            "forbidden",
+            _("Only the room's owner may %(what)s."),
+            params={"what": _("do this") if what is None else what},
+            status=403,
+        )
 
 
 def require_moderator(user: AnyUser, room: Room) -> None:
     if not user.is_authenticated:
         raise login_required()
     if not can_moderate(user, room):
-        raise ChatError("forbidden", "Only the room's moderators may do this.", status=403)
+        raise ChatError("forbidden", _("Only the room's moderators may do this."), status=403)
 
 
 def active_sanction(room: Room, user: AnyUser) -> Sanction | None:
@@ -218,7 +226,7 @@ def check_may_post(room: Room, user: AnyUser) -> Standing:
     sanction = active_sanction(room, user) if standing.sanctioned else None
     if sanction is not None and sanction.kind == Sanction.Kind.BAN:
         raise ChatError(
-            "banned", "You are banned from this room.", status=403, until=None, reason=sanction.reason
+            "banned", _("You are banned from this room."), status=403, until=None, reason=sanction.reason
         )
     if sanction is not None:
         assert sanction.until is not None
@@ -226,12 +234,13 @@ def check_may_post(room: Room, user: AnyUser) -> Standing:
         seconds = max(1, int((sanction.until - timezone.now()).total_seconds()) + 1)
         raise ChatError(
             "muted",
-            f"You are timed out in this room until {until} ({seconds} s from now).",
+            _("You are timed out in this room until %(until)s (%(seconds)s s from now)."),
+            params={"until": until, "seconds": seconds},
             status=403,
             until=until,
             retry_after=seconds,
             reason=sanction.reason,
         )
     if room.posting == Posting.MODERATORS and not standing.moderates:
-        raise ChatError("moderators_only", "Only moderators may post in this room.", status=403)
+        raise ChatError("moderators_only", _("Only moderators may post in this room."), status=403)
     return standing

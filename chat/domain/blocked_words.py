@@ -14,7 +14,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from chat.errors import ChatError
+from django.utils.translation import gettext_lazy as _
+
+from chat.errors import ChatError, Text
 from chat.models import Room
 
 from .patterns import PatternError, check_pattern, compile_re2, to_re2
@@ -35,13 +37,13 @@ def is_pattern(entry: str) -> bool:
     return len(entry) > 2 and entry.startswith("/") and entry.endswith("/")
 
 
-def pattern_problem(entry: str) -> str | None:
+def pattern_problem(entry: str) -> Text | None:
     """Why a /pattern/ cannot be used, in a sentence that names it; None when it can. The same
     sentences answer a room's blocked words and a viewer's keyword filters."""
     try:
         check_pattern(entry[1:-1])
     except PatternError as error:
-        return f"{entry} cannot be used: {error.reason}."
+        return Text(_("%(entry)s cannot be used: %(reason)s."), entry=entry, reason=error.text)
     return None
 
 
@@ -71,9 +73,9 @@ def room_matcher(slug: str, patterns: tuple[str, ...]) -> Any | None:
             usable.append((entry, to_re2(entry[1:-1])))
         else:
             log.warning("room %s: a stored blocked word matches nothing: %s", slug, problem)
-    expressions = [expression for _, expression in usable]
+    expressions = [expression for _entry, expression in usable]
     fitting = _fitting(expressions)
-    for entry, _ in usable[fitting:]:
+    for entry, _expression in usable[fitting:]:
         log.warning(
             "room %s: a stored blocked word matches nothing: it is past the room's %d steps: %s",
             slug,
@@ -119,7 +121,10 @@ def _fitting(expressions: Sequence[str]) -> int:
 def clean_blocked_words(value: object) -> list[str]:
     if not isinstance(value, list) or len(value) > BLOCKED_WORDS_MAX:
         raise ChatError(
-            "invalid", f"blocked_words must be a list of at most {BLOCKED_WORDS_MAX}.", field="blocked_words"
+            "invalid",
+            _("blocked_words must be a list of at most %(blocked_words_max)s."),
+            params={"blocked_words_max": BLOCKED_WORDS_MAX},
+            field="blocked_words",
         )
     words: list[str] = []
     for item in value:
@@ -127,7 +132,8 @@ def clean_blocked_words(value: object) -> list[str]:
         if not isinstance(item, str) or len(item.strip()) > BLOCKED_WORD_MAX_CHARS or "\x00" in item:
             raise ChatError(
                 "invalid",
-                f"each blocked word is at most {BLOCKED_WORD_MAX_CHARS} characters.",
+                _("each blocked word is at most %(blocked_word_max_chars)s characters."),
+                params={"blocked_word_max_chars": BLOCKED_WORD_MAX_CHARS},
                 field="blocked_words",
             )
         word = item.strip()
@@ -140,11 +146,18 @@ def clean_blocked_words(value: object) -> list[str]:
         words.append(word)
     steps = _steps([to_re2(word[1:-1]) for word in words if is_pattern(word)])
     if steps is None or steps > BLOCKED_PATTERNS_MAX_STEPS:
-        size = "" if steps is None else f"{steps} steps; "
         raise ChatError(
             "invalid",
-            f"the /patterns/ together are too large for the matcher ({size}the limit is "
-            f"{BLOCKED_PATTERNS_MAX_STEPS} steps): remove some, or make them simpler.",
+            _(
+                "the /patterns/ together are too large for the matcher (the limit is %(limit)s "
+                "steps): remove some, or make them simpler."
+            )
+            if steps is None
+            else _(
+                "the /patterns/ together are too large for the matcher (%(steps)s steps; the limit "
+                "is %(limit)s steps): remove some, or make them simpler."
+            ),
+            params={"steps": steps, "limit": BLOCKED_PATTERNS_MAX_STEPS},
             field="blocked_words",
         )
     return words

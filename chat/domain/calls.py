@@ -16,6 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from chat.errors import ChatError, login_required, private_room
 from chat.guards.cache import cache_failed, shared_cache
@@ -57,7 +59,7 @@ def check_may_join_call(room: Room, user: AnyUser) -> CallStanding:
         sanction = active_sanction(fresh, user)
         if sanction is not None:
             code = "banned" if sanction.kind == "ban" else "muted"
-            raise ChatError(code, "You may not join this room's call while sanctioned.", status=403)
+            raise ChatError(code, _("You may not join this room's call while sanctioned."), status=403)
     if not standing.moderates:
         check_not_removed(room, user)
     access = Room.objects.filter(pk=room.pk).values_list("call_access", flat=True).first()
@@ -67,8 +69,13 @@ def check_may_join_call(room: Room, user: AnyUser) -> CallStanding:
         return CallStanding(moderates=False)
     if access == CallAccess.INVITED and CallInvite.objects.filter(room_id=room.pk, user_id=user.pk).exists():
         return CallStanding(moderates=False)
-    who = "members" if access == CallAccess.MEMBERS else "invited accounts"
-    raise ChatError("call_forbidden", f"Only the room's {who} and moderators may join its call.", status=403)
+    raise ChatError(
+        "call_forbidden",
+        _("Only the room's members and moderators may join its call.")
+        if access == CallAccess.MEMBERS
+        else _("Only the room's invited accounts and moderators may join its call."),
+        status=403,
+    )
 
 
 # Removal from the call (docs/DECISIONS.md "Removed from a call"): a participant a moderator
@@ -122,9 +129,12 @@ def check_not_removed(room: Room, user: AnyUser) -> None:
     left = removal_left(room, int(user.pk or 0))
     if left > 0:
         minutes = (left + 59) // 60
-        wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
-        message = f"A moderator removed you from this call; you may join it again in {wait}."
-        raise ChatError("call_removed", message, status=403, retry_after=left)
+        message = ngettext_lazy(
+            "A moderator removed you from this call; you may join it again in %(minutes)s minute.",
+            "A moderator removed you from this call; you may join it again in %(minutes)s minutes.",
+            "minutes",
+        )
+        raise ChatError("call_removed", message, status=403, params={"minutes": minutes}, retry_after=left)
 
 
 def _text(frame: dict[str, Any], name: str, limit: int, *, required: bool = True) -> str | None:
@@ -132,15 +142,20 @@ def _text(frame: dict[str, Any], name: str, limit: int, *, required: bool = True
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value):
-        raise ChatError("invalid", f"{name} must be a string.")
+        raise ChatError("invalid", _("%(name)s must be a string."), params={"name": name})
     if len(value) > limit:
-        raise ChatError("too_long", f"{name} is limited to {limit} characters.", status=413)
+        raise ChatError(
+            "too_long",
+            _("%(name)s is limited to %(limit)s characters."),
+            params={"name": name, "limit": limit},
+            status=413,
+        )
     return value
 
 
 def clean_participant_id(value: Any, name: str = "to") -> str:
     if not isinstance(value, str) or not value or len(value) > PARTICIPANT_ID_MAX_CHARS:
-        raise ChatError("invalid", f"{name} must be a participant id.")
+        raise ChatError("invalid", _("%(name)s must be a participant id."), params={"name": name})
     return value
 
 
@@ -149,7 +164,9 @@ def clean_signal(frame: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     to = clean_participant_id(frame.get("to"))
     kind = frame.get("kind")
     if kind not in SIGNAL_KINDS:
-        raise ChatError("invalid", f"kind must be one of: {', '.join(sorted(SIGNAL_KINDS))}.")
+        raise ChatError(
+            "invalid", _("kind must be one of: %(kinds)s."), params={"kinds": ", ".join(sorted(SIGNAL_KINDS))}
+        )
     payload: dict[str, Any] = {"kind": kind}
     if kind == "candidate":
         payload["candidate"] = _text(frame, "candidate", CANDIDATE_MAX_CHARS, required=False) or ""
@@ -157,7 +174,7 @@ def clean_signal(frame: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         payload["sdp_mid"] = _text(frame, "sdp_mid", 64) if mid is not None else None
         index = frame.get("sdp_mline_index")
         if index is not None and (type(index) is not int or not 0 <= index < 256):
-            raise ChatError("invalid", "sdp_mline_index must be an integer from 0 to 255.")
+            raise ChatError("invalid", _("sdp_mline_index must be an integer from 0 to 255."))
         payload["sdp_mline_index"] = index
     else:
         payload["sdp"] = _text(frame, "sdp", SDP_MAX_CHARS)
@@ -170,7 +187,7 @@ def clean_media(frame: dict[str, Any]) -> dict[str, bool]:
     for name in ("audio", "video", "audio_muted", "video_muted"):
         value = frame.get(name, False)
         if not isinstance(value, bool):
-            raise ChatError("invalid", f"{name} must be true or false.")
+            raise ChatError("invalid", _("%(name)s must be true or false."), params={"name": name})
         media[name] = value
     return media
 
@@ -209,7 +226,11 @@ def update_call_settings(room: Room, actor: AnyUser, body: dict[str, Any]) -> di
     the audit log; the settings as they are now."""
     access = body.get("access")
     if access is not None and access not in CallAccess.values:
-        raise ChatError("invalid", f"access must be one of: {', '.join(CallAccess.values)}.")
+        raise ChatError(
+            "invalid",
+            _("access must be one of: %(choices)s."),
+            params={"choices": ", ".join(CallAccess.values)},
+        )
     with transaction.atomic():
         if access is not None:
             before = Room.objects.filter(pk=room.pk).values_list("call_access", flat=True).first()
@@ -221,16 +242,25 @@ def update_call_settings(room: Room, actor: AnyUser, body: dict[str, Any]) -> di
             if name is None:
                 continue
             if not isinstance(name, str) or not 0 < len(name.strip()) <= 150:
-                raise ChatError("invalid", f"{field} must be a user name.")
+                raise ChatError("invalid", _("%(field)s must be a user name."), params={"field": field})
             name = name.strip()
             invitee = get_user_model().objects.filter(username=name).first()
             if invitee is None:
-                raise ChatError("unknown_user", f"There is no user named {name!r}.", status=404)
+                raise ChatError(
+                    "unknown_user",
+                    _("There is no user named %(name)s."),
+                    params={"name": repr(name)},
+                    status=404,
+                )
             if adding:
                 if CallInvite.objects.filter(room_id=room.pk, user_id=invitee.pk).exists():
                     continue
                 if CallInvite.objects.filter(room_id=room.pk).count() >= CALL_INVITES_MAX:
-                    raise ChatError("too_many", f"A call has at most {CALL_INVITES_MAX} invitations.")
+                    raise ChatError(
+                        "too_many",
+                        _("A call has at most %(call_invites_max)s invitations."),
+                        params={"call_invites_max": CALL_INVITES_MAX},
+                    )
                 CallInvite.objects.create(room_id=room.pk, user_id=invitee.pk)
                 audit(room, actor, "call_invite", target=invitee)
             elif CallInvite.objects.filter(room_id=room.pk, user_id=invitee.pk).delete()[0]:

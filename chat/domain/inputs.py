@@ -7,6 +7,8 @@ import json
 import math
 from typing import Any, TypeGuard
 
+from django.utils.translation import gettext_lazy as _
+
 from chat.errors import ChatError
 
 SEQ_MAX = 2**62  # far beyond any room's log; keeps absurd values out of queries
@@ -30,10 +32,14 @@ def parse_int(raw: str | None, name: str, *, low: int, high: int) -> int | None:
         return None
     digits = raw[1:] if raw.startswith("-") else raw
     if not digits.isascii() or not digits.isdigit() or len(digits) > _DIGITS_MAX:
-        raise ChatError("invalid", f"{name} must be an integer.")
+        raise ChatError("invalid", _("%(name)s must be an integer."), params={"name": name})
     value = int(raw)
     if not low <= value <= high:
-        raise ChatError("invalid", f"{name} must be between {low} and {high}.")
+        raise ChatError(
+            "invalid",
+            _("%(name)s must be between %(low)s and %(high)s."),
+            params={"name": name, "low": low, "high": high},
+        )
     return value
 
 
@@ -50,7 +56,11 @@ def parse_epoch(raw: str | None) -> str | None:
     if raw is None or raw == "":
         return None
     if len(raw) > EPOCH_MAX_CHARS or not raw.isascii() or not raw.isalnum():
-        raise ChatError("invalid", f"epoch must be at most {EPOCH_MAX_CHARS} letters and digits.")
+        raise ChatError(
+            "invalid",
+            _("epoch must be at most %(epoch_max_chars)s letters and digits."),
+            params={"epoch_max_chars": EPOCH_MAX_CHARS},
+        )
     return raw
 
 
@@ -74,7 +84,9 @@ def clean_nonce(value: object) -> str | int | None:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) < JS_SAFE_INTEGER_LIMIT:
         return value
     raise ChatError(
-        "invalid", f"nonce must be a string of at most {NONCE_MAX_CHARS} characters or an integer."
+        "invalid",
+        _("nonce must be a string of at most %(nonce_max_chars)s characters or an integer."),
+        params={"nonce_max_chars": NONCE_MAX_CHARS},
     )
 
 
@@ -93,7 +105,7 @@ def parse_json_object(raw: str | bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
-        raise ChatError("invalid", "Send a JSON object.") from None
+        raise ChatError("invalid", _("Send a JSON object.")) from None
     if not isinstance(value, dict):
-        raise ChatError("invalid", "Send a JSON object.")
+        raise ChatError("invalid", _("Send a JSON object."))
     return value

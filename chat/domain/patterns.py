@@ -27,6 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import re2
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from chat.errors import Text
 
 # RE2 keeps each compiled program and its matching cache within this many bytes, and refuses a
 # pattern whose program does not fit. The largest program a room may have (BLOCKED_PATTERNS_MAX_STEPS
@@ -38,35 +42,37 @@ JS_SPACES = r"\t-\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{20
 # RE2 refuses a count above 1000, or nested counts whose product is above it.
 REPEAT_MAX = 1000
 
-TOO_LARGE = "it is too large for the server's matcher"
-MATCHES_EMPTY = "it matches empty text, so it would match every message"
-LOOKAROUND = "lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported"
-NAMED = "named groups and references ((?<name>, (?P<name>, \\k<name>) are not supported; use ( ) or (?: )"
-INLINE = "inline flags and other (? groups are not supported (patterns always ignore case)"
-BACKREF = "backreferences and octal escapes (\\1, \\0) are not supported"
-PROPERTY = "Unicode property classes (\\p{...}, \\P{...}) are not supported"
-HEX2 = "\\x takes two hex digits, as in \\x41"
-HEX4 = "\\u takes four hex digits, as in \\u00e9 (not \\u{...})"
-SURROGATE = "\\u cannot name half of a surrogate pair; write the character itself"
-LONE_SURROGATE = "it holds half of a surrogate pair, which is no character"
-TRAILING = "it ends with a lone \\"
-UNCLOSED_GROUP = "a ( is not closed"
-UNOPENED_GROUP = "a ) has no ( before it"
-BRACE = "a { that is not a repetition such as {2} or {2,5}; write \\{ for the character"
-COUNT = f"repetition counts are at most {REPEAT_MAX}"
-COUNT_ORDER = "in {n,m}, n must not be larger than m"
-REPEATS = f"its nested repetitions ({{n,m}} inside {{n,m}}) multiply to more than {REPEAT_MAX}"
-UNCLOSED_CLASS = "a [ is not closed"
-EMPTY_CLASS = "[] and [^] are read differently by the server and browsers; write \\] for the character ]"
-CLASS_BRACKET = "a [ inside [...] must be written \\[ (POSIX classes such as [[:alpha:]] are not supported)"
-CLASS_HYPHEN = (
+TOO_LARGE = _("it is too large for the server's matcher")
+MATCHES_EMPTY = _("it matches empty text, so it would match every message")
+LOOKAROUND = _("lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported")
+NAMED = _("named groups and references ((?<name>, (?P<name>, \\k<name>) are not supported; use ( ) or (?: )")
+INLINE = _("inline flags and other (? groups are not supported (patterns always ignore case)")
+BACKREF = _("backreferences and octal escapes (\\1, \\0) are not supported")
+PROPERTY = _("Unicode property classes (\\p{...}, \\P{...}) are not supported")
+HEX2 = _("\\x takes two hex digits, as in \\x41")
+HEX4 = _("\\u takes four hex digits, as in \\u00e9 (not \\u{...})")
+SURROGATE = _("\\u cannot name half of a surrogate pair; write the character itself")
+LONE_SURROGATE = _("it holds half of a surrogate pair, which is no character")
+TRAILING = _("it ends with a lone \\")
+UNCLOSED_GROUP = _("a ( is not closed")
+UNOPENED_GROUP = _("a ) has no ( before it")
+BRACE = _("a { that is not a repetition such as {2} or {2,5}; write \\{ for the character")
+COUNT = Text(_("repetition counts are at most %(max)s"), max=REPEAT_MAX)
+COUNT_ORDER = _("in {n,m}, n must not be larger than m")
+REPEATS = Text(_("its nested repetitions ({n,m} inside {n,m}) multiply to more than %(max)s"), max=REPEAT_MAX)
+UNCLOSED_CLASS = _("a [ is not closed")
+EMPTY_CLASS = _("[] and [^] are read differently by the server and browsers; write \\] for the character ]")
+CLASS_BRACKET = _(
+    "a [ inside [...] must be written \\[ (POSIX classes such as [[:alpha:]] are not supported)"
+)
+CLASS_HYPHEN = _(
     "a - inside [...] must come first, last, or between the ends of a range; write \\- for the character"
 )
-CLASS_RANGE_SET = "a range in [...] cannot start or end with \\d, \\w or \\s"
-CLASS_RANGE_ORDER = "a range in [...] is out of order"
-CLASS_BACKSPACE = "\\b inside [...] is not supported"
-CLASS_NOT_SPACE = "\\S inside [^...] is not supported"
-ASTRAL = (
+CLASS_RANGE_SET = _("a range in [...] cannot start or end with \\d, \\w or \\s")
+CLASS_RANGE_ORDER = _("a range in [...] is out of order")
+CLASS_BACKSPACE = _("\\b inside [...] is not supported")
+CLASS_NOT_SPACE = _("\\S inside [^...] is not supported")
+ASTRAL = _(
     "characters beyond U+FFFF (most emoji) cannot be repeated or put inside [...]: browsers see two there"
 )
 
@@ -78,15 +84,23 @@ _CLASS_SETS = {"d": r"\d", "D": r"\D", "w": r"\w", "W": r"\W", "s": JS_SPACES}
 
 
 class PatternError(ValueError):
-    """A pattern outside the shared syntax; `reason` says which part, for the person who wrote it."""
+    """A pattern outside the shared syntax; `reason` says which part, for the person who wrote it
+    (in the active language; `text` is the reason to render later, in another)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str | Promise | Text) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.text = reason
+
+    @property
+    def reason(self) -> str:
+        return str(self.text)
+
+    def __str__(self) -> str:
+        return self.reason
 
 
-def unsupported_escape(char: str) -> str:
-    return f"\\{char} is not supported"
+def unsupported_escape(char: str) -> Text:
+    return Text(_("\\%(char)s is not supported"), char=char)
 
 
 @dataclass
@@ -100,7 +114,7 @@ class _Translator:
     at: int = 0
     out: list[str] = field(default_factory=list)
 
-    def fail(self, reason: str) -> PatternError:
+    def fail(self, reason: str | Promise | Text) -> PatternError:
         return PatternError(reason)
 
     def translate(self) -> str:
@@ -122,7 +136,7 @@ class _Translator:
                     count, piece = 1, char
                     self.at += 1
                 if not repeatable:
-                    raise self.fail(f"{piece} has nothing to repeat")
+                    raise self.fail(Text(_("%(piece)s has nothing to repeat"), piece=piece))
                 if last_astral:
                     raise self.fail(ASTRAL)
                 if self.source.startswith("?", self.at):
@@ -325,7 +339,9 @@ def compile_re2(expression: str) -> Any:
             else str(error)
         )
         raise PatternError(
-            TOO_LARGE if "too large" in detail else f"the server's matcher refuses it ({detail})"
+            TOO_LARGE
+            if "too large" in detail
+            else Text(_("the server's matcher refuses it (%(detail)s)"), detail=detail)
         ) from None
 
 

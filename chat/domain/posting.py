@@ -25,8 +25,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from chat.errors import ChatError
+from chat.errors import ChatError, Text
 from chat.guards.ratelimit import Check, Rate, claim, parse_rate, release
 from chat.models import EventKind, HeldMessage, Room, RoomEvent
 from chat.types import AnyUser
@@ -81,7 +84,7 @@ class Posted:
                 "held_id": self.held.pk,
                 "delayed": True,
                 "release_at": format_ts(self.held.release_at),
-                "message": "This room shows messages after a short delay.",
+                "message": gettext("This room shows messages after a short delay."),
             }
         return {
             "type": "ack",
@@ -90,7 +93,7 @@ class Posted:
             "id": None,
             "held": True,
             "held_id": self.held.pk,
-            "message": "A moderator will review your message before it appears.",
+            "message": gettext("A moderator will review your message before it appears."),
         }
 
 
@@ -118,12 +121,33 @@ def submit_frame(
     frame_type = frame.get("type", default_type)
     writer = _writers.get(frame_type) if isinstance(frame_type, str) else None
     if writer is None:
-        raise ChatError("unknown_type", f"type must be one of: {', '.join(writer_types())}.")
+        raise ChatError(
+            "unknown_type", _("type must be one of: %(types)s."), params={"types": ", ".join(writer_types())}
+        )
     return writer(room, user, frame, context or WriteContext())
 
 
-def _limited(code: str, message: str, retry_after: int) -> ChatError:
-    return ChatError(code, f"{message} Try again in {retry_after} s.", status=429, retry_after=retry_after)
+# The flood refusals' sentences, made once (a post that passes makes none).
+TOO_FAST = _("You are posting too fast.")
+TOO_MANY_FROM_NETWORK = _("Too many messages from your network.")
+DUPLICATE = _("You just posted that.")
+SLOW_MODE = _("Slow mode: one message every %(seconds)s s.")
+UNIQUE_CHAT = _("Unique chat: someone said that in the last %(seconds)s s.")
+
+
+def _limited(code: str, message: Promise, seconds: int | None, retry_after: int) -> ChatError:
+    """A flood refusal: `message` (with the room's `seconds` where it names them), then when to
+    try again, in the language of whoever reads it."""
+    return ChatError(
+        code,
+        _("%(message)s Try again in %(retry_after)s s."),
+        params={
+            "message": message if seconds is None else Text(message, seconds=seconds),
+            "retry_after": retry_after,
+        },
+        status=429,
+        retry_after=retry_after,
+    )
 
 
 def unique_chat_key(room_id: int, text: str) -> str:
@@ -139,31 +163,31 @@ def check_flood(standing: Standing, user: AnyUser, text: str, context: WriteCont
     Redis). Returns the "once" claims' keys, to release if the post does not happen after all."""
     room = standing.room
     checks = [Check(f"ratelimit:message:user:{user.pk}", parse_rate(settings.CHAT_MESSAGE_RATE))]
-    refusals = [("rate_limited", "You are posting too fast.")]
+    refusals: list[tuple[str, Promise, int | None]] = [("rate_limited", TOO_FAST, None)]
     if context.ip:
         checks.append(Check(f"ratelimit:message:ip:{context.ip}", parse_rate(settings.CHAT_MESSAGE_RATE_IP)))
-        refusals.append(("rate_limited", "Too many messages from your network."))
+        refusals.append(("rate_limited", TOO_MANY_FROM_NETWORK, None))
     duplicate = None
     if settings.CHAT_DUPLICATE_SECONDS > 0:
         digest = hashlib.blake2b(text.casefold().encode(), digest_size=12).hexdigest()
         duplicate = f"dup:{room.pk}:{user.pk}:{digest}"
         checks.append(Check(duplicate, once=settings.CHAT_DUPLICATE_SECONDS))
-        refusals.append(("duplicate", "You just posted that."))
+        refusals.append(("duplicate", DUPLICATE, None))
     if room.slow_mode_seconds and not standing.moderates:
         seconds = room.slow_mode_seconds
         checks.append(Check(f"ratelimit:slow:{room.pk}:{user.pk}:{seconds}", Rate(1, seconds)))
-        refusals.append(("slow_mode", f"Slow mode: one message every {seconds} s."))
+        refusals.append(("slow_mode", SLOW_MODE, seconds))
     claims = [duplicate] if duplicate is not None else []
     if room.unique_chat and not standing.moderates:
         seconds = room.unique_chat_seconds
         claims.append(unique_chat_key(room.pk, text))
         checks.append(Check(claims[-1], once=seconds))
-        refusals.append(("unique_chat", f"Unique chat: someone said that in the last {seconds} s."))
+        refusals.append(("unique_chat", UNIQUE_CHAT, seconds))
     refused = claim(checks)
     if refused is not None:
         index, retry_after = refused
-        code, message = refusals[index]
-        raise _limited(code, message, retry_after)
+        code, message, named_seconds = refusals[index]
+        raise _limited(code, message, named_seconds, retry_after)
     return claims
 
 
@@ -230,7 +254,9 @@ def reply_parent(room: Room, reply_to: object) -> dict[str, Any]:
     computed once, when the reply is posted. ChatError `bad_reply` unless the parent is a
     message of this room that everyone can still see (not deleted, not cleared)."""
     if isinstance(reply_to, bool) or not isinstance(reply_to, int) or not 0 < reply_to <= _ID_MAX:
-        raise ChatError("bad_reply", "reply_to must be the id of a message in this room.", field="reply_to")
+        raise ChatError(
+            "bad_reply", _("reply_to must be the id of a message in this room."), field="reply_to"
+        )
     parent = (
         RoomEvent.objects.filter(pk=reply_to, room_id=room.pk, kind=EventKind.MESSAGE, deleted_at=None)
         .only("pk", "seq", "user_id", "user_name", "text")
@@ -238,7 +264,7 @@ def reply_parent(room: Room, reply_to: object) -> dict[str, Any]:
     )
     if parent is None:
         raise ChatError(
-            "bad_reply", "The message you reply to is not in this room, or was removed.", field="reply_to"
+            "bad_reply", _("The message you reply to is not in this room, or was removed."), field="reply_to"
         )
     excerpt = parent.text
     if len(excerpt) > REPLY_EXCERPT_CHARS:
@@ -261,7 +287,7 @@ def post_message(
 def submit_message(room: Room, user: AnyUser, frame: dict[str, object], context: WriteContext) -> Posted:
     """A `{"type": "message", "text": ..., "reply_to"?: <message id>}` frame from any transport."""
     if "text" not in frame:
-        raise ChatError("invalid", "A message needs text.")
+        raise ChatError("invalid", _("A message needs text."))
     return post_message(room, user, frame["text"], context, frame.get("reply_to"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from chat.errors import ChatError
 from chat.models import BlockedAction, EventKind, Posting, RemovedDisplay, Review, Room, RoomEvent
@@ -44,30 +45,52 @@ def room_settings(room: Room) -> dict[str, Any]:
 
 def _int_setting(value: object, name: str, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-        raise ChatError("invalid", f"{name} must be a whole number from 0 to {high}.", field=name)
+        raise ChatError(
+            "invalid",
+            _("%(name)s must be a whole number from 0 to %(high)s."),
+            params={"name": name, "high": high},
+            field=name,
+        )
     return value
 
 
 def _choice_setting(value: object, name: str, choices: list[str]) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise ChatError("invalid", f"{name} must be one of: {', '.join(choices)}.", field=name)
+        raise ChatError(
+            "invalid",
+            _("%(name)s must be one of: %(choices)s."),
+            params={"name": name, "choices": ", ".join(choices)},
+            field=name,
+        )
     return value
 
 
 def clean_settings(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(changes) - set(ALL_SETTINGS))
     if unknown:
-        raise ChatError("invalid", f"unknown settings: {', '.join(unknown)}.", field=unknown[0])
+        raise ChatError(
+            "invalid",
+            _("unknown settings: %(names)s."),
+            params={"names": ", ".join(unknown)},
+            field=unknown[0],
+        )
     cleaned: dict[str, Any] = {}
     for name, value in changes.items():
         if name in ("private", "unique_chat"):
             if not isinstance(value, bool):
-                raise ChatError("invalid", f"{name} must be true or false.", field=name)
+                raise ChatError(
+                    "invalid", _("%(name)s must be true or false."), params={"name": name}, field=name
+                )
             cleaned[name] = value
         elif name == "unique_chat_seconds":
             cleaned[name] = _int_setting(value, name, UNIQUE_CHAT_MAX_SECONDS)
             if not cleaned[name]:
-                raise ChatError("invalid", f"{name} must be from 1 to {UNIQUE_CHAT_MAX_SECONDS}.", field=name)
+                raise ChatError(
+                    "invalid",
+                    _("%(name)s must be from 1 to %(unique_chat_max_seconds)s."),
+                    params={"name": name, "unique_chat_max_seconds": UNIQUE_CHAT_MAX_SECONDS},
+                    field=name,
+                )
         elif name == "posting":
             cleaned[name] = _choice_setting(value, name, list(Posting.values))
         elif name == "blocked_action":
@@ -91,7 +114,7 @@ def update_settings(room: Room, actor: AnyUser, changes: object) -> RoomEvent:
     """Change the room's moderation settings; a `settings` event tells viewers the public ones."""
     require_moderator(actor, room)
     if not isinstance(changes, dict) or not changes:
-        raise ChatError("invalid", "Send the settings to change as a JSON object.")
+        raise ChatError("invalid", _("Send the settings to change as a JSON object."))
     cleaned = clean_settings(changes)
     with transaction.atomic():
         fresh = Room.objects.select_for_update().get(pk=room.pk)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext_lazy as _
+
 from chat.errors import ChatError
 
 MESSAGE_MAX_CHARS = 500
@@ -33,17 +35,18 @@ def clean_text(value: object, *, max_chars: int = MESSAGE_MAX_CHARS, line_breaks
     spaces that align a drawing's lines stay; the text must still hold more than white space.
     """
     if not isinstance(value, str):
-        raise ChatError("invalid", "text must be a string.")
+        raise ChatError("invalid", _("text must be a string."))
     lines = _LINE_BREAKS.split(value) if line_breaks else [value]
     text = "\n".join(_OTHER_CONTROLS.sub("", _WHITESPACE_CONTROLS.sub(" ", line)) for line in lines)
     text = unicodedata.normalize("NFC", text)
     text = text.strip("\n") if line_breaks else text.strip()
     if not text.strip():
-        raise ChatError("empty", "The message is empty.")
+        raise ChatError("empty", _("The message is empty."))
     if len(text) > max_chars:
         raise ChatError(
             "too_long",
-            f"The message is {len(text)} characters; the limit is {max_chars}.",
+            _("The message is %(length)s characters; the limit is %(max_chars)s."),
+            params={"length": len(text), "max_chars": max_chars},
             status=413,
             limit=max_chars,
         )

@@ -17,6 +17,7 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.errors import ChatError, invalid_token, token_forbidden
 from chat.models import ApiToken, Room, TokenScope
@@ -57,13 +58,18 @@ def parse_scopes(value: object) -> list[str]:
     `invalid` (field `scopes`) for an unknown one or none."""
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
-        raise ChatError("invalid", "scopes must be a list of read, post, moderate.", field="scopes")
+        raise ChatError("invalid", _("scopes must be a list of read, post, moderate."), field="scopes")
     wanted = {item.strip() for item in items if item.strip()}
     unknown = sorted(wanted - set(SCOPES))
     if unknown:
-        raise ChatError("invalid", f"Unknown scope {unknown[0]!r}: use read, post, moderate.", field="scopes")
+        raise ChatError(
+            "invalid",
+            _("Unknown scope %(scope)s: use read, post, moderate."),
+            params={"scope": repr(unknown[0])},
+            field="scopes",
+        )
     if not wanted:
-        raise ChatError("invalid", "Choose at least one scope.", field="scopes")
+        raise ChatError("invalid", _("Choose at least one scope."), field="scopes")
     return [scope for scope in SCOPES if scope in wanted]
 
 
@@ -79,21 +85,36 @@ def create_token(
     rooms or expiry, or past TOKENS_PER_USER_MAX live tokens."""
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX_CHARS:
-        raise ChatError("invalid", f"The name must be 1 to {NAME_MAX_CHARS} characters.", field="name")
+        raise ChatError(
+            "invalid",
+            _("The name must be 1 to %(name_max_chars)s characters."),
+            params={"name_max_chars": NAME_MAX_CHARS},
+            field="name",
+        )
     clean_scopes = parse_scopes(scopes)
     rooms = list(dict.fromkeys(rooms or []))
     if len(rooms) > ROOMS_PER_TOKEN_MAX:
-        raise ChatError("invalid", f"A token is for at most {ROOMS_PER_TOKEN_MAX} rooms.", field="rooms")
+        raise ChatError(
+            "invalid",
+            _("A token is for at most %(rooms_per_token_max)s rooms."),
+            params={"rooms_per_token_max": ROOMS_PER_TOKEN_MAX},
+            field="rooms",
+        )
     now = timezone.now()
     if expires_at is not None and not now < expires_at <= now + timedelta(days=EXPIRY_DAYS_MAX):
         raise ChatError(
-            "invalid", f"The expiry must be in the next {EXPIRY_DAYS_MAX} days.", field="expires_at"
+            "invalid",
+            _("The expiry must be in the next %(expiry_days_max)s days."),
+            params={"expiry_days_max": EXPIRY_DAYS_MAX},
+            field="expires_at",
         )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     with transaction.atomic():
         if live_tokens(user).count() >= TOKENS_PER_USER_MAX:
             raise ChatError(
-                "invalid", f"An account has at most {TOKENS_PER_USER_MAX} tokens: revoke one first."
+                "invalid",
+                _("An account has at most %(tokens_per_user_max)s tokens: revoke one first."),
+                params={"tokens_per_user_max": TOKENS_PER_USER_MAX},
             )
         token = ApiToken.objects.create(
             user_id=user.pk,
@@ -131,12 +152,12 @@ def bearer_token(authorization: str | None) -> str | None:
     or no header). A Bearer header with nothing usable after it is `invalid_token`."""
     if not authorization:
         return None
-    scheme, _, value = authorization.strip().partition(" ")
+    scheme, _space, value = authorization.strip().partition(" ")
     if scheme.lower() != "bearer":
         return None
     value = value.strip()
     if not value:
-        raise invalid_token("The Authorization header names no token.")
+        raise invalid_token(_("The Authorization header names no token."))
     return value
 
 
@@ -154,9 +175,9 @@ def _live(token: ApiToken | None) -> ApiToken:
         raise invalid_token()
     now = timezone.now()
     if token.revoked_at is not None:
-        raise invalid_token("This API token was revoked.", "token_revoked")
+        raise invalid_token(_("This API token was revoked."), "token_revoked")
     if token.expires_at is not None and token.expires_at <= now:
-        raise invalid_token("This API token has expired.", "token_expired")
+        raise invalid_token(_("This API token has expired."), "token_expired")
     token.room_ids = frozenset(token.rooms.values_list("pk", flat=True))  # type: ignore[attr-defined]
     token.checked_at = time.monotonic()  # type: ignore[attr-defined]
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_RESOLUTION:
@@ -171,14 +192,19 @@ def require_scope(token: ApiToken | None, scope: str, room: Room | None = None) 
     if token is None:
         return
     if token.expires_at is not None and token.expires_at <= timezone.now():
-        raise invalid_token("This API token has expired.", "token_expired")
+        raise invalid_token(_("This API token has expired."), "token_expired")
     if scope not in token.scopes:
-        raise token_forbidden("token_scope", f"This API token lacks the {scope!r} scope.", scope=scope)
+        raise token_forbidden(
+            "token_scope",
+            _("This API token lacks the %(scope)s scope."),
+            params={"scope": repr(scope)},
+            scope=scope,
+        )
     room_ids = getattr(token, "room_ids", None)
     if room_ids is None:
         room_ids = token.room_ids = frozenset(token.rooms.values_list("pk", flat=True))  # type: ignore[attr-defined]
     if room is not None and room_ids and room.pk not in room_ids:
-        raise token_forbidden("token_room", "This API token is not for this room.")
+        raise token_forbidden("token_room", _("This API token is not for this room."))
 
 
 # A WebSocket lives for hours: the token it opened with is looked at again before a write when
@@ -198,7 +224,7 @@ def recheck(token: ApiToken) -> None:
     if row is None or not row[1]:
         raise invalid_token()
     if row[0] is not None:
-        raise invalid_token("This API token was revoked.", "token_revoked")
+        raise invalid_token(_("This API token was revoked."), "token_revoked")
     token.checked_at = time.monotonic()  # type: ignore[attr-defined]
 
 
@@ -219,9 +245,9 @@ def ended_tokens(token_ids: list[int]) -> dict[int, ChatError]:
         if row is None or not row[2]:
             ended[token_id] = invalid_token()
         elif row[0] is not None:
-            ended[token_id] = invalid_token("This API token was revoked.", "token_revoked")
+            ended[token_id] = invalid_token(_("This API token was revoked."), "token_revoked")
         elif row[1] is not None and row[1] <= now:
-            ended[token_id] = invalid_token("This API token has expired.", "token_expired")
+            ended[token_id] = invalid_token(_("This API token has expired."), "token_expired")
     return ended
 
 
@@ -241,7 +267,7 @@ def issue_ticket(token: ApiToken, room: Room, scopes: object = None) -> str:
     must have; ChatError `invalid`, `token_scope` or `token_room` otherwise."""
     wanted = [TokenScope.READ] if scopes is None else parse_scopes(scopes)
     if any(scope not in TICKET_SCOPES for scope in wanted):
-        raise ChatError("invalid", "A ticket carries read and post at most.", field="scopes")
+        raise ChatError("invalid", _("A ticket carries read and post at most."), field="scopes")
     for scope in wanted:
         require_scope(token, scope, room)
     payload = {"t": token.pk, "r": room.pk, "s": [str(scope) for scope in wanted]}
@@ -252,13 +278,13 @@ def redeem_ticket(raw: str) -> ApiToken:
     """The token behind a ticket, narrowed to the ticket's room and scopes; ChatError 401
     `invalid_ticket` for a forged or expired ticket, and the token's own refusals (revoked...)."""
     if not raw or len(raw) > TICKET_MAX_CHARS:
-        raise invalid_token("This ticket is not valid.", "invalid_ticket")
+        raise invalid_token(_("This ticket is not valid."), "invalid_ticket")
     try:
         payload = signing.TimestampSigner(salt=_TICKET_SALT).unsign_object(raw, max_age=TICKET_SECONDS)
     except signing.SignatureExpired:
-        raise invalid_token("This ticket has expired: ask for a new one.", "invalid_ticket") from None
+        raise invalid_token(_("This ticket has expired: ask for a new one."), "invalid_ticket") from None
     except (signing.BadSignature, ValueError):
-        raise invalid_token("This ticket is not valid.", "invalid_ticket") from None
+        raise invalid_token(_("This ticket is not valid."), "invalid_ticket") from None
     token = _live(ApiToken.objects.select_related("user").filter(pk=payload.get("t")).first())
     token.scopes = [scope for scope in payload.get("s", []) if scope in token.scopes]
     token.room_ids = frozenset({payload.get("r")})  # type: ignore[attr-defined]

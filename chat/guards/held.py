@@ -26,6 +26,7 @@ from collections import Counter
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from chat.errors import ChatError
 
@@ -57,7 +58,8 @@ def connections_max() -> int:
 def too_many_from_address() -> ChatError:
     return ChatError(
         "rate_limited",
-        f"Too many open connections from your network. Try again in {RETRY_AFTER_SECS} s.",
+        _("Too many open connections from your network. Try again in %(seconds)s s."),
+        params={"seconds": RETRY_AFTER_SECS},
         status=429,
         retry_after=RETRY_AFTER_SECS,
     )
@@ -66,7 +68,8 @@ def too_many_from_address() -> ChatError:
 def server_busy() -> ChatError:
     return ChatError(
         "server_busy",
-        f"The server holds all the connections it can. Try again in {RETRY_AFTER_SECS} s.",
+        _("The server holds all the connections it can. Try again in %(seconds)s s."),
+        params={"seconds": RETRY_AFTER_SECS},
         status=503,
         retry_after=RETRY_AFTER_SECS,
     )

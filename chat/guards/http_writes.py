@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from chat.clients import client_address
 from chat.errors import error_response, rate_limited
@@ -25,5 +26,5 @@ class HttpWriteRateMiddleware:
             key = f"http-write:ip:{client_address(request)}"
             retry_after = hit(key, parse_rate(settings.CHAT_HTTP_WRITE_RATE_IP))
             if retry_after is not None:
-                return error_response(rate_limited("Too many requests from your network.", retry_after))
+                return error_response(rate_limited(_("Too many requests from your network."), retry_after))
         return self.get_response(request)

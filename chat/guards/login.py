@@ -23,10 +23,10 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from chat.clients import client_address
-from chat.errors import ChatError
+from chat.errors import ChatError, Text
 
 from .ratelimit import hit, parse_rate
 
@@ -73,10 +73,14 @@ def record_login_failure(request: HttpRequest | None, username: str) -> int | No
     return max(waits, default=None)
 
 
-def rate_limited_message(seconds: int) -> str:
-    return (
-        "Too many failed logins for this account or from your network. "
-        f"Try again in {seconds} second{'' if seconds == 1 else 's'}."
+def rate_limited_message(seconds: int) -> Text:
+    return Text(
+        ngettext_lazy(
+            "Too many failed logins for this account or from your network. Try again in %(seconds)s second.",
+            "Too many failed logins for this account or from your network. Try again in %(seconds)s seconds.",
+            "seconds",
+        ),
+        seconds=seconds,
     )
 
 
@@ -112,12 +116,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def _throttled(self, seconds: int) -> ValidationError:
         self.retry_after = seconds
-        message = ngettext(
-            "Too many failed logins for this account or from your network. Try again in %(count)s second.",
-            "Too many failed logins for this account or from your network. Try again in %(count)s seconds.",
-            seconds,
-        )
-        return ValidationError(message % {"count": seconds}, code="rate_limited")
+        return ValidationError(str(rate_limited_message(seconds)), code="rate_limited")
 
 
 class ThrottledAdminAuthenticationForm(ThrottledAuthenticationForm, AdminAuthenticationForm):

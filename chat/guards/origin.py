@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.request import split_domain_port, validate_host
+from django.utils.translation import gettext_lazy as _
 
 from chat.clients import header
 from chat.errors import ChatError
@@ -100,7 +101,7 @@ _host_verdicts: dict[tuple[str, tuple[str, ...]], bool] = {}
 
 def invalid_host() -> ChatError:
     """The refusal for a host not in ALLOWED_HOSTS (400, as Django answers DisallowedHost)."""
-    return ChatError("invalid_host", "This server does not serve that host name.", status=400)
+    return ChatError("invalid_host", _("This server does not serve that host name."), status=400)
 
 
 # Cross-origin reads and token writes (docs/PROTOCOL.md "Other sites"): CORS_ALLOWED_ORIGINS, and

@@ -29,6 +29,7 @@ import jwt
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.wire import WireEvent, dumps, sse_block, sse_events
 from chat.errors import invalid_token
@@ -97,7 +98,7 @@ def registered_rates(room_id: int) -> dict[int, float]:
 def register_rate(room_id: int, rate: int) -> bool:
     """Record that a stream of `rate` is held for the room (read, write, check again: another
     process may write at the same moment); False when the room has RATES_PER_ROOM_MAX others."""
-    for _ in range(3):
+    for _attempt in range(3):
         rates = registered_rates(room_id)
         if rate not in rates and len(rates) >= RATES_PER_ROOM_MAX:
             return False
@@ -309,7 +310,7 @@ def _end_token_streams(token_ids: list[int]) -> None:
     publisher = grip_publisher()
     if publisher is None:
         return
-    refusal = invalid_token("This API token was revoked.", "token_revoked")
+    refusal = invalid_token(_("This API token was revoked."), "token_revoked")
     refused = sse_block("refused", dumps(refusal.as_frame()))
     items: list[Item] = []
     for token_id in token_ids:

@@ -19,11 +19,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from daphne.http_protocol import WebRequest
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from twisted.web.http import RESPONSES
 
 from chat.domain.wire import dumps, size_label
 from chat.errors import ChatError
 from chat.guards.bodies import BodyRule, body_rule
+
+from .language import raw_headers_language
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +36,17 @@ logger = logging.getLogger(__name__)
 REASON_PHRASES = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
 
 
-def too_large_response(rule: BodyRule, limit: int) -> bytes:
-    """A complete HTTP/1.1 413 answer, JSON in the path's error shape, closing the connection."""
-    error = ChatError("too_long", f"Request bodies here are limited to {size_label(limit)}.", status=413)
-    body = dumps(rule.error_body(error)).encode()
+def too_large_response(rule: BodyRule, limit: int, language: str | None = None) -> bytes:
+    """A complete HTTP/1.1 413 answer, JSON in the path's error shape, closing the connection
+    (its message in `language`, by default LANGUAGE_CODE)."""
+    error = ChatError(
+        "too_long",
+        _("Request bodies here are limited to %(limit)s."),
+        params={"limit": size_label(limit)},
+        status=413,
+    )
+    with translation.override(language or settings.LANGUAGE_CODE):
+        body = dumps(rule.error_body(error)).encode()
     head = (
         b"HTTP/1.1 413 Content Too Large\r\n"
         b"Content-Type: application/json\r\n"
@@ -84,7 +96,8 @@ class BoundedRequest(WebRequest):
         channel: Any = self.channel
         # No "100 Continue" after the answer (Twisted sends one for `Expect: 100-continue`).
         channel._send100Continue = lambda: None
-        channel.transport.write(too_large_response(self.body_rule, self.body_limit))
+        language = raw_headers_language(self.requestHeaders)
+        channel.transport.write(too_large_response(self.body_rule, self.body_limit, language))
         channel.loseConnection()
 
     def setResponseCode(self, code: int, message: bytes | None = None) -> None:

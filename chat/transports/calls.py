@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.access import can_moderate
 from chat.domain.calls import (
@@ -115,7 +116,7 @@ class CallSession:
 
     async def receive(self, frame: dict[str, Any], nonce: Any) -> None:
         if not self.bucket.take():
-            raise ChatError("rate_limited", "Too many call frames; slow down.", status=429, retry_after=1)
+            raise ChatError("rate_limited", _("Too many call frames; slow down."), status=429, retry_after=1)
         kind = frame.get("type")
         handler = getattr(self, "on_" + str(kind).removeprefix("call."))
         answer: dict[str, Any] = {"type": "ack", "nonce": nonce}
@@ -126,7 +127,7 @@ class CallSession:
 
     def require_participant(self) -> str:
         if self.participant_id is None:
-            raise ChatError("not_in_call", "Join the call first.", status=409)
+            raise ChatError("not_in_call", _("Join the call first."), status=409)
         return self.participant_id
 
     async def on_join(self, frame: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +178,8 @@ class CallSession:
         if pid == "full":
             raise ChatError(
                 "call_full",
-                f"This call is full: a call holds at most {CALL_MAX_PARTICIPANTS} people.",
+                _("This call is full: a call holds at most %(call_max_participants)s people."),
+                params={"call_max_participants": CALL_MAX_PARTICIPANTS},
                 status=409,
                 limit=CALL_MAX_PARTICIPANTS,
             )
@@ -216,7 +218,7 @@ class CallSession:
 
         if not await self.relay.change(self.room.pk, refresh):
             self.call_ended(pid, "expired")
-            raise ChatError("not_in_call", "You are no longer in the call; join again.", status=409)
+            raise ChatError("not_in_call", _("You are no longer in the call; join again."), status=409)
 
     async def on_mute(self, frame: dict[str, Any]) -> None:
         pid = self.require_participant()
@@ -230,29 +232,29 @@ class CallSession:
             return True
 
         if not await self.relay.change(self.room.pk, mute):
-            raise ChatError("not_in_call", "You are no longer in the call; join again.", status=409)
+            raise ChatError("not_in_call", _("You are no longer in the call; join again."), status=409)
 
     async def on_signal(self, frame: dict[str, Any]) -> None:
         pid = self.require_participant()
         to, payload = clean_signal(frame)
-        _, entries = await self.relay.store.read(self.room.pk)
+        _version, entries = await self.relay.store.read(self.room.pk)
         if pid not in entries:  # removed or expired, and the notice is on its way
-            raise ChatError("not_in_call", "You are no longer in the call; join again.", status=409)
+            raise ChatError("not_in_call", _("You are no longer in the call; join again."), status=409)
         target = entries.get(to)
         if target is None or to == pid:
-            raise ChatError("peer_not_found", "No such participant in this call.", status=404)
+            raise ChatError("peer_not_found", _("No such participant in this call."), status=404)
         await self.relay.relay(target["channel"], to, {"type": "call.signal", "from": pid, **payload})
 
     async def on_remove(self, frame: dict[str, Any]) -> None:
         target_id = clean_participant_id(frame.get("participant"), "participant")
         user = self.consumer.scope["user"]
         if not await database_sync_to_async(can_moderate)(user, self.room):
-            refusal = "Only the room's moderators may remove someone from the call."
+            refusal = _("Only the room's moderators may remove someone from the call.")
             raise ChatError("forbidden", refusal, status=403)
-        _, entries = await self.relay.store.read(self.room.pk)
+        _version, entries = await self.relay.store.read(self.room.pk)
         target = entries.get(target_id)
         if target is None:
-            raise ChatError("peer_not_found", "No such participant in this call.", status=404)
+            raise ChatError("peer_not_found", _("No such participant in this call."), status=404)
         # Kept out before taken out: a page that rejoins as soon as it finds itself out of the
         # roster (a heartbeat's not_in_call, a `call.ended`) is refused (`call_removed`).
         seconds = await database_sync_to_async(remove_from_call)(self.room, user, int(target["user"]["id"]))

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
+from django.utils.translation import gettext_lazy as _
 
 from chat.clients import header, query_param
 from chat.domain.access import can_read
@@ -55,6 +56,7 @@ from chat.realtime.subscription import resume_point
 from chat.types import Scope, Send
 
 from .http import send_error, send_json
+from .language import error_text
 
 logger = logging.getLogger(__name__)
 
@@ -239,16 +241,20 @@ async def answer_link(scope: Scope, send: Send) -> None:
         channel = _events_channel(int(reader["r"]), max_rate)
         cursor = _grip_last(header(scope, b"grip-last"), channel)
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        await send_error(send, ChatError("invalid", "Not a recovery link of this server.", status=400))
+        await send_error(
+            scope, send, ChatError("invalid", _("Not a recovery link of this server."), status=400)
+        )
         return
     room, refusal = await database_sync_to_async(_reader_room)(reader)
     stream = reader.get("k") == "sse"
     if room is None or refusal is not None:
         error = refusal or private_room()
         if stream:
-            await _send(send, 200, list(SSE_HEADERS), sse_block("refused", dumps(error.as_frame())).encode())
+            await _send(
+                send, 200, list(SSE_HEADERS), sse_block("refused", await error_text(scope, error)).encode()
+            )
         else:
-            await send_error(send, error)
+            await send_error(scope, send, error)
         return
     if max_rate is not None:
         await database_sync_to_async(register_rate)(room.pk, max_rate)  # still held: keep publishing

@@ -31,23 +31,29 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from twisted.internet.base import DelayedCall
 from twisted.web.http import HTTPChannel, _GenericHTTPChannelProtocol
 
-from chat.domain.wire import dumps
-from chat.errors import ChatError
+from chat.errors import ChatError, Text
+
+from .language import frame_in, raw_headers_language
 
 logger = logging.getLogger(__name__)
 
 
-def request_timeout_response(seconds: float) -> bytes:
-    """A complete HTTP/1.1 408 answer, JSON in the project's error shape, closing the connection."""
-    return timeout_response(f"The request's headers did not arrive within {seconds:g} s.")
+def request_timeout_response(seconds: float, language: str | None = None) -> bytes:
+    """A complete HTTP/1.1 408 answer, JSON in the project's error shape, closing the connection
+    (its message in `language`, by default LANGUAGE_CODE)."""
+    return timeout_response(
+        Text(_("The request's headers did not arrive within %(seconds)s s."), seconds=format(seconds, "g")),
+        language,
+    )
 
 
-def timeout_response(message: str) -> bytes:
+def timeout_response(message: Text, language: str | None = None) -> bytes:
     error = ChatError("request_timeout", message, status=408)
-    body = dumps(error.as_frame()).encode()
+    body = frame_in(language or settings.LANGUAGE_CODE, error).encode()
     head = (
         b"HTTP/1.1 408 Request Timeout\r\n"
         b"Content-Type: application/json\r\n"
@@ -143,16 +149,25 @@ class HeaderDeadlineChannel(HTTPChannel):
         self._deadline = None
         self._close_late(
             f"no complete request headers within {self.header_timeout:g} s",
-            request_timeout_response(self.header_timeout) if self._request_started else b"",
+            request_timeout_response(self.header_timeout, self._language()) if self._request_started else b"",
         )
 
     def _body_expired(self) -> None:
         self._body_deadline = None
-        message = (
-            f"The request's body arrived too slowly: at least {self.body_min_rate:g} bytes a second "
-            f"after the first {self.body_timeout:g} s."
+        message = Text(
+            _(
+                "The request's body arrived too slowly: at least %(rate)s bytes a second after the "
+                "first %(seconds)s s."
+            ),
+            rate=format(self.body_min_rate, "g"),
+            seconds=format(self.body_timeout, "g"),
         )
-        self._close_late("a request body arriving too slowly", timeout_response(message))
+        self._close_late("a request body arriving too slowly", timeout_response(message, self._language()))
+
+    def _language(self) -> str:
+        """The language of the request's headers received so far (cookie, Accept-Language)."""
+        requests = getattr(self, "requests", None)
+        return raw_headers_language(requests[-1].requestHeaders if requests else None)
 
     def _close_late(self, reason: str, answer: bytes) -> None:
         """Answer 408 (unless `answer` is empty) and close the connection."""

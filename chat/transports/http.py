@@ -20,6 +20,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
 
 from chat.clients import client_address, query_param
 from chat.domain.access import can_read, require_reader
@@ -32,6 +33,8 @@ from chat.guards.ratelimit import hit, parse_rate
 from chat.models import Room, TokenScope
 from chat.realtime.presence import presence_identity
 from chat.types import Receive, Scope, Send
+
+from .language import error_text
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +64,13 @@ async def send_body(send: Send, status: int, payload: bytes, headers: dict[str, 
     await send({"type": "http.response.body", "body": payload})
 
 
-async def send_error(send: Send, error: ChatError, headers: dict[str, str] | None = None) -> None:
-    """The error as an HTTP answer: the same body and headers as `chat.errors.error_response`."""
-    await send_json(send, error.status, error.as_frame(), {**error.headers(), **(headers or {})})
+async def send_error(
+    scope: Scope, send: Send, error: ChatError, headers: dict[str, str] | None = None
+) -> None:
+    """The error as an HTTP answer: the same body and headers as `chat.errors.error_response`,
+    its message in the connection's language."""
+    body = (await error_text(scope, error)).encode()
+    await send_body(send, error.status, body, {**error.headers(), **(headers or {})})
 
 
 load_room = database_sync_to_async(find_room)
@@ -158,7 +165,7 @@ def _admit_reader(scope: Scope, room: Room, connecting: bool) -> None:
     if address:
         retry_after = hit(f"connect:ip:{address}", parse_rate(settings.CHAT_CONNECT_RATE_IP))
         if retry_after is not None:
-            raise rate_limited("Too many new connections from your network.", retry_after)
+            raise rate_limited(_("Too many new connections from your network."), retry_after)
     require_scope(scope.get("api_token"), TokenScope.READ, room)
     user = scope.get("user") or AnonymousUser()
     require_reader(user, room, query_param(scope, "key"))
@@ -196,8 +203,8 @@ class GetEndpoint:
             if not message.get("more_body"):
                 break
         if scope["method"] not in ("GET", "HEAD"):
-            refusal = ChatError("method_not_allowed", "Use GET.", status=405)
-            await send_error(send, refusal, {"Allow": "GET"})
+            refusal = ChatError("method_not_allowed", _("Use GET."), status=405)
+            await send_error(scope, send, refusal, {"Allow": "GET"})
             return
         # The handler runs in this task; a client that leaves cancels it (its `finally` blocks
         # release its subscription). One task more per request, not two.

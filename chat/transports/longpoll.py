@@ -76,7 +76,7 @@ async def room_poll(scope: Scope, send: Send) -> None:
         timeout = parse_int(query_param(scope, "timeout"), "timeout", low=0, high=POLL_TIMEOUT_MAX)
         room = await route_room(scope)
     except ChatError as error:
-        await send_error(send, error)
+        await send_error(scope, send, error)
         return
     key, name = scope_presence(scope)
     sink = PollSink()
@@ -121,10 +121,10 @@ async def room_poll(scope: Scope, send: Send) -> None:
         unwatch()
         subscription.close()
     if sink.refusal is not None:  # not the events that arrived meanwhile
-        await send_error(send, sink.refusal)
+        await send_error(scope, send, sink.refusal)
         return
     if revoked:
-        await send_error(send, private_room())
+        await send_error(scope, send, private_room())
         return
     if body is None:
         body = dumps(answer).encode()

@@ -85,7 +85,7 @@ def held_stream(endpoint: ASGIApp) -> ASGIApp:
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if not host_allowed(scope):  # as Django answers a page for a host not in ALLOWED_HOSTS
-            await send_error(send, invalid_host())
+            await send_error(scope, send, invalid_host())
             return
         cors = await listed_origin(scope)
         if scope["method"] == "OPTIONS" and header(scope, b"access-control-request-method") is not None:
@@ -99,14 +99,14 @@ def held_stream(endpoint: ASGIApp) -> ASGIApp:
         try:
             place = await hold_connection(client_address(scope))
         except ChatError as error:
-            await send_error(send, error)
+            await send_error(scope, send, error)
             return
         try:
             try:
                 # Another site's page reads with a token or a ticket, never this site's cookies.
                 scope = await authenticated(scope, with_cookies=cors is None)
             except ChatError as error:
-                await send_error(send, error)
+                await send_error(scope, send, error)
                 return
             await endpoint(scope, receive, send)  # sessions read, never written
         finally:
@@ -160,7 +160,7 @@ class WebSocketRoute:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not host_allowed(scope):
             await receive()  # websocket.connect
-            await refuse_websocket(send, CloseCode.BAD_REQUEST, invalid_host())
+            await refuse_websocket(scope, send, CloseCode.BAD_REQUEST, invalid_host())
             return
         match = ROOM_WEBSOCKET_PATH.match(scope.get("path", ""))
         slug = match["slug"] if match is not None else ""
@@ -174,7 +174,7 @@ class WebSocketRoute:
         except ChatError as error:
             await receive()  # websocket.connect
             code = CloseCode.SERVER_BUSY if error.status == 503 else CloseCode.TOO_MANY_CONNECTIONS
-            await refuse_websocket(send, code, error)
+            await refuse_websocket(scope, send, code, error)
             return
         try:
             try:
@@ -182,7 +182,7 @@ class WebSocketRoute:
                 scope = await authenticated(scope, with_cookies=same_site)
             except ChatError as error:
                 await receive()  # websocket.connect
-                await refuse_websocket(send, CloseCode.UNAUTHORIZED, error)
+                await refuse_websocket(scope, send, CloseCode.UNAUTHORIZED, error)
                 return
             scope["url_route"] = {"args": (), "kwargs": {"slug": slug}}
             await RoomConsumer()(scope, receive, send)

@@ -22,6 +22,7 @@ from chat.types import Scope, Send
 from . import grip
 from .direct import DirectHttpWriter
 from .http import GetEndpoint, route_room, scope_presence, send_error, still_readable
+from .language import error_text
 from .token_watch import watch_token
 
 # A comment at least this often keeps proxies from closing an idle stream (docs/PROTOCOL.md).
@@ -105,7 +106,7 @@ async def room_events(scope: Scope, send: Send) -> None:
         max_rate = parse_max_rate(query_param(scope, "max_rate"))
         room = await route_room(scope, connecting=True)
     except ChatError as error:
-        await send_error(send, error)
+        await send_error(scope, send, error)
         return
     user: Any = scope.get("user")
     key, name = scope_presence(scope)
@@ -144,7 +145,7 @@ async def room_events(scope: Scope, send: Send) -> None:
         # expired: say so and end the response (EventSource then reconnects, and is refused with
         # a 403 or 401 it does not retry). Not `event: error`: EventSource reports its own
         # failures under that name.
-        await sink.write(sse_block("refused", dumps(sink.refusal.as_frame())))
+        await sink.write(sse_block("refused", await error_text(scope, sink.refusal)))
         await send({"type": "http.response.body", "body": b"", "more_body": False})
     finally:
         unwatch()

@@ -16,6 +16,8 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from chat.clients import client_address, query_param
 from chat.domain.batching import run_batched
@@ -34,18 +36,19 @@ from chat.types import Scope, Send
 from .calls import CALL_FRAME_TYPES, CallSession
 from .direct import DirectWriter
 from .http import admit_reader, load_room, scope_presence, still_readable
+from .language import connection_language, error_text
 from .token_watch import watch_token
 
 logger = logging.getLogger(__name__)
 
 
-async def refuse_websocket(send: Send, code: CloseCode, error: ChatError | None = None) -> None:
+async def refuse_websocket(scope: Scope, send: Send, code: CloseCode, error: ChatError | None = None) -> None:
     """Turn a WebSocket away: accept it, say why (an `error` frame) if there is a reason to give,
     and close it with `code`. (Closing before accepting would be an HTTP 403 with no reason a
     browser's script can read.) The one way every refusal goes, in the consumer or before it."""
     await send({"type": "websocket.accept"})
     if error is not None:
-        await send({"type": "websocket.send", "text": dumps(error.as_frame())})
+        await send({"type": "websocket.send", "text": await error_text(scope, error)})
     await send({"type": "websocket.close", "code": int(code)})  # autobahn rejects non-int codes
 
 
@@ -204,7 +207,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             raise
 
     async def refuse(self, code: CloseCode, error: ChatError | None = None) -> None:
-        await refuse_websocket(self.base_send, code, error)
+        await refuse_websocket(self.scope, self.base_send, code, error)
 
     async def close_with(self, code: CloseCode, error: ChatError | None = None) -> None:
         """Close an open connection with `code`, after an `error` frame saying why if there is one."""
@@ -241,11 +244,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
-            await self.send_error(ChatError("invalid", "Binary frames are not accepted; send JSON text."))
+            await self.send_error(ChatError("invalid", _("Binary frames are not accepted; send JSON text.")))
             return
         if len(text_data) > FRAME_MAX_BYTES:  # daphne started some other way than config/serve.py
             limit = size_label(FRAME_MAX_BYTES)
-            await self.send_error(ChatError("too_long", f"Frames are limited to {limit}.", status=413))
+            await self.send_error(
+                ChatError(
+                    "too_long", _("Frames are limited to %(limit)s."), params={"limit": limit}, status=413
+                )
+            )
             return
         try:
             frame = parse_json_object(text_data)
@@ -264,7 +271,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.call.receive(frame, nonce)
             else:
                 known = ", ".join([*writer_types(), "ping", *CALL_FRAME_TYPES])
-                raise ChatError("unknown_type", f"type must be one of: {known}.")
+                raise ChatError("unknown_type", _("type must be one of: %(known)s."), params={"known": known})
         except ChatError as error:
             await self.send_error(error, nonce)
 
@@ -310,13 +317,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         except Exception:
             logger.exception("room %s: a write failed", self.room.slug)
-            failure = ChatError("server_error", "The server could not save this.", status=500)
+            failure = ChatError("server_error", _("The server could not save this."), status=500)
             await self.send_error(failure, nonce)
+            return
+        if posted.event is None:  # held: the ack says why, in the connection's language
+            with translation.override(await connection_language(self.scope)):
+                ack = dumps(posted.ack(nonce))
+            await self.send(text_data=ack)
             return
         await self.send(text_data=dumps(posted.ack(nonce)))
 
     async def send_error(self, error: ChatError, nonce: Any = None) -> None:
-        await self.send(text_data=dumps(error.as_frame(nonce)))
+        """The `error` frame, its message in the connection's language."""
+        await self.send(text_data=await error_text(self.scope, error, nonce))
 
     # Sink protocol (called by the subscription).
 

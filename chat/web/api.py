@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from chat.domain.access import require_reader
@@ -102,7 +103,7 @@ def ticket_view(request: HttpRequest, slug: str) -> JsonResponse:
     try:
         token = request_token(request)
         if token is None:
-            raise ChatError("token_required", "Tickets are made with an API token.", status=401)
+            raise ChatError("token_required", _("Tickets are made with an API token."), status=401)
         room = get_room(slug)
         body = json_body(request) if request.body else {}
         ticket = issue_ticket(token, room, body.get("scopes"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -57,7 +58,7 @@ def ice_view(request: HttpRequest, slug: str) -> HttpResponse:
         wait = hit(f"call-ice:{request.user.pk}", parse_rate(ICE_RATE))
         if wait is not None:
             raise ChatError(
-                "rate_limited", "Too many requests for ICE servers.", status=429, retry_after=wait
+                "rate_limited", _("Too many requests for ICE servers."), status=429, retry_after=wait
             )
         answer = JsonResponse(ice_servers(request.user))
     except ChatError as error:
@@ -72,7 +73,7 @@ def settings_view(request: HttpRequest, slug: str) -> HttpResponse:
     accounts. The owner (and staff) changes them: `{"access"?, "invite"?, "uninvite"?}`."""
     try:
         room = get_room(slug)
-        require_owner(request.user, room, "change who may join the call")
+        require_owner(request.user, room, _("change who may join the call"))
         if request.method == "POST":
             return JsonResponse(update_call_settings(room, request.user, json_body(request)))
         return JsonResponse(call_settings(room))

@@ -11,6 +11,8 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 
 from chat.clients import client_address
@@ -26,7 +28,12 @@ from chat.web.errors import error_page
 
 
 def body_too_large() -> ChatError:
-    return ChatError("too_long", f"Request bodies are limited to {size_label(FRAME_MAX_BYTES)}.", status=413)
+    return ChatError(
+        "too_long",
+        _("Request bodies are limited to %(limit)s."),
+        params={"limit": size_label(FRAME_MAX_BYTES)},
+        status=413,
+    )
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
@@ -38,7 +45,7 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     if length > FRAME_MAX_BYTES:
         raise body_too_large()
     if request.content_type != "application/json":
-        raise ChatError("invalid", "Send JSON with Content-Type: application/json.")
+        raise ChatError("invalid", _("Send JSON with Content-Type: application/json."))
     try:
         body = request.body
     except RequestDataTooBig:  # chunked, so no Content-Length, and over Django's own ceiling
@@ -59,7 +66,7 @@ def query_params(request: HttpRequest) -> QueryDict:
     try:
         return request.GET
     except TooManyFieldsSent:
-        raise ChatError("invalid", "Too many query parameters.") from None
+        raise ChatError("invalid", _("Too many query parameters.")) from None
 
 
 def readable_room(request: HttpRequest, slug: str) -> Room:
@@ -72,7 +79,11 @@ def readable_room(request: HttpRequest, slug: str) -> Room:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF refusals: JSON with a stable code for API calls, Django's page for forms."""
     if wants_json(request):
-        return error_response(ChatError("csrf_failed", f"CSRF check failed: {reason}", status=403))
+        return error_response(
+            ChatError(
+                "csrf_failed", _("CSRF check failed: %(reason)s"), params={"reason": reason}, status=403
+            )
+        )
     if settings.DEBUG:
         return django_csrf_failure(request, reason)  # Django's page says what to check
     return error_page(
@@ -97,7 +108,7 @@ def private_page(request: HttpRequest, room: Room) -> HttpResponse:
 
 
 def moderators_page_room(
-    request: HttpRequest, slug: str, refusal: str, *, owner_only: bool = False
+    request: HttpRequest, slug: str, refusal: str | Promise, *, owner_only: bool = False
 ) -> Room | HttpResponse:
     """The room of a page only its moderators (`owner_only`: its owner and staff) may open, or
     the answer for anyone else: 404 for no room, the login page for a guest, 403 with `refusal`."""
@@ -108,7 +119,7 @@ def moderators_page_room(
         return login_redirect(request)
     allowed = can_appoint if owner_only else can_moderate
     if not allowed(request.user, room):
-        return error_page(request, 403, refusal)
+        return error_page(request, 403, str(refusal))
     return room
 
 

@@ -2,7 +2,8 @@
 
 Django's `LocaleMiddleware` picks the language cookie (which the switcher sets), then
 Accept-Language. `LanguageMiddleware` puts a signed-in user's saved choice ahead of both, so the
-choice follows the account to another browser. `set_language` is the switcher's form target: it
+choice follows the account to another browser (chat/domain/language.py makes the same choice
+for a WebSocket, SSE or long-poll connection). `set_language` is the switcher's form target: it
 remembers the choice in the cookie, and on the account when someone is signed in.
 """
 
@@ -21,24 +22,14 @@ from django.utils.translation.trans_real import DjangoTranslation
 from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import JavaScriptCatalog
 
+from chat.domain.language import saved_language as saved_language_of
+from chat.domain.language import supported
 from chat.models import AccountSettings
-
-
-def supported(code: object) -> str | None:
-    """`code` if it is one of LANGUAGES (in its listed form), else None."""
-    if not isinstance(code, str):
-        return None
-    lowered = code.lower()
-    return next((listed for listed, _ in settings.LANGUAGES if listed == lowered), None)
 
 
 def saved_language(request: HttpRequest) -> str | None:
     """The language the signed-in user chose, if any (one indexed read)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    stored = AccountSettings.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
-    return supported(stored)
+    return saved_language_of(getattr(request, "user", None))
 
 
 class LanguageMiddleware(LocaleMiddleware):

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST, require_safe
 
@@ -156,7 +157,7 @@ def timeout(request: HttpRequest, room: Room, body: dict[str, Any]) -> HttpRespo
     """`POST mod/timeout {"user", "seconds", "reason"?, "purge"?}`"""
     seconds = body.get("seconds")
     if seconds is None:
-        raise ChatError("invalid", "seconds is required (10 to 86400).", field="seconds")
+        raise ChatError("invalid", _("seconds is required (10 to 86400)."), field="seconds")
     target, reason, purge = body.get("user"), body.get("reason"), body.get("purge", False)
     return sanction_answer(sanction_user(room, request.user, target, seconds, reason, purge))
 
@@ -232,7 +233,7 @@ def report_item(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
     try:
         room = get_room(slug)
         if json_body(request).get("dismiss") is not True:
-            raise ChatError("invalid", 'Send {"dismiss": true}.', field="dismiss")
+            raise ChatError("invalid", _('Send {"dismiss": true}.'), field="dismiss")
         return JsonResponse({"dismissed": dismiss_reports(room, request.user, event_id)})
     except ChatError as error:
         return error_response(error)

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.rooms import find_room
 from chat.domain.tokens import authenticate, bearer_token, redeem_ticket, require_scope
@@ -68,7 +69,7 @@ class BearerTokenMiddleware:
                 return self.get_response(request)
             if request.path.startswith(SESSION_ONLY_PREFIXES):
                 raise token_forbidden(
-                    "token_not_allowed", "This page needs a signed-in session, not a token."
+                    "token_not_allowed", _("This page needs a signed-in session, not a token.")
                 )
             token = authenticate(raw) if raw is not None else redeem_ticket(str(ticket))
         except ChatError as error:

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.access import active_sanction
 from chat.domain.eventlog import append_event
@@ -44,14 +45,14 @@ def check_delay_room(room: Room, user_id: int) -> None:
     if counts["mine"] >= settings.CHAT_DELAY_PENDING_PER_USER:
         raise ChatError(
             "too_many_pending",
-            "Your earlier messages have not appeared yet. Try again in a few seconds.",
+            _("Your earlier messages have not appeared yet. Try again in a few seconds."),
             status=429,
             retry_after=room.chat_delay_seconds or 1,
         )
     if counts["room"] >= settings.CHAT_DELAY_PENDING_PER_ROOM:
         raise ChatError(
             "too_many_pending",
-            "Too many messages are waiting for this room's delay. Try again in a few seconds.",
+            _("Too many messages are waiting for this room's delay. Try again in a few seconds."),
             status=429,
             retry_after=room.chat_delay_seconds or 1,
         )

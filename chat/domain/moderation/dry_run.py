@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.access import require_moderator
 from chat.domain.blocked_words import clean_blocked_words, is_pattern, room_matcher
@@ -32,7 +33,7 @@ def dry_run_blocked_words(room: Room, actor: AnyUser, words: object) -> dict[str
     entries = clean_blocked_words(words)
     retry_after = hit(f"dryrun:user:{actor.pk}", parse_rate(settings.CHAT_DRY_RUN_RATE))
     if retry_after is not None:
-        raise rate_limited("Too many dry runs.", retry_after)
+        raise rate_limited(_("Too many dry runs."), retry_after)
     words = [entry for entry in entries if not is_pattern(entry)]
     patterns = tuple(entry for entry in entries if is_pattern(entry))
     combined = room_matcher(room.slug, patterns) if patterns else None

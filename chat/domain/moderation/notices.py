@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.access import require_moderator
 from chat.domain.audit import audit
@@ -23,7 +24,7 @@ def post_system_notice(room: Room, actor: AnyUser, text: object) -> RoomEvent:
     clean = clean_text(text)
     retry_after = hit(f"system:user:{actor.pk}", parse_rate(settings.CHAT_MESSAGE_RATE))
     if retry_after is not None:
-        raise rate_limited("Too many notices.", retry_after)
+        raise rate_limited(_("Too many notices."), retry_after)
     with transaction.atomic():
         event = append_event(room, EventKind.SYSTEM, text=clean)
         audit(room, actor, "system", event_id=event.pk, text=clean[:200])

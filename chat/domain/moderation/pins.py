@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.access import require_moderator
 from chat.domain.audit import audit
@@ -56,7 +57,8 @@ def _clean_seconds(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not in_range:
         raise ChatError(
             "invalid",
-            f"seconds must be a whole number from {PIN_MIN_SECONDS} to {PIN_MAX_SECONDS}, or null.",
+            _("seconds must be a whole number from %(pin_min_seconds)s to %(pin_max_seconds)s, or null."),
+            params={"pin_min_seconds": PIN_MIN_SECONDS, "pin_max_seconds": PIN_MAX_SECONDS},
             field="seconds",
         )
     return value
@@ -72,7 +74,12 @@ def pin_message(room: Room, actor: AnyUser, event_id: object, seconds: object = 
             room_id=room.pk, pk=target_id, kind=EventKind.MESSAGE, deleted_at=None
         ).first()
         if target is None:
-            raise ChatError("not_found", f"There is no message {target_id} in this room to pin.", status=404)
+            raise ChatError(
+                "not_found",
+                _("There is no message %(target_id)s in this room to pin."),
+                params={"target_id": target_id},
+                status=404,
+            )
         until = timezone.now() + timedelta(seconds=lasts) if lasts is not None else None
         Room.objects.filter(pk=room.pk).update(pinned_event=target, pinned_until=until)
         event = append_event(room, EventKind.PIN, data={"pinned": pin_to_wire(target, until)})
@@ -91,7 +98,7 @@ def unpin_message(room: Room, actor: AnyUser, reason: object = None) -> RoomEven
         if not Room.objects.filter(live, pk=room.pk, pinned_event__isnull=False).update(
             pinned_event=None, pinned_until=None
         ):
-            raise ChatError("not_found", "No message is pinned in this room.", status=404)
+            raise ChatError("not_found", _("No message is pinned in this room."), status=404)
         event = append_event(room, EventKind.PIN, data={"pinned": None})
         audit(room, actor, "unpin", event_id=event.pk, reason=why)
     return event

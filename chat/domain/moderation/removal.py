@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.access import require_moderator
 from chat.domain.audit import audit
@@ -36,10 +37,20 @@ def delete_event(room: Room, actor: AnyUser, event_id: object, reason: object = 
     with transaction.atomic():
         target = RoomEvent.objects.filter(room_id=room.pk, pk=target_id, kind__in=CONTENT_KINDS).first()
         if target is None:
-            raise ChatError("not_found", f"There is no message {target_id} in this room.", status=404)
+            raise ChatError(
+                "not_found",
+                _("There is no message %(target_id)s in this room."),
+                params={"target_id": target_id},
+                status=404,
+            )
         # The conditional update is the check: of two moderators deleting at once, one wins.
         if not RoomEvent.objects.filter(pk=target.pk, deleted_at=None).update(deleted_at=timezone.now()):
-            raise ChatError("already_deleted", f"Message {target_id} is already deleted.", status=409)
+            raise ChatError(
+                "already_deleted",
+                _("Message %(target_id)s is already deleted."),
+                params={"target_id": target_id},
+                status=409,
+            )
         data = {"target": target.pk, "target_seq": target.seq, "placeholder": leaves_placeholder(room)}
         event = append_event(room, EventKind.DELETE, data=data)
         unpin_removed(room, event_ids=[target.pk])

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.access import require_moderator, require_reader
 from chat.domain.audit import audit
@@ -40,20 +41,25 @@ def report_event(room: Room, user: AnyUser, event_id: object, reason: object) ->
     require_reader(user, room)
     target_id = clean_event_id(event_id)
     if not isinstance(reason, str) or not reason.strip():
-        raise ChatError("invalid", "Say why you report it (1 to 200 characters).", field="reason")
+        raise ChatError("invalid", _("Say why you report it (1 to 200 characters)."), field="reason")
     why = clean_text(reason, max_chars=REASON_MAX_CHARS)
     retry_after = hit(f"report:user:{user.pk}", parse_rate(settings.CHAT_REPORT_RATE))
     if retry_after is not None:
-        raise rate_limited("Too many reports.", retry_after)
+        raise rate_limited(_("Too many reports."), retry_after)
     with transaction.atomic():
         target = RoomEvent.objects.filter(
             room_id=room.pk, pk=target_id, kind__in=REPORTABLE_KINDS, deleted_at=None
         ).first()
         if target is None:
-            raise ChatError("not_found", f"There is no message {target_id} in this room.", status=404)
+            raise ChatError(
+                "not_found",
+                _("There is no message %(target_id)s in this room."),
+                params={"target_id": target_id},
+                status=404,
+            )
         if target.user_id == user.pk:
-            raise ChatError("own_message", "You cannot report your own message.", field="id")
-        _, created = Report.objects.update_or_create(
+            raise ChatError("own_message", _("You cannot report your own message."), field="id")
+        _report, created = Report.objects.update_or_create(
             event=target,
             reporter_id=user.pk,
             defaults={"room": room, "reason": why, "resolved_at": None, "created_at": timezone.now()},
@@ -111,7 +117,12 @@ def dismiss_reports(room: Room, actor: AnyUser, event_id: object) -> int:
             resolved_at=timezone.now()
         )
         if not dismissed:
-            raise ChatError("not_found", f"Message {target_id} has no open reports.", status=404)
+            raise ChatError(
+                "not_found",
+                _("Message %(target_id)s has no open reports."),
+                params={"target_id": target_id},
+                status=404,
+            )
         audit(room, actor, "dismiss_reports", event_id=target_id, reports=dismissed)
     return dismissed
 

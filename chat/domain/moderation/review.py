@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.access import Standing, require_moderator
 from chat.domain.audit import audit
@@ -30,7 +31,7 @@ def hold_reason(standing: Standing, user: AnyUser, text: str) -> str | None:
     if contains_blocked_word(room, text):
         if room.blocked_action == BlockedAction.HOLD:
             return HeldMessage.Reason.BLOCKED_WORD
-        raise ChatError("blocked", "This room does not allow that message.", status=400)
+        raise ChatError("blocked", _("This room does not allow that message."), status=400)
     if room.review == Review.ALL:
         return HeldMessage.Reason.REVIEW_ALL
     if room.review == Review.NEW_ACCOUNTS:
@@ -64,18 +65,23 @@ def decide_held(room: Room, actor: AnyUser, held_id: int, approve: object) -> Ro
     """Approve (publish now, with a new seq) or reject (a `review` event) a held message."""
     require_moderator(actor, room)
     if not isinstance(approve, bool):
-        raise ChatError("invalid", "approve must be true or false.", field="approve")
+        raise ChatError("invalid", _("approve must be true or false."), field="approve")
     with transaction.atomic():
         held = HeldMessage.objects.select_related("user").filter(room_id=room.pk, pk=held_id).first()
         if held is None:
-            raise ChatError("not_found", f"There is no held message {held_id} in this room.", status=404)
+            raise ChatError(
+                "not_found",
+                _("There is no held message %(held_id)s in this room."),
+                params={"held_id": held_id},
+                status=404,
+            )
         decided = HeldMessage.objects.filter(pk=held.pk, decision=HeldMessage.Decision.PENDING).update(
             decision=HeldMessage.Decision.APPROVED if approve else HeldMessage.Decision.REJECTED,
             decided_by=actor,
             decided_at=timezone.now(),
         )
         if not decided:
-            raise ChatError("already_decided", "Another moderator has already decided.", status=409)
+            raise ChatError("already_decided", _("Another moderator has already decided."), status=409)
         if approve:
             # `held_id`: its author's page puts it where it showed the message as pending.
             event = append_event(

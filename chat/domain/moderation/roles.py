@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.access import can_appoint, can_moderate, require_moderator, require_owner
 from chat.domain.audit import audit
@@ -24,11 +25,11 @@ def set_role(room: Room, actor: AnyUser, role: str, changes: object) -> dict[str
     """`{"add": name}` or `{"remove": name}` for moderators (owner/staff) or members."""
     require_moderator(actor, room)
     if role == RoomRole.Role.MODERATOR and not can_appoint(actor, room):
-        raise ChatError("forbidden", "Only the room's owner appoints moderators.", status=403)
+        raise ChatError("forbidden", _("Only the room's owner appoints moderators."), status=403)
     if role == RoomRole.Role.MEMBER and not can_moderate(actor, room):
-        raise ChatError("forbidden", "Only the room's moderators invite members.", status=403)
+        raise ChatError("forbidden", _("Only the room's moderators invite members."), status=403)
     if not isinstance(changes, dict) or len(changes) != 1 or next(iter(changes)) not in {"add", "remove"}:
-        raise ChatError("invalid", 'Send {"add": name} or {"remove": name}.')
+        raise ChatError("invalid", _('Send {"add": name} or {"remove": name}.'))
     verb, name = next(iter(changes.items()))
     target = find_user(name)
     with transaction.atomic():
@@ -49,7 +50,7 @@ def set_overlay_key(room: Room, actor: AnyUser, *, rotate: bool) -> str:
     the key now in force ("" for none). The old key stops working at once: in a private room, a
     `settings` event tells every process to re-check its readers, and streams opened with the old
     key end (as when a member is removed). The audit log records the change, never the key."""
-    require_owner(actor, room, "manage the overlay key")
+    require_owner(actor, room, _("manage the overlay key"))
     with transaction.atomic():
         fresh = Room.objects.select_for_update().get(pk=room.pk)
         previous = fresh.overlay_key
@@ -68,12 +69,14 @@ def set_embed_origin(room: Room, actor: AnyUser, origin: object) -> str:
     (`https://videos.example`; "" for none): it may then read the room from its pages and post
     with API tokens (docs/PROTOCOL.md "Other sites"). ChatError `invalid` for anything but an
     http(s) origin."""
-    require_owner(actor, room, "set the embedding site")
+    require_owner(actor, room, _("set the embedding site"))
     raw = origin.strip() if isinstance(origin, str) else origin
     normalized = "" if raw == "" else normalize_origin(raw)
     if normalized is None:
         raise ChatError(
-            "invalid", "Give the site as https://host or https://host:port, nothing after it.", field="origin"
+            "invalid",
+            _("Give the site as https://host or https://host:port, nothing after it."),
+            field="origin",
         )
     with transaction.atomic():
         Room.objects.filter(pk=room.pk).update(embed_origin=normalized)

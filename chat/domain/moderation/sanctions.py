@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.domain.access import can_moderate, require_moderator
 from chat.domain.audit import audit
@@ -32,7 +33,7 @@ def sanction_user(
     With `purge`, the same event also removes the user's recent messages and lists them."""
     require_moderator(actor, room)
     if not isinstance(purge, bool):
-        raise ChatError("invalid", "purge must be true or false.", field="purge")
+        raise ChatError("invalid", _("purge must be true or false."), field="purge")
     target = find_user(name)
     why = clean_reason(reason)
     if seconds is not None and (
@@ -42,11 +43,12 @@ def sanction_user(
     ):
         raise ChatError(
             "invalid",
-            f"seconds must be a whole number from {TIMEOUT_MIN_SECONDS} to {TIMEOUT_MAX_SECONDS}.",
+            _("seconds must be a whole number from %(timeout_min_seconds)s to %(timeout_max_seconds)s."),
+            params={"timeout_min_seconds": TIMEOUT_MIN_SECONDS, "timeout_max_seconds": TIMEOUT_MAX_SECONDS},
             field="seconds",
         )
     if can_moderate(target, room):
-        raise ChatError("forbidden", "Moderators cannot be timed out or banned here.", status=403)
+        raise ChatError("forbidden", _("Moderators cannot be timed out or banned here."), status=403)
     kind = Sanction.Kind.BAN if seconds is None else Sanction.Kind.TIMEOUT
     until = None if seconds is None else timezone.now() + timedelta(seconds=seconds)
     with transaction.atomic():
@@ -90,7 +92,10 @@ def lift_sanctions(room: Room, actor: AnyUser, name: object, reason: object = No
         ).update(lifted_at=timezone.now())
         if not lifted:
             raise ChatError(
-                "not_found", f"{target.get_username()} is not timed out or banned here.", status=404
+                "not_found",
+                _("%(user)s is not timed out or banned here."),
+                params={"user": target.get_username()},
+                status=404,
             )
         event = append_event(room, EventKind.UNBAN, user=target)
         audit(room, actor, "unban", target=target, reason=why)
@@ -104,12 +109,17 @@ def hide_user(room: Room, actor: AnyUser, name: object, reason: object = None) -
     target = find_user(name)
     why = clean_reason(reason)
     if can_moderate(target, room):
-        raise ChatError("forbidden", "Moderators cannot be hidden here.", status=403)
+        raise ChatError("forbidden", _("Moderators cannot be hidden here."), status=403)
     with transaction.atomic():
         if Sanction.objects.filter(
             room_id=room.pk, user=target, kind=Sanction.Kind.HIDE, lifted_at=None
         ).exists():
-            raise ChatError("already_hidden", f"{target.get_username()} is hidden already.", status=409)
+            raise ChatError(
+                "already_hidden",
+                _("%(user)s is hidden already."),
+                params={"user": target.get_username()},
+                status=409,
+            )
         moderator = actor if isinstance(actor, User) else None
         Sanction.objects.create(
             room=room, user=target, kind=Sanction.Kind.HIDE, reason=why, created_by=moderator
@@ -128,5 +138,10 @@ def unhide_user(room: Room, actor: AnyUser, name: object, reason: object = None)
             room_id=room.pk, user=target, kind=Sanction.Kind.HIDE, lifted_at=None
         ).update(lifted_at=timezone.now())
         if not lifted:
-            raise ChatError("not_found", f"{target.get_username()} is not hidden here.", status=404)
+            raise ChatError(
+                "not_found",
+                _("%(user)s is not hidden here."),
+                params={"user": target.get_username()},
+                status=404,
+            )
         audit(room, actor, "unhide", target=target, reason=why)

@@ -1,6 +1,8 @@
 // The server's answers to a send (docs/PROTOCOL.md): an ack or an error frame carrying the
 // send's nonce, the same over WebSocket and over HTTP POST (post.js).
 
+import { gettext } from "../ui/i18n.js";
+
 /** A refused or failed send: `code` is stable (login_required, empty, too_long, ...). */
 export class RoomError extends Error {
   constructor(code, message, extra = {}) {
@@ -57,7 +59,7 @@ export class PendingSends {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(nonce);
-        reject(new RoomError("timeout", "The server did not answer in time."));
+        reject(new RoomError("timeout", gettext("The server did not answer in time.")));
       }, this.timeoutMs);
       this.waiting.set(nonce, { resolve, reject, timer });
     });

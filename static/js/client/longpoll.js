@@ -5,6 +5,7 @@
 // as soon as anything newer exists, or after `timeout` seconds with nothing, and its `last_seq`
 // is the cursor of the next request. Answers become events, presence and reset frames.
 
+import { gettext } from "../ui/i18n.js";
 import { canPost, postFrame } from "./post.js";
 import { CloseCode, roomPath } from "./protocol.js";
 
@@ -69,11 +70,12 @@ export const longPollTransport = Object.freeze({
           answer = null;
         }
         if (!response.ok) {
-          const detail = answer && typeof answer.message === "string" ? `: ${answer.message}` : "";
-          throw new PollError(codeForStatus(response.status), `HTTP ${response.status}${detail}`);
+          // The server's reason, in the page's language (the server answers in it), else the status.
+          const reason = answer && typeof answer.message === "string" ? answer.message : `HTTP ${response.status}`;
+          throw new PollError(codeForStatus(response.status), reason);
         }
         if (answer === null || typeof answer !== "object" || typeof answer.last_seq !== "number") {
-          throw new PollError(CloseCode.ABNORMAL, "the poll answer was not understood");
+          throw new PollError(CloseCode.ABNORMAL, gettext("The server's answer was not understood."));
         }
         return answer;
       } finally {

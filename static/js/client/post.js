@@ -1,6 +1,7 @@
 // Posting over HTTP, for the transports that only receive (SSE, long-poll):
 // POST /rooms/<slug>/messages, answered with the same ack or error frame a WebSocket send gets.
 
+import { gettext, interpolate } from "../ui/i18n.js";
 import { roomPath } from "./protocol.js";
 
 // Django's default CSRF_COOKIE_NAME; the room page sets it for signed-in users.
@@ -31,11 +32,15 @@ function errorFrame(nonce, code, message, extra = {}) {
 
 /** The answer of a non-JSON response (a proxy's error page, Django's CSRF failure page). */
 function errorForStatus(nonce, status) {
-  if (status === 401) return errorFrame(nonce, "login_required", "Log in to post.");
-  if (status === 403) return errorFrame(nonce, "forbidden", "The server refused the message (HTTP 403).");
-  if (status === 404) return errorFrame(nonce, "room_not_found", "This room does not exist.");
-  if (status === 413) return errorFrame(nonce, "too_long", "The message is too long.");
-  return errorFrame(nonce, "http_error", `The server could not take the message (HTTP ${status}).`);
+  if (status === 401) return errorFrame(nonce, "login_required", gettext("Log in to post."));
+  if (status === 403) return errorFrame(nonce, "forbidden", gettext("The server refused the message (HTTP 403)."));
+  if (status === 404) return errorFrame(nonce, "room_not_found", gettext("This room does not exist."));
+  if (status === 413) return errorFrame(nonce, "too_long", gettext("The message is too long."));
+  return errorFrame(
+    nonce,
+    "http_error",
+    interpolate(gettext("The server could not take the message (HTTP %(status)s)."), { status }),
+  );
 }
 
 /** The JSON body: a message is {text, nonce} (the endpoint's default type); other frames keep `type`. */
@@ -73,7 +78,7 @@ export async function postFrame(slug, frame) {
       answer = null;
     }
     if (answer === null || typeof answer !== "object" || (answer.type !== "ack" && answer.type !== "error")) {
-      if (response.ok) return errorFrame(nonce, "bad_answer", "The server's answer was not understood.");
+      if (response.ok) return errorFrame(nonce, "bad_answer", gettext("The server's answer was not understood."));
       return errorForStatus(nonce, response.status);
     }
     if (answer.type === "error" && answer.retry_after === undefined) {
@@ -83,9 +88,9 @@ export async function postFrame(slug, frame) {
     return { ...answer, nonce };
   } catch {
     if (controller.signal.aborted) {
-      return errorFrame(nonce, "timeout", "No answer from the server: the message may not have been sent.");
+      return errorFrame(nonce, "timeout", gettext("No answer from the server: the message may not have been sent."));
     }
-    return errorFrame(nonce, "network", "The connection failed: the message may not have been sent.");
+    return errorFrame(nonce, "network", gettext("The connection failed: the message may not have been sent."));
   } finally {
     clearTimeout(timer);
   }

@@ -15,6 +15,7 @@
 //   notice    an error frame that answers no send of ours {code, message}
 //   call      a frame of the room's call (call.roster, call.signal, call.ended)
 
+import { gettext } from "../ui/i18n.js";
 import { PendingSends, RoomError, sendError } from "./answers.js";
 import { Backoff } from "./backoff.js";
 import { ConnectionState } from "./connection-state.js";
@@ -84,7 +85,7 @@ export class RoomClient extends EventTarget {
     if (!this._stopped) return;
     this._ladder = new TransportLadder(this.transports.filter((transport) => transport.isSupported()));
     if (this._ladder.transports.length === 0) {
-      this._setState(ConnectionState.FAILED, { reason: "This browser supports none of the transports." });
+      this._setState(ConnectionState.FAILED, { reason: gettext("This browser supports none of the transports.") });
       return;
     }
     this._stopped = false;
@@ -101,7 +102,7 @@ export class RoomClient extends EventTarget {
     this._clearTimers();
     this._cancelProbe();
     this._dropConnection();
-    this._sends.failAll("disconnected", "The connection was closed.");
+    this._sends.failAll("disconnected", gettext("The connection was closed."));
     this._setState(ConnectionState.CLOSED);
   }
 
@@ -118,14 +119,14 @@ export class RoomClient extends EventTarget {
     const nonce = this._sends.nextNonce();
     const frame = { ...fields, nonce };
     if (byteLength(JSON.stringify(frame)) > MAX_FRAME_BYTES) {
-      return Promise.reject(new RoomError("too_long", "The message is far too long."));
+      return Promise.reject(new RoomError("too_long", gettext("The message is far too long.")));
     }
     if (this.state !== ConnectionState.LIVE || this._connection === null) {
-      return Promise.reject(new RoomError("not_connected", "Not connected to the room."));
+      return Promise.reject(new RoomError("not_connected", gettext("Not connected to the room.")));
     }
     const answer = this._sends.wait(nonce);
     if (!this._connection.conn.send(frame)) {
-      this._sends.fail(nonce, new RoomError("not_connected", "Not connected to the room."));
+      this._sends.fail(nonce, new RoomError("not_connected", gettext("Not connected to the room.")));
     }
     return answer;
   }
@@ -170,9 +171,9 @@ export class RoomClient extends EventTarget {
     this._clearTimers();
     this._cancelProbe();
     if (code === CloseCode.MESSAGE_TOO_BIG) {
-      this._sends.failAll("too_long", "The message was too big for the server.");
+      this._sends.failAll("too_long", gettext("The message was too big for the server."));
     } else {
-      this._sends.failAll("disconnected", "The connection was lost before the server answered.");
+      this._sends.failAll("disconnected", gettext("The connection was lost before the server answered."));
     }
     if (this._stopped) return;
     if (code === CloseCode.ROOM_NOT_FOUND) {
@@ -182,7 +183,7 @@ export class RoomClient extends EventTarget {
     }
     if (code === CloseCode.BAD_REQUEST || code === CloseCode.FORBIDDEN) {
       this._stopped = true;
-      this._setState(ConnectionState.FAILED, { reason: reason || "This room is private." });
+      this._setState(ConnectionState.FAILED, { reason: reason || gettext("This room is private.") });
       return;
     }
     if (attempt && !attempt.live) this._countFailure(attempt.transport);

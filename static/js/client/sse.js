@@ -9,6 +9,7 @@
 // client reopens with ?after=<its cursor> after its own backoff with jitter. That also keeps
 // a stale Last-Event-ID (the one from before a `reset`) from ever being sent.
 
+import { gettext } from "../ui/i18n.js";
 import { canPost, postFrame } from "./post.js";
 import { CloseCode, roomPath } from "./protocol.js";
 
@@ -66,7 +67,7 @@ export const sseTransport = Object.freeze({
     // The server ends the stream of someone who may no longer read a private room.
     source.addEventListener("refused", (message) => {
       const frame = parse(message.data);
-      finish(CloseCode.FORBIDDEN, (frame && frame.message) || "refused");
+      finish(CloseCode.FORBIDDEN, (frame && frame.message) || gettext("The server refused the connection."));
     });
     for (const kind of ROOM_EVENT_KINDS) {
       source.addEventListener(kind, (message) => {

@@ -61,6 +61,12 @@ export function gettext(msgid) {
   return msgid;
 }
 
+/** `msgid` itself, marked for extraction: for a table of msgids translated later, with
+ *  `gettext(msgid)` where one is shown. */
+export function gettext_noop(msgid) {
+  return msgid;
+}
+
 /** The form of `singular`/`plural` for `count` in the page's language. */
 export function ngettext(singular, plural, count) {
   const found = current.catalog[singular];

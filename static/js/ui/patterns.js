@@ -5,47 +5,64 @@
 // tests/pattern_cases.json holds the cases both are tested on. Only RE2's size limits cannot be
 // known here: the server refuses a pattern too large for its matcher when it is saved.
 
+import { gettext, gettext_noop, interpolate } from "./i18n.js";
+
 const REPEAT_MAX = 1000;
 
-export const REASONS = Object.freeze({
-  lookaround: "lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported",
-  named: "named groups and references ((?<name>, (?P<name>, \\k<name>) are not supported; use ( ) or (?: )",
-  inline: "inline flags and other (? groups are not supported (patterns always ignore case)",
-  backref: "backreferences and octal escapes (\\1, \\0) are not supported",
-  property: "Unicode property classes (\\p{...}, \\P{...}) are not supported",
-  hex2: "\\x takes two hex digits, as in \\x41",
-  hex4: "\\u takes four hex digits, as in \\u00e9 (not \\u{...})",
-  surrogate: "\\u cannot name half of a surrogate pair; write the character itself",
-  loneSurrogate: "it holds half of a surrogate pair, which is no character",
-  trailing: "it ends with a lone \\",
-  unclosedGroup: "a ( is not closed",
-  unopenedGroup: "a ) has no ( before it",
-  brace: "a { that is not a repetition such as {2} or {2,5}; write \\{ for the character",
-  count: `repetition counts are at most ${REPEAT_MAX}`,
-  countOrder: "in {n,m}, n must not be larger than m",
-  repeats: `its nested repetitions ({n,m} inside {n,m}) multiply to more than ${REPEAT_MAX}`,
-  unclosedClass: "a [ is not closed",
-  emptyClass: "[] and [^] are read differently by the server and browsers; write \\] for the character ]",
-  classBracket: "a [ inside [...] must be written \\[ (POSIX classes such as [[:alpha:]] are not supported)",
+// Each reason's msgid (translated where it is shown), with `%(max)s` for REPEAT_MAX and the
+// part of the pattern it names (`%(piece)s`, `%(char)s`) where it has one.
+const MESSAGES = Object.freeze({
+  lookaround: gettext_noop("lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported"),
+  named: gettext_noop("named groups and references ((?<name>, (?P<name>, \\k<name>) are not supported; use ( ) or (?: )"),
+  inline: gettext_noop("inline flags and other (? groups are not supported (patterns always ignore case)"),
+  backref: gettext_noop("backreferences and octal escapes (\\1, \\0) are not supported"),
+  property: gettext_noop("Unicode property classes (\\p{...}, \\P{...}) are not supported"),
+  hex2: gettext_noop("\\x takes two hex digits, as in \\x41"),
+  hex4: gettext_noop("\\u takes four hex digits, as in \\u00e9 (not \\u{...})"),
+  surrogate: gettext_noop("\\u cannot name half of a surrogate pair; write the character itself"),
+  loneSurrogate: gettext_noop("it holds half of a surrogate pair, which is no character"),
+  trailing: gettext_noop("it ends with a lone \\"),
+  unclosedGroup: gettext_noop("a ( is not closed"),
+  unopenedGroup: gettext_noop("a ) has no ( before it"),
+  brace: gettext_noop("a { that is not a repetition such as {2} or {2,5}; write \\{ for the character"),
+  count: gettext_noop("repetition counts are at most %(max)s"),
+  countOrder: gettext_noop("in {n,m}, n must not be larger than m"),
+  repeats: gettext_noop("its nested repetitions ({n,m} inside {n,m}) multiply to more than %(max)s"),
+  unclosedClass: gettext_noop("a [ is not closed"),
+  emptyClass: gettext_noop("[] and [^] are read differently by the server and browsers; write \\] for the character ]"),
+  classBracket: gettext_noop("a [ inside [...] must be written \\[ (POSIX classes such as [[:alpha:]] are not supported)"),
   classHyphen:
-    "a - inside [...] must come first, last, or between the ends of a range; write \\- for the character",
-  classRangeSet: "a range in [...] cannot start or end with \\d, \\w or \\s",
-  classRangeOrder: "a range in [...] is out of order",
-  classBackspace: "\\b inside [...] is not supported",
-  classNotSpace: "\\S inside [^...] is not supported",
-  astral: "characters beyond U+FFFF (most emoji) cannot be repeated or put inside [...]: browsers see two there",
-  matchesEmpty: "it matches empty text, so it would match every message",
-  invalid: "it is not a valid regular expression",
+    gettext_noop("a - inside [...] must come first, last, or between the ends of a range; write \\- for the character"),
+  classRangeSet: gettext_noop("a range in [...] cannot start or end with \\d, \\w or \\s"),
+  classRangeOrder: gettext_noop("a range in [...] is out of order"),
+  classBackspace: gettext_noop("\\b inside [...] is not supported"),
+  classNotSpace: gettext_noop("\\S inside [^...] is not supported"),
+  astral: gettext_noop("characters beyond U+FFFF (most emoji) cannot be repeated or put inside [...]: browsers see two there"),
+  matchesEmpty: gettext_noop("it matches empty text, so it would match every message"),
+  invalid: gettext_noop("it is not a valid regular expression"),
+  nothingToRepeat: gettext_noop("%(piece)s has nothing to repeat"),
+  unsupportedEscape: gettext_noop("\\%(char)s is not supported"),
 });
+
+/** The reasons as the server words them in English (tests/pattern_cases.json). */
+export const REASONS = Object.freeze(
+  Object.fromEntries(Object.entries(MESSAGES).map(([key, msgid]) => [key, interpolate(msgid, { max: REPEAT_MAX })])),
+);
 
 const QUANTIFIER = /^\{(\d+)(,(\d*))?\}/;
 const CONTROLS = { t: 9, n: 10, v: 11, f: 12, r: 13 };
 const CLASS_SETS = new Set(["d", "D", "w", "W", "s", "S"]);
 
-class PatternError extends Error {}
+class PatternError extends Error {
+  constructor(key, values) {
+    super(key);
+    this.problem = { key, values };
+  }
+}
 
-function fail(reason) {
-  throw new PatternError(reason);
+/** Refuse the pattern: `key` names the reason in MESSAGES, `values` fill its placeholders. */
+function fail(key, values = {}) {
+  throw new PatternError(key, values);
 }
 
 const isSurrogate = (code) => code >= 0xd800 && code <= 0xdfff;
@@ -78,18 +95,18 @@ class Reader {
         let piece = char;
         if (char === "{") {
           const match = QUANTIFIER.exec(this.rest());
-          if (!match) fail(REASONS.brace);
+          if (!match) fail("brace");
           count = this.count(match);
           piece = match[0];
           this.at += match[0].length;
         } else {
           this.at += 1;
         }
-        if (!repeatable) fail(`${piece} has nothing to repeat`);
-        if (lastAstral) fail(REASONS.astral);
+        if (!repeatable) fail("nothingToRepeat", { piece });
+        if (lastAstral) fail("astral");
         if (this.chars[this.at] === "?") this.at += 1;
         groups[groups.length - 1] = Math.max(groups.at(-1), lastRepeats * count);
-        if (groups.at(-1) > REPEAT_MAX) fail(REASONS.repeats);
+        if (groups.at(-1) > REPEAT_MAX) fail("repeats");
         repeatable = false;
         continue;
       }
@@ -105,7 +122,7 @@ class Reader {
         groups.push(1);
         repeatable = false;
       } else if (char === ")") {
-        if (groups.length === 1) fail(REASONS.unopenedGroup);
+        if (groups.length === 1) fail("unopenedGroup");
         lastRepeats = groups.pop();
         groups[groups.length - 1] = Math.max(groups.at(-1), lastRepeats);
         this.at += 1;
@@ -115,14 +132,14 @@ class Reader {
         this.at += 1;
       }
     }
-    if (groups.length > 1) fail(REASONS.unclosedGroup);
+    if (groups.length > 1) fail("unclosedGroup");
   }
 
   count(match) {
     const low = Number(match[1]);
     const high = match[2] === undefined ? low : Number(match[3] || low);
-    if (Math.max(low, high) > REPEAT_MAX) fail(REASONS.count);
-    if (match[3] && high < low) fail(REASONS.countOrder);
+    if (Math.max(low, high) > REPEAT_MAX) fail("count");
+    if (match[3] && high < low) fail("countOrder");
     return Math.max(high, 1);
   }
 
@@ -131,9 +148,9 @@ class Reader {
       this.at += 3;
       return;
     }
-    if (["(?=", "(?!", "(?<=", "(?<!"].some((start) => this.startsWith(start))) fail(REASONS.lookaround);
-    if (this.startsWith("(?<") || this.startsWith("(?P")) fail(REASONS.named);
-    if (this.startsWith("(?")) fail(REASONS.inline);
+    if (["(?=", "(?!", "(?<=", "(?<!"].some((start) => this.startsWith(start))) fail("lookaround");
+    if (this.startsWith("(?<") || this.startsWith("(?P")) fail("named");
+    if (this.startsWith("(?")) fail("inline");
     this.at += 1;
   }
 
@@ -146,12 +163,12 @@ class Reader {
   }
 
   escaped() {
-    if (this.at + 1 >= this.chars.length) fail(REASONS.trailing);
+    if (this.at + 1 >= this.chars.length) fail("trailing");
     const char = this.chars[this.at + 1];
     this.at += 2;
-    if (/^[0-9]$/.test(char)) fail(REASONS.backref);
-    if (char === "k") fail(REASONS.named);
-    if (char === "p" || char === "P") fail(REASONS.property);
+    if (/^[0-9]$/.test(char)) fail("backref");
+    if (char === "k") fail("named");
+    if (char === "p" || char === "P") fail("property");
     return char;
   }
 
@@ -160,25 +177,25 @@ class Reader {
     if (char in CONTROLS) return CONTROLS[char];
     if (char === "x" || char === "u") {
       const digits = (char === "x" ? /^[0-9A-Fa-f]{2}/ : /^[0-9A-Fa-f]{4}/).exec(this.rest());
-      if (!digits) fail(char === "x" ? REASONS.hex2 : REASONS.hex4);
+      if (!digits) fail(char === "x" ? "hex2" : "hex4");
       const code = parseInt(digits[0], 16);
-      if (isSurrogate(code)) fail(REASONS.surrogate);
+      if (isSurrogate(code)) fail("surrogate");
       this.at += digits[0].length;
       return code;
     }
     if (isAsciiPunctuation(char)) return char.codePointAt(0);
-    return fail(`\\${char} is not supported`);
+    return fail("unsupportedEscape", { char });
   }
 
   characterClass() {
     this.at += 1;
     const negated = this.chars[this.at] === "^";
     if (negated) this.at += 1;
-    if (this.chars[this.at] === "]") fail(REASONS.emptyClass);
+    if (this.chars[this.at] === "]") fail("emptyClass");
     let members = 0;
     let notSpace = false;
     for (;;) {
-      if (this.at >= this.chars.length) fail(REASONS.unclosedClass);
+      if (this.at >= this.chars.length) fail("unclosedClass");
       if (this.chars[this.at] === "]") {
         this.at += 1;
         break;
@@ -188,57 +205,64 @@ class Reader {
       if (this.chars[this.at] === "-" && this.chars[this.at + 1] !== "]") {
         this.at += 1;
         const [, endCode] = this.classAtom();
-        if (startCode === null || endCode === null) fail(REASONS.classRangeSet);
-        if (endCode < startCode) fail(REASONS.classRangeOrder);
+        if (startCode === null || endCode === null) fail("classRangeSet");
+        if (endCode < startCode) fail("classRangeOrder");
         members += 1;
       } else if (start === "\\S") {
         notSpace = true;
       } else if (start === "-" && !first && this.chars[this.at] !== "]") {
-        fail(REASONS.classHyphen);
+        fail("classHyphen");
       } else {
         members += 1;
       }
     }
-    if (notSpace && negated) fail(REASONS.classNotSpace);
+    if (notSpace && negated) fail("classNotSpace");
   }
 
   /** One member of a class: its spelling and code point (null for \d, \w, \s and the like). */
   classAtom() {
-    if (this.at >= this.chars.length) fail(REASONS.unclosedClass);
+    if (this.at >= this.chars.length) fail("unclosedClass");
     const char = this.chars[this.at];
-    if (char === "[") fail(REASONS.classBracket);
+    if (char === "[") fail("classBracket");
     if (char !== "\\") {
-      if (char.codePointAt(0) > 0xffff) fail(REASONS.astral);
+      if (char.codePointAt(0) > 0xffff) fail("astral");
       this.at += 1;
       return [char, char.codePointAt(0)];
     }
     const escaped = this.escaped();
-    if (escaped === "b") fail(REASONS.classBackspace);
+    if (escaped === "b") fail("classBackspace");
     if (CLASS_SETS.has(escaped)) return [`\\${escaped}`, null];
     return [`\\${escaped}`, this.characterEscape(escaped)];
   }
 }
 
 /**
- * Why a pattern (without its slashes) cannot be used, or null when both engines read it alike.
+ * Why a pattern (without its slashes) cannot be used, in the page's language (the server's
+ * words), or null when both engines read it alike.
  * @param {string} source
  */
 export function patternProblem(source) {
+  const found = problem(source);
+  return found === null ? null : interpolate(gettext(MESSAGES[found.key]), { max: REPEAT_MAX, ...found.values });
+}
+
+/** Which reason refuses the pattern ({key, values}), or null for a usable one. */
+function problem(source) {
   const units = [...source].map((char) => char.codePointAt(0));
-  if (units.some(isSurrogate)) return REASONS.loneSurrogate;
+  if (units.some(isSurrogate)) return { key: "loneSurrogate", values: {} };
   try {
     new Reader(source).check();
   } catch (error) {
-    if (error instanceof PatternError) return error.message;
+    if (error instanceof PatternError) return error.problem;
     throw error;
   }
   let expression;
   try {
     expression = new RegExp(source, "i");
   } catch {
-    return REASONS.invalid; // the check above should have named it first
+    return { key: "invalid", values: {} }; // the check above should have named it first
   }
-  return expression.test("") ? REASONS.matchesEmpty : null;
+  return expression.test("") ? { key: "matchesEmpty", values: {} } : null;
 }
 
 /** Whether an entry of a block list is a /pattern/ rather than a plain word. */
@@ -247,12 +271,12 @@ export function isPattern(entry) {
 }
 
 /**
- * The sentence the server answers for an unusable /pattern/ entry (naming it), or null for a
- * usable pattern or a plain word.
+ * The sentence the server answers for an unusable /pattern/ entry (naming it), in the page's
+ * language, or null for a usable pattern or a plain word.
  * @param {string} entry
  */
 export function entryProblem(entry) {
   if (!isPattern(entry)) return null;
   const reason = patternProblem(entry.slice(1, -1));
-  return reason === null ? null : `${entry} cannot be used: ${reason}.`;
+  return reason === null ? null : interpolate(gettext("%(entry)s cannot be used: %(reason)s."), { entry, reason });
 }

@@ -60,3 +60,23 @@ def test_too_large_lone_surrogates_and_empty_matches_are_refused() -> None:
     with pytest.raises(PatternError) as empty:
         check_pattern("(?:spoiler)?")
     assert empty.value.reason == MATCHES_EMPTY
+
+
+def test_a_reason_is_written_in_the_language_active_when_it_is_read() -> None:
+    from django.utils import translation
+
+    from chat.domain.blocked_words import clean_blocked_words
+    from chat.errors import ChatError
+
+    with pytest.raises(PatternError) as refused:
+        check_pattern("+a")
+    with translation.override("ja"):
+        assert refused.value.reason == "+ の前に繰り返す対象がありません"
+    with translation.override("en"):
+        assert refused.value.reason == "+ has nothing to repeat"
+    with pytest.raises(ChatError) as blocked:
+        clean_blocked_words(["fine", "/a{2000}/"])
+    with translation.override("ja"):
+        assert blocked.value.message == "/a{2000}/ は使えません: 繰り返し回数は 1000 までです。"
+    with translation.override("en"):
+        assert blocked.value.message == "/a{2000}/ cannot be used: repetition counts are at most 1000."

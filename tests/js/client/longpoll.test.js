@@ -82,7 +82,7 @@ test("an answer without last_seq is a failure, not a cursor of undefined", async
   const { seen, fetch } = open(t);
   (await fetch.waitFor(1)).respond(jsonResponse({ events: [] }));
   await settle();
-  assert.deepEqual(seen.closes, [{ code: CloseCode.ABNORMAL, reason: "the poll answer was not understood" }]);
+  assert.deepEqual(seen.closes, [{ code: CloseCode.ABNORMAL, reason: "The server's answer was not understood." }]);
 });
 
 test("close() abandons the poll in flight and reports nothing", async (t) => {
@@ -149,4 +149,18 @@ test("a client starting live takes the greeting's epoch", async (t) => {
   const { fetch } = open(t);
   (await fetch.waitFor(1)).respond(jsonResponse({ last_seq: 30, epoch: "e5", events: [], presence: PRESENCE }));
   assert.deepEqual(query(await fetch.waitFor(2)), { after: "30", epoch: "e5", timeout: "25" });
+});
+
+test("a refused poll closes with the server's reason, in the language it answered in", async (t) => {
+  const { seen, fetch } = open(t);
+  (await fetch.waitFor(1)).respond(
+    jsonResponse(
+      { type: "error", code: "private_room", message: "このルームは非公開です。メンバーだけが入れます。" },
+      { status: 403 },
+    ),
+  );
+  await settle();
+  assert.deepEqual(seen.closes, [
+    { code: CloseCode.FORBIDDEN, reason: "このルームは非公開です。メンバーだけが入れます。" },
+  ]);
 });

@@ -109,3 +109,24 @@ test("a post with no answer in 15 s is abandoned as a timeout", async (t) => {
   t.mock.timers.tick(1);
   assert.equal((await answer).code, "timeout");
 });
+
+test("the client's own sentences for an answer that is not JSON are in the page's language", async (t) => {
+  const { setCatalog } = await import("../../../static/js/ui/i18n.js");
+  t.after(() => setCatalog(null));
+  setCatalog({
+    catalog: {
+      "This room does not exist.": "このルームは存在しません。",
+      "The server could not take the message (HTTP %(status)s).": "サーバーがメッセージを受け取れませんでした（HTTP %(status)s）。",
+    },
+    plural: "0",
+  });
+  const fetch = setUp(t);
+  const missing = postFrame("gone", { type: "message", text: "hi", nonce: 1 });
+  (await fetch.waitFor(1)).respond(htmlResponse(404));
+  assert.deepEqual(await missing, { type: "error", nonce: 1, code: "room_not_found", message: "このルームは存在しません。" });
+  const failed = postFrame("demo", { type: "message", text: "hi", nonce: 2 });
+  (await fetch.waitFor(2)).respond(htmlResponse(502));
+  const answer = await failed;
+  assert.equal(answer.code, "http_error");
+  assert.equal(answer.message, "サーバーがメッセージを受け取れませんでした（HTTP 502）。");
+});

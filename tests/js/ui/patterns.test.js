@@ -45,3 +45,23 @@ test("an entry's problem names the entry; plain words have none", () => {
   assert.equal(isPattern("//"), false);
   assert.equal(isPattern("/x/"), true);
 });
+
+test("the reasons are in the page's language, with the parts of the pattern they name", async (t) => {
+  const { setCatalog } = await import("../../../static/js/ui/i18n.js");
+  t.after(() => setCatalog(null));
+  setCatalog({
+    catalog: {
+      "%(entry)s cannot be used: %(reason)s.": "%(entry)s は使えません: %(reason)s。",
+      "a ( is not closed": "( が閉じられていません",
+      "repetition counts are at most %(max)s": "繰り返し回数は %(max)s までです",
+      "%(piece)s has nothing to repeat": "%(piece)s の前に繰り返す対象がありません",
+    },
+    plural: "0",
+  });
+  assert.equal(entryProblem("/(ab/"), "/(ab/ は使えません: ( が閉じられていません。");
+  assert.equal(patternProblem("a{2000}"), "繰り返し回数は 1000 までです");
+  assert.equal(patternProblem("+a"), "+ の前に繰り返す対象がありません");
+  setCatalog(null);
+  assert.equal(patternProblem("+a"), "+ has nothing to repeat");
+  assert.equal(REASONS.count, "repetition counts are at most 1000");
+});
