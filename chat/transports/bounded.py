@@ -28,8 +28,6 @@ from chat.domain.wire import dumps, size_label
 from chat.errors import ChatError
 from chat.guards.bodies import BodyRule, body_rule
 
-from .language import raw_headers_language
-
 logger = logging.getLogger(__name__)
 
 # Every standard status's reason phrase: Twisted's table (RESPONSES) lacks 429, 422 and a few more.
@@ -96,6 +94,10 @@ class BoundedRequest(WebRequest):
         channel: Any = self.channel
         # No "100 Continue" after the answer (Twisted sends one for `Expect: 100-continue`).
         channel._send100Continue = lambda: None
+        # Imported here: config/serve.py imports this module before Django's setup, and the
+        # language's module reaches the models.
+        from .language import raw_headers_language
+
         language = raw_headers_language(self.requestHeaders)
         channel.transport.write(too_large_response(self.body_rule, self.body_limit, language))
         channel.loseConnection()

@@ -37,8 +37,6 @@ from twisted.web.http import HTTPChannel, _GenericHTTPChannelProtocol
 
 from chat.errors import ChatError, Text
 
-from .language import frame_in, raw_headers_language
-
 logger = logging.getLogger(__name__)
 
 
@@ -52,6 +50,8 @@ def request_timeout_response(seconds: float, language: str | None = None) -> byt
 
 
 def timeout_response(message: Text, language: str | None = None) -> bytes:
+    from .language import frame_in  # after Django's setup: config/serve.py imports this before it
+
     error = ChatError("request_timeout", message, status=408)
     body = frame_in(language or settings.LANGUAGE_CODE, error).encode()
     head = (
@@ -167,6 +167,8 @@ class HeaderDeadlineChannel(HTTPChannel):
     def _language(self) -> str:
         """The language of the request's headers received so far (cookie, Accept-Language)."""
         requests = getattr(self, "requests", None)
+        from .language import raw_headers_language  # after Django's setup, as above
+
         return raw_headers_language(requests[-1].requestHeaders if requests else None)
 
     def _close_late(self, reason: str, answer: bytes) -> None:
