@@ -2,8 +2,26 @@
 // message and comment, Delete, and Time out and Ban for its author.
 
 import { MessageList } from "../ui/messages.js";
-import { gettext } from "../ui/i18n.js";
+import { gettext, pgettext } from "../ui/i18n.js";
 import { button, element } from "./dom.js";
+
+/** A comment's position, size and colour, as the badge's title says them: "Scroll · Large ·
+ * #ffd302" in the page's language (an unknown value as it came). */
+export function danmakuStyle(event) {
+  const modes = {
+    scroll: pgettext("danmaku position", "Scroll"),
+    top: pgettext("danmaku position", "Top"),
+    bottom: pgettext("danmaku position", "Bottom"),
+    reverse: pgettext("danmaku position", "Reverse"),
+  };
+  const sizes = {
+    small: pgettext("danmaku size", "Small"),
+    medium: pgettext("danmaku size", "Medium"),
+    large: pgettext("danmaku size", "Large"),
+  };
+  const parts = [modes[event.mode] ?? event.mode, sizes[event.size] ?? event.size, event.color];
+  return parts.filter(Boolean).join(" · ");
+}
 
 export class ModerationFeed extends MessageList {
   /**
@@ -35,7 +53,7 @@ export class ModerationFeed extends MessageList {
     for (const node of item.querySelectorAll(".msg-author, .msg-text")) node.dir = "auto";
     if (event.kind === "danmaku") {
       const badge = element("span", "kind-badge", gettext("danmaku"));
-      badge.title = [event.mode, event.size, event.color].filter(Boolean).join(" · ");
+      badge.title = danmakuStyle(event);
       item.prepend(badge);
     }
     const actions = element("span", "msg-actions");
