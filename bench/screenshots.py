@@ -1,4 +1,5 @@
-"""Screenshots of the room, watch and moderator pages in the light and dark themes, for the README.
+"""Screenshots of the room, watch and moderator pages in the light and dark themes, for the README,
+and in each of the interface's other languages.
 
     .venv/bin/python -m bench.screenshots --out docs/screenshots      (make screenshots)
 
@@ -9,7 +10,14 @@ drives Debian's Chromium (Playwright never downloads a browser) with three peopl
 writes `<page>-<theme>.png` at 1280x800: the room and the moderator's page as the owner, the
 watch page as a viewer, paused where comments are in flight (a paused video holds them still,
 so both themes show the same moment). The theme is switched with the page's own picker, as a
-reader would. tests/e2e/test_screenshots_browser.py runs it so it cannot rot.
+reader would. Then each page again in Chinese and in Japanese (the `language` cookie the
+header's picker sets, and the browser's locale), as `<page>-<language>.png` in the light theme.
+
+`--texts FILE` also writes, per page and language, every string the page shows a reader: the
+text of each visible element, and the labels a reader meets without seeing them as text
+(placeholders, titles, aria-labels, alt texts, a select's options). The test compares them with
+the catalogs: no English string may remain on a translated page.
+tests/e2e/test_screenshots_browser.py runs it so it cannot rot.
 """
 
 from __future__ import annotations
@@ -34,6 +42,35 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars", 
 VIEWPORT = {"width": 1280, "height": 800}
 THEMES = ("light", "dark")
 PAGES = ("room", "watch", "moderate")
+# The interface's other languages (settings.LANGUAGES), as the `language` cookie and a locale.
+LANGUAGES = {"zh-hans": "zh-CN", "ja": "ja-JP"}
+# Every string an element shows: its own text nodes, when it is rendered, its labels, and the
+# text its stylesheet writes before or after it; not code (a header, a query parameter), which
+# is the same in every language.
+VISIBLE_TEXTS = """() => {
+  const texts = new Set();
+  const add = (value) => {
+    const text = (value || "").replace(/\\s+/g, " ").trim();
+    if (text) texts.add(text);
+  };
+  for (const element of document.body.querySelectorAll("*")) {
+    if (["SCRIPT", "STYLE", "TEMPLATE", "NOSCRIPT"].includes(element.tagName)) continue;
+    if (element.closest("code, kbd, samp, pre")) continue; // code reads the same in any language
+    const inSelect = element.tagName === "OPTION" && element.closest("select");
+    if (!inSelect && !element.checkVisibility({ visibilityProperty: true })) continue;
+    for (const node of element.childNodes) {
+      if (node.nodeType === Node.TEXT_NODE) add(node.textContent);
+    }
+    for (const name of ["placeholder", "title", "aria-label", "alt"]) add(element.getAttribute(name));
+    for (const part of ["::before", "::after"]) {
+      const content = getComputedStyle(element, part).content; // text a stylesheet writes
+      if (/^".*"$/.test(content)) add(content.slice(1, -1));
+    }
+    if (element.matches("input[type=submit], input[type=button]")) add(element.value);
+  }
+  add(document.title);
+  return [...texts].sort();
+}"""
 SLUG = "launch"
 OWNER, MODERATOR, BOT = "ann", "bob", "newsbot"
 VIEWERS = ("carol", "dave")
@@ -184,11 +221,16 @@ class People:
             self.post(author, [comment(text, mode, color, size, PAUSE_MS - before)])
 
 
-def open_page(browser: Browser, base_url: str, cookies: Mapping[str, str], path: str) -> Page:
-    """`path` in a browser profile of its own, signed in with `cookies`, once it is live."""
-    context = browser.new_context(base_url=base_url, viewport=VIEWPORT, device_scale_factor=1)
+def open_page(
+    browser: Browser, base_url: str, cookies: Mapping[str, str], path: str, language: str | None = None
+) -> Page:
+    """`path` in a browser profile of its own, signed in with `cookies`, once it is live; in
+    `language` if given (its cookie and the browser's locale), else in English."""
+    locale = LANGUAGES[language] if language else "en-US"
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORT, device_scale_factor=1, locale=locale)
     context.set_default_timeout(TIMEOUT_MS)
-    context.add_cookies([{"name": name, "value": value, "url": base_url} for name, value in cookies.items()])
+    jar = {**cookies, "language": language or "en"}
+    context.add_cookies([{"name": name, "value": value, "url": base_url} for name, value in jar.items()])
     page = context.new_page()
     page.goto(path)
     page.locator('[data-testid="connection-state"][data-state="live"]').wait_for()
@@ -208,6 +250,12 @@ def pause_in_flight(page: Page) -> None:
     )
     page.wait_for_function("count => window.danmaku.snapshot().comments.length >= count", arg=len(IN_FLIGHT))
     page.wait_for_timeout(300)  # a frame or two for the density curve and the canvas
+
+
+def visible_texts(page: Page) -> list[str]:
+    """Every string `page` shows a reader now (VISIBLE_TEXTS)."""
+    texts: list[str] = page.evaluate(VISIBLE_TEXTS)
+    return texts
 
 
 def shoot(page: Page, out: Path, name: str) -> list[Path]:
@@ -238,8 +286,60 @@ def demo_server(folder: Path, video_url: str) -> Iterator[ChatServer]:
         server.stop()
 
 
-def take_screenshots(out: Path) -> list[Path]:
-    """Write the six screenshots into `out`; their paths."""
+Texts = dict[str, dict[str, list[str]]]  # page -> language -> what it shows
+# The other pages, read for `--texts` only: (name, path, as whom; None for a visitor).
+OTHER_PAGES = (
+    ("home", "/", OWNER),
+    ("create-room", "/rooms/new", OWNER),
+    ("tokens", "/accounts/tokens/", OWNER),
+    ("video", f"/rooms/{SLUG}/video", OWNER),
+    ("webhooks", f"/rooms/{SLUG}/webhooks", OWNER),
+    ("call", f"/rooms/{SLUG}/call", OWNER),
+    ("login", "/accounts/login/", None),
+    ("signup", "/accounts/signup/", None),
+    ("room-visitor", f"/rooms/{SLUG}/", None),
+    ("missing-room", "/rooms/no-such-room/", None),
+)
+
+
+def record(page: Page, name: str, language: str | None, out: Path, texts: Texts | None) -> list[Path]:
+    """Shoot `page` (both themes in English, the light one in another language), note what it
+    shows in `texts`, and close it; the files written."""
+    if texts is not None:
+        texts.setdefault(name, {})[language or "en"] = visible_texts(page)
+    if language is None:
+        written = shoot(page, out, name)
+    else:
+        page.mouse.move(0, 0)
+        path = out / f"{name}-{language}.png"
+        page.screenshot(path=str(path))
+        written = [path]
+    page.context.close()
+    return written
+
+
+def read_other_pages(browser: Browser, base_url: str, people: People, texts: Texts) -> None:
+    """What each of OTHER_PAGES shows, in English and in each language, into `texts`."""
+    for language in (None, *LANGUAGES):
+        for name, path, person in OTHER_PAGES:
+            cookies = people.cookies[person] if person else {}
+            locale = LANGUAGES[language] if language else "en-US"
+            context = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale=locale)
+            context.set_default_timeout(TIMEOUT_MS)
+            jar = {**cookies, "language": language or "en"}
+            context.add_cookies(
+                [{"name": key, "value": value, "url": base_url} for key, value in jar.items()]
+            )
+            page = context.new_page()
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            texts.setdefault(name, {})[language or "en"] = visible_texts(page)
+            context.close()
+
+
+def take_screenshots(out: Path, texts: Texts | None = None) -> list[Path]:
+    """Write the screenshots into `out` (each page in both themes, then in each language); their
+    paths. Fills `texts`, if given, with what each page shows in each language."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with (
@@ -254,19 +354,25 @@ def take_screenshots(out: Path) -> list[Path]:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 base, room_path = server.base_url, f"/rooms/{SLUG}/"
-                watch = open_page(browser, base, people.cookies["carol"], f"{room_path}watch")
+                # Two people besides the owner, online all along: the room shows three.
+                open_page(browser, base, people.cookies["carol"], f"{room_path}watch")
                 open_page(browser, base, people.cookies[MODERATOR], room_path)
-                room = open_page(browser, base, people.cookies[OWNER], room_path)
-                room.get_by_test_id("online-count").filter(has_text="3").wait_for()
-                written += shoot(room, out, "room")
-                people.comment_in_flight()
-                watch.reload()
-                watch.locator('[data-testid="connection-state"][data-state="live"]').wait_for()
-                pause_in_flight(watch)
-                written += shoot(watch, out, "watch")
-                moderate = open_page(browser, base, people.cookies[OWNER], f"{room_path}moderate")
-                moderate.get_by_test_id("report-item").first.wait_for()
-                written += shoot(moderate, out, "moderate")
+                for language in (None, *LANGUAGES):
+                    room = open_page(browser, base, people.cookies[OWNER], room_path, language)
+                    room.get_by_test_id("online-count").filter(has_text="3").wait_for()
+                    written += record(room, "room", language, out, texts)
+                    if language is None:
+                        people.comment_in_flight()  # after the room's picture, as the chat began
+                    watch = open_page(browser, base, people.cookies["carol"], f"{room_path}watch", language)
+                    pause_in_flight(watch)
+                    written += record(watch, "watch", language, out, texts)
+                    moderate = open_page(
+                        browser, base, people.cookies[OWNER], f"{room_path}moderate", language
+                    )
+                    moderate.get_by_test_id("report-item").first.wait_for()
+                    written += record(moderate, "moderate", language, out, texts)
+                if texts is not None:
+                    read_other_pages(browser, base, people, texts)
             finally:
                 browser.close()
     return written
@@ -277,9 +383,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"), help="where the PNG files go")
+    parser.add_argument("--texts", type=Path, help="write what each page shows, per language, as JSON here")
     args = parser.parse_args()
-    for path in take_screenshots(args.out):
+    texts: Texts = {}
+    for path in take_screenshots(args.out, texts):
         print(f"{path} {path.stat().st_size // 1024} KB")
+    if args.texts:
+        args.texts.write_text(json.dumps(texts, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":
