@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from bench.media import media_server
 
 from .browsing import LIVE_MS, Contexts, open_live
-from .conftest import Site, create_rooms, running_server
+from .conftest import USERS, Site, create_rooms, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -173,6 +173,9 @@ def browse_in(contexts: Contexts, site: Site, language: str, user: str | None = 
 ALLOWED = {"kino", "alice", "http", "https", "localhost", "rooms", "overlay", "watch", "key", "lang", "chat"}
 ALLOWED |= {"english", "api", "websocket", "dplayer", "obs", "host", "port", "videos", "example", "zh"}
 ALLOWED |= {"speed", "opacity", "scale", "area", "density", "fps", "hans", "webm", "mp4", "wav", "media"}
+# Every account of the suite's database: the owner's saved settings may name another (another
+# module blocks "carol" as alice, and the settings follow the account).
+ALLOWED |= set(USERS)
 
 
 @pytest.mark.parametrize(
