@@ -12,7 +12,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from .browsing import LIVE_MS, Contexts
 from .calling import MEDIA_MS, callers, media_browser, open_call, tile_of
-from .conftest import DaphneServer, create_rooms, login
+from .conftest import USERS, DaphneServer, create_rooms, login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(180), pytest.mark.alone]
 
@@ -73,7 +73,7 @@ def test_the_call_pages_own_strings_are_in_chinese(
 
 
 # Words that are the same in every language: names, API and WebSocket, the picker's language names.
-NOT_ENGLISH = {"alice", "bob", "API", "English", "WebSocket"}
+NOT_ENGLISH = {"API", "English", "WebSocket", *USERS}  # USERS: the suite's accounts
 
 
 def english_words(page: Page) -> set[str]:
