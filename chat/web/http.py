@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.middleware import csrf
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -76,19 +77,30 @@ def readable_room(request: HttpRequest, slug: str) -> Room:
     return room
 
 
+# Django's reasons that are fixed strings, in the reader's language (the others carry the
+# address they name, and stay as Django wrote them).
+CSRF_REASONS: dict[str, Promise] = {
+    csrf.REASON_NO_CSRF_COOKIE: _("the CSRF cookie is missing."),
+    csrf.REASON_CSRF_TOKEN_MISSING: _("the CSRF token is missing."),
+    csrf.REASON_INCORRECT_LENGTH: _("the CSRF token has the wrong length."),
+    csrf.REASON_INVALID_CHARACTERS: _("the CSRF token has invalid characters."),
+    csrf.REASON_NO_REFERER: _("the request has no Referer."),
+    csrf.REASON_MALFORMED_REFERER: _("the Referer is malformed."),
+    csrf.REASON_INSECURE_REFERER: _("the Referer is not secure (https) while this page is."),
+}
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF refusals: JSON with a stable code for API calls, Django's page for forms."""
     if wants_json(request):
+        said = CSRF_REASONS.get(reason, reason)
         return error_response(
-            ChatError(
-                "csrf_failed", _("CSRF check failed: %(reason)s"), params={"reason": reason}, status=403
-            )
+            ChatError("csrf_failed", _("CSRF check failed: %(reason)s"), params={"reason": said}, status=403)
         )
     if settings.DEBUG:
         return django_csrf_failure(request, reason)  # Django's page says what to check
-    return error_page(
-        request, 403, "The form expired or came from another site. Reload the page and try again."
-    )
+    message = _("The form expired or came from another site. Reload the page and try again.")
+    return error_page(request, 403, str(message))
 
 
 def login_redirect(request: HttpRequest) -> HttpResponse:

@@ -128,3 +128,19 @@ def test_the_extractor_reads_jinja_calls_with_variables_plurals_and_blocks() -> 
     assert lines[1] == 'gettext("Hello %(name)s")'
     assert lines[2] == 'ngettext("%(num)s message", "%(num)s messages", 0)'
     assert lines[3] == 'gettext("A block"); pgettext("menu", "Open")'
+
+
+def test_csrf_refusals_are_in_the_readers_language(client: Client, django_user_model: type) -> None:
+    """Django's reason for a refused CSRF check, and the page a form gets, in Japanese."""
+    user = django_user_model.objects.create_user("csrfja", password="pw-unused-1")
+    guarded = Client(enforce_csrf_checks=True)
+    guarded.force_login(user)
+    answer = guarded.put(
+        "/danmaku/settings", data="{}", content_type="application/json", headers={"accept_language": "ja"}
+    )
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "csrf_failed"
+    assert answer.json()["message"] == "CSRF チェックに失敗しました: CSRF クッキーがありません。"
+    page = guarded.post("/rooms/new", {"slug": "x"}, headers={"accept_language": "ja"})
+    assert page.status_code == 403
+    assert "フォームの有効期限が切れたか、別のサイトから送信されました。" in page.content.decode()
