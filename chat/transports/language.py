@@ -13,17 +13,23 @@ from django.http.cookie import parse_cookie
 from django.utils import translation
 
 from chat.clients import header
-from chat.domain.language import browser_language, saved_language
+from chat.domain.language import browser_language, saved_language, supported
 from chat.domain.wire import dumps
 from chat.errors import ChatError
 from chat.types import Scope
 
-# Where a scope keeps its connection's language, once chosen.
+# Where a scope keeps its connection's language, once chosen; and the cookie's or the
+# browser's, noted before a WebSocket is accepted (its headers are dropped once it is open:
+# lean_protocol.py).
 LANGUAGE_KEY = "chat.language"
+BROWSER_LANGUAGE_KEY = "chat.browser_language"
 
 
 def header_language(scope: Scope) -> str:
     """The language of the `language` cookie or of Accept-Language (no account is looked at)."""
+    noted = scope.get(BROWSER_LANGUAGE_KEY)
+    if noted is not None:
+        return str(noted)
     cookies = scope.get("cookies")
     if cookies is None:
         raw = header(scope, b"cookie")
@@ -43,6 +49,13 @@ def raw_headers_language(headers: Any) -> str:
     return browser_language(
         cookie.get(settings.LANGUAGE_COOKIE_NAME), accept[0].decode("latin-1") if accept else None
     )
+
+
+def note_browser_language(scope: Scope) -> None:
+    """Keep the cookie's or the browser's language in the scope while its headers are there: a
+    WebSocket's are emptied once it is open. The value is one of LANGUAGES' own strings, so an
+    idle connection keeps a reference, not a copy."""
+    scope[BROWSER_LANGUAGE_KEY] = supported(header_language(scope)) or settings.LANGUAGE_CODE
 
 
 async def connection_language(scope: Scope) -> str:

@@ -36,7 +36,7 @@ from chat.types import Scope, Send
 from .calls import CALL_FRAME_TYPES, CallSession
 from .direct import DirectWriter
 from .http import admit_reader, load_room, scope_presence, still_readable
-from .language import connection_language, error_text
+from .language import connection_language, error_text, note_browser_language
 from .token_watch import watch_token
 
 logger = logging.getLogger(__name__)
@@ -185,6 +185,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             logger.exception("room %s: could not admit the connection", slug)
             await self.refuse(CloseCode.SERVER_ERROR)
             return
+        note_browser_language(self.scope)  # its headers go once it is open (lean_protocol.py)
         await self.accept()
         self.room = room = shared_room(room)
         key, name = scope_presence(self.scope)
