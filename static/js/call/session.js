@@ -6,7 +6,7 @@
 // sendFrame and its `call` and `hello` events), the view (tiles.js), the peer connection and
 // media factories, and fetch for the ICE servers.
 
-import { gettext, interpolate, ngettext, pageLanguage } from "../ui/i18n.js";
+import { formatNumber, gettext, interpolate, ngettext } from "../ui/i18n.js";
 import { CallRoster } from "./roster.js";
 import { isPolite, PeerLink } from "./negotiation.js";
 
@@ -38,13 +38,8 @@ export function endedText({ reason, retry_after: retryAfter } = {}) {
     minutes,
   );
   // Two sentences: Chinese and Japanese put no space between them.
-  const count = formatCount(minutes);
+  const count = formatNumber(minutes);
   return interpolate(gettext("%(ended)s %(again)s"), { ended: text, again: interpolate(again, { count }) });
-}
-
-/** A count as the page's language writes numbers. */
-export function formatCount(count) {
-  return new Intl.NumberFormat(pageLanguage()).format(count);
 }
 
 export class CallSession {
@@ -98,7 +93,7 @@ export class CallSession {
         "This call is full: a call holds at most %(count)s people.",
         this.maxParticipants,
       );
-      this.view.status(interpolate(full, { count: formatCount(this.maxParticipants) }));
+      this.view.status(interpolate(full, { count: formatNumber(this.maxParticipants) }));
       return;
     }
     this._setState(CallState.JOINING);

@@ -3,8 +3,7 @@
 // When a remote video shows its first frame, the tile records how long after "join" that was
 // (data-first-frame-ms), which the page's tests and the benchmark read.
 
-import { gettext, interpolate, interpolateParts } from "../ui/i18n.js";
-import { formatCount } from "./session.js";
+import { formatNumber, gettext, interpolate, interpolateParts } from "../ui/i18n.js";
 
 export class CallTiles {
   /** `onRemove(id)`: a moderator's page gets a "Remove" button on the others' tiles. */
@@ -102,6 +101,6 @@ export class CallTiles {
   count(size) {
     if (!this.countBadge) return;
     this.countBadge.hidden = size === 0;
-    this.countBadge.textContent = interpolate(gettext(" (%(count)s in the call)"), { count: formatCount(size) });
+    this.countBadge.textContent = interpolate(gettext(" (%(count)s in the call)"), { count: formatNumber(size) });
   }
 }

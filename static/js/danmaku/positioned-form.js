@@ -8,7 +8,7 @@
 // `stagePoint` turns a click into fractions of the stage. Both are pure (tests/js/danmaku).
 
 import { showPostingError } from "../ui/composer.js";
-import { gettext, interpolate, ngettext, pageLanguage } from "../ui/i18n.js";
+import { formatNumber, gettext, interpolate, ngettext } from "../ui/i18n.js";
 
 // The server's limits (danmaku/positioned.py).
 export const TEXT_MAX_CHARS = 1000;
@@ -51,8 +51,7 @@ const OUT_OF_BOUNDS = {
 function number(value, field, low, high) {
   const parsed = typeof value === "number" ? value : Number(String(value ?? "").trim());
   if (String(value ?? "").trim() === "" || !Number.isFinite(parsed) || parsed < low || parsed > high) {
-    const format = new Intl.NumberFormat(pageLanguage());
-    const message = interpolate(OUT_OF_BOUNDS[field](), { low: format.format(low), high: format.format(high) });
+    const message = interpolate(OUT_OF_BOUNDS[field](), { low: formatNumber(low), high: formatNumber(high) });
     throw new FormProblem(field, message);
   }
   return parsed;
@@ -79,7 +78,7 @@ export function positionedFrame(values, { style = {}, videoMs = null } = {}) {
       "The text may be at most %(count)s characters.",
       TEXT_MAX_CHARS,
     );
-    throw new FormProblem("text", interpolate(most, { count: new Intl.NumberFormat(pageLanguage()).format(TEXT_MAX_CHARS) }));
+    throw new FormProblem("text", interpolate(most, { count: formatNumber(TEXT_MAX_CHARS) }));
   }
   const seconds = number(values.duration, "duration", 0.1, DURATION_MAX_MS / 1000);
   const positioned = {

@@ -7,7 +7,7 @@
 //   data-list="blocked_keywords|blocked_users"     a block list: its input, add button, list, error
 //   data-role="settings-status"                    where saving is reported
 
-import { gettext, interpolate, ngettext, pageLanguage } from "../ui/i18n.js";
+import { formatNumber, gettext, interpolate, ngettext, pageLanguage } from "../ui/i18n.js";
 import { keywordProblem } from "./filters.js";
 import { ENTRY_MAX_CHARS, LIST_MAX, RANGES } from "./viewer-settings.js";
 
@@ -17,7 +17,7 @@ const percent = (value) =>
 const FORMATS = {
   opacity: percent,
   speed: (value) =>
-    interpolate(gettext("%(speed)s×"), { speed: new Intl.NumberFormat(pageLanguage()).format(value) }),
+    interpolate(gettext("%(speed)s×"), { speed: formatNumber(value) }),
   scale: percent,
 };
 

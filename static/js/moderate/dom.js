@@ -1,7 +1,9 @@
 // Small DOM and formatting helpers of the moderator's page. User text only goes in as text;
 // times, numbers and lengths of time are in the page's language (ui/i18n.js).
 
-import { gettext, interpolate, pageLanguage } from "../ui/i18n.js";
+import { formatNumber, gettext, interpolate, intlLocale, pageLanguage } from "../ui/i18n.js";
+
+export { formatNumber };
 
 /** A new element; `text`, when given, is set as textContent (never parsed as markup). */
 export function element(tag, className, text) {
@@ -43,26 +45,15 @@ const FORMATS = new Map();
 function formatsFor(language) {
   let formats = FORMATS.get(language);
   if (formats === undefined) {
-    let locale = language;
-    try {
-      Intl.getCanonicalLocales(locale);
-    } catch {
-      locale = undefined; // a lang attribute Intl does not take: the browser's own
-    }
+    const locale = intlLocale(language);
     formats = {
       time: new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }),
       seconds: new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit" }),
       full: new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" }),
-      number: new Intl.NumberFormat(locale),
     };
     FORMATS.set(language, formats);
   }
   return formats;
-}
-
-/** `value` with the digit grouping of `language` (the page's): 1,234 in English. */
-export function formatNumber(value, language = pageLanguage()) {
-  return formatsFor(language).number.format(value);
 }
 
 /** The time of `moment` as a line of the page shows it, in `language`: hours and minutes (and

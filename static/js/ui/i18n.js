@@ -119,6 +119,29 @@ export function pageLanguage(doc = globalThis.document) {
   return doc?.documentElement?.lang || "en";
 }
 
+/** `language` as Intl takes it: undefined (the browser's own) for a tag Intl refuses. */
+export function intlLocale(language) {
+  try {
+    Intl.getCanonicalLocales(language);
+    return language;
+  } catch {
+    return undefined;
+  }
+}
+
+// Each language's number format, made once.
+const NUMBER_FORMATS = new Map();
+
+/** `value` with the digit grouping of `language` (the page's): 1,234 in English. */
+export function formatNumber(value, language = pageLanguage()) {
+  let format = NUMBER_FORMATS.get(language);
+  if (format === undefined) {
+    format = new Intl.NumberFormat(intlLocale(language));
+    NUMBER_FORMATS.set(language, format);
+  }
+  return format.format(value);
+}
+
 // The page's catalog, read before any module that imports this one runs its own top level (ES
 // modules evaluate their imports first), so module-level strings are translated too.
 if (typeof document !== "undefined") {

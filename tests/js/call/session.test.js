@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { CallSession, CallState, endedText, formatCount } from "../../../static/js/call/session.js";
+import { CallSession, CallState, endedText } from "../../../static/js/call/session.js";
+import { formatNumber } from "../../../static/js/ui/i18n.js";
 import { setCatalog } from "../../../static/js/ui/i18n.js";
 import { installGlobals } from "../fakes.js";
 import { FakePeerConnection, fakeStream } from "./fake-rtc.js";
@@ -328,7 +329,7 @@ test("a full call says so in the page's language", async (t) => {
 
 test("counts are written as the page's language writes numbers", (t) => {
   installGlobals(t, { document: { documentElement: { lang: "de" } } });
-  assert.equal(formatCount(12345), "12.345");
+  assert.equal(formatNumber(12345), "12.345");
   installGlobals(t, { document: { documentElement: { lang: "ja" } } });
-  assert.equal(formatCount(12345), "12,345");
+  assert.equal(formatNumber(12345), "12,345");
 });
