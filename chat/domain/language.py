@@ -8,8 +8,8 @@ connections from their ASGI scope, once per connection (chat/transports/language
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils.translation import get_supported_language_variant
-from django.utils.translation.trans_real import language_code_re, parse_accept_lang_header
+from django.http import HttpRequest
+from django.utils.translation import get_language_from_request
 
 from chat.models import AccountSettings
 from chat.types import AnyUser
@@ -32,19 +32,13 @@ def saved_language(user: AnyUser | None) -> str | None:
 
 
 def browser_language(cookie: str | None, accept_language: str | None) -> str:
-    """The language the `language` cookie names (if it is one of LANGUAGES), else the first of
-    Accept-Language's that LANGUAGES has (`zh-CN` is `zh-hans`, `ja-JP` is `ja`), else
-    LANGUAGE_CODE: Django's LocaleMiddleware's choice, without a request."""
-    chosen = supported(cookie)
-    if chosen is not None:
-        return chosen
-    for code, _quality in parse_accept_lang_header(accept_language or "")[:8]:
-        if code == "*":
-            break
-        if not language_code_re.search(code):
-            continue
-        try:
-            return get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
+    """The language the `language` cookie names, else the first of Accept-Language's that
+    LANGUAGES has (`zh-CN` is `zh-hans`, `ja-JP` is `ja`), else LANGUAGE_CODE, in its LANGUAGES
+    form: Django's own choice for LocaleMiddleware (`get_language_from_request`), made from the
+    two headers where there is no request (an ASGI scope, a request Twisted has not handed on)."""
+    request = HttpRequest()
+    if cookie is not None:
+        request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = cookie
+    if accept_language:
+        request.META["HTTP_ACCEPT_LANGUAGE"] = accept_language
+    return supported(get_language_from_request(request)) or settings.LANGUAGE_CODE

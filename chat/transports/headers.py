@@ -166,9 +166,9 @@ class HeaderDeadlineChannel(HTTPChannel):
 
     def _language(self) -> str:
         """The language of the request's headers received so far (cookie, Accept-Language)."""
-        requests = getattr(self, "requests", None)
         from .language import raw_headers_language  # after Django's setup, as above
 
+        requests = getattr(self, "requests", None)
         return raw_headers_language(requests[-1].requestHeaders if requests else None)
 
     def _close_late(self, reason: str, answer: bytes) -> None:

@@ -13,7 +13,7 @@ from django.http.cookie import parse_cookie
 from django.utils import translation
 
 from chat.clients import header
-from chat.domain.language import browser_language, saved_language, supported
+from chat.domain.language import browser_language, saved_language
 from chat.domain.wire import dumps
 from chat.errors import ChatError
 from chat.types import Scope
@@ -55,7 +55,7 @@ def note_browser_language(scope: Scope) -> None:
     """Keep the cookie's or the browser's language in the scope while its headers are there: a
     WebSocket's are emptied once it is open. The value is one of LANGUAGES' own strings, so an
     idle connection keeps a reference, not a copy."""
-    scope[BROWSER_LANGUAGE_KEY] = supported(header_language(scope)) or settings.LANGUAGE_CODE
+    scope[BROWSER_LANGUAGE_KEY] = header_language(scope)
 
 
 async def connection_language(scope: Scope) -> str:
