@@ -221,11 +221,11 @@ class People:
             self.post(author, [comment(text, mode, color, size, PAUSE_MS - before)])
 
 
-def open_page(
+def goto(
     browser: Browser, base_url: str, cookies: Mapping[str, str], path: str, language: str | None = None
 ) -> Page:
-    """`path` in a browser profile of its own, signed in with `cookies`, once it is live; in
-    `language` if given (its cookie and the browser's locale), else in English."""
+    """`path` in a browser profile of its own, signed in with `cookies`, in `language` if given
+    (its cookie and the browser's locale), else in English."""
     locale = LANGUAGES[language] if language else "en-US"
     context = browser.new_context(base_url=base_url, viewport=VIEWPORT, device_scale_factor=1, locale=locale)
     context.set_default_timeout(TIMEOUT_MS)
@@ -233,6 +233,14 @@ def open_page(
     context.add_cookies([{"name": name, "value": value, "url": base_url} for name, value in jar.items()])
     page = context.new_page()
     page.goto(path)
+    return page
+
+
+def open_page(
+    browser: Browser, base_url: str, cookies: Mapping[str, str], path: str, language: str | None = None
+) -> Page:
+    """`goto`, once the page is live."""
+    page = goto(browser, base_url, cookies, path, language)
     page.locator('[data-testid="connection-state"][data-state="live"]').wait_for()
     return page
 
@@ -322,19 +330,10 @@ def read_other_pages(browser: Browser, base_url: str, people: People, texts: Tex
     """What each of OTHER_PAGES shows, in English and in each language, into `texts`."""
     for language in (None, *LANGUAGES):
         for name, path, person in OTHER_PAGES:
-            cookies = people.cookies[person] if person else {}
-            locale = LANGUAGES[language] if language else "en-US"
-            context = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale=locale)
-            context.set_default_timeout(TIMEOUT_MS)
-            jar = {**cookies, "language": language or "en"}
-            context.add_cookies(
-                [{"name": key, "value": value, "url": base_url} for key, value in jar.items()]
-            )
-            page = context.new_page()
-            page.goto(path)
+            page = goto(browser, base_url, people.cookies[person] if person else {}, path, language)
             page.wait_for_load_state("networkidle")
             texts.setdefault(name, {})[language or "en"] = visible_texts(page)
-            context.close()
+            page.context.close()
 
 
 def take_screenshots(out: Path, texts: Texts | None = None) -> list[Path]:
