@@ -14,6 +14,9 @@ WEBSOCKET_WRITER = "chat.direct_websocket"
 # A streaming HTTP response's writer (`DirectHttpWriter`): body chunks, and `buffered()`, the
 # bytes the client has not read yet.
 HTTP_WRITER = "chat.direct_http"
+# An HTTP request's `watch_disconnect(callback)`: `callback()` once the client goes away (at once
+# if it already has), without a task of its own reading `receive()` meanwhile.
+HTTP_DISCONNECT = "chat.http_disconnect"
 
 
 def scope_extension(scope: Mapping[str, Any] | None, key: str) -> Any | None:

@@ -87,19 +87,24 @@ def daphne_argv(host: str, port: int, extra: list[str]) -> list[str]:
 class Inbox:
     """A connection's queue of incoming ASGI messages: what daphne uses of `asyncio.Queue`
     (`put_nowait`, and `get` from the one application reading it), without the Queue's three
-    deques, 2.3 KB of every idle connection."""
+    deques, 2.3 KB of every idle connection. An HTTP endpoint may also ask to be called when
+    `http.disconnect` arrives (`watch_disconnect`) instead of running a task that reads it."""
 
-    __slots__ = ("_items", "_waiter")
+    __slots__ = ("_items", "_on_disconnect", "_waiter")
 
     def __init__(self) -> None:
         self._items: list[Any] = []
         self._waiter: asyncio.Future[Any] | None = None
+        self._on_disconnect: Any = None
 
     def put_nowait(self, item: Any) -> None:
         self._items.append(item)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        if self._on_disconnect is not None and item.get("type") == "http.disconnect":
+            callback, self._on_disconnect = self._on_disconnect, None
+            callback()
 
     async def get(self) -> Any:
         # The item stays queued until taken: a reader cancelled after the wake-up loses nothing.
@@ -111,16 +116,53 @@ class Inbox:
                 self._waiter = None
         return self._items.pop(0)
 
+    def watch_disconnect(self, callback: Any) -> None:
+        """`callback()` once, when `http.disconnect` is put, or now if one is queued already;
+        None stops watching."""
+        if callback is not None and any(item.get("type") == "http.disconnect" for item in self._items):
+            callback()
+            return
+        self._on_disconnect = callback
+
+
+class InSlices:
+    """One walk of daphne's connections in slices (`ChatServer.in_slices`). A class, not a
+    closure that schedules itself: such a closure refers to itself through its cell, and that
+    cycle kept the walk's snapshot of every connection, finished requests included, alive until
+    the next full collection (at a thousand long-polls a second, most of what the collector
+    walked). This object is freed when the last slice has run."""
+
+    __slots__ = ("again", "again_after", "connections", "protocols", "visit")
+
+    def __init__(self, connections: dict[Any, Any], visit: Any, again_after: float, again: Any) -> None:
+        self.connections = connections
+        self.protocols = list(connections)
+        self.visit = visit
+        self.again_after = again_after
+        self.again = again
+
+    def step(self, start: int) -> None:
+        from twisted.internet import reactor
+
+        clock: Any = reactor  # IReactorTime; its stubs type the module, not the reactor
+        for protocol in self.protocols[start : start + CHECK_SLICE]:
+            if protocol in self.connections:
+                self.visit(protocol)
+        if start + CHECK_SLICE < len(self.protocols):
+            clock.callLater(0, self.step, start + CHECK_SLICE)
+        else:
+            self.protocols = []
+            clock.callLater(self.again_after, self.again)
+
 
 def _command_line() -> Any:
     from daphne.cli import CommandLineInterface
     from daphne.http_protocol import HTTPFactory
     from daphne.server import Server
     from twisted.internet import defer
-    from twisted.internet import reactor as twisted_reactor
     from twisted.internet.interfaces import ISSLTransport
 
-    from chat.extensions import HTTP_WRITER, WEBSOCKET_WRITER
+    from chat.extensions import HTTP_DISCONNECT, HTTP_WRITER, WEBSOCKET_WRITER
     from chat.transports.bounded import BoundedRequest
     from chat.transports.direct import DirectHttpWriter, DirectWriter
     from chat.transports.headers import header_deadline_protocol
@@ -176,36 +218,48 @@ def _command_line() -> Any:
                     **(scope.get("extensions") or {}),
                     WEBSOCKET_WRITER: DirectWriter(protocol),
                 }
-            elif scope.get("type") == "http":
+            inbox = Inbox()
+            if scope.get("type") == "http":
                 writer = DirectHttpWriter(protocol)
                 self._http_writers[protocol] = writer
-                scope["extensions"] = {**(scope.get("extensions") or {}), HTTP_WRITER: writer}
+                scope["extensions"] = {
+                    **(scope.get("extensions") or {}),
+                    HTTP_WRITER: writer,
+                    HTTP_DISCONNECT: inbox.watch_disconnect,
+                }
             scope.setdefault("asgi", {"version": "3.0"})
-            inbox = Inbox()
             instance = self.application(
                 scope=scope, receive=inbox.get, send=partial(self.handle_reply, protocol)
             )
             if protocol not in self.connections:
                 return None
-            self.connections[protocol]["application_instance"] = asyncio.ensure_future(instance)
+            future = asyncio.ensure_future(instance)
+            self.connections[protocol]["application_instance"] = future
+            future.add_done_callback(partial(self.application_ended, protocol))
             return inbox
+
+        def application_ended(self, protocol: Any, future: Any) -> None:
+            """An application ended: reaped now, not by the next `application_checker` walk (up
+            to a second later). Until then a finished request's objects (the request, its
+            headers, its task and coroutines) stayed alive, and at a thousand long-polls a
+            second they were most of what the cyclic collector walked, in pauses of up to
+            100 ms (docs/DECISIONS.md)."""
+            details = self.connections.get(protocol)
+            if details is not None and details.get("application_instance") is future:
+                self.check_application(protocol)
+
+        def protocol_disconnected(self, protocol: Any) -> None:
+            """daphne's (the time a connection ended, for the checks), and a connection whose
+            application already ended is forgotten at once."""
+            super().protocol_disconnected(protocol)
+            details = self.connections.get(protocol)
+            if details is not None and "application_instance" not in details:
+                del self.connections[protocol]
 
         def in_slices(self, visit: Any, again_after: float, again: Any) -> None:
             """`visit(protocol)` for every connection, CHECK_SLICE per turn of the event loop,
             then `again` in `again_after` seconds. A connection gone meanwhile is skipped."""
-            protocols = list(self.connections)
-            clock: Any = twisted_reactor  # IReactorTime; its stubs type the module, not the reactor
-
-            def step(start: int) -> None:
-                for protocol in protocols[start : start + CHECK_SLICE]:
-                    if protocol in self.connections:
-                        visit(protocol)
-                if start + CHECK_SLICE < len(protocols):
-                    clock.callLater(0, step, start + CHECK_SLICE)
-                else:
-                    clock.callLater(again_after, again)
-
-            step(0)
+            InSlices(self.connections, visit, again_after, again).step(0)
 
         def application_checker(self) -> None:
             """daphne's, in slices (CHECK_SLICE): reap applications that ended, log their errors."""
