@@ -10,11 +10,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 # Imported after Django is set up: these modules touch models and settings.
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.urls import re_path  # noqa: E402
 
-from chat.transports.routing import WebSocketRoute, http_urlpatterns  # noqa: E402
+from chat.transports.routing import Router  # noqa: E402
 from config.static_files import StaticFiles  # noqa: E402
 
 # Django's handler types its scope as a dict and its messages as read-only mappings.
@@ -22,10 +20,5 @@ django_http_app = (
     StaticFiles(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app  # type: ignore[arg-type]
 )
 
-application = ProtocolTypeRouter(
-    {
-        # SSE and long-poll first (no thread per waiting request), then everything else.
-        "http": URLRouter([*http_urlpatterns, re_path(r"", django_http_app)]),  # type: ignore[arg-type]
-        "websocket": WebSocketRoute(),
-    }
-)
+# SSE and long-poll first (no thread per waiting request), then everything else.
+application = Router(django_http_app)  # type: ignore[arg-type]

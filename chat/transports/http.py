@@ -29,6 +29,7 @@ from chat.domain.rooms import find_room, get_room
 from chat.domain.tokens import require_scope
 from chat.domain.wire import dumps
 from chat.errors import ChatError, rate_limited
+from chat.extensions import HTTP_DISCONNECT, scope_extension
 from chat.guards.ratelimit import hit, parse_rate
 from chat.models import Room, TokenScope
 from chat.realtime.presence import presence_identity
@@ -207,19 +208,25 @@ class GetEndpoint:
             await send_error(scope, send, refusal, {"Allow": "GET"})
             return
         # The handler runs in this task; a client that leaves cancels it (its `finally` blocks
-        # release its subscription). One task more per request, not two.
+        # release its subscription). Under this project's server the request's queue says when
+        # the client leaves (`HTTP_DISCONNECT`); elsewhere a second task reads `receive()`.
         this = asyncio.current_task()
         assert this is not None
         running, left = True, False
 
-        def leave(gone: asyncio.Future[None]) -> None:
+        def leave(gone: asyncio.Future[None] | None = None) -> None:
             nonlocal left
-            if running and not gone.cancelled():
+            if running and not (gone is not None and gone.cancelled()):
                 left = True
                 this.cancel()
 
-        gone = asyncio.ensure_future(_disconnected(receive))
-        gone.add_done_callback(leave)
+        watch = scope_extension(scope, HTTP_DISCONNECT)
+        gone = None
+        if watch is not None:
+            watch(leave)
+        else:
+            gone = asyncio.ensure_future(_disconnected(receive))
+            gone.add_done_callback(leave)
         try:
             await self.handler(scope, send)
         except asyncio.CancelledError:
@@ -228,7 +235,10 @@ class GetEndpoint:
             this.uncancel()
         finally:
             running = False
-            gone.cancel()
+            if gone is not None:
+                gone.cancel()
+            elif watch is not None:
+                watch(None)
 
 
 async def _disconnected(receive: Receive) -> None:
