@@ -528,6 +528,83 @@ async def run_poll_viewer(
         viewer.tally.reconnects += 1
 
 
+async def _http_exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes, bytes]:
+    """Write one HTTP/1.1 request, read its answer: (status, lower-cased head, body)."""
+    writer.write(request)
+    head = (await reader.readuntil(b"\r\n\r\n")).lower()
+    length_at = head.find(b"content-length: ")
+    length = int(head[length_at + 16 : head.index(b"\r\n", length_at)]) if length_at >= 0 else 0
+    return int(head[9:12]), head, await reader.readexactly(length)
+
+
+async def _socketio_post(host: str, port: int, path: str, packet: str) -> None:
+    """What a polling Engine.IO client sends goes by POST, beside the waiting GET (as browsers
+    do, on a connection of its own)."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        body = packet.encode()
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        status, _, _ = await _http_exchange(reader, writer, request + body)
+        if status != 200:
+            raise ValueError(f"POST answered {status}")
+    finally:
+        writer.close()
+
+
+async def run_socketio_poll_viewer(
+    viewer: Viewer, host: str, port: int, handshakes: asyncio.Semaphore
+) -> None:
+    """A viewer of a socket.io peer over Engine.IO v4's long-polling transport, socket.io's own
+    fallback where WebSocket does not pass: the handshake `GET`, the namespace's connect
+    (`40`) by POST, then `GET ...&sid=<sid>` in a loop over one kept-alive connection, each
+    answer one or more packets separated by 0x1e. Reconnects (a new session) after a drop:
+    socket.io does not resume, so what was sent meanwhile is lost to this viewer."""
+    base = "/socket.io/?EIO=4&transport=polling"
+    while True:
+        try:
+            async with handshakes:
+                reader, writer = await asyncio.open_connection(host, port)
+        except OSError as error:
+            viewer.tally.error(type(error).__name__)
+            await asyncio.sleep(1)
+            continue
+        try:
+            request = f"GET {base} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+            status, _, body = await _http_exchange(reader, writer, request)
+            if status != 200 or not body.startswith(EIO_OPEN):
+                raise ValueError(f"handshake answered {status}")
+            path = f"{base}&sid={json.loads(body[1:])['sid']}"
+            await _socketio_post(host, port, path, SIO_CONNECT)
+            request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+            open_session = True
+            while open_session:
+                status, head, body = await _http_exchange(reader, writer, request)
+                now = time.time()
+                if status != 200:
+                    viewer.tally.error(f"poll_status_{status}")
+                    break
+                viewer.record(POST_PATTERN.findall(body), now)
+                for packet in body.split(b"\x1e"):
+                    if packet == EIO_PING:
+                        await _socketio_post(host, port, path, EIO_PONG)
+                    elif packet.startswith(SIO_CONNECT.encode()):
+                        viewer.ready.set()
+                    elif packet.startswith(b"1"):  # the server closed the session
+                        open_session = False
+                if b"connection: close" in head:
+                    break
+        except (OSError, asyncio.IncompleteReadError, ValueError, KeyError) as error:
+            viewer.tally.error(type(error).__name__)
+        finally:
+            writer.close()
+        viewer.tally.reconnects += 1
+
+
 class WriterConnection(WebSocketClient):
     """A posting connection: sends messages, counts acks and refusals."""
 

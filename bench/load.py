@@ -22,7 +22,14 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from .clients import Tally, Viewer, run_poll_viewer, run_sse_viewer, run_websocket_viewer
+from .clients import (
+    Tally,
+    Viewer,
+    run_poll_viewer,
+    run_socketio_poll_viewer,
+    run_sse_viewer,
+    run_websocket_viewer,
+)
 from .histogram import Histogram
 
 # Handshakes one worker keeps in flight: enough to keep the server busy accepting, few enough
@@ -43,7 +50,9 @@ def connect_timeout(viewers: int) -> float:
 class ViewerGroup:
     """`count` viewers of one room on one server, over one transport."""
 
-    transport: str  # "ws", "sse", "poll" (this project), "socketio" (a socket.io peer)
+    # "ws", "sse", "poll" (this project), "socketio", "socketio-poll" (a socket.io peer over
+    # WebSocket, over long-polling)
+    transport: str
     port: int
     slug: str
     room: int  # index of the room: post n goes to room n % rooms
@@ -136,6 +145,8 @@ class _Worker:
                     job = run_sse_viewer(viewer, group.host, group.port, group.slug, handshakes)
                 elif group.transport == "poll":
                     job = run_poll_viewer(viewer, group.host, group.port, group.slug, handshakes)
+                elif group.transport == "socketio-poll":
+                    job = run_socketio_poll_viewer(viewer, group.host, group.port, handshakes)
                 else:
                     raise ValueError(f"unknown transport {group.transport!r}")
                 self.tasks.append(asyncio.create_task(job))

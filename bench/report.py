@@ -253,7 +253,8 @@ def peer_ratios(rows: Iterable[dict[str, Any]]) -> list[str]:
 def _room(row: dict[str, Any]) -> str:
     if row["scenario"] == "redis":
         return f"{row['viewers']:,} WebSocket viewers on 2 processes (Redis) x {row['rate']:,.0f} posts/s"
-    return f"{row['viewers']:,} WebSocket viewers x {row['rate']:,.0f} posts/s"
+    kind = "long-poll" if row.get("transport") == "poll" else "WebSocket"
+    return f"{row['viewers']:,} {kind} viewers x {row['rate']:,.0f} posts/s"
 
 
 def _ours(row: dict[str, Any]) -> bool:
@@ -278,15 +279,16 @@ PAIR_COLUMNS: list[Column] = [
 def side_by_side(rows: list[dict[str, Any]]) -> str:
     """One line per room measured on this project and on socket.io: each cell `ours / peer`."""
     peers = {
-        (r["scenario"], r["viewers"], r["rate"]): r
+        (r["scenario"], r.get("transport", "ws"), r["viewers"], r["rate"]): r
         for r in rows
         if r["scenario"] in ("fanout", "redis") and r.get("peer") == "socketio"
     }
     lines = []
     for mine in rows:
-        if mine["scenario"] not in ("fanout", "redis") or not _ours(mine) or mine["transport"] != "ws":
+        transport = mine.get("transport", "ws")
+        if mine["scenario"] not in ("fanout", "redis") or not _ours(mine) or transport not in ("ws", "poll"):
             continue
-        peer = peers.get((mine["scenario"], mine["viewers"], mine["rate"]))
+        peer = peers.get((mine["scenario"], transport, mine["viewers"], mine["rate"]))
         if peer is None:
             continue
         cells = [_room(mine), *(_pair(mine, peer, render) for _, render in PAIR_COLUMNS)]

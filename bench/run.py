@@ -73,6 +73,7 @@ def default_jobs() -> list[Job]:
         ("sse 500 @ 200/s", lambda b: b.fanout("sse", 500, 200)),
         ("poll 200 @ 5/s", lambda b: b.fanout("poll", 200, 5)),
         ("poll 1000 @ 5/s", lambda b: b.fanout("poll", 1000, 5)),  # issue 22, requirement 2
+        ("socket.io poll 1000 @ 5/s", _peer("socketio", 1000, 5, "poll")),  # its long-polling, the same room
         ("rooms 1000 x 5 @ 100/s", lambda b: b.small_rooms(1000, 5, 100)),
         ("redis 500 @ 20/s", lambda b: b.redis_pair(500, 20)),
         ("idle 1000", lambda b: b.idle(1000)),
@@ -137,8 +138,8 @@ def _fanout(transport: str, viewers: int, rate: float) -> Callable[[Bench], dict
     return lambda b: b.fanout(transport, viewers, rate)
 
 
-def _peer(kind: str, viewers: int, rate: float) -> Callable[[Bench], dict[str, Any]]:
-    return lambda b: b.peer_fanout(kind, viewers, rate)
+def _peer(kind: str, viewers: int, rate: float, transport: str = "ws") -> Callable[[Bench], dict[str, Any]]:
+    return lambda b: b.peer_fanout(kind, viewers, rate, transport)
 
 
 def _peer_redis(viewers: int, rate: float) -> Callable[[Bench], dict[str, Any]]:

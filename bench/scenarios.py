@@ -181,17 +181,23 @@ class Bench:
             "log_problem_count": len(problems),
         }
 
-    def peer_fanout(self, kind: str, viewers: int, rate: float) -> dict[str, Any]:
-        """The fan-out scenario against a peer server over socket.io's WebSocket transport."""
+    def peer_fanout(self, kind: str, viewers: int, rate: float, transport: str = "ws") -> dict[str, Any]:
+        """The fan-out scenario against a peer server over socket.io's WebSocket transport, or
+        (`transport="poll"`, Node.js socket.io only) its viewers over Engine.IO's long-polling,
+        the writer over WebSocket as here."""
         require_descriptors(viewers)
         if kind not in self.versions:
             self.versions[kind] = install(kind)
-        peer = PeerServer(kind, self._log(kind)).start()
+        polling = transport == "poll"
+        if polling and kind != "socketio":
+            raise ValueError("long-polling viewers are measured on Node.js socket.io only")
+        extra_env = {"SOCKETIO_TRANSPORTS": "polling,websocket"} if polling else None
+        peer = PeerServer(kind, self._log(kind), extra_env).start()
         try:
-            groups = [ViewerGroup("socketio", peer.port, MAIN_ROOM, 0, viewers)]
+            group = ViewerGroup("socketio-poll" if polling else "socketio", peer.port, MAIN_ROOM, 0, viewers)
             path = "/socket.io/?EIO=4&transport=websocket"
             row = self._measure(
-                split_groups(groups, self.settings.workers),
+                split_groups([group], self.settings.workers),
                 [peer],
                 lambda: open_writers(HOST, peer.port, [path], {}, "socketio"),
                 rate,
@@ -203,7 +209,7 @@ class Bench:
             "scenario": "fanout",
             "server": f"{PEER_TITLES[kind]} {self.versions[kind]}",
             "peer": kind,
-            "transport": "ws",
+            "transport": transport,
             "viewers": viewers,
             **row,
         }

@@ -24,7 +24,8 @@ async function adapter() {
 
 async function main() {
   const io = new Server(port, {
-    transports: ["websocket"],
+    // SOCKETIO_TRANSPORTS=polling,websocket: viewers over Engine.IO's long-polling too.
+    transports: (process.env.SOCKETIO_TRANSPORTS || "websocket").split(","),
     perMessageDeflate: false,
     maxHttpBufferSize: 64 * 1024,
     adapter: await adapter(),

@@ -51,6 +51,25 @@ def test_each_room_is_one_line_with_this_project_and_socketio_side_by_side() -> 
     assert "| 2.00 |" in lines[3]
 
 
+def test_long_poll_rooms_are_paired_with_socketio_long_polling_only() -> None:
+    ours_ws, ours_poll = _row(viewers=1000, rate=5.0), _row(transport="poll", viewers=1000, rate=5.0)
+    theirs_poll = _row(
+        server="Node.js socket.io 4.8.4",
+        peer="socketio",
+        transport="poll",
+        viewers=1000,
+        rate=5.0,
+        deliveries_per_s=2_500,
+        p99_ms=900.0,
+    )
+
+    lines = side_by_side([ours_ws, ours_poll, theirs_poll]).splitlines()
+
+    assert len(lines) == 3  # the WebSocket room has no socket.io row to pair with
+    assert lines[2].startswith("| 1,000 long-poll viewers x 5 posts/s | 200,000 / 2,500 |")
+    assert "| 200 / 900 |" in lines[2]
+
+
 def test_a_generator_process_at_a_core_is_named_as_the_limit_even_when_the_total_is_spread() -> None:
     spread = _row(server_cpu_pct=40.0, generator_cpu_pct=120.0, generator_cpu_pct_busiest=55.0)
     assert limit_of(spread) == "none (keeps up)"
