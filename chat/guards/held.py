@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from chat.errors import ChatError
 
 from .cache import cache_failed
+from .redis_pool import async_redis
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +140,7 @@ class RedisCounts:
     liveness key it refreshes while it holds connections."""
 
     def __init__(self, url: str, prefix: str, process_id: str = PROCESS_ID) -> None:
-        import redis.asyncio as redis
-
-        self.redis = redis.from_url(url)
+        self.redis = async_redis(url)
         self.prefix = prefix
         self.process_id = process_id
         self._take = self.redis.register_script(_TAKE_LUA)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from django.conf import settings
 
 from chat.domain.wire import dumps
+from chat.guards.redis_pool import async_redis
 
 from .groups import room_group_name
 
@@ -110,9 +111,7 @@ class RedisRosterStore:
     changed under WATCH so two processes' changes never interleave."""
 
     def __init__(self, url: str, prefix: str, ttl: float) -> None:
-        import redis.asyncio as redis
-
-        self.redis = redis.from_url(url, decode_responses=True)
+        self.redis = async_redis(url, decode_responses=True)
         self.prefix = prefix
         self.ttl_ms = int(ttl * 1000)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from chat.domain.wire import BOT_MEMO
+from chat.guards.redis_pool import async_redis
 
 # Presence frames list at most this many names; the count is always exact.
 PRESENCE_USERS_MAX = 100
@@ -129,9 +130,7 @@ class RedisPresenceStore:
     hash of its members with the same expiry."""
 
     def __init__(self, url: str, prefix: str, ttl: float) -> None:
-        import redis.asyncio as redis
-
-        self.redis = redis.from_url(url, decode_responses=True)
+        self.redis = async_redis(url, decode_responses=True)
         self.prefix = prefix
         self.ttl = ttl
 

@@ -3,13 +3,15 @@ real Redis. (tests/e2e/test_held_connections.py floods a real daphne.)"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
 
 from chat.errors import ChatError
-from chat.guards.held import HeldConnections, LocalCounts, RedisCounts
+from chat.guards.held import HeldConnections, LocalCounts, RedisCounts, _giving_back
+from chat.guards.redis_pool import REDIS_POOL_MAX
 
 
 @pytest.fixture
@@ -77,6 +79,27 @@ async def test_processes_share_an_address_cap_on_redis(caps: Any, redis_url: str
         await two.hold("10.0.3.1")
     finally:
         await _close(one, two)
+
+
+@pytest.mark.redis
+async def test_a_crowd_that_leaves_at_once_gives_every_place_back(caps: Any, redis_url: str) -> None:
+    """More give-backs at once than the client has connections (a room's viewers leaving
+    together): each waits for a connection, none fails, every place comes back."""
+    crowd = REDIS_POOL_MAX * 3
+    caps.CHAT_HELD_PER_IP = crowd
+    caps.CHAT_CONNECTIONS_MAX = crowd
+    held = HeldConnections(RedisCounts(redis_url, f"test-{uuid.uuid4().hex[:8]}:", process_id="crowd"))
+    try:
+        for _ in range(2):
+            places = await asyncio.gather(*(held.hold("10.0.6.1") for _ in range(crowd)))
+            assert all(place._counted for place in places)  # each counted on Redis, none let through
+            with pytest.raises(ChatError):
+                await held.hold("10.0.6.1")
+            for place in places:
+                place.release()
+            await asyncio.wait_for(asyncio.gather(*list(_giving_back)), 30)
+    finally:
+        await _close(held)
 
 
 @pytest.mark.redis
