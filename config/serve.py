@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 import time
-import weakref
 from functools import partial
 from typing import Any
 from urllib.parse import unquote_plus
@@ -119,9 +118,11 @@ class Inbox:
     def watch_disconnect(self, callback: Any) -> None:
         """`callback()` once, when `http.disconnect` is put, or now if one is queued already;
         None stops watching."""
-        if callback is not None and any(item.get("type") == "http.disconnect" for item in self._items):
-            callback()
-            return
+        if callback is not None:
+            for item in self._items:
+                if item.get("type") == "http.disconnect":
+                    callback()
+                    return
         self._on_disconnect = callback
 
 
@@ -190,7 +191,6 @@ def _command_line() -> Any:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._ports: list[Any] = []
-            self._http_writers: weakref.WeakKeyDictionary[Any, DirectHttpWriter] = weakref.WeakKeyDictionary()
 
         @property
         def http_factory(self) -> Any:
@@ -221,7 +221,7 @@ def _command_line() -> Any:
             inbox = Inbox()
             if scope.get("type") == "http":
                 writer = DirectHttpWriter(protocol)
-                self._http_writers[protocol] = writer
+                self.connections[protocol]["http_writer"] = writer  # goes with the connection
                 scope["extensions"] = {
                     **(scope.get("extensions") or {}),
                     HTTP_WRITER: writer,
@@ -355,9 +355,9 @@ def _command_line() -> Any:
 
         def _requests_in_progress(self) -> bool:
             """An HTTP request's application still runs, and it is not a held one."""
-            for protocol, details in list(self.connections.items()):
+            for details in list(self.connections.values()):
                 instance = details.get("application_instance")
-                writer = self._http_writers.get(protocol)
+                writer = details.get("http_writer")
                 if instance is not None and not instance.done() and writer is not None and not writer.held:
                     return True
             return False
