@@ -191,6 +191,7 @@ def _command_line() -> Any:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._ports: list[Any] = []
+            self.direct_poll: Any = None  # long-polls answered below ASGI, once Django is set up
 
         @property
         def http_factory(self) -> Any:
@@ -316,8 +317,14 @@ def _command_line() -> Any:
                 # connections made, not the whole framework again (docs/DECISIONS.md).
                 gc.collect()
                 gc.freeze()
+                from django.conf import settings
+
                 from chat.domain.moderation import delay
+                from chat.transports.direct_poll import answer_directly
                 from webhooks.runner import start_with_server
+
+                if settings.CHAT_DIRECT_POLLS:
+                    self.direct_poll = answer_directly  # chat/transports/bounded.py
 
                 start_with_server()  # webhook deliveries: no extra command (docs/OPERATIONS.md)
                 delay.start_with_server()  # chat delay: releases delayed messages on time

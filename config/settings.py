@@ -352,6 +352,8 @@ CHAT_DELAY_SWEEP_SECONDS = env_int("CHAT_DELAY_SWEEP_SECONDS", 2)
 # NAT share an address: docs/OPERATIONS.md says how to size both.
 CHAT_HELD_PER_IP = env_int("CHAT_HELD_PER_IP", 200)
 CHAT_CONNECTIONS_MAX = env_int("CHAT_CONNECTIONS_MAX", 0)  # 0: 80% of the descriptor limit
+# Common long-polls answered below ASGI by the project's server (chat/transports/direct_poll.py).
+CHAT_DIRECT_POLLS = env_bool("CHAT_DIRECT_POLLS", True)
 # Seconds a request's headers may take to arrive, from the connection's accept (or, on a
 # keep-alive connection, the next request's first byte), however slowly they trickle in; past
 # it daphne answers 408 and closes the connection (chat/transports/headers.py). 0: no deadline.

@@ -128,12 +128,14 @@ def _relaxed_message_rate(settings: Any) -> None:
     settings.CHAT_DUPLICATE_SECONDS = 0
     from django.core.cache import cache
 
+    from chat.transports.direct_poll import ReadableCheck
     from chat.transports.http import forget_rooms
     from chat.transports.longpoll import forget_answers
 
     cache.clear()
     forget_rooms()  # each test's rooms are new, often at the same slug
     forget_answers()  # ... and the same primary keys
+    ReadableCheck.forget()
 
 
 @pytest.fixture

@@ -92,6 +92,10 @@ class LocalCounts:
         self.counts: Counter[str] = Counter()
 
     async def take(self, address: str, cap: int) -> bool:
+        return self.take_now(address, cap)
+
+    def take_now(self, address: str, cap: int) -> bool:
+        """`take`, without waiting: this process's counts are in memory."""
         if self.counts[address] >= cap:
             return False
         self.counts[address] += 1
@@ -208,6 +212,17 @@ class HeldConnections:
         if not counted:
             self.held -= 1
             raise too_many_from_address()
+        return Held(self, address, counted=True)
+
+    def hold_now(self, address: str) -> Held | None:
+        """`hold`, when it can be decided without waiting (the counts are this process's) and
+        the place is free; else None, with nothing taken (`hold` decides, and explains a refusal)."""
+        counts = self.counts
+        if not isinstance(counts, LocalCounts) or self.held >= connections_max():
+            return None
+        if not counts.take_now(address, int(settings.CHAT_HELD_PER_IP)):
+            return None
+        self.held += 1
         return Held(self, address, counted=True)
 
 

@@ -162,6 +162,25 @@ class Hub:
             raise
         return feed
 
+    def is_open(self, feed: RoomFeed) -> bool:
+        """The feed is this hub's, has joined its room's group and read where the log stands."""
+        opened = feed.opened
+        return (
+            self.feeds.get(feed.room_id) is feed
+            and opened.done()
+            and not opened.cancelled()
+            and opened.exception() is None
+        )
+
+    def subscribe_now(self, feed: RoomFeed, subscriber: Subscriber) -> None:
+        """`subscribe` to a feed that `is_open`, without waiting: nothing published from now on
+        can be missed."""
+        if feed.linger is not None:
+            feed.linger.cancel()
+            feed.linger = None
+        feed.subscribers.add(subscriber)
+        feed.local_dirty = True
+
     def unsubscribe(self, room_id: int, subscriber: Subscriber) -> None:
         feed = self.feeds.get(room_id)
         if feed is None or subscriber not in feed.subscribers:

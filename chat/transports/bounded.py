@@ -65,6 +65,7 @@ class BoundedRequest(WebRequest):
     body_limit = 0
     body_read = 0
     refused = False
+    on_lost: Any = None  # called once if the client goes away first (a held direct poll)
 
     def gotLength(self, length: int | None) -> None:
         """Twisted calls this once the headers are in, with `Content-Length` (None: chunked)."""
@@ -111,6 +112,12 @@ class BoundedRequest(WebRequest):
         if message is None and code not in RESPONSES:
             message = REASON_PHRASES.get(code)
         super().setResponseCode(code, message)
+
+    def connectionLost(self, reason: Any) -> None:
+        lost, self.on_lost = self.on_lost, None
+        if lost is not None:
+            lost()
+        super().connectionLost(reason)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         if not self.refused:
@@ -182,22 +189,25 @@ class BoundedRequest(WebRequest):
                 else:
                     self.clean_headers.append((name.lower(), value))
         self.content.seek(0, 0)
-        self.application_queue = server.create_application(
-            self,
-            {
-                "type": "http",
-                "http_version": self.clientproto.split(b"/")[-1].decode("ascii"),
-                "method": self.method.decode("ascii"),
-                "path": unquote(path.decode("ascii")),
-                "raw_path": path,
-                "root_path": self.root_path,
-                "scheme": self.client_scheme,
-                "query_string": self.query_string,
-                "headers": self.clean_headers,
-                "client": self.client_addr,
-                "server": self.server_addr,
-            },
-        )
+        scope = {
+            "type": "http",
+            "http_version": self.clientproto.split(b"/")[-1].decode("ascii"),
+            "method": self.method.decode("ascii"),
+            "path": unquote(path.decode("ascii")),
+            "raw_path": path,
+            "root_path": self.root_path,
+            "scheme": self.client_scheme,
+            "query_string": self.query_string,
+            "headers": self.clean_headers,
+            "client": self.client_addr,
+            "server": self.server_addr,
+        }
+        # A long-poll of the common kind is answered, or held, without an application
+        # (chat/transports/direct_poll.py); the server sets `direct_poll` once Django is set up.
+        direct = getattr(server, "direct_poll", None)
+        if direct is not None and direct(self, scope):
+            return
+        self.application_queue = server.create_application(self, scope)
         if self.application_queue is None or self.content.closed:
             return  # the request was abandoned meanwhile
         buffer_size = server.request_buffer_size

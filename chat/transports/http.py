@@ -84,6 +84,7 @@ load_room = database_sync_to_async(find_room)
 # not a thousand each time the memory runs out. A room that turns private reaches new polls
 # within that time, as it reaches held connections through their recheck (docs/DECISIONS.md).
 ROOM_MEMO_SECS = 1.0
+ROOM_MEMO_REFRESH_SECS = 0.25  # read again in the background when the memory has this long left
 ROOM_MEMO_MAX = 10_000  # rooms remembered at once; past it the memory starts again
 _room_memo: dict[str, tuple[float, Room]] = {}
 _room_reads: dict[str, asyncio.Future[Room]] = {}  # the read in flight of each slug
@@ -123,19 +124,35 @@ def _reads_as_anyone(scope: Scope) -> bool:
     return user is None or not user.is_authenticated
 
 
+def remembered_room(slug: str) -> Room | None:
+    """The room at `slug` if it was read less than ROOM_MEMO_SECS ago, else None. In its last
+    ROOM_MEMO_REFRESH_SECS a read starts in the background, so that a room polled without pause
+    stays remembered (the direct polls of direct_poll.py never read it themselves)."""
+    remembered = _room_memo.get(slug)
+    if remembered is None:
+        return None
+    left = remembered[0] - time.monotonic()
+    if left < 0:
+        return None
+    if left < ROOM_MEMO_REFRESH_SECS and slug not in _room_reads:
+        _start_read(slug)
+    return remembered[1]
+
+
 async def _shared_room(slug: str) -> Room:
     """The room at `slug` as read less than ROOM_MEMO_SECS ago, or by the read in flight that
     others asked for first, or by a read of its own; ChatError room_not_found."""
-    remembered = _room_memo.get(slug)
-    if remembered is not None and remembered[0] >= time.monotonic():
-        return remembered[1]
-    reading = _room_reads.get(slug)
-    if reading is None:
-        reading = asyncio.ensure_future(database_sync_to_async(_read_room)(slug))
-        _room_reads[slug] = reading
-        reading.add_done_callback(partial(_read_done, slug))
+    remembered = remembered_room(slug)
+    if remembered is not None:
+        return remembered
     # Shielded: a poll that goes away does not cancel the read the others wait for.
-    return await asyncio.shield(reading)
+    return await asyncio.shield(_room_reads.get(slug) or _start_read(slug))
+
+
+def _start_read(slug: str) -> asyncio.Future[Room]:
+    reading = _room_reads[slug] = asyncio.ensure_future(database_sync_to_async(_read_room)(slug))
+    reading.add_done_callback(partial(_read_done, slug))
+    return reading
 
 
 def _read_room(slug: str) -> Room:

@@ -15,6 +15,7 @@ from chat.domain.wire import WireEvent, dumps
 from chat.errors import ChatError, private_room
 from chat.extensions import HTTP_WRITER, scope_extension
 from chat.realtime.batch import Batch
+from chat.realtime.feed import RoomFeed
 from chat.realtime.subscription import Subscription, resume_point
 from chat.types import Scope, Send
 
@@ -109,10 +110,6 @@ async def room_poll(scope: Scope, send: Send) -> None:
                 answer["reset"] = sink.reset["reason"]
                 answer["last_seq"] = sink.reset["last_seq"]
                 answer["epoch"] = sink.reset["epoch"]
-        shared = None if "reset" in answer else _shared_key(subscription, cursor, answer)
-        body = None if shared is None else _answers.get(shared)
-        if body is None:
-            answer["presence"] = subscription.greeting_presence()
         # Private now, no longer a member, or the overlay key changed while the poll waited:
         # refused, as the next poll would be, rather than answered with what arrived.
         revoked = sink.refusal is None and sink.recheck and not await still_readable(scope, room.pk)
@@ -126,12 +123,18 @@ async def room_poll(scope: Scope, send: Send) -> None:
     if revoked:
         await send_error(scope, send, private_room())
         return
-    if body is None:
-        body = dumps(answer).encode()
-        if shared is not None and len(body) <= SHARED_ANSWER_MAX_BYTES:
-            if len(_answers) >= SHARED_ANSWERS_MAX:
-                _answers.clear()
-            _answers[shared] = body
+    assert subscription.feed is not None  # opened
+    body = shared_answer(
+        subscription.feed,
+        room.pk,
+        subscription.presence_key,
+        subscription.presence_name,
+        cursor,
+        answer["events"],
+        answer["last_seq"],
+        answer["epoch"],
+        answer.get("reset"),
+    )
     await send_body(send, 200, body)
 
 
@@ -148,24 +151,45 @@ def forget_answers() -> None:
     _answers.clear()
 
 
-def _shared_key(subscription: Subscription, cursor: int, answer: dict[str, Any]) -> tuple[Any, ...] | None:
-    """What decides a poll's answer: its room, the cursor it started from, where it ends, the log
-    epoch, and the presence it carries: the room's as it stands (its version) for a member already
-    counted, the same plus one guest for any guest not yet counted, its own for a user not yet
-    counted. The events between two seqs of one epoch are the same for every poll."""
-    feed = subscription.feed
-    if feed is None:
-        return None
-    key = subscription.presence_key
-    if key in feed.presence_keys:
-        member: Any = True
-    elif key.startswith("g:"):
+def shared_answer(
+    feed: RoomFeed,
+    room_id: int,
+    presence_key: str,
+    presence_name: str,
+    cursor: int,
+    events: list[WireEvent],
+    last_seq: int,
+    epoch: str,
+    reset: str | None = None,
+) -> bytes:
+    """A poll's answer, encoded: `events` after `cursor`, up to `last_seq` of `epoch` (or a
+    `reset`), with the room's presence as the reader `presence_key` sees it. Shared by every
+    poll it is the same for (`_answers`), which is decided by the room, the cursor, where it
+    ends, the log epoch, and the presence it carries: the room's as it stands (its version) for
+    a member already counted, the same plus one guest for any guest not yet counted, its own for
+    a user not yet counted. The events between two seqs of one epoch are the same for every poll."""
+    answer: dict[str, Any] = {"events": events, "last_seq": last_seq, "epoch": epoch}
+    if reset is not None:
+        answer["reset"] = reset
+        answer["presence"] = feed.presence_for(presence_key, presence_name).as_dict()
+        return dumps(answer).encode()
+    member: Any
+    if presence_key in feed.presence_keys:
+        member = True
+    elif presence_key.startswith("g:"):
         member = "g"
     else:
-        member = (key, subscription.presence_name)
-    return (
-        subscription.room_id, cursor, answer["last_seq"], answer["epoch"], feed.presence_version, member
-    )  # fmt: skip
+        member = (presence_key, presence_name)
+    shared = (room_id, cursor, last_seq, epoch, feed.presence_version, member)
+    body = _answers.get(shared)
+    if body is None:
+        answer["presence"] = feed.presence_for(presence_key, presence_name).as_dict()
+        body = dumps(answer).encode()
+        if len(body) <= SHARED_ANSWER_MAX_BYTES:
+            if len(_answers) >= SHARED_ANSWERS_MAX:
+                _answers.clear()
+            _answers[shared] = body
+    return body
 
 
 endpoint = GetEndpoint(room_poll)

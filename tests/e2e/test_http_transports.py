@@ -116,6 +116,48 @@ def test_five_hundred_waiting_polls_without_a_thread_each(server: DaphneServer) 
     assert all(body["last_seq"] == cursor + 1 for body in bodies)
     assert threads_waiting - threads_idle < 10  # no thread per waiting poll
     writer.close()
+    # Answered below ASGI (chat/transports/direct_poll.py) or not, each has its access-log line.
+    logged = [line for line in server.log().splitlines() if f"/rooms/demo/poll?after={cursor}&" in line]
+    assert len(logged) == 500, logged[:3]
+    assert all('"GET /rooms/demo/poll' in line and " 200 " in line for line in logged)
+
+
+def test_pipelined_polls_are_answered_in_order(server: DaphneServer) -> None:
+    writer = Peer(server, "bob")
+    for text in ("one", "two"):
+        writer.post(text, text)
+    last = writer.hello["last_seq"] + 2
+    cursors = [last - 2, last - 1, last, last - 2]
+
+    async def pipelined() -> list[bytes]:
+        # Once this process's feed has both (a post is acknowledged before it is broadcast).
+        assert (await raw_get_json(server.port, f"/rooms/demo/poll?after={last - 1}&timeout=10"))["events"]
+        reader, stream = await asyncio.open_connection("127.0.0.1", server.port)
+        host = f"127.0.0.1:{server.port}"
+        stream.write(
+            b"".join(
+                f"GET /rooms/demo/poll?after={cursor}&timeout=0 HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+                for cursor in cursors
+            )
+        )
+        bodies = []
+        for _ in cursors:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            assert head.startswith(b"HTTP/1.1 200 "), head
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            bodies.append(await reader.readexactly(length))
+        stream.close()
+        return bodies
+
+    answers = [json.loads(body) for body in asyncio.run(pipelined())]
+    assert [[e["text"] for e in answer["events"]] for answer in answers] == [
+        ["one", "two"],
+        ["two"],
+        [],
+        ["one", "two"],
+    ]
+    assert {answer["last_seq"] for answer in answers} == {last}
+    writer.close()
 
 
 def test_post_with_session_and_csrf_and_rate_limit(start_server: Callable[..., DaphneServer]) -> None:
