@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Request, expect
 
 from .browsing import LIVE_MS, Contexts, message_line, open_live, open_overlay, open_room, send_message
 from .conftest import Site, create_rooms, running_server
@@ -20,7 +21,7 @@ from .conftest import Site, create_rooms, running_server
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 OWNER = "alice"
-ROOMS = ("links", "mentions", "replies", "far", "names", "flow")
+ROOMS = ("links", "mentions", "replies", "far", "names", "flow", "guests")
 
 
 @pytest.fixture(scope="module")
@@ -287,3 +288,32 @@ def test_grouping_new_messages_below_and_characters_left(contexts: Contexts, sit
     box.fill("x" * 450)
     send_message(carol, "x" * 450)
     expect(left).to_be_hidden()
+
+
+def test_a_guest_reading_by_long_poll_gets_each_message_once(contexts: Contexts, site: Site) -> None:
+    """A guest's polls are the kind the server answers below ASGI (chat/transports/direct_poll.py):
+    no session cookie, no Origin, a cursor. Each message reaches the page once, in order."""
+    slug = site.rooms["guests"]
+    marker = uuid.uuid4().hex[:6]
+    guest = site.browse(contexts)
+    polls: list[tuple[set[str], dict[str, str]]] = []
+
+    def seen(request: Request) -> None:
+        if "/poll?" in request.url and "after=" in request.url:
+            polls.append((set(parse_qs(urlsplit(request.url).query)), request.all_headers()))
+
+    guest.on("request", seen)
+    reader = open_room(guest, slug, "?transport=poll")
+    bob = open_room(site.browse(contexts, "bob"), slug)
+    texts = [f"{marker} {n}" for n in range(5)]
+    for text in texts:
+        send_message(bob, text)
+    for text in texts:
+        expect(message_line(reader, text)).to_have_count(1, timeout=LIVE_MS)
+    shown = reader.evaluate("[...document.querySelectorAll('.msg-text')].map(e => e.textContent)")
+    assert [text for text in shown if text.startswith(marker)] == texts
+    assert len(polls) >= 3
+    for parameters, headers in polls:
+        assert parameters <= {"after", "epoch", "timeout"}
+        assert "origin" not in headers
+        assert "sessionid=" not in headers.get("cookie", "")
