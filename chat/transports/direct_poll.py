@@ -19,8 +19,9 @@ request class (chat/transports/bounded.py) before an application is made for it:
 Everything else goes the usual way, through ASGI (`room_poll`): a signed-in reader, a token, a
 key, another site's page, Pushpin, a first poll without a cursor, a reset, a room not yet
 remembered, a held place that Redis counts or that would be refused, a request with pipelined
-ones behind it. Those decide, refuse and explain in one place. A batch that changes who may read (the room turned private) is checked
-once for all of a room's direct polls (`ReadableCheck`), as a held ASGI poll checks its own.
+ones behind it. Those decide, refuse and explain in one place. A batch that changes who may
+read (the room turned private) is checked once for all of a room's direct polls
+(`ReadableCheck`), as a held ASGI poll checks its own.
 
 The answer is the same bytes, the held place the same place, the presence the same guest member,
 and the access log the same line as daphne's `handle_reply` would write (docs/DECISIONS.md, "The
