@@ -489,30 +489,19 @@ async def run_poll_viewer(
 ) -> None:
     """Loop on `GET /rooms/<slug>/poll?after=<cursor>` over one kept-alive HTTP/1.1 connection."""
     while True:
-        try:
-            async with handshakes:
-                reader, writer = await asyncio.open_connection(host, port)
-        except OSError as error:
-            viewer.tally.error(type(error).__name__)
-            await asyncio.sleep(1)
-            continue
+        reader, writer = await _connect(viewer, host, port, handshakes)
         try:
             while True:
                 query = (
                     f"?after={viewer.cursor}&timeout={POLL_TIMEOUT_SECS}" if viewer.cursor is not None else ""
                 )
-                writer.write(
-                    f"GET /rooms/{slug}/poll{query} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
-                )
+                request = f"GET /rooms/{slug}/poll{query} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
                 if viewer.cursor is not None:
                     viewer.ready.set()  # anything after the cursor will reach this viewer
-                head = (await reader.readuntil(b"\r\n\r\n")).lower()
-                length_at = head.find(b"content-length: ")
-                length = int(head[length_at + 16 : head.index(b"\r\n", length_at)])
-                body = await reader.readexactly(length)
+                status, head, body = await _http_exchange(reader, writer, request)
                 now = time.time()
-                if not head.startswith(b"http/1.1 200"):
-                    viewer.tally.error("poll_status_" + head[9:12].decode())
+                if status != 200:
+                    viewer.tally.error(f"poll_status_{status}")
                     await asyncio.sleep(1)
                     continue
                 viewer.record(POST_PATTERN.findall(body), now)
@@ -526,6 +515,20 @@ async def run_poll_viewer(
         finally:
             writer.close()
         viewer.tally.reconnects += 1
+
+
+async def _connect(
+    viewer: Viewer, host: str, port: int, handshakes: asyncio.Semaphore
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A new connection, opened among at most `handshakes` at once; tried again every second
+    while it is refused (each refusal counted in the viewer's errors)."""
+    while True:
+        try:
+            async with handshakes:
+                return await asyncio.open_connection(host, port)
+        except OSError as error:
+            viewer.tally.error(type(error).__name__)
+            await asyncio.sleep(1)
 
 
 async def _http_exchange(
@@ -566,13 +569,7 @@ async def run_socketio_poll_viewer(
     socket.io does not resume, so what was sent meanwhile is lost to this viewer."""
     base = "/socket.io/?EIO=4&transport=polling"
     while True:
-        try:
-            async with handshakes:
-                reader, writer = await asyncio.open_connection(host, port)
-        except OSError as error:
-            viewer.tally.error(type(error).__name__)
-            await asyncio.sleep(1)
-            continue
+        reader, writer = await _connect(viewer, host, port, handshakes)
         try:
             request = f"GET {base} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
             status, _, body = await _http_exchange(reader, writer, request)

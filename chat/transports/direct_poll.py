@@ -47,7 +47,7 @@ from chat.guards.origin import host_allowed
 from chat.models import Room
 from chat.realtime.batch import Batch
 from chat.realtime.feed import RoomFeed
-from chat.realtime.hub import get_hub
+from chat.realtime.hub import Hub, get_hub
 from chat.realtime.presence import presence_identity
 from chat.types import Scope
 
@@ -143,17 +143,28 @@ def _direct_poll(request: Any, scope: Scope) -> tuple[DirectPoll, list[Any], int
     place = held_connections().hold_now(client_address(scope))
     if place is None:
         return None
-    return DirectPoll(request, room.pk, feed, after, place), events, wait
+    return DirectPoll(request, hub, feed, after, place), events, wait
 
 
 class DirectPoll:
     """One direct poll: a guest member of the room's feed until it is answered."""
 
-    __slots__ = ("cursor", "feed", "place", "presence_key", "presence_name", "request", "room_id", "timer")
+    __slots__ = (
+        "cursor",
+        "feed",
+        "hub",
+        "place",
+        "presence_key",
+        "presence_name",
+        "request",
+        "room_id",
+        "timer",
+    )
 
-    def __init__(self, request: Any, room_id: int, feed: RoomFeed, cursor: int, place: Held) -> None:
+    def __init__(self, request: Any, hub: Hub, feed: RoomFeed, cursor: int, place: Held) -> None:
         self.request = request
-        self.room_id = room_id
+        self.hub = hub
+        self.room_id = feed.room_id
         self.feed = feed
         self.cursor = cursor
         self.place: Held | None = place
@@ -161,7 +172,7 @@ class DirectPoll:
         self.timer: asyncio.TimerHandle | None = None
 
     def hold(self, wait: int) -> None:
-        get_hub().subscribe_now(self.feed, self)
+        self.hub.subscribe_now(self.feed, self)
         self.timer = asyncio.get_running_loop().call_later(wait, self.time_out)
         self.request.on_lost = self.lost
 
@@ -175,7 +186,7 @@ class DirectPoll:
 
     def end(self) -> None:
         """Nothing more for this poll: out of the feed, its timer and its held place given back."""
-        get_hub().unsubscribe(self.room_id, self)
+        self.hub.unsubscribe(self.room_id, self)
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None

@@ -4,7 +4,6 @@ one counts, against a real server and against a scripted one that loses and repe
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 import threading
 import time
@@ -18,7 +17,7 @@ from bench.load import ViewerGroup, WorkerSpec
 from bench.node_viewers import NodeLoadGenerator, install_ws
 from bench.scenarios import Bench, Settings
 
-from ..conftest import unavailable
+from .npm import from_npm
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -26,12 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 @pytest.fixture(scope="module")
 def node_ws() -> str:
     """`ws` from the npm registry, as `make bench` installs it."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        unavailable("the Node generator needs Node.js and npm")
-    try:
-        return install_ws()
-    except RuntimeError as error:
-        unavailable(str(error))
+    return from_npm(install_ws, "the Node generator")
 
 
 def test_every_post_reaches_every_node_viewer_exactly_once(node_ws: str) -> None:

@@ -4,7 +4,6 @@ long-poll room."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from bench.peers import install_socketio
 from bench.scenarios import Bench, Settings
 
-from ..conftest import unavailable
+from .npm import from_npm
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -21,12 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 @pytest.fixture(scope="module")
 def socketio() -> str:
     """socket.io from the npm registry, as `make bench` installs it."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        unavailable("the socket.io peer needs Node.js and npm")
-    try:
-        return install_socketio()
-    except RuntimeError as error:
-        unavailable(str(error))
+    return from_npm(install_socketio, "the socket.io peer")
 
 
 def test_every_post_reaches_every_polling_viewer_exactly_once(socketio: str) -> None:
