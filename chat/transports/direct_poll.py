@@ -217,12 +217,15 @@ class DirectPoll:
         if self.place is None or batch.last_seq <= self.cursor:
             return
         if batch.changes_access:
-            if not await ReadableCheck.of(self.room_id, batch.last_seq):
-                if self.place is not None:  # not gone meanwhile
-                    language = raw_headers_language(self.request.requestHeaders)
-                    self.refuse(frame_in(language, private_room()).encode(), 403)
+            readable = await ReadableCheck.of(self.room_id, batch.last_seq)
+            if self.place is None:  # gone meanwhile
                 return
-            if self.place is None:
+            if readable is False:
+                language = raw_headers_language(self.request.requestHeaders)
+                self.refuse(frame_in(language, private_room()).encode(), 403)
+                return
+            if readable is None:  # not known: nothing new, and the next poll asks the usual way
+                self.answer([], self.cursor)
                 return
         # From the feed's memory; past it, an empty answer, and the next poll reads the log.
         events = self.feed.recent_after(self.cursor)
@@ -284,22 +287,31 @@ class ReadableCheck:
     feed hands the batch to them one after another, and each after the first finds the answer."""
 
     CHECKS_MAX = 256  # batches remembered; past it the memory starts again
-    _checks: dict[tuple[int, int], asyncio.Future[bool]] = {}
+    _checks: dict[tuple[int, int], asyncio.Future[bool | None]] = {}
 
     @classmethod
-    def of(cls, room_id: int, seq: int) -> asyncio.Future[bool]:
+    def of(cls, room_id: int, seq: int) -> asyncio.Future[bool | None]:
+        """True or False; None when the database could not say (logged once, not per poll)."""
         key = (room_id, seq)
         check = cls._checks.get(key)
         if check is None:
             if len(cls._checks) >= cls.CHECKS_MAX:
                 cls._checks.clear()
-            check = cls._checks[key] = asyncio.ensure_future(database_sync_to_async(_anyone_reads)(room_id))
+            check = cls._checks[key] = asyncio.ensure_future(_check(room_id))
         return asyncio.shield(check)
 
     @classmethod
     def forget(cls) -> None:
         """Drop what was checked (tests: a new test's room may have an old one's primary key)."""
         cls._checks.clear()
+
+
+async def _check(room_id: int) -> bool | None:
+    try:
+        return bool(await database_sync_to_async(_anyone_reads)(room_id))
+    except Exception:
+        logger.exception("room %s: who may read it is not known; its direct polls answer empty", room_id)
+        return None
 
 
 def _anyone_reads(room_id: int) -> bool:

@@ -19,6 +19,7 @@ from chat.domain.room_settings import update_settings
 from chat.guards.held import held_connections
 from chat.models import Room
 from chat.realtime.hub import Hub
+from chat.transports import direct_poll
 from chat.transports.bounded import BoundedRequest
 from chat.transports.direct_poll import answer_directly, reply
 from chat.transports.http import send_body
@@ -223,6 +224,30 @@ async def test_a_room_public_again_by_the_check_answers_and_the_log_has_the_rest
     assert (body["events"], body["last_seq"]) == ([], 0)
     _, _, rest = await asgi_get("/rooms/lobby/poll?after=0&timeout=0")
     assert [e["kind"] for e in rest["events"]] == ["settings"]
+
+
+async def test_when_the_database_cannot_say_who_may_read_polls_answer_empty_once_logged(
+    hub: Hub,
+    owned: Room,
+    alice: AbstractBaseUser,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await opened(owned)
+    polls = [request_for(Server(), b"/rooms/lobby/poll?after=0")[1] for _ in range(5)]
+
+    def unreachable(room_id: int) -> bool:
+        raise OSError("the database went away")
+
+    monkeypatch.setattr(direct_poll, "_anyone_reads", unreachable)
+    await database_sync_to_async(update_settings)(owned, alice, {"private": True})
+    await eventually(lambda: all(answer(channel)[0] for channel in polls))
+    for channel in polls:
+        status, _, body = answer(channel)
+        assert status == 200
+        assert (body["events"], body["last_seq"]) == ([], 0)  # the next poll asks the usual way
+    assert held_connections().held == 0
+    assert len([r for r in caplog.records if "who may read it is not known" in r.getMessage()]) == 1
 
 
 async def test_a_settings_event_reaches_held_polls(hub: Hub, owned: Room, alice: AbstractBaseUser) -> None:
