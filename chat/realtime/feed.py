@@ -107,6 +107,11 @@ class RoomFeed:
             sampler = self.samplers[rate] = RateSampler(rate)
         return sampler
 
+    def is_open(self) -> bool:
+        """The feed has joined its room's group and read where the log stands (`Hub._open`)."""
+        opened = self.opened
+        return opened.done() and not opened.cancelled() and opened.exception() is None
+
     def remember(self, batch: Batch) -> None:
         """Keep `batch` among the recent ones; forget them all if it changes what they showed
         (`Batch.retracts`): those catch-ups read the log, which has them as they are now."""
@@ -128,7 +133,7 @@ class RoomFeed:
         """The events after `cursor` up to `last_seq` from memory; None when memory does not go
         back that far (read the log). A cursor at or past `last_seq` needs nothing: what follows
         it reaches the subscriber live. Only once the feed is open (its last_seq read from the log)."""
-        if not self.opened.done() or self.opened.cancelled() or self.opened.exception() is not None:
+        if not self.is_open():
             return None
         if cursor >= self.last_seq:
             return []

@@ -125,7 +125,7 @@ class Hub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for feed in list(self.feeds.values()):
             feed.subscribers.clear()
-            if not feed.opened.done() or feed.opened.exception() is not None:
+            if not feed.is_open():
                 continue
             try:
                 await self.presence_store.put(feed.room_id, self.process_id, {})
@@ -150,11 +150,7 @@ class Hub:
             feed = RoomFeed(room_id)
             self.feeds[room_id] = feed
             feed.open_task = asyncio.create_task(self._open(feed))
-        if feed.linger is not None:
-            feed.linger.cancel()
-            feed.linger = None
-        feed.subscribers.add(subscriber)
-        feed.local_dirty = True
+        self.subscribe_now(feed, subscriber)
         try:
             await asyncio.shield(feed.opened)
         except BaseException:
@@ -162,19 +158,15 @@ class Hub:
             raise
         return feed
 
-    def is_open(self, feed: RoomFeed) -> bool:
-        """The feed is this hub's, has joined its room's group and read where the log stands."""
-        opened = feed.opened
-        return (
-            self.feeds.get(feed.room_id) is feed
-            and opened.done()
-            and not opened.cancelled()
-            and opened.exception() is None
-        )
+    def open_feed(self, room_id: int) -> RoomFeed | None:
+        """The room's feed if this process has one and it `is_open`, else None."""
+        feed = self.feeds.get(room_id)
+        return feed if feed is not None and feed.is_open() else None
 
     def subscribe_now(self, feed: RoomFeed, subscriber: Subscriber) -> None:
-        """`subscribe` to a feed that `is_open`, without waiting: nothing published from now on
-        can be missed."""
+        """Add a subscriber to this hub's `feed` without waiting for it to open (`subscribe`
+        waits; a caller that does not must know the feed `is_open`): nothing published from
+        then on can be missed."""
         if feed.linger is not None:
             feed.linger.cancel()
             feed.linger = None
@@ -230,7 +222,7 @@ class Hub:
         if feed.task is not None:
             feed.task.cancel()
         try:
-            if feed.opened.done() and feed.opened.exception() is None:
+            if feed.is_open():
                 await self.layer.group_discard(room_group_name(feed.room_id), self.channel_name)
             await self.presence_store.put(feed.room_id, self.process_id, {})
         except Exception:
@@ -327,7 +319,7 @@ class Hub:
             if refresh:
                 last_refresh = time.monotonic()
             for feed in list(self.feeds.values()):
-                if not feed.opened.done() or feed.opened.exception() is not None:
+                if not feed.is_open():
                     continue
                 try:
                     if feed.local_dirty or refresh:

@@ -126,8 +126,8 @@ def _direct_poll(request: Any, scope: Scope) -> tuple[DirectPoll, list[Any], int
     if room is None or room.private:
         return None
     hub = get_hub()
-    feed = hub.feeds.get(room.pk)
-    if feed is None or not hub.is_open(feed):
+    feed = hub.open_feed(room.pk)
+    if feed is None:
         return None
     after = int(query[b"after"])
     raw_epoch = query.get(b"epoch")
@@ -157,14 +157,12 @@ class DirectPoll:
         "presence_key",
         "presence_name",
         "request",
-        "room_id",
         "timer",
     )
 
     def __init__(self, request: Any, hub: Hub, feed: RoomFeed, cursor: int, place: Held) -> None:
         self.request = request
         self.hub = hub
-        self.room_id = feed.room_id
         self.feed = feed
         self.cursor = cursor
         self.place: Held | None = place
@@ -174,19 +172,15 @@ class DirectPoll:
     def hold(self, wait: int) -> None:
         self.hub.subscribe_now(self.feed, self)
         self.timer = asyncio.get_running_loop().call_later(wait, self.time_out)
-        self.request.on_lost = self.lost
+        self.request.on_lost = self.end  # the client went away while the poll waited
 
     def time_out(self) -> None:
         self.timer = None
         self.answer([], self.cursor)
 
-    def lost(self) -> None:
-        """The client went away while the poll waited."""
-        self.end()
-
     def end(self) -> None:
         """Nothing more for this poll: out of the feed, its timer and its held place given back."""
-        self.hub.unsubscribe(self.room_id, self)
+        self.hub.unsubscribe(self.feed.room_id, self)
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -197,8 +191,10 @@ class DirectPoll:
 
     def answer(self, events: list[Any], last_seq: int, reset: str | None = None) -> None:
         self.end()
-        feed, key, name = self.feed, self.presence_key, self.presence_name
-        body = shared_answer(feed, self.room_id, key, name, self.cursor, events, last_seq, feed.epoch, reset)
+        feed = self.feed
+        body = shared_answer(
+            feed, self.presence_key, self.presence_name, self.cursor, events, last_seq, feed.epoch, reset
+        )
         reply(self.request, 200, body)
 
     def refuse(self, body: bytes, status: int) -> None:
@@ -217,7 +213,7 @@ class DirectPoll:
         if self.place is None or batch.last_seq <= self.cursor:
             return
         if batch.changes_access:
-            readable = await ReadableCheck.of(self.room_id, batch.last_seq)
+            readable = await ReadableCheck.of(self.feed.room_id, batch.last_seq)
             if self.place is None:  # gone meanwhile
                 return
             if readable is False:
@@ -263,12 +259,8 @@ def reply(request: Any, status: int, body: bytes) -> None:
     request.sentLength = len(body)
     send_now(request.channel.transport, b"".join(head) + body)
     request.finish()
-    try:
-        uri = request.uri.decode("ascii")
-    except UnicodeDecodeError:
-        uri = repr(request.uri)
     details = {
-        "path": uri,
+        "path": request.uri.decode("ascii"),  # its path and query were checked (bounded.py)
         "status": status,
         "method": "GET",
         "client": "{}:{}".format(*request.client_addr) if request.client_addr else None,

@@ -126,7 +126,6 @@ async def room_poll(scope: Scope, send: Send) -> None:
     assert subscription.feed is not None  # opened
     body = shared_answer(
         subscription.feed,
-        room.pk,
         subscription.presence_key,
         subscription.presence_name,
         cursor,
@@ -153,7 +152,6 @@ def forget_answers() -> None:
 
 def shared_answer(
     feed: RoomFeed,
-    room_id: int,
     presence_key: str,
     presence_name: str,
     cursor: int,
@@ -168,27 +166,28 @@ def shared_answer(
     ends, the log epoch, and the presence it carries: the room's as it stands (its version) for
     a member already counted, the same plus one guest for any guest not yet counted, its own for
     a user not yet counted. The events between two seqs of one epoch are the same for every poll."""
+    shared: tuple[Any, ...] | None = None
+    if reset is None:
+        member: Any
+        if presence_key in feed.presence_keys:
+            member = True
+        elif presence_key.startswith("g:"):
+            member = "g"
+        else:
+            member = (presence_key, presence_name)
+        shared = (feed.room_id, cursor, last_seq, epoch, feed.presence_version, member)
+        body = _answers.get(shared)
+        if body is not None:
+            return body
     answer: dict[str, Any] = {"events": events, "last_seq": last_seq, "epoch": epoch}
     if reset is not None:
         answer["reset"] = reset
-        answer["presence"] = feed.presence_for(presence_key, presence_name).as_dict()
-        return dumps(answer).encode()
-    member: Any
-    if presence_key in feed.presence_keys:
-        member = True
-    elif presence_key.startswith("g:"):
-        member = "g"
-    else:
-        member = (presence_key, presence_name)
-    shared = (room_id, cursor, last_seq, epoch, feed.presence_version, member)
-    body = _answers.get(shared)
-    if body is None:
-        answer["presence"] = feed.presence_for(presence_key, presence_name).as_dict()
-        body = dumps(answer).encode()
-        if len(body) <= SHARED_ANSWER_MAX_BYTES:
-            if len(_answers) >= SHARED_ANSWERS_MAX:
-                _answers.clear()
-            _answers[shared] = body
+    answer["presence"] = feed.presence_for(presence_key, presence_name).as_dict()
+    body = dumps(answer).encode()
+    if shared is not None and len(body) <= SHARED_ANSWER_MAX_BYTES:
+        if len(_answers) >= SHARED_ANSWERS_MAX:
+            _answers.clear()
+        _answers[shared] = body
     return body
 
 
