@@ -207,3 +207,12 @@ async def asgi_get_opened(stream: SseStream) -> tuple[int, dict[bytes, bytes], A
             break
     await stream.comm.wait(timeout=5)
     return stream.status, stream.headers, json.loads(body)
+
+
+async def until(condition: Any, timeout: float = 5) -> None:
+    """Wait until `condition()` holds; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.01)

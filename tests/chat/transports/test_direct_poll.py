@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AbstractBaseUser
-from twisted.web.test.requesthelper import DummyChannel
 
 from chat.domain.posting import post_message
 from chat.domain.room_settings import update_settings
@@ -23,22 +21,17 @@ from chat.transports import direct_poll
 from chat.transports.bounded import BoundedRequest
 from chat.transports.direct_poll import answer_directly, reply
 from chat.transports.http import send_body
-from tests.chat.asgi_clients import HOST, asgi_get
+from tests.chat.asgi_clients import HOST, asgi_get, until
+
+from .twisted_requests import StubServer, new_request, written
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 
 post = database_sync_to_async(post_message)
 
 
-class Server:
-    """What daphne's request asks of its server; the applications it would have made."""
-
-    proxy_forwarded_address_header: str | None = None
-    proxy_forwarded_port_header: str | None = None
-    proxy_forwarded_proto_header: str | None = None
-    root_path = ""
-    request_buffer_size = 65536
-    server_name = "daphne"
+class Server(StubServer):
+    """The applications daphne would have made, its access log, its open connections."""
 
     def __init__(self, direct: bool = True) -> None:
         self.direct_poll = answer_directly if direct else None
@@ -64,12 +57,7 @@ class Server:
 def request_for(
     server: Server, uri: bytes, headers: list[tuple[bytes, bytes]] | None = None, method: bytes = b"GET"
 ) -> tuple[BoundedRequest, Any]:
-    channel = DummyChannel()
-    channel.factory = type("Factory", (), {"server": server, "log": lambda self, request: None})()
-    channel.requests = []
-    channel.requestDone = lambda request: channel.requests.remove(request)
-    request = BoundedRequest(channel)
-    channel.requests.append(request)
+    request, channel = new_request(server)
     for name, value in headers if headers is not None else [HOST]:
         request.requestHeaders.addRawHeader(name, value)
     request.gotLength(None)
@@ -92,14 +80,6 @@ async def opened(room: Room) -> None:
     assert status == 200
 
 
-async def eventually(check: Any, timeout: float = 5) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 async def test_a_poll_behind_is_answered_at_once_from_memory(
     hub: Hub, room: Room, alice: AbstractBaseUser
 ) -> None:
@@ -107,7 +87,7 @@ async def test_a_poll_behind_is_answered_at_once_from_memory(
     for n in range(3):
         await post(room, alice, f"m{n}")
     feed = hub.feeds[room.pk]
-    await eventually(lambda: feed.last_seq == 3)
+    await until(lambda: feed.last_seq == 3)
     server = Server()
     request, channel = request_for(server, b"/rooms/lobby/poll?after=1&timeout=30")
     status, head, body = answer(channel)
@@ -137,7 +117,7 @@ async def test_a_held_poll_is_answered_by_the_broadcast(
     assert len(feed.subscribers) == 1  # a guest member of the room while it waits
     assert held_connections().held == 1
     await post(room, alice, "arrived")
-    await eventually(lambda: answer(channel)[0] == 200)
+    await until(lambda: answer(channel)[0] == 200)
     _, _, body = answer(channel)
     assert [e["text"] for e in body["events"]] == ["arrived"]
     assert body["last_seq"] == 1
@@ -152,7 +132,7 @@ async def test_polls_answered_by_one_batch_share_its_encoded_answer(
     await opened(room)
     channels = [request_for(Server(), b"/rooms/lobby/poll?after=0")[1] for _ in range(20)]
     await post(room, alice, "for all")
-    await eventually(lambda: all(answer(channel)[0] == 200 for channel in channels))
+    await until(lambda: all(answer(channel)[0] == 200 for channel in channels))
     bodies = {channel.transport.written.getvalue().partition(b"\r\n\r\n")[2] for channel in channels}
     assert len(bodies) == 1
     assert json.loads(bodies.pop())["events"][0]["text"] == "for all"
@@ -163,7 +143,7 @@ async def test_a_held_poll_times_out_empty(hub: Hub, room: Room) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
     _, channel = request_for(Server(), b"/rooms/lobby/poll?after=0&timeout=1")
-    await eventually(lambda: answer(channel)[0] == 200)
+    await until(lambda: answer(channel)[0] == 200)
     assert 0.9 <= loop.time() - started < 3
     _, _, body = answer(channel)
     assert (body["events"], body["last_seq"]) == ([], 0)
@@ -198,7 +178,7 @@ async def test_a_room_turned_private_refuses_its_held_polls(
         for lang in (b"ja", b"en")
     ]
     await database_sync_to_async(update_settings)(owned, alice, {"private": True})
-    await eventually(lambda: all(answer(channel)[0] for channel in polls))
+    await until(lambda: all(answer(channel)[0] for channel in polls))
     (ja_status, _, ja), (en_status, _, en) = (answer(channel) for channel in polls)
     assert (ja_status, en_status) == (403, 403)
     assert ja["code"] == en["code"] == "private_room"
@@ -217,7 +197,7 @@ async def test_a_room_public_again_by_the_check_answers_and_the_log_has_the_rest
         Room.objects.filter(pk=owned.pk).update(private=False)  # before the feed checks
 
     await database_sync_to_async(private_and_back)()
-    await eventually(lambda: answer(channel)[0] != 0)
+    await until(lambda: answer(channel)[0] != 0)
     status, _, body = answer(channel)
     assert status == 200
     # The feed's memory forgot what the settings event retracts: the next poll reads the log.
@@ -241,7 +221,7 @@ async def test_when_the_database_cannot_say_who_may_read_polls_answer_empty_once
 
     monkeypatch.setattr(direct_poll, "_anyone_reads", unreachable)
     await database_sync_to_async(update_settings)(owned, alice, {"private": True})
-    await eventually(lambda: all(answer(channel)[0] for channel in polls))
+    await until(lambda: all(answer(channel)[0] for channel in polls))
     for channel in polls:
         status, _, body = answer(channel)
         assert status == 200
@@ -254,7 +234,7 @@ async def test_a_settings_event_reaches_held_polls(hub: Hub, owned: Room, alice:
     await opened(owned)
     _, channel = request_for(Server(), b"/rooms/lobby/poll?after=0")
     await database_sync_to_async(update_settings)(owned, alice, {"slow_mode_seconds": 3})
-    await eventually(lambda: answer(channel)[0] != 0)
+    await until(lambda: answer(channel)[0] != 0)
     status, _, body = answer(channel)
     assert status == 200
     assert [e["kind"] for e in body["events"]] == ["settings"]
@@ -266,7 +246,7 @@ async def test_a_log_reset_answers_held_polls_with_a_reset(
     await opened(room)
     await post(room, alice, "old")
     feed = hub.feeds[room.pk]
-    await eventually(lambda: feed.last_seq == 1)
+    await until(lambda: feed.last_seq == 1)
     _, channel = request_for(Server(), b"/rooms/lobby/poll?after=1")
     await feed.reset(0, "newepoch")
     _, _, body = answer(channel)
@@ -317,12 +297,10 @@ async def test_pipelined_polls_go_the_usual_way(hub: Hub, room: Room, buffer: st
     """Answered at once one after another, a read's worth would hold the event loop."""
     await opened(room)
     server = Server()
-    channel = DummyChannel()
-    channel.factory = type("Factory", (), {"server": server, "log": lambda self, request: None})()
+    request, channel = new_request(server)
     setattr(
         channel, buffer, b"GET /rooms/lobby/poll?after=0 HTTP/1.1\r\n" if buffer == "_buffer" else [b"GET"]
     )
-    request = BoundedRequest(channel)
     request.requestHeaders.addRawHeader(b"host", b"testserver")
     request.gotLength(None)
     request.requestReceived(b"GET", b"/rooms/lobby/poll?after=0&timeout=0", b"HTTP/1.1")
@@ -381,15 +359,9 @@ async def test_without_the_server_hook_every_poll_has_an_application(hub: Hub, r
 )
 async def test_the_same_bytes_as_daphnes_reply(version: bytes, connection: bytes | None) -> None:
     body = b'{"events":[],"last_seq":0}'
-    written = []
+    sent = []
     for direct in (True, False):
-        channel = DummyChannel()
-        server = Server()
-        channel.factory = type("Factory", (), {"server": server, "log": lambda self, request: None})()
-        channel.requests = []
-        channel.requestDone = lambda request, channel=channel: channel.requests.remove(request)
-        request = BoundedRequest(channel)
-        channel.requests.append(request)
+        request, channel = new_request(Server())
         request.clientproto = version
         request.method, request.uri = b"GET", b"/rooms/a/poll?after=0"
         if connection is not None:
@@ -402,7 +374,7 @@ async def test_the_same_bytes_as_daphnes_reply(version: bytes, connection: bytes
                 request.handle_reply(message)
 
             await send_body(send, 200, body)
-        written.append(re.sub(rb"(?im)^date: [^\r\n]*\r\n", b"", channel.transport.written.getvalue()))
+        sent.append(written(channel))
         assert request.finished
-    assert written[0] == written[1]
-    assert written[0].startswith(version + b" 200 OK\r\n")
+    assert sent[0] == sent[1]
+    assert sent[0].startswith(version + b" 200 OK\r\n")

@@ -3,14 +3,14 @@ body messages daphne's own `process` gives it, without daphne's Deferreds."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from daphne.http_protocol import WebRequest
-from twisted.web.test.requesthelper import DummyChannel
 
 from chat.transports.bounded import BoundedRequest
+
+from .twisted_requests import StubServer, new_request, written
 
 
 class Queue:
@@ -21,15 +21,8 @@ class Queue:
         self.messages.append(message)
 
 
-class Server:
-    """What daphne's request asks of its server."""
-
-    proxy_forwarded_address_header: str | None = None
-    proxy_forwarded_port_header: str | None = None
-    proxy_forwarded_proto_header: str | None = None
-    root_path = ""
+class Server(StubServer):
     request_buffer_size = 4
-    server_name = "daphne"
 
     def __init__(self) -> None:
         self.scopes: list[dict[str, Any]] = []
@@ -40,22 +33,11 @@ class Server:
         self.queues.append(Queue())
         return self.queues[-1]
 
-    def protocol_connected(self, protocol: Any) -> None:
-        pass
-
-    def protocol_disconnected(self, protocol: Any) -> None:
-        pass
-
-    def log_action(self, protocol: str, action: str, details: dict[str, Any]) -> None:
-        pass
-
 
 def received(
     process: Any, server: Server, headers: list[tuple[bytes, bytes]], uri: bytes, body: bytes
 ) -> Any:
-    channel = DummyChannel()
-    channel.factory = type("Factory", (), {"server": server, "log": lambda self, request: None})()
-    request = BoundedRequest(channel)
+    request, channel = new_request(server)
     request.process = process.__get__(request)  # the one under test
     for name, value in headers:
         request.requestHeaders.addRawHeader(name, value)
@@ -63,11 +45,6 @@ def received(
     request.handleContentChunk(body)
     request.requestReceived(b"POST", uri, b"HTTP/1.1")
     return request, channel
-
-
-def written(channel: Any) -> bytes:
-    """What went to the client, its Date header aside."""
-    return re.sub(rb"(?im)^date: [^\r\n]*\r\n", b"", channel.transport.written.getvalue())
 
 
 CASES = [

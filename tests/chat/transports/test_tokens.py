@@ -23,7 +23,7 @@ from chat.models import Room, RoomEvent
 from chat.realtime.hub import Hub
 from chat.transports import token_watch
 from config.asgi import application
-from tests.chat.asgi_clients import HOST, ORIGIN, SseStream, asgi_get, connect, parse_sse
+from tests.chat.asgi_clients import HOST, ORIGIN, SseStream, asgi_get, connect, parse_sse, until
 from tests.chat.transports.test_access_changes import sse_ended
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(30)]
@@ -325,14 +325,6 @@ async def test_the_watch_asks_once_per_check_whatever_the_number_of_connections(
         await stream.close()
     assert watch.watchers == {}
     await until(lambda: watch.task is None or watch.task.done())  # nothing held: the watch stops
-
-
-async def until(condition: Any, timeout: float = 5) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 def revoke_on_the_account_page(owner: AbstractBaseUser, token_id: int) -> None:
